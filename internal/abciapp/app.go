@@ -1,0 +1,235 @@
+// Package abciapp is the thin ABCI 2.0 shell around Cella's pure state
+// machine (internal/state). It translates CometBFT's calls into state-machine
+// calls, keeps the block that FinalizeBlock computed until Commit persists it
+// in one atomic batch, tracks mempool nonces per sender, and answers queries.
+//
+// CometBFT's local client creator serialises every ABCI call under one mutex;
+// App keeps its own mutex as well so that it is safe with any client creator.
+package abciapp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	abci "github.com/cometbft/cometbft/abci/types"
+
+	"github.com/cella-network/cella/internal/appdb"
+	"github.com/cella-network/cella/internal/keys"
+	"github.com/cella-network/cella/internal/state"
+)
+
+// Version is the application's software version, reported by Info.
+const Version = "0.1.0"
+
+// App implements abci.Application for Cella.
+type App struct {
+	abci.BaseApplication
+
+	mu      sync.Mutex
+	m       *state.Machine
+	genesis *state.Genesis
+	db      *appdb.DB
+	log     *slog.Logger
+	metrics *metrics
+
+	last    appdb.Meta
+	pending *appdb.BlockRecord // FinalizeBlock's result, persisted by Commit
+
+	// nonces is the next nonce the mempool expects from each sender that has
+	// transactions waiting; it is rebuilt by CometBFT's recheck after each
+	// Commit.
+	nonces map[keys.PublicKey]uint64
+}
+
+// New returns an App over db for the chain that g describes.
+func New(g *state.Genesis, db *appdb.DB, log *slog.Logger) (*App, error) {
+	m, err := state.New(g, state.WithSigCache(state.NewSigCache(1<<17)))
+	if err != nil {
+		return nil, err
+	}
+	last, err := db.Meta()
+	if err != nil {
+		return nil, err
+	}
+	return &App{
+		m:       m,
+		genesis: g,
+		db:      db,
+		log:     log.With("component", "app"),
+		metrics: newMetrics(),
+		last:    last,
+		nonces:  make(map[keys.PublicKey]uint64),
+	}, nil
+}
+
+// Machine returns the state machine the app runs.
+func (a *App) Machine() *state.Machine { return a.m }
+
+// Info reports the last committed height and AppHash, so that CometBFT
+// replays exactly the blocks the app has not committed.
+func (a *App) Info(_ context.Context, _ *abci.RequestInfo) (*abci.ResponseInfo, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	res := &abci.ResponseInfo{
+		Data:            "cella",
+		Version:         Version,
+		AppVersion:      a.genesis.AppVersion,
+		LastBlockHeight: a.last.Height,
+	}
+	if a.last.Height > 0 {
+		res.LastBlockAppHash = a.last.AppHash[:]
+	}
+	return res, nil
+}
+
+// InitChain checks that CometBFT's genesis matches the one the app was built
+// with, writes the genesis state and returns AppHash_0.
+func (a *App) InitChain(_ context.Context, req *abci.RequestInitChain) (*abci.ResponseInitChain, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if req.ChainId != a.genesis.ChainID {
+		return nil, fmt.Errorf("init chain: chain id %q does not match the genesis file's %q", req.ChainId, a.genesis.ChainID)
+	}
+	if req.ConsensusParams != nil && req.ConsensusParams.Version != nil && req.ConsensusParams.Version.App != a.genesis.AppVersion {
+		return nil, fmt.Errorf("init chain: consensus params app version %d, genesis says %d", req.ConsensusParams.Version.App, a.genesis.AppVersion)
+	}
+	ws, appHash, err := a.m.InitChain()
+	if err != nil {
+		return nil, fmt.Errorf("init chain: %w", err)
+	}
+	rec := &appdb.BlockRecord{Height: 0, WriteSet: ws, AppHash: appHash}
+	if err := a.db.Commit(rec); err != nil {
+		return nil, err
+	}
+	a.last = appdb.Meta{Height: 0, AppHash: appHash}
+	a.log.Info("genesis state written", "chain_id", req.ChainId, "genesis_hash", fmt.Sprintf("%x", a.m.GenesisHash()), "app_hash", fmt.Sprintf("%x", appHash), "writes", len(ws))
+	return &abci.ResponseInitChain{AppHash: appHash[:]}, nil
+}
+
+type nonceView map[keys.PublicKey]uint64
+
+func (v nonceView) Next(acct keys.PublicKey) (uint64, bool) {
+	n, ok := v[acct]
+	return n, ok
+}
+
+// CheckTx validates a transaction for the mempool against committed state and
+// the nonces of the sender's transactions already waiting.
+func (a *App) CheckTx(_ context.Context, req *abci.RequestCheckTx) (*abci.ResponseCheckTx, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	r := a.m.CheckTx(a.db, a.last.Height+1, req.Tx, nonceView(a.nonces))
+	if r.Code != state.CodeOK {
+		a.metrics.checkRejected.WithLabelValues(state.CodeName(r.Code)).Inc()
+		return &abci.ResponseCheckTx{Code: r.Code, Codespace: "cella", Log: r.Log}, nil
+	}
+	a.nonces[r.Sender] = r.Nonce + 1
+	return &abci.ResponseCheckTx{
+		Code:      state.CodeOK,
+		GasWanted: int64(r.Weight),
+	}, nil
+}
+
+func header(height int64, t time.Time, appVersion uint64, proposer []byte) state.Header {
+	return state.Header{Height: height, TimeUnixNano: t.UnixNano(), AppVersion: appVersion, ProposerAddress: proposer}
+}
+
+// PrepareProposal drops transactions that are invalid by now or do not fit
+// the block's byte and weight limits.
+func (a *App) PrepareProposal(_ context.Context, req *abci.RequestPrepareProposal) (*abci.ResponsePrepareProposal, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	h := header(req.Height, req.Time, a.genesis.AppVersion, req.ProposerAddress)
+	txs := a.m.ProposalTxs(a.db, h, req.Txs, req.MaxTxBytes)
+	return &abci.ResponsePrepareProposal{Txs: txs}, nil
+}
+
+// ProcessProposal rejects a block that contains any invalid or over-limit
+// transaction; an honest proposer never builds one.
+func (a *App) ProcessProposal(_ context.Context, req *abci.RequestProcessProposal) (*abci.ResponseProcessProposal, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	h := header(req.Height, req.Time, a.genesis.AppVersion, req.ProposerAddress)
+	if err := a.m.CheckProposal(a.db, h, req.Txs); err != nil {
+		a.log.Warn("rejecting proposal", "height", req.Height, "err", err)
+		a.metrics.proposalsRejected.Inc()
+		return &abci.ResponseProcessProposal{Status: abci.ResponseProcessProposal_REJECT}, nil
+	}
+	return &abci.ResponseProcessProposal{Status: abci.ResponseProcessProposal_ACCEPT}, nil
+}
+
+// FinalizeBlock executes the decided block on top of committed state. It
+// writes nothing to disk: the result waits in memory for Commit.
+func (a *App) FinalizeBlock(_ context.Context, req *abci.RequestFinalizeBlock) (*abci.ResponseFinalizeBlock, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if req.Height != a.last.Height+1 {
+		return nil, fmt.Errorf("finalize block: height %d, but the last committed block is %d", req.Height, a.last.Height)
+	}
+	start := time.Now()
+	h := header(req.Height, req.Time, a.genesis.AppVersion, req.ProposerAddress)
+	res, err := a.m.ExecuteBlock(a.db, a.last.AppHash, h, req.Txs)
+	if err != nil {
+		return nil, fmt.Errorf("finalize block %d: %w", req.Height, err)
+	}
+	a.metrics.blockSeconds.Observe(time.Since(start).Seconds())
+	a.pending = &appdb.BlockRecord{Height: req.Height, WriteSet: res.WriteSet, Messages: res.Messages, AppHash: res.AppHash}
+
+	out := &abci.ResponseFinalizeBlock{AppHash: res.AppHash[:], TxResults: make([]*abci.ExecTxResult, len(res.TxResults))}
+	for i, r := range res.TxResults {
+		out.TxResults[i] = execResult(r)
+		a.metrics.txs.WithLabelValues(state.CodeName(r.Code)).Inc()
+	}
+	for _, v := range res.ValidatorUpdates {
+		out.ValidatorUpdates = append(out.ValidatorUpdates, abci.Ed25519ValidatorUpdate(v.PubKey[:], v.Power))
+	}
+	return out, nil
+}
+
+func execResult(r state.TxResult) *abci.ExecTxResult {
+	ev := make([]abci.Event, 0, len(r.Events))
+	for _, e := range r.Events {
+		attrs := make([]abci.EventAttribute, len(e.Attributes))
+		for j, at := range e.Attributes {
+			attrs[j] = abci.EventAttribute{Key: at.Key, Value: at.Value, Index: true}
+		}
+		ev = append(ev, abci.Event{Type: e.Type, Attributes: attrs})
+	}
+	return &abci.ExecTxResult{
+		Code:      r.Code,
+		Codespace: codespace(r.Code),
+		Log:       r.Log,
+		Data:      r.Data,
+		GasUsed:   int64(r.Weight),
+		Events:    ev,
+	}
+}
+
+func codespace(code uint32) string {
+	if code == state.CodeOK {
+		return ""
+	}
+	return "cella"
+}
+
+// Commit persists the pending block in one atomic batch and resets the
+// mempool nonce view, which CometBFT's recheck then rebuilds.
+func (a *App) Commit(_ context.Context, _ *abci.RequestCommit) (*abci.ResponseCommit, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.pending == nil {
+		return nil, errors.New("commit: no finalized block to commit")
+	}
+	if err := a.db.Commit(a.pending); err != nil {
+		return nil, err
+	}
+	a.last = appdb.Meta{Height: a.pending.Height, AppHash: a.pending.AppHash}
+	a.pending = nil
+	clear(a.nonces)
+	a.metrics.height.Set(float64(a.last.Height))
+	return &abci.ResponseCommit{}, nil
+}

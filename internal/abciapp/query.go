@@ -1,0 +1,117 @@
+package abciapp
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	abci "github.com/cometbft/cometbft/abci/types"
+
+	"github.com/cella-network/cella/internal/chainapi"
+	"github.com/cella-network/cella/internal/keys"
+	"github.com/cella-network/cella/internal/scale"
+	"github.com/cella-network/cella/internal/state"
+)
+
+// Query answers the paths above against committed state.
+func (a *App) Query(_ context.Context, req *abci.RequestQuery) (*abci.ResponseQuery, error) {
+	a.mu.Lock()
+	last := a.last
+	a.mu.Unlock()
+	res := &abci.ResponseQuery{Height: last.Height}
+	fail := func(code uint32, format string, args ...any) (*abci.ResponseQuery, error) {
+		res.Code = code
+		res.Log = fmt.Sprintf(format, args...)
+		return res, nil
+	}
+	if req.Height != 0 && req.Height != last.Height && req.Path != chainapi.PathBlocks {
+		return fail(chainapi.QueryBadInput, "only the latest height (%d) can be queried", last.Height)
+	}
+	switch req.Path {
+	case chainapi.PathAccount:
+		if len(req.Data) != 32 {
+			return fail(chainapi.QueryBadInput, "account query needs a 32-byte account id, got %d bytes", len(req.Data))
+		}
+		var id keys.PublicKey
+		copy(id[:], req.Data)
+		acc, err := state.GetAccount(a.db, id)
+		if err != nil {
+			return fail(chainapi.QueryInternal, "%v", err)
+		}
+		res.Value = mustJSON(chainapi.AccountInfo{Address: keys.EncodeSS58(id, a.genesis.App.Params.SS58Prefix), Nonce: acc.Nonce, Free: acc.Free.String()})
+	case chainapi.PathChain:
+		gh := a.m.GenesisHash()
+		res.Value = mustJSON(chainapi.ChainInfo{
+			ChainID:     a.genesis.ChainID,
+			GenesisHash: fmt.Sprintf("0x%x", gh),
+			AppVersion:  a.genesis.AppVersion,
+			Height:      last.Height,
+			AppHash:     fmt.Sprintf("0x%x", last.AppHash),
+			SS58Prefix:  a.genesis.App.Params.SS58Prefix,
+			Dev:         a.genesis.App.Dev,
+			Decimals:    state.Decimals,
+			Params:      chainapi.ParamsFrom(a.genesis.App.Params),
+		})
+	case chainapi.PathValidators:
+		vs, err := state.GetValidators(a.db)
+		if err != nil {
+			return fail(chainapi.QueryInternal, "%v", err)
+		}
+		out := make([]chainapi.ValidatorInfo, len(vs))
+		for i, v := range vs {
+			out[i] = chainapi.ValidatorInfo{PubKey: fmt.Sprintf("0x%x", v.PubKey), Power: v.Power}
+		}
+		res.Value = mustJSON(out)
+	case chainapi.PathBlocks:
+		var q chainapi.BlocksRequest
+		if err := scale.Decode(req.Data, &q); err != nil {
+			return fail(chainapi.QueryBadInput, "blocks query needs SCALE (from u64, to u64): %v", err)
+		}
+		from, to := q.From, q.To
+		if from > to {
+			return fail(chainapi.QueryBadInput, "blocks query: from %d > to %d", from, to)
+		}
+		if to > uint64(last.Height) {
+			to = uint64(last.Height)
+		}
+		if from > to {
+			return fail(chainapi.QueryNotFound, "blocks query: height %d is not committed yet (last %d)", from, last.Height)
+		}
+		var w scale.Writer
+		var body scale.Writer
+		n := 0
+		for h := from; h <= to && n < chainapi.MaxBlocksPerQuery; h++ {
+			rec, err := a.db.Block(int64(h))
+			if err != nil {
+				return fail(chainapi.QueryNotFound, "%v", err)
+			}
+			before := body.Len()
+			rec.EncodeSCALE(&body)
+			if n > 0 && body.Len() > chainapi.MaxBlocksQueryBytes {
+				body = truncate(body, before)
+				break
+			}
+			n++
+		}
+		w.Compact(uint64(n))
+		w.Raw(body.Bytes())
+		res.Value = w.Bytes()
+	default:
+		return fail(chainapi.QueryBadPath, "unknown query path %q (known: %s, %s, %s, %s)", req.Path, chainapi.PathAccount, chainapi.PathChain, chainapi.PathValidators, chainapi.PathBlocks)
+	}
+	return res, nil
+}
+
+func truncate(w scale.Writer, n int) scale.Writer {
+	var out scale.Writer
+	out.Raw(w.Bytes()[:n])
+	return out
+}
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err) // only our own plain types are marshalled
+	}
+	return b
+}

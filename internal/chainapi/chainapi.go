@@ -1,0 +1,158 @@
+// Package chainapi holds the node's query interface as data: the ABCI query
+// paths, their request and answer types, and the per-height block record that
+// pherry fetches. The node, the Go client and (later) pherry share it; it
+// imports no storage or network code.
+package chainapi
+
+import (
+	"fmt"
+
+	"github.com/cella-network/cella/internal/scale"
+	"github.com/cella-network/cella/internal/state"
+)
+
+// Query paths served by the app (ABCI Query, reachable through CometBFT's
+// /abci_query RPC). JSON answers are for people and the CLI; block ranges are
+// SCALE, for pherry.
+const (
+	// PathAccount takes a 32-byte account id and answers AccountInfo as JSON.
+	PathAccount = "/account"
+	// PathChain answers ChainInfo as JSON.
+	PathChain = "/chain"
+	// PathValidators answers the validator set in app state as JSON.
+	PathValidators = "/validators"
+	// PathBlocks takes BlocksRequest and answers SCALE(Vec<BlockRecord>)
+	// for the committed heights in [From, To], at most MaxBlocksPerQuery of
+	// them and at most MaxBlocksQueryBytes in all. The answer may stop early;
+	// the caller asks again from the next height.
+	PathBlocks = "/blocks"
+)
+
+// Limits of a PathBlocks query.
+const (
+	MaxBlocksPerQuery   = 1000
+	MaxBlocksQueryBytes = 16 << 20
+)
+
+// Query codes (ABCI Query has its own code space, apart from tx codes).
+const (
+	QueryOK       uint32 = 0
+	QueryBadPath  uint32 = 1
+	QueryBadInput uint32 = 2
+	QueryNotFound uint32 = 3
+	QueryInternal uint32 = 4
+)
+
+// AccountInfo is the JSON answer of PathAccount.
+type AccountInfo struct {
+	Address string `json:"address"`
+	Nonce   uint64 `json:"nonce"`
+	Free    string `json:"free"`
+}
+
+// ChainInfo is the JSON answer of PathChain.
+type ChainInfo struct {
+	ChainID     string `json:"chainId"`
+	GenesisHash string `json:"genesisHash"`
+	AppVersion  uint64 `json:"appVersion"`
+	Height      int64  `json:"height"`
+	AppHash     string `json:"appHash"`
+	SS58Prefix  uint16 `json:"ss58Prefix"`
+	Dev         bool   `json:"dev"`
+	Decimals    int    `json:"decimals"`
+	Params      Params `json:"params"`
+}
+
+// Params is state.Params as JSON (in genesis.json's app_state and in
+// ChainInfo). Amounts are decimal strings of base units.
+type Params struct {
+	ExistentialDeposit scale.U128 `json:"existential_deposit"`
+	BaseFee            scale.U128 `json:"base_fee"`
+	ByteFee            scale.U128 `json:"byte_fee"`
+	WeightFee          scale.U128 `json:"weight_fee"`
+	MaxBlockWeight     uint64     `json:"max_block_weight"`
+	SS58Prefix         uint16     `json:"ss58_prefix"`
+}
+
+// ParamsFrom converts state.Params to their JSON form.
+func ParamsFrom(p state.Params) Params {
+	return Params{
+		ExistentialDeposit: p.ExistentialDeposit, BaseFee: p.BaseFee, ByteFee: p.ByteFee,
+		WeightFee: p.WeightFee, MaxBlockWeight: p.MaxBlockWeight, SS58Prefix: p.SS58Prefix,
+	}
+}
+
+// State converts the JSON form back to state.Params.
+func (p Params) State() state.Params {
+	return state.Params{
+		ExistentialDeposit: p.ExistentialDeposit, BaseFee: p.BaseFee, ByteFee: p.ByteFee,
+		WeightFee: p.WeightFee, MaxBlockWeight: p.MaxBlockWeight, SS58Prefix: p.SS58Prefix,
+	}
+}
+
+// ValidatorInfo is one entry of the PathValidators answer.
+type ValidatorInfo struct {
+	PubKey string `json:"pubKey"`
+	Power  int64  `json:"power"`
+}
+
+// BlocksRequest is the SCALE request of PathBlocks.
+type BlocksRequest struct{ From, To uint64 }
+
+// EncodeSCALE writes the request.
+func (q *BlocksRequest) EncodeSCALE(w *scale.Writer) { w.U64(q.From); w.U64(q.To) }
+
+// DecodeSCALE reads the request.
+func (q *BlocksRequest) DecodeSCALE(r *scale.Reader) { q.From = r.U64(); q.To = r.U64() }
+
+// BlockRecord is what the node keeps for each committed height: the block's
+// write-set, its ordered messages and the AppHash after it. Height 0 holds
+// the genesis write-set and AppHash_0.
+type BlockRecord struct {
+	Height   int64
+	WriteSet state.WriteSet
+	Messages []state.Message
+	AppHash  [32]byte
+}
+
+// EncodeSCALE writes r in its fixed SCALE form.
+func (r *BlockRecord) EncodeSCALE(w *scale.Writer) {
+	w.I64(r.Height)
+	r.WriteSet.EncodeSCALE(w)
+	w.Compact(uint64(len(r.Messages)))
+	for i := range r.Messages {
+		r.Messages[i].EncodeSCALE(w)
+	}
+	w.Raw(r.AppHash[:])
+}
+
+// DecodeSCALE reads r from its SCALE form.
+func (r *BlockRecord) DecodeSCALE(rd *scale.Reader) {
+	r.Height = rd.I64()
+	r.WriteSet.DecodeSCALE(rd)
+	n := rd.Len(3)
+	r.Messages = make([]state.Message, n)
+	for i := range r.Messages {
+		r.Messages[i].DecodeSCALE(rd)
+	}
+	rd.Fixed(r.AppHash[:])
+}
+
+// minRecordBytes is the smallest encoding of a BlockRecord.
+const minRecordBytes = 8 + 1 + 1 + 32
+
+// DecodeBlocks decodes a PathBlocks answer.
+func DecodeBlocks(b []byte) ([]*BlockRecord, error) {
+	r := scale.NewReader(b)
+	n := r.Len(minRecordBytes)
+	out := make([]*BlockRecord, 0, n)
+	for i := 0; i < n && r.Err() == nil; i++ {
+		rec := new(BlockRecord)
+		rec.DecodeSCALE(r)
+		out = append(out, rec)
+	}
+	if err := r.Finish(); err != nil {
+		return nil, fmt.Errorf("decode blocks: %w", err)
+	}
+	return out, nil
+}

@@ -1,0 +1,52 @@
+// Package cli holds the cobra commands of the cella binary. Each command group
+// lives in a file of its own and registers itself in newRootCmd.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+// exitError carries a specific process exit code (for example `keys verify`
+// exits 1 on an invalid signature without printing an error).
+type exitError struct{ code int }
+
+func (e exitError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
+
+func newRootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "cella",
+		Short:         "Cella: a confidential smart-contract network",
+		Long:          "Cella is a confidential smart-contract network: a CometBFT chain that orders encrypted commands,\nand workers (pRuntime) that verify the chain and run ink! contracts inside a TEE.",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.AddCommand(
+		newKeysCmd(),
+	)
+	return root
+}
+
+// Main runs the cella command line with args and returns the process exit code.
+func Main(args []string) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	root := newRootCmd()
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return 0
+	}
+	var ee exitError
+	if errors.As(err, &ee) {
+		return ee.code
+	}
+	fmt.Fprintln(os.Stderr, "Error:", err)
+	return 1
+}

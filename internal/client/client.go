@@ -1,0 +1,314 @@
+// Package client is the Go client of a Cella node: it builds, signs and
+// submits transactions, waits for them to be committed, and queries accounts,
+// chain info and block records. The `cella` CLI is built on it; it is the seed
+// of the Go SDK.
+package client
+
+import (
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
+	coretypes "github.com/cometbft/cometbft/rpc/core/types"
+	cmttypes "github.com/cometbft/cometbft/types"
+
+	"github.com/cella-network/cella/internal/chainapi"
+	"github.com/cella-network/cella/internal/keys"
+	"github.com/cella-network/cella/internal/scale"
+	"github.com/cella-network/cella/internal/state"
+	"github.com/cella-network/cella/internal/tx"
+)
+
+// DefaultNode is the RPC address of a local node (and of `cella dev`).
+const DefaultNode = "http://127.0.0.1:26657"
+
+// DefaultValidity is how many blocks a transaction stays valid when the
+// caller does not say.
+const DefaultValidity = 600
+
+// Client talks to one node over CometBFT's RPC.
+type Client struct {
+	rpc  *rpchttp.HTTP
+	addr string
+}
+
+// New returns a client of the node at addr (http://host:port or tcp://host:port).
+func New(addr string) (*Client, error) {
+	if addr == "" {
+		addr = DefaultNode
+	}
+	if !strings.Contains(addr, "://") {
+		addr = "http://" + addr
+	}
+	c, err := rpchttp.New(addr, "/websocket")
+	if err != nil {
+		return nil, fmt.Errorf("node %s: %w", addr, err)
+	}
+	return &Client{rpc: c, addr: addr}, nil
+}
+
+// RPC returns the underlying CometBFT RPC client.
+func (c *Client) RPC() *rpchttp.HTTP { return c.rpc }
+
+// Addr returns the node address.
+func (c *Client) Addr() string { return c.addr }
+
+// QueryError is an error answered by the node to a query.
+type QueryError struct {
+	Path string
+	Code uint32
+	Log  string
+}
+
+func (e *QueryError) Error() string {
+	return fmt.Sprintf("query %s: %s (code %d)", e.Path, e.Log, e.Code)
+}
+
+func (c *Client) query(ctx context.Context, path string, data []byte) ([]byte, error) {
+	res, err := c.rpc.ABCIQuery(ctx, path, data)
+	if err != nil {
+		return nil, c.wrapNet(err)
+	}
+	if res.Response.Code != chainapi.QueryOK {
+		return nil, &QueryError{Path: path, Code: res.Response.Code, Log: res.Response.Log}
+	}
+	return res.Response.Value, nil
+}
+
+func (c *Client) queryJSON(ctx context.Context, path string, data []byte, v any) error {
+	b, err := c.query(ctx, path, data)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("query %s: bad answer: %w", path, err)
+	}
+	return nil
+}
+
+// wrapNet turns a connection failure into an error a person understands.
+func (c *Client) wrapNet(err error) error {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	msg := err.Error()
+	if strings.Contains(msg, "connection refused") || strings.Contains(msg, "no such host") {
+		return fmt.Errorf("cannot reach a node at %s (is `cella dev` or `cella node` running?)", c.addr)
+	}
+	return fmt.Errorf("node %s: %w", c.addr, err)
+}
+
+// ChainInfo returns the chain's identity, parameters and last height.
+func (c *Client) ChainInfo(ctx context.Context) (*chainapi.ChainInfo, error) {
+	var ci chainapi.ChainInfo
+	if err := c.queryJSON(ctx, chainapi.PathChain, nil, &ci); err != nil {
+		return nil, err
+	}
+	return &ci, nil
+}
+
+// Account returns an account's nonce and free balance.
+func (c *Client) Account(ctx context.Context, id keys.PublicKey) (*chainapi.AccountInfo, error) {
+	var ai chainapi.AccountInfo
+	if err := c.queryJSON(ctx, chainapi.PathAccount, id[:], &ai); err != nil {
+		return nil, err
+	}
+	return &ai, nil
+}
+
+// Validators returns the validator set recorded in app state.
+func (c *Client) Validators(ctx context.Context) ([]chainapi.ValidatorInfo, error) {
+	var vs []chainapi.ValidatorInfo
+	if err := c.queryJSON(ctx, chainapi.PathValidators, nil, &vs); err != nil {
+		return nil, err
+	}
+	return vs, nil
+}
+
+// Blocks returns the block records of heights from..to; the node may answer
+// fewer than asked (see chainapi.PathBlocks).
+func (c *Client) Blocks(ctx context.Context, from, to uint64) ([]*chainapi.BlockRecord, error) {
+	b, err := c.query(ctx, chainapi.PathBlocks, scale.Encode(&chainapi.BlocksRequest{From: from, To: to}))
+	if err != nil {
+		return nil, err
+	}
+	return chainapi.DecodeBlocks(b)
+}
+
+// Status returns CometBFT's node status.
+func (c *Client) Status(ctx context.Context) (*coretypes.ResultStatus, error) {
+	st, err := c.rpc.Status(ctx)
+	if err != nil {
+		return nil, c.wrapNet(err)
+	}
+	return st, nil
+}
+
+// DefaultFeeLimit is the fee limit of a transaction when the caller sets
+// none: one token, far above the fee of any call today (a transfer costs
+// about 0.00125 token with the default parameters). The chain charges the
+// actual fee, never the limit.
+var DefaultFeeLimit = scale.U128From(state.Unit)
+
+// TxOptions tune how a transaction is built. Zero values pick the defaults:
+// the account's next nonce, DefaultValidity blocks, and DefaultFeeLimit.
+type TxOptions struct {
+	Nonce      *uint64
+	ValidUntil uint64
+	FeeLimit   *scale.U128
+	Wrapping   tx.Wrapping
+}
+
+// Build builds and signs a transaction from signer with call.
+func (c *Client) Build(ctx context.Context, signer *keys.Pair, call tx.Call, o TxOptions) (*tx.Tx, error) {
+	ci, err := c.ChainInfo(ctx)
+	if err != nil {
+		return nil, err
+	}
+	gh, err := parseHash(ci.GenesisHash)
+	if err != nil {
+		return nil, fmt.Errorf("chain info: genesis hash: %w", err)
+	}
+	body := tx.Body{
+		Version: tx.Version1,
+		Scheme:  tx.Sr25519,
+		Signer:  signer.Public(),
+		Genesis: gh,
+		Call:    call,
+	}
+	if o.Nonce != nil {
+		body.Nonce = *o.Nonce
+	} else {
+		acc, err := c.Account(ctx, signer.Public())
+		if err != nil {
+			return nil, err
+		}
+		body.Nonce = acc.Nonce
+	}
+	body.ValidUntil = o.ValidUntil
+	if body.ValidUntil == 0 {
+		body.ValidUntil = uint64(ci.Height) + DefaultValidity
+	}
+	if o.FeeLimit != nil {
+		body.FeeLimit = *o.FeeLimit
+	} else {
+		body.FeeLimit = DefaultFeeLimit
+	}
+	if o.Wrapping == tx.WrapBytes {
+		// As a wallet's signRaw would: the signature covers <Bytes>payload</Bytes>.
+		t := &tx.Tx{Body: body, Wrapping: tx.WrapBytes}
+		t.Signature = signer.Sign(t.SignedMessage())
+		return t, nil
+	}
+	return tx.Sign(body, signer), nil
+}
+
+// TxError is a transaction rejected by the node or failed in its block.
+type TxError struct {
+	Code uint32
+	Name string
+	Log  string
+}
+
+func (e *TxError) Error() string {
+	if e.Log == "" {
+		return fmt.Sprintf("transaction rejected: %s (code %d)", e.Name, e.Code)
+	}
+	return fmt.Sprintf("transaction rejected: %s (code %d)", e.Log, e.Code)
+}
+
+// Submit sends a signed transaction and returns its hash once the node's
+// mempool accepted it (CheckTx passed). The hash is CometBFT's transaction
+// hash (SHA-256 of the bytes), the one /tx and block explorers know.
+func (c *Client) Submit(ctx context.Context, t *tx.Tx) ([32]byte, error) {
+	raw := t.Encode()
+	res, err := c.rpc.BroadcastTxSync(ctx, raw)
+	if err != nil {
+		return [32]byte{}, c.wrapNet(err)
+	}
+	if res.Code != state.CodeOK {
+		return [32]byte{}, &TxError{Code: res.Code, Name: state.CodeName(res.Code), Log: res.Log}
+	}
+	return TxHash(raw), nil
+}
+
+// TxHash returns CometBFT's hash of a raw transaction.
+func TxHash(raw []byte) [32]byte {
+	var h [32]byte
+	copy(h[:], cmttypes.Tx(raw).Hash())
+	return h
+}
+
+// SubmitAsync sends a raw transaction without waiting for CheckTx.
+func (c *Client) SubmitAsync(ctx context.Context, raw []byte) error {
+	_, err := c.rpc.BroadcastTxAsync(ctx, raw)
+	if err != nil {
+		return c.wrapNet(err)
+	}
+	return nil
+}
+
+// TxResult is a committed transaction's outcome.
+type TxResult struct {
+	Hash   string        `json:"hash"`
+	Height int64         `json:"height"`
+	Code   uint32        `json:"code"`
+	Result string        `json:"result"`
+	Log    string        `json:"log,omitempty"`
+	Weight int64         `json:"weight"`
+	Events []state.Event `json:"events,omitempty"`
+}
+
+// OK reports whether the transaction's call succeeded.
+func (r *TxResult) OK() bool { return r.Code == state.CodeOK }
+
+// Wait polls until the transaction with hash is in a committed block and
+// returns its result. It stops with ctx.
+func (c *Client) Wait(ctx context.Context, hash [32]byte) (*TxResult, error) {
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		res, err := c.rpc.Tx(ctx, hash[:], false)
+		if err == nil {
+			out := &TxResult{
+				Hash:   "0x" + hex.EncodeToString(hash[:]),
+				Height: res.Height,
+				Code:   res.TxResult.Code,
+				Result: state.CodeName(res.TxResult.Code),
+				Log:    res.TxResult.Log,
+				Weight: res.TxResult.GasUsed,
+			}
+			for _, e := range res.TxResult.Events {
+				ev := state.Event{Type: e.Type}
+				for _, a := range e.Attributes {
+					ev.Attributes = append(ev.Attributes, state.EventAttribute{Key: a.Key, Value: a.Value})
+				}
+				out.Events = append(out.Events, ev)
+			}
+			return out, nil
+		}
+		if !strings.Contains(err.Error(), "not found") {
+			return nil, c.wrapNet(err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("waiting for transaction 0x%x: %w", hash, ctx.Err())
+		case <-tick.C:
+		}
+	}
+}
+
+func parseHash(s string) ([32]byte, error) {
+	var h [32]byte
+	b, err := hex.DecodeString(strings.TrimPrefix(s, "0x"))
+	if err != nil || len(b) != 32 {
+		return h, fmt.Errorf("%q is not a 32-byte hex hash", s)
+	}
+	copy(h[:], b)
+	return h, nil
+}

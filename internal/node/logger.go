@@ -1,0 +1,33 @@
+package node
+
+import (
+	"context"
+	"log/slog"
+
+	cmtlog "github.com/cometbft/cometbft/libs/log"
+)
+
+// cmtLogger adapts a slog.Logger to CometBFT's libs/log.Logger. CometBFT's
+// own messages keep their key-value pairs; they are tagged module=cometbft
+// unless CometBFT names a module itself.
+type cmtLogger struct {
+	l *slog.Logger
+	// minDebug drops CometBFT's debug chatter unless the slog handler wants it.
+	debug bool
+}
+
+// NewCometLogger returns a CometBFT logger that writes through l.
+func NewCometLogger(l *slog.Logger) cmtlog.Logger {
+	return &cmtLogger{l: l.With("component", "cometbft"), debug: l.Enabled(context.Background(), slog.LevelDebug)}
+}
+
+func (c *cmtLogger) Debug(msg string, kv ...any) {
+	if c.debug {
+		c.l.Debug(msg, kv...)
+	}
+}
+func (c *cmtLogger) Info(msg string, kv ...any)  { c.l.Info(msg, kv...) }
+func (c *cmtLogger) Error(msg string, kv ...any) { c.l.Error(msg, kv...) }
+func (c *cmtLogger) With(kv ...any) cmtlog.Logger {
+	return &cmtLogger{l: c.l.With(kv...), debug: c.debug}
+}

@@ -1,0 +1,133 @@
+// Package node runs a Cella node: CometBFT v0.38 in-process with the Cella
+// ABCI application over a pebble store. It also creates home folders,
+// genesis files and multi-validator testnet layouts.
+package node
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+
+	dbm "github.com/cometbft/cometbft-db"
+
+	cmtcfg "github.com/cometbft/cometbft/config"
+	nm "github.com/cometbft/cometbft/node"
+	"github.com/cometbft/cometbft/p2p"
+	"github.com/cometbft/cometbft/privval"
+	"github.com/cometbft/cometbft/proxy"
+	cmttypes "github.com/cometbft/cometbft/types"
+
+	"github.com/cella-network/cella/internal/abciapp"
+	"github.com/cella-network/cella/internal/appdb"
+	"github.com/cella-network/cella/internal/state"
+)
+
+// Node is a running Cella node.
+type Node struct {
+	Comet   *nm.Node
+	App     *abciapp.App
+	Genesis *state.Genesis
+	Config  *cmtcfg.Config
+
+	db  *appdb.DB
+	dbs *dbTracker
+	log *slog.Logger
+}
+
+// Start opens the home folder that cfg points at and starts CometBFT with the
+// Cella app. The home folder must have been initialised (InitHome).
+func Start(cfg *cmtcfg.Config, log *slog.Logger) (*Node, error) {
+	if err := validateConfig(cfg); err != nil {
+		return nil, err
+	}
+	doc, g, err := LoadGenesis(cfg.GenesisFile())
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(AppDataDir(cfg.RootDir), 0o700); err != nil {
+		return nil, fmt.Errorf("create app data dir: %w", err)
+	}
+	db, err := appdb.Open(AppDataDir(cfg.RootDir))
+	if err != nil {
+		return nil, err
+	}
+	app, err := abciapp.New(g, db, log)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	if _, err := os.Stat(cfg.PrivValidatorKeyFile()); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("no validator key at %s (run `cella init` first): %w", cfg.PrivValidatorKeyFile(), err)
+	}
+	pv := privval.LoadOrGenFilePV(cfg.PrivValidatorKeyFile(), cfg.PrivValidatorStateFile())
+	nodeKey, err := p2p.LoadOrGenNodeKey(cfg.NodeKeyFile())
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("node key: %w", err)
+	}
+	dbs := &dbTracker{}
+	cn, err := nm.NewNode(cfg, pv, nodeKey,
+		proxy.NewLocalClientCreator(app),
+		func() (*cmttypes.GenesisDoc, error) { return doc, nil },
+		dbs.provide,
+		nm.DefaultMetricsProvider(cfg.Instrumentation),
+		NewCometLogger(log),
+	)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("create node: %w", err)
+	}
+	if err := cn.Start(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("start node: %w", err)
+	}
+	return &Node{Comet: cn, App: app, Genesis: g, Config: cfg, db: db, dbs: dbs, log: log}, nil
+}
+
+// Close stops CometBFT, waits for it and closes the app store.
+func (n *Node) Close() error {
+	var errs []error
+	if n.Comet.IsRunning() {
+		if err := n.Comet.Stop(); err != nil {
+			errs = append(errs, err)
+		}
+		n.Comet.Wait()
+	}
+	n.dbs.closeAll()
+	if err := n.db.Close(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// dbTracker opens CometBFT's databases and remembers them: CometBFT v0.38
+// does not close its transaction-index database on stop, which would keep
+// its lock and stop the same home from being reopened in this process.
+type dbTracker struct {
+	mu  sync.Mutex
+	dbs []dbm.DB
+}
+
+func (t *dbTracker) provide(ctx *cmtcfg.DBContext) (dbm.DB, error) {
+	db, err := cmtcfg.DefaultDBProvider(ctx)
+	if err == nil {
+		t.mu.Lock()
+		t.dbs = append(t.dbs, db)
+		t.mu.Unlock()
+	}
+	return db, err
+}
+
+// closeAll closes every database; ones CometBFT already closed report an
+// error that is of no interest here.
+func (t *dbTracker) closeAll() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, db := range t.dbs {
+		_ = db.Close()
+	}
+	t.dbs = nil
+}

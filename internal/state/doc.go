@@ -1,0 +1,63 @@
+// Package state is Cella's state machine: a pure, deterministic function
+// (committed state, block of transactions) → (write-set, per-transaction
+// results, ordered messages, validator updates, AppHash). It does no I/O and
+// reads no clock or randomness: state comes in through the Store interface,
+// changes go out as a WriteSet, and the caller (the ABCI app, or a verifier)
+// decides what to persist. TestPurity enforces the import rules.
+//
+// # Transactions and their outcomes
+//
+// Every transaction ends with a result code (see CodeName). Codes 1–31 are
+// rejections: the transaction has no effect at all, CheckTx refuses it and
+// CheckProposal refuses any block containing it. They are, in the order
+// checked: oversize, malformed, unsupported (version, scheme, wrapping),
+// wrong genesis hash, unknown call, dev-only call on a non-dev chain, bad
+// call arguments, bad signature, expired (ValidUntil below the height),
+// stale/future nonce (block execution requires nonce == account nonce),
+// too heavy (weight above MaxBlockWeight), fee limit (fee above the signer's
+// FeeLimit), block full (the block's weight so far plus this one exceeds
+// MaxBlockWeight), and cannot pay fee (free balance below the fee).
+//
+// A transaction that passes those checks is accepted: its fee is moved to
+// TreasuryAccount and the signer's nonce advances, whatever the call does.
+// The call then runs in a nested overlay; if it fails (codes 32 and up:
+// insufficient balance, existential deposit, overflow, invalid validator set)
+// its writes are discarded and the result carries the failure code.
+//
+// CheckTx applies the same rules against committed state, with two
+// differences: the nonce must equal the sender's next pending nonce (the
+// account nonce when the mempool holds none of the sender's transactions;
+// lower ones are stale or pending, higher ones future), and the call is
+// dry-run, so that a transfer the sender cannot afford is refused at the door
+// (funds arriving through pending transactions are not counted).
+//
+// # Fees and weights
+//
+// weight(tx) = TxBaseWeight + the call's weight (one unit ≈ 1 ns on the
+// reference machine). fee(tx) = BaseFee + ByteFee·len(raw tx) +
+// WeightFee·weight(tx), in checked u128 arithmetic, with the Params stored in
+// state. Fees go to TreasuryAccount = blake2-256("cella/treasury/v1"), an
+// account nobody holds a key for; total issuance never changes.
+//
+// # Balances and the existential deposit
+//
+// A transfer fails (fee charged) if it would leave the sender or the
+// recipient with a balance strictly between 0 and ExistentialDeposit.
+// Accounts are never reaped: an emptied account keeps its nonce, so its old
+// transactions cannot be replayed. Fees alone may leave an account below the
+// existential deposit.
+//
+// # Storage layout, AppHash, genesis
+//
+// See storage.go for the key layout, AppHash for the AppHash rule and
+// Genesis.Hash for the genesis hash. A block with no writes and no messages
+// leaves the AppHash unchanged, and nothing is written merely because a
+// block happened.
+//
+// # Modules
+//
+// Modules are registered in one table per app version (runtimes in
+// modules.go), keyed by module index; a header with an unknown app version is
+// an error. AppVersion1 has balances (index 1: transfer) and validators
+// (index 2: set_power, dev chains only).
+package state

@@ -1,0 +1,391 @@
+package state
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/cella-network/cella/internal/hashing"
+	"github.com/cella-network/cella/internal/keys"
+	"github.com/cella-network/cella/internal/scale"
+	"github.com/cella-network/cella/internal/tx"
+)
+
+// AppVersion1 is the first state-machine version (CometBFT's
+// ConsensusParams.Version.App).
+const AppVersion1 uint64 = 1
+
+// Token denomination: 12 decimals.
+const (
+	Decimals = 12
+	// Unit is one whole token in base units (10^12).
+	Unit uint64 = 1_000_000_000_000
+)
+
+// GenesisDomain is the first field of the genesis hash preimage.
+const GenesisDomain = "cella/genesis/v1"
+
+// CometBFT limits that genesis values must respect.
+const (
+	// MaxChainIDLen is CometBFT's limit on the chain id.
+	MaxChainIDLen = 50
+	// MaxTotalVotingPower is CometBFT's limit on the validator set's total power.
+	MaxTotalVotingPower = math.MaxInt64 / 8
+	// MaxBlockSizeBytes is CometBFT's hard limit on ConsensusParams.Block.MaxBytes.
+	MaxBlockSizeBytes = 100 << 20
+	// blockOverheadBytes is what Validate keeps free in a block, besides
+	// evidence, for the header and last commit when a block carries one
+	// transaction of tx.MaxTxBytes.
+	blockOverheadBytes = 1 << 20
+)
+
+// ErrInvalidGenesis is wrapped by every Genesis.Validate error.
+var ErrInvalidGenesis = errors.New("state: invalid genesis")
+
+// Validator is a CometBFT validator: an ed25519 public key and its voting power.
+type Validator struct {
+	PubKey [32]byte
+	Power  int64
+}
+
+// EncodeSCALE writes the validator as ([u8; 32], i64).
+func (v *Validator) EncodeSCALE(w *scale.Writer) { w.Raw(v.PubKey[:]); w.I64(v.Power) }
+
+// DecodeSCALE reads a validator.
+func (v *Validator) DecodeSCALE(r *scale.Reader) { r.Fixed(v.PubKey[:]); v.Power = r.I64() }
+
+// ConsensusParams are the CometBFT consensus parameters Cella fixes at
+// genesis. The node translates them into CometBFT's types; AppVersion (from
+// Genesis) is ConsensusParams.Version.App.
+type ConsensusParams struct {
+	// BlockMaxBytes is Block.MaxBytes; it must leave room for one transaction
+	// of tx.MaxTxBytes plus evidence and overhead.
+	BlockMaxBytes int64
+	// BlockMaxGas is Block.MaxGas; Cella limits blocks by weight itself, so -1.
+	BlockMaxGas int64
+	// EvidenceMaxAgeNumBlocks is Evidence.MaxAgeNumBlocks.
+	EvidenceMaxAgeNumBlocks int64
+	// EvidenceMaxAgeNanos is Evidence.MaxAgeDuration in nanoseconds.
+	EvidenceMaxAgeNanos int64
+	// EvidenceMaxBytes is Evidence.MaxBytes.
+	EvidenceMaxBytes int64
+	// ValidatorPubKeyTypes is Validator.PubKeyTypes; only "ed25519" is supported.
+	ValidatorPubKeyTypes []string
+	// VoteExtensionsEnableHeight is ABCI.VoteExtensionsEnableHeight (0: never).
+	VoteExtensionsEnableHeight int64
+}
+
+// DefaultConsensusParams returns the consensus parameters of Cella chains:
+// 8 MiB blocks, no gas limit, 1 MiB of evidence, evidence valid for 100,000
+// blocks or 48 hours, ed25519 validators, no vote extensions.
+func DefaultConsensusParams() ConsensusParams {
+	return ConsensusParams{
+		BlockMaxBytes:           8 << 20,
+		BlockMaxGas:             -1,
+		EvidenceMaxAgeNumBlocks: 100_000,
+		EvidenceMaxAgeNanos:     48 * 3600 * 1_000_000_000,
+		EvidenceMaxBytes:        1 << 20,
+		ValidatorPubKeyTypes:    []string{"ed25519"},
+	}
+}
+
+func (c *ConsensusParams) encode(w *scale.Writer, appVersion uint64) {
+	w.U64(appVersion)
+	w.I64(c.BlockMaxBytes)
+	w.I64(c.BlockMaxGas)
+	w.I64(c.EvidenceMaxAgeNumBlocks)
+	w.I64(c.EvidenceMaxAgeNanos)
+	w.I64(c.EvidenceMaxBytes)
+	w.Compact(uint64(len(c.ValidatorPubKeyTypes)))
+	for _, s := range c.ValidatorPubKeyTypes {
+		w.String(s)
+	}
+	w.I64(c.VoteExtensionsEnableHeight)
+}
+
+func (c *ConsensusParams) decode(r *scale.Reader) (appVersion uint64) {
+	appVersion = r.U64()
+	c.BlockMaxBytes = r.I64()
+	c.BlockMaxGas = r.I64()
+	c.EvidenceMaxAgeNumBlocks = r.I64()
+	c.EvidenceMaxAgeNanos = r.I64()
+	c.EvidenceMaxBytes = r.I64()
+	n := r.Len(1)
+	c.ValidatorPubKeyTypes = nil
+	for i := 0; i < n && r.Err() == nil; i++ {
+		c.ValidatorPubKeyTypes = append(c.ValidatorPubKeyTypes, r.String())
+	}
+	c.VoteExtensionsEnableHeight = r.I64()
+	return appVersion
+}
+
+// Weights: one weight unit is meant as about one nanosecond of execution on
+// the reference machine. Every transaction weighs TxBaseWeight (signature
+// check, nonce, fee) plus its call's weight.
+const (
+	TxBaseWeight   uint64 = 40_000
+	TransferWeight uint64 = 10_000
+	SetPowerWeight uint64 = 10_000
+)
+
+// Params are the state machine's economic and limit parameters. They are part
+// of the genesis state and stored under KeyParams; the state machine reads
+// them from state each block.
+//
+// The fee of a transaction of n encoded bytes and weight w (TxBaseWeight +
+// call weight) is BaseFee + ByteFee·n + WeightFee·w, in base units, computed
+// in checked u128 arithmetic. It is credited to TreasuryAccount.
+type Params struct {
+	// ExistentialDeposit is the smallest non-zero balance an account may hold
+	// after a transfer (0 disables the rule).
+	ExistentialDeposit scale.U128
+	BaseFee            scale.U128
+	ByteFee            scale.U128
+	WeightFee          scale.U128
+	// MaxBlockWeight bounds the sum of the weights of a block's transactions.
+	MaxBlockWeight uint64
+	// SS58Prefix is the chain's address prefix (42 = generic Substrate).
+	SS58Prefix uint16
+}
+
+// EncodeSCALE writes the params.
+func (p *Params) EncodeSCALE(w *scale.Writer) {
+	w.U128(p.ExistentialDeposit)
+	w.U128(p.BaseFee)
+	w.U128(p.ByteFee)
+	w.U128(p.WeightFee)
+	w.U64(p.MaxBlockWeight)
+	w.U16(p.SS58Prefix)
+}
+
+// DecodeSCALE reads params.
+func (p *Params) DecodeSCALE(r *scale.Reader) {
+	p.ExistentialDeposit = r.U128()
+	p.BaseFee = r.U128()
+	p.ByteFee = r.U128()
+	p.WeightFee = r.U128()
+	p.MaxBlockWeight = r.U64()
+	p.SS58Prefix = r.U16()
+}
+
+// DefaultParams: existential deposit 0.01 token; fees of 0.001 token per
+// transaction, 10^-6 token per byte and 10^-9 token per weight unit (a
+// transfer of about 200 bytes costs about 0.00125 token); at most 500,000,000
+// weight units per block (about 10,000 transfers); SS58 prefix 42.
+func DefaultParams() Params {
+	return Params{
+		ExistentialDeposit: scale.U128From(Unit / 100),
+		BaseFee:            scale.U128From(Unit / 1000),
+		ByteFee:            scale.U128From(Unit / 1_000_000),
+		WeightFee:          scale.U128From(Unit / 1_000_000_000),
+		MaxBlockWeight:     500_000_000,
+		SS58Prefix:         42,
+	}
+}
+
+// Allocation is a genesis balance.
+type Allocation struct {
+	Account keys.PublicKey
+	Free    scale.U128
+}
+
+// AppGenesis is the state machine's part of the genesis.
+//
+// Fees have no configurable recipient: they go to TreasuryAccount, an account
+// whose id is blake2-256("cella/treasury/v1"), which nobody holds a key for
+// (governance will spend it later). Total issuance is thus constant.
+type AppGenesis struct {
+	// Dev enables dev-only calls (validators.set_power). Fixed for the chain's life.
+	Dev      bool
+	Params   Params
+	Balances []Allocation
+}
+
+func (a *AppGenesis) encode(w *scale.Writer) {
+	w.Bool(a.Dev)
+	a.Params.EncodeSCALE(w)
+	w.Compact(uint64(len(a.Balances)))
+	for _, b := range a.Balances {
+		w.Raw(b.Account[:])
+		w.U128(b.Free)
+	}
+}
+
+func (a *AppGenesis) decode(r *scale.Reader) {
+	a.Dev = r.Bool()
+	a.Params.DecodeSCALE(r)
+	n := r.Len(48)
+	a.Balances = make([]Allocation, 0, n)
+	for i := 0; i < n && r.Err() == nil; i++ {
+		var b Allocation
+		r.Fixed(b.Account[:])
+		b.Free = r.U128()
+		a.Balances = append(a.Balances, b)
+	}
+}
+
+// Genesis is everything a chain starts from. Its hash (Hash) is the chain's
+// identity: signed into every transaction and bound into pRuntime.
+type Genesis struct {
+	ChainID    string
+	AppVersion uint64
+	Validators []Validator
+	Consensus  ConsensusParams
+	App        AppGenesis
+}
+
+// EncodeSCALE writes the genesis (without the domain):
+// chain id, validators, consensus params (with the app version first), app state.
+func (g *Genesis) EncodeSCALE(w *scale.Writer) {
+	w.String(g.ChainID)
+	w.Compact(uint64(len(g.Validators)))
+	for i := range g.Validators {
+		g.Validators[i].EncodeSCALE(w)
+	}
+	g.Consensus.encode(w, g.AppVersion)
+	g.App.encode(w)
+}
+
+// DecodeSCALE reads a genesis written by EncodeSCALE.
+func (g *Genesis) DecodeSCALE(r *scale.Reader) {
+	g.ChainID = r.String()
+	n := r.Len(40)
+	g.Validators = make([]Validator, 0, n)
+	for i := 0; i < n && r.Err() == nil; i++ {
+		var v Validator
+		v.DecodeSCALE(r)
+		g.Validators = append(g.Validators, v)
+	}
+	g.AppVersion = g.Consensus.decode(r)
+	g.App.decode(r)
+}
+
+// Hash returns the genesis hash:
+//
+//	blake2-256(SCALE(String("cella/genesis/v1"), chain id, validators,
+//	                 consensus params incl. app version, app genesis state))
+//
+// Lists are hashed in the order given; Validate does not reorder them.
+func (g *Genesis) Hash() [32]byte {
+	var w scale.Writer
+	w.String(GenesisDomain)
+	g.EncodeSCALE(&w)
+	return hashing.Blake2b256(w.Bytes())
+}
+
+// maxTxWeight is the heaviest transaction any registered call can make.
+func maxTxWeight() uint64 { return TxBaseWeight + max(TransferWeight, SetPowerWeight) }
+
+// Validate checks the genesis against CometBFT's limits and Cella's rules.
+// Errors wrap ErrInvalidGenesis.
+func (g *Genesis) Validate() error {
+	bad := func(format string, a ...any) error {
+		return fmt.Errorf("%w: %s", ErrInvalidGenesis, fmt.Sprintf(format, a...))
+	}
+	if g.ChainID == "" || len(g.ChainID) > MaxChainIDLen {
+		return bad("chain id must have 1 to %d bytes, has %d", MaxChainIDLen, len(g.ChainID))
+	}
+	if !supportedAppVersion(g.AppVersion) {
+		return bad("app version %d is not supported", g.AppVersion)
+	}
+	if len(g.Validators) == 0 {
+		return bad("no validators")
+	}
+	var total int64
+	seen := make(map[[32]byte]bool, len(g.Validators))
+	for i, v := range g.Validators {
+		if v.Power <= 0 {
+			return bad("validator %d has power %d, want > 0", i, v.Power)
+		}
+		if seen[v.PubKey] {
+			return bad("validator %d: duplicate public key %x", i, v.PubKey)
+		}
+		seen[v.PubKey] = true
+		if v.Power > MaxTotalVotingPower-total {
+			return bad("total voting power exceeds %d", MaxTotalVotingPower)
+		}
+		total += v.Power
+	}
+	c := &g.Consensus
+	if c.BlockMaxBytes > MaxBlockSizeBytes {
+		return bad("block max bytes %d exceeds CometBFT's %d", c.BlockMaxBytes, MaxBlockSizeBytes)
+	}
+	if c.EvidenceMaxBytes < 0 || c.EvidenceMaxBytes > c.BlockMaxBytes {
+		return bad("evidence max bytes %d out of range", c.EvidenceMaxBytes)
+	}
+	if c.BlockMaxBytes-c.EvidenceMaxBytes < tx.MaxTxBytes+blockOverheadBytes {
+		return bad("block max bytes %d leaves no room for a %d-byte transaction", c.BlockMaxBytes, tx.MaxTxBytes)
+	}
+	if c.BlockMaxGas != -1 {
+		return bad("block max gas must be -1 (blocks are limited by weight), is %d", c.BlockMaxGas)
+	}
+	if c.EvidenceMaxAgeNumBlocks <= 0 || c.EvidenceMaxAgeNanos <= 0 {
+		return bad("evidence max age must be positive")
+	}
+	if !slices.Equal(c.ValidatorPubKeyTypes, []string{"ed25519"}) {
+		return bad("validator key types must be [ed25519], are %q", c.ValidatorPubKeyTypes)
+	}
+	if c.VoteExtensionsEnableHeight < 0 {
+		return bad("vote extensions enable height %d < 0", c.VoteExtensionsEnableHeight)
+	}
+	p := &g.App.Params
+	if p.MaxBlockWeight < maxTxWeight() {
+		return bad("max block weight %d is below one transaction's weight %d", p.MaxBlockWeight, maxTxWeight())
+	}
+	if p.SS58Prefix >= 16384 {
+		return bad("ss58 prefix %d out of range [0, 16383]", p.SS58Prefix)
+	}
+	if _, ok := computeFee(p, tx.MaxTxBytes, p.MaxBlockWeight); !ok {
+		return bad("fee parameters overflow u128 for the largest transaction")
+	}
+	var supply scale.U128
+	accts := make(map[keys.PublicKey]bool, len(g.App.Balances))
+	for i, b := range g.App.Balances {
+		if accts[b.Account] {
+			return bad("allocation %d: duplicate account %x", i, b.Account)
+		}
+		accts[b.Account] = true
+		if b.Free.IsZero() || b.Free.Cmp(p.ExistentialDeposit) < 0 {
+			return bad("allocation %d: balance %s is zero or below the existential deposit %s", i, b.Free, p.ExistentialDeposit)
+		}
+		var of bool
+		if supply, of = supply.Add(b.Free); of {
+			return bad("total issuance overflows u128")
+		}
+	}
+	return nil
+}
+
+// DevAccountNames are the dev accounts DevGenesis funds, as //Name secret URIs.
+var DevAccountNames = []string{"Alice", "Bob", "Charlie", "Dave", "Eve", "Ferdie"}
+
+// DevBalance is each dev account's genesis balance: 1,000,000 tokens.
+var DevBalance = scale.U128From(1_000_000 * Unit)
+
+// DevGenesis returns the genesis of a dev chain: the given validators, the
+// default consensus params and Params, Dev = true, and //Alice … //Ferdie
+// funded with DevBalance each.
+func DevGenesis(chainID string, validators []Validator) *Genesis {
+	g := &Genesis{
+		ChainID:    chainID,
+		AppVersion: AppVersion1,
+		Validators: slices.Clone(validators),
+		Consensus:  DefaultConsensusParams(),
+		App:        AppGenesis{Dev: true, Params: DefaultParams()},
+	}
+	for _, name := range DevAccountNames {
+		p, err := keys.FromURI("//" + name)
+		if err != nil { // fixed, valid URIs: cannot happen
+			panic(fmt.Sprintf("state: deriving //%s: %v", name, err))
+		}
+		g.App.Balances = append(g.App.Balances, Allocation{Account: p.Public(), Free: DevBalance})
+	}
+	return g
+}
+
+// sortValidators sorts a validator list by public key.
+func sortValidators(vs []Validator) {
+	slices.SortFunc(vs, func(a, b Validator) int { return bytes.Compare(a.PubKey[:], b.PubKey[:]) })
+}

@@ -1,0 +1,152 @@
+package state
+
+import (
+	"sync"
+	"testing"
+
+	"github.com/cella-network/cella/internal/keys"
+	"github.com/cella-network/cella/internal/scale"
+	"github.com/cella-network/cella/internal/tx"
+)
+
+var (
+	devOnce  sync.Once
+	devPairs map[string]*keys.Pair
+)
+
+// dev returns the pair of //name.
+func dev(t testing.TB, name string) *keys.Pair {
+	t.Helper()
+	devOnce.Do(func() {
+		devPairs = make(map[string]*keys.Pair)
+		for _, n := range DevAccountNames {
+			p, err := keys.FromURI("//" + n)
+			if err != nil {
+				panic(err)
+			}
+			devPairs[n] = p
+		}
+	})
+	p, ok := devPairs[name]
+	if !ok {
+		p2, err := keys.FromURI("//" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p2
+	}
+	return p
+}
+
+func testValidators() []Validator {
+	return []Validator{{PubKey: [32]byte{0xaa, 1}, Power: 10}}
+}
+
+// chain is a test chain: a machine and a MemStore that blocks are committed to.
+type chain struct {
+	t       testing.TB
+	m       *Machine
+	st      *MemStore
+	height  int64
+	appHash [32]byte
+}
+
+func newChain(t testing.TB, g *Genesis, opts ...Option) *chain {
+	t.Helper()
+	m, err := New(g, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws, h, err := m.InitChain()
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := NewMemStore()
+	st.Apply(ws)
+	return &chain{t: t, m: m, st: st, appHash: h}
+}
+
+func newDevChain(t testing.TB, opts ...Option) *chain {
+	return newChain(t, DevGenesis("cella-test", testValidators()), opts...)
+}
+
+func (c *chain) header() Header {
+	return Header{Height: c.height + 1, AppVersion: AppVersion1, TimeUnixNano: 1}
+}
+
+// block executes and commits a block.
+func (c *chain) block(txs ...[]byte) *BlockResult {
+	c.t.Helper()
+	res, err := c.m.ExecuteBlock(c.st, c.appHash, c.header(), txs)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	c.st.Apply(res.WriteSet)
+	c.height++
+	c.appHash = res.AppHash
+	return res
+}
+
+func (c *chain) account(p keys.PublicKey) Account {
+	c.t.Helper()
+	a, err := GetAccount(c.st, p)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return a
+}
+
+func (c *chain) free(p keys.PublicKey) scale.U128 { return c.account(p).Free }
+
+// body returns a body for this chain with a generous fee limit.
+func (c *chain) body(from *keys.Pair, nonce uint64, call tx.Call) tx.Body {
+	return tx.Body{
+		Version: tx.Version1, Scheme: tx.Sr25519, Signer: from.Public(),
+		Genesis: c.m.GenesisHash(), Nonce: nonce, FeeLimit: u(Unit), Call: call,
+	}
+}
+
+func (c *chain) transfer(from *keys.Pair, nonce uint64, to keys.PublicKey, amount scale.U128) []byte {
+	return tx.Sign(c.body(from, nonce, TransferCall(to, amount)), from).Encode()
+}
+
+func u(v uint64) scale.U128 { return scale.U128From(v) }
+
+func add(t testing.TB, a, b scale.U128) scale.U128 {
+	t.Helper()
+	s, of := a.Add(b)
+	if of {
+		t.Fatal("overflow")
+	}
+	return s
+}
+
+func sub(t testing.TB, a, b scale.U128) scale.U128 {
+	t.Helper()
+	s, of := a.Sub(b)
+	if of {
+		t.Fatalf("underflow %s - %s", a, b)
+	}
+	return s
+}
+
+// totalIssuance sums every account in the store.
+func totalIssuance(t testing.TB, st *MemStore) scale.U128 {
+	t.Helper()
+	var sum scale.U128
+	for _, w := range st.Dump() {
+		if len(w.Key) < len(PrefixAccount) || string(w.Key[:len(PrefixAccount)]) != string(PrefixAccount) {
+			continue
+		}
+		var a Account
+		if err := scale.Decode(w.Value, &a); err != nil {
+			t.Fatal(err)
+		}
+		sum = add(t, sum, a.Free)
+	}
+	return sum
+}
+
+type pendingMap map[keys.PublicKey]uint64
+
+func (p pendingMap) Next(a keys.PublicKey) (uint64, bool) { n, ok := p[a]; return n, ok }

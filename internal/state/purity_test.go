@@ -1,0 +1,122 @@
+package state
+
+import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"io/fs"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// TestPurity fails when the state machine's non-test import graph reaches
+// I/O, the network, the clock or randomness, or the node's heavy parts.
+//
+// Go's standard library itself imports os and time (fmt → os → time), so the
+// rule is checked where it means something: no package outside the standard
+// library in the graph (ours or third-party) may import the forbidden
+// packages directly, and some packages must not appear anywhere.
+func TestPurity(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs go list")
+	}
+	out, err := exec.Command("go", "list", "-deps",
+		"-f", "{{.ImportPath}}|{{.Standard}}|{{join .Imports \" \"}}",
+		"github.com/cella-network/cella/internal/state").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	// Forbidden as a direct import of any non-standard package.
+	direct := []string{"os", "os/exec", "os/signal", "net", "net/http", "time", "math/rand", "math/rand/v2", "syscall", "io/fs", "io/ioutil", "path/filepath", "unsafe", "runtime/cgo", "crypto/rand"}
+	// Exceptions: package → imports it may use, with the reason.
+	allowed := map[string][]string{
+		// CPU feature detection reads /proc/self/auxv on some platforms.
+		"golang.org/x/sys/cpu": {"os", "unsafe"},
+		// Key generation and randomized signing (tx.Sign); the state machine only verifies.
+		"github.com/cella-network/cella/internal/keys":               {"crypto/rand"},
+		"github.com/ChainSafe/go-schnorrkel":                         {"crypto/rand"},
+		"github.com/cosmos/go-bip39":                                 {"crypto/rand"},
+		"github.com/oasisprotocol/curve25519-voi/curve":              {"crypto/rand"},
+		"github.com/oasisprotocol/curve25519-voi/curve/scalar":       {"crypto/rand"},
+		"github.com/oasisprotocol/curve25519-voi/primitives/merlin":  {"crypto/rand"},
+		"github.com/oasisprotocol/curve25519-voi/primitives/sr25519": {"crypto/rand"},
+		"github.com/oasisprotocol/curve25519-voi/internal/strobe":    {"unsafe"},
+		"golang.org/x/crypto/internal/alias":                         {"unsafe"},
+	}
+	// Forbidden anywhere in the graph (prefixes).
+	anywhere := []string{
+		"net", "net/http", "os/exec", "database/sql",
+		"github.com/cockroachdb/pebble",
+		"github.com/cometbft/cometbft/node", "github.com/cometbft/cometbft/rpc",
+		"github.com/cometbft/cometbft/p2p", "github.com/cometbft/cometbft-db",
+		"github.com/syndtr/goleveldb", "github.com/tetratelabs/wazero",
+	}
+	var pkgs int
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		parts := strings.SplitN(line, "|", 3)
+		if len(parts) != 3 {
+			t.Fatalf("unexpected go list line %q", line)
+		}
+		path, std, imports := parts[0], parts[1] == "true", strings.Fields(parts[2])
+		pkgs++
+		for _, f := range anywhere {
+			if path == f || strings.HasPrefix(path, f+"/") {
+				t.Errorf("import graph of internal/state contains %s", path)
+			}
+		}
+		if std {
+			continue
+		}
+		for _, imp := range imports {
+			for _, f := range direct {
+				if imp != f || contains(allowed[path], imp) {
+					continue
+				}
+				t.Errorf("%s imports %s", path, imp)
+			}
+		}
+	}
+	if pkgs < 10 {
+		t.Fatalf("go list returned only %d packages", pkgs)
+	}
+}
+
+func contains(xs []string, s string) bool {
+	for _, x := range xs {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// TestNoFloats fails when the state machine, tx or hashing code (non-test
+// files) mentions a floating-point type or literal.
+func TestNoFloats(t *testing.T) {
+	for _, dir := range []string{".", "../tx", "../hashing"} {
+		fset := token.NewFileSet()
+		pkgs, err := parser.ParseDir(fset, dir, func(fi fs.FileInfo) bool { return !strings.HasSuffix(fi.Name(), "_test.go") }, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range pkgs {
+			for name, f := range p.Files {
+				ast.Inspect(f, func(n ast.Node) bool {
+					switch x := n.(type) {
+					case *ast.Ident:
+						switch x.Name {
+						case "float32", "float64", "complex64", "complex128":
+							t.Errorf("%s: %s uses %s", name, fset.Position(x.Pos()), x.Name)
+						}
+					case *ast.BasicLit:
+						if x.Kind == token.FLOAT || x.Kind == token.IMAG {
+							t.Errorf("%s: float literal %s", fset.Position(x.Pos()), x.Value)
+						}
+					}
+					return true
+				})
+			}
+		}
+	}
+}

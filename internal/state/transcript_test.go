@@ -1,0 +1,77 @@
+package state
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/cella-network/cella/internal/keys"
+	"github.com/cella-network/cella/internal/tx"
+)
+
+// TestGoldenTranscript runs a scripted chain and pins every block's AppHash
+// (and a summary of its results) in testdata/transcript.golden. Any change to
+// a consensus format (tx encoding, fees, weights, storage keys, write-set or
+// AppHash rules, genesis) shows up here. Signatures are randomized, but no
+// result depends on signature bytes, so the transcript is stable.
+func TestGoldenTranscript(t *testing.T) {
+	c := newChain(t, DevGenesis("cella-golden", goldenValidators()))
+	alice, bob, charlie, dave, eve, ferdie := dev(t, "Alice"), dev(t, "Bob"), dev(t, "Charlie"), dev(t, "Dave"), dev(t, "Eve"), dev(t, "Ferdie")
+	fresh, err := keys.FromURI("//Fresh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ed := DefaultParams().ExistentialDeposit
+	var b strings.Builder
+	gh := c.m.GenesisHash()
+	fmt.Fprintf(&b, "genesis_hash %s\n", hexs(gh[:]))
+	fmt.Fprintf(&b, "height 0 app_hash %s\n", hexs(c.appHash[:]))
+	record := func(res *BlockResult) {
+		codes := make([]string, len(res.TxResults))
+		for i, r := range res.TxResults {
+			codes[i] = fmt.Sprintf("%s/%s", CodeName(r.Code), r.Fee)
+		}
+		root := WriteSetRoot(res.WriteSet)
+		vals := make([]string, len(res.ValidatorUpdates))
+		for i, v := range res.ValidatorUpdates {
+			vals[i] = fmt.Sprintf("%s:%d", hexs(v.PubKey[:4]), v.Power)
+		}
+		fmt.Fprintf(&b, "height %d app_hash %s writes %d ws_root %s val_updates [%s] txs [%s]\n",
+			c.height, hexs(res.AppHash[:]), len(res.WriteSet), hexs(root[:]), strings.Join(vals, " "), strings.Join(codes, " "))
+	}
+	badSig := c.transfer(eve, 0, bob.Public(), u(Unit))
+	badSig[len(badSig)-2] ^= 1
+
+	// 1: plain transfers.
+	record(c.block(
+		c.transfer(alice, 0, bob.Public(), u(5*Unit)),
+		c.transfer(bob, 0, charlie.Public(), u(Unit)),
+		c.transfer(alice, 1, charlie.Public(), u(3*Unit)),
+	))
+	// 2: empty block: AppHash unchanged.
+	record(c.block())
+	// 3: failures: call failures pay fees, rejections do nothing.
+	record(c.block(
+		c.transfer(alice, 2, bob.Public(), add(t, DevBalance, u(1))), // insufficient balance
+		badSig, // bad signature
+		c.transfer(dave, 0, fresh.Public(), u(1)),       // below ED
+		c.transfer(eve, 0, fresh.Public(), ed),          // creates Fresh with exactly ED
+		c.transfer(eve, 5, bob.Public(), u(Unit)),       // future nonce
+		[]byte("garbage"),                               // malformed
+		c.transfer(ferdie, 0, ferdie.Public(), u(Unit)), // self transfer
+	))
+	// 4: a block of only rejected transactions: AppHash unchanged.
+	record(c.block(badSig, c.transfer(alice, 0, bob.Public(), u(1))))
+	// 5: validator change.
+	record(c.block(
+		tx.Sign(c.body(alice, 3, SetPowerCall([32]byte{0x01}, 7)), alice).Encode(),
+		tx.Sign(c.body(alice, 4, SetPowerCall(goldenValidators()[0].PubKey, 3)), alice).Encode(),
+	))
+	// 6: the new account spends, a validator is removed.
+	record(c.block(
+		c.transfer(fresh, 0, alice.Public(), u(1)),
+		tx.Sign(c.body(bob, 1, SetPowerCall([32]byte{0x01}, 0)), bob).Encode(),
+	))
+	fmt.Fprintf(&b, "issuance %s treasury %s\n", totalIssuance(t, c.st), c.free(TreasuryAccount))
+	golden(t, "transcript.golden", b.String())
+}
