@@ -38,6 +38,8 @@ type App struct {
 
 	last    appdb.Meta
 	pending *appdb.BlockRecord // FinalizeBlock's result, persisted by Commit
+	// pendingTxs counts the pending block's transactions, for the log.
+	pendingTxs int
 
 	// nonces is the next nonce the mempool expects from each sender that has
 	// transactions waiting; it is rebuilt by CometBFT's recheck after each
@@ -178,6 +180,7 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.RequestFinalizeBlock) (
 	}
 	a.metrics.blockSeconds.Observe(time.Since(start).Seconds())
 	a.pending = &appdb.BlockRecord{Height: req.Height, WriteSet: res.WriteSet, Messages: res.Messages, AppHash: res.AppHash}
+	a.pendingTxs = len(req.Txs)
 
 	out := &abci.ResponseFinalizeBlock{AppHash: res.AppHash[:], TxResults: make([]*abci.ExecTxResult, len(res.TxResults))}
 	for i, r := range res.TxResults {
@@ -228,6 +231,9 @@ func (a *App) Commit(_ context.Context, _ *abci.RequestCommit) (*abci.ResponseCo
 		return nil, err
 	}
 	a.last = appdb.Meta{Height: a.pending.Height, AppHash: a.pending.AppHash}
+	if a.pendingTxs > 0 || a.last.Height%1000 == 0 {
+		a.log.Info("block committed", "height", a.last.Height, "txs", a.pendingTxs, "writes", len(a.pending.WriteSet), "app_hash", fmt.Sprintf("%X", a.last.AppHash[:8]))
+	}
 	a.pending = nil
 	clear(a.nonces)
 	a.metrics.height.Set(float64(a.last.Height))

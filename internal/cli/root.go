@@ -28,8 +28,17 @@ func newRootCmd() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.AddCommand(
+		newDevCmd(),
+		newInitCmd(),
+		newNodeCmd(),
+		newTestnetCmd(),
 		newKeysCmd(),
+		newTxCmd(),
+		newQueryCmd(),
+		newStatusCmd(),
 	)
+	// Every flag can also come from the environment as CELLA_<FLAG>.
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error { return applyEnv(cmd) }
 	return root
 }
 

@@ -6,6 +6,7 @@ import (
  _ "github.com/cometbft/cometbft/node"
  _ "github.com/cometbft/cometbft/rpc/client/http"
  _ "github.com/gtank/ristretto255"
+ _ "github.com/google/go-tdx-guest/verify"
  _ "github.com/oasisprotocol/curve25519-voi/primitives/sr25519"
  _ "github.com/prometheus/client_golang/prometheus"
  _ "github.com/spf13/cobra"

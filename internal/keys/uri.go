@@ -16,7 +16,9 @@ import (
 // Junction is one step of a derivation path: a 32-byte chain code and whether
 // the step is hard ("//name") or soft ("/name").
 type Junction struct {
+	// Code is the 32-byte chain code of the step.
 	Code [32]byte
+	// Hard is true for a hard ("//") junction and false for a soft ("/") one.
 	Hard bool
 }
 

@@ -8,11 +8,13 @@ import (
 )
 
 // cmtLogger adapts a slog.Logger to CometBFT's libs/log.Logger. CometBFT's
-// own messages keep their key-value pairs; they are tagged module=cometbft
-// unless CometBFT names a module itself.
+// messages keep their key-value pairs and are tagged component=cometbft.
+// CometBFT logs several lines per block at info level; they are demoted to
+// debug so that a node's log shows Cella's own events, and --log-level debug
+// brings them back.
 type cmtLogger struct {
 	l *slog.Logger
-	// minDebug drops CometBFT's debug chatter unless the slog handler wants it.
+	// debug: the handler wants debug records (else skip formatting them).
 	debug bool
 }
 
@@ -26,7 +28,11 @@ func (c *cmtLogger) Debug(msg string, kv ...any) {
 		c.l.Debug(msg, kv...)
 	}
 }
-func (c *cmtLogger) Info(msg string, kv ...any)  { c.l.Info(msg, kv...) }
+func (c *cmtLogger) Info(msg string, kv ...any) {
+	if c.debug {
+		c.l.Debug(msg, kv...)
+	}
+}
 func (c *cmtLogger) Error(msg string, kv ...any) { c.l.Error(msg, kv...) }
 func (c *cmtLogger) With(kv ...any) cmtlog.Logger {
 	return &cmtLogger{l: c.l.With(kv...), debug: c.debug}

@@ -1,0 +1,122 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cella-network/cella/internal/keys"
+	"github.com/cella-network/cella/internal/node"
+	"github.com/cella-network/cella/internal/state"
+)
+
+// DevChainID is the chain id of `cella dev`.
+const DevChainID = "cella-dev"
+
+func newDevCmd() *cobra.Command {
+	var (
+		home        string
+		blockTime   time.Duration
+		emptyBlocks bool
+		reset       bool
+		rpcAddr     string
+		p2pAddr     string
+		metrics     string
+		lf          logFlags
+	)
+	cmd := &cobra.Command{
+		Use:   "dev",
+		Short: "Run a whole development network in one process",
+		Long: `Run a whole development network in one process: a single validator making
+blocks every --block-time, with the dev accounts Alice, Bob, Charlie, Dave, Eve
+and Ferdie (//Alice ... //Ferdie) funded at genesis.
+
+Data lives in --home; a second start continues the same chain. --reset wipes it
+first. Stop with Ctrl-C.`,
+		Example: `  cella dev
+  cella dev --block-time 200ms --empty-blocks=false
+  cella dev --reset`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			log, err := lf.logger()
+			if err != nil {
+				return err
+			}
+			if reset {
+				if err := os.RemoveAll(home); err != nil {
+					return fmt.Errorf("reset %s: %w", home, err)
+				}
+			}
+			opts := node.ConfigOptions{
+				Moniker: "cella-dev", BlockTime: blockTime, EmptyBlocks: emptyBlocks,
+				RPCAddr: rpcAddr, P2PAddr: p2pAddr, Prometheus: metrics, Loopback: true,
+			}
+			fresh := !node.IsInitialised(home)
+			if fresh {
+				if _, err := node.InitHome(home, node.InitOptions{ChainID: DevChainID, Dev: true, Config: opts}); err != nil {
+					return err
+				}
+			}
+			// Flags win over the stored config.toml, so --block-time etc. apply on every start.
+			cfg := node.NewConfig(home, opts)
+			n, err := node.Start(cfg, log)
+			if err != nil {
+				return err
+			}
+			printDevBanner(cmd.OutOrStdout(), home, fresh, n, metrics)
+			<-cmd.Context().Done()
+			fmt.Fprintln(cmd.OutOrStdout(), "\nShutting down...")
+			if err := n.Close(); err != nil {
+				return fmt.Errorf("shutdown: %w", err)
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), "Stopped. Run `cella dev` again to continue this chain.")
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&home, "home", ".cella/dev", "folder for the dev chain's data")
+	f.DurationVar(&blockTime, "block-time", time.Second, "time between blocks (CometBFT timeout_commit)")
+	f.BoolVar(&emptyBlocks, "empty-blocks", true, "make blocks even when there are no transactions")
+	f.BoolVar(&reset, "reset", false, "delete --home first and start a new chain")
+	f.StringVar(&rpcAddr, "rpc-addr", node.DefaultRPCAddr, "CometBFT RPC listen address")
+	f.StringVar(&p2pAddr, "p2p-addr", node.DefaultP2PAddr, "CometBFT P2P listen address")
+	f.StringVar(&metrics, "metrics-addr", "127.0.0.1:26660", "Prometheus metrics listen address (empty disables)")
+	lf.add(cmd)
+	return cmd
+}
+
+func printDevBanner(w io.Writer, home string, fresh bool, n *node.Node, metrics string) {
+	gh := n.App.Machine().GenesisHash()
+	what := "continuing the chain in"
+	if fresh {
+		what = "new chain in"
+	}
+	fmt.Fprintf(w, "Cella dev network (%s %s)\n", what, home)
+	fmt.Fprintf(w, "  chain id       %s\n", n.Genesis.ChainID)
+	fmt.Fprintf(w, "  genesis hash   0x%x\n", gh)
+	fmt.Fprintf(w, "  node RPC       %s\n", httpURL(n.Config.RPC.ListenAddress))
+	if metrics != "" {
+		fmt.Fprintf(w, "  metrics        http://%s/metrics\n", metrics)
+	}
+	fmt.Fprintf(w, "Dev accounts (funded at genesis with %s base units each; %d decimals):\n", state.DevBalance, state.Decimals)
+	for _, name := range state.DevAccountNames {
+		p, err := keys.FromURI("//" + name)
+		if err != nil {
+			continue
+		}
+		fmt.Fprintf(w, "  %-8s %s  (--from //%s)\n", name, keys.EncodeSS58(p.Public(), n.Genesis.App.Params.SS58Prefix), name)
+	}
+	fmt.Fprintln(w, "Try: cella tx transfer --from //Alice --to 5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty --amount 1000000000000 --wait")
+	fmt.Fprintln(w, "Press Ctrl-C to stop.")
+}
+
+// httpURL turns CometBFT's tcp://host:port into http://host:port.
+func httpURL(laddr string) string {
+	if len(laddr) > 6 && laddr[:6] == "tcp://" {
+		return "http://" + laddr[6:]
+	}
+	return laddr
+}

@@ -1,0 +1,151 @@
+package cli
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cella-network/cella/internal/client"
+	"github.com/cella-network/cella/internal/keys"
+)
+
+func newQueryCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:     "query",
+		Aliases: []string{"q"},
+		Short:   "Read chain state from a node",
+	}
+	cmd.AddCommand(newAccountQueryCmd("balance", "Show an account's free balance (base units)"),
+		newAccountQueryCmd("nonce", "Show an account's next transaction nonce"),
+		newValidatorsQueryCmd())
+	return cmd
+}
+
+func newAccountQueryCmd(what, short string) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:     what + " <address>",
+		Short:   short,
+		Example: "  cella query " + what + " 5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY --output json",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			output := cmd.Flag("output").Value.String()
+			if err := checkOutput(output); err != nil {
+				return err
+			}
+			id, err := keys.ParseAccount(args[0])
+			if err != nil {
+				return err
+			}
+			c, err := client.New(cmd.Flag("node").Value.String())
+			if err != nil {
+				return err
+			}
+			acc, err := c.Account(cmd.Context(), id)
+			if err != nil {
+				return err
+			}
+			w := cmd.OutOrStdout()
+			if output == "json" {
+				return printJSON(w, acc)
+			}
+			if what == "balance" {
+				fmt.Fprintln(w, acc.Free)
+			} else {
+				fmt.Fprintln(w, acc.Nonce)
+			}
+			return nil
+		},
+	}
+	nodeFlag(cmd)
+	outputFlag(cmd)
+	return cmd
+}
+
+func newValidatorsQueryCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "validators",
+		Short: "List the validator set recorded in app state",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			output := cmd.Flag("output").Value.String()
+			if err := checkOutput(output); err != nil {
+				return err
+			}
+			c, err := client.New(cmd.Flag("node").Value.String())
+			if err != nil {
+				return err
+			}
+			vs, err := c.Validators(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if output == "json" {
+				return printJSON(cmd.OutOrStdout(), vs)
+			}
+			for _, v := range vs {
+				fmt.Fprintf(cmd.OutOrStdout(), "%s  power %d\n", v.PubKey, v.Power)
+			}
+			return nil
+		},
+	}
+	nodeFlag(cmd)
+	outputFlag(cmd)
+	return cmd
+}
+
+func newStatusCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "status",
+		Short: "Show a node's chain, height and sync status",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			output := cmd.Flag("output").Value.String()
+			if err := checkOutput(output); err != nil {
+				return err
+			}
+			c, err := client.New(cmd.Flag("node").Value.String())
+			if err != nil {
+				return err
+			}
+			st, err := c.Status(cmd.Context())
+			if err != nil {
+				return err
+			}
+			ci, err := c.ChainInfo(cmd.Context())
+			if err != nil {
+				return err
+			}
+			out := map[string]any{
+				"chainId":          ci.ChainID,
+				"genesisHash":      ci.GenesisHash,
+				"appVersion":       ci.AppVersion,
+				"height":           st.SyncInfo.LatestBlockHeight,
+				"latestBlockTime":  st.SyncInfo.LatestBlockTime,
+				"latestBlockHash":  st.SyncInfo.LatestBlockHash.String(),
+				"appHash":          ci.AppHash,
+				"catchingUp":       st.SyncInfo.CatchingUp,
+				"nodeId":           string(st.NodeInfo.DefaultNodeID),
+				"moniker":          st.NodeInfo.Moniker,
+				"validatorAddress": st.ValidatorInfo.Address.String(),
+				"validatorPower":   st.ValidatorInfo.VotingPower,
+				"dev":              ci.Dev,
+				"ss58Prefix":       ci.SS58Prefix,
+				"softwareVersion":  st.NodeInfo.Version,
+			}
+			if output == "json" {
+				return printJSON(cmd.OutOrStdout(), out)
+			}
+			w := cmd.OutOrStdout()
+			fmt.Fprintf(w, "chain id       %s%s\n", ci.ChainID, map[bool]string{true: " (dev)", false: ""}[ci.Dev])
+			fmt.Fprintf(w, "genesis hash   %s\n", ci.GenesisHash)
+			fmt.Fprintf(w, "height         %d (%s)\n", st.SyncInfo.LatestBlockHeight, st.SyncInfo.LatestBlockTime.UTC().Format("2006-01-02 15:04:05Z"))
+			fmt.Fprintf(w, "app hash       %s\n", ci.AppHash)
+			fmt.Fprintf(w, "catching up    %v\n", st.SyncInfo.CatchingUp)
+			fmt.Fprintf(w, "node           %s (%s)\n", st.NodeInfo.Moniker, st.NodeInfo.DefaultNodeID)
+			return nil
+		},
+	}
+	nodeFlag(cmd)
+	outputFlag(cmd)
+	return cmd
+}

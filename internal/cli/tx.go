@@ -1,0 +1,131 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cella-network/cella/internal/client"
+	"github.com/cella-network/cella/internal/keys"
+	"github.com/cella-network/cella/internal/scale"
+	"github.com/cella-network/cella/internal/state"
+	"github.com/cella-network/cella/internal/tx"
+)
+
+func newTxCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "tx",
+		Short: "Sign and send transactions",
+	}
+	cmd.AddCommand(newTransferCmd())
+	return cmd
+}
+
+func newTransferCmd() *cobra.Command {
+	var (
+		from, fromFile, to, amount string
+		wait                       bool
+		timeout                    time.Duration
+	)
+	cmd := &cobra.Command{
+		Use:   "transfer",
+		Short: "Transfer tokens to another account",
+		Long: `Transfer --amount base units (1 token = 10^12 base units) from the account of
+--from to --to. The secret URI can instead come from --from-file or the
+CELLA_SURI environment variable, so that it does not appear in the process list.
+With --wait the command returns once the transaction is in a committed block.`,
+		Example: `  cella tx transfer --from //Alice --to 5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty --amount 1000000000000 --wait
+  CELLA_SURI="word1 … word12" cella tx transfer --to 5FHn… --amount 5`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			output := cmd.Flag("output").Value.String()
+			if err := checkOutput(output); err != nil {
+				return err
+			}
+			suri, err := readSecretURI(cmd, "from", "from-file")
+			if err != nil {
+				return err
+			}
+			pair, err := keys.FromURI(suri)
+			if err != nil {
+				return fmt.Errorf("--from: %w", err)
+			}
+			dest, err := keys.ParseAccount(to)
+			if err != nil {
+				return fmt.Errorf("--to: %w", err)
+			}
+			amt, err := scale.ParseU128(amount)
+			if err != nil {
+				return fmt.Errorf("--amount: %w", err)
+			}
+			c, err := client.New(cmd.Flag("node").Value.String())
+			if err != nil {
+				return err
+			}
+			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
+			defer cancel()
+			return sendAndReport(ctx, cmd, c, pair, state.TransferCall(dest, amt), wait, output)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&from, "from", "", "secret URI of the sender (e.g. //Alice, a mnemonic, 0xSEED)")
+	f.StringVar(&fromFile, "from-file", "", "read the sender's secret URI from this file")
+	f.StringVar(&to, "to", "", "recipient address (SS58 or 0x public key)")
+	f.StringVar(&amount, "amount", "", "amount in base units")
+	f.BoolVar(&wait, "wait", false, "wait until the transaction is committed and print its result")
+	f.DurationVar(&timeout, "timeout", 60*time.Second, "give up after this long")
+	nodeFlag(cmd)
+	outputFlag(cmd)
+	_ = cmd.MarkFlagRequired("to")
+	_ = cmd.MarkFlagRequired("amount")
+	return cmd
+}
+
+// sendAndReport builds, signs and submits call from pair, then prints the
+// hash, or with wait the committed result. A call that failed in its block is
+// an error (non-zero exit).
+func sendAndReport(ctx context.Context, cmd *cobra.Command, c *client.Client, pair *keys.Pair, call tx.Call, wait bool, output string) error {
+	t, err := c.Build(ctx, pair, call, client.TxOptions{})
+	if err != nil {
+		return err
+	}
+	hash, err := c.Submit(ctx, t)
+	if err != nil {
+		return err
+	}
+	w := cmd.OutOrStdout()
+	if !wait {
+		if output == "json" {
+			return printJSON(w, map[string]string{"hash": fmt.Sprintf("0x%x", hash)})
+		}
+		fmt.Fprintf(w, "Submitted 0x%x (nonce %d)\n", hash, t.Body.Nonce)
+		return nil
+	}
+	res, err := c.Wait(ctx, hash)
+	if err != nil {
+		return err
+	}
+	if output == "json" {
+		if err := printJSON(w, res); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintf(w, "Included in block %d: %s\n  hash    %s\n  weight  %d\n", res.Height, res.Result, res.Hash, res.Weight)
+		for _, e := range res.Events {
+			fmt.Fprintf(w, "  event   %s", e.Type)
+			for _, a := range e.Attributes {
+				fmt.Fprintf(w, " %s=%s", a.Key, a.Value)
+			}
+			fmt.Fprintln(w)
+		}
+	}
+	if !res.OK() {
+		if res.Log != "" {
+			return fmt.Errorf("transaction failed in block %d: %s (%s; the fee was charged)", res.Height, res.Log, res.Result)
+		}
+		return fmt.Errorf("transaction failed in block %d: %s (the fee was charged)", res.Height, res.Result)
+	}
+	return nil
+}
