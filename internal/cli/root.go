@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 )
@@ -18,6 +19,9 @@ import (
 type exitError struct{ code int }
 
 func (e exitError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
+
+// processStart is when the process started running Go code.
+var processStart = time.Now()
 
 func newRootCmd() *cobra.Command {
 	root := &cobra.Command{
@@ -36,6 +40,7 @@ func newRootCmd() *cobra.Command {
 		newTxCmd(),
 		newQueryCmd(),
 		newStatusCmd(),
+		newBenchCmd(),
 	)
 	// Every flag can also come from the environment as CELLA_<FLAG>.
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error { return applyEnv(cmd) }

@@ -170,7 +170,7 @@ func (c *Client) Build(ctx context.Context, signer *keys.Pair, call tx.Call, o T
 	if err != nil {
 		return nil, err
 	}
-	gh, err := parseHash(ci.GenesisHash)
+	gh, err := ParseHash(ci.GenesisHash)
 	if err != nil {
 		return nil, fmt.Errorf("chain info: genesis hash: %w", err)
 	}
@@ -303,7 +303,8 @@ func (c *Client) Wait(ctx context.Context, hash [32]byte) (*TxResult, error) {
 	}
 }
 
-func parseHash(s string) ([32]byte, error) {
+// ParseHash parses a 0x-prefixed (or bare) 32-byte hex hash.
+func ParseHash(s string) ([32]byte, error) {
 	var h [32]byte
 	b, err := hex.DecodeString(strings.TrimPrefix(s, "0x"))
 	if err != nil || len(b) != 32 {
