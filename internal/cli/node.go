@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -14,11 +15,19 @@ import (
 	"github.com/cella-network/cella/internal/state"
 )
 
-func defaultHome() string {
-	if h, err := os.UserHomeDir(); err == nil {
-		return filepath.Join(h, ".cella")
+// defaultHome is the default node home; "~" is expanded by expandHome.
+const defaultHome = "~/.cella"
+
+// expandHome replaces a leading "~/" with the user's home folder.
+func expandHome(p string) (string, error) {
+	if p == "~" || strings.HasPrefix(p, "~/") {
+		h, err := os.UserHomeDir()
+		if err != nil {
+			return "", fmt.Errorf("cannot find your home folder for %q: %w", p, err)
+		}
+		return filepath.Join(h, p[1:]), nil
 	}
-	return ".cella"
+	return p, nil
 }
 
 func newInitCmd() *cobra.Command {
@@ -37,6 +46,10 @@ use 'cella testnet') for more validators; then start the node with 'cella node'.
   cella init --home ./devnode --dev`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			home, err := expandHome(home)
+			if err != nil {
+				return err
+			}
 			o := node.InitOptions{ChainID: chainID, Dev: dev, Config: node.ConfigOptions{Moniker: moniker, EmptyBlocks: true}}
 			for _, a := range allocs {
 				al, err := parseAlloc(a)
@@ -53,7 +66,7 @@ use 'cella testnet') for more validators; then start the node with 'cella node'.
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&home, "home", defaultHome(), "node home folder")
+	cmd.Flags().StringVar(&home, "home", defaultHome, "node home folder")
 	cmd.Flags().StringVar(&chainID, "chain-id", "cella-1", "chain id")
 	cmd.Flags().StringVar(&moniker, "moniker", "cella-node", "node name shown to peers")
 	cmd.Flags().BoolVar(&dev, "dev", false, "dev genesis: funded //Alice…//Ferdie and dev-only calls (never for a public chain)")
@@ -97,6 +110,10 @@ and the chain from <home>/config/genesis.json. Stop with Ctrl-C.`,
 			if err != nil {
 				return err
 			}
+			home, err := expandHome(home)
+			if err != nil {
+				return err
+			}
 			cfg, err := node.LoadConfig(home)
 			if err != nil {
 				return err
@@ -112,7 +129,7 @@ and the chain from <home>/config/genesis.json. Stop with Ctrl-C.`,
 			return n.Close()
 		},
 	}
-	cmd.Flags().StringVar(&home, "home", defaultHome(), "node home folder")
+	cmd.Flags().StringVar(&home, "home", defaultHome, "node home folder")
 	lf.add(cmd)
 	return cmd
 }

@@ -41,6 +41,7 @@ func newRootCmd() *cobra.Command {
 		newQueryCmd(),
 		newStatusCmd(),
 		newBenchCmd(),
+		newContractCmd(),
 	)
 	// Every flag can also come from the environment as CELLA_<FLAG>.
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error { return applyEnv(cmd) }

@@ -206,7 +206,9 @@ func fund(ctx context.Context, c *client.Client, cfg Config, gh [32]byte, sender
 		return err
 	}
 	nonce := acc.Nonce
-	amount := scale.U128From(1000 * state.Unit)
+	// 100 tokens each: enough for ~80,000 transfers per sender, and 1,000
+	// senders take a tenth of a dev account's balance.
+	amount := scale.U128From(100 * state.Unit)
 	for i, s := range senders {
 		body := tx.Body{
 			Version: tx.Version1, Scheme: tx.Sr25519, Signer: cfg.Funder.Public(), Genesis: gh,
@@ -235,10 +237,13 @@ func fund(ctx context.Context, c *client.Client, cfg Config, gh [32]byte, sender
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
-	for _, s := range senders {
+	for i, s := range senders {
 		a, err := c.Account(ctx, s.pair.Public())
 		if err != nil {
 			return err
+		}
+		if a.Free == "0" {
+			return fmt.Errorf("sender %d was not funded (is the funder's balance too low?)", i)
 		}
 		s.nonce = a.Nonce
 	}

@@ -1,0 +1,67 @@
+;; caller: cross-contract calls. new(callee: AccountId) stores the callee.
+;; flip_and_get() (0x4872b463 LE) calls callee.flip() then returns callee.get()'s output;
+;; instantiate_flip(code_hash: Hash) (0xef725f36 LE) instantiates flipper new(true)
+;; and returns its AccountId; recurse() (0x625c816f LE) calls itself with
+;; ALLOW_REENTRY and returns Ok(return code of the nested call) as a u32.
+(module
+  (import "seal1" "call" (func $call (param i32 i32 i64 i32 i32 i32 i32 i32) (result i32)))
+  (import "seal1" "instantiate" (func $inst (param i32 i64 i32 i32 i32 i32 i32 i32 i32 i32 i32) (result i32)))
+  (import "seal0" "address" (func $address (param i32 i32)))
+  (import "seal1" "get_storage" (func $get (param i32 i32 i32 i32) (result i32)))
+  (import "seal2" "set_storage" (func $set (param i32 i32 i32 i32) (result i32)))
+  (import "seal0" "input" (func $input (param i32 i32)))
+  (import "seal0" "seal_return" (func $return (param i32 i32 i32)))
+  (import "env" "memory" (memory 2 16))
+  (func $read_input (result i32)
+    (i32.store (i32.const 0) (i32.const 1024))
+    (call $input (i32.const 0x100) (i32.const 0))
+    (i32.load (i32.const 0)))
+  (func $ok_unit
+    (i32.store8 (i32.const 0x40) (i32.const 0))
+    (call $return (i32.const 0) (i32.const 0x40) (i32.const 1)))
+  (func $bad_input
+    (i32.store16 (i32.const 0x40) (i32.const 0x0101))
+    (call $return (i32.const 1) (i32.const 0x40) (i32.const 2)))
+  ;; 0x10 key; 0x60 callee; 0x90 zero value (u128); 0xa0 call input; 0x200 call output
+  (data (i32.const 0xa0) "\63\3a\a5\51\2f\86\5b\d9\9b\ae\9d\5e\01\6f\81\5c\62")
+  (func $load_callee
+    (i32.store (i32.const 0) (i32.const 32))
+    (drop (call $get (i32.const 0x10) (i32.const 4) (i32.const 0x60) (i32.const 0))))
+  (func (export "deploy")
+    (if (i32.lt_u (call $read_input) (i32.const 36)) (then (call $bad_input)))
+    (drop (call $set (i32.const 0x10) (i32.const 4) (i32.const 0x104) (i32.const 32)))
+    (call $ok_unit))
+  (func (export "call")
+    (local $sel i32) (local $rc i32)
+    (drop (call $read_input))
+    (local.set $sel (i32.load (i32.const 0x100)))
+    (if (i32.eq (local.get $sel) (i32.const 0x4872b463))
+      (then
+        (call $load_callee)
+        (drop (call $call (i32.const 0) (i32.const 0x60) (i64.const 0) (i32.const 0x90)
+          (i32.const 0xa0) (i32.const 4) (i32.const -1) (i32.const 0)))
+        (i32.store (i32.const 0) (i32.const 64))
+        (local.set $rc (call $call (i32.const 0) (i32.const 0x60) (i64.const 0) (i32.const 0x90)
+          (i32.const 0xa4) (i32.const 4) (i32.const 0x200) (i32.const 0)))
+        (if (local.get $rc) (then (unreachable)))
+        (call $return (i32.const 0) (i32.const 0x200) (i32.load (i32.const 0)))))
+    (if (i32.eq (local.get $sel) (i32.const 0xef725f36))
+      (then
+        (i32.store (i32.const 0x30) (i32.const 32))
+        (local.set $rc (call $inst (i32.const 0x104) (i64.const 0) (i32.const 0x90)
+          (i32.const 0xa8) (i32.const 5) (i32.const 0x201) (i32.const 0x30)
+          (i32.const -1) (i32.const 0) (i32.const 0) (i32.const 0)))
+        (if (local.get $rc) (then (unreachable)))
+        (i32.store8 (i32.const 0x200) (i32.const 0))
+        (call $return (i32.const 0) (i32.const 0x200) (i32.const 33))))
+    (if (i32.eq (local.get $sel) (i32.const 0x625c816f))
+      (then
+        (i32.store (i32.const 0) (i32.const 32))
+        (call $address (i32.const 0x60) (i32.const 0))
+        (local.set $rc (call $call (i32.const 8) (i32.const 0x60) (i64.const 0) (i32.const 0x90)
+          (i32.const 0xad) (i32.const 4) (i32.const -1) (i32.const 0)))
+        (i32.store8 (i32.const 0x200) (i32.const 0))
+        (i32.store (i32.const 0x201) (local.get $rc))
+        (call $return (i32.const 0) (i32.const 0x200) (i32.const 5))))
+    (call $bad_input))
+)
