@@ -13,6 +13,7 @@ import (
 	"crypto/sha512"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"strings"
 
 	schnorrkel "github.com/ChainSafe/go-schnorrkel"
@@ -110,8 +111,26 @@ func (p *Pair) Seed() ([32]byte, bool) { return p.seed, p.hasSeed }
 
 // Sign signs msg with the signing context "substrate". Signatures are
 // randomized, so signing the same message twice gives different signatures.
-func (p *Pair) Sign(msg []byte) Signature {
-	sig, err := p.kp.Sign(nil, signingContext.NewTranscriptBytes(msg))
+func (p *Pair) Sign(msg []byte) Signature { return p.sign(msg, nil) }
+
+// SignDeterministic signs msg with the signing context "substrate" and no
+// fresh randomness: the same key and message always give the same
+// signature. The witness is still derived from the secret nonce and the
+// whole transcript (merlin's witness construction, fed zeros instead of
+// random bytes), so it stays secret and differs for every message. pRuntime
+// uses it so that a worker restored from a checkpoint re-signs its egress
+// messages byte for byte.
+func (p *Pair) SignDeterministic(msg []byte) Signature { return p.sign(msg, zeroReader{}) }
+
+type zeroReader struct{}
+
+func (zeroReader) Read(b []byte) (int, error) {
+	clear(b)
+	return len(b), nil
+}
+
+func (p *Pair) sign(msg []byte, rng io.Reader) Signature {
+	sig, err := p.kp.Sign(rng, signingContext.NewTranscriptBytes(msg))
 	if err != nil { // only on a failing system random source
 		panic("keys: signing failed: " + err.Error())
 	}

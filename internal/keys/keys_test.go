@@ -495,3 +495,27 @@ func TestBase58(t *testing.T) {
 		t.Errorf("1-byte address = %s", s)
 	}
 }
+
+func TestSignDeterministic(t *testing.T) {
+	p, err := FromURI("//Alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := []byte("egress #7")
+	a, b := p.SignDeterministic(msg), p.SignDeterministic(msg)
+	if a != b {
+		t.Fatal("deterministic signatures differ")
+	}
+	if !Verify(p.Public(), msg, a) {
+		t.Fatal("deterministic signature does not verify")
+	}
+	if c := p.SignDeterministic([]byte("egress #8")); c == a || !Verify(p.Public(), []byte("egress #8"), c) {
+		t.Fatal("another message must give another valid signature")
+	}
+	if bob, _ := FromURI("//Bob"); bob.SignDeterministic(msg) == a {
+		t.Fatal("another key must give another signature")
+	}
+	if p.Sign(msg) == a {
+		t.Fatal("randomized signing must differ from deterministic")
+	}
+}
