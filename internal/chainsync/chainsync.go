@@ -1,0 +1,263 @@
+// Package chainsync is pRuntime's verified copy of chain state. It starts
+// from a genesis that it checks against its hash, verifies header batches
+// with the light client (internal/lightclient), checks each block's
+// write-set and messages against the AppHash that the next verified header
+// carries, and only then applies the write-set to its in-memory store and
+// queues the messages, in order. It does not replay transactions.
+//
+// Every SyncBatch is atomic: everything is verified first, and the state
+// changes only when all checks pass; a rejected batch changes nothing. The
+// package does no I/O and reads no clock. Snapshot and Restore give a
+// deterministic SCALE encoding for sealed checkpoints.
+package chainsync
+
+import (
+	"bytes"
+	"fmt"
+
+	"github.com/cometbft/cometbft/types"
+
+	"github.com/cella-network/cella/internal/chainapi"
+	"github.com/cella-network/cella/internal/lightclient"
+	"github.com/cella-network/cella/internal/state"
+)
+
+// Batch is what pherry hands over for a run of heights a..b: the headers,
+// the commit of header b, the validator set that signs them when it changed
+// (see lightclient.Batch), and the block records.
+//
+// Records must be exactly the heights from the first block not yet applied
+// (Height()+1) to b, in order. The record of the last verified height is
+// kept from the previous batch (it waited for its successor header), so it
+// may be left out; if given, it replaces the kept one.
+type Batch struct {
+	Headers    []*types.Header
+	Commit     *types.Commit
+	Validators *types.ValidatorSet
+	Records    []*chainapi.BlockRecord
+}
+
+// QueuedMessage is a message of an applied block, with its position.
+type QueuedMessage struct {
+	// Height is the block that produced the message.
+	Height int64
+	// Index is the message's position among the block's messages.
+	Index int
+	state.Message
+}
+
+// Syncer is the verified chain state. It is not safe for concurrent use
+// (the store it exposes is).
+type Syncer struct {
+	genesisHash [32]byte
+	lc          lightclient.State
+	store       *state.MemStore
+	// height is the last applied block; appHash the AppHash after it.
+	height  int64
+	appHash [32]byte
+	// pending is the record of block lc.Height(), which waits for header
+	// lc.Height()+1; nil when lc.Height() == height (before header 1).
+	pending *chainapi.BlockRecord
+	queue   []QueuedMessage
+}
+
+// New initialises a syncer for the chain g. genesisHash is the hash the
+// pRuntime is bound to (its attestation names it): g must hash to it. rec is
+// the node's height-0 record, which must hold exactly the genesis state
+// (InitChain's write-set and AppHash_0). The genesis state is applied at
+// once (Height() = 0); the first verified header must then carry AppHash_0.
+// maxAppVersion is the highest app version this code understands.
+func New(g *state.Genesis, genesisHash [32]byte, rec *chainapi.BlockRecord, maxAppVersion uint64) (*Syncer, error) {
+	if g == nil {
+		return nil, fmt.Errorf("%w: nil", ErrInvalidGenesis)
+	}
+	if err := g.Validate(); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidGenesis, err)
+	}
+	if h := g.Hash(); h != genesisHash {
+		return nil, fmt.Errorf("%w: genesis hashes to %x, want %x", ErrGenesisHash, h, genesisHash)
+	}
+	if g.AppVersion > maxAppVersion {
+		return nil, fmt.Errorf("%w: genesis app version %d, this code supports up to %d", ErrNewerAppVersion, g.AppVersion, maxAppVersion)
+	}
+	m, err := state.New(g, state.WithSigCache(nil))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidGenesis, err)
+	}
+	ws, appHash0, err := m.InitChain()
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidGenesis, err)
+	}
+	if rec == nil || rec.Height != 0 {
+		return nil, fmt.Errorf("%w: no height-0 record", ErrGenesisMismatch)
+	}
+	if err := rec.WriteSet.Validate(); err != nil {
+		return nil, fmt.Errorf("%w: height-0 write-set: %w", ErrGenesisMismatch, err)
+	}
+	// Equal hashes mean equal contents (the write-set root commits to every
+	// key and value).
+	if got := state.AppHash(g.AppVersion, [32]byte{}, rec.WriteSet, rec.Messages); got != appHash0 {
+		return nil, fmt.Errorf("%w: the height-0 record hashes to %x, the genesis state to %x", ErrGenesisMismatch, got, appHash0)
+	}
+	if rec.AppHash != appHash0 {
+		return nil, fmt.Errorf("%w: the height-0 record claims AppHash %x, the genesis state is %x", ErrGenesisMismatch, rec.AppHash, appHash0)
+	}
+	lc, err := lightclient.FromGenesis(g, maxAppVersion)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidGenesis, err)
+	}
+	st := state.NewMemStore()
+	st.Apply(ws)
+	return &Syncer{genesisHash: genesisHash, lc: lc, store: st, appHash: appHash0}, nil
+}
+
+// GenesisHash returns the genesis hash the syncer is bound to.
+func (s *Syncer) GenesisHash() [32]byte { return s.genesisHash }
+
+// ChainID returns the chain id.
+func (s *Syncer) ChainID() string { return s.lc.ChainID() }
+
+// Height returns the last applied block (0: the genesis state).
+func (s *Syncer) Height() int64 { return s.height }
+
+// VerifiedHeight returns the last verified header. Its block is applied
+// once the next header is verified.
+func (s *Syncer) VerifiedHeight() int64 { return s.lc.Height() }
+
+// AppHash returns the AppHash after block Height(): the head of the AppHash
+// chain, which commits to every write-set and message applied so far.
+func (s *Syncer) AppHash() [32]byte { return s.appHash }
+
+// AppVersion returns the app version of the last verified header.
+func (s *Syncer) AppVersion() uint64 { return s.lc.AppVersion() }
+
+// LightClient returns the light client's state.
+func (s *Syncer) LightClient() lightclient.State { return s.lc }
+
+// Get reads a key of the verified state at Height(); (nil, nil) when absent.
+// The returned slice must not be modified.
+func (s *Syncer) Get(key []byte) ([]byte, error) { return s.store.Get(key) }
+
+// Store returns read-only access to the verified state.
+func (s *Syncer) Store() state.Store { return readOnly{s.store} }
+
+type readOnly struct{ m *state.MemStore }
+
+// Get implements state.Store.
+func (r readOnly) Get(key []byte) ([]byte, error) { return r.m.Get(key) }
+
+// Dump returns every key-value pair of the verified state, sorted by key
+// (for differential tests and debugging; it copies nothing, so do not
+// modify the values).
+func (s *Syncer) Dump() state.WriteSet { return s.store.Dump() }
+
+// QueuedMessages returns how many messages wait to be drained.
+func (s *Syncer) QueuedMessages() int { return len(s.queue) }
+
+// DrainMessages returns the queued messages of applied blocks, in block
+// order and in order within a block, and empties the queue.
+func (s *Syncer) DrainMessages() []QueuedMessage {
+	out := s.queue
+	s.queue = nil
+	return out
+}
+
+// SyncBatch verifies a batch and applies every block it confirms. On error
+// nothing changes; the error wraps one sentinel of this package or of the
+// light client.
+func (s *Syncer) SyncBatch(b Batch) error {
+	next, verified, err := s.lc.VerifyDetailed(lightclient.Batch{Headers: b.Headers, Commit: b.Commit, Validators: b.Validators})
+	if err != nil {
+		return err
+	}
+	first, last := b.Headers[0].Height, b.Headers[len(b.Headers)-1].Height
+
+	// The records: from the first unapplied block to the last header.
+	recs := make([]*chainapi.BlockRecord, 0, len(b.Records)+1)
+	if s.pending != nil && (len(b.Records) == 0 || b.Records[0] == nil || b.Records[0].Height != s.pending.Height) {
+		recs = append(recs, s.pending)
+	}
+	recs = append(recs, b.Records...)
+	want := s.height + 1
+	for i, r := range recs {
+		if r == nil {
+			return fmt.Errorf("%w: record %d is nil", ErrMalformedRecord, i)
+		}
+		if r.Height != want {
+			return fmt.Errorf("%w: record %d is for height %d, want %d", ErrBlockOrder, i, r.Height, want)
+		}
+		if err := r.WriteSet.Validate(); err != nil {
+			return fmt.Errorf("%w: height %d: %w", ErrMalformedRecord, r.Height, err)
+		}
+		want++
+	}
+	if want != last+1 {
+		return fmt.Errorf("%w: records end at height %d, the batch at %d", ErrBlockOrder, want-1, last)
+	}
+
+	header := func(h int64) *types.Header { return b.Headers[h-first] }
+	appVersion := func(h int64) uint64 {
+		if h < first {
+			return s.lc.AppVersion()
+		}
+		return verified[h-first].AppVersion
+	}
+	head := s.appHash
+	if s.pending == nil && s.lc.Height() == s.height {
+		// No block waits: header first must carry the current AppHash.
+		if got := header(first).AppHash; !bytes.Equal(got, head[:]) {
+			if first == 1 {
+				return fmt.Errorf("%w: header 1 carries AppHash %X, the genesis state is %x", ErrGenesisMismatch, got, head)
+			}
+			return fmt.Errorf("%w: header %d carries AppHash %X, want %x", ErrAppHashMismatch, first, got, head)
+		}
+	}
+	// Every record but the last is confirmed by the next header.
+	hashes := make([][32]byte, len(recs)-1)
+	for i, r := range recs[:len(recs)-1] {
+		got := state.AppHash(appVersion(r.Height), head, r.WriteSet, r.Messages)
+		if want := header(r.Height + 1).AppHash; !bytes.Equal(got[:], want) {
+			return fmt.Errorf("%w: block %d's write-set (%d writes) and messages (%d) hash to %x, header %d carries %X",
+				ErrAppHashMismatch, r.Height, len(r.WriteSet), len(r.Messages), got, r.Height+1, want)
+		}
+		if r.AppHash != got {
+			return fmt.Errorf("%w: block %d's record claims %x, its contents hash to %x", ErrRecordAppHash, r.Height, r.AppHash, got)
+		}
+		hashes[i] = got
+		head = got
+	}
+
+	// All checks passed: commit.
+	for i, r := range recs[:len(recs)-1] {
+		s.store.Apply(r.WriteSet)
+		for j, m := range r.Messages {
+			s.queue = append(s.queue, QueuedMessage{Height: r.Height, Index: j, Message: cloneMessage(m)})
+		}
+		s.height = r.Height
+		s.appHash = hashes[i]
+	}
+	s.pending = cloneRecord(recs[len(recs)-1])
+	s.lc = next
+	return nil
+}
+
+func cloneMessage(m state.Message) state.Message {
+	return state.Message{Origin: bytes.Clone(m.Origin), Topic: bytes.Clone(m.Topic), Payload: bytes.Clone(m.Payload)}
+}
+
+func cloneRecord(r *chainapi.BlockRecord) *chainapi.BlockRecord {
+	out := &chainapi.BlockRecord{Height: r.Height, AppHash: r.AppHash}
+	if r.WriteSet != nil {
+		out.WriteSet = make(state.WriteSet, len(r.WriteSet))
+		for i, w := range r.WriteSet {
+			out.WriteSet[i] = state.Write{Key: bytes.Clone(w.Key), Value: bytes.Clone(w.Value), Delete: w.Delete}
+		}
+	}
+	if r.Messages != nil {
+		out.Messages = make([]state.Message, len(r.Messages))
+		for i, m := range r.Messages {
+			out.Messages[i] = cloneMessage(m)
+		}
+	}
+	return out
+}

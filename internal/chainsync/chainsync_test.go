@@ -1,0 +1,408 @@
+package chainsync_test
+
+import (
+	"bytes"
+	"errors"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/cometbft/cometbft/types"
+
+	"github.com/cella-network/cella/internal/chainapi"
+	"github.com/cella-network/cella/internal/chainsync"
+	"github.com/cella-network/cella/internal/scale"
+	"github.com/cella-network/cella/internal/state"
+	"github.com/cella-network/cella/internal/synth"
+)
+
+// TestHappyPath syncs a chain of 300 blocks with transfers, messages and two
+// validator-set changes, and compares the result with the state machine's
+// store (a differential check).
+func TestHappyPath(t *testing.T) {
+	c := buildChain(t, chainOpts{blocks: 300, transfers: 3, joinAt: 100, leaveAt: 200, messageEach: 7})
+	if _, err := c.AddBlock(); err != nil { // an empty block confirms block 300
+		t.Fatal(err)
+	}
+	s := newSyncer(t, c)
+	if s.Height() != 0 || s.AppHash() != c.Record(0).AppHash {
+		t.Fatal("genesis state")
+	}
+	syncTo(t, c, s, 301, 50)
+	if err := sameStore(s.Dump(), c.Store().Dump()); err != nil {
+		t.Fatalf("store differs from the state machine's: %v", err)
+	}
+	v, err := s.Store().Get(state.KeyValidators)
+	if err != nil || v == nil {
+		t.Fatal("validators key", err)
+	}
+	got := s.DrainMessages()
+	var want []chainsync.QueuedMessage
+	for h := int64(7); h <= 300; h += 7 {
+		for i, m := range testMessages(h) {
+			want = append(want, chainsync.QueuedMessage{Height: h, Index: i, Message: m})
+		}
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d messages, want %d", len(got), len(want))
+	}
+	for i := range got {
+		if got[i].Height != want[i].Height || got[i].Index != want[i].Index || !bytes.Equal(got[i].Payload, want[i].Payload) {
+			t.Fatalf("message %d: %+v, want %+v", i, got[i], want[i])
+		}
+	}
+	if s.QueuedMessages() != 0 || len(s.DrainMessages()) != 0 {
+		t.Fatal("drain must empty the queue")
+	}
+}
+
+// TestAdversarial is the pRuntime-side part of issue 4's bad-input suite:
+// every case fails with its specific error and leaves the state (its
+// snapshot bytes) unchanged; the honest batch then still applies.
+func TestAdversarial(t *testing.T) {
+	c := buildChain(t, chainOpts{blocks: 40, transfers: 2, joinAt: 25, messageEach: 3})
+	s := newSyncer(t, c)
+	syncTo(t, c, s, 10, 100)
+	snap := s.Snapshot()
+	honest := func() chainsync.Batch { return batch(t, c, 11, 20) }
+
+	other := buildChain(t, chainOpts{blocks: 20, chainID: "other-chain"})
+	otherGenesis := buildChain(t, chainOpts{blocks: 20, genesis: func(g *state.Genesis) { g.App.Balances = g.App.Balances[:5] }})
+	badHash := buildChain(t, chainOpts{blocks: 20, transfers: 2, messageEach: 3, hook: func(h *types.Header) {
+		if h.Height == 15 {
+			h.AppHash[0] ^= 1
+		}
+	}})
+	newer := buildChain(t, chainOpts{blocks: 20, transfers: 2, messageEach: 3, hook: func(h *types.Header) {
+		if h.Height >= 18 {
+			h.Version.App = 2
+		}
+	}})
+	// msgHeight is a block of 11..19 with messages; wsHeight one with writes.
+	const msgHeight, wsHeight = 15, 13
+
+	cases := []struct {
+		name string
+		err  error
+		mod  func(b *chainsync.Batch)
+	}{
+		// The commit.
+		{"commit signed by a wrong key", chainsync.ErrBadSignature, func(b *chainsync.Batch) {
+			b.Commit = signed(t, c, 20, synth.Fault{WrongKey: []int{0, 1, 2, 3}})
+		}},
+		{"commit signed by one wrong key", chainsync.ErrBadSignature, func(b *chainsync.Batch) { b.Commit = signed(t, c, 20, synth.Fault{WrongKey: []int{2}}) }},
+		{"too little voting power", chainsync.ErrInsufficientVotingPower, func(b *chainsync.Batch) { b.Commit = signed(t, c, 20, synth.Fault{Absent: []int{1, 2}}) }},
+		{"commit for another block", chainsync.ErrCommitMismatch, func(b *chainsync.Batch) { b.Commit = c.Commit(21) }},
+		// Block contents.
+		{"tampered write value", chainsync.ErrAppHashMismatch, func(b *chainsync.Batch) {
+			w := &b.Records[wsHeight-11].WriteSet[0]
+			w.Value = append(w.Value, 1)
+		}},
+		{"tampered write key", chainsync.ErrAppHashMismatch, func(b *chainsync.Batch) {
+			ws := b.Records[wsHeight-11].WriteSet
+			ws[len(ws)-1].Key = append(ws[len(ws)-1].Key, 0)
+		}},
+		{"write turned into a delete", chainsync.ErrAppHashMismatch, func(b *chainsync.Batch) {
+			w := &b.Records[wsHeight-11].WriteSet[0]
+			w.Delete, w.Value = true, nil
+		}},
+		{"dropped write", chainsync.ErrAppHashMismatch, func(b *chainsync.Batch) {
+			r := b.Records[wsHeight-11]
+			r.WriteSet = r.WriteSet[1:]
+		}},
+		{"extra write", chainsync.ErrAppHashMismatch, func(b *chainsync.Batch) {
+			r := b.Records[wsHeight-11]
+			r.WriteSet = append(r.WriteSet, state.Write{Key: []byte("zzz"), Value: []byte("free money")})
+		}},
+		{"unsorted write-set", chainsync.ErrMalformedRecord, func(b *chainsync.Batch) {
+			ws := b.Records[wsHeight-11].WriteSet
+			ws[0], ws[1] = ws[1], ws[0]
+		}},
+		{"tampered message", chainsync.ErrAppHashMismatch, func(b *chainsync.Batch) { b.Records[msgHeight-11].Messages[0].Payload[0] ^= 1 }},
+		{"dropped message", chainsync.ErrAppHashMismatch, func(b *chainsync.Batch) {
+			r := b.Records[msgHeight-11]
+			r.Messages = r.Messages[1:]
+		}},
+		{"reordered messages", chainsync.ErrAppHashMismatch, func(b *chainsync.Batch) {
+			m := b.Records[msgHeight-11].Messages
+			m[0], m[len(m)-1] = m[len(m)-1], m[0]
+		}},
+		{"injected message", chainsync.ErrAppHashMismatch, func(b *chainsync.Batch) {
+			r := b.Records[wsHeight-11]
+			r.Messages = append(r.Messages, state.Message{Topic: []byte("x")})
+		}},
+		{"contents of another block", chainsync.ErrAppHashMismatch, func(b *chainsync.Batch) {
+			b.Records[wsHeight-11].WriteSet = c.Record(wsHeight + 1).WriteSet
+		}},
+		{"tampered kept record replaced", chainsync.ErrAppHashMismatch, func(b *chainsync.Batch) {
+			r := c.Record(10)
+			r.WriteSet[0].Value = []byte{1}
+			b.Records = append([]*chainapi.BlockRecord{r}, b.Records...)
+		}},
+		// AppHash.
+		{"record claims a wrong AppHash", chainsync.ErrRecordAppHash, func(b *chainsync.Batch) { b.Records[3].AppHash[0] ^= 1 }},
+		// Order.
+		{"skipped block", chainsync.ErrHeightGap, func(b *chainsync.Batch) { *b = batch(t, c, 12, 20) }},
+		{"skipped header inside", chainsync.ErrHeightGap, func(b *chainsync.Batch) { b.Headers = append(b.Headers[:3:3], b.Headers[4:]...) }},
+		{"skipped record", chainsync.ErrBlockOrder, func(b *chainsync.Batch) { b.Records = append(b.Records[:3:3], b.Records[4:]...) }},
+		{"reordered headers", chainsync.ErrHeightGap, func(b *chainsync.Batch) { b.Headers[4], b.Headers[5] = b.Headers[5], b.Headers[4] }},
+		{"reordered records", chainsync.ErrBlockOrder, func(b *chainsync.Batch) { b.Records[4], b.Records[5] = b.Records[5], b.Records[4] }},
+		{"duplicated record", chainsync.ErrBlockOrder, func(b *chainsync.Batch) { b.Records[5] = b.Records[4] }},
+		{"missing last record", chainsync.ErrBlockOrder, func(b *chainsync.Batch) { b.Records = b.Records[:9] }},
+		{"extra record", chainsync.ErrBlockOrder, func(b *chainsync.Batch) { b.Records = append(b.Records, c.Record(21)) }},
+		{"no records", chainsync.ErrBlockOrder, func(b *chainsync.Batch) { b.Records = nil }},
+		{"nil record", chainsync.ErrMalformedRecord, func(b *chainsync.Batch) { b.Records[2] = nil }},
+		// Validators, chain, replays, versions.
+		{"wrong validator set", chainsync.ErrWrongValidatorSet, func(b *chainsync.Batch) {
+			b.Validators = other.ValidatorSet(1)
+			b.Validators.Validators[0].VotingPower++
+		}},
+		{"wrong chain id", chainsync.ErrWrongChainID, func(b *chainsync.Batch) { *b = batch(t, other, 11, 20) }},
+		{"replayed batch", chainsync.ErrReplayedBatch, func(b *chainsync.Batch) { *b = batch(t, c, 1, 10) }},
+		{"overlapping batch", chainsync.ErrReplayedBatch, func(b *chainsync.Batch) { *b = batch(t, c, 8, 20) }},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			b := honest()
+			tc.mod(&b)
+			err := s.SyncBatch(b)
+			if !errors.Is(err, tc.err) {
+				t.Fatalf("got %v, want %v", err, tc.err)
+			}
+			if !bytes.Equal(s.Snapshot(), snap) {
+				t.Fatal("a rejected batch changed the state")
+			}
+		})
+	}
+	if err := s.SyncBatch(honest()); err != nil {
+		t.Fatalf("honest batch after the attacks: %v", err)
+	}
+	// Faults that the validators signed, on chains of their own.
+	for _, tc := range []struct {
+		name string
+		c    *synth.Chain
+		err  error
+	}{
+		{"header carries a wrong AppHash (signed)", badHash, chainsync.ErrAppHashMismatch},
+		{"newer app version", newer, chainsync.ErrNewerAppVersion},
+	} {
+		s := newSyncer(t, tc.c)
+		syncTo(t, tc.c, s, 10, 100)
+		snap := s.Snapshot()
+		if err := s.SyncBatch(batch(t, tc.c, 11, 20)); !errors.Is(err, tc.err) || !bytes.Equal(s.Snapshot(), snap) {
+			t.Fatalf("%s: got %v, want %v", tc.name, err, tc.err)
+		}
+	}
+	// Across the validator-set change (block 25 → signed by the new set from 27).
+	b := batch(t, c, 21, 26)
+	if err := s.SyncBatch(b); err != nil {
+		t.Fatal(err)
+	}
+	b = batch(t, c, 27, 40)
+	if b.Validators == nil {
+		t.Fatal("expected the new validator set")
+	}
+	good := b.Validators
+	b.Validators = nil
+	snap = s.Snapshot()
+	if err := s.SyncBatch(b); !errors.Is(err, chainsync.ErrMissingValidatorSet) || !bytes.Equal(s.Snapshot(), snap) {
+		t.Fatalf("missing set: %v", err)
+	}
+	b.Validators = c.ValidatorSet(26)
+	if err := s.SyncBatch(b); !errors.Is(err, chainsync.ErrWrongValidatorSet) || !bytes.Equal(s.Snapshot(), snap) {
+		t.Fatalf("old set: %v", err)
+	}
+	b.Validators = good
+	if err := s.SyncBatch(b); err != nil || s.Height() != 39 {
+		t.Fatal(err)
+	}
+
+	// A wrong genesis: the other chain has the same id and validators but
+	// other balances, so header 1 does not carry this genesis's AppHash_0.
+	s2 := newSyncer(t, c)
+	if err := s2.SyncBatch(batch(t, otherGenesis, 1, 5)); !errors.Is(err, chainsync.ErrGenesisMismatch) || s2.VerifiedHeight() != 0 {
+		t.Fatalf("other genesis: %v", err)
+	}
+}
+
+func signed(t testing.TB, c *synth.Chain, h int64, f synth.Fault) *types.Commit {
+	t.Helper()
+	cm, err := c.SignCommit(h, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cm
+}
+
+func TestGenesisChecks(t *testing.T) {
+	c := buildChain(t, chainOpts{blocks: 1})
+	g, gh, rec := c.Genesis(), c.GenesisHash(), c.GenesisRecord()
+	if _, err := chainsync.New(g, [32]byte{1}, rec, 1); !errors.Is(err, chainsync.ErrGenesisHash) {
+		t.Fatal(err)
+	}
+	if _, err := chainsync.New(nil, gh, rec, 1); !errors.Is(err, chainsync.ErrInvalidGenesis) {
+		t.Fatal(err)
+	}
+	bad := *g
+	bad.ChainID = ""
+	if _, err := chainsync.New(&bad, bad.Hash(), rec, 1); !errors.Is(err, chainsync.ErrInvalidGenesis) {
+		t.Fatal(err)
+	}
+	if _, err := chainsync.New(g, gh, nil, 1); !errors.Is(err, chainsync.ErrGenesisMismatch) {
+		t.Fatal(err)
+	}
+	if _, err := chainsync.New(g, gh, rec, 0); !errors.Is(err, chainsync.ErrNewerAppVersion) {
+		t.Fatal(err)
+	}
+	for name, mod := range map[string]func(r *chainapi.BlockRecord){
+		"height":       func(r *chainapi.BlockRecord) { r.Height = 1 },
+		"value":        func(r *chainapi.BlockRecord) { r.WriteSet[0].Value = append(r.WriteSet[0].Value, 0) },
+		"dropped":      func(r *chainapi.BlockRecord) { r.WriteSet = r.WriteSet[1:] },
+		"unsorted":     func(r *chainapi.BlockRecord) { r.WriteSet[0], r.WriteSet[1] = r.WriteSet[1], r.WriteSet[0] },
+		"message":      func(r *chainapi.BlockRecord) { r.Messages = []state.Message{{}} },
+		"claimed hash": func(r *chainapi.BlockRecord) { r.AppHash[0] ^= 1 },
+		"other chain": func(r *chainapi.BlockRecord) {
+			*r = *buildChain(t, chainOpts{blocks: 0, genesis: func(g *state.Genesis) { g.App.Balances = g.App.Balances[:2] }}).GenesisRecord()
+		},
+	} {
+		r := c.GenesisRecord()
+		mod(r)
+		if _, err := chainsync.New(g, gh, r, 1); !errors.Is(err, chainsync.ErrGenesisMismatch) {
+			t.Fatalf("%s: %v", name, err)
+		}
+	}
+}
+
+// TestPendingRecord: the record of the batch's last height cannot be checked
+// until the next header comes; a bad one is caught then, and an honest
+// replacement in the next batch recovers.
+func TestPendingRecord(t *testing.T) {
+	c := buildChain(t, chainOpts{blocks: 20, transfers: 1})
+	s := newSyncer(t, c)
+	b := batch(t, c, 1, 10)
+	b.Records[9].WriteSet[0].Value = []byte("forged")
+	if err := s.SyncBatch(b); err != nil {
+		t.Fatal(err) // accepted: block 10 waits for header 11
+	}
+	if s.Height() != 9 {
+		t.Fatal(s.Height())
+	}
+	snap := s.Snapshot()
+	next := batch(t, c, 11, 20)
+	if err := s.SyncBatch(next); !errors.Is(err, chainsync.ErrAppHashMismatch) || !bytes.Equal(s.Snapshot(), snap) {
+		t.Fatalf("forged kept record: %v", err)
+	}
+	next.Records = append([]*chainapi.BlockRecord{c.Record(10)}, next.Records...)
+	if err := s.SyncBatch(next); err != nil || s.Height() != 19 {
+		t.Fatalf("honest replacement: %v", err)
+	}
+}
+
+func TestSnapshotRestore(t *testing.T) {
+	c := buildChain(t, chainOpts{blocks: 60, transfers: 2, joinAt: 20, messageEach: 5})
+	ref := newSyncer(t, c)
+	syncTo(t, c, ref, 60, 13)
+	refSnap := ref.Snapshot()
+
+	for _, at := range []int64{0, 1, 21, 22, 35} {
+		s := newSyncer(t, c)
+		if at > 0 {
+			syncTo(t, c, s, at, 13)
+		}
+		snap := s.Snapshot()
+		r, err := chainsync.Restore(snap, c.GenesisHash(), state.AppVersion1)
+		if err != nil {
+			t.Fatalf("restore at %d: %v", at, err)
+		}
+		if !bytes.Equal(r.Snapshot(), snap) {
+			t.Fatalf("at %d: restored snapshot differs", at)
+		}
+		syncTo(t, c, r, 60, 13)
+		// The messages drained before and after the restore, together, are
+		// the uninterrupted run's; compare the states with the queues.
+		if !bytes.Equal(r.Snapshot(), refSnap) {
+			t.Fatalf("resumed at %d: state differs from the uninterrupted run", at)
+		}
+		if _, err := chainsync.Restore(snap, [32]byte{9}, 1); !errors.Is(err, chainsync.ErrGenesisHash) {
+			t.Fatal(err)
+		}
+	}
+	for i := 0; i < len(refSnap); i += 1 + i/50 {
+		if _, err := chainsync.Restore(refSnap[:i], c.GenesisHash(), 1); err == nil {
+			t.Fatalf("truncated snapshot of %d bytes accepted", i)
+		}
+	}
+	if _, err := chainsync.Restore(append(refSnap, 0), c.GenesisHash(), 1); !errors.Is(err, chainsync.ErrCorruptSnapshot) {
+		t.Fatal(err)
+	}
+	if _, err := chainsync.Restore(refSnap, c.GenesisHash(), 0); !errors.Is(err, chainsync.ErrCorruptSnapshot) && !errors.Is(err, chainsync.ErrNewerAppVersion) {
+		t.Fatal(err)
+	}
+}
+
+// TestDifferential: over random chains (transfers that succeed, fail in the
+// call or are rejected, messages, validator changes) synced in random batch
+// sizes, the verified store equals the state machine's store and the
+// AppHash chain head equals the node's AppHash at every step.
+func TestDifferential(t *testing.T) {
+	for seed := uint64(1); seed <= 3; seed++ {
+		rng := rand.New(rand.NewPCG(seed, 42))
+		vals := synth.Validators(6)
+		c, err := synth.New(synth.Config{Validators: vals[:3], Extra: vals[3:], Messages: func(h int64) []state.Message {
+			if h%5 == int64(seed) {
+				return testMessages(h)
+			}
+			return nil
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pairs := synth.DevPairs()
+		eve := pairs[4]
+		n := 120
+		for h := 1; h <= n; h++ {
+			var txs [][]byte
+			for i := rng.IntN(6); i > 0; i-- {
+				from := pairs[rng.IntN(4)]
+				amount := state.Unit * uint64(rng.IntN(1000))
+				if rng.IntN(8) == 0 {
+					amount = 1 << 62 // fails in the call: fee paid, nonce advances
+				}
+				tx, err := c.Transfer(from, pairs[rng.IntN(6)].Public(), amount)
+				if err != nil {
+					t.Fatal(err)
+				}
+				txs = append(txs, tx)
+			}
+			if rng.IntN(10) == 0 { // rejected: a future nonce
+				txs = append(txs, c.TxWithNonce(eve, 1000, state.TransferCall(pairs[0].Public(), scale.U128From(1))))
+			}
+			if rng.IntN(25) == 0 {
+				v := vals[rng.IntN(len(vals))]
+				tx, err := c.SetPower(pairs[5], v, uint64(rng.IntN(3))*10)
+				if err != nil {
+					t.Fatal(err)
+				}
+				txs = append(txs, tx)
+			}
+			if _, err := c.AddBlock(txs...); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := c.AddBlock(); err != nil {
+			t.Fatal(err)
+		}
+		s := newSyncer(t, c)
+		for s.VerifiedHeight() < int64(n+1) {
+			to := min(s.VerifiedHeight()+1+int64(rng.IntN(20)), int64(n+1))
+			syncTo(t, c, s, to, 1+rng.IntN(30))
+			if rng.IntN(4) == 0 {
+				if s, err = chainsync.Restore(s.Snapshot(), c.GenesisHash(), state.AppVersion1); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		if err := sameStore(s.Dump(), c.Store().Dump()); err != nil {
+			t.Fatalf("seed %d: %v", seed, err)
+		}
+	}
+}
