@@ -38,35 +38,68 @@ type App struct {
 
 	last    appdb.Meta
 	pending *appdb.BlockRecord // FinalizeBlock's result, persisted by Commit
+	// pendingHash is the pending block's hash, persisted with it.
+	pendingHash [32]byte
 	// pendingTxs counts the pending block's transactions, for the log.
 	pendingTxs int
 
+	// hashes serves committed block hashes to the state machine.
+	hashes *blockHashes
+	// verifier holds the attestation verifier the machine calls.
+	verifier *verifierSlot
+
 	// nonces is the next nonce the mempool expects from each sender that has
-	// transactions waiting; it is rebuilt by CometBFT's recheck after each
-	// Commit.
+	// transactions waiting, and seqs the next egress sequence of each
+	// message origin with messages waiting; both are rebuilt by CometBFT's
+	// recheck after each Commit.
 	nonces map[keys.PublicKey]uint64
+	seqs   map[string]uint64
+}
+
+// Option configures an App.
+type Option func(*App)
+
+// WithAttestationVerifier sets the verifier of worker attestations (the node
+// wires internal/tee's). Without one, every registration fails with
+// state.CodeAttestationUnverifiable.
+func WithAttestationVerifier(v state.AttestationVerifier) Option {
+	return func(a *App) { a.verifier.set(v) }
 }
 
 // New returns an App over db for the chain that g describes.
-func New(g *state.Genesis, db *appdb.DB, log *slog.Logger) (*App, error) {
-	m, err := state.New(g, state.WithSigCache(state.NewSigCache(1<<17)))
-	if err != nil {
-		return nil, err
-	}
+func New(g *state.Genesis, db *appdb.DB, log *slog.Logger, opts ...Option) (*App, error) {
 	last, err := db.Meta()
 	if err != nil {
 		return nil, err
 	}
-	return &App{
-		m:       m,
-		genesis: g,
-		db:      db,
-		log:     log.With("component", "app"),
-		metrics: newMetrics(),
-		last:    last,
-		nonces:  make(map[keys.PublicKey]uint64),
-	}, nil
+	a := &App{
+		genesis:  g,
+		db:       db,
+		log:      log.With("component", "app"),
+		metrics:  newMetrics(),
+		last:     last,
+		verifier: &verifierSlot{},
+		nonces:   make(map[keys.PublicKey]uint64),
+		seqs:     make(map[string]uint64),
+	}
+	if a.hashes, err = newBlockHashes(db, last.Height, a.log); err != nil {
+		return nil, err
+	}
+	for _, o := range opts {
+		o(a)
+	}
+	a.m, err = state.New(g, state.WithSigCache(state.NewSigCache(1<<17)), state.WithAttestationVerifier(a.verifier))
+	if err != nil {
+		return nil, err
+	}
+	return a, nil
 }
+
+// SetAttestationVerifier replaces the attestation verifier. It is for
+// wiring a verifier after the App is built (by node.Start, or a test); all
+// nodes of a chain must verify alike, so set it before blocks with
+// registrations execute.
+func (a *App) SetAttestationVerifier(v state.AttestationVerifier) { a.verifier.set(v) }
 
 // Machine returns the state machine the app runs.
 func (a *App) Machine() *state.Machine { return a.m }
@@ -112,32 +145,46 @@ func (a *App) InitChain(_ context.Context, req *abci.RequestInitChain) (*abci.Re
 	return &abci.ResponseInitChain{AppHash: appHash[:]}, nil
 }
 
-type nonceView map[keys.PublicKey]uint64
+// mempoolView shows CheckTx the nonces and egress sequences of the
+// transactions waiting in the mempool (state.PendingNonces and
+// state.PendingSequences).
+type mempoolView struct {
+	nonces map[keys.PublicKey]uint64
+	seqs   map[string]uint64
+}
 
-func (v nonceView) Next(acct keys.PublicKey) (uint64, bool) {
-	n, ok := v[acct]
+func (v mempoolView) Next(acct keys.PublicKey) (uint64, bool) {
+	n, ok := v.nonces[acct]
+	return n, ok
+}
+
+func (v mempoolView) NextSequence(origin []byte) (uint64, bool) {
+	n, ok := v.seqs[string(origin)]
 	return n, ok
 }
 
 // CheckTx validates a transaction for the mempool against committed state and
-// the nonces of the sender's transactions already waiting.
+// the nonces (and egress sequences) of the transactions already waiting.
 func (a *App) CheckTx(_ context.Context, req *abci.RequestCheckTx) (*abci.ResponseCheckTx, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	r := a.m.CheckTx(a.db, a.last.Height+1, req.Tx, nonceView(a.nonces))
+	r := a.m.CheckTx(a.db, a.last.Height+1, req.Tx, mempoolView{a.nonces, a.seqs}, a.hashes)
 	if r.Code != state.CodeOK {
 		a.metrics.checkRejected.WithLabelValues(state.CodeName(r.Code)).Inc()
 		return &abci.ResponseCheckTx{Code: r.Code, Codespace: "cella", Log: r.Log}, nil
 	}
 	a.nonces[r.Sender] = r.Nonce + 1
+	if r.MqOrigin != nil {
+		a.seqs[string(r.MqOrigin)] = r.MqSequence + 1
+	}
 	return &abci.ResponseCheckTx{
 		Code:      state.CodeOK,
 		GasWanted: int64(r.Weight),
 	}, nil
 }
 
-func header(height int64, t time.Time, appVersion uint64, proposer []byte) state.Header {
-	return state.Header{Height: height, TimeUnixNano: t.UnixNano(), AppVersion: appVersion, ProposerAddress: proposer}
+func (a *App) header(height int64, t time.Time, proposer []byte) state.Header {
+	return state.Header{Height: height, TimeUnixNano: t.UnixNano(), AppVersion: a.genesis.AppVersion, ProposerAddress: proposer, BlockHashes: a.hashes}
 }
 
 // PrepareProposal drops transactions that are invalid by now or do not fit
@@ -145,7 +192,7 @@ func header(height int64, t time.Time, appVersion uint64, proposer []byte) state
 func (a *App) PrepareProposal(_ context.Context, req *abci.RequestPrepareProposal) (*abci.ResponsePrepareProposal, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	h := header(req.Height, req.Time, a.genesis.AppVersion, req.ProposerAddress)
+	h := a.header(req.Height, req.Time, req.ProposerAddress)
 	txs := a.m.ProposalTxs(a.db, h, req.Txs, req.MaxTxBytes)
 	return &abci.ResponsePrepareProposal{Txs: txs}, nil
 }
@@ -155,7 +202,7 @@ func (a *App) PrepareProposal(_ context.Context, req *abci.RequestPrepareProposa
 func (a *App) ProcessProposal(_ context.Context, req *abci.RequestProcessProposal) (*abci.ResponseProcessProposal, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	h := header(req.Height, req.Time, a.genesis.AppVersion, req.ProposerAddress)
+	h := a.header(req.Height, req.Time, req.ProposerAddress)
 	if err := a.m.CheckProposal(a.db, h, req.Txs); err != nil {
 		a.log.Warn("rejecting proposal", "height", req.Height, "err", err)
 		a.metrics.proposalsRejected.Inc()
@@ -172,14 +219,18 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.RequestFinalizeBlock) (
 	if req.Height != a.last.Height+1 {
 		return nil, fmt.Errorf("finalize block: height %d, but the last committed block is %d", req.Height, a.last.Height)
 	}
+	if len(req.Hash) != 32 {
+		return nil, fmt.Errorf("finalize block %d: block hash of %d bytes, want 32", req.Height, len(req.Hash))
+	}
 	start := time.Now()
-	h := header(req.Height, req.Time, a.genesis.AppVersion, req.ProposerAddress)
+	h := a.header(req.Height, req.Time, req.ProposerAddress)
 	res, err := a.m.ExecuteBlock(a.db, a.last.AppHash, h, req.Txs)
 	if err != nil {
 		return nil, fmt.Errorf("finalize block %d: %w", req.Height, err)
 	}
 	a.metrics.blockSeconds.Observe(time.Since(start).Seconds())
 	a.pending = &appdb.BlockRecord{Height: req.Height, WriteSet: res.WriteSet, Messages: res.Messages, AppHash: res.AppHash}
+	a.pendingHash = [32]byte(req.Hash)
 	a.pendingTxs = len(req.Txs)
 
 	out := &abci.ResponseFinalizeBlock{AppHash: res.AppHash[:], TxResults: make([]*abci.ExecTxResult, len(res.TxResults))}
@@ -219,23 +270,26 @@ func codespace(code uint32) string {
 	return "cella"
 }
 
-// Commit persists the pending block in one atomic batch and resets the
-// mempool nonce view, which CometBFT's recheck then rebuilds.
+// Commit persists the pending block (and its hash, a side record for the
+// BlockHashes oracle) in one atomic batch and resets the mempool nonce and
+// sequence views, which CometBFT's recheck then rebuilds.
 func (a *App) Commit(_ context.Context, _ *abci.RequestCommit) (*abci.ResponseCommit, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.pending == nil {
 		return nil, errors.New("commit: no finalized block to commit")
 	}
-	if err := a.db.Commit(a.pending); err != nil {
+	if err := a.db.CommitBlock(a.pending, a.pendingHash); err != nil {
 		return nil, err
 	}
+	a.hashes.committed(a.pending.Height, a.pendingHash)
 	a.last = appdb.Meta{Height: a.pending.Height, AppHash: a.pending.AppHash}
 	if a.pendingTxs > 0 || a.last.Height%1000 == 0 {
 		a.log.Info("block committed", "height", a.last.Height, "txs", a.pendingTxs, "writes", len(a.pending.WriteSet), "app_hash", fmt.Sprintf("%X", a.last.AppHash[:8]))
 	}
 	a.pending = nil
 	clear(a.nonces)
+	clear(a.seqs)
 	a.metrics.height.Set(float64(a.last.Height))
 	return &abci.ResponseCommit{}, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	abci "github.com/cometbft/cometbft/abci/types"
 
@@ -96,8 +97,44 @@ func (a *App) Query(_ context.Context, req *abci.RequestQuery) (*abci.ResponseQu
 		w.Compact(uint64(n))
 		w.Raw(body.Bytes())
 		res.Value = w.Bytes()
+	case chainapi.PathWorkers:
+		var recs []state.WorkerRecord
+		switch len(req.Data) {
+		case 0:
+			var err error
+			if recs, err = state.ListWorkers(a.db); err != nil {
+				return fail(chainapi.QueryInternal, "%v", err)
+			}
+		case 32:
+			rec, ok, err := state.GetWorker(a.db, keys.PublicKey(req.Data))
+			if err != nil {
+				return fail(chainapi.QueryInternal, "%v", err)
+			}
+			if !ok {
+				return fail(chainapi.QueryNotFound, "no worker with identity key 0x%x", req.Data)
+			}
+			recs = []state.WorkerRecord{rec}
+		default:
+			return fail(chainapi.QueryBadInput, "workers query takes nothing or a 32-byte identity key, got %d bytes", len(req.Data))
+		}
+		out := make([]chainapi.WorkerInfo, len(recs))
+		for i := range recs {
+			out[i] = chainapi.WorkerInfoFrom(&recs[i], a.genesis.App.Params.SS58Prefix)
+		}
+		res.Value = mustJSON(out)
+	case chainapi.PathMqSequence:
+		if _, err := state.ParseOrigin(req.Data); err != nil {
+			return fail(chainapi.QueryBadInput, "mq sequence query needs a SCALE message origin: %v", err)
+		}
+		next, err := state.NextSequence(a.db, req.Data)
+		if err != nil {
+			return fail(chainapi.QueryInternal, "%v", err)
+		}
+		res.Value = mustJSON(chainapi.MqSequence{Origin: fmt.Sprintf("0x%x", req.Data), NextSequence: next})
 	default:
-		return fail(chainapi.QueryBadPath, "unknown query path %q (known: %s, %s, %s, %s)", req.Path, chainapi.PathAccount, chainapi.PathChain, chainapi.PathValidators, chainapi.PathBlocks)
+		return fail(chainapi.QueryBadPath, "unknown query path %q (known: %s)", req.Path, strings.Join([]string{
+			chainapi.PathAccount, chainapi.PathChain, chainapi.PathValidators, chainapi.PathBlocks, chainapi.PathWorkers, chainapi.PathMqSequence,
+		}, ", "))
 	}
 	return res, nil
 }

@@ -1,12 +1,15 @@
 // Package appdb is the node's persistent application store, on pebble/v2.
 //
-// It holds three things, under separate one-byte prefixes so they can never
+// It holds four things, under separate one-byte prefixes so they can never
 // collide:
 //
 //   - 's' ‖ key: committed chain state, as the state machine sees it;
 //   - 'h' ‖ u64 BE height: the record of each block (its write-set, its
 //     ordered messages and the AppHash after it), which pherry fetches in
 //     ranges to feed pRuntime;
+//   - 'b' ‖ u64 BE height: the block's hash (CometBFT's header hash), a side
+//     record that is not app state and not in the AppHash; the app serves it
+//     to the state machine as its BlockHashes oracle;
 //   - 'm': metadata (last committed height and AppHash).
 //
 // Commit writes all of a block in one atomic, synced pebble batch: after a
@@ -26,8 +29,9 @@ import (
 )
 
 const (
-	prefixState = 's'
-	prefixBlock = 'h'
+	prefixState     = 's'
+	prefixBlock     = 'h'
+	prefixBlockHash = 'b'
 )
 
 var metaKey = []byte{'m'}
@@ -69,9 +73,13 @@ func stateKey(k []byte) []byte {
 	return out
 }
 
-func blockKey(h int64) []byte {
+func blockKey(h int64) []byte { return heightKey(prefixBlock, h) }
+
+func blockHashKey(h int64) []byte { return heightKey(prefixBlockHash, h) }
+
+func heightKey(prefix byte, h int64) []byte {
 	var k [9]byte
-	k[0] = prefixBlock
+	k[0] = prefix
 	binary.BigEndian.PutUint64(k[1:], uint64(h))
 	return k[:]
 }
@@ -112,8 +120,20 @@ func (d *DB) Meta() (Meta, error) {
 }
 
 // Commit applies rec's write-set to the state, stores rec under its height
-// and records it as the last committed block, in one synced batch.
-func (d *DB) Commit(rec *BlockRecord) error {
+// and records it as the last committed block, in one synced batch. It is
+// for the genesis record (height 0), which has no block hash.
+func (d *DB) Commit(rec *BlockRecord) error { return d.commit(rec, nil) }
+
+// CommitBlock is Commit for a block at height ≥ 1 whose hash is blockHash:
+// the hash is stored in the same batch (see BlockHash).
+func (d *DB) CommitBlock(rec *BlockRecord, blockHash [32]byte) error {
+	if rec.Height < 1 {
+		return fmt.Errorf("appdb: commit block: height %d has no block", rec.Height)
+	}
+	return d.commit(rec, &blockHash)
+}
+
+func (d *DB) commit(rec *BlockRecord, blockHash *[32]byte) error {
 	b := d.db.NewBatch()
 	defer b.Close()
 	for _, w := range rec.WriteSet {
@@ -129,6 +149,11 @@ func (d *DB) Commit(rec *BlockRecord) error {
 	}
 	if err := b.Set(blockKey(rec.Height), scale.Encode(rec), nil); err != nil {
 		return fmt.Errorf("appdb: batch: %w", err)
+	}
+	if blockHash != nil {
+		if err := b.Set(blockHashKey(rec.Height), blockHash[:], nil); err != nil {
+			return fmt.Errorf("appdb: batch: %w", err)
+		}
 	}
 	meta := make([]byte, 8, 40)
 	binary.BigEndian.PutUint64(meta, uint64(rec.Height))
@@ -157,6 +182,29 @@ func (d *DB) Block(h int64) (*BlockRecord, error) {
 		return nil, fmt.Errorf("appdb: corrupt block record %d: %w", h, err)
 	}
 	return rec, nil
+}
+
+// BlockHash returns the hash of the committed block at height h, and false
+// when the store has none (height 0, not committed, or committed before
+// block hashes were recorded).
+func (d *DB) BlockHash(h int64) ([32]byte, bool, error) {
+	var out [32]byte
+	if h < 1 {
+		return out, false, nil
+	}
+	v, closer, err := d.db.Get(blockHashKey(h))
+	if errors.Is(err, pebble.ErrNotFound) {
+		return out, false, nil
+	}
+	if err != nil {
+		return out, false, fmt.Errorf("appdb: block hash %d: %w", h, err)
+	}
+	defer closer.Close()
+	if len(v) != 32 {
+		return out, false, fmt.Errorf("appdb: corrupt block hash %d (%d bytes)", h, len(v))
+	}
+	copy(out[:], v)
+	return out, true, nil
 }
 
 // quietLogger keeps pebble's informational chatter out of the node's log;

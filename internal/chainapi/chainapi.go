@@ -5,7 +5,10 @@
 package chainapi
 
 import (
+	"encoding/hex"
 	"fmt"
+
+	"github.com/cella-network/cella/internal/keys"
 
 	"github.com/cella-network/cella/internal/scale"
 	"github.com/cella-network/cella/internal/state"
@@ -26,6 +29,14 @@ const (
 	// them and at most MaxBlocksQueryBytes in all. The answer may stop early;
 	// the caller asks again from the next height.
 	PathBlocks = "/blocks"
+	// PathWorkers answers the registered workers as a JSON []WorkerInfo,
+	// sorted by identity key. With a 32-byte identity key as data it
+	// answers that worker alone (a list of one; QueryNotFound when absent).
+	PathWorkers = "/workers"
+	// PathMqSequence takes a message origin (SCALE, e.g.
+	// state.OriginWorker(key)) and answers MqSequence as JSON: the sequence
+	// the origin's next egress message must carry.
+	PathMqSequence = "/mq/sequence"
 )
 
 // Limits of a PathBlocks query.
@@ -94,6 +105,48 @@ func (p Params) State() state.Params {
 type ValidatorInfo struct {
 	PubKey string `json:"pubKey"`
 	Power  int64  `json:"power"`
+}
+
+// WorkerInfo is one entry of the PathWorkers answer. Keys and hashes are
+// 0x-hex; the operator is an SS58 address with the chain's prefix.
+type WorkerInfo struct {
+	IdentityPublicKey     string `json:"identityPublicKey"`
+	EcdhPublicKey         string `json:"ecdhPublicKey"`
+	Operator              string `json:"operator"`
+	TeeKind               string `json:"teeKind"`
+	MeasurementHash       string `json:"measurementHash"`
+	Measurement           string `json:"measurement"`
+	PRuntimeVersion       string `json:"pruntimeVersion"`
+	MaxAppVersion         uint64 `json:"maxAppVersion"`
+	RecentBlockHeight     uint64 `json:"recentBlockHeight"`
+	RegisteredHeight      uint64 `json:"registeredHeight"`
+	FirstRegisteredHeight uint64 `json:"firstRegisteredHeight"`
+}
+
+// WorkerInfoFrom renders a registry record for PathWorkers.
+func WorkerInfoFrom(rec *state.WorkerRecord, ss58Prefix uint16) WorkerInfo {
+	i := &rec.Info
+	return WorkerInfo{
+		IdentityPublicKey:     i.IdentityPublicKey.Hex(),
+		EcdhPublicKey:         "0x" + hex.EncodeToString(i.EcdhPublicKey[:]),
+		Operator:              keys.EncodeSS58(i.Operator, ss58Prefix),
+		TeeKind:               i.TeeKind,
+		MeasurementHash:       "0x" + hex.EncodeToString(rec.MeasurementHash[:]),
+		Measurement:           "0x" + hex.EncodeToString(rec.Measurement),
+		PRuntimeVersion:       i.PRuntimeVersion.String(),
+		MaxAppVersion:         i.MaxAppVersion,
+		RecentBlockHeight:     i.RecentBlock.Height,
+		RegisteredHeight:      rec.RegisteredAt,
+		FirstRegisteredHeight: rec.FirstRegisteredAt,
+	}
+}
+
+// MqSequence is the JSON answer of PathMqSequence.
+type MqSequence struct {
+	// Origin is the queried origin, 0x-hex.
+	Origin string `json:"origin"`
+	// NextSequence is the sequence of the origin's next accepted message.
+	NextSequence uint64 `json:"nextSequence"`
 }
 
 // BlocksRequest is the SCALE request of PathBlocks.

@@ -17,7 +17,8 @@ func newQueryCmd() *cobra.Command {
 	}
 	cmd.AddCommand(newAccountQueryCmd("balance", "Show an account's free balance (base units)"),
 		newAccountQueryCmd("nonce", "Show an account's next transaction nonce"),
-		newValidatorsQueryCmd())
+		newValidatorsQueryCmd(),
+		newWorkersQueryCmd())
 	return cmd
 }
 
@@ -84,6 +85,45 @@ func newValidatorsQueryCmd() *cobra.Command {
 			}
 			for _, v := range vs {
 				fmt.Fprintf(cmd.OutOrStdout(), "%s  power %d\n", v.PubKey, v.Power)
+			}
+			return nil
+		},
+	}
+	nodeFlag(cmd)
+	outputFlag(cmd)
+	return cmd
+}
+
+func newWorkersQueryCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:     "workers",
+		Short:   "List the registered workers (pRuntimes) with their TEE, measurement and registration height",
+		Example: "  cella query workers\n  cella query workers --output json",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			output := cmd.Flag("output").Value.String()
+			if err := checkOutput(output); err != nil {
+				return err
+			}
+			c, err := client.New(cmd.Flag("node").Value.String())
+			if err != nil {
+				return err
+			}
+			ws, err := c.Workers(cmd.Context())
+			if err != nil {
+				return err
+			}
+			w := cmd.OutOrStdout()
+			if output == "json" {
+				return printJSON(w, ws)
+			}
+			if len(ws) == 0 {
+				fmt.Fprintln(w, "no workers registered")
+				return nil
+			}
+			for _, x := range ws {
+				fmt.Fprintf(w, "%s\n  ecdh key      %s\n  operator      %s\n  tee           %s (measurement %s)\n  pruntime      %s (app versions up to %d)\n  registered at %d (first %d)\n",
+					x.IdentityPublicKey, x.EcdhPublicKey, x.Operator, x.TeeKind, x.MeasurementHash, x.PRuntimeVersion, x.MaxAppVersion, x.RegisteredHeight, x.FirstRegisteredHeight)
 			}
 			return nil
 		},

@@ -140,6 +140,69 @@ func (c *Client) Blocks(ctx context.Context, from, to uint64) ([]*chainapi.Block
 	return chainapi.DecodeBlocks(b)
 }
 
+// Workers returns the registered workers, sorted by identity key.
+func (c *Client) Workers(ctx context.Context) ([]chainapi.WorkerInfo, error) {
+	var ws []chainapi.WorkerInfo
+	if err := c.queryJSON(ctx, chainapi.PathWorkers, nil, &ws); err != nil {
+		return nil, err
+	}
+	return ws, nil
+}
+
+// Worker returns one registered worker by identity key; a *QueryError with
+// code chainapi.QueryNotFound when it is not registered.
+func (c *Client) Worker(ctx context.Context, identity keys.PublicKey) (*chainapi.WorkerInfo, error) {
+	var ws []chainapi.WorkerInfo
+	if err := c.queryJSON(ctx, chainapi.PathWorkers, identity[:], &ws); err != nil {
+		return nil, err
+	}
+	if len(ws) != 1 {
+		return nil, fmt.Errorf("query %s: %d answers for one worker", chainapi.PathWorkers, len(ws))
+	}
+	return &ws[0], nil
+}
+
+// NextSequence returns the sequence the next egress message of origin (e.g.
+// state.OriginWorker(key)) must carry, per committed state.
+func (c *Client) NextSequence(ctx context.Context, origin []byte) (uint64, error) {
+	var s chainapi.MqSequence
+	if err := c.queryJSON(ctx, chainapi.PathMqSequence, origin, &s); err != nil {
+		return 0, err
+	}
+	return s.NextSequence, nil
+}
+
+// RegisterWorker builds, signs (by signer, who pays the fee) and submits
+// registry.register_worker(info, att), and returns the transaction's hash
+// once the mempool took it (see Submit; Wait gives the outcome). At most one
+// TxOptions applies.
+func (c *Client) RegisterWorker(ctx context.Context, signer *keys.Pair, info state.RegistrationInfo, att state.Attestation, o ...TxOptions) ([32]byte, error) {
+	return c.buildAndSubmit(ctx, signer, state.RegisterWorkerCall(info, att), o)
+}
+
+// SubmitEgress builds, signs (by signer, who pays the fee: anyone may relay
+// a worker's message) and submits mq.submit(signed), and returns the
+// transaction's hash once the mempool took it. To send several in one block,
+// pass TxOptions with explicit nonces. At most one TxOptions applies.
+func (c *Client) SubmitEgress(ctx context.Context, signer *keys.Pair, signed state.SignedMessage, o ...TxOptions) ([32]byte, error) {
+	return c.buildAndSubmit(ctx, signer, state.SubmitCall(signed), o)
+}
+
+func (c *Client) buildAndSubmit(ctx context.Context, signer *keys.Pair, call tx.Call, o []TxOptions) ([32]byte, error) {
+	if len(o) > 1 {
+		return [32]byte{}, errors.New("client: at most one TxOptions")
+	}
+	var opts TxOptions
+	if len(o) == 1 {
+		opts = o[0]
+	}
+	t, err := c.Build(ctx, signer, call, opts)
+	if err != nil {
+		return [32]byte{}, err
+	}
+	return c.Submit(ctx, t)
+}
+
 // Status returns CometBFT's node status.
 func (c *Client) Status(ctx context.Context) (*coretypes.ResultStatus, error) {
 	st, err := c.rpc.Status(ctx)

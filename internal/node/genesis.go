@@ -1,9 +1,11 @@
 package node
 
 import (
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/cometbft/cometbft/crypto/ed25519"
@@ -23,6 +25,21 @@ type AppStateJSON struct {
 	Dev      bool             `json:"dev"`
 	Params   chainapi.Params  `json:"params"`
 	Balances []AllocationJSON `json:"balances"`
+	Registry RegistryJSON     `json:"registry"`
+}
+
+// RegistryJSON is the registry's genesis section (state.RegistryGenesis):
+// keys and hashes as 0x-hex strings. An absent section means no dev
+// attestations and an empty allow-list.
+type RegistryJSON struct {
+	// AllowDevAttestation admits dev quotes (dev chains only).
+	AllowDevAttestation bool `json:"allow_dev_attestation"`
+	// DevAttestationRoot is the sr25519 public key that signs dev quotes
+	// (empty or all zero when dev quotes are not allowed).
+	DevAttestationRoot string `json:"dev_attestation_root"`
+	// Measurements is the allow-list: blake2-256 hashes of canonical
+	// pRuntime measurements.
+	Measurements []string `json:"measurements"`
 }
 
 // AllocationJSON is one genesis balance.
@@ -41,7 +58,27 @@ func AppStateFrom(g *state.Genesis) AppStateJSON {
 	for _, b := range g.App.Balances {
 		out.Balances = append(out.Balances, AllocationJSON{Account: keys.EncodeSS58(b.Account, p.SS58Prefix), Free: b.Free})
 	}
+	r := &g.App.Registry
+	out.Registry = RegistryJSON{
+		AllowDevAttestation: r.AllowDevAttestation,
+		DevAttestationRoot:  "0x" + hex.EncodeToString(r.DevAttestationRoot[:]),
+		Measurements:        make([]string, len(r.Measurements)),
+	}
+	for i, m := range r.Measurements {
+		out.Registry.Measurements[i] = "0x" + hex.EncodeToString(m[:])
+	}
 	return out
+}
+
+// parseHash32 parses a 0x-hex (or bare hex) 32-byte value.
+func parseHash32(s string) ([32]byte, error) {
+	var out [32]byte
+	b, err := hex.DecodeString(strings.TrimPrefix(s, "0x"))
+	if err != nil || len(b) != 32 {
+		return out, fmt.Errorf("%q is not 32 bytes of hex", s)
+	}
+	copy(out[:], b)
+	return out, nil
 }
 
 func (a *AppStateJSON) toState() (state.AppGenesis, error) {
@@ -55,6 +92,21 @@ func (a *AppStateJSON) toState() (state.AppGenesis, error) {
 			return out, fmt.Errorf("balances[%d]: %w", i, err)
 		}
 		out.Balances = append(out.Balances, state.Allocation{Account: id, Free: b.Free})
+	}
+	if r := a.Registry.DevAttestationRoot; r != "" {
+		root, err := parseHash32(r)
+		if err != nil {
+			return out, fmt.Errorf("registry.dev_attestation_root: %w", err)
+		}
+		out.Registry.DevAttestationRoot = root
+	}
+	out.Registry.AllowDevAttestation = a.Registry.AllowDevAttestation
+	for i, m := range a.Registry.Measurements {
+		h, err := parseHash32(m)
+		if err != nil {
+			return out, fmt.Errorf("registry.measurements[%d]: %w", i, err)
+		}
+		out.Registry.Measurements = append(out.Registry.Measurements, h)
 	}
 	return out, nil
 }
@@ -137,6 +189,33 @@ func GenesisFromDoc(doc *cmttypes.GenesisDoc) (*state.Genesis, error) {
 		return nil, err
 	}
 	return g, nil
+}
+
+// EditAppState rewrites the app_state of the genesis file at path: it
+// loads and validates the genesis, lets edit change its app part (for
+// instance Registry.AllowMeasurement for the dev pRuntime's measurement),
+// validates the result and saves it, keeping everything else of the file.
+// Only use it before the chain starts: the genesis hash changes.
+func EditAppState(path string, edit func(app *state.AppGenesis) error) error {
+	doc, g, err := LoadGenesis(path)
+	if err != nil {
+		return err
+	}
+	if err := edit(&g.App); err != nil {
+		return err
+	}
+	if err := g.Validate(); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	app, err := json.MarshalIndent(AppStateFrom(g), "", "  ")
+	if err != nil {
+		return err
+	}
+	doc.AppState = app
+	if err := doc.SaveAs(path); err != nil {
+		return fmt.Errorf("write genesis %s: %w", path, err)
+	}
+	return nil
 }
 
 // LoadGenesis reads and validates genesis.json.

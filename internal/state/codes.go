@@ -32,37 +32,72 @@ const (
 	CodeBlockFull               uint32 = 14 // the tx's weight does not fit the block's remaining weight
 	CodeDevOnly                 uint32 = 15 // the call exists only on dev chains
 	CodeTooHeavy                uint32 = 16 // the tx's weight alone exceeds MaxBlockWeight
+	CodeMqUnknownOrigin         uint32 = 17 // mq.submit: the origin is not a registered worker
+	CodeMqBadSignature          uint32 = 18 // mq.submit: the message signature is not the worker's
+	CodeMqReplayedSequence      uint32 = 19 // mq.submit: the sequence was already accepted
+	CodeMqGappedSequence        uint32 = 20 // mq.submit: the sequence is ahead of the next expected one
+	CodeMqPendingSequence       uint32 = 21 // CheckTx only: the sequence is taken by a message in the mempool
 	CodeInternal                uint32 = 30 // CheckTx only: the node could not read its state
 	firstFailureCode            uint32 = 32 // codes from here are call failures
 	CodeInsufficientBalance     uint32 = 32 // transfer exceeds the free balance
 	CodeBelowExistentialDeposit uint32 = 33 // a balance would end in (0, ExistentialDeposit)
 	CodeOverflow                uint32 = 34 // a balance would overflow u128
 	CodeInvalidValidatorSet     uint32 = 35 // validator change would leave no validator or too much power
+
+	// Failures of registry.register_worker.
+
+	CodeWorkerWrongGenesis       uint32 = 36 // the registration names another genesis hash
+	CodeAppVersionTooLow         uint32 = 37 // the pRuntime's MaxAppVersion is below the chain's app version
+	CodeStaleFreshness           uint32 = 38 // the freshness block is outside the last FreshnessWindow heights
+	CodeFreshnessHashMismatch    uint32 = 39 // the freshness block's hash is not the chain's
+	CodeBlockHashUnavailable     uint32 = 40 // the machine has no hash for the freshness block
+	CodeDevAttestationDisallowed uint32 = 41 // a dev attestation on a chain that does not allow them
+	CodeAttestationUnverifiable  uint32 = 42 // the node has no attestation verifier
+	CodeReportDataMismatch       uint32 = 43 // the quote does not bind the registration info
+	CodeBadAttestation           uint32 = 44 // the verifier rejected the quote or its collateral
+	CodeUnknownMeasurement       uint32 = 45 // the attested measurement is not on the allow-list
+	CodeOutdatedRegistration     uint32 = 46 // older freshness block than the worker's current registration
 )
 
 var codeNames = map[uint32]string{
-	CodeOK:                      "ok",
-	CodeMalformed:               "malformed",
-	CodeUnsupported:             "unsupported",
-	CodeOversize:                "oversize",
-	CodeWrongGenesis:            "wrong_genesis",
-	CodeBadSignature:            "bad_signature",
-	CodeUnknownCall:             "unknown_call",
-	CodeBadArgs:                 "bad_args",
-	CodeExpired:                 "expired",
-	CodeStaleNonce:              "stale_nonce",
-	CodeFutureNonce:             "future_nonce",
-	CodePendingNonce:            "pending_nonce",
-	CodeFeeLimit:                "fee_limit",
-	CodeCannotPayFee:            "cannot_pay_fee",
-	CodeBlockFull:               "block_full",
-	CodeDevOnly:                 "dev_only",
-	CodeTooHeavy:                "too_heavy",
-	CodeInternal:                "internal",
-	CodeInsufficientBalance:     "insufficient_balance",
-	CodeBelowExistentialDeposit: "below_existential_deposit",
-	CodeOverflow:                "overflow",
-	CodeInvalidValidatorSet:     "invalid_validator_set",
+	CodeOK:                       "ok",
+	CodeMalformed:                "malformed",
+	CodeUnsupported:              "unsupported",
+	CodeOversize:                 "oversize",
+	CodeWrongGenesis:             "wrong_genesis",
+	CodeBadSignature:             "bad_signature",
+	CodeUnknownCall:              "unknown_call",
+	CodeBadArgs:                  "bad_args",
+	CodeExpired:                  "expired",
+	CodeStaleNonce:               "stale_nonce",
+	CodeFutureNonce:              "future_nonce",
+	CodePendingNonce:             "pending_nonce",
+	CodeFeeLimit:                 "fee_limit",
+	CodeCannotPayFee:             "cannot_pay_fee",
+	CodeBlockFull:                "block_full",
+	CodeDevOnly:                  "dev_only",
+	CodeTooHeavy:                 "too_heavy",
+	CodeMqUnknownOrigin:          "mq_unknown_origin",
+	CodeMqBadSignature:           "mq_bad_signature",
+	CodeMqReplayedSequence:       "mq_replayed_sequence",
+	CodeMqGappedSequence:         "mq_gapped_sequence",
+	CodeMqPendingSequence:        "mq_pending_sequence",
+	CodeInternal:                 "internal",
+	CodeInsufficientBalance:      "insufficient_balance",
+	CodeBelowExistentialDeposit:  "below_existential_deposit",
+	CodeOverflow:                 "overflow",
+	CodeInvalidValidatorSet:      "invalid_validator_set",
+	CodeWorkerWrongGenesis:       "registration_wrong_genesis",
+	CodeAppVersionTooLow:         "app_version_too_low",
+	CodeStaleFreshness:           "stale_freshness_block",
+	CodeFreshnessHashMismatch:    "freshness_hash_mismatch",
+	CodeBlockHashUnavailable:     "block_hash_unavailable",
+	CodeDevAttestationDisallowed: "dev_attestation_disallowed",
+	CodeAttestationUnverifiable:  "attestation_unverifiable",
+	CodeReportDataMismatch:       "report_data_mismatch",
+	CodeBadAttestation:           "bad_attestation",
+	CodeUnknownMeasurement:       "unknown_measurement",
+	CodeOutdatedRegistration:     "outdated_registration",
 }
 
 // CodeName returns the stable snake_case name of a code ("code_N" when unknown).

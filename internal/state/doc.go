@@ -16,20 +16,27 @@
 // stale/future nonce (block execution requires nonce == account nonce),
 // too heavy (weight above MaxBlockWeight), fee limit (fee above the signer's
 // FeeLimit), block full (the block's weight so far plus this one exceeds
-// MaxBlockWeight), and cannot pay fee (free balance below the fee).
+// MaxBlockWeight), cannot pay fee (free balance below the fee), and then
+// the call's own admission checks: for mq.submit, an origin that is not a
+// registered worker, a replayed, pending or gapped sequence, and a bad
+// message signature.
 //
 // A transaction that passes those checks is accepted: its fee is moved to
 // TreasuryAccount and the signer's nonce advances, whatever the call does.
 // The call then runs in a nested overlay; if it fails (codes 32 and up:
 // insufficient balance, existential deposit, overflow, invalid validator set)
-// its writes are discarded and the result carries the failure code.
+// its writes and messages are discarded and the result carries the failure
+// code. Every failed check of registry.register_worker is such a failure
+// (codes 36–46): the chain did the (expensive) work of judging it.
 //
-// CheckTx applies the same rules against committed state, with two
+// CheckTx applies the same rules against committed state, with these
 // differences: the nonce must equal the sender's next pending nonce (the
 // account nonce when the mempool holds none of the sender's transactions;
-// lower ones are stale or pending, higher ones future), and the call is
-// dry-run, so that a transfer the sender cannot afford is refused at the door
-// (funds arriving through pending transactions are not counted).
+// lower ones are stale or pending, higher ones future), an egress message's
+// sequence follows its origin's pending ones (PendingSequences), and the
+// call is dry-run, so that a transfer the sender cannot afford is refused at
+// the door (funds arriving through pending transactions are not counted);
+// attestations are left to block time.
 //
 // # Fees and weights
 //
@@ -58,6 +65,12 @@
 //
 // Modules are registered in one table per app version (runtimes in
 // modules.go), keyed by module index; a header with an unknown app version is
-// an error. AppVersion1 has balances (index 1: transfer) and validators
-// (index 2: set_power, dev chains only).
+// an error. AppVersion1 has balances (index 1: transfer), validators
+// (index 2: set_power, dev chains only), mq (index 3: submit, see mq.go) and
+// registry (index 4: register_worker, see registry.go).
+//
+// Two inputs besides state come from the caller: Header.BlockHashes, the
+// hashes of committed blocks (the registry's freshness check), and the
+// AttestationVerifier given with WithAttestationVerifier. The block time in
+// the header is the only clock.
 package state

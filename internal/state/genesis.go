@@ -128,6 +128,7 @@ const (
 	TxBaseWeight   uint64 = 40_000
 	TransferWeight uint64 = 10_000
 	SetPowerWeight uint64 = 10_000
+	// MqSubmitWeight and RegisterWorkerWeight are in mq.go and registry.go.
 )
 
 // Params are the state machine's economic and limit parameters. They are part
@@ -201,6 +202,28 @@ type AppGenesis struct {
 	Dev      bool
 	Params   Params
 	Balances []Allocation
+	// Registry configures worker registration.
+	Registry RegistryGenesis
+}
+
+// RegistryGenesis is the registry's genesis configuration.
+type RegistryGenesis struct {
+	// AllowDevAttestation admits attestations of kind "dev"; only a dev
+	// chain (Dev = true) may set it.
+	AllowDevAttestation bool
+	// DevAttestationRoot is the sr25519 public key of the dev TEE root that
+	// signs dev quotes (required when AllowDevAttestation is set).
+	DevAttestationRoot [32]byte
+	// Measurements is the allow-list: blake2-256 hashes of the canonical
+	// measurements (MeasurementHash) that workers may run. Stored sorted.
+	Measurements [][32]byte
+}
+
+// AllowMeasurement adds a measurement hash to the allow-list (once).
+func (r *RegistryGenesis) AllowMeasurement(h [32]byte) {
+	if !slices.Contains(r.Measurements, h) {
+		r.Measurements = append(r.Measurements, h)
+	}
 }
 
 func (a *AppGenesis) encode(w *scale.Writer) {
@@ -211,6 +234,9 @@ func (a *AppGenesis) encode(w *scale.Writer) {
 		w.Raw(b.Account[:])
 		w.U128(b.Free)
 	}
+	w.Bool(a.Registry.AllowDevAttestation)
+	w.Raw(a.Registry.DevAttestationRoot[:])
+	scale.WriteVec(w, a.Registry.Measurements, func(w *scale.Writer, h [32]byte) { w.Raw(h[:]) })
 }
 
 func (a *AppGenesis) decode(r *scale.Reader) {
@@ -224,6 +250,9 @@ func (a *AppGenesis) decode(r *scale.Reader) {
 		b.Free = r.U128()
 		a.Balances = append(a.Balances, b)
 	}
+	a.Registry.AllowDevAttestation = r.Bool()
+	r.Fixed(a.Registry.DevAttestationRoot[:])
+	a.Registry.Measurements = scale.ReadVec(r, 32, func(r *scale.Reader) (h [32]byte) { r.Fixed(h[:]); return h })
 }
 
 // Genesis is everything a chain starts from. Its hash (Hash) is the chain's
@@ -276,7 +305,9 @@ func (g *Genesis) Hash() [32]byte {
 }
 
 // maxTxWeight is the heaviest transaction any registered call can make.
-func maxTxWeight() uint64 { return TxBaseWeight + max(TransferWeight, SetPowerWeight) }
+func maxTxWeight() uint64 {
+	return TxBaseWeight + max(TransferWeight, SetPowerWeight, MqSubmitWeight, RegisterWorkerWeight)
+}
 
 // Validate checks the genesis against CometBFT's limits and Cella's rules.
 // Errors wrap ErrInvalidGenesis.
@@ -355,6 +386,20 @@ func (g *Genesis) Validate() error {
 			return bad("total issuance overflows u128")
 		}
 	}
+	reg := &g.App.Registry
+	if reg.AllowDevAttestation && !g.App.Dev {
+		return bad("registry: dev attestations can only be allowed on a dev chain")
+	}
+	if reg.AllowDevAttestation && reg.DevAttestationRoot == ([32]byte{}) {
+		return bad("registry: dev attestations are allowed but no dev attestation root is set")
+	}
+	seenM := make(map[[32]byte]bool, len(reg.Measurements))
+	for i, h := range reg.Measurements {
+		if seenM[h] {
+			return bad("registry: measurement %d: duplicate %x", i, h)
+		}
+		seenM[h] = true
+	}
 	return nil
 }
 
@@ -364,16 +409,31 @@ var DevAccountNames = []string{"Alice", "Bob", "Charlie", "Dave", "Eve", "Ferdie
 // DevBalance is each dev account's genesis balance: 1,000,000 tokens.
 var DevBalance = scale.U128From(1_000_000 * Unit)
 
+// DevAttestationRoot returns the public key of DevTeeRootURI, the dev TEE
+// root that DevGenesis trusts for dev quotes.
+func DevAttestationRoot() keys.PublicKey {
+	p, err := keys.FromURI(DevTeeRootURI)
+	if err != nil { // fixed, valid URI: cannot happen
+		panic(fmt.Sprintf("state: deriving %s: %v", DevTeeRootURI, err))
+	}
+	return p.Public()
+}
+
 // DevGenesis returns the genesis of a dev chain: the given validators, the
-// default consensus params and Params, Dev = true, and //Alice … //Ferdie
-// funded with DevBalance each.
+// default consensus params and Params, Dev = true, //Alice … //Ferdie
+// funded with DevBalance each, and dev attestations allowed with
+// DevAttestationRoot as their root. The measurement allow-list is empty:
+// callers add their pRuntime's (Registry.AllowMeasurement).
 func DevGenesis(chainID string, validators []Validator) *Genesis {
 	g := &Genesis{
 		ChainID:    chainID,
 		AppVersion: AppVersion1,
 		Validators: slices.Clone(validators),
 		Consensus:  DefaultConsensusParams(),
-		App:        AppGenesis{Dev: true, Params: DefaultParams()},
+		App: AppGenesis{Dev: true, Params: DefaultParams(), Registry: RegistryGenesis{
+			AllowDevAttestation: true,
+			DevAttestationRoot:  DevAttestationRoot(),
+		}},
 	}
 	for _, name := range DevAccountNames {
 		p, err := keys.FromURI("//" + name)

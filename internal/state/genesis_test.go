@@ -50,6 +50,7 @@ func TestGenesisHashGolden(t *testing.T) {
 	b.WriteString("# blake2-256 of SCALE(\"cella/genesis/v1\", chain id, validators, consensus params, app state)\n")
 	b.WriteString("dev_genesis cella-golden " + hexs(h[:]) + "\n")
 	g.App.Dev = false
+	g.App.Registry = RegistryGenesis{}
 	h2 := g.Hash()
 	b.WriteString("non_dev " + hexs(h2[:]) + "\n")
 	golden(t, "genesis.golden", b.String())
@@ -71,6 +72,9 @@ func TestGenesisSensitivity(t *testing.T) {
 		"allocation":   func(g *Genesis) { g.App.Balances = g.App.Balances[1:] },
 		"vote ext":     func(g *Genesis) { g.Consensus.VoteExtensionsEnableHeight = 1 },
 		"evidence age": func(g *Genesis) { g.Consensus.EvidenceMaxAgeNanos++ },
+		"allow dev":    func(g *Genesis) { g.App.Registry.AllowDevAttestation = false },
+		"dev root":     func(g *Genesis) { g.App.Registry.DevAttestationRoot[0] ^= 1 },
+		"measurement":  func(g *Genesis) { g.App.Registry.AllowMeasurement([32]byte{1}) },
 	}
 	for name, mut := range muts {
 		g := DevGenesis("cella-golden", goldenValidators())
@@ -92,27 +96,32 @@ func TestGenesisSensitivity(t *testing.T) {
 func TestGenesisValidate(t *testing.T) {
 	alice := dev(t, "Alice").Public()
 	cases := map[string]func(g *Genesis){
-		"empty chain id":     func(g *Genesis) { g.ChainID = "" },
-		"long chain id":      func(g *Genesis) { g.ChainID = strings.Repeat("x", 51) },
-		"app version":        func(g *Genesis) { g.AppVersion = 9 },
-		"no validators":      func(g *Genesis) { g.Validators = nil },
-		"zero power":         func(g *Genesis) { g.Validators[0].Power = 0 },
-		"dup validator":      func(g *Genesis) { g.Validators = append(g.Validators, g.Validators[0]) },
-		"too much power":     func(g *Genesis) { g.Validators[0].Power = MaxTotalVotingPower + 1 },
-		"small blocks":       func(g *Genesis) { g.Consensus.BlockMaxBytes = 4 << 20 },
-		"huge blocks":        func(g *Genesis) { g.Consensus.BlockMaxBytes = 200 << 20 },
-		"gas":                func(g *Genesis) { g.Consensus.BlockMaxGas = 100 },
-		"evidence age":       func(g *Genesis) { g.Consensus.EvidenceMaxAgeNumBlocks = 0 },
-		"evidence bytes":     func(g *Genesis) { g.Consensus.EvidenceMaxBytes = -1 },
-		"key types":          func(g *Genesis) { g.Consensus.ValidatorPubKeyTypes = []string{"secp256k1"} },
-		"vote ext":           func(g *Genesis) { g.Consensus.VoteExtensionsEnableHeight = -1 },
-		"block weight":       func(g *Genesis) { g.App.Params.MaxBlockWeight = 1 },
-		"ss58":               func(g *Genesis) { g.App.Params.SS58Prefix = 16384 },
-		"fee overflow":       func(g *Genesis) { g.App.Params.WeightFee = scale.U128{Hi: 1 << 62} },
-		"dup account":        func(g *Genesis) { g.App.Balances = append(g.App.Balances, Allocation{Account: alice, Free: u(Unit)}) },
-		"zero balance":       func(g *Genesis) { g.App.Balances[0].Free = u(0) },
-		"below ED":           func(g *Genesis) { g.App.Balances[0].Free = u(1) },
-		"issuance overflows": func(g *Genesis) { g.App.Balances[0].Free = scale.U128{Lo: ^uint64(0), Hi: ^uint64(0)} },
+		"empty chain id":                   func(g *Genesis) { g.ChainID = "" },
+		"long chain id":                    func(g *Genesis) { g.ChainID = strings.Repeat("x", 51) },
+		"app version":                      func(g *Genesis) { g.AppVersion = 9 },
+		"no validators":                    func(g *Genesis) { g.Validators = nil },
+		"zero power":                       func(g *Genesis) { g.Validators[0].Power = 0 },
+		"dup validator":                    func(g *Genesis) { g.Validators = append(g.Validators, g.Validators[0]) },
+		"too much power":                   func(g *Genesis) { g.Validators[0].Power = MaxTotalVotingPower + 1 },
+		"small blocks":                     func(g *Genesis) { g.Consensus.BlockMaxBytes = 4 << 20 },
+		"huge blocks":                      func(g *Genesis) { g.Consensus.BlockMaxBytes = 200 << 20 },
+		"gas":                              func(g *Genesis) { g.Consensus.BlockMaxGas = 100 },
+		"evidence age":                     func(g *Genesis) { g.Consensus.EvidenceMaxAgeNumBlocks = 0 },
+		"evidence bytes":                   func(g *Genesis) { g.Consensus.EvidenceMaxBytes = -1 },
+		"key types":                        func(g *Genesis) { g.Consensus.ValidatorPubKeyTypes = []string{"secp256k1"} },
+		"vote ext":                         func(g *Genesis) { g.Consensus.VoteExtensionsEnableHeight = -1 },
+		"block weight":                     func(g *Genesis) { g.App.Params.MaxBlockWeight = 1 },
+		"ss58":                             func(g *Genesis) { g.App.Params.SS58Prefix = 16384 },
+		"fee overflow":                     func(g *Genesis) { g.App.Params.WeightFee = scale.U128{Hi: 1 << 62} },
+		"dup account":                      func(g *Genesis) { g.App.Balances = append(g.App.Balances, Allocation{Account: alice, Free: u(Unit)}) },
+		"zero balance":                     func(g *Genesis) { g.App.Balances[0].Free = u(0) },
+		"below ED":                         func(g *Genesis) { g.App.Balances[0].Free = u(1) },
+		"issuance overflows":               func(g *Genesis) { g.App.Balances[0].Free = scale.U128{Lo: ^uint64(0), Hi: ^uint64(0)} },
+		"dev attestation on non-dev chain": func(g *Genesis) { g.App.Dev = false },
+		"dev attestation without root":     func(g *Genesis) { g.App.Registry.DevAttestationRoot = [32]byte{} },
+		"duplicate measurement": func(g *Genesis) {
+			g.App.Registry.Measurements = [][32]byte{{1}, {2}, {1}}
+		},
 	}
 	if err := DevGenesis("ok", goldenValidators()).Validate(); err != nil {
 		t.Fatal(err)

@@ -4,6 +4,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/cella-network/cella/internal/hashing"
 	"github.com/cella-network/cella/internal/keys"
 	"github.com/cella-network/cella/internal/scale"
 	"github.com/cella-network/cella/internal/tx"
@@ -49,6 +50,34 @@ type chain struct {
 	st      *MemStore
 	height  int64
 	appHash [32]byte
+	// timeNano is the time of the next block (nanoseconds since the epoch).
+	timeNano int64
+	// noHashes leaves BlockHashes out of the headers.
+	noHashes bool
+}
+
+// testTime is the block time of test chains: 2024-09-02, the day of the
+// TDX test vectors (an arbitrary fixed instant).
+const testTime int64 = 1_725_263_032 * 1_000_000_000
+
+// fakeBlockHash is the test chains' hash of the block at height h.
+func fakeBlockHash(h int64) [32]byte {
+	var b [8]byte
+	for i := range b {
+		b[i] = byte(uint64(h) >> (8 * i))
+	}
+	return hashing.Blake2b256([]byte("test-block"), b[:])
+}
+
+// chainHashes is a BlockHashes oracle answering fakeBlockHash for the
+// committed heights 1..upTo.
+type chainHashes struct{ upTo int64 }
+
+func (o chainHashes) BlockHash(h int64) ([32]byte, bool) {
+	if h < 1 || h > o.upTo {
+		return [32]byte{}, false
+	}
+	return fakeBlockHash(h), true
 }
 
 func newChain(t testing.TB, g *Genesis, opts ...Option) *chain {
@@ -63,7 +92,7 @@ func newChain(t testing.TB, g *Genesis, opts ...Option) *chain {
 	}
 	st := NewMemStore()
 	st.Apply(ws)
-	return &chain{t: t, m: m, st: st, appHash: h}
+	return &chain{t: t, m: m, st: st, appHash: h, timeNano: testTime}
 }
 
 func newDevChain(t testing.TB, opts ...Option) *chain {
@@ -71,8 +100,15 @@ func newDevChain(t testing.TB, opts ...Option) *chain {
 }
 
 func (c *chain) header() Header {
-	return Header{Height: c.height + 1, AppVersion: AppVersion1, TimeUnixNano: 1}
+	h := Header{Height: c.height + 1, AppVersion: AppVersion1, TimeUnixNano: c.timeNano}
+	if !c.noHashes {
+		h.BlockHashes = chainHashes{upTo: c.height}
+	}
+	return h
 }
+
+// ref returns a BlockRef to the committed block at height h.
+func (c *chain) ref(h int64) BlockRef { return BlockRef{Height: uint64(h), Hash: fakeBlockHash(h)} }
 
 // block executes and commits a block.
 func (c *chain) block(txs ...[]byte) *BlockResult {

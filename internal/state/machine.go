@@ -20,12 +20,17 @@ var (
 	ErrInvalidProposal = errors.New("state: invalid proposal")
 )
 
-// Header is what the state machine needs from a block header.
+// Header is what the state machine needs from a block header, plus the
+// oracle of committed block hashes its caller provides.
 type Header struct {
 	Height          int64
 	TimeUnixNano    int64
 	AppVersion      uint64
 	ProposerAddress []byte
+	// BlockHashes answers the hashes of committed blocks below Height (for
+	// the registry's freshness check). Nil makes that check fail with
+	// CodeBlockHashUnavailable.
+	BlockHashes BlockHashes
 }
 
 // Receipt is TxResult.Data of an accepted transaction: SCALE (u128 fee, u64 weight).
@@ -57,7 +62,9 @@ type BlockResult struct {
 	TxResults []TxResult
 	// WriteSet is every key the block wrote or deleted, sorted.
 	WriteSet WriteSet
-	// Messages is the message queue's ordered output (always empty in AppVersion1).
+	// Messages is the message queue's ordered output: the egress accepted
+	// by mq.submit and the messages modules emitted, in execution order
+	// (a failed call's messages are dropped with its writes).
 	Messages []Message
 	// ValidatorUpdates are the changed validators (power 0 = removed), sorted
 	// by public key, each key at most once, for CometBFT.
@@ -74,6 +81,7 @@ type Machine struct {
 	genesisHash [32]byte
 	appVersion  uint64
 	cache       SigCache
+	verifier    AttestationVerifier
 }
 
 // Option configures a Machine.
@@ -113,11 +121,15 @@ type emptyStore struct{}
 func (emptyStore) Get([]byte) ([]byte, error) { return nil, nil }
 
 // InitChain returns the genesis write-set (params, validator set sorted by
-// public key, balances) and AppHash_0 = AppHash(version, zero, ws, nil).
+// public key, balances, registry config and measurement allow-list) and
+// AppHash_0 = AppHash(version, zero, ws, nil).
 func (m *Machine) InitChain() (WriteSet, [32]byte, error) {
 	g := m.genesis
 	ov := NewOverlay(emptyStore{})
 	ov.setOwned(KeyParams, scale.Encode(&g.App.Params))
+	reg := &g.App.Registry
+	ov.setOwned(KeyRegistryConfig, scale.Encode(&RegistryConfig{AllowDevAttestation: reg.AllowDevAttestation, DevAttestationRoot: reg.DevAttestationRoot}))
+	putKeyList(ov, KeyMeasurements, reg.Measurements)
 	vs := append([]Validator(nil), g.Validators...)
 	sortValidators(vs)
 	putValidators(ov, vs)
@@ -231,16 +243,20 @@ func computeFee(p *Params, size int, weight uint64) (scale.U128, bool) {
 
 // executor applies transactions one after another on a block overlay.
 type executor struct {
+	m           *Machine
+	h           Header
 	ov          *Overlay
 	params      Params
 	height      int64
 	blockWeight uint64
 	valDirty    bool
+	msgs        []Message
 }
 
 // nonceRule replaces the block rule (nonce == account nonce) in CheckTx.
 type nonceRule struct {
 	pending PendingNonces
+	seqs    PendingSequences // pending, when it also tracks mq sequences
 }
 
 func reject(code uint32, format string, a ...any) TxResult {
@@ -304,6 +320,19 @@ func (e *executor) apply(p *prepared, check *nonceRule) (TxResult, error) {
 	if acct.Free.Cmp(fee) < 0 {
 		return reject(CodeCannotPayFee, "fee %s exceeds free balance %s", fee, acct.Free), nil
 	}
+	if p.meth.admit != nil {
+		a := &admitCtx{st: e.ov, cache: e.m.cache}
+		if check != nil {
+			a.pending = check.seqs
+		}
+		code, log, err := p.meth.admit(a, b.Call.Args)
+		if err != nil {
+			return TxResult{}, err
+		}
+		if code != CodeOK {
+			return TxResult{Code: code, Log: log}, nil
+		}
+	}
 	// Check the treasury credit before writing anything, so that a rejection
 	// has no effect. (It cannot overflow while total issuance fits u128.)
 	if b.Signer != TreasuryAccount {
@@ -329,7 +358,7 @@ func (e *executor) apply(p *prepared, check *nonceRule) (TxResult, error) {
 	e.blockWeight += weight
 
 	// Run the call in a nested overlay: its writes survive only if it succeeds.
-	c := &callCtx{ov: e.ov.Child(), params: &e.params, signer: b.Signer, signerKey: signerKey}
+	c := &callCtx{ov: e.ov.Child(), params: &e.params, signer: b.Signer, signerKey: signerKey, m: e.m, h: &e.h, dryRun: check != nil}
 	code, log, err := p.meth.exec(c, b.Call.Args)
 	if err != nil {
 		return TxResult{}, err
@@ -338,6 +367,7 @@ func (e *executor) apply(p *prepared, check *nonceRule) (TxResult, error) {
 	if code == CodeOK {
 		c.ov.Commit()
 		e.valDirty = e.valDirty || c.valDirty
+		e.msgs = append(e.msgs, c.msgs...)
 		res.Events = c.events
 	} else {
 		c.ov.Discard()
@@ -353,7 +383,7 @@ func (m *Machine) newExecutor(st Store, h Header) (*executor, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &executor{ov: NewOverlay(st), params: params, height: h.Height}, nil
+	return &executor{m: m, h: h, ov: NewOverlay(st), params: params, height: h.Height}, nil
 }
 
 // ExecuteBlock runs a block's transactions in order on committed state st.
@@ -375,6 +405,7 @@ func (m *Machine) ExecuteBlock(st Store, prevAppHash [32]byte, h Header, txs [][
 		}
 	}
 	res.WriteSet = e.ov.WriteSet()
+	res.Messages = e.msgs
 	if e.valDirty {
 		if res.ValidatorUpdates, err = validatorDiff(st, e.ov); err != nil {
 			return nil, err
@@ -440,23 +471,31 @@ type PendingNonces interface {
 
 // CheckResult is CheckTx's verdict. Sender, Nonce, Weight and Fee are set
 // whenever the transaction decoded (Weight and Fee once its call is known).
+// MqOrigin and MqSequence are set when an mq.submit passes, so that the
+// caller can track the origin's pending sequence (see PendingSequences).
 type CheckResult struct {
-	Code   uint32
-	Log    string
-	Sender keys.PublicKey
-	Nonce  uint64
-	Weight uint64
-	Fee    scale.U128
+	Code       uint32
+	Log        string
+	Sender     keys.PublicKey
+	Nonce      uint64
+	Weight     uint64
+	Fee        scale.U128
+	MqOrigin   []byte
+	MqSequence uint64
 }
 
 // CheckTx decides whether the mempool should take raw, for inclusion at
 // nextHeight. It applies every rule of block execution against committed
 // state st, except that the nonce must equal the sender's next pending
-// nonce (the account nonce when none is pending) and the call itself is
-// dry-run on committed state: a call that would fail (insufficient balance,
-// existential deposit, …) is refused with the call's code. Funds that pending
-// transactions would bring are not counted.
-func (m *Machine) CheckTx(st Store, nextHeight int64, raw []byte, pending PendingNonces) CheckResult {
+// nonce (the account nonce when none is pending), an egress message's
+// sequence must follow its origin's pending ones when pending also
+// implements PendingSequences, and the call itself is dry-run on committed
+// state: a call that would fail (insufficient balance, existential deposit,
+// stale registration, …) is refused with the call's code. Funds that pending
+// transactions would bring are not counted, and the registry's attestation
+// check is left to block time (it needs the block time and is expensive).
+// hashes answers committed block hashes (below nextHeight); nil is allowed.
+func (m *Machine) CheckTx(st Store, nextHeight int64, raw []byte, pending PendingNonces, hashes BlockHashes) CheckResult {
 	p := m.static(raw, m.appVersion)
 	var cr CheckResult
 	if p.tx != nil {
@@ -471,17 +510,24 @@ func (m *Machine) CheckTx(st Store, nextHeight int64, raw []byte, pending Pendin
 	} else if p.sigOK = p.tx.Verify(); p.sigOK && m.cache != nil {
 		m.cache.Add(p.hash)
 	}
-	e, err := m.newExecutor(st, Header{Height: nextHeight, AppVersion: m.appVersion})
+	e, err := m.newExecutor(st, Header{Height: nextHeight, AppVersion: m.appVersion, BlockHashes: hashes})
 	if err != nil {
 		cr.Code, cr.Log = CodeInternal, err.Error()
 		return cr
 	}
-	res, err := e.apply(&p, &nonceRule{pending: pending})
+	rule := &nonceRule{pending: pending}
+	rule.seqs, _ = pending.(PendingSequences)
+	res, err := e.apply(&p, rule)
 	if err != nil {
 		cr.Code, cr.Log = CodeInternal, err.Error()
 		return cr
 	}
 	cr.Code, cr.Log = res.Code, res.Log
+	if res.Code == CodeOK && p.tx.Body.Call.Module == ModuleMq && p.tx.Body.Call.Method == MethodSubmit {
+		if s, err := DecodeSubmitArgs(p.tx.Body.Call.Args); err == nil {
+			cr.MqOrigin, cr.MqSequence = s.Message.Origin, s.Sequence
+		}
+	}
 	cr.Weight = TxBaseWeight + p.meth.weight
 	cr.Fee, _ = computeFee(&e.params, len(raw), cr.Weight)
 	return cr

@@ -167,13 +167,14 @@ func TestRejections(t *testing.T) {
 			g := DevGenesis("cella-test", testValidators())
 			if x.code == CodeDevOnly {
 				g.App.Dev = false
+				g.App.Registry.AllowDevAttestation = false
 			}
 			c := newChain(t, g)
 			raw := x.build(c)
 			before := c.appHash
 			snapshot := c.st.Dump()
 
-			cr := c.m.CheckTx(c.st, c.height+1, raw, nil)
+			cr := c.m.CheckTx(c.st, c.height+1, raw, nil, nil)
 			want := x.code
 			if x.check != 0 {
 				want = x.check
@@ -237,7 +238,7 @@ func TestCallFailures(t *testing.T) {
 		t.Run(x.name, func(t *testing.T) {
 			c := newDevChain(t)
 			raw := x.build(c)
-			cr := c.m.CheckTx(c.st, c.height+1, raw, nil)
+			cr := c.m.CheckTx(c.st, c.height+1, raw, nil, nil)
 			if cr.Code != x.code {
 				t.Fatalf("CheckTx %s (%s), want %s", CodeName(cr.Code), cr.Log, CodeName(x.code))
 			}
@@ -303,7 +304,7 @@ func TestTransferRules(t *testing.T) {
 			t.Fatal(r, c.account(fresh.Public()))
 		}
 		// The emptied account keeps its nonce, so its old txs cannot replay.
-		if cr := c.m.CheckTx(c.st, c.height+1, raw, nil); cr.Code != CodeStaleNonce {
+		if cr := c.m.CheckTx(c.st, c.height+1, raw, nil, nil); cr.Code != CodeStaleNonce {
 			t.Fatal(CodeName(cr.Code))
 		}
 	})
@@ -370,7 +371,7 @@ func TestCheckTxNonces(t *testing.T) {
 		if x.pending != nil {
 			pn = x.pending
 		}
-		cr := c.m.CheckTx(c.st, c.height+1, c.transfer(alice, x.nonce, bob.Public(), u(1*Unit)), pn)
+		cr := c.m.CheckTx(c.st, c.height+1, c.transfer(alice, x.nonce, bob.Public(), u(1*Unit)), pn, nil)
 		if cr.Code != x.code {
 			t.Errorf("nonce %d pending %v: %s (%s), want %s", x.nonce, x.pending, CodeName(cr.Code), cr.Log, CodeName(x.code))
 		}
@@ -384,29 +385,31 @@ func TestCheckTxNonces(t *testing.T) {
 }
 
 func TestBlockWeight(t *testing.T) {
+	// The smallest MaxBlockWeight a genesis allows fits the heaviest call
+	// (registry.register_worker); it holds fit transfers and no more.
 	g := DevGenesis("cella-test", testValidators())
-	g.App.Params.MaxBlockWeight = 2*(TxBaseWeight+TransferWeight) + 1
+	g.App.Params.MaxBlockWeight = maxTxWeight()
+	fit := int(maxTxWeight() / (TxBaseWeight + TransferWeight))
 	c := newChain(t, g)
 	alice, bob := dev(t, "Alice"), dev(t, "Bob")
-	txs := [][]byte{
-		c.transfer(alice, 0, bob.Public(), u(Unit)),
-		c.transfer(alice, 1, bob.Public(), u(Unit)),
-		c.transfer(alice, 2, bob.Public(), u(Unit)),
-		c.transfer(bob, 0, alice.Public(), u(Unit)),
+	var txs [][]byte
+	for i := 0; i <= fit; i++ {
+		txs = append(txs, c.transfer(alice, uint64(i), bob.Public(), u(Unit)))
 	}
+	txs = append(txs, c.transfer(bob, 0, alice.Public(), u(Unit)))
 	if err := c.m.CheckProposal(c.st, c.header(), txs); !errors.Is(err, ErrInvalidProposal) || !strings.Contains(err.Error(), "block_full") {
 		t.Fatalf("CheckProposal: %v", err)
 	}
 	kept := c.m.ProposalTxs(c.st, c.header(), txs, 1<<30)
-	if len(kept) != 2 {
-		t.Fatalf("kept %d", len(kept))
+	if len(kept) != fit {
+		t.Fatalf("kept %d, want %d", len(kept), fit)
 	}
 	if err := c.m.CheckProposal(c.st, c.header(), kept); err != nil {
 		t.Fatal(err)
 	}
 	res := c.block(txs...)
-	if res.TxResults[2].Code != CodeBlockFull || res.TxResults[3].Code != CodeBlockFull {
-		t.Fatal(res.TxResults)
+	if res.TxResults[fit].Code != CodeBlockFull || res.TxResults[fit+1].Code != CodeBlockFull {
+		t.Fatal(res.TxResults[fit:])
 	}
 	// Byte limit: room for exactly one tx.
 	c2 := newDevChain(t)
@@ -468,7 +471,7 @@ func TestExecuteBlockErrors(t *testing.T) {
 	if _, err := c.m.ExecuteBlock(fs, c.appHash, c.header(), [][]byte{c.transfer(dev(t, "Alice"), 0, dev(t, "Bob").Public(), u(1))}); !errors.Is(err, boom) {
 		t.Fatal(err)
 	}
-	if cr := c.m.CheckTx(fs, 1, c.transfer(dev(t, "Alice"), 0, dev(t, "Bob").Public(), u(1)), nil); cr.Code != CodeInternal {
+	if cr := c.m.CheckTx(fs, 1, c.transfer(dev(t, "Alice"), 0, dev(t, "Bob").Public(), u(1)), nil, nil); cr.Code != CodeInternal {
 		t.Fatal(cr)
 	}
 }
@@ -491,12 +494,12 @@ func TestSigCache(t *testing.T) {
 	c := newDevChain(t, WithSigCache(cache))
 	alice, bob := dev(t, "Alice"), dev(t, "Bob")
 	raw := c.transfer(alice, 0, bob.Public(), u(Unit))
-	if cr := c.m.CheckTx(c.st, 1, raw, nil); cr.Code != CodeOK || !cache.Contains(tx.Hash(raw)) {
+	if cr := c.m.CheckTx(c.st, 1, raw, nil, nil); cr.Code != CodeOK || !cache.Contains(tx.Hash(raw)) {
 		t.Fatal("valid signature not cached")
 	}
 	bad := append([]byte(nil), raw...)
 	bad[len(bad)-3] ^= 1
-	c.m.CheckTx(c.st, 1, bad, nil)
+	c.m.CheckTx(c.st, 1, bad, nil, nil)
 	c.block(bad)
 	if cache.Contains(tx.Hash(bad)) {
 		t.Fatal("invalid signature cached")

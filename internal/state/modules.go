@@ -10,8 +10,8 @@ import (
 	"github.com/cella-network/cella/internal/tx"
 )
 
-// Module and method indices of AppVersion1. Index 0 is reserved for a future
-// "system" module.
+// Module and method indices of AppVersion1 (mq and registry have theirs in
+// mq.go and registry.go). Index 0 is reserved for a future "system" module.
 const (
 	// ModuleBalances is the native token module.
 	ModuleBalances uint8 = 1
@@ -39,14 +39,30 @@ type EventAttribute struct {
 	Index      bool
 }
 
-// callCtx is what a call sees: its own nested overlay and the transaction's signer.
+// callCtx is what a call sees: its own nested overlay, the transaction's
+// signer, the block header and the machine's configuration.
 type callCtx struct {
 	ov        *Overlay
 	params    *Params
 	signer    keys.PublicKey
 	signerKey []byte // AccountKey(signer)
-	events    []Event
-	valDirty  bool // the validator set was written
+	m         *Machine
+	h         *Header
+	// dryRun is set in CheckTx: the call's writes are thrown away, and
+	// checks that need the block (attestations) are skipped.
+	dryRun   bool
+	events   []Event
+	msgs     []Message // messages the call emits, kept only if it succeeds
+	valDirty bool      // the validator set was written
+}
+
+// admitCtx is what a call's admission checks see: the block's state so far
+// (read only), the signature cache and, in CheckTx, the mempool's pending
+// mq sequences.
+type admitCtx struct {
+	st      Store
+	cache   SigCache
+	pending PendingSequences
 }
 
 // method is one callable entry of a module.
@@ -56,6 +72,10 @@ type method struct {
 	devOnly bool
 	// check decodes the arguments statically (no state); an error is CodeBadArgs.
 	check func(args []byte) error
+	// admit, when set, runs the call's stateful admission checks after the
+	// fee checks and before the transaction is accepted. It must not write;
+	// a non-zero code must be a rejection (below 32).
+	admit func(a *admitCtx, args []byte) (code uint32, log string, err error)
 	// exec runs the call. A non-zero code is a call failure (the caller
 	// discards the call's writes); err is a store failure.
 	exec func(c *callCtx, args []byte) (code uint32, log string, err error)
@@ -85,6 +105,12 @@ func runtimeV1() *runtime {
 	}}
 	rt.modules[ModuleValidators] = &module{name: "validators", methods: []*method{
 		MethodSetPower: {name: "set_power", weight: SetPowerWeight, devOnly: true, check: checkSetPower, exec: execSetPower},
+	}}
+	rt.modules[ModuleMq] = &module{name: "mq", methods: []*method{
+		MethodSubmit: {name: "submit", weight: MqSubmitWeight, check: checkSubmit, admit: admitSubmit, exec: execSubmit},
+	}}
+	rt.modules[ModuleRegistry] = &module{name: "registry", methods: []*method{
+		MethodRegisterWorker: {name: "register_worker", weight: RegisterWorkerWeight, check: checkRegisterWorker, exec: execRegisterWorker},
 	}}
 	return rt
 }

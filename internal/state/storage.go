@@ -15,6 +15,8 @@ import (
 //	"balances/account/" ‖ blake2_128(account) ‖ account  → SCALE(Account)
 //	"validators/set"                                    → SCALE(Vec<Validator>) sorted by public key
 //	"system/params"                                     → SCALE(Params)
+//	"mq/ingress/" ‖ origin                              → u64 LE next sequence (mq.go)
+//	"registry/…"                                        → config, allow-list, index, records (registry.go)
 //
 // Account keys follow Substrate's Blake2_128Concat: the hash spreads accounts
 // evenly over the key space (for a future state trie), the raw account after

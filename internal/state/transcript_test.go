@@ -15,7 +15,9 @@ import (
 // AppHash rules, genesis) shows up here. Signatures are randomized, but no
 // result depends on signature bytes, so the transcript is stable.
 func TestGoldenTranscript(t *testing.T) {
-	c := newChain(t, DevGenesis("cella-golden", goldenValidators()))
+	g := DevGenesis("cella-golden", goldenValidators())
+	g.App.Registry.AllowMeasurement(MeasurementHash(testMeasurement))
+	c := newChain(t, g, WithAttestationVerifier(testVerifier{devLikeVerifier{root: DevAttestationRoot()}}))
 	alice, bob, charlie, dave, eve, ferdie := dev(t, "Alice"), dev(t, "Bob"), dev(t, "Charlie"), dev(t, "Dave"), dev(t, "Eve"), dev(t, "Ferdie")
 	fresh, err := keys.FromURI("//Fresh")
 	if err != nil {
@@ -36,8 +38,9 @@ func TestGoldenTranscript(t *testing.T) {
 		for i, v := range res.ValidatorUpdates {
 			vals[i] = fmt.Sprintf("%s:%d", hexs(v.PubKey[:4]), v.Power)
 		}
-		fmt.Fprintf(&b, "height %d app_hash %s writes %d ws_root %s val_updates [%s] txs [%s]\n",
-			c.height, hexs(res.AppHash[:]), len(res.WriteSet), hexs(root[:]), strings.Join(vals, " "), strings.Join(codes, " "))
+		mroot := MessagesRoot(res.Messages)
+		fmt.Fprintf(&b, "height %d app_hash %s writes %d ws_root %s msgs %d msg_root %s val_updates [%s] txs [%s]\n",
+			c.height, hexs(res.AppHash[:]), len(res.WriteSet), hexs(root[:]), len(res.Messages), hexs(mroot[:]), strings.Join(vals, " "), strings.Join(codes, " "))
 	}
 	badSig := c.transfer(eve, 0, bob.Public(), u(Unit))
 	badSig[len(badSig)-2] ^= 1
@@ -71,6 +74,29 @@ func TestGoldenTranscript(t *testing.T) {
 	record(c.block(
 		c.transfer(fresh, 0, alice.Public(), u(1)),
 		tx.Sign(c.body(bob, 1, SetPowerCall([32]byte{0x01}, 0)), bob).Encode(),
+	))
+	// 7: a worker registers with a dev attestation; a second registration
+	// attests an unknown measurement (call failure).
+	worker, rogue := dev(t, "Worker1"), dev(t, "Worker2")
+	info := c.regInfo(worker, alice.Public())
+	rogueInfo := c.regInfo(rogue, bob.Public())
+	record(c.block(
+		c.register(alice, 5, info, devAtt(t, info)),
+		c.register(bob, 2, rogueInfo, Attestation{Kind: TeeKindDev, Quote: devQuote(devRoot(t), []byte("rogue"), rogueInfo.ReportData())}),
+	))
+	// 8: two egress messages relayed by Charlie; a replay and a gap are rejected.
+	record(c.block(
+		c.submit(charlie, 0, egress(worker, 0, "egress-0")),
+		c.submit(charlie, 1, egress(worker, 1, "egress-1")),
+		c.submit(charlie, 2, egress(worker, 0, "egress-0")),
+		c.submit(charlie, 2, egress(worker, 5, "egress-5")),
+	))
+	// 9: the worker re-registers (new pRuntime version) and sends again.
+	upd := c.regInfo(worker, alice.Public())
+	upd.PRuntimeVersion = PRuntimeVersion{0, 2, 0}
+	record(c.block(
+		c.register(alice, 6, upd, devAtt(t, upd)),
+		c.submit(charlie, 2, egress(worker, 2, "egress-2")),
 	))
 	fmt.Fprintf(&b, "issuance %s treasury %s\n", totalIssuance(t, c.st), c.free(TreasuryAccount))
 	golden(t, "transcript.golden", b.String())

@@ -1,0 +1,332 @@
+package node_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cella-network/cella/internal/chainapi"
+	"github.com/cella-network/cella/internal/client"
+	"github.com/cella-network/cella/internal/keys"
+	"github.com/cella-network/cella/internal/node"
+	"github.com/cella-network/cella/internal/scale"
+	"github.com/cella-network/cella/internal/state"
+)
+
+// e2eMeasurement is the measurement the test's dev-style quotes attest.
+var e2eMeasurement = []byte("cella-node-test-pruntime/v1")
+
+const e2eQuoteDomain = "cella/node-test-dev-quote/v1"
+
+// e2eQuote is a dev-style quote: SCALE(measurement Vec<u8>, report data
+// [u8; 64], signature [u8; 64]) signed by the dev TEE root.
+func e2eQuote(root *keys.Pair, rd [64]byte) []byte {
+	sig := root.Sign(append(append([]byte(e2eQuoteDomain), e2eMeasurement...), rd[:]...))
+	w := scale.NewWriter(0)
+	w.BytesVec(e2eMeasurement)
+	w.Raw(rd[:])
+	w.Raw(sig[:])
+	return w.Bytes()
+}
+
+// e2eVerifier checks e2eQuote quotes against the genesis's dev root, as
+// internal/tee's dev verifier does with its own quote format.
+type e2eVerifier struct{ root keys.PublicKey }
+
+func (v e2eVerifier) Verify(kind string, quote, _ []byte, rd [64]byte, _ int64) ([]byte, error) {
+	if kind != state.TeeKindDev {
+		return nil, fmt.Errorf("unsupported TEE kind %q", kind)
+	}
+	r := scale.NewReader(quote)
+	meas := r.BytesVec()
+	var qrd [64]byte
+	var sig keys.Signature
+	r.Fixed(qrd[:])
+	r.Fixed(sig[:])
+	if err := r.Finish(); err != nil {
+		return nil, err
+	}
+	if !keys.Verify(v.root, append(append([]byte(e2eQuoteDomain), meas...), qrd[:]...), sig) {
+		return nil, errors.New("dev quote not signed by the dev root")
+	}
+	if qrd != rd {
+		return nil, state.ErrReportDataMismatch
+	}
+	return meas, nil
+}
+
+// blockRef returns height h with its block hash, as a pRuntime would name it.
+func blockRef(ctx context.Context, t *testing.T, c *client.Client, h int64) state.BlockRef {
+	t.Helper()
+	b, err := c.RPC().Block(ctx, &h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ref state.BlockRef
+	ref.Height = uint64(h)
+	copy(ref.Hash[:], b.BlockID.Hash)
+	return ref
+}
+
+func waitOK(ctx context.Context, t *testing.T, c *client.Client, hash [32]byte, err error) *client.TxResult {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := c.Wait(ctx, hash)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.OK() {
+		t.Fatalf("transaction failed: %s: %s", res.Result, res.Log)
+	}
+	return res
+}
+
+// TestWorkerRegistrationAndEgress registers a worker with a dev-style
+// attestation on a running dev node, submits two egress messages, reads
+// them back through /blocks and the client, checks the on-chain bad input
+// over RPC, and re-registers after a restart with a block hash recorded
+// before it.
+func TestWorkerRegistrationAndEgress(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	home := t.TempDir()
+	o := devOptions(t)
+	g, err := node.InitHome(home, node.InitOptions{ChainID: "cella-test", Dev: true, Config: o})
+	if err != nil {
+		t.Fatal(err)
+	}
+	genesisFile := node.NewConfig(home, o).GenesisFile()
+	if err := node.EditAppState(genesisFile, func(app *state.AppGenesis) error {
+		app.Registry.AllowMeasurement(state.MeasurementHash(e2eMeasurement))
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	verifier := e2eVerifier{root: g.App.Registry.DevAttestationRoot}
+	n, c := startDev(t, home, o)
+	n.App.SetAttestationVerifier(verifier)
+	waitHeight(ctx, t, c, 2)
+
+	alice, bob := pair(t, "//Alice"), pair(t, "//Bob")
+	worker, root := pair(t, "//Worker1"), pair(t, state.DevTeeRootURI)
+	ci, err := c.ChainInfo(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gh, err := client.ParseHash(ci.GenesisHash)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info := state.RegistrationInfo{
+		IdentityPublicKey: worker.Public(),
+		EcdhPublicKey:     [32]byte{0xec},
+		Operator:          alice.Public(),
+		GenesisHash:       gh,
+		PRuntimeVersion:   state.PRuntimeVersion{Major: 0, Minor: 1},
+		MaxAppVersion:     state.AppVersion1,
+		RecentBlock:       blockRef(ctx, t, c, ci.Height),
+		TeeKind:           state.TeeKindDev,
+	}
+	att := state.Attestation{Kind: state.TeeKindDev, Quote: e2eQuote(root, info.ReportData())}
+
+	// A stale freshness hash is refused at the door.
+	stale := info
+	stale.RecentBlock.Hash[0] ^= 1
+	_, err = c.RegisterWorker(ctx, alice, stale, state.Attestation{Kind: state.TeeKindDev, Quote: e2eQuote(root, stale.ReportData())})
+	var te *client.TxError
+	if !errors.As(err, &te) || te.Code != state.CodeFreshnessHashMismatch {
+		t.Fatalf("stale registration: %v", err)
+	}
+
+	hash, err := c.RegisterWorker(ctx, alice, info, att)
+	reg := waitOK(ctx, t, c, hash, err)
+	ws, err := c.Workers(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ws) != 1 || ws[0].IdentityPublicKey != worker.Public().Hex() || ws[0].Operator != alice.Public().String() ||
+		ws[0].TeeKind != "dev" || ws[0].RegisteredHeight != uint64(reg.Height) || ws[0].PRuntimeVersion != "0.1.0" ||
+		ws[0].MeasurementHash != fmt.Sprintf("0x%x", state.MeasurementHash(e2eMeasurement)) {
+		t.Fatalf("workers %+v", ws)
+	}
+	if one, err := c.Worker(ctx, worker.Public()); err != nil || *one != ws[0] {
+		t.Fatalf("worker %+v %v", one, err)
+	}
+	var qe *client.QueryError
+	if _, err := c.Worker(ctx, bob.Public()); !errors.As(err, &qe) || qe.Code != chainapi.QueryNotFound {
+		t.Fatalf("unknown worker: %v", err)
+	}
+
+	// Two egress messages, relayed by Bob in one go (explicit nonces).
+	origin := state.OriginWorker(worker.Public())
+	if seq, err := c.NextSequence(ctx, origin); err != nil || seq != 0 {
+		t.Fatal(seq, err)
+	}
+	acc, err := c.Account(ctx, bob.Public())
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs := []state.SignedMessage{
+		state.SignMessage(worker, state.Message{Origin: origin, Topic: []byte("worker/e2e"), Payload: []byte("first")}, 0),
+		state.SignMessage(worker, state.Message{Origin: origin, Topic: []byte("worker/e2e"), Payload: []byte("second")}, 1),
+	}
+	var hashes [][32]byte
+	for i, m := range msgs {
+		nonce := acc.Nonce + uint64(i)
+		h, err := c.SubmitEgress(ctx, bob, m, client.TxOptions{Nonce: &nonce})
+		if err != nil {
+			t.Fatalf("egress %d: %v", i, err)
+		}
+		hashes = append(hashes, h)
+	}
+	var last int64
+	for _, h := range hashes {
+		last = max(last, waitOK(ctx, t, c, h, nil).Height)
+	}
+	if seq, err := c.NextSequence(ctx, origin); err != nil || seq != 2 {
+		t.Fatal(seq, err)
+	}
+
+	// The messages are in the block records, in order, after the registry's.
+	recs, err := c.Blocks(ctx, uint64(reg.Height), uint64(last))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []state.Message
+	for _, r := range recs {
+		got = append(got, r.Messages...)
+	}
+	if len(got) != 3 || !bytes.Equal(got[0].Origin, state.OriginModule(state.RegistryModuleName)) ||
+		string(got[0].Topic) != state.TopicWorkerRegistered || string(got[1].Payload) != "first" || string(got[2].Payload) != "second" ||
+		!bytes.Equal(got[1].Origin, origin) {
+		t.Fatalf("messages %+v", got)
+	}
+	var rec state.WorkerRecord
+	if err := scale.Decode(got[0].Payload, &rec); err != nil || rec.Info != info {
+		t.Fatalf("registry message payload %+v %v", rec, err)
+	}
+	prev, err := c.Blocks(ctx, uint64(reg.Height-1), uint64(reg.Height-1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ph := prev[0].AppHash
+	for _, r := range recs {
+		if h := state.AppHash(state.AppVersion1, ph, r.WriteSet, r.Messages); h != r.AppHash {
+			t.Fatalf("height %d: recomputed app hash %x, recorded %x", r.Height, h, r.AppHash)
+		}
+		ph = r.AppHash
+	}
+
+	// Bad egress is refused by CheckTx with its code.
+	forged := state.SignMessage(bob, msgs[0].Message, 2)
+	for _, x := range []struct {
+		name string
+		s    state.SignedMessage
+		code uint32
+	}{
+		{"replayed", msgs[0], state.CodeMqReplayedSequence},
+		{"gapped", state.SignMessage(worker, msgs[0].Message, 7), state.CodeMqGappedSequence},
+		{"forged", forged, state.CodeMqBadSignature},
+		{"unknown origin", state.SignMessage(bob, state.Message{Origin: state.OriginWorker(bob.Public()), Topic: []byte("x")}, 0), state.CodeMqUnknownOrigin},
+	} {
+		_, err := c.SubmitEgress(ctx, bob, x.s)
+		if !errors.As(err, &te) || te.Code != x.code {
+			t.Fatalf("%s: %v, want %s", x.name, err, state.CodeName(x.code))
+		}
+	}
+	if seq, err := c.NextSequence(ctx, origin); err != nil || seq != 2 {
+		t.Fatal(seq, err)
+	}
+	if _, err := c.NextSequence(ctx, []byte{9}); !errors.As(err, &qe) || qe.Code != chainapi.QueryBadInput {
+		t.Fatalf("bad origin: %v", err)
+	}
+
+	// Restart: the block hashes recorded before it still serve freshness.
+	ref := blockRef(ctx, t, c, last)
+	if err := n.Close(); err != nil {
+		t.Fatal(err)
+	}
+	n2, c2 := startDev(t, home, o)
+	defer n2.Close()
+	n2.App.SetAttestationVerifier(verifier)
+	waitHeight(ctx, t, c2, last+1)
+	upd := info
+	upd.PRuntimeVersion.Minor = 2
+	upd.RecentBlock = ref
+	hash, err = c2.RegisterWorker(ctx, alice, upd, state.Attestation{Kind: state.TeeKindDev, Quote: e2eQuote(root, upd.ReportData())})
+	waitOK(ctx, t, c2, hash, err)
+	one, err := c2.Worker(ctx, worker.Public())
+	if err != nil || one.PRuntimeVersion != "0.2.0" || one.FirstRegisteredHeight != uint64(reg.Height) {
+		t.Fatalf("after re-registration %+v %v", one, err)
+	}
+}
+
+// TestGenesisRegistryJSON: the registry section survives genesis.json, and
+// a non-dev genesis allowing dev attestations is refused.
+func TestGenesisRegistryJSON(t *testing.T) {
+	g := state.DevGenesis("cella-json", []state.Validator{{PubKey: [32]byte{1}, Power: 1}})
+	g.App.Registry.AllowMeasurement([32]byte{0xab})
+	doc, err := node.GenesisDoc(g, time.Unix(1_700_000_000, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(doc.AppState), `"allow_dev_attestation": true`) ||
+		!strings.Contains(string(doc.AppState), fmt.Sprintf("0x%x", g.App.Registry.DevAttestationRoot)) {
+		t.Fatalf("app_state %s", doc.AppState)
+	}
+	back, err := node.GenesisFromDoc(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.Hash() != g.Hash() {
+		t.Fatal("genesis hash changed through JSON")
+	}
+	var as node.AppStateJSON
+	if err := json.Unmarshal(doc.AppState, &as); err != nil {
+		t.Fatal(err)
+	}
+	for name, mut := range map[string]func(a *node.AppStateJSON){
+		"dev attestation on non-dev": func(a *node.AppStateJSON) { a.Dev = false },
+		"bad root":                   func(a *node.AppStateJSON) { a.Registry.DevAttestationRoot = "0x12" },
+		"bad measurement":            func(a *node.AppStateJSON) { a.Registry.Measurements = []string{"zz"} },
+	} {
+		a := as
+		a.Registry.Measurements = append([]string(nil), as.Registry.Measurements...)
+		mut(&a)
+		b, err := json.Marshal(a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := *doc
+		d.AppState = b
+		if _, err := node.GenesisFromDoc(&d); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+	// A genesis.json without a registry section is a chain without dev
+	// attestations and with an empty allow-list.
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(doc.AppState, &raw); err != nil {
+		t.Fatal(err)
+	}
+	delete(raw, "registry")
+	raw["dev"] = json.RawMessage("false")
+	d := *doc
+	if d.AppState, err = json.Marshal(raw); err != nil {
+		t.Fatal(err)
+	}
+	ng, err := node.GenesisFromDoc(&d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ng.App.Registry.AllowDevAttestation || len(ng.App.Registry.Measurements) != 0 {
+		t.Fatalf("registry %+v", ng.App.Registry)
+	}
+}

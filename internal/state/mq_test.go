@@ -1,0 +1,343 @@
+package state
+
+import (
+	"bytes"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/cella-network/cella/internal/keys"
+	"github.com/cella-network/cella/internal/tx"
+)
+
+func TestOrigins(t *testing.T) {
+	w := dev(t, "Worker1").Public()
+	ow := OriginWorker(w)
+	if len(ow) != 33 || ow[0] != OriginKindWorker || !bytes.Equal(ow[1:], w[:]) {
+		t.Fatalf("worker origin %x", ow)
+	}
+	om := OriginModule("registry")
+	if !bytes.Equal(om, append([]byte{0, 8 << 2}, "registry"...)) {
+		t.Fatalf("module origin %x", om)
+	}
+	if o, err := ParseOrigin(ow); err != nil || o.Kind != OriginKindWorker || o.Worker != w || o.String() != "worker:"+w.Hex() {
+		t.Fatalf("%+v %v", o, err)
+	}
+	if o, err := ParseOrigin(om); err != nil || o.Module != "registry" || o.String() != "module:registry" {
+		t.Fatalf("%+v %v", o, err)
+	}
+	bad := map[string][]byte{
+		"empty":           nil,
+		"short worker":    ow[:32],
+		"long worker":     append(bytes.Clone(ow), 0),
+		"reserved":        {OriginKindReserved},
+		"unknown kind":    {7, 1, 2},
+		"empty module":    OriginModule(""),
+		"long module":     OriginModule(strings.Repeat("m", MaxModuleNameLen+1)),
+		"module trailing": append(OriginModule("x"), 1),
+	}
+	for name, b := range bad {
+		if _, err := ParseOrigin(b); !errors.Is(err, ErrBadOrigin) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
+func TestSignedMessage(t *testing.T) {
+	wp := dev(t, "Worker1")
+	m := Message{Origin: OriginWorker(wp.Public()), Topic: []byte("t"), Payload: []byte("hello")}
+	s := SignMessage(wp, m, 7)
+	if !s.Verify(wp.Public()) {
+		t.Fatal("does not verify")
+	}
+	if s2 := s; func() bool { s2.Sequence = 8; return s2.Verify(wp.Public()) }() {
+		t.Fatal("signature does not bind the sequence")
+	}
+	if s.Verify(dev(t, "Alice").Public()) {
+		t.Fatal("verifies for another key")
+	}
+	payload := MessageSigningPayload(&m, 7)
+	if !bytes.HasPrefix(payload, []byte(MqSigningDomain)) || !bytes.HasSuffix(payload, []byte{7, 0, 0, 0, 0, 0, 0, 0}) {
+		t.Fatalf("payload %x", payload)
+	}
+	args := SubmitCall(s).Args
+	back, err := DecodeSubmitArgs(args)
+	if err != nil || back.Sequence != 7 || back.Signature != s.Signature || !bytes.Equal(back.Message.Payload, m.Payload) {
+		t.Fatalf("%+v %v", back, err)
+	}
+	bad := map[string][]byte{
+		"truncated":   args[:len(args)-1],
+		"trailing":    append(bytes.Clone(args), 0),
+		"empty topic": SubmitCall(SignedMessage{Message: Message{Origin: m.Origin}}).Args,
+		"long topic":  SubmitCall(SignedMessage{Message: Message{Origin: m.Origin, Topic: make([]byte, MaxTopicLen+1)}}).Args,
+		"bad origin":  SubmitCall(SignedMessage{Message: Message{Origin: []byte{9}, Topic: []byte("t")}}).Args,
+	}
+	for name, a := range bad {
+		if _, err := DecodeSubmitArgs(a); err == nil {
+			t.Errorf("%s: decoded", name)
+		}
+	}
+}
+
+// mqChain is a registry chain with Worker1 registered (operated by Alice).
+func mqChain(t *testing.T) (*chain, *keys.Pair) {
+	t.Helper()
+	c := newRegistryChain(t)
+	alice, w := dev(t, "Alice"), dev(t, "Worker1")
+	info := c.regInfo(w, alice.Public())
+	if r := c.block(c.register(alice, 0, info, devAtt(t, info))).TxResults[0]; r.Code != CodeOK {
+		t.Fatalf("register: %s: %s", CodeName(r.Code), r.Log)
+	}
+	return c, w
+}
+
+func (c *chain) submit(from *keys.Pair, nonce uint64, s SignedMessage) []byte {
+	return tx.Sign(c.body(from, nonce, SubmitCall(s)), from).Encode()
+}
+
+func egress(w *keys.Pair, seq uint64, payload string) SignedMessage {
+	return SignMessage(w, Message{Origin: OriginWorker(w.Public()), Topic: []byte("worker/test"), Payload: []byte(payload)}, seq)
+}
+
+func TestSubmit(t *testing.T) {
+	c, w := mqChain(t)
+	bob := dev(t, "Bob") // anyone may relay and pay
+	prev := c.appHash
+	res := c.block(c.submit(bob, 0, egress(w, 0, "a")), c.submit(bob, 1, egress(w, 1, "b")))
+	for i, r := range res.TxResults {
+		if r.Code != CodeOK {
+			t.Fatalf("tx %d: %s: %s", i, CodeName(r.Code), r.Log)
+		}
+		if r.Weight != TxBaseWeight+MqSubmitWeight {
+			t.Fatal(r.Weight)
+		}
+	}
+	if len(res.Messages) != 2 || string(res.Messages[0].Payload) != "a" || string(res.Messages[1].Payload) != "b" ||
+		!bytes.Equal(res.Messages[0].Origin, OriginWorker(w.Public())) {
+		t.Fatalf("messages %+v", res.Messages)
+	}
+	if res.AppHash != AppHash(AppVersion1, prev, res.WriteSet, res.Messages) || res.AppHash == AppHash(AppVersion1, prev, res.WriteSet, nil) {
+		t.Fatal("AppHash does not commit to the messages")
+	}
+	if n, err := NextSequence(c.st, OriginWorker(w.Public())); err != nil || n != 2 {
+		t.Fatal(n, err)
+	}
+	// Module messages and egress keep execution order within a block.
+	alice, w2 := dev(t, "Alice"), dev(t, "Worker2")
+	info := c.regInfo(w2, alice.Public())
+	res = c.block(c.submit(bob, 2, egress(w, 2, "c")), c.register(alice, 1, info, devAtt(t, info)), c.submit(bob, 3, egress(w2, 0, "d")))
+	if len(res.Messages) != 3 || string(res.Messages[0].Payload) != "c" || string(res.Messages[1].Topic) != TopicWorkerRegistered || string(res.Messages[2].Payload) != "d" {
+		t.Fatalf("messages %+v", res.Messages)
+	}
+}
+
+// TestBadInputOnChain is the on-chain half of the adversarial suite: a
+// replayed or gapped egress sequence, a forged message signature, an
+// unknown origin (rejections: no effect at all, refused by CheckTx and
+// ProcessProposal), and an attestation with wrong report data, a stale
+// freshness block, an unknown measurement, a dev quote on a chain that does
+// not allow them (call failures: the fee is paid, the registry and mq state
+// do not change).
+func TestBadInputOnChain(t *testing.T) {
+	bob := dev(t, "Bob")
+	mallory := dev(t, "Mallory")
+	t.Run("mq", func(t *testing.T) {
+		c, w := mqChain(t)
+		if r := c.block(c.submit(bob, 0, egress(w, 0, "first"))).TxResults[0]; r.Code != CodeOK {
+			t.Fatal(CodeName(r.Code), r.Log)
+		}
+		forged := egress(w, 1, "forged")
+		forged.Signature = mallory.Sign(MessageSigningPayload(&forged.Message, 1))
+		tampered := egress(w, 1, "payload")
+		tampered.Message.Payload = []byte("tampered")
+		cases := []struct {
+			name string
+			s    SignedMessage
+			code uint32
+		}{
+			{"replayed sequence", egress(w, 0, "first"), CodeMqReplayedSequence},
+			{"replayed sequence, new payload", egress(w, 0, "other"), CodeMqReplayedSequence},
+			{"gapped sequence", egress(w, 2, "gap"), CodeMqGappedSequence},
+			{"forged signature", forged, CodeMqBadSignature},
+			{"tampered payload", tampered, CodeMqBadSignature},
+			{"unregistered worker", egress(mallory, 0, "x"), CodeMqUnknownOrigin},
+			{"module origin", SignMessage(mallory, Message{Origin: OriginModule(RegistryModuleName), Topic: []byte(TopicWorkerRegistered), Payload: []byte("fake")}, 0), CodeMqUnknownOrigin},
+		}
+		hashes := chainHashes{upTo: c.height}
+		for _, x := range cases {
+			t.Run(x.name, func(t *testing.T) {
+				raw := c.submit(bob, 1, x.s)
+				if cr := c.m.CheckTx(c.st, c.height+1, raw, nil, hashes); cr.Code != x.code || cr.Log == "" {
+					t.Fatalf("CheckTx: %s (%s), want %s", CodeName(cr.Code), cr.Log, CodeName(x.code))
+				}
+				if err := c.m.CheckProposal(c.st, c.header(), [][]byte{raw}); !errors.Is(err, ErrInvalidProposal) {
+					t.Fatalf("CheckProposal: %v", err)
+				}
+				if kept := c.m.ProposalTxs(c.st, c.header(), [][]byte{raw}, -1); len(kept) != 0 {
+					t.Fatal("ProposalTxs kept it")
+				}
+				before, snapshot := c.appHash, c.st.Dump()
+				res := c.block(raw)
+				if r := res.TxResults[0]; r.Code != x.code || !r.Fee.IsZero() || r.Data != nil {
+					t.Fatalf("block: %s (%s) fee %s", CodeName(r.Code), r.Log, r.Fee)
+				}
+				if len(res.WriteSet) != 0 || len(res.Messages) != 0 || res.AppHash != before {
+					t.Fatal("a rejected message changed the chain")
+				}
+				if after := c.st.Dump(); len(after) != len(snapshot) {
+					t.Fatal("state changed")
+				}
+				c.height-- // keep the chain where it was for the next case
+			})
+		}
+		// The good next message still goes through.
+		if r := c.block(c.submit(bob, 1, egress(w, 1, "second"))).TxResults[0]; r.Code != CodeOK {
+			t.Fatal(CodeName(r.Code), r.Log)
+		}
+	})
+	t.Run("registry", func(t *testing.T) {
+		alice, w := dev(t, "Alice"), dev(t, "Worker1")
+		cases := []struct {
+			name string
+			gen  func(g *Genesis)
+			info func(c *chain) RegistrationInfo
+			att  func(c *chain, i RegistrationInfo) Attestation
+			code uint32
+		}{
+			{"attestation with wrong report data", nil, nil, func(c *chain, i RegistrationInfo) Attestation {
+				i.EcdhPublicKey[0] ^= 1 // the quote binds other keys than the registered ones
+				return devAtt(t, i)
+			}, CodeReportDataMismatch},
+			{"stale freshness block", nil, func(c *chain) RegistrationInfo {
+				c.height = 2 * FreshnessWindow
+				i := c.regInfo(w, alice.Public())
+				i.RecentBlock = c.ref(FreshnessWindow - 1)
+				return i
+			}, nil, CodeStaleFreshness},
+			{"unknown measurement", nil, nil, func(c *chain, i RegistrationInfo) Attestation {
+				return Attestation{Kind: TeeKindDev, Quote: devQuote(devRoot(t), []byte("evil pruntime"), i.ReportData())}
+			}, CodeUnknownMeasurement},
+			{"dev quote on a chain that does not allow them", func(g *Genesis) {
+				g.App.Dev = false
+				g.App.Registry.AllowDevAttestation = false
+			}, nil, nil, CodeDevAttestationDisallowed},
+		}
+		for _, x := range cases {
+			t.Run(x.name, func(t *testing.T) {
+				var c *chain
+				if x.gen != nil {
+					c = newRegistryChain(t, x.gen)
+				} else {
+					c = newRegistryChain(t)
+				}
+				info := c.regInfo(w, alice.Public())
+				if x.info != nil {
+					info = x.info(c)
+				}
+				att := devAtt(t, info)
+				if x.att != nil {
+					att = x.att(c, info)
+				}
+				snapshot := c.st.Dump()
+				res := c.block(c.register(alice, 0, info, att))
+				r := res.TxResults[0]
+				if r.Code != x.code || r.Log == "" {
+					t.Fatalf("%s (%s), want %s", CodeName(r.Code), r.Log, CodeName(x.code))
+				}
+				if registryKeysWritten(res.WriteSet) || len(res.Messages) != 0 {
+					t.Fatal("registry or mq state changed")
+				}
+				// Only the fee payer's and the treasury's accounts changed.
+				for _, wr := range res.WriteSet {
+					if !bytes.HasPrefix(wr.Key, PrefixAccount) {
+						t.Fatalf("unexpected write %q", wr.Key)
+					}
+				}
+				if len(res.WriteSet) != 2 {
+					t.Fatalf("%d writes", len(res.WriteSet))
+				}
+				for _, kv := range snapshot {
+					if bytes.HasPrefix(kv.Key, []byte("registry/")) {
+						if v, _ := c.st.Get(kv.Key); !bytes.Equal(v, kv.Value) {
+							t.Fatalf("%q changed", kv.Key)
+						}
+					}
+				}
+				if ws, _ := ListWorkers(c.st); len(ws) != 0 {
+					t.Fatal("a worker was registered")
+				}
+			})
+		}
+	})
+}
+
+// pendingSeqs implements PendingNonces and PendingSequences.
+type pendingSeqs struct {
+	pendingMap
+	seqs map[string]uint64
+}
+
+func (p pendingSeqs) NextSequence(origin []byte) (uint64, bool) {
+	n, ok := p.seqs[string(origin)]
+	return n, ok
+}
+
+// TestSubmitCheckTxPending: a relayer may queue several messages of one
+// origin; CheckTx follows the mempool's pending sequences.
+func TestSubmitCheckTxPending(t *testing.T) {
+	c, w := mqChain(t)
+	bob := dev(t, "Bob")
+	origin := OriginWorker(w.Public())
+	p := pendingSeqs{pendingMap: pendingMap{}, seqs: map[string]uint64{}}
+	cr := c.m.CheckTx(c.st, c.height+1, c.submit(bob, 0, egress(w, 0, "a")), p, nil)
+	if cr.Code != CodeOK || !bytes.Equal(cr.MqOrigin, origin) || cr.MqSequence != 0 {
+		t.Fatalf("%s: %s %x %d", CodeName(cr.Code), cr.Log, cr.MqOrigin, cr.MqSequence)
+	}
+	p.pendingMap[bob.Public()] = 1
+	p.seqs[string(origin)] = 1
+	for _, x := range []struct {
+		seq  uint64
+		code uint32
+	}{{1, CodeOK}, {0, CodeMqPendingSequence}, {2, CodeMqGappedSequence}} {
+		if cr := c.m.CheckTx(c.st, c.height+1, c.submit(bob, 1, egress(w, x.seq, "b")), p, nil); cr.Code != x.code {
+			t.Fatalf("seq %d: %s (%s), want %s", x.seq, CodeName(cr.Code), cr.Log, CodeName(x.code))
+		}
+	}
+	// Without a PendingSequences view the committed sequence rules.
+	if cr := c.m.CheckTx(c.st, c.height+1, c.submit(bob, 1, egress(w, 1, "b")), p.pendingMap, nil); cr.Code != CodeMqGappedSequence {
+		t.Fatalf("%s", CodeName(cr.Code))
+	}
+	// Once committed, the old sequence is a replay.
+	c.block(c.submit(bob, 0, egress(w, 0, "a")))
+	if cr := c.m.CheckTx(c.st, c.height+1, c.submit(bob, 1, egress(w, 0, "a")), p, nil); cr.Code != CodeMqReplayedSequence {
+		t.Fatalf("%s", CodeName(cr.Code))
+	}
+}
+
+// TestSubmitSigCache: a message signature verified once is not verified
+// again (CheckTx, proposal and block share the cache), and a cached entry
+// of one worker does not vouch for another's message.
+func TestSubmitSigCache(t *testing.T) {
+	cache := NewSigCache(64)
+	c := newRegistryChain(t)
+	c.m.cache = cache
+	alice, w := dev(t, "Alice"), dev(t, "Worker1")
+	info := c.regInfo(w, alice.Public())
+	c.block(c.register(alice, 0, info, devAtt(t, info)))
+	s := egress(w, 0, "a")
+	if cr := c.m.CheckTx(c.st, c.height+1, c.submit(alice, 1, s), nil, nil); cr.Code != CodeOK {
+		t.Fatal(CodeName(cr.Code), cr.Log)
+	}
+	if !cache.Contains(s.sigCacheKey(w.Public())) {
+		t.Fatal("valid message signature not cached")
+	}
+	if s.sigCacheKey(w.Public()) == s.sigCacheKey(alice.Public()) {
+		t.Fatal("cache key ignores the signer")
+	}
+	bad := s
+	bad.Signature[0] ^= 1
+	c.m.CheckTx(c.st, c.height+1, c.submit(alice, 1, bad), nil, nil)
+	if cache.Contains(bad.sigCacheKey(w.Public())) {
+		t.Fatal("invalid signature cached")
+	}
+}
