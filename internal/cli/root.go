@@ -42,6 +42,7 @@ func newRootCmd() *cobra.Command {
 		newStatusCmd(),
 		newBenchCmd(),
 		newContractCmd(),
+		newPRuntimeCmd(),
 	)
 	// Every flag can also come from the environment as CELLA_<FLAG>.
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error { return applyEnv(cmd) }

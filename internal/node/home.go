@@ -22,7 +22,9 @@ type InitOptions struct {
 	Dev bool
 	// Allocations are extra genesis balances (non-dev chains start with only these).
 	Allocations []state.Allocation
-	Config      ConfigOptions
+	// Measurements are pRuntime measurement hashes to allow at genesis.
+	Measurements [][32]byte
+	Config       ConfigOptions
 }
 
 // IsInitialised reports whether home has a genesis file and a validator key.
@@ -76,6 +78,9 @@ func newGenesis(o InitOptions, vals []state.Validator) *state.Genesis {
 		}
 	}
 	g.App.Balances = append(g.App.Balances, o.Allocations...)
+	for _, m := range o.Measurements {
+		g.App.Registry.AllowMeasurement(m)
+	}
 	return g
 }
 

@@ -53,7 +53,7 @@ func Start(cfg *cmtcfg.Config, log *slog.Logger) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	app, err := abciapp.New(g, db, log)
+	app, err := abciapp.New(g, db, log, abciapp.WithAttestationVerifier(AttestationVerifier(g)))
 	if err != nil {
 		db.Close()
 		return nil, err

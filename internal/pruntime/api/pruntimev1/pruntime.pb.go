@@ -354,7 +354,9 @@ func (x *EgressResponse) GetNextChainSequence() uint64 {
 }
 
 type RegistrationRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The operator's account id (32 bytes): the account that runs the worker.
+	Operator      []byte `protobuf:"bytes,1,opt,name=operator,proto3" json:"operator,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -387,6 +389,13 @@ func (x *RegistrationRequest) ProtoReflect() protoreflect.Message {
 // Deprecated: Use RegistrationRequest.ProtoReflect.Descriptor instead.
 func (*RegistrationRequest) Descriptor() ([]byte, []int) {
 	return file_cella_pruntime_v1_pruntime_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *RegistrationRequest) GetOperator() []byte {
+	if x != nil {
+		return x.Operator
+	}
+	return nil
 }
 
 type RegistrationResponse struct {
@@ -666,8 +675,9 @@ const file_cella_pruntime_v1_pruntime_proto_rawDesc = "" +
 	"\rEgressRequest\"\\\n" +
 	"\x0eEgressResponse\x12\x1a\n" +
 	"\bmessages\x18\x01 \x03(\fR\bmessages\x12.\n" +
-	"\x13next_chain_sequence\x18\x02 \x01(\x04R\x11nextChainSequence\"\x15\n" +
-	"\x13RegistrationRequest\"{\n" +
+	"\x13next_chain_sequence\x18\x02 \x01(\x04R\x11nextChainSequence\"1\n" +
+	"\x13RegistrationRequest\x12\x1a\n" +
+	"\boperator\x18\x01 \x01(\fR\boperator\"{\n" +
 	"\x14RegistrationResponse\x12\x12\n" +
 	"\x04info\x18\x01 \x01(\fR\x04info\x12\x19\n" +
 	"\btee_kind\x18\x02 \x01(\tR\ateeKind\x12\x14\n" +

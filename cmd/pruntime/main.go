@@ -1,0 +1,78 @@
+// Command pruntime is the worker runtime on its own, the binary meant to run
+// inside a TEE. It is kept apart from the cella CLI so that its measurement
+// (what the chain's allow-list holds) changes only when the runtime does.
+// Build it reproducibly with: CGO_ENABLED=0 go build -trimpath ./cmd/pruntime
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/cella-network/cella/internal/hashing"
+	"github.com/cella-network/cella/internal/pruntime"
+	"github.com/cella-network/cella/internal/tee"
+	"github.com/cella-network/cella/internal/tee/dev"
+)
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "pruntime:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string) error {
+	fs := flag.NewFlagSet("pruntime", flag.ContinueOnError)
+	dataDir := fs.String("data-dir", "pruntime-data", "folder for sealed keys and checkpoints")
+	listen := fs.String("listen", "127.0.0.1:8000", "public API address")
+	internal := fs.String("internal-listen", "", "internal API address for pherry (default: same as --listen)")
+	teeKind := fs.String("tee", "dev", "TEE provider: dev (software only, NOT secure) or tdx")
+	interval := fs.Int64("checkpoint-interval", pruntime.DefaultCheckpointInterval, "blocks between sealed checkpoints")
+	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: pruntime [flags]\n\nThe Cella worker runtime. pherry feeds it blocks; clients query it.\n\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(*level)); err != nil {
+		return fmt.Errorf("--log-level: %w", err)
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl}))
+	var provider tee.Provider
+	switch *teeKind {
+	case "dev":
+		exe, err := os.Executable()
+		if err != nil {
+			return err
+		}
+		b, err := os.ReadFile(exe)
+		if err != nil {
+			return fmt.Errorf("hash own executable: %w", err)
+		}
+		id := hashing.Blake2b256(b)
+		p, err := dev.New(dev.Config{BuildID: id[:], SealDir: *dataDir, Log: log})
+		if err != nil {
+			return err
+		}
+		provider = p
+	case "tdx":
+		return fmt.Errorf("--tee tdx: TDX attestation is verified on chain, but a TDX pRuntime cannot keep its keys yet (TDX has no sealing; the gatekeeper key handover comes later)")
+	default:
+		return fmt.Errorf("--tee must be dev or tdx, not %q", *teeKind)
+	}
+	rt, err := pruntime.Open(pruntime.Config{DataDir: *dataDir, TEE: provider, CheckpointInterval: *interval, Log: log})
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return pruntime.Serve(ctx, rt, pruntime.Listeners{PublicAddr: *listen, InternalAddr: *internal}, log, nil)
+}

@@ -1,0 +1,155 @@
+package cli
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"connectrpc.com/connect"
+	"github.com/spf13/cobra"
+
+	"github.com/cella-network/cella/internal/pruntime"
+	"github.com/cella-network/cella/internal/pruntime/api/pruntimev1"
+	"github.com/cella-network/cella/internal/pruntime/api/pruntimev1/pruntimev1connect"
+	devtee "github.com/cella-network/cella/internal/tee/dev"
+)
+
+// DefaultPRuntimeEndpoint is `cella dev`'s pRuntime API.
+const DefaultPRuntimeEndpoint = "http://127.0.0.1:8000"
+
+func newPRuntimeCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "pruntime",
+		Short: "Run or inspect a worker runtime (pRuntime)",
+	}
+	cmd.AddCommand(newPRuntimeInfoCmd(), newPRuntimeRunCmd())
+	return cmd
+}
+
+// pruntimeInfo is `cella pruntime info --output json`.
+type pruntimeInfo struct {
+	Initialized       bool   `json:"initialized"`
+	Registered        bool   `json:"registered"`
+	Height            int64  `json:"height"`
+	HeaderHeight      int64  `json:"headerHeight"`
+	IdentityPublicKey string `json:"identityPublicKey"`
+	EcdhPublicKey     string `json:"ecdhPublicKey"`
+	TEEProvider       string `json:"teeProvider"`
+	Measurement       string `json:"measurement"`
+	GenesisHash       string `json:"genesisHash"`
+	ChainID           string `json:"chainId"`
+	AppHash           string `json:"appHash"`
+	Version           string `json:"version"`
+	MaxAppVersion     uint64 `json:"maxAppVersion"`
+	EgressPending     uint64 `json:"egressPending"`
+}
+
+func newPRuntimeInfoCmd() *cobra.Command {
+	var endpoint string
+	cmd := &cobra.Command{
+		Use:   "info",
+		Short: "Show a pRuntime's state: initialised, registered, height, keys, TEE",
+		Example: `  cella pruntime info
+  cella pruntime info --endpoint http://10.0.0.5:8000 --output json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			output := cmd.Flag("output").Value.String()
+			if err := checkOutput(output); err != nil {
+				return err
+			}
+			c := pruntimev1connect.NewPublicClient(http.DefaultClient, strings.TrimRight(endpoint, "/"))
+			m, err := c.Info(cmd.Context(), &pruntimev1.InfoRequest{})
+			if err != nil {
+				if connect.CodeOf(err) == connect.CodeUnavailable || strings.Contains(err.Error(), "connection refused") {
+					return fmt.Errorf("cannot reach a pRuntime at %s (is `cella dev` or `cella pruntime run` running?)", endpoint)
+				}
+				return fmt.Errorf("pruntime %s: %w", endpoint, err)
+			}
+			in := pruntimeInfo{
+				Initialized: m.Initialized, Registered: m.Registered, Height: m.Height, HeaderHeight: m.HeaderHeight,
+				IdentityPublicKey: m.IdentityPublicKey, EcdhPublicKey: m.EcdhPublicKey, TEEProvider: m.TeeProvider,
+				Measurement: m.Measurement, GenesisHash: m.GenesisHash, ChainID: m.ChainId, AppHash: m.AppHash,
+				Version: m.Version, MaxAppVersion: m.MaxAppVersion, EgressPending: m.EgressPending,
+			}
+			if output == "json" {
+				return printJSON(cmd.OutOrStdout(), in)
+			}
+			w := cmd.OutOrStdout()
+			fmt.Fprintf(w, "initialised    %v\n", in.Initialized)
+			if !in.Initialized {
+				fmt.Fprintf(w, "TEE            %s\n", in.TEEProvider)
+				return nil
+			}
+			fmt.Fprintf(w, "registered     %v\n", in.Registered)
+			fmt.Fprintf(w, "chain          %s (genesis %s)\n", in.ChainID, in.GenesisHash)
+			fmt.Fprintf(w, "height         %d applied, %d headers verified\n", in.Height, in.HeaderHeight)
+			fmt.Fprintf(w, "app hash       %s\n", in.AppHash)
+			fmt.Fprintf(w, "identity       %s\n", in.IdentityPublicKey)
+			fmt.Fprintf(w, "ecdh           %s\n", in.EcdhPublicKey)
+			fmt.Fprintf(w, "TEE            %s (measurement %s)\n", in.TEEProvider, in.Measurement)
+			fmt.Fprintf(w, "version        %s (app versions up to %d)\n", in.Version, in.MaxAppVersion)
+			fmt.Fprintf(w, "egress pending %d\n", in.EgressPending)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&endpoint, "endpoint", DefaultPRuntimeEndpoint, "pRuntime public API address")
+	outputFlag(cmd)
+	return cmd
+}
+
+func newPRuntimeRunCmd() *cobra.Command {
+	var (
+		dataDir, listen, internal, teeKind, buildID string
+		interval                                    int64
+		lf                                          logFlags
+	)
+	cmd := &cobra.Command{
+		Use:   "run",
+		Short: "Run a pRuntime in this process (dev TEE)",
+		Long: `Run a pRuntime in this process, serving its API on --listen (and the internal
+API for pherry on --internal-listen, when given). This is the same runtime the
+standalone pruntime binary runs; use that binary for a real worker, since its
+measurement covers only the runtime. Here the dev TEE's measurement is the hash
+of --build-id, which dev chains allow-list by default.`,
+		Example: `  cella pruntime run --data-dir ./worker1 --listen 127.0.0.1:8100
+  cella pherry --pruntime http://127.0.0.1:8100 --operator-file ./operator.suri`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			log, err := lf.logger()
+			if err != nil {
+				return err
+			}
+			dir, err := expandHome(dataDir)
+			if err != nil {
+				return err
+			}
+			if teeKind != "dev" {
+				return fmt.Errorf("--tee %s: only the dev TEE runs in-process; a TDX worker runs the pruntime binary", teeKind)
+			}
+			rt, err := openDevPRuntime(dir, []byte(buildID), interval, log)
+			if err != nil {
+				return err
+			}
+			return pruntime.Serve(cmd.Context(), rt, pruntime.Listeners{PublicAddr: listen, InternalAddr: internal}, log, nil)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&dataDir, "data-dir", "~/.cella/pruntime", "folder for sealed keys and checkpoints")
+	f.StringVar(&listen, "listen", "127.0.0.1:8000", "public API address")
+	f.StringVar(&internal, "internal-listen", "", "internal API address for pherry (default: same as --listen)")
+	f.StringVar(&teeKind, "tee", "dev", "TEE provider (dev)")
+	f.StringVar(&buildID, "build-id", string(pruntime.DevBuildID()), "dev TEE build identifier (its hash is the measurement)")
+	f.Int64Var(&interval, "checkpoint-interval", pruntime.DefaultCheckpointInterval, "blocks between sealed checkpoints")
+	lf.add(cmd)
+	return cmd
+}
+
+// openDevPRuntime opens a pRuntime with the dev TEE in dir.
+func openDevPRuntime(dir string, buildID []byte, interval int64, log *slog.Logger) (*pruntime.Runtime, error) {
+	p, err := devtee.New(devtee.Config{BuildID: buildID, SealDir: dir, Log: log})
+	if err != nil {
+		return nil, err
+	}
+	return pruntime.Open(pruntime.Config{DataDir: dir, TEE: p, CheckpointInterval: interval, Log: log})
+}

@@ -1,0 +1,456 @@
+package pruntime
+
+import (
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/cella-network/cella/internal/chainapi"
+	"github.com/cella-network/cella/internal/chainsync"
+	"github.com/cella-network/cella/internal/keys"
+	"github.com/cella-network/cella/internal/scale"
+	"github.com/cella-network/cella/internal/state"
+	"github.com/cella-network/cella/internal/tee"
+)
+
+// Version is pRuntime's software version, part of its registration.
+var Version = [3]uint32{0, 1, 0}
+
+// MaxAppVersion is the highest state-machine version this pRuntime
+// understands; it stops cleanly at a header with a newer one.
+const MaxAppVersion = state.AppVersion1
+
+// DefaultCheckpointInterval is how many blocks pass between sealed checkpoints.
+const DefaultCheckpointInterval = 1000
+
+// Errors of the runtime's API.
+var (
+	// ErrNotInitialized means Init has not been called yet.
+	ErrNotInitialized = errors.New("pruntime: not initialised")
+	// ErrOtherGenesis means Init was called with a genesis other than the one
+	// this pRuntime is bound to.
+	ErrOtherGenesis = errors.New("pruntime: bound to another genesis")
+	// ErrStopped means the chain moved to an app version this pRuntime does
+	// not understand; it verifies nothing more until it is upgraded.
+	ErrStopped = errors.New("pruntime: stopped at a newer app version")
+)
+
+// Config configures a Runtime.
+type Config struct {
+	// DataDir holds the sealed keys and checkpoints.
+	DataDir string
+	// TEE seals data and makes attestations.
+	TEE tee.Provider
+	// CheckpointInterval is the number of blocks between checkpoints
+	// (DefaultCheckpointInterval when 0).
+	CheckpointInterval int64
+	// Log receives the runtime's structured logs.
+	Log *slog.Logger
+}
+
+// Runtime is one pRuntime. Its methods are safe for concurrent use.
+type Runtime struct {
+	mu  sync.Mutex
+	cfg Config
+	log *slog.Logger
+
+	keys       *workerKeys
+	sync       *chainsync.Syncer
+	egress     *egress
+	stopped    error
+	checkpoint int64 // height of the last checkpoint written
+}
+
+// Open starts a pRuntime on cfg.DataDir. When the folder holds sealed keys
+// and a checkpoint from an earlier run, it restores them: the pRuntime then
+// resumes from the checkpoint's height, and pherry resyncs from there.
+func Open(cfg Config) (*Runtime, error) {
+	if cfg.TEE == nil {
+		return nil, errors.New("pruntime: no TEE provider")
+	}
+	if cfg.CheckpointInterval <= 0 {
+		cfg.CheckpointInterval = DefaultCheckpointInterval
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("pruntime: data dir: %w", err)
+	}
+	r := &Runtime{cfg: cfg, log: cfg.Log.With("component", "pruntime")}
+	gh, ok, err := r.readGenesisHash()
+	if err != nil || !ok {
+		return r, err
+	}
+	if err := r.restore(gh); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// Init binds a fresh pRuntime to a chain: it checks the genesis against the
+// height-0 record (the genesis write-set must hash to AppHash_0, which the
+// first verified header must then carry), makes the worker's keys, and seals
+// them with a first checkpoint. Calling it again with the same genesis is a
+// no-op; with another, an error.
+func (r *Runtime) Init(g *state.Genesis, rec *chainapi.BlockRecord) ([32]byte, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	gh := g.Hash()
+	if r.sync != nil {
+		if r.sync.GenesisHash() != gh {
+			return [32]byte{}, fmt.Errorf("%w: %x, not %x", ErrOtherGenesis, r.sync.GenesisHash(), gh)
+		}
+		return gh, nil
+	}
+	s, err := chainsync.New(g, gh, rec, MaxAppVersion)
+	if err != nil {
+		return [32]byte{}, err
+	}
+	if err := tee.BindGenesis(r.cfg.TEE, gh); err != nil {
+		return [32]byte{}, fmt.Errorf("%w: %w", errInternal, err)
+	}
+	k, err := newWorkerKeys()
+	if err != nil {
+		return [32]byte{}, err
+	}
+	if err := r.writeSealed(keysFile, gh, k.encode()); err != nil {
+		return [32]byte{}, fmt.Errorf("%w: %w", errInternal, err)
+	}
+	r.keys, r.sync, r.egress = k, s, newEgress(k.identity.Public())
+	if err := r.writeCheckpoint(); err != nil {
+		return [32]byte{}, fmt.Errorf("%w: %w", errInternal, err)
+	}
+	if err := r.writeGenesisHash(gh); err != nil {
+		return [32]byte{}, fmt.Errorf("%w: %w", errInternal, err)
+	}
+	r.log.Info("initialised", "chain_id", g.ChainID, "genesis_hash", fmt.Sprintf("0x%x", gh),
+		"identity", keys.EncodeSS58(k.identity.Public(), g.App.Params.SS58Prefix))
+	return gh, nil
+}
+
+// Sync verifies one batch and applies the blocks it confirms; see
+// chainsync.Syncer.SyncBatch. Messages of applied blocks are dispatched in
+// order, and a checkpoint is sealed when one is due.
+func (r *Runtime) Sync(b chainsync.Batch) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.sync == nil {
+		return ErrNotInitialized
+	}
+	if r.stopped != nil {
+		return r.stopped
+	}
+	if err := r.sync.SyncBatch(b); err != nil {
+		if errors.Is(err, chainsync.ErrNewerAppVersion) {
+			r.stopped = fmt.Errorf("%w: %w", ErrStopped, err)
+			r.log.Error("chain moved to a newer app version; this pRuntime stops verifying", "err", err)
+		}
+		return err
+	}
+	for _, m := range r.sync.DrainMessages() {
+		r.egress.dispatch(r.sync.Store(), m, r.keys)
+	}
+	if h := r.sync.Height(); h-r.checkpoint >= r.cfg.CheckpointInterval {
+		if err := r.writeCheckpoint(); err != nil {
+			return fmt.Errorf("%w: %w", errInternal, err)
+		}
+	}
+	return nil
+}
+
+// Info describes the runtime, for operators and clients.
+type Info struct {
+	Initialized       bool
+	Registered        bool
+	Height            int64 // last applied block
+	HeaderHeight      int64 // last verified header
+	AppHash           [32]byte
+	GenesisHash       [32]byte
+	ChainID           string
+	IdentityPublicKey keys.PublicKey
+	EcdhPublicKey     keys.PublicKey
+	TEEKind           string
+	EgressPending     int
+	Stopped           bool
+	// Measurement is the hash of the TEE's measurement (what allow-lists hold).
+	Measurement string
+}
+
+// Info returns the runtime's current state.
+func (r *Runtime) Info() Info {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	in := Info{TEEKind: string(r.cfg.TEE.Kind()), Stopped: r.stopped != nil}
+	if m, err := r.cfg.TEE.Measurement(); err == nil {
+		h := m.Hash()
+		in.Measurement = fmt.Sprintf("0x%x", h)
+	}
+	if r.sync == nil {
+		return in
+	}
+	in.Initialized = true
+	in.Height = r.sync.Height()
+	in.HeaderHeight = r.sync.VerifiedHeight()
+	in.AppHash = r.sync.AppHash()
+	in.GenesisHash = r.sync.GenesisHash()
+	in.ChainID = r.sync.ChainID()
+	in.IdentityPublicKey = r.keys.identity.Public()
+	in.EcdhPublicKey = r.keys.ecdh.Public()
+	in.Registered = r.egress.registered(r.sync.Store())
+	in.EgressPending = r.egress.pending(r.sync.Store())
+	return in
+}
+
+// Files in DataDir.
+const (
+	keysFile         = "keys.sealed"
+	genesisHashFile  = "genesis-hash"
+	checkpointPrefix = "checkpoint-"
+	checkpointSuffix = ".sealed"
+	keepCheckpoints  = 2
+)
+
+const sealDomain = "cella/pruntime/seal/v1"
+
+// aad binds sealed data to its purpose and to the chain.
+func aad(purpose string, gh [32]byte) []byte {
+	return append([]byte(sealDomain+"/"+purpose+"/"), gh[:]...)
+}
+
+func (r *Runtime) path(name string) string { return filepath.Join(r.cfg.DataDir, name) }
+
+func (r *Runtime) writeSealed(name string, gh [32]byte, plain []byte) error {
+	sealed, err := r.cfg.TEE.Seal(plain, aad(name, gh))
+	if err != nil {
+		return fmt.Errorf("pruntime: seal %s: %w", name, err)
+	}
+	return writeFileAtomic(r.path(name), sealed)
+}
+
+func (r *Runtime) readSealed(name string, gh [32]byte) ([]byte, error) {
+	b, err := os.ReadFile(r.path(name))
+	if err != nil {
+		return nil, err
+	}
+	plain, err := r.cfg.TEE.Unseal(b, aad(name, gh))
+	if err != nil {
+		return nil, fmt.Errorf("pruntime: unseal %s: %w", name, err)
+	}
+	return plain, nil
+}
+
+func (r *Runtime) writeGenesisHash(gh [32]byte) error {
+	return writeFileAtomic(r.path(genesisHashFile), []byte(fmt.Sprintf("%x\n", gh)))
+}
+
+func (r *Runtime) readGenesisHash() ([32]byte, bool, error) {
+	var gh [32]byte
+	b, err := os.ReadFile(r.path(genesisHashFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return gh, false, nil
+	}
+	if err != nil {
+		return gh, false, err
+	}
+	raw, err := hex.DecodeString(strings.TrimSpace(string(b)))
+	if err != nil || len(raw) != 32 {
+		return gh, false, fmt.Errorf("pruntime: %s does not hold a 32-byte hex hash", r.path(genesisHashFile))
+	}
+	copy(gh[:], raw)
+	return gh, true, nil
+}
+
+const checkpointDomain = "cella/pruntime/checkpoint/v1"
+
+// writeCheckpoint seals the verified state and the egress state, then
+// removes all but the newest checkpoints.
+func (r *Runtime) writeCheckpoint() error {
+	var w scale.Writer
+	w.String(checkpointDomain)
+	w.BytesVec(r.sync.Snapshot())
+	r.egress.encode(&w)
+	h := r.sync.Height()
+	name := fmt.Sprintf("%s%016d%s", checkpointPrefix, h, checkpointSuffix)
+	if err := r.writeSealed(checkpointPurpose, r.sync.GenesisHash(), w.Bytes()); err != nil {
+		return err
+	}
+	// writeSealed wrote to the purpose's fixed name; give it its height.
+	if err := os.Rename(r.path(checkpointPurpose), r.path(name)); err != nil {
+		return fmt.Errorf("pruntime: checkpoint: %w", err)
+	}
+	r.checkpoint = h
+	olds, err := r.checkpoints()
+	if err != nil {
+		return err
+	}
+	for i := 0; i+keepCheckpoints < len(olds); i++ {
+		_ = os.Remove(r.path(olds[i].name))
+	}
+	r.log.Debug("checkpoint sealed", "height", h)
+	return nil
+}
+
+// checkpointPurpose is the AAD purpose (and temporary file name) of checkpoints.
+const checkpointPurpose = "checkpoint"
+
+type checkpointFile struct {
+	name   string
+	height int64
+}
+
+// checkpoints lists the checkpoint files, oldest first.
+func (r *Runtime) checkpoints() ([]checkpointFile, error) {
+	ents, err := os.ReadDir(r.cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	var out []checkpointFile
+	for _, e := range ents {
+		n := e.Name()
+		if !strings.HasPrefix(n, checkpointPrefix) || !strings.HasSuffix(n, checkpointSuffix) {
+			continue
+		}
+		h, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimPrefix(n, checkpointPrefix), checkpointSuffix), 10, 64)
+		if err != nil {
+			continue
+		}
+		out = append(out, checkpointFile{n, h})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].height < out[j].height })
+	return out, nil
+}
+
+// restore unseals the keys and the newest checkpoint that opens.
+func (r *Runtime) restore(gh [32]byte) error {
+	if err := tee.BindGenesis(r.cfg.TEE, gh); err != nil {
+		return err
+	}
+	kb, err := r.readSealed(keysFile, gh)
+	if err != nil {
+		return err
+	}
+	k, err := decodeKeys(kb)
+	if err != nil {
+		return err
+	}
+	cps, err := r.checkpoints()
+	if err != nil {
+		return err
+	}
+	var lastErr error
+	for i := len(cps) - 1; i >= 0; i-- {
+		if err := r.restoreCheckpoint(cps[i], gh, k); err != nil {
+			lastErr = err
+			r.log.Warn("checkpoint does not restore; trying an older one", "file", cps[i].name, "err", err)
+			continue
+		}
+		// Set the unusable newer ones aside, so that they never count
+		// among the checkpoints kept.
+		for _, bad := range cps[i+1:] {
+			_ = os.Rename(r.path(bad.name), r.path(bad.name+".corrupt"))
+		}
+		r.log.Info("restored from checkpoint", "height", cps[i].height,
+			"identity", keys.EncodeSS58(k.identity.Public(), keys.DefaultSS58Prefix))
+		return nil
+	}
+	if lastErr == nil {
+		lastErr = errors.New("no checkpoint")
+	}
+	return fmt.Errorf("pruntime: cannot restore: %w", lastErr)
+}
+
+func (r *Runtime) restoreCheckpoint(cp checkpointFile, gh [32]byte, k *workerKeys) error {
+	b, err := os.ReadFile(r.path(cp.name))
+	if err != nil {
+		return err
+	}
+	plain, err := r.cfg.TEE.Unseal(b, aad(checkpointPurpose, gh))
+	if err != nil {
+		return err
+	}
+	rd := scale.NewReader(plain)
+	if rd.String() != checkpointDomain {
+		return errors.New("not a checkpoint")
+	}
+	snap := rd.BytesVec()
+	eg := newEgress(k.identity.Public())
+	eg.decode(rd)
+	if err := rd.Finish(); err != nil {
+		return err
+	}
+	s, err := chainsync.Restore(snap, gh, MaxAppVersion)
+	if err != nil {
+		return err
+	}
+	r.keys, r.sync, r.egress, r.checkpoint = k, s, eg, s.Height()
+	return nil
+}
+
+// writeFileAtomic writes b to path through a synced temporary file and a rename.
+func writeFileAtomic(path string, b []byte) error {
+	tmp := path + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+// Egress returns the signed messages the chain has not accepted yet, in
+// sequence order, and the next sequence the chain expects (read from the
+// verified state).
+func (r *Runtime) Egress() ([]state.SignedMessage, uint64, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.sync == nil {
+		return nil, 0, ErrNotInitialized
+	}
+	msgs, next := r.egress.ready(r.sync.Store())
+	return msgs, next, nil
+}
+
+// Registration returns the worker's registration info for operator, bound
+// to the last verified block for freshness, and an attestation over it.
+func (r *Runtime) Registration(operator keys.PublicKey) (state.RegistrationInfo, state.Attestation, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.sync == nil {
+		return state.RegistrationInfo{}, state.Attestation{}, ErrNotInitialized
+	}
+	lc := r.sync.LightClient()
+	info := state.RegistrationInfo{
+		IdentityPublicKey: r.keys.identity.Public(),
+		EcdhPublicKey:     r.keys.ecdh.Public(),
+		Operator:          operator,
+		GenesisHash:       r.sync.GenesisHash(),
+		PRuntimeVersion:   state.PRuntimeVersion{Major: Version[0], Minor: Version[1], Patch: Version[2]},
+		MaxAppVersion:     MaxAppVersion,
+		RecentBlock:       state.BlockRef{Height: uint64(max(lc.Height(), 0))},
+		TeeKind:           string(r.cfg.TEE.Kind()),
+	}
+	copy(info.RecentBlock.Hash[:], lc.BlockID().Hash)
+	quote, err := r.cfg.TEE.Attest(info.ReportData())
+	if err != nil {
+		return info, state.Attestation{}, fmt.Errorf("pruntime: attest: %w", err)
+	}
+	return info, state.Attestation{Kind: info.TeeKind, Quote: quote}, nil
+}

@@ -1,0 +1,200 @@
+package pruntime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"connectrpc.com/connect"
+	cmtproto "github.com/cometbft/cometbft/proto/tendermint/types"
+	"github.com/cometbft/cometbft/types"
+
+	"github.com/cella-network/cella/internal/chainapi"
+	"github.com/cella-network/cella/internal/chainsync"
+	"github.com/cella-network/cella/internal/keys"
+	"github.com/cella-network/cella/internal/pruntime/api/pruntimev1"
+	"github.com/cella-network/cella/internal/pruntime/api/pruntimev1/pruntimev1connect"
+	"github.com/cella-network/cella/internal/scale"
+	"github.com/cella-network/cella/internal/state"
+)
+
+// MaxRequestBytes bounds one API request: a batch of 1,000 headers and its
+// block records (the node answers at most 16 MiB of records per query).
+const MaxRequestBytes = 64 << 20
+
+// MaxBatchHeaders bounds the headers of one Sync request.
+const MaxBatchHeaders = 10_000
+
+// InternalHandler returns the path and handler of the internal API (for
+// pherry). Mount it where only the operator's relayer can reach it.
+func InternalHandler(r *Runtime) (string, http.Handler) {
+	return pruntimev1connect.NewInternalHandler(&internalAPI{r}, connect.WithReadMaxBytes(MaxRequestBytes))
+}
+
+// PublicHandler returns the path and handler of the public API.
+func PublicHandler(r *Runtime) (string, http.Handler) {
+	return pruntimev1connect.NewPublicHandler(&publicAPI{r}, connect.WithReadMaxBytes(1<<20))
+}
+
+// Mux serves both APIs on one mux (what `cella dev` does).
+func Mux(r *Runtime) *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.Handle(InternalHandler(r))
+	mux.Handle(PublicHandler(r))
+	return mux
+}
+
+type internalAPI struct{ r *Runtime }
+
+func invalid(format string, a ...any) error {
+	return connect.NewError(connect.CodeInvalidArgument, fmt.Errorf(format, a...))
+}
+
+// apiError maps runtime errors to connect codes: a rejected input is
+// InvalidArgument, a call in the wrong state FailedPrecondition.
+func apiError(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, ErrNotInitialized), errors.Is(err, ErrStopped), errors.Is(err, ErrOtherGenesis):
+		return connect.NewError(connect.CodeFailedPrecondition, err)
+	case errors.Is(err, errInternal):
+		return connect.NewError(connect.CodeInternal, err)
+	default:
+		// Everything else chainsync or the runtime refuses is a bad input.
+		return connect.NewError(connect.CodeInvalidArgument, err)
+	}
+}
+
+// errInternal marks failures of the runtime itself (disk, TEE).
+var errInternal = errors.New("pruntime: internal error")
+
+func (a *internalAPI) Init(_ context.Context, req *pruntimev1.InitRequest) (*pruntimev1.InitResponse, error) {
+	var g state.Genesis
+	if err := scale.Decode(req.Genesis, &g); err != nil {
+		return nil, invalid("genesis: %v", err)
+	}
+	var rec chainapi.BlockRecord
+	if err := scale.Decode(req.GenesisRecord, &rec); err != nil {
+		return nil, invalid("genesis record: %v", err)
+	}
+	gh, err := a.r.Init(&g, &rec)
+	if err != nil {
+		return nil, apiError(err)
+	}
+	return &pruntimev1.InitResponse{GenesisHash: gh[:]}, nil
+}
+
+// DecodeBatch turns a Sync request into a chainsync batch. Every part is
+// decoded and basic-validated; the light client checks the rest.
+func DecodeBatch(req *pruntimev1.SyncRequest) (chainsync.Batch, error) {
+	var b chainsync.Batch
+	if len(req.Headers) == 0 {
+		return b, errors.New("no headers")
+	}
+	if len(req.Headers) > MaxBatchHeaders {
+		return b, fmt.Errorf("%d headers, at most %d per batch", len(req.Headers), MaxBatchHeaders)
+	}
+	for i, raw := range req.Headers {
+		var ph cmtproto.Header
+		if err := ph.Unmarshal(raw); err != nil {
+			return b, fmt.Errorf("header %d: %v", i, err)
+		}
+		h, err := types.HeaderFromProto(&ph)
+		if err != nil {
+			return b, fmt.Errorf("header %d: %v", i, err)
+		}
+		b.Headers = append(b.Headers, &h)
+	}
+	var pc cmtproto.Commit
+	if err := pc.Unmarshal(req.Commit); err != nil {
+		return b, fmt.Errorf("commit: %v", err)
+	}
+	c, err := types.CommitFromProto(&pc)
+	if err != nil {
+		return b, fmt.Errorf("commit: %v", err)
+	}
+	b.Commit = c
+	if len(req.Validators) > 0 {
+		var pv cmtproto.ValidatorSet
+		if err := pv.Unmarshal(req.Validators); err != nil {
+			return b, fmt.Errorf("validators: %v", err)
+		}
+		vs, err := types.ValidatorSetFromProto(&pv)
+		if err != nil {
+			return b, fmt.Errorf("validators: %v", err)
+		}
+		b.Validators = vs
+	}
+	for i, raw := range req.Records {
+		rec := new(chainapi.BlockRecord)
+		if err := scale.Decode(raw, rec); err != nil {
+			return b, fmt.Errorf("record %d: %v", i, err)
+		}
+		b.Records = append(b.Records, rec)
+	}
+	return b, nil
+}
+
+func (a *internalAPI) Sync(_ context.Context, req *pruntimev1.SyncRequest) (*pruntimev1.SyncResponse, error) {
+	b, err := DecodeBatch(req)
+	if err != nil {
+		return nil, invalid("sync: %v", err)
+	}
+	if err := a.r.Sync(b); err != nil {
+		return nil, apiError(err)
+	}
+	in := a.r.Info()
+	return &pruntimev1.SyncResponse{HeaderHeight: in.HeaderHeight, AppliedHeight: in.Height, AppHash: in.AppHash[:]}, nil
+}
+
+func (a *internalAPI) Egress(_ context.Context, _ *pruntimev1.EgressRequest) (*pruntimev1.EgressResponse, error) {
+	msgs, next, err := a.r.Egress()
+	if err != nil {
+		return nil, apiError(err)
+	}
+	out := &pruntimev1.EgressResponse{NextChainSequence: next}
+	for i := range msgs {
+		out.Messages = append(out.Messages, scale.Encode(&msgs[i]))
+	}
+	return out, nil
+}
+
+func (a *internalAPI) Registration(_ context.Context, req *pruntimev1.RegistrationRequest) (*pruntimev1.RegistrationResponse, error) {
+	if len(req.Operator) != 32 {
+		return nil, invalid("registration: operator must be a 32-byte account id, got %d bytes", len(req.Operator))
+	}
+	var op keys.PublicKey
+	copy(op[:], req.Operator)
+	info, att, err := a.r.Registration(op)
+	if err != nil {
+		return nil, apiError(err)
+	}
+	return &pruntimev1.RegistrationResponse{Info: scale.Encode(&info), TeeKind: att.Kind, Quote: att.Quote, Collateral: att.Collateral}, nil
+}
+
+type publicAPI struct{ r *Runtime }
+
+func (a *publicAPI) Info(_ context.Context, _ *pruntimev1.InfoRequest) (*pruntimev1.InfoResponse, error) {
+	in := a.r.Info()
+	out := &pruntimev1.InfoResponse{
+		Initialized:   in.Initialized,
+		Registered:    in.Registered,
+		Height:        in.Height,
+		HeaderHeight:  in.HeaderHeight,
+		TeeProvider:   in.TEEKind,
+		ChainId:       in.ChainID,
+		Version:       fmt.Sprintf("%d.%d.%d", Version[0], Version[1], Version[2]),
+		MaxAppVersion: MaxAppVersion,
+		EgressPending: uint64(in.EgressPending),
+		Measurement:   in.Measurement,
+	}
+	if in.Initialized {
+		out.IdentityPublicKey = in.IdentityPublicKey.Hex()
+		out.EcdhPublicKey = in.EcdhPublicKey.Hex()
+		out.GenesisHash = fmt.Sprintf("0x%x", in.GenesisHash)
+		out.AppHash = fmt.Sprintf("0x%x", in.AppHash)
+	}
+	return out, nil
+}
