@@ -74,5 +74,8 @@ func run(args []string) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	return pruntime.Serve(ctx, rt, pruntime.Listeners{PublicAddr: *listen, InternalAddr: *internal}, log, nil)
+	if err := pruntime.Serve(ctx, rt, pruntime.Listeners{PublicAddr: *listen, InternalAddr: *internal}, log, nil); err != nil {
+		return err
+	}
+	return rt.Close()
 }
