@@ -8,6 +8,7 @@
 package abciapp
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -116,7 +117,7 @@ func (a *App) Info(_ context.Context, _ *abci.RequestInfo) (*abci.ResponseInfo, 
 		LastBlockHeight: a.last.Height,
 	}
 	if a.last.Height > 0 {
-		res.LastBlockAppHash = a.last.AppHash[:]
+		res.LastBlockAppHash = bytes.Clone(a.last.AppHash[:])
 	}
 	return res, nil
 }

@@ -4,13 +4,16 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/cella-network/cella/internal/keys"
 	"github.com/cella-network/cella/internal/node"
+	"github.com/cella-network/cella/internal/pruntime"
 	"github.com/cella-network/cella/internal/state"
+	devtee "github.com/cella-network/cella/internal/tee/dev"
 )
 
 // DevChainID is the chain id of `cella dev`.
@@ -25,6 +28,8 @@ func newDevCmd() *cobra.Command {
 		rpcAddr     string
 		p2pAddr     string
 		metrics     string
+		pruntimeAt  string
+		noWorker    bool
 		lf          logFlags
 	)
 	cmd := &cobra.Command{
@@ -41,7 +46,7 @@ first. Stop with Ctrl-C.`,
   cella dev --reset`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			log, err := lf.logger()
+			log, err := lf.logger(cmd.ErrOrStderr())
 			if err != nil {
 				return err
 			}
@@ -56,7 +61,9 @@ first. Stop with Ctrl-C.`,
 			}
 			fresh := !node.IsInitialised(home)
 			if fresh {
-				if _, err := node.InitHome(home, node.InitOptions{ChainID: DevChainID, Dev: true, Config: opts}); err != nil {
+				// The dev worker's measurement is allow-listed at genesis.
+				m := devtee.MeasurementOf(pruntime.DevBuildID()).Hash()
+				if _, err := node.InitHome(home, node.InitOptions{ChainID: DevChainID, Dev: true, Config: opts, Measurements: [][32]byte{m}}); err != nil {
 					return err
 				}
 			}
@@ -66,10 +73,23 @@ first. Stop with Ctrl-C.`,
 			if err != nil {
 				return err
 			}
-			printDevBanner(cmd.OutOrStdout(), home, fresh, n, metrics)
+			var worker *devWorker
+			if !noWorker {
+				worker, err = startDevWorker(cmd.Context(), filepath.Join(home, "pruntime"), pruntimeAt, httpURL(cfg.RPC.ListenAddress), log)
+				if err != nil {
+					n.Close()
+					return err
+				}
+			}
+			printDevBanner(cmd.OutOrStdout(), home, fresh, n, metrics, worker)
 			go reportFirstBlock(cmd, n)
 			<-cmd.Context().Done()
 			fmt.Fprintln(cmd.OutOrStdout(), "\nShutting down...")
+			if worker != nil {
+				if err := worker.stop(); err != nil {
+					log.Error("sealing the pRuntime's final checkpoint", "err", err)
+				}
+			}
 			if err := n.Close(); err != nil {
 				return fmt.Errorf("shutdown: %w", err)
 			}
@@ -85,11 +105,13 @@ first. Stop with Ctrl-C.`,
 	f.StringVar(&rpcAddr, "rpc-addr", node.DefaultRPCAddr, "CometBFT RPC listen address")
 	f.StringVar(&p2pAddr, "p2p-addr", node.DefaultP2PAddr, "CometBFT P2P listen address")
 	f.StringVar(&metrics, "metrics-addr", "127.0.0.1:26660", "Prometheus metrics listen address (empty disables)")
+	f.StringVar(&pruntimeAt, "pruntime-addr", "127.0.0.1:8000", "API address of the dev worker's pRuntime")
+	f.BoolVar(&noWorker, "no-worker", false, "run only the chain: no pRuntime, no pherry")
 	lf.add(cmd)
 	return cmd
 }
 
-func printDevBanner(w io.Writer, home string, fresh bool, n *node.Node, metrics string) {
+func printDevBanner(w io.Writer, home string, fresh bool, n *node.Node, metrics string, worker *devWorker) {
 	gh := n.App.Machine().GenesisHash()
 	what := "continuing the chain in"
 	if fresh {
@@ -101,6 +123,9 @@ func printDevBanner(w io.Writer, home string, fresh bool, n *node.Node, metrics 
 	fmt.Fprintf(w, "  node RPC       %s\n", httpURL(n.Config.RPC.ListenAddress))
 	if metrics != "" {
 		fmt.Fprintf(w, "  metrics        http://%s/metrics\n", metrics)
+	}
+	if worker != nil {
+		fmt.Fprintf(w, "  pRuntime API   http://%s  (dev TEE, NOT secure; operated by //%s through pherry)\n", worker.addr, devOperator)
 	}
 	fmt.Fprintf(w, "Dev accounts (funded at genesis with %s base units each; %d decimals):\n", state.DevBalance, state.Decimals)
 	for _, name := range state.DevAccountNames {

@@ -106,7 +106,7 @@ and the chain from <home>/config/genesis.json. Stop with Ctrl-C.`,
   CELLA_HOME=/srv/cella cella node --log-format json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			log, err := lf.logger()
+			log, err := lf.logger(cmd.ErrOrStderr())
 			if err != nil {
 				return err
 			}

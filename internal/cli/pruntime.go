@@ -116,7 +116,7 @@ of --build-id, which dev chains allow-list by default.`,
   cella pherry --pruntime http://127.0.0.1:8100 --operator-file ./operator.suri`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			log, err := lf.logger()
+			log, err := lf.logger(cmd.ErrOrStderr())
 			if err != nil {
 				return err
 			}
@@ -131,7 +131,10 @@ of --build-id, which dev chains allow-list by default.`,
 			if err != nil {
 				return err
 			}
-			return pruntime.Serve(cmd.Context(), rt, pruntime.Listeners{PublicAddr: listen, InternalAddr: internal}, log, nil)
+			if err := pruntime.Serve(cmd.Context(), rt, pruntime.Listeners{PublicAddr: listen, InternalAddr: internal}, log, nil); err != nil {
+				return err
+			}
+			return rt.Close()
 		},
 	}
 	f := cmd.Flags()

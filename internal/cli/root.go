@@ -43,6 +43,7 @@ func newRootCmd() *cobra.Command {
 		newBenchCmd(),
 		newContractCmd(),
 		newPRuntimeCmd(),
+		newPherryCmd(),
 	)
 	// Every flag can also come from the environment as CELLA_<FLAG>.
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error { return applyEnv(cmd) }

@@ -1,0 +1,173 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cella-network/cella/internal/client"
+	"github.com/cella-network/cella/internal/keys"
+	"github.com/cella-network/cella/internal/state"
+)
+
+func freePort(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// safeBuffer is a bytes.Buffer that a running command may write to while
+// the test reads it.
+type safeBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *safeBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *safeBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// startDevCmd runs `cella dev` in-process until the returned stop is called.
+func startDevCmd(t *testing.T, home, rpc, p2p, pr string) (stop func(), out *safeBuffer) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	out = &safeBuffer{}
+	root := newRootCmd()
+	root.SetArgs([]string{"dev", "--home", home, "--block-time", "50ms", "--rpc-addr", "tcp://" + rpc,
+		"--p2p-addr", "tcp://" + p2p, "--pruntime-addr", pr, "--metrics-addr", "", "--log-level", "error"})
+	root.SetOut(out)
+	root.SetErr(out)
+	done := make(chan error, 1)
+	go func() { done <- root.ExecuteContext(ctx) }()
+	return func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("cella dev: %v", err)
+		}
+	}, out
+}
+
+// runCmd runs one cella command and returns its standard output.
+func runCmd(t *testing.T, args ...string) string {
+	t.Helper()
+	root := newRootCmd()
+	var out, errOut bytes.Buffer
+	root.SetArgs(args)
+	root.SetOut(&out)
+	root.SetErr(&errOut)
+	if err := root.ExecuteContext(context.Background()); err != nil {
+		t.Fatalf("cella %s: %v\n%s", strings.Join(args, " "), err, errOut.String())
+	}
+	return out.String()
+}
+
+func waitFor(ctx context.Context, t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for !cond() {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("waiting for %s: %v", what, ctx.Err())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// TestDevCommand runs `cella dev` as a user would: the chain makes blocks,
+// the in-process worker registers and announces itself through pherry, a
+// transfer shows in the balance, and after a restart the chain, the balance
+// and the worker continue.
+func TestDevCommand(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the whole dev network")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	home := t.TempDir()
+	rpc, p2p, pr := freePort(t), freePort(t), freePort(t)
+	stop, out := startDevCmd(t, home, rpc, p2p, pr)
+	node := "http://" + rpc
+	c, err := client.New(node)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var worker keys.PublicKey
+	waitFor(ctx, t, "the worker's registration and egress", func() bool {
+		ws, err := c.Workers(ctx)
+		if err != nil || len(ws) != 1 {
+			return false
+		}
+		id, err := keys.ParseAccount(ws[0].IdentityPublicKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		worker = id
+		seq, err := c.NextSequence(ctx, state.OriginWorker(id))
+		return err == nil && seq == 1
+	})
+	if !strings.Contains(out.String(), "Cella dev network") {
+		t.Fatalf("no banner in:\n%s", out.String())
+	}
+
+	runCmd(t, "tx", "transfer", "--node", node, "--from", "//Alice", "--to", "5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty", "--amount", "1000", "--wait")
+	var bal struct{ Free string }
+	if err := json.Unmarshal([]byte(runCmd(t, "query", "balance", "--node", node, "--output", "json", "5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty")), &bal); err != nil {
+		t.Fatal(err)
+	}
+	want := "1000000000000001000"
+	if bal.Free != want {
+		t.Fatalf("Bob's balance %s, want %s", bal.Free, want)
+	}
+	var info pruntimeInfo
+	if err := json.Unmarshal([]byte(runCmd(t, "pruntime", "info", "--endpoint", "http://"+pr, "--output", "json")), &info); err != nil {
+		t.Fatal(err)
+	}
+	if !info.Initialized || !info.Registered || info.TEEProvider != "dev" || info.IdentityPublicKey != worker.Hex() {
+		t.Fatalf("pruntime info %+v", info)
+	}
+	ci, err := c.ChainInfo(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop()
+
+	stop, _ = startDevCmd(t, home, rpc, p2p, pr)
+	defer stop()
+	// A new client: connections kept alive to the stopped node's RPC server
+	// would still be answered by it (CometBFT closes only its listener).
+	c, err = client.New(node)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(ctx, t, "blocks after the restart", func() bool {
+		ci2, err := c.ChainInfo(ctx)
+		return err == nil && ci2.Height > ci.Height+2
+	})
+	if err := json.Unmarshal([]byte(runCmd(t, "query", "balance", "--node", node, "--output", "json", "5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty")), &bal); err != nil {
+		t.Fatal(err)
+	}
+	if bal.Free != want {
+		t.Fatalf("after restart Bob's balance %s, want %s", bal.Free, want)
+	}
+	waitFor(ctx, t, "the restarted worker to catch up", func() bool {
+		var in pruntimeInfo
+		out := runCmd(t, "pruntime", "info", "--endpoint", "http://"+pr, "--output", "json")
+		return json.Unmarshal([]byte(out), &in) == nil && in.IdentityPublicKey == worker.Hex() && in.HeaderHeight > ci.Height
+	})
+}

@@ -1,0 +1,158 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/spf13/cobra"
+
+	"github.com/cella-network/cella/internal/keys"
+	"github.com/cella-network/cella/internal/pherry"
+)
+
+// operatorEnv holds the operator's secret URI for `cella pherry` (the
+// alternative to --operator-file; never a flag of its own, so that the
+// secret does not appear in argv).
+const operatorEnv = "CELLA_OPERATOR"
+
+func newPherryCmd() *cobra.Command {
+	var (
+		nodeURL      *string
+		pruntimeURL  string
+		operatorFile string
+		batchSize    int
+		pollInterval time.Duration
+		metricsAddr  string
+		noProgress   bool
+		logs         logFlags
+	)
+	cmd := &cobra.Command{
+		Use:   "pherry",
+		Short: "Relay between a node and a pRuntime: sync it, register the worker, submit its egress",
+		Long: `Run pherry, the untrusted relayer between one node and one pRuntime.
+
+pherry initialises a fresh pRuntime with the chain's genesis, feeds it the
+chain in batches (headers, one commit per batch, validator sets where they
+change, block write-sets and messages), then follows new blocks. Once the
+pRuntime has caught up, pherry registers the worker (signed by the operator)
+and submits the worker's egress messages. It survives restarts of the node,
+the pRuntime and itself, in any order.
+
+The operator's secret URI comes from --operator-file or the CELLA_OPERATOR
+environment variable, never from the command line. Without one, pherry only
+syncs.`,
+		Example: `  CELLA_OPERATOR=//Alice cella pherry
+  cella pherry --node http://10.0.0.5:26657 --pruntime http://127.0.0.1:8000 --operator-file ~/.cella/operator
+  cella pherry --metrics-addr 127.0.0.1:9101 --log-format json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			log, err := logs.logger(cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			op, err := readOperator(cmd, operatorFile)
+			if err != nil {
+				return err
+			}
+			reg := prometheus.NewRegistry()
+			cfg := pherry.Config{
+				NodeURL:      *nodeURL,
+				PRuntimeURL:  pruntimeURL,
+				Operator:     op,
+				BatchSize:    batchSize,
+				PollInterval: pollInterval,
+				Log:          log,
+				Metrics:      reg,
+			}
+			if !noProgress {
+				cfg.Progress = cmd.ErrOrStderr()
+			}
+			p, err := pherry.New(cfg)
+			if err != nil {
+				return err
+			}
+			ctx, cancel := context.WithCancel(cmd.Context())
+			defer cancel()
+			if metricsAddr != "" {
+				reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+				addr, stop, err := serveMetrics(metricsAddr, reg)
+				if err != nil {
+					return err
+				}
+				defer stop()
+				log.Info("serving metrics", "url", "http://"+addr+"/metrics")
+			}
+			return p.Run(ctx)
+		},
+	}
+	nodeURL = nodeFlag(cmd)
+	f := cmd.Flags()
+	f.StringVar(&pruntimeURL, "pruntime", pherry.DefaultPRuntime, "API address of the pRuntime")
+	f.StringVar(&operatorFile, "operator-file", "", "file holding the operator's secret URI (or set CELLA_OPERATOR)")
+	f.IntVar(&batchSize, "batch-size", pherry.DefaultBatchSize, fmt.Sprintf("most headers per batch (at most %d)", pherry.MaxBatchSize))
+	f.DurationVar(&pollInterval, "poll-interval", pherry.DefaultPollInterval, "how often to poll the node when no websocket event arrives")
+	f.StringVar(&metricsAddr, "metrics-addr", "", "serve Prometheus metrics at http://ADDR/metrics (e.g. 127.0.0.1:9101)")
+	f.BoolVar(&noProgress, "no-progress", false, "do not draw the catch-up progress bar")
+	logs.add(cmd)
+	return cmd
+}
+
+// readOperator returns the operator's key from --operator-file or the
+// CELLA_OPERATOR environment variable (exactly one of them), or nil when
+// neither is given.
+func readOperator(cmd *cobra.Command, file string) (*keys.Pair, error) {
+	env, hasEnv := os.LookupEnv(operatorEnv)
+	hasEnv = hasEnv && strings.TrimSpace(env) != ""
+	hasFile := cmd.Flags().Changed("operator-file") && file != ""
+	var suri string
+	switch {
+	case hasEnv && hasFile:
+		return nil, fmt.Errorf("the operator key was given twice (--operator-file and %s): use only one", operatorEnv)
+	case hasFile:
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return nil, fmt.Errorf("--operator-file: cannot read the secret file: %w", err)
+		}
+		suri = strings.TrimSpace(string(b))
+		if suri == "" {
+			return nil, fmt.Errorf("--operator-file: the secret file %s is empty", file)
+		}
+	case hasEnv:
+		suri = strings.TrimSpace(env)
+	default:
+		return nil, nil
+	}
+	p, err := keys.FromURI(suri)
+	if err != nil {
+		// Never echo the secret.
+		return nil, errors.New("the operator's secret URI is not valid (expected //Name, a mnemonic or 0xSEED, with an optional /derivation)")
+	}
+	return p, nil
+}
+
+// serveMetrics serves reg at addr/metrics until stop is called; it returns
+// the bound address.
+func serveMetrics(addr string, reg *prometheus.Registry) (bound string, stop func(), err error) {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return "", nil, fmt.Errorf("--metrics-addr: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(l) }()
+	return l.Addr().String(), func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+	}, nil
+}

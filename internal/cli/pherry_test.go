@@ -1,0 +1,123 @@
+package cli
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+func TestReadOperator(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "operator")
+	if err := os.WriteFile(file, []byte("  //Alice\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	empty := filepath.Join(dir, "empty")
+	if err := os.WriteFile(empty, []byte("\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	const alice = "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY"
+	for _, tc := range []struct {
+		name    string
+		env     string // "" = unset
+		file    string
+		want    string // SS58, "" = no operator
+		wantErr string
+	}{
+		{name: "neither"},
+		{name: "file", file: file, want: alice},
+		{name: "env", env: "//Alice", want: alice},
+		{name: "both", env: "//Alice", file: file, wantErr: "given twice"},
+		{name: "empty file", file: empty, wantErr: "empty"},
+		{name: "missing file", file: filepath.Join(dir, "nope"), wantErr: "cannot read"},
+		{name: "bad secret", env: "not a secret uri at all", wantErr: "not valid"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.env != "" {
+				t.Setenv(operatorEnv, tc.env)
+			} else {
+				t.Setenv(operatorEnv, "")
+				os.Unsetenv(operatorEnv)
+			}
+			cmd := newPherryCmd()
+			if tc.file != "" {
+				if err := cmd.Flags().Set("operator-file", tc.file); err != nil {
+					t.Fatal(err)
+				}
+			}
+			p, err := readOperator(cmd, tc.file)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("error %v, want one containing %q", err, tc.wantErr)
+				}
+				if tc.env != "" && strings.Contains(err.Error(), tc.env) {
+					t.Fatalf("the error echoes the secret: %v", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := ""
+			if p != nil {
+				got = p.Public().String()
+			}
+			if got != tc.want {
+				t.Fatalf("operator %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestPherryCmdHasNoSecretFlag(t *testing.T) {
+	cmd := newPherryCmd()
+	for _, name := range []string{"operator", "suri", "mnemonic", "seed"} {
+		if cmd.Flags().Lookup(name) != nil {
+			t.Errorf("cella pherry has a --%s flag: secrets must not come from argv", name)
+		}
+	}
+	if cmd.Short == "" || cmd.Flags().Lookup("operator-file") == nil || cmd.Flags().Lookup("metrics-addr") == nil {
+		t.Fatal("missing help or flags")
+	}
+}
+
+func TestServeMetrics(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	c := prometheus.NewCounter(prometheus.CounterOpts{Name: "cella_pherry_test_total", Help: "test"})
+	reg.MustRegister(c)
+	c.Inc()
+	addr, stop, err := serveMetrics("127.0.0.1:0", reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	res, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	if !strings.Contains(string(b), "cella_pherry_test_total 1") {
+		t.Fatalf("metrics page:\n%s", b)
+	}
+}
+
+// TestPherryCmdStops runs the command against nothing and checks that it
+// keeps retrying quietly and returns when its context ends.
+func TestPherryCmdStops(t *testing.T) {
+	t.Setenv(operatorEnv, "//Alice")
+	cmd := newPherryCmd()
+	cmd.SetArgs([]string{"--node", "http://127.0.0.1:1", "--pruntime", "http://127.0.0.1:1", "--no-progress", "--log-level", "error"})
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	if err := cmd.ExecuteContext(ctx); err != nil {
+		t.Fatal(err)
+	}
+}

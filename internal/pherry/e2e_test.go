@@ -1,0 +1,222 @@
+package pherry
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cella-network/cella/internal/chainapi"
+	"github.com/cella-network/cella/internal/client"
+	"github.com/cella-network/cella/internal/keys"
+	"github.com/cella-network/cella/internal/node"
+	"github.com/cella-network/cella/internal/pruntime"
+	"github.com/cella-network/cella/internal/pruntime/api/pruntimev1"
+	"github.com/cella-network/cella/internal/pruntime/api/pruntimev1/pruntimev1connect"
+	"github.com/cella-network/cella/internal/state"
+	devtee "github.com/cella-network/cella/internal/tee/dev"
+)
+
+func freeAddr(t testing.TB) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return "tcp://" + l.Addr().String()
+}
+
+// switchable serves the current pRuntime's API, or 503 while it is down.
+type switchable struct {
+	mu sync.Mutex
+	h  http.Handler
+}
+
+func (s *switchable) set(h http.Handler) { s.mu.Lock(); s.h = h; s.mu.Unlock() }
+
+func (s *switchable) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	h := s.h
+	s.mu.Unlock()
+	if h == nil {
+		http.Error(w, "pRuntime down", http.StatusServiceUnavailable)
+		return
+	}
+	h.ServeHTTP(w, r)
+}
+
+func openRuntime(t *testing.T, dir string) *pruntime.Runtime {
+	t.Helper()
+	prov, err := devtee.New(devtee.Config{BuildID: pruntime.DevBuildID(), SealDir: dir, Log: testLog()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt, err := pruntime.Open(pruntime.Config{DataDir: dir, TEE: prov, CheckpointInterval: 10, Log: testLog()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rt
+}
+
+// startPherry runs a pherry until the returned stop is called.
+func startPherry(t *testing.T, cfg Config) func() {
+	t.Helper()
+	p, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.minBackoff, p.maxBackoff = 20*time.Millisecond, 300*time.Millisecond
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx) }()
+	var once sync.Once
+	return func() { once.Do(func() { stopRun(t, cancel, done) }) }
+}
+
+// TestEndToEnd runs a dev node, a pRuntime with the dev TEE and pherry in
+// process: the pRuntime catches up and follows with the node's AppHash, the
+// worker gets registered and its "worker/online" message reaches the chain;
+// then the pRuntime, pherry and the node restart in turn and everything
+// resumes.
+func TestEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a node")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+
+	// The node: a dev chain that allow-lists the in-process pRuntime.
+	home := t.TempDir()
+	o := node.ConfigOptions{Moniker: "test", BlockTime: 20 * time.Millisecond, EmptyBlocks: true,
+		RPCAddr: freeAddr(t), P2PAddr: freeAddr(t), Loopback: true}
+	meas := devtee.MeasurementOf(pruntime.DevBuildID()).Hash()
+	if _, err := node.InitHome(home, node.InitOptions{ChainID: "cella-pherry", Dev: true, Measurements: [][32]byte{meas}, Config: o}); err != nil {
+		t.Fatal(err)
+	}
+	n, err := node.Start(node.NewConfig(home, o), testLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { n.Close() }()
+	c, err := client.New(o.RPCAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(ctx, t, "the node at height 50", func() bool {
+		st, err := c.Status(ctx)
+		return err == nil && st.SyncInfo.LatestBlockHeight >= 50
+	})
+
+	// The pRuntime, behind a switch that can take it down.
+	dir := t.TempDir()
+	sw := &switchable{}
+	sw.set(pruntime.Mux(openRuntime(t, dir)))
+	srv := httptest.NewServer(sw)
+	defer srv.Close()
+	pub := pruntimev1connect.NewPublicClient(srv.Client(), srv.URL)
+	info := func() *pruntimev1.InfoResponse {
+		in, err := pub.Info(ctx, &pruntimev1.InfoRequest{})
+		if err != nil {
+			return &pruntimev1.InfoResponse{}
+		}
+		return in
+	}
+
+	alice, err := keys.FromURI("//Alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := Config{NodeURL: o.RPCAddr, PRuntimeURL: srv.URL, Operator: alice, BatchSize: 16,
+		PollInterval: 100 * time.Millisecond, Log: testLog()}
+	stop := startPherry(t, cfg)
+	defer func() { stop() }()
+
+	// synced waits until the pRuntime has every header the node had when
+	// called, and checks its AppHash against the node's record.
+	synced := func(what string) int64 {
+		t.Helper()
+		var target int64
+		waitFor(ctx, t, what+": the node's height", func() bool {
+			st, err := c.Status(ctx)
+			if err == nil {
+				target = st.SyncInfo.LatestBlockHeight
+			}
+			return err == nil
+		})
+		var in *pruntimev1.InfoResponse
+		waitFor(ctx, t, fmt.Sprintf("%s: the pRuntime at height %d", what, target), func() bool {
+			in = info()
+			return in.HeaderHeight >= target
+		})
+		var recs []*chainapi.BlockRecord
+		waitFor(ctx, t, fmt.Sprintf("%s: record %d", what, in.Height), func() bool {
+			recs, err = c.Blocks(ctx, uint64(in.Height), uint64(in.Height))
+			return err == nil && len(recs) == 1
+		})
+		if want := fmt.Sprintf("0x%x", recs[0].AppHash); in.AppHash != want {
+			t.Fatalf("%s: the pRuntime's AppHash after %d is %s, the node's %s", what, in.Height, in.AppHash, want)
+		}
+		return in.HeaderHeight
+	}
+	synced("catch-up")
+
+	// Registration, then the worker's first egress message on chain.
+	waitFor(ctx, t, "the worker registered", func() bool { return info().Registered })
+	id, err := keys.ParseAccount(info().IdentityPublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	origin := state.OriginWorker(id)
+	seq := func() uint64 {
+		s, err := c.NextSequence(ctx, origin)
+		if err != nil {
+			return 0
+		}
+		return s
+	}
+	waitFor(ctx, t, "the worker/online message on chain", func() bool { return seq() >= 1 })
+	w, err := c.Worker(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("worker registered: %+v", *w)
+
+	// The pRuntime restarts from its last checkpoint (older than its
+	// height): pherry resyncs it; nothing is submitted twice.
+	sw.set(nil)
+	time.Sleep(200 * time.Millisecond)
+	sw.set(pruntime.Mux(openRuntime(t, dir)))
+	synced("after a pRuntime restart")
+	if !info().Registered || seq() != 1 {
+		t.Fatalf("after the pRuntime restart: registered %v, next sequence %d", info().Registered, seq())
+	}
+
+	// pherry restarts.
+	stop()
+	stop = startPherry(t, cfg)
+	synced("after a pherry restart")
+
+	// The node restarts (same home and ports).
+	if err := n.Close(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if n, err = node.Start(node.NewConfig(home, o), testLog()); err != nil {
+		t.Fatal(err)
+	}
+	// A fresh client: the old one's kept-alive connections may still reach
+	// the stopped node's server.
+	if c, err = client.New(o.RPCAddr); err != nil {
+		t.Fatal(err)
+	}
+	h := synced("after a node restart")
+	waitFor(ctx, t, "new blocks after the node restart", func() bool { return info().HeaderHeight > h+5 })
+	if seq() != 1 {
+		t.Fatalf("next sequence %d after the restarts, want 1", seq())
+	}
+}

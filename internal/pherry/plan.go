@@ -1,0 +1,223 @@
+package pherry
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+
+	cmtproto "github.com/cometbft/cometbft/proto/tendermint/types"
+	cmttypes "github.com/cometbft/cometbft/types"
+
+	"github.com/cella-network/cella/internal/chainapi"
+	"github.com/cella-network/cella/internal/pruntime/api/pruntimev1"
+	"github.com/cella-network/cella/internal/scale"
+)
+
+// DefaultBatchSize is the most headers pherry hands a pRuntime at once.
+const DefaultBatchSize = 1000
+
+// MaxBatchSize bounds the batch size (the pRuntime refuses more headers).
+const MaxBatchSize = 10_000
+
+// maxRecordBytes bounds the encoded block records of one batch, well below
+// what a pRuntime accepts in one request (64 MiB). A batch whose records
+// would exceed it ends earlier.
+const maxRecordBytes = 40 << 20
+
+// Cursor is where a pRuntime stands: its last verified header and its last
+// applied block (Info's header_height and height, or a SyncResponse).
+type Cursor struct {
+	HeaderHeight  int64
+	AppliedHeight int64
+}
+
+// Span is the plan of the next batch before the headers are seen: headers
+// First..Last, and block records from Records (the first block the
+// pRuntime has not applied) to Last.
+type Span struct {
+	First, Last int64
+	Records     int64
+}
+
+// PlanSpan returns the next batch for a pRuntime at c when the node's last
+// committed height is nodeHeight, with at most size headers; ok is false
+// when the pRuntime has every header the node has.
+func PlanSpan(c Cursor, nodeHeight int64, size int) (Span, bool) {
+	if size <= 0 {
+		size = DefaultBatchSize
+	}
+	first := c.HeaderHeight + 1
+	if first < 1 {
+		first = 1
+	}
+	if nodeHeight < first {
+		return Span{}, false
+	}
+	last := minInt(nodeHeight, first+int64(size)-1)
+	rec := c.AppliedHeight + 1
+	if rec < 1 {
+		rec = 1
+	}
+	if rec > first {
+		// A pRuntime never applies a block before verifying the next
+		// header; give it what it asks for anyway, from its first header.
+		rec = first
+	}
+	return Span{First: first, Last: last, Records: rec}, true
+}
+
+// CutAtValidatorChange returns how many of headers (consecutive, the
+// batch's) belong in one batch: every header up to and including the first
+// whose NextValidatorsHash differs from its ValidatorsHash, since the
+// header after it is signed by another set.
+func CutAtValidatorChange(headers []*cmttypes.Header) int {
+	for i, h := range headers {
+		if !bytes.Equal(h.NextValidatorsHash, h.ValidatorsHash) {
+			return i + 1
+		}
+	}
+	return len(headers)
+}
+
+// NeedsValidators reports whether a batch starting right after prev must
+// carry its validator set: when prev announced a change (the pRuntime then
+// knows the new set only by hash). prev is nil for a batch starting at
+// height 1, whose set the genesis gives.
+func NeedsValidators(prev *cmttypes.Header) bool {
+	return prev != nil && !bytes.Equal(prev.NextValidatorsHash, prev.ValidatorsHash)
+}
+
+// errNodeBehind means the node does not (yet) have what a batch needs.
+var errNodeBehind = errors.New("node does not have the heights asked for")
+
+// fetched is one batch, encoded for the pRuntime.
+type fetched struct {
+	span Span
+	req  *pruntimev1.SyncRequest
+	// bytes is the size of the encoded headers, commit, set and records.
+	bytes int
+}
+
+// fetchBatch reads the batch sp from src and encodes it: the headers (cut
+// at a validator-set change and at maxRecordBytes of records), the commit
+// of the last one, the validator set where needed (or when forceVals), and
+// the records from sp.Records to the last header.
+func fetchBatch(ctx context.Context, src Source, sp Span, forceVals bool) (*fetched, error) {
+	lo := sp.First - 1
+	if lo < 1 {
+		lo = 1
+	}
+	hs, err := src.Headers(ctx, lo, sp.Last)
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(hs)) != sp.Last-lo+1 {
+		return nil, fmt.Errorf("%w: %d headers for %d..%d", errNodeBehind, len(hs), lo, sp.Last)
+	}
+	for i, h := range hs {
+		if h == nil || h.Height != lo+int64(i) {
+			return nil, fmt.Errorf("node answered header %d out of order", lo+int64(i))
+		}
+	}
+	var prev *cmttypes.Header
+	if sp.First > 1 {
+		prev, hs = hs[0], hs[1:]
+	}
+	hs = hs[:CutAtValidatorChange(hs)]
+	last := hs[len(hs)-1].Height
+
+	// Records, from the first unapplied block to the last header; the
+	// node may answer fewer per query, and a batch ends early rather than
+	// grow beyond maxRecordBytes.
+	var recs [][]byte
+	size := 0
+	want := sp.Records
+records:
+	for want <= last {
+		got, err := src.Records(ctx, want, last)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range got {
+			if r == nil || r.Height != want {
+				return nil, fmt.Errorf("node answered record of height %d, want %d", recordHeight(r), want)
+			}
+			enc := scale.Encode(r)
+			if size+len(enc) > maxRecordBytes && want > sp.First {
+				// Keep the records up to want-1 and end the headers there.
+				last = want - 1
+				break records
+			}
+			recs = append(recs, enc)
+			size += len(enc)
+			want++
+			if want > last {
+				break
+			}
+		}
+	}
+	hs = hs[:last-sp.First+1]
+
+	commit, err := src.Commit(ctx, last)
+	if err != nil {
+		return nil, err
+	}
+	req := &pruntimev1.SyncRequest{Headers: make([][]byte, len(hs)), Records: recs}
+	for i, h := range hs {
+		if req.Headers[i], err = h.ToProto().Marshal(); err != nil {
+			return nil, fmt.Errorf("encode header %d: %w", h.Height, err)
+		}
+		size += len(req.Headers[i])
+	}
+	if req.Commit, err = commit.ToProto().Marshal(); err != nil {
+		return nil, fmt.Errorf("encode commit %d: %w", last, err)
+	}
+	size += len(req.Commit)
+	if forceVals || NeedsValidators(prev) {
+		vals, err := src.Validators(ctx, sp.First)
+		if err != nil {
+			return nil, err
+		}
+		if req.Validators, err = EncodeValidatorSet(vals); err != nil {
+			return nil, fmt.Errorf("validator set of height %d: %w", sp.First, err)
+		}
+		size += len(req.Validators)
+	}
+	return &fetched{span: Span{First: sp.First, Last: last, Records: sp.Records}, req: req, bytes: size}, nil
+}
+
+func recordHeight(r *chainapi.BlockRecord) int64 {
+	if r == nil {
+		return -1
+	}
+	return r.Height
+}
+
+// EncodeValidatorSet encodes validators, in the given order (the order is
+// part of the set's hash), as a CometBFT protobuf ValidatorSet. The first
+// validator is named proposer: the proposer plays no part in verification.
+func EncodeValidatorSet(vals []*cmttypes.Validator) ([]byte, error) {
+	if len(vals) == 0 {
+		return nil, errors.New("empty validator set")
+	}
+	pv := &cmtproto.ValidatorSet{Validators: make([]*cmtproto.Validator, len(vals))}
+	var total int64
+	for i, v := range vals {
+		if v == nil || v.PubKey == nil {
+			return nil, fmt.Errorf("validator %d has no key", i)
+		}
+		p, err := v.ToProto()
+		if err != nil {
+			return nil, fmt.Errorf("validator %d: %w", i, err)
+		}
+		pv.Validators[i] = p
+		if v.VotingPower < 0 || v.VotingPower > cmttypes.MaxTotalVotingPower-total {
+			return nil, fmt.Errorf("validator %d: voting power out of range", i)
+		}
+		total += v.VotingPower
+	}
+	pv.Proposer = pv.Validators[0]
+	pv.TotalVotingPower = total
+	return pv.Marshal()
+}
