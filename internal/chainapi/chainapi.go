@@ -5,6 +5,7 @@
 package chainapi
 
 import (
+	"bytes"
 	"encoding/hex"
 	"fmt"
 
@@ -189,6 +190,27 @@ func (r *BlockRecord) DecodeSCALE(rd *scale.Reader) {
 		r.Messages[i].DecodeSCALE(rd)
 	}
 	rd.Fixed(r.AppHash[:])
+}
+
+// Clone returns a deep copy of r (nil for nil).
+func (r *BlockRecord) Clone() *BlockRecord {
+	if r == nil {
+		return nil
+	}
+	out := &BlockRecord{Height: r.Height, AppHash: r.AppHash}
+	if r.WriteSet != nil {
+		out.WriteSet = make(state.WriteSet, len(r.WriteSet))
+		for i, w := range r.WriteSet {
+			out.WriteSet[i] = state.Write{Key: bytes.Clone(w.Key), Value: bytes.Clone(w.Value), Delete: w.Delete}
+		}
+	}
+	if r.Messages != nil {
+		out.Messages = make([]state.Message, len(r.Messages))
+		for i, m := range r.Messages {
+			out.Messages[i] = state.Message{Origin: bytes.Clone(m.Origin), Topic: bytes.Clone(m.Topic), Payload: bytes.Clone(m.Payload)}
+		}
+	}
+	return out
 }
 
 // minRecordBytes is the smallest encoding of a BlockRecord.

@@ -236,28 +236,11 @@ func (s *Syncer) SyncBatch(b Batch) error {
 		s.height = r.Height
 		s.appHash = hashes[i]
 	}
-	s.pending = cloneRecord(recs[len(recs)-1])
+	s.pending = recs[len(recs)-1].Clone()
 	s.lc = next
 	return nil
 }
 
 func cloneMessage(m state.Message) state.Message {
 	return state.Message{Origin: bytes.Clone(m.Origin), Topic: bytes.Clone(m.Topic), Payload: bytes.Clone(m.Payload)}
-}
-
-func cloneRecord(r *chainapi.BlockRecord) *chainapi.BlockRecord {
-	out := &chainapi.BlockRecord{Height: r.Height, AppHash: r.AppHash}
-	if r.WriteSet != nil {
-		out.WriteSet = make(state.WriteSet, len(r.WriteSet))
-		for i, w := range r.WriteSet {
-			out.WriteSet[i] = state.Write{Key: bytes.Clone(w.Key), Value: bytes.Clone(w.Value), Delete: w.Delete}
-		}
-	}
-	if r.Messages != nil {
-		out.Messages = make([]state.Message, len(r.Messages))
-		for i, m := range r.Messages {
-			out.Messages[i] = cloneMessage(m)
-		}
-	}
-	return out
 }

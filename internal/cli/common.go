@@ -61,6 +61,17 @@ func nodeFlag(cmd *cobra.Command) *string {
 	return cmd.Flags().String("node", client.DefaultNode, "RPC address of a Cella node")
 }
 
+// nodeQuery reads what every query-like command needs: its --output format
+// (checked) and a client of its --node.
+func nodeQuery(cmd *cobra.Command) (output string, c *client.Client, err error) {
+	output = cmd.Flag("output").Value.String()
+	if err := checkOutput(output); err != nil {
+		return "", nil, err
+	}
+	c, err = client.New(cmd.Flag("node").Value.String())
+	return output, c, err
+}
+
 // logFlags are the logging flags shared by long-running commands.
 type logFlags struct {
 	level  string

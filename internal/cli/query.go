@@ -68,11 +68,7 @@ func newValidatorsQueryCmd() *cobra.Command {
 		Short: "List the validator set recorded in app state",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			output := cmd.Flag("output").Value.String()
-			if err := checkOutput(output); err != nil {
-				return err
-			}
-			c, err := client.New(cmd.Flag("node").Value.String())
+			output, c, err := nodeQuery(cmd)
 			if err != nil {
 				return err
 			}
@@ -101,11 +97,7 @@ func newWorkersQueryCmd() *cobra.Command {
 		Example: "  cella query workers\n  cella query workers --output json",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			output := cmd.Flag("output").Value.String()
-			if err := checkOutput(output); err != nil {
-				return err
-			}
-			c, err := client.New(cmd.Flag("node").Value.String())
+			output, c, err := nodeQuery(cmd)
 			if err != nil {
 				return err
 			}
@@ -139,11 +131,7 @@ func newStatusCmd() *cobra.Command {
 		Short: "Show a node's chain, height and sync status",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			output := cmd.Flag("output").Value.String()
-			if err := checkOutput(output); err != nil {
-				return err
-			}
-			c, err := client.New(cmd.Flag("node").Value.String())
+			output, c, err := nodeQuery(cmd)
 			if err != nil {
 				return err
 			}

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cella-network/cella/internal/genesisfile"
+
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
 	coretypes "github.com/cometbft/cometbft/rpc/core/types"
 	cmttypes "github.com/cometbft/cometbft/types"
@@ -367,12 +369,4 @@ func (c *Client) Wait(ctx context.Context, hash [32]byte) (*TxResult, error) {
 }
 
 // ParseHash parses a 0x-prefixed (or bare) 32-byte hex hash.
-func ParseHash(s string) ([32]byte, error) {
-	var h [32]byte
-	b, err := hex.DecodeString(strings.TrimPrefix(s, "0x"))
-	if err != nil || len(b) != 32 {
-		return h, fmt.Errorf("%q is not a 32-byte hex hash", s)
-	}
-	copy(h[:], b)
-	return h, nil
-}
+func ParseHash(s string) ([32]byte, error) { return genesisfile.ParseHash32(s) }

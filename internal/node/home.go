@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cella-network/cella/internal/genesisfile"
+
 	cmtcfg "github.com/cometbft/cometbft/config"
 	"github.com/cometbft/cometbft/p2p"
 	"github.com/cometbft/cometbft/privval"
@@ -103,7 +105,7 @@ func writeGenesis(cfg *cmtcfg.Config, g *state.Genesis, t time.Time) error {
 	if err := g.Validate(); err != nil {
 		return err
 	}
-	doc, err := GenesisDoc(g, t)
+	doc, err := genesisfile.GenesisDoc(g, t)
 	if err != nil {
 		return err
 	}

@@ -10,6 +10,8 @@ import (
 	"os"
 	"sync"
 
+	"github.com/cella-network/cella/internal/genesisfile"
+
 	dbm "github.com/cometbft/cometbft-db"
 
 	cmtcfg "github.com/cometbft/cometbft/config"
@@ -42,7 +44,7 @@ func Start(cfg *cmtcfg.Config, log *slog.Logger) (*Node, error) {
 	if err := validateConfig(cfg); err != nil {
 		return nil, err
 	}
-	doc, g, err := LoadGenesis(cfg.GenesisFile())
+	doc, g, err := genesisfile.LoadGenesis(cfg.GenesisFile())
 	if err != nil {
 		return nil, err
 	}

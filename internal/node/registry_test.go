@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cella-network/cella/internal/genesisfile"
+
 	"github.com/cella-network/cella/internal/chainapi"
 	"github.com/cella-network/cella/internal/client"
 	"github.com/cella-network/cella/internal/keys"
@@ -103,7 +105,7 @@ func TestWorkerRegistrationAndEgress(t *testing.T) {
 		t.Fatal(err)
 	}
 	genesisFile := node.NewConfig(home, o).GenesisFile()
-	if err := node.EditAppState(genesisFile, func(app *state.AppGenesis) error {
+	if err := genesisfile.EditAppState(genesisFile, func(app *state.AppGenesis) error {
 		app.Registry.AllowMeasurement(state.MeasurementHash(e2eMeasurement))
 		return nil
 	}); err != nil {
@@ -273,7 +275,7 @@ func TestWorkerRegistrationAndEgress(t *testing.T) {
 func TestGenesisRegistryJSON(t *testing.T) {
 	g := state.DevGenesis("cella-json", []state.Validator{{PubKey: [32]byte{1}, Power: 1}})
 	g.App.Registry.AllowMeasurement([32]byte{0xab})
-	doc, err := node.GenesisDoc(g, time.Unix(1_700_000_000, 0))
+	doc, err := genesisfile.GenesisDoc(g, time.Unix(1_700_000_000, 0))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -281,21 +283,21 @@ func TestGenesisRegistryJSON(t *testing.T) {
 		!strings.Contains(string(doc.AppState), fmt.Sprintf("0x%x", g.App.Registry.DevAttestationRoot)) {
 		t.Fatalf("app_state %s", doc.AppState)
 	}
-	back, err := node.GenesisFromDoc(doc)
+	back, err := genesisfile.GenesisFromDoc(doc)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if back.Hash() != g.Hash() {
 		t.Fatal("genesis hash changed through JSON")
 	}
-	var as node.AppStateJSON
+	var as genesisfile.AppStateJSON
 	if err := json.Unmarshal(doc.AppState, &as); err != nil {
 		t.Fatal(err)
 	}
-	for name, mut := range map[string]func(a *node.AppStateJSON){
-		"dev attestation on non-dev": func(a *node.AppStateJSON) { a.Dev = false },
-		"bad root":                   func(a *node.AppStateJSON) { a.Registry.DevAttestationRoot = "0x12" },
-		"bad measurement":            func(a *node.AppStateJSON) { a.Registry.Measurements = []string{"zz"} },
+	for name, mut := range map[string]func(a *genesisfile.AppStateJSON){
+		"dev attestation on non-dev": func(a *genesisfile.AppStateJSON) { a.Dev = false },
+		"bad root":                   func(a *genesisfile.AppStateJSON) { a.Registry.DevAttestationRoot = "0x12" },
+		"bad measurement":            func(a *genesisfile.AppStateJSON) { a.Registry.Measurements = []string{"zz"} },
 	} {
 		a := as
 		a.Registry.Measurements = append([]string(nil), as.Registry.Measurements...)
@@ -306,7 +308,7 @@ func TestGenesisRegistryJSON(t *testing.T) {
 		}
 		d := *doc
 		d.AppState = b
-		if _, err := node.GenesisFromDoc(&d); err == nil {
+		if _, err := genesisfile.GenesisFromDoc(&d); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
 	}
@@ -322,7 +324,7 @@ func TestGenesisRegistryJSON(t *testing.T) {
 	if d.AppState, err = json.Marshal(raw); err != nil {
 		t.Fatal(err)
 	}
-	ng, err := node.GenesisFromDoc(&d)
+	ng, err := genesisfile.GenesisFromDoc(&d)
 	if err != nil {
 		t.Fatal(err)
 	}

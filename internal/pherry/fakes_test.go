@@ -7,13 +7,14 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/cella-network/cella/internal/genesisfile"
+
 	"connectrpc.com/connect"
 	cmtproto "github.com/cometbft/cometbft/proto/tendermint/types"
 	cmttypes "github.com/cometbft/cometbft/types"
 
 	"github.com/cella-network/cella/internal/chainapi"
 	"github.com/cella-network/cella/internal/chainsync"
-	"github.com/cella-network/cella/internal/node"
 	"github.com/cella-network/cella/internal/pruntime/api/pruntimev1"
 	"github.com/cella-network/cella/internal/scale"
 	"github.com/cella-network/cella/internal/state"
@@ -61,7 +62,7 @@ func (f *fakeNode) GenesisDoc(context.Context) (*cmttypes.GenesisDoc, error) {
 		return nil, err
 	}
 	defer f.mu.Unlock()
-	return node.GenesisDoc(f.c.Genesis(), synth.DefaultGenesisTime)
+	return genesisfile.GenesisDoc(f.c.Genesis(), synth.DefaultGenesisTime)
 }
 
 func (f *fakeNode) Headers(_ context.Context, lo, hi int64) ([]*cmttypes.Header, error) {

@@ -12,12 +12,13 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cella-network/cella/internal/genesisfile"
+
 	"connectrpc.com/connect"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/cella-network/cella/internal/client"
 	"github.com/cella-network/cella/internal/keys"
-	"github.com/cella-network/cella/internal/node"
 	"github.com/cella-network/cella/internal/pruntime/api/pruntimev1"
 	"github.com/cella-network/cella/internal/pruntime/api/pruntimev1/pruntimev1connect"
 	"github.com/cella-network/cella/internal/scale"
@@ -524,7 +525,7 @@ func (p *Pherry) initRuntime(ctx context.Context) error {
 	if err != nil {
 		return fail(errKindNode, err)
 	}
-	g, err := node.GenesisFromDoc(doc)
+	g, err := genesisfile.GenesisFromDoc(doc)
 	if err != nil {
 		return fail(errKindInit, fmt.Errorf("node's genesis: %w", err))
 	}
@@ -563,7 +564,7 @@ func (p *Pherry) checkGenesis(ctx context.Context, info *pruntimev1.InfoResponse
 		if err != nil {
 			return fail(errKindNode, err)
 		}
-		g, err := node.GenesisFromDoc(doc)
+		g, err := genesisfile.GenesisFromDoc(doc)
 		if err != nil {
 			return fail(errKindGenesis, fmt.Errorf("node's genesis: %w", err))
 		}

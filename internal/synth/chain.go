@@ -538,25 +538,7 @@ func CloneCommit(c *types.Commit) *types.Commit {
 }
 
 // CloneRecord returns a deep copy of a block record.
-func CloneRecord(r *chainapi.BlockRecord) *chainapi.BlockRecord {
-	if r == nil {
-		return nil
-	}
-	out := &chainapi.BlockRecord{Height: r.Height, AppHash: r.AppHash}
-	if r.WriteSet != nil {
-		out.WriteSet = make(state.WriteSet, len(r.WriteSet))
-		for i, w := range r.WriteSet {
-			out.WriteSet[i] = state.Write{Key: bytes.Clone(w.Key), Value: bytes.Clone(w.Value), Delete: w.Delete}
-		}
-	}
-	if r.Messages != nil {
-		out.Messages = make([]state.Message, len(r.Messages))
-		for i, m := range r.Messages {
-			out.Messages[i] = state.Message{Origin: bytes.Clone(m.Origin), Topic: bytes.Clone(m.Topic), Payload: bytes.Clone(m.Payload)}
-		}
-	}
-	return out
-}
+func CloneRecord(r *chainapi.BlockRecord) *chainapi.BlockRecord { return r.Clone() }
 
 // ---- transactions ----
 

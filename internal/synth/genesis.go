@@ -1,48 +1,19 @@
 package synth
 
 import (
-	"encoding/json"
-	"fmt"
 	"time"
 
-	"github.com/cometbft/cometbft/crypto/ed25519"
+	"github.com/cella-network/cella/internal/genesisfile"
+
 	"github.com/cometbft/cometbft/types"
 
 	"github.com/cella-network/cella/internal/state"
 )
 
-// GenesisDoc renders a Cella genesis as CometBFT's genesis document, with
-// the same mapping as internal/node.GenesisDoc (chain id, initial height 1,
-// consensus params, validators) but without the app state, which synthetic
-// chains do not need (AppState is "{}"). It is replicated here so that synth
-// does not import the node and its ~700 packages.
+// GenesisDoc renders a Cella genesis as CometBFT's genesis document, as a
+// node's genesis.json holds it.
 func GenesisDoc(g *state.Genesis, genesisTime time.Time) (*types.GenesisDoc, error) {
-	cp := types.DefaultConsensusParams()
-	cp.Block.MaxBytes = g.Consensus.BlockMaxBytes
-	cp.Block.MaxGas = g.Consensus.BlockMaxGas
-	cp.Evidence.MaxAgeNumBlocks = g.Consensus.EvidenceMaxAgeNumBlocks
-	cp.Evidence.MaxAgeDuration = time.Duration(g.Consensus.EvidenceMaxAgeNanos)
-	cp.Evidence.MaxBytes = g.Consensus.EvidenceMaxBytes
-	cp.Validator.PubKeyTypes = append([]string(nil), g.Consensus.ValidatorPubKeyTypes...)
-	cp.ABCI.VoteExtensionsEnableHeight = g.Consensus.VoteExtensionsEnableHeight
-	cp.Version.App = g.AppVersion
-	doc := &types.GenesisDoc{
-		GenesisTime:     genesisTime.UTC(),
-		ChainID:         g.ChainID,
-		InitialHeight:   1,
-		ConsensusParams: cp,
-		AppState:        json.RawMessage(`{}`),
-	}
-	for i, v := range g.Validators {
-		pk := ed25519.PubKey(append([]byte(nil), v.PubKey[:]...))
-		doc.Validators = append(doc.Validators, types.GenesisValidator{
-			Address: pk.Address(), PubKey: pk, Power: v.Power, Name: fmt.Sprintf("validator-%d", i),
-		})
-	}
-	if err := doc.ValidateAndComplete(); err != nil {
-		return nil, fmt.Errorf("synth: genesis: %w", err)
-	}
-	return doc, nil
+	return genesisfile.GenesisDoc(g, genesisTime)
 }
 
 // DevGenesis returns state.DevGenesis for chainID with the given validators,

@@ -1,4 +1,8 @@
-package node
+// Package genesisfile maps a Cella genesis (state.Genesis) to and from
+// CometBFT's genesis document and the genesis.json file people edit. The
+// node, pherry (which reads the genesis from a node) and the synthetic chain
+// generator share it; it imports no node or network code.
+package genesisfile
 
 import (
 	"encoding/hex"
@@ -71,7 +75,7 @@ func AppStateFrom(g *state.Genesis) AppStateJSON {
 }
 
 // parseHash32 parses a 0x-hex (or bare hex) 32-byte value.
-func parseHash32(s string) ([32]byte, error) {
+func ParseHash32(s string) ([32]byte, error) {
 	var out [32]byte
 	b, err := hex.DecodeString(strings.TrimPrefix(s, "0x"))
 	if err != nil || len(b) != 32 {
@@ -94,7 +98,7 @@ func (a *AppStateJSON) toState() (state.AppGenesis, error) {
 		out.Balances = append(out.Balances, state.Allocation{Account: id, Free: b.Free})
 	}
 	if r := a.Registry.DevAttestationRoot; r != "" {
-		root, err := parseHash32(r)
+		root, err := ParseHash32(r)
 		if err != nil {
 			return out, fmt.Errorf("registry.dev_attestation_root: %w", err)
 		}
@@ -102,7 +106,7 @@ func (a *AppStateJSON) toState() (state.AppGenesis, error) {
 	}
 	out.Registry.AllowDevAttestation = a.Registry.AllowDevAttestation
 	for i, m := range a.Registry.Measurements {
-		h, err := parseHash32(m)
+		h, err := ParseHash32(m)
 		if err != nil {
 			return out, fmt.Errorf("registry.measurements[%d]: %w", i, err)
 		}
