@@ -61,13 +61,16 @@ type Config struct {
 
 // Limits of the pallet that the engine enforces.
 const (
-	MaxMemoryPages  = 16
-	MaxStorageKey   = 128
-	MaxValueSize    = 16 * 1024
-	MaxEventTopics  = 4
-	MaxSubjectLen   = 32
-	DefaultMaxDepth = 5
-	defaultDebugMax = 2 << 20
+	MaxMemoryPages = 16
+	MaxStorageKey  = 128
+	MaxValueSize   = 16 * 1024
+	MaxEventTopics = 4
+	MaxSubjectLen  = 32
+	// MaxTransientStorageSize bounds the live transient storage of one
+	// execution: key plus value bytes of every entry, all contracts together.
+	MaxTransientStorageSize = 1 << 20
+	DefaultMaxDepth         = 5
+	defaultDebugMax         = 2 << 20
 )
 
 // Engine validates, compiles and runs contracts. It is safe for concurrent

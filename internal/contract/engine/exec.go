@@ -40,6 +40,7 @@ var (
 	ErrDeadline              = errors.New("execution deadline exceeded")
 	ErrInvalidReturnFlags    = errors.New("invalid return flags")
 	ErrKeyTooLong            = errors.New("storage key too long")
+	ErrOutOfTransientStorage = errors.New("out of transient storage")
 	ErrDelegateFlags         = errors.New("delegate_call does not accept ALLOW_REENTRY or READ_ONLY")
 	ErrUnsupportedEntrypoint = errors.New("entry point missing")
 )
@@ -110,6 +111,39 @@ type Host struct {
 	State     State
 	Env       Environment
 	Extension ChainExtension
+	// Deposits, if set, is told how each contract's storage grew or shrank
+	// after every successful outermost call or instantiation that is not a
+	// dry run. When nil and the State implements StorageDepositHook, the
+	// State is told. Without either, storage costs nothing beyond gas.
+	Deposits StorageDepositHook
+}
+
+// StorageDelta is how one contract's persistent storage changed in one
+// execution. Bytes count values only (a key's bytes are covered by the
+// item); an overwritten value counts its old length as removed and its new
+// length as added.
+type StorageDelta struct {
+	Contract     AccountID
+	BytesAdded   uint64
+	BytesRemoved uint64
+	ItemsAdded   uint32
+	ItemsRemoved uint32
+	// Created is set for a contract instantiated in this execution and
+	// Removed for one that terminated. A removed contract's storage in the
+	// State is gone as a whole; its bytes are not listed here (the hook
+	// knows them from the deltas it was given before).
+	Created bool
+	Removed bool
+}
+
+// StorageDepositHook is the storage-deposit hook of the ledger: pallet-
+// contracts charges deposits for storage, Cella leaves that to its caller.
+// StorageChanged is called once per successful, non-dry-run outermost call,
+// before the changes are written to the State, with one delta per contract
+// whose storage or existence changed, sorted by account. It must not touch
+// the State and cannot fail the call; the default (no hook) costs nothing.
+type StorageDepositHook interface {
+	StorageChanged(deltas []StorageDelta)
 }
 
 // CallRequest is a top-level message call.
@@ -201,6 +235,15 @@ func (x *execution) finish(o *Outcome, dryRun bool) *Outcome {
 	if o.Err == nil && o.Flags&FlagRevert == 0 {
 		o.Events = x.j.layers[0].events
 		if !dryRun {
+			hook := x.host.Deposits
+			if hook == nil {
+				hook, _ = x.host.State.(StorageDepositHook)
+			}
+			if hook != nil {
+				if d := x.j.storageDeltas(); len(d) > 0 {
+					hook.StorageChanged(d)
+				}
+			}
 			x.j.apply()
 		}
 	}

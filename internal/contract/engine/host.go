@@ -283,6 +283,64 @@ func (f *frame) storageContains(key []byte) uint32 {
 	return uint32(len(v))
 }
 
+// --- transient storage ----------------------------------------------------
+//
+// Transient storage lives for one execution (the outermost call and its
+// nested frames) and never reaches the State. It is journaled like storage:
+// a frame that traps or reverts loses its transient writes. It is charged
+// as storage.
+
+func (f *frame) transientGet(key []byte) ([]byte, bool) {
+	f.charge(f.x.e.cfg.Costs.StorageRead)
+	v, ok := f.x.j.getTransient(f.address, key)
+	f.charge(uint64(len(v)) * f.x.e.cfg.Costs.StoragePerByte)
+	return v, ok
+}
+
+// transientSet writes (or with del clears) and returns the old length or
+// SENTINEL. Going over MaxTransientStorageSize traps.
+func (f *frame) transientSet(key []byte, vp, vl uint32, del bool) uint32 {
+	f.mutating()
+	c := &f.x.e.cfg.Costs
+	var v []byte
+	if !del {
+		if vl > MaxValueSize {
+			f.trap(ErrValueTooLarge)
+		}
+		f.charge(c.StorageWrite + uint64(vl)*c.StoragePerByte)
+		v = f.read(vp, vl)
+		if v == nil {
+			v = []byte{}
+		}
+	} else {
+		f.charge(c.StorageWrite)
+	}
+	old, ok := f.x.j.getTransient(f.address, key)
+	if !f.x.j.setTransient(f.address, key, v, MaxTransientStorageSize) {
+		f.trap(ErrOutOfTransientStorage)
+	}
+	if !ok {
+		return Sentinel
+	}
+	return uint32(len(old))
+}
+
+func (f *frame) transientGetOut(key []byte, out, outLen uint32, take bool) uint32 {
+	if take {
+		f.mutating()
+	}
+	v, ok := f.transientGet(key)
+	if !ok {
+		return RCKeyNotFound
+	}
+	if take {
+		f.charge(f.x.e.cfg.Costs.StorageWrite)
+		f.x.j.setTransient(f.address, key, nil, MaxTransientStorageSize)
+	}
+	f.writeOut(out, outLen, v, false)
+	return RCSuccess
+}
+
 // --- calls --------------------------------------------------------------------
 
 func (f *frame) budget(limit uint64) int64 {
@@ -572,6 +630,28 @@ var hostFuncs = []hostFunc{
 	{"__unstable__", "contains_storage", true, ps(2), r32, containsStorageVar},
 	{"seal0", "take_storage", true, ps(4), r32, takeStorageVar},
 	{"__unstable__", "take_storage", true, ps(4), r32, takeStorageVar},
+
+	// --- transient storage (unstable in the pallet: seal0, no seal_ alias)
+	{"seal0", "set_transient_storage", false, ps(4), r32, func(f *frame, s []uint64) {
+		s[0] = u32s(f.transientSet(f.varKey(uint32(s[0]), uint32(s[1])), uint32(s[2]), uint32(s[3]), false))
+	}},
+	{"seal0", "clear_transient_storage", false, ps(2), r32, func(f *frame, s []uint64) {
+		s[0] = u32s(f.transientSet(f.varKey(uint32(s[0]), uint32(s[1])), 0, 0, true))
+	}},
+	{"seal0", "get_transient_storage", false, ps(4), r32, func(f *frame, s []uint64) {
+		s[0] = u32s(f.transientGetOut(f.varKey(uint32(s[0]), uint32(s[1])), uint32(s[2]), uint32(s[3]), false))
+	}},
+	{"seal0", "take_transient_storage", false, ps(4), r32, func(f *frame, s []uint64) {
+		s[0] = u32s(f.transientGetOut(f.varKey(uint32(s[0]), uint32(s[1])), uint32(s[2]), uint32(s[3]), true))
+	}},
+	{"seal0", "contains_transient_storage", false, ps(2), r32, func(f *frame, s []uint64) {
+		v, ok := f.transientGet(f.varKey(uint32(s[0]), uint32(s[1])))
+		if !ok {
+			s[0] = Sentinel
+			return
+		}
+		s[0] = u32s(uint32(len(v)))
+	}},
 
 	// --- value, calls, instantiation
 	{"seal0", "transfer", true, ps(4), r32, func(f *frame, s []uint64) {

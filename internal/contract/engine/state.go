@@ -187,6 +187,11 @@ type overlay struct {
 	contracts map[AccountID]*Hash             // nil = removed
 	balances  map[AccountID]scale.U128
 	events    []Event
+	// transient is the frame's transient storage writes (nil value =
+	// deleted) and transientSize the live transient bytes of the whole
+	// execution as of this layer.
+	transient     map[AccountID]map[string][]byte
+	transientSize int
 }
 
 func newOverlay() *overlay { return &overlay{} }
@@ -197,7 +202,13 @@ type journal struct {
 	layers []*overlay
 }
 
-func (j *journal) push() { j.layers = append(j.layers, newOverlay()) }
+func (j *journal) push() {
+	o := newOverlay()
+	if len(j.layers) > 0 {
+		o.transientSize = j.top().transientSize
+	}
+	j.layers = append(j.layers, o)
+}
 
 // pop discards the top layer.
 func (j *journal) pop() { j.layers = j.layers[:len(j.layers)-1] }
@@ -237,6 +248,60 @@ func (j *journal) commit() {
 		dst.balances[a] = v
 	}
 	dst.events = append(dst.events, top.events...)
+	for c, m := range top.transient {
+		if dst.transient == nil {
+			dst.transient = map[AccountID]map[string][]byte{}
+		}
+		d := dst.transient[c]
+		if d == nil {
+			d = map[string][]byte{}
+			dst.transient[c] = d
+		}
+		for k, v := range m {
+			d[k] = v
+		}
+	}
+	dst.transientSize = top.transientSize
+}
+
+// getTransient reads transient storage. It starts empty with every
+// execution and never reaches the State.
+func (j *journal) getTransient(c AccountID, key []byte) ([]byte, bool) {
+	for i := len(j.layers) - 1; i >= 0; i-- {
+		if v, ok := j.layers[i].transient[c][string(key)]; ok {
+			return v, v != nil
+		}
+	}
+	return nil, false
+}
+
+// setTransient writes (nil value: deletes) a transient entry. It fails,
+// changing nothing, when the live transient bytes (key plus value of every
+// entry) would exceed limit.
+func (j *journal) setTransient(c AccountID, key, value []byte, limit int) bool {
+	t := j.top()
+	size := t.transientSize
+	if old, ok := j.getTransient(c, key); ok {
+		size -= len(key) + len(old)
+	}
+	if value != nil {
+		size += len(key) + len(value)
+		value = append(make([]byte, 0, len(value)), value...)
+	}
+	if size > limit {
+		return false
+	}
+	if t.transient == nil {
+		t.transient = map[AccountID]map[string][]byte{}
+	}
+	m := t.transient[c]
+	if m == nil {
+		m = map[string][]byte{}
+		t.transient[c] = m
+	}
+	m[string(key)] = value
+	t.transientSize = size
+	return true
 }
 
 func (j *journal) top() *overlay { return j.layers[len(j.layers)-1] }
@@ -319,8 +384,8 @@ func (j *journal) transfer(from, to AccountID, value scale.U128, keepAlive bool)
 		return true
 	}
 	fb := j.balance(from)
-	rest, ok := fb.Sub(value)
-	if !ok {
+	rest, under := fb.Sub(value)
+	if under {
 		return false
 	}
 	ed := j.base.MinimumBalance()
@@ -334,8 +399,8 @@ func (j *journal) transfer(from, to AccountID, value scale.U128, keepAlive bool)
 	if tb.IsZero() && value.Cmp(ed) < 0 {
 		return false
 	}
-	nb, ok := tb.Add(value)
-	if !ok {
+	nb, over := tb.Add(value)
+	if over {
 		return false
 	}
 	if from == to {
@@ -386,6 +451,63 @@ func (j *journal) apply() {
 	for _, a := range accts {
 		j.base.SetBalance(a, l.balances[a])
 	}
+}
+
+// storageDeltas compares the single remaining layer with the base state.
+func (j *journal) storageDeltas() []StorageDelta {
+	l := j.layers[0]
+	byAcct := map[AccountID]*StorageDelta{}
+	get := func(a AccountID) *StorageDelta {
+		d := byAcct[a]
+		if d == nil {
+			d = &StorageDelta{Contract: a}
+			byAcct[a] = d
+		}
+		return d
+	}
+	for a, h := range l.contracts {
+		_, existed := j.base.ContractCodeHash(a)
+		switch {
+		case h == nil && existed:
+			get(a).Removed = true
+		case h != nil && !existed:
+			get(a).Created = true
+		}
+	}
+	for a, m := range l.storage {
+		if h, ok := l.contracts[a]; ok && h == nil {
+			continue
+		}
+		for k, v := range m {
+			old, had := j.base.GetStorage(a, []byte(k))
+			if !had && v == nil {
+				continue
+			}
+			d := get(a)
+			if had {
+				d.BytesRemoved += uint64(len(old))
+				if v == nil {
+					d.ItemsRemoved++
+				}
+			}
+			if v != nil {
+				d.BytesAdded += uint64(len(v))
+				if !had {
+					d.ItemsAdded++
+				}
+			}
+		}
+	}
+	accts := make([]AccountID, 0, len(byAcct))
+	for a := range byAcct {
+		accts = append(accts, a)
+	}
+	sortAccounts(accts)
+	out := make([]StorageDelta, len(accts))
+	for i, a := range accts {
+		out[i] = *byAcct[a]
+	}
+	return out
 }
 
 func sortAccounts(a []AccountID) {
