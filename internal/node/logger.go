@@ -2,7 +2,9 @@ package node
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"strings"
 
 	cmtlog "github.com/cometbft/cometbft/libs/log"
 )
@@ -33,7 +35,31 @@ func (c *cmtLogger) Info(msg string, kv ...any) {
 		c.l.Debug(msg, kv...)
 	}
 }
-func (c *cmtLogger) Error(msg string, kv ...any) { c.l.Error(msg, kv...) }
+func (c *cmtLogger) Error(msg string, kv ...any) {
+	if shutdownNoise(msg, kv) {
+		c.Debug(msg, kv...)
+		return
+	}
+	c.l.Error(msg, kv...)
+}
+
+// shutdownNoise reports whether a CometBFT error record is only the sound of
+// a clean shutdown (listeners and connections closing), which CometBFT
+// v0.38 logs at error level.
+func shutdownNoise(msg string, kv []any) bool {
+	switch msg {
+	case "Stopped accept routine, as transport is closed", "error while stopping connection":
+		return true
+	case "Error serving server", "Failed to write response":
+		for _, v := range kv {
+			if s := fmt.Sprint(v); strings.Contains(s, "use of closed network connection") ||
+				strings.Contains(s, "close sent") || strings.Contains(s, "CometBFT exited") {
+				return true
+			}
+		}
+	}
+	return false
+}
 func (c *cmtLogger) With(kv ...any) cmtlog.Logger {
 	return &cmtLogger{l: c.l.With(kv...), debug: c.debug}
 }

@@ -328,3 +328,21 @@ func TestPipelinedNonces(t *testing.T) {
 		t.Fatalf("nonce %d, want %d", acc.Nonce, k)
 	}
 }
+
+func TestShutdownNoise(t *testing.T) {
+	cases := []struct {
+		msg  string
+		kv   []any
+		want bool
+	}{
+		{"Stopped accept routine, as transport is closed", nil, true},
+		{"Error serving server", []any{"err", "accept tcp 127.0.0.1:26657: use of closed network connection"}, true},
+		{"Error serving server", []any{"err", "permission denied"}, false},
+		{"CONSENSUS FAILURE!!!", []any{"err", "use of closed network connection"}, false},
+	}
+	for _, c := range cases {
+		if got := node.ShutdownNoise(c.msg, c.kv); got != c.want {
+			t.Errorf("%q %v: %v, want %v", c.msg, c.kv, got, c.want)
+		}
+	}
+}

@@ -1,0 +1,4 @@
+package node
+
+// ShutdownNoise exposes shutdownNoise to the external tests.
+var ShutdownNoise = shutdownNoise
