@@ -227,15 +227,41 @@ func (f *frame) varKey(p, n uint32) []byte {
 	return append(h.Sum(make([]byte, 0, 16+len(k))), k...)
 }
 
-func (f *frame) storageGet(key []byte) ([]byte, bool) {
+// space is one of a contract's key-value spaces: persistent storage, or
+// transient storage, which lives for one execution (the outermost call and
+// its nested frames) and never reaches the State. Both are journaled per
+// frame (a frame that traps or reverts loses its writes), charged alike, and
+// served by the same host-function code.
+type space struct {
+	get func(j *journal, c AccountID, key []byte) ([]byte, bool)
+	// set stores (nil value: deletes) and reports false when the space is
+	// full (transient storage's MaxTransientStorageSize).
+	set func(j *journal, c AccountID, key, value []byte) bool
+}
+
+var (
+	persistent = space{
+		get: (*journal).getStorage,
+		set: func(j *journal, c AccountID, k, v []byte) bool { j.setStorage(c, k, v); return true },
+	}
+	transient = space{
+		get: (*journal).getTransient,
+		set: func(j *journal, c AccountID, k, v []byte) bool {
+			return j.setTransient(c, k, v, MaxTransientStorageSize)
+		},
+	}
+)
+
+func (f *frame) storageGet(sp space, key []byte) ([]byte, bool) {
 	f.charge(f.x.e.cfg.Costs.StorageRead)
-	v, ok := f.x.j.getStorage(f.address, key)
+	v, ok := sp.get(&f.x.j, f.address, key)
 	f.charge(uint64(len(v)) * f.x.e.cfg.Costs.StoragePerByte)
 	return v, ok
 }
 
-// storageSet writes (or with del clears) and returns the old length or SENTINEL.
-func (f *frame) storageSet(key []byte, vp, vl uint32, del bool) uint32 {
+// storageSet writes (or with del clears) and returns the old length or
+// SENTINEL. Going over transient storage's size limit traps.
+func (f *frame) storageSet(sp space, key []byte, vp, vl uint32, del bool) uint32 {
 	f.mutating()
 	c := &f.x.e.cfg.Costs
 	var v []byte
@@ -251,72 +277,8 @@ func (f *frame) storageSet(key []byte, vp, vl uint32, del bool) uint32 {
 	} else {
 		f.charge(c.StorageWrite)
 	}
-	old, ok := f.x.j.getStorage(f.address, key)
-	f.x.j.setStorage(f.address, key, v)
-	if !ok {
-		return Sentinel
-	}
-	return uint32(len(old))
-}
-
-func (f *frame) storageGetOut(key []byte, out, outLen uint32, take bool) uint32 {
-	if take {
-		f.mutating()
-	}
-	v, ok := f.storageGet(key)
-	if !ok {
-		return RCKeyNotFound
-	}
-	if take {
-		f.charge(f.x.e.cfg.Costs.StorageWrite)
-		f.x.j.setStorage(f.address, key, nil)
-	}
-	f.writeOut(out, outLen, v, false)
-	return RCSuccess
-}
-
-func (f *frame) storageContains(key []byte) uint32 {
-	v, ok := f.storageGet(key)
-	if !ok {
-		return Sentinel
-	}
-	return uint32(len(v))
-}
-
-// --- transient storage ----------------------------------------------------
-//
-// Transient storage lives for one execution (the outermost call and its
-// nested frames) and never reaches the State. It is journaled like storage:
-// a frame that traps or reverts loses its transient writes. It is charged
-// as storage.
-
-func (f *frame) transientGet(key []byte) ([]byte, bool) {
-	f.charge(f.x.e.cfg.Costs.StorageRead)
-	v, ok := f.x.j.getTransient(f.address, key)
-	f.charge(uint64(len(v)) * f.x.e.cfg.Costs.StoragePerByte)
-	return v, ok
-}
-
-// transientSet writes (or with del clears) and returns the old length or
-// SENTINEL. Going over MaxTransientStorageSize traps.
-func (f *frame) transientSet(key []byte, vp, vl uint32, del bool) uint32 {
-	f.mutating()
-	c := &f.x.e.cfg.Costs
-	var v []byte
-	if !del {
-		if vl > MaxValueSize {
-			f.trap(ErrValueTooLarge)
-		}
-		f.charge(c.StorageWrite + uint64(vl)*c.StoragePerByte)
-		v = f.read(vp, vl)
-		if v == nil {
-			v = []byte{}
-		}
-	} else {
-		f.charge(c.StorageWrite)
-	}
-	old, ok := f.x.j.getTransient(f.address, key)
-	if !f.x.j.setTransient(f.address, key, v, MaxTransientStorageSize) {
+	old, ok := sp.get(&f.x.j, f.address, key)
+	if !sp.set(&f.x.j, f.address, key, v) {
 		f.trap(ErrOutOfTransientStorage)
 	}
 	if !ok {
@@ -325,20 +287,28 @@ func (f *frame) transientSet(key []byte, vp, vl uint32, del bool) uint32 {
 	return uint32(len(old))
 }
 
-func (f *frame) transientGetOut(key []byte, out, outLen uint32, take bool) uint32 {
+func (f *frame) storageGetOut(sp space, key []byte, out, outLen uint32, take bool) uint32 {
 	if take {
 		f.mutating()
 	}
-	v, ok := f.transientGet(key)
+	v, ok := f.storageGet(sp, key)
 	if !ok {
 		return RCKeyNotFound
 	}
 	if take {
 		f.charge(f.x.e.cfg.Costs.StorageWrite)
-		f.x.j.setTransient(f.address, key, nil, MaxTransientStorageSize)
+		sp.set(&f.x.j, f.address, key, nil) // a deletion always fits
 	}
 	f.writeOut(out, outLen, v, false)
 	return RCSuccess
+}
+
+func (f *frame) storageContains(sp space, key []byte) uint32 {
+	v, ok := f.storageGet(sp, key)
+	if !ok {
+		return Sentinel
+	}
+	return uint32(len(v))
 }
 
 // --- calls --------------------------------------------------------------------
@@ -606,25 +576,25 @@ var hostFuncs = []hostFunc{
 
 	// --- storage
 	{"seal0", "set_storage", true, ps(3), nil, func(f *frame, s []uint64) {
-		f.storageSet(f.fixKey(uint32(s[0])), uint32(s[1]), uint32(s[2]), false)
+		f.storageSet(persistent, f.fixKey(uint32(s[0])), uint32(s[1]), uint32(s[2]), false)
 	}},
 	{"seal1", "set_storage", true, ps(3), r32, func(f *frame, s []uint64) {
-		s[0] = u32s(f.storageSet(f.fixKey(uint32(s[0])), uint32(s[1]), uint32(s[2]), false))
+		s[0] = u32s(f.storageSet(persistent, f.fixKey(uint32(s[0])), uint32(s[1]), uint32(s[2]), false))
 	}},
 	{"seal2", "set_storage", true, ps(4), r32, setStorageVar},
 	{"__unstable__", "set_storage", true, ps(4), r32, setStorageVar},
 	{"seal0", "clear_storage", true, ps(1), nil, func(f *frame, s []uint64) {
-		f.storageSet(f.fixKey(uint32(s[0])), 0, 0, true)
+		f.storageSet(persistent, f.fixKey(uint32(s[0])), 0, 0, true)
 	}},
 	{"seal1", "clear_storage", true, ps(2), r32, clearStorageVar},
 	{"__unstable__", "clear_storage", true, ps(2), r32, clearStorageVar},
 	{"seal0", "get_storage", true, ps(3), r32, func(f *frame, s []uint64) {
-		s[0] = u32s(f.storageGetOut(f.fixKey(uint32(s[0])), uint32(s[1]), uint32(s[2]), false))
+		s[0] = u32s(f.storageGetOut(persistent, f.fixKey(uint32(s[0])), uint32(s[1]), uint32(s[2]), false))
 	}},
 	{"seal1", "get_storage", true, ps(4), r32, getStorageVar},
 	{"__unstable__", "get_storage", true, ps(4), r32, getStorageVar},
 	{"seal0", "contains_storage", true, ps(1), r32, func(f *frame, s []uint64) {
-		s[0] = u32s(f.storageContains(f.fixKey(uint32(s[0]))))
+		s[0] = u32s(f.storageContains(persistent, f.fixKey(uint32(s[0]))))
 	}},
 	{"seal1", "contains_storage", true, ps(2), r32, containsStorageVar},
 	{"__unstable__", "contains_storage", true, ps(2), r32, containsStorageVar},
@@ -633,24 +603,19 @@ var hostFuncs = []hostFunc{
 
 	// --- transient storage (unstable in the pallet: seal0, no seal_ alias)
 	{"seal0", "set_transient_storage", false, ps(4), r32, func(f *frame, s []uint64) {
-		s[0] = u32s(f.transientSet(f.varKey(uint32(s[0]), uint32(s[1])), uint32(s[2]), uint32(s[3]), false))
+		s[0] = u32s(f.storageSet(transient, f.varKey(uint32(s[0]), uint32(s[1])), uint32(s[2]), uint32(s[3]), false))
 	}},
 	{"seal0", "clear_transient_storage", false, ps(2), r32, func(f *frame, s []uint64) {
-		s[0] = u32s(f.transientSet(f.varKey(uint32(s[0]), uint32(s[1])), 0, 0, true))
+		s[0] = u32s(f.storageSet(transient, f.varKey(uint32(s[0]), uint32(s[1])), 0, 0, true))
 	}},
 	{"seal0", "get_transient_storage", false, ps(4), r32, func(f *frame, s []uint64) {
-		s[0] = u32s(f.transientGetOut(f.varKey(uint32(s[0]), uint32(s[1])), uint32(s[2]), uint32(s[3]), false))
+		s[0] = u32s(f.storageGetOut(transient, f.varKey(uint32(s[0]), uint32(s[1])), uint32(s[2]), uint32(s[3]), false))
 	}},
 	{"seal0", "take_transient_storage", false, ps(4), r32, func(f *frame, s []uint64) {
-		s[0] = u32s(f.transientGetOut(f.varKey(uint32(s[0]), uint32(s[1])), uint32(s[2]), uint32(s[3]), true))
+		s[0] = u32s(f.storageGetOut(transient, f.varKey(uint32(s[0]), uint32(s[1])), uint32(s[2]), uint32(s[3]), true))
 	}},
 	{"seal0", "contains_transient_storage", false, ps(2), r32, func(f *frame, s []uint64) {
-		v, ok := f.transientGet(f.varKey(uint32(s[0]), uint32(s[1])))
-		if !ok {
-			s[0] = Sentinel
-			return
-		}
-		s[0] = u32s(uint32(len(v)))
+		s[0] = u32s(f.storageContains(transient, f.varKey(uint32(s[0]), uint32(s[1]))))
 	}},
 
 	// --- value, calls, instantiation
@@ -868,23 +833,23 @@ func debugMessage(f *frame, s []uint64) {
 }
 
 func setStorageVar(f *frame, s []uint64) {
-	s[0] = u32s(f.storageSet(f.varKey(uint32(s[0]), uint32(s[1])), uint32(s[2]), uint32(s[3]), false))
+	s[0] = u32s(f.storageSet(persistent, f.varKey(uint32(s[0]), uint32(s[1])), uint32(s[2]), uint32(s[3]), false))
 }
 
 func clearStorageVar(f *frame, s []uint64) {
-	s[0] = u32s(f.storageSet(f.varKey(uint32(s[0]), uint32(s[1])), 0, 0, true))
+	s[0] = u32s(f.storageSet(persistent, f.varKey(uint32(s[0]), uint32(s[1])), 0, 0, true))
 }
 
 func getStorageVar(f *frame, s []uint64) {
-	s[0] = u32s(f.storageGetOut(f.varKey(uint32(s[0]), uint32(s[1])), uint32(s[2]), uint32(s[3]), false))
+	s[0] = u32s(f.storageGetOut(persistent, f.varKey(uint32(s[0]), uint32(s[1])), uint32(s[2]), uint32(s[3]), false))
 }
 
 func containsStorageVar(f *frame, s []uint64) {
-	s[0] = u32s(f.storageContains(f.varKey(uint32(s[0]), uint32(s[1]))))
+	s[0] = u32s(f.storageContains(persistent, f.varKey(uint32(s[0]), uint32(s[1]))))
 }
 
 func takeStorageVar(f *frame, s []uint64) {
-	s[0] = u32s(f.storageGetOut(f.varKey(uint32(s[0]), uint32(s[1])), uint32(s[2]), uint32(s[3]), true))
+	s[0] = u32s(f.storageGetOut(persistent, f.varKey(uint32(s[0]), uint32(s[1])), uint32(s[2]), uint32(s[3]), true))
 }
 
 func delegateCall(f *frame, s []uint64) {
