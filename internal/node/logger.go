@@ -40,6 +40,11 @@ func (c *cmtLogger) Error(msg string, kv ...any) {
 		c.Debug(msg, kv...)
 		return
 	}
+	if msg == "Stopping peer for error" {
+		// A peer went away: worth knowing, not a fault of this node.
+		c.l.Warn(msg, kv...)
+		return
+	}
 	c.l.Error(msg, kv...)
 }
 
@@ -50,6 +55,12 @@ func shutdownNoise(msg string, kv []any) bool {
 	switch msg {
 	case "Stopped accept routine, as transport is closed", "error while stopping connection":
 		return true
+	case "Error stopping pool":
+		for _, v := range kv {
+			if strings.Contains(fmt.Sprint(v), "already stopped") {
+				return true
+			}
+		}
 	case "Error serving server", "Failed to write response":
 		for _, v := range kv {
 			if s := fmt.Sprint(v); strings.Contains(s, "use of closed network connection") ||

@@ -339,6 +339,7 @@ func TestShutdownNoise(t *testing.T) {
 		{"Error serving server", []any{"err", "accept tcp 127.0.0.1:26657: use of closed network connection"}, true},
 		{"Error serving server", []any{"err", "permission denied"}, false},
 		{"CONSENSUS FAILURE!!!", []any{"err", "use of closed network connection"}, false},
+		{"Error stopping pool", []any{"err", "already stopped"}, true},
 	}
 	for _, c := range cases {
 		if got := node.ShutdownNoise(c.msg, c.kv); got != c.want {
