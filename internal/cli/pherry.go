@@ -33,6 +33,7 @@ func newPherryCmd() *cobra.Command {
 		pollInterval time.Duration
 		metricsAddr  string
 		noProgress   bool
+		pcsURL       string
 		logs         logFlags
 	)
 	cmd := &cobra.Command{
@@ -72,6 +73,7 @@ syncs.`,
 				PollInterval: pollInterval,
 				Log:          log,
 				Metrics:      reg,
+				PCSURL:       pcsURL,
 			}
 			if !noProgress {
 				cfg.Progress = cmd.ErrOrStderr()
@@ -101,6 +103,7 @@ syncs.`,
 	f.IntVar(&batchSize, "batch-size", pherry.DefaultBatchSize, fmt.Sprintf("most headers per batch (at most %d)", pherry.MaxBatchSize))
 	f.DurationVar(&pollInterval, "poll-interval", pherry.DefaultPollInterval, "how often to poll the node when no websocket event arrives")
 	f.StringVar(&metricsAddr, "metrics-addr", "", "serve Prometheus metrics at http://ADDR/metrics (e.g. 127.0.0.1:9101)")
+	f.StringVar(&pcsURL, "pcs-url", pherry.DefaultPCSURL, "Intel PCS or PCCS base URL that TDX collateral is fetched from when the pRuntime supplies none (\"off\": never fetch)")
 	f.BoolVar(&noProgress, "no-progress", false, "do not draw the catch-up progress bar")
 	logs.add(cmd)
 	return cmd

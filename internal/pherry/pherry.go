@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -75,6 +76,10 @@ type Config struct {
 	Public   pruntimev1connect.PublicClient
 	// NoWebsocket disables the websocket subscription (pherry then only polls).
 	NoWebsocket bool
+	// PCSURL is the base URL of Intel's PCS or a PCCS mirror that TDX
+	// collateral is fetched from when the pRuntime's registration carries
+	// none (default DefaultPCSURL; PCSOff disables fetching).
+	PCSURL string
 }
 
 // Status is a snapshot of pherry's view.
@@ -152,6 +157,15 @@ func New(cfg Config) (*Pherry, error) {
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.PCSURL == "" {
+		cfg.PCSURL = DefaultPCSURL
+	}
+	if cfg.PCSURL != PCSOff {
+		u, err := url.Parse(cfg.PCSURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, fmt.Errorf("pherry: PCS URL %q: want an http(s) URL or %q", cfg.PCSURL, PCSOff)
+		}
 	}
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Transport: &http.Transport{

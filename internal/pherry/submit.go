@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"time"
 
 	"github.com/cella-network/cella/internal/chainapi"
@@ -48,6 +49,9 @@ type submitter struct {
 
 	// inflight is, per origin, the sequence after the last one submitted.
 	inflight map[string]inflight
+
+	// pcs fetches TDX collateral the pRuntime did not supply (nil: off).
+	pcs *pcsClient
 }
 
 type inflight struct {
@@ -56,11 +60,20 @@ type inflight struct {
 }
 
 func newSubmitter(p *Pherry) *submitter {
-	return &submitter{
+	s := &submitter{
 		p: p, op: p.cfg.Operator,
 		regBackoff: backoff{min: 5 * time.Second, max: 5 * time.Minute},
 		inflight:   make(map[string]inflight),
 	}
+	if p.cfg.PCSURL != PCSOff {
+		s.pcs = newPCSClient(p.cfg.PCSURL, &http.Client{Transport: &http.Transport{
+			Proxy:               http.ProxyFromEnvironment,
+			MaxIdleConnsPerHost: 2,
+			IdleConnTimeout:     90 * time.Second,
+		}})
+		s.pcs.warn = p.log.Warn
+	}
+	return s
 }
 
 func (s *submitter) run(ctx context.Context) {
@@ -150,6 +163,18 @@ func (s *submitter) register(ctx context.Context) (int64, error) {
 		return 0, fmt.Errorf("pRuntime registered operator %s, not %s", info.Operator, op)
 	}
 	att := state.Attestation{Kind: res.TeeKind, Quote: res.Quote, Collateral: res.Collateral}
+	if att.Kind == state.TeeKindTDX && len(att.Collateral) == 0 {
+		if s.pcs == nil {
+			s.p.log.Warn("the TDX quote comes without collateral and PCS fetching is off; the chain will refuse it")
+		} else {
+			col, err := s.pcs.collateral(ctx, att.Quote)
+			if err != nil {
+				return 0, fmt.Errorf("fetching the TDX collateral from %s: %w", s.pcs.base, err)
+			}
+			att.Collateral = col
+			s.p.log.Info("fetched the TDX collateral", "pcs", s.pcs.base, "collateral_bytes", len(col))
+		}
+	}
 	s.p.log.Info("registering the worker", "identity", info.IdentityPublicKey.Hex(), "tee", att.Kind,
 		"freshness_block", info.RecentBlock.Height, "quote_bytes", len(att.Quote), "collateral_bytes", len(att.Collateral))
 	cctx, cancel = context.WithTimeout(ctx, callTimeout)
