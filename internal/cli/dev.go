@@ -136,6 +136,9 @@ func printDevBanner(w io.Writer, home string, fresh bool, n *node.Node, metrics 
 		fmt.Fprintf(w, "  %-8s %s  (--from //%s)\n", name, keys.EncodeSS58(p.Public(), n.Genesis.App.Params.SS58Prefix), name)
 	}
 	fmt.Fprintln(w, "Try: cella tx transfer --from //Alice --to 5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty --amount 1000000000000 --wait")
+	if worker != nil {
+		fmt.Fprintln(w, "     cella pruntime info      cella query workers")
+	}
 	fmt.Fprintln(w, "Press Ctrl-C to stop.")
 }
 

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/cella-network/cella/internal/abciapp"
 )
 
 // exitError carries a specific process exit code (for example `keys verify`
@@ -28,6 +30,7 @@ func newRootCmd() *cobra.Command {
 		Use:           "cella",
 		Short:         "Cella: a confidential smart-contract network",
 		Long:          "Cella is a confidential smart-contract network: a CometBFT chain that orders encrypted commands,\nand workers (pRuntime) that verify the chain and run ink! contracts inside a TEE.",
+		Version:       abciapp.Version,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
