@@ -73,11 +73,15 @@ func New(g *state.Genesis, db *appdb.DB, log *slog.Logger, opts ...Option) (*App
 	if err != nil {
 		return nil, err
 	}
+	m, err := newMetrics()
+	if err != nil {
+		return nil, fmt.Errorf("app metrics: %w", err)
+	}
 	a := &App{
 		genesis:  g,
 		db:       db,
 		log:      log.With("component", "app"),
-		metrics:  newMetrics(),
+		metrics:  m,
 		last:     last,
 		verifier: &verifierSlot{},
 		nonces:   make(map[keys.PublicKey]uint64),

@@ -1,6 +1,10 @@
 package abciapp
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/cella-network/cella/internal/promreg"
+)
 
 type metrics struct {
 	txs               *prometheus.CounterVec
@@ -13,7 +17,7 @@ type metrics struct {
 // newMetrics creates the app's Prometheus metrics and registers them with the
 // default registry (the one CometBFT's instrumentation server exposes). A
 // second App in the same process (tests) reuses the registered collectors.
-func newMetrics() *metrics {
+func newMetrics() (*metrics, error) {
 	m := &metrics{
 		txs: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: "cella", Subsystem: "app", Name: "txs_total",
@@ -37,19 +41,22 @@ func newMetrics() *metrics {
 			Help: "Last committed height.",
 		}),
 	}
-	m.txs = register(m.txs)
-	m.checkRejected = register(m.checkRejected)
-	m.proposalsRejected = register(m.proposalsRejected)
-	m.blockSeconds = register(m.blockSeconds)
-	m.height = register(m.height)
-	return m
-}
-
-func register[C prometheus.Collector](c C) C {
-	if err := prometheus.Register(c); err != nil {
-		if are, ok := err.(prometheus.AlreadyRegisteredError); ok {
-			return are.ExistingCollector.(C)
-		}
+	var err error
+	reg := prometheus.DefaultRegisterer
+	if m.txs, err = promreg.Register(reg, m.txs); err != nil {
+		return nil, err
 	}
-	return c
+	if m.checkRejected, err = promreg.Register(reg, m.checkRejected); err != nil {
+		return nil, err
+	}
+	if m.proposalsRejected, err = promreg.Register(reg, m.proposalsRejected); err != nil {
+		return nil, err
+	}
+	if m.blockSeconds, err = promreg.Register(reg, m.blockSeconds); err != nil {
+		return nil, err
+	}
+	if m.height, err = promreg.Register(reg, m.height); err != nil {
+		return nil, err
+	}
+	return m, nil
 }

@@ -1,9 +1,9 @@
 package pherry
 
 import (
-	"errors"
 	"fmt"
 
+	"github.com/cella-network/cella/internal/promreg"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -69,19 +69,13 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	m.registrations.WithLabelValues("failed")
 	if reg != nil {
 		// A second pherry in the same process (a restarted `cella dev`, tests)
-		// adopts the collectors the first one registered.
+		// shares the collectors the first one registered.
 		var err error
 		adopt := func(c prometheus.Collector) prometheus.Collector {
 			if err != nil {
 				return c
 			}
-			if e := reg.Register(c); e != nil {
-				var are prometheus.AlreadyRegisteredError
-				if errors.As(e, &are) {
-					return are.ExistingCollector
-				}
-				err = fmt.Errorf("pherry: metrics: %w", e)
-			}
+			c, err = promreg.Register(reg, c)
 			return c
 		}
 		m.nodeHeight = adopt(m.nodeHeight).(prometheus.Gauge)
@@ -96,7 +90,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		m.errors = adopt(m.errors).(*prometheus.CounterVec)
 		m.registered = adopt(m.registered).(prometheus.Gauge)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("pherry: metrics: %w", err)
 		}
 	}
 	return m, nil
