@@ -279,11 +279,11 @@ func (r *Runtime) writeCheckpoint() error {
 	r.egress.encode(&w)
 	h := r.sync.Height()
 	name := fmt.Sprintf("%s%016d%s", checkpointPrefix, h, checkpointSuffix)
-	if err := r.writeSealed(checkpointPurpose, r.sync.GenesisHash(), w.Bytes()); err != nil {
-		return err
+	sealed, err := r.cfg.TEE.Seal(w.Bytes(), aad(checkpointPurpose, r.sync.GenesisHash()))
+	if err != nil {
+		return fmt.Errorf("pruntime: seal checkpoint: %w", err)
 	}
-	// writeSealed wrote to the purpose's fixed name; give it its height.
-	if err := os.Rename(r.path(checkpointPurpose), r.path(name)); err != nil {
+	if err := writeFileAtomic(r.path(name), sealed); err != nil {
 		return fmt.Errorf("pruntime: checkpoint: %w", err)
 	}
 	r.checkpoint = h
@@ -298,7 +298,7 @@ func (r *Runtime) writeCheckpoint() error {
 	return nil
 }
 
-// checkpointPurpose is the AAD purpose (and temporary file name) of checkpoints.
+// checkpointPurpose is the AAD purpose of checkpoints.
 const checkpointPurpose = "checkpoint"
 
 type checkpointFile struct {

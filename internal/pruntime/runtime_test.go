@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"math/rand/v2"
@@ -370,7 +371,7 @@ func TestCrashRecovery(t *testing.T) {
 				// Crash: drop the runtime; half the time leave a torn
 				// checkpoint write behind, as a kill during a write would.
 				if rng.IntN(2) == 0 {
-					torn := filepath.Join(dir, checkpointPurpose+".tmp")
+					torn := filepath.Join(dir, fmt.Sprintf("%s%016d%s.tmp", checkpointPrefix, rt.Info().Height+1, checkpointSuffix))
 					if err := os.WriteFile(torn, []byte("torn"), 0o600); err != nil {
 						t.Fatal(err)
 					}
