@@ -102,6 +102,34 @@ func FromSeed(seed [32]byte) *Pair {
 	return p
 }
 
+// FromSecretBytes restores a pair from its 64-byte schnorrkel secret key in
+// the to_bytes form: the canonical secret scalar (little-endian, reduced mod
+// the group order) followed by the 32-byte signing nonce. It is sp_core's
+// Pair::from_seed_slice for 64 bytes (Phala's restore_from_secret_key). A
+// non-canonical scalar is an error. The pair's seed is not known.
+//
+// This is not the 64-byte form polkadot.js returns, whose scalar is
+// multiplied by the cofactor 8 (schnorrkel's to_ed25519_bytes).
+func FromSecretBytes(secret [64]byte) (*Pair, error) {
+	var key, nonce [32]byte
+	copy(key[:], secret[:32])
+	copy(nonce[:], secret[32:])
+	return newPair(key, nonce)
+}
+
+// SecretBytes returns the pair's 64-byte schnorrkel secret key in the
+// to_bytes form (canonical scalar ‖ nonce), as sp_core's Pair::to_raw_vec and
+// Phala's dump_secret_key. Callers must keep it secret.
+func (p *Pair) SecretBytes() [64]byte {
+	b, err := p.kp.SecretKey().MarshalBinary()
+	if err != nil { // cannot happen for a constructed pair
+		panic("keys: encoding secret key: " + err.Error())
+	}
+	var out [64]byte
+	copy(out[:], b)
+	return out
+}
+
 // Public returns the pair's public key (its AccountId).
 func (p *Pair) Public() PublicKey { return p.pub }
 
