@@ -186,7 +186,9 @@ func (g *IVGenerator) Next(block uint32) IV {
 func (g *IVGenerator) Seq() uint64 { return g.seq }
 
 // String shows the sequence number only.
-func (g IVGenerator) String() string { return fmt.Sprintf("cipher.IVGenerator{seq: %d, secret: redacted}", g.seq) }
+func (g IVGenerator) String() string {
+	return fmt.Sprintf("cipher.IVGenerator{seq: %d, secret: redacted}", g.seq)
+}
 
 // GoString shows the sequence number only.
 func (g IVGenerator) GoString() string { return g.String() }
