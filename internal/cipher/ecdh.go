@@ -39,9 +39,16 @@ var (
 // An EcdhKey never prints its secret: String, GoString and every fmt verb
 // show only the public key. It is safe for concurrent use.
 type EcdhKey struct {
-	s   scalar.Scalar
+	s   *hidden[scalar.Scalar]
 	pub keys.PublicKey
 }
+
+// hidden keeps a secret two pointers away from its holder. fmt cannot call
+// Format on a value in an unexported field and prints it by reflection; a
+// pointer found there is printed as an address, except through a bad verb
+// (say %s), where fmt restarts at depth 0 and would show the pointee of a
+// pointer to an array or struct. Two pointers deep, only an address shows.
+type hidden[T any] struct{ v *T }
 
 // NewEcdhKey returns pair's ECDH key (Phala's derive_ecdh_key: the same
 // secret scalar).
@@ -64,15 +71,15 @@ func EcdhKeyFromSeed(seed [32]byte) *EcdhKey { return NewEcdhKey(keys.FromSeed(s
 // EcdhKey::from_secret). Only the scalar matters for ECDH; it must be
 // canonical and non-zero.
 func EcdhKeyFromSecret(secret [SecretKeySize]byte) (*EcdhKey, error) {
-	k := new(EcdhKey)
-	if _, err := k.s.SetCanonicalBytes(secret[:32]); err != nil {
+	k := &EcdhKey{s: &hidden[scalar.Scalar]{scalar.New()}}
+	if _, err := k.s.v.SetCanonicalBytes(secret[:32]); err != nil {
 		return nil, fmt.Errorf("%w: scalar is not canonical", ErrInvalidSecretKey)
 	}
-	if k.s.Equal(scalar.New()) == 1 {
+	if k.s.v.Equal(scalar.New()) == 1 {
 		return nil, fmt.Errorf("%w: zero scalar", ErrInvalidSecretKey)
 	}
 	var p curve.RistrettoPoint
-	p.MulBasepoint(curve.RISTRETTO_BASEPOINT_TABLE, &k.s)
+	p.MulBasepoint(curve.RISTRETTO_BASEPOINT_TABLE, k.s.v)
 	var c curve.CompressedRistretto
 	c.SetRistrettoPoint(&p)
 	copy(k.pub[:], c[:])
@@ -154,7 +161,7 @@ func (k *EcdhKey) Agree(peer keys.PublicKey) ([SharedKeySize]byte, error) {
 	if p.IsIdentity() {
 		return out, fmt.Errorf("%w: identity point", ErrInvalidPublicKey)
 	}
-	p.Mul(&p, &k.s)
+	p.Mul(&p, k.s.v)
 	var c curve.CompressedRistretto
 	c.SetRistrettoPoint(&p)
 	copy(out[:], c[:])

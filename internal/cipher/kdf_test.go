@@ -211,7 +211,10 @@ func TestIVGeneratorRestore(t *testing.T) {
 		t.Fatal("KeyShareIV disagrees with the generator")
 	}
 	for _, s := range []string{g.String(), fmt.Sprintf("%v %+v %#v %x %s", g, g, g, g, *g)} {
-		if strings.Contains(s, hex.EncodeToString(ivSecret[:8])) || !strings.Contains(s, "redacted") {
+		for _, f := range []string{"%v", "%+v", "%s", "%x", "%d", "%q"} {
+			s += fmt.Sprintf(f, struct{ g IVGenerator }{*g})
+		}
+		if strings.Contains(s, hex.EncodeToString(ivSecret[:8])) || strings.Contains(s, fmt.Sprint(ivSecret[0])+" "+fmt.Sprint(ivSecret[1])) || !strings.Contains(s, "redacted") {
 			t.Fatalf("IVGenerator prints its secret: %s", s)
 		}
 	}

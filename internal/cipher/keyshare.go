@@ -164,20 +164,21 @@ func KeyShareIV(ivSecret *[SecretKeySize]byte, block uint32, seq uint64) IV {
 // An IVGenerator holds a secret and never prints it. It is not safe for
 // concurrent use.
 type IVGenerator struct {
-	secret [SecretKeySize]byte
+	secret *hidden[[SecretKeySize]byte] // see hidden
 	seq    uint64
 }
 
 // NewIVGenerator returns the generator for master starting at sequence
 // number seq (0 for a fresh gatekeeper).
 func NewIVGenerator(master *keys.Pair, seq uint64) *IVGenerator {
-	return &IVGenerator{secret: IVGeneratorKey(master).SecretBytes(), seq: seq}
+	sk := IVGeneratorKey(master).SecretBytes()
+	return &IVGenerator{secret: &hidden[[SecretKeySize]byte]{&sk}, seq: seq}
 }
 
 // Next returns the IV for an envelope made while processing block, and
 // advances the sequence number.
 func (g *IVGenerator) Next(block uint32) IV {
-	iv := KeyShareIV(&g.secret, block, g.seq)
+	iv := KeyShareIV(g.secret.v, block, g.seq)
 	g.seq++
 	return iv
 }
