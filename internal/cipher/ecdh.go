@@ -37,7 +37,9 @@ var (
 // sr25519 public key.
 //
 // An EcdhKey never prints its secret: String, GoString and every fmt verb
-// show only the public key. It is safe for concurrent use.
+// show only the public key. It is safe for concurrent use. Build one with
+// NewEcdhKey, EcdhKeyFromSeed, EcdhKeyFromSecret or
+// EcdhKeyFromEd25519Secret; the zero value is not usable.
 type EcdhKey struct {
 	s   *hidden[scalar.Scalar]
 	pub keys.PublicKey
