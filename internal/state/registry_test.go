@@ -157,35 +157,6 @@ func registryKeysWritten(ws state.WriteSet) bool {
 	return false
 }
 
-func TestRegistrationInfoEncoding(t *testing.T) {
-	info := msg.RegistrationInfo{
-		IdentityPublicKey: keys.PublicKey{1}, EcdhPublicKey: [32]byte{2}, Operator: keys.PublicKey{3},
-		GenesisHash: [32]byte{4}, PRuntimeVersion: msg.PRuntimeVersion{Major: 1, Minor: 2, Patch: 3}, MaxAppVersion: 7,
-		RecentBlock: msg.BlockRef{Height: 9, Hash: [32]byte{5}}, TeeKind: "tdx",
-	}
-	enc := scale.Encode(&info)
-	if len(enc) != 4*32+12+8+8+32+1+3 {
-		t.Fatalf("encoded length %d", len(enc))
-	}
-	var back msg.RegistrationInfo
-	if err := scale.Decode(enc, &back); err != nil || back != info {
-		t.Fatalf("round trip: %+v %v", back, err)
-	}
-	rd := info.ReportData()
-	if [32]byte(rd[32:]) != ([32]byte{}) || rd == ([64]byte{}) {
-		t.Fatalf("report data %x", rd)
-	}
-	info.TeeKind = "dev"
-	if info.ReportData() == rd {
-		t.Fatal("report data ignores the TEE kind")
-	}
-	rec := msg.WorkerRecord{Info: info, MeasurementHash: [32]byte{8}, Measurement: []byte("m"), RegisteredAt: 5, FirstRegisteredAt: 3}
-	var rb msg.WorkerRecord
-	if err := scale.Decode(scale.Encode(&rec), &rb); err != nil || rb.Info != rec.Info || rb.RegisteredAt != 5 || rb.FirstRegisteredAt != 3 || string(rb.Measurement) != "m" {
-		t.Fatalf("record round trip: %+v %v", rb, err)
-	}
-}
-
 func TestDecodeRegisterWorkerArgs(t *testing.T) {
 	info := msg.RegistrationInfo{TeeKind: "dev"}
 	att := registry.Attestation{Kind: "dev", Quote: []byte{1}}
