@@ -153,7 +153,7 @@ func TestRegistrationAndEgressThroughABCI(t *testing.T) {
 		MaxAppVersion: state.AppVersion1, RecentBlock: msg.BlockRef{Height: 2, Hash: [32]byte(blockHash(2))}, TeeKind: string(tee.KindDev),
 	}
 	rd := info.ReportData()
-	reg := ta.sign(alice, 0, registry.RegisterWorkerCall(info, registry.Attestation{Kind: string(tee.KindDev), Quote: rd[:]}))
+	reg := ta.sign(alice, 0, registry.RegisterWorkerCall(info, msg.Attestation{Kind: string(tee.KindDev), Quote: rd[:]}))
 	if code := ta.check(reg); code != state.CodeOK {
 		t.Fatal(state.CodeName(code))
 	}
@@ -162,7 +162,7 @@ func TestRegistrationAndEgressThroughABCI(t *testing.T) {
 		t.Fatalf("%s: %s", state.CodeName(r.Code), r.Log)
 	}
 	ta.a.SetAttestationVerifier(anyDev{})
-	reg = ta.sign(alice, 1, registry.RegisterWorkerCall(info, registry.Attestation{Kind: string(tee.KindDev), Quote: rd[:]}))
+	reg = ta.sign(alice, 1, registry.RegisterWorkerCall(info, msg.Attestation{Kind: string(tee.KindDev), Quote: rd[:]}))
 	if r := ta.block(reg).TxResults[0]; r.Code != state.CodeOK {
 		t.Fatalf("%s: %s", state.CodeName(r.Code), r.Log)
 	}

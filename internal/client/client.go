@@ -181,7 +181,7 @@ func (c *Client) NextSequence(ctx context.Context, origin []byte) (uint64, error
 // registry.register_worker(info, att), and returns the transaction's hash
 // once the mempool took it (see Submit; Wait gives the outcome). At most one
 // TxOptions applies.
-func (c *Client) RegisterWorker(ctx context.Context, signer *keys.Pair, info msg.RegistrationInfo, att registry.Attestation, o ...TxOptions) ([32]byte, error) {
+func (c *Client) RegisterWorker(ctx context.Context, signer *keys.Pair, info msg.RegistrationInfo, att msg.Attestation, o ...TxOptions) ([32]byte, error) {
 	return c.buildAndSubmit(ctx, signer, registry.RegisterWorkerCall(info, att), o)
 }
 

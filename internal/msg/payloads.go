@@ -119,6 +119,29 @@ func (i *RegistrationInfo) ReportData() [64]byte {
 	return rd
 }
 
+// Attestation is a TEE's evidence for a registration (the second argument
+// of registry.register_worker, produced by the worker): the quote and the
+// collateral needed to verify it at block time. Kind is a tee.Kind.
+type Attestation struct {
+	Kind       string
+	Quote      []byte
+	Collateral []byte
+}
+
+// EncodeSCALE writes (String, Vec<u8>, Vec<u8>).
+func (a *Attestation) EncodeSCALE(w *scale.Writer) {
+	w.String(a.Kind)
+	w.BytesVec(a.Quote)
+	w.BytesVec(a.Collateral)
+}
+
+// DecodeSCALE reads an attestation.
+func (a *Attestation) DecodeSCALE(r *scale.Reader) {
+	a.Kind = r.String()
+	a.Quote = r.BytesVec()
+	a.Collateral = r.BytesVec()
+}
+
 // WorkerRecord is the registry's record of a worker, stored under
 // registry.WorkerKey and sent as the payload of TopicWorkerRegistered.
 type WorkerRecord struct {

@@ -139,12 +139,12 @@ func TestWorkerRegistrationAndEgress(t *testing.T) {
 		RecentBlock:       blockRef(ctx, t, c, ci.Height),
 		TeeKind:           string(tee.KindDev),
 	}
-	att := registry.Attestation{Kind: string(tee.KindDev), Quote: e2eQuote(root, info.ReportData())}
+	att := msg.Attestation{Kind: string(tee.KindDev), Quote: e2eQuote(root, info.ReportData())}
 
 	// A stale freshness hash is refused at the door.
 	stale := info
 	stale.RecentBlock.Hash[0] ^= 1
-	_, err = c.RegisterWorker(ctx, alice, stale, registry.Attestation{Kind: string(tee.KindDev), Quote: e2eQuote(root, stale.ReportData())})
+	_, err = c.RegisterWorker(ctx, alice, stale, msg.Attestation{Kind: string(tee.KindDev), Quote: e2eQuote(root, stale.ReportData())})
 	var te *client.TxError
 	if !errors.As(err, &te) || te.Code != state.CodeFreshnessHashMismatch {
 		t.Fatalf("stale registration: %v", err)
@@ -265,7 +265,7 @@ func TestWorkerRegistrationAndEgress(t *testing.T) {
 	upd := info
 	upd.PRuntimeVersion.Minor = 2
 	upd.RecentBlock = ref
-	hash, err = c2.RegisterWorker(ctx, alice, upd, registry.Attestation{Kind: string(tee.KindDev), Quote: e2eQuote(root, upd.ReportData())})
+	hash, err = c2.RegisterWorker(ctx, alice, upd, msg.Attestation{Kind: string(tee.KindDev), Quote: e2eQuote(root, upd.ReportData())})
 	waitOK(ctx, t, c2, hash, err)
 	one, err := c2.Worker(ctx, worker.Public())
 	if err != nil || one.PRuntimeVersion != "0.2.0" || one.FirstRegisteredHeight != uint64(reg.Height) {

@@ -166,7 +166,7 @@ func (s *submitter) register(ctx context.Context) (int64, error) {
 	if info.Operator != op {
 		return 0, fmt.Errorf("pRuntime registered operator %s, not %s", info.Operator, op)
 	}
-	att := registry.Attestation{Kind: res.TeeKind, Quote: res.Quote, Collateral: res.Collateral}
+	att := msg.Attestation{Kind: res.TeeKind, Quote: res.Quote, Collateral: res.Collateral}
 	if att.Kind == string(tee.KindTDX) && len(att.Collateral) == 0 {
 		if s.pcs == nil {
 			s.p.log.Warn("the TDX quote comes without collateral and PCS fetching is off; the chain will refuse it")

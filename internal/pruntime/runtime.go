@@ -17,7 +17,6 @@ import (
 	"github.com/cella-network/cella/internal/msg"
 	"github.com/cella-network/cella/internal/scale"
 	"github.com/cella-network/cella/internal/state"
-	"github.com/cella-network/cella/internal/state/registry"
 	"github.com/cella-network/cella/internal/tee"
 )
 
@@ -431,11 +430,11 @@ func (r *Runtime) Egress() ([]msg.SignedMessage, uint64, error) {
 
 // Registration returns the worker's registration info for operator, bound
 // to the last verified block for freshness, and an attestation over it.
-func (r *Runtime) Registration(operator keys.PublicKey) (msg.RegistrationInfo, registry.Attestation, error) {
+func (r *Runtime) Registration(operator keys.PublicKey) (msg.RegistrationInfo, msg.Attestation, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.sync == nil {
-		return msg.RegistrationInfo{}, registry.Attestation{}, ErrNotInitialized
+		return msg.RegistrationInfo{}, msg.Attestation{}, ErrNotInitialized
 	}
 	lc := r.sync.LightClient()
 	info := msg.RegistrationInfo{
@@ -451,9 +450,9 @@ func (r *Runtime) Registration(operator keys.PublicKey) (msg.RegistrationInfo, r
 	copy(info.RecentBlock.Hash[:], lc.BlockID().Hash)
 	quote, err := r.cfg.TEE.Attest(info.ReportData())
 	if err != nil {
-		return info, registry.Attestation{}, fmt.Errorf("pruntime: attest: %w", err)
+		return info, msg.Attestation{}, fmt.Errorf("pruntime: attest: %w", err)
 	}
-	return info, registry.Attestation{Kind: info.TeeKind, Quote: quote}, nil
+	return info, msg.Attestation{Kind: info.TeeKind, Quote: quote}, nil
 }
 
 // Close seals a checkpoint of the current state, so that the next start

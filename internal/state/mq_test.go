@@ -162,10 +162,10 @@ func TestBadInputOnChain(t *testing.T) {
 			name string
 			gen  func(g *state.Genesis)
 			info func(c *chain) msg.RegistrationInfo
-			att  func(c *chain, i msg.RegistrationInfo) registry.Attestation
+			att  func(c *chain, i msg.RegistrationInfo) msg.Attestation
 			code uint32
 		}{
-			{"attestation with wrong report data", nil, nil, func(c *chain, i msg.RegistrationInfo) registry.Attestation {
+			{"attestation with wrong report data", nil, nil, func(c *chain, i msg.RegistrationInfo) msg.Attestation {
 				i.EcdhPublicKey[0] ^= 1 // the quote binds other keys than the registered ones
 				return devAtt(t, i)
 			}, state.CodeReportDataMismatch},
@@ -175,8 +175,8 @@ func TestBadInputOnChain(t *testing.T) {
 				i.RecentBlock = c.ref(registry.FreshnessWindow - 1)
 				return i
 			}, nil, state.CodeStaleFreshness},
-			{"unknown measurement", nil, nil, func(c *chain, i msg.RegistrationInfo) registry.Attestation {
-				return registry.Attestation{Kind: string(tee.KindDev), Quote: devQuote(devRoot(t), []byte("evil pruntime"), i.ReportData())}
+			{"unknown measurement", nil, nil, func(c *chain, i msg.RegistrationInfo) msg.Attestation {
+				return msg.Attestation{Kind: string(tee.KindDev), Quote: devQuote(devRoot(t), []byte("evil pruntime"), i.ReportData())}
 			}, state.CodeUnknownMeasurement},
 			{"dev quote on a chain that does not allow them", func(g *state.Genesis) {
 				g.App.Dev = false

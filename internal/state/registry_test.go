@@ -139,11 +139,11 @@ func (c *chain) regInfo(id *keys.Pair, op keys.PublicKey) msg.RegistrationInfo {
 }
 
 // devAtt is a valid dev attestation of info.
-func devAtt(t testing.TB, info msg.RegistrationInfo) registry.Attestation {
-	return registry.Attestation{Kind: string(tee.KindDev), Quote: devQuote(devRoot(t), testMeasurement, info.ReportData())}
+func devAtt(t testing.TB, info msg.RegistrationInfo) msg.Attestation {
+	return msg.Attestation{Kind: string(tee.KindDev), Quote: devQuote(devRoot(t), testMeasurement, info.ReportData())}
 }
 
-func (c *chain) register(from *keys.Pair, nonce uint64, info msg.RegistrationInfo, att registry.Attestation) []byte {
+func (c *chain) register(from *keys.Pair, nonce uint64, info msg.RegistrationInfo, att msg.Attestation) []byte {
 	return tx.Sign(c.body(from, nonce, registry.RegisterWorkerCall(info, att)), from).Encode()
 }
 
@@ -159,7 +159,7 @@ func registryKeysWritten(ws state.WriteSet) bool {
 
 func TestDecodeRegisterWorkerArgs(t *testing.T) {
 	info := msg.RegistrationInfo{TeeKind: "dev"}
-	att := registry.Attestation{Kind: "dev", Quote: []byte{1}}
+	att := msg.Attestation{Kind: "dev", Quote: []byte{1}}
 	if _, _, err := registry.DecodeRegisterWorkerArgs(registry.RegisterWorkerCall(info, att).Args); err != nil {
 		t.Fatal(err)
 	}
@@ -282,15 +282,15 @@ func TestRegisterWorkerRules(t *testing.T) {
 		name  string
 		setup func(c *chain)                          // optional, before the info is made
 		mut   func(c *chain, i *msg.RegistrationInfo) // on a valid info
-		att   func(c *chain, i msg.RegistrationInfo) registry.Attestation
+		att   func(c *chain, i msg.RegistrationInfo) msg.Attestation
 		gen   func(g *state.Genesis)
 		opts  []state.Option
 		code  uint32
 	}
-	good := func(c *chain, i msg.RegistrationInfo) registry.Attestation { return devAtt(t, i) }
-	tdx := func(notAfter int64) func(c *chain, i msg.RegistrationInfo) registry.Attestation {
-		return func(c *chain, i msg.RegistrationInfo) registry.Attestation {
-			return registry.Attestation{Kind: string(tee.KindTDX), Quote: fakeTDXQuote(testMeasurement, i.ReportData()), Collateral: fakeTDXCollateral(notAfter)}
+	good := func(c *chain, i msg.RegistrationInfo) msg.Attestation { return devAtt(t, i) }
+	tdx := func(notAfter int64) func(c *chain, i msg.RegistrationInfo) msg.Attestation {
+		return func(c *chain, i msg.RegistrationInfo) msg.Attestation {
+			return msg.Attestation{Kind: string(tee.KindTDX), Quote: fakeTDXQuote(testMeasurement, i.ReportData()), Collateral: fakeTDXCollateral(notAfter)}
 		}
 	}
 	asTDX := func(c *chain, i *msg.RegistrationInfo) { i.TeeKind = string(tee.KindTDX) }
@@ -310,30 +310,30 @@ func TestRegisterWorkerRules(t *testing.T) {
 		{name: "dev disallowed on dev chain", gen: func(g *state.Genesis) { g.App.Registry.AllowDevAttestation = false }, code: state.CodeDevAttestationDisallowed},
 		{name: "dev quote on non-dev chain", gen: func(g *state.Genesis) { g.App.Dev = false; g.App.Registry.AllowDevAttestation = false }, code: state.CodeDevAttestationDisallowed},
 		{name: "no verifier", opts: []state.Option{state.WithAttestationVerifier(nil)}, code: state.CodeAttestationUnverifiable},
-		{name: "report data of another registration", att: func(c *chain, i msg.RegistrationInfo) registry.Attestation {
+		{name: "report data of another registration", att: func(c *chain, i msg.RegistrationInfo) msg.Attestation {
 			i.Operator = dev(t, "Mallory").Public()
 			return devAtt(t, i)
 		}, code: state.CodeReportDataMismatch},
-		{name: "tdx report data mismatch", mut: asTDX, att: func(c *chain, i msg.RegistrationInfo) registry.Attestation {
+		{name: "tdx report data mismatch", mut: asTDX, att: func(c *chain, i msg.RegistrationInfo) msg.Attestation {
 			a := tdx(now)(c, i)
 			a.Quote[len(a.Quote)-1] ^= 1
 			return a
 		}, code: state.CodeReportDataMismatch},
-		{name: "dev quote by another root", att: func(c *chain, i msg.RegistrationInfo) registry.Attestation {
-			return registry.Attestation{Kind: string(tee.KindDev), Quote: devQuote(other, testMeasurement, i.ReportData())}
+		{name: "dev quote by another root", att: func(c *chain, i msg.RegistrationInfo) msg.Attestation {
+			return msg.Attestation{Kind: string(tee.KindDev), Quote: devQuote(other, testMeasurement, i.ReportData())}
 		}, code: state.CodeBadAttestation},
-		{name: "garbage quote", att: func(c *chain, i msg.RegistrationInfo) registry.Attestation {
-			return registry.Attestation{Kind: string(tee.KindDev), Quote: []byte{1, 2, 3}}
+		{name: "garbage quote", att: func(c *chain, i msg.RegistrationInfo) msg.Attestation {
+			return msg.Attestation{Kind: string(tee.KindDev), Quote: []byte{1, 2, 3}}
 		}, code: state.CodeBadAttestation},
 		{name: "collateral expired at block time", mut: asTDX, att: tdx(now - 1), code: state.CodeBadAttestation},
-		{name: "verifier panics", mut: asTDX, att: func(c *chain, i msg.RegistrationInfo) registry.Attestation {
-			return registry.Attestation{Kind: string(tee.KindTDX), Quote: []byte("panic")}
+		{name: "verifier panics", mut: asTDX, att: func(c *chain, i msg.RegistrationInfo) msg.Attestation {
+			return msg.Attestation{Kind: string(tee.KindTDX), Quote: []byte("panic")}
 		}, code: state.CodeBadAttestation},
-		{name: "unsupported kind", mut: func(c *chain, i *msg.RegistrationInfo) { i.TeeKind = "sev-snp" }, att: func(c *chain, i msg.RegistrationInfo) registry.Attestation {
-			return registry.Attestation{Kind: "sev-snp", Quote: []byte{1}}
+		{name: "unsupported kind", mut: func(c *chain, i *msg.RegistrationInfo) { i.TeeKind = "sev-snp" }, att: func(c *chain, i msg.RegistrationInfo) msg.Attestation {
+			return msg.Attestation{Kind: "sev-snp", Quote: []byte{1}}
 		}, code: state.CodeBadAttestation},
-		{name: "unknown measurement", att: func(c *chain, i msg.RegistrationInfo) registry.Attestation {
-			return registry.Attestation{Kind: string(tee.KindDev), Quote: devQuote(devRoot(t), []byte("other pruntime"), i.ReportData())}
+		{name: "unknown measurement", att: func(c *chain, i msg.RegistrationInfo) msg.Attestation {
+			return msg.Attestation{Kind: string(tee.KindDev), Quote: devQuote(devRoot(t), []byte("other pruntime"), i.ReportData())}
 		}, code: state.CodeUnknownMeasurement},
 		{name: "empty allow-list", gen: func(g *state.Genesis) { g.App.Registry.Measurements = nil }, code: state.CodeUnknownMeasurement},
 	}
@@ -409,7 +409,7 @@ func TestRegisterWorkerCheckTx(t *testing.T) {
 		t.Fatalf("without hashes: %s", state.CodeName(cr.Code))
 	}
 	// A forged quote passes the door (it is judged, and paid for, at block time).
-	forged := registry.Attestation{Kind: string(tee.KindDev), Quote: []byte("forged")}
+	forged := msg.Attestation{Kind: string(tee.KindDev), Quote: []byte("forged")}
 	if cr := c.m.CheckTx(c.st, c.height+1, c.register(alice, 0, info, forged), nil, hashes); cr.Code != state.CodeOK {
 		t.Fatalf("forged at CheckTx: %s", state.CodeName(cr.Code))
 	}

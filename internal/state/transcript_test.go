@@ -87,7 +87,7 @@ func TestGoldenTranscript(t *testing.T) {
 	rogueInfo := c.regInfo(rogue, bob.Public())
 	record(c.block(
 		c.register(alice, 5, info, devAtt(t, info)),
-		c.register(bob, 2, rogueInfo, registry.Attestation{Kind: string(tee.KindDev), Quote: devQuote(devRoot(t), []byte("rogue"), rogueInfo.ReportData())}),
+		c.register(bob, 2, rogueInfo, msg.Attestation{Kind: string(tee.KindDev), Quote: devQuote(devRoot(t), []byte("rogue"), rogueInfo.ReportData())}),
 	))
 	// 8: two egress messages relayed by Charlie; a replay and a gap are rejected.
 	record(c.block(

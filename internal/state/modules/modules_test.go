@@ -29,7 +29,7 @@ func TestTableV1(t *testing.T) {
 		{balances.TransferCall(keys.PublicKey{1}, scale.U128From(1)), "balances.transfer", balances.TransferWeight, false},
 		{validators.SetPowerCall([32]byte{1}, 1), "validators.set_power", validators.SetPowerWeight, true},
 		{mq.SubmitCall(msg.SignedMessage{}), "mq.submit", mq.SubmitWeight, false},
-		{registry.RegisterWorkerCall(msg.RegistrationInfo{}, registry.Attestation{}), "registry.register_worker", registry.RegisterWorkerWeight, false},
+		{registry.RegisterWorkerCall(msg.RegistrationInfo{}, msg.Attestation{}), "registry.register_worker", registry.RegisterWorkerWeight, false},
 	} {
 		meth, ok := rs.Lookup(state.AppVersion1, &tc.call)
 		if !ok {

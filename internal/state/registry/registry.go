@@ -24,7 +24,7 @@ import (
 const (
 	// Index is the registry module's index.
 	Index uint8 = 4
-	// MethodRegisterWorker is registry.register_worker(RegistrationInfo, Attestation).
+	// MethodRegisterWorker is registry.register_worker(msg.RegistrationInfo, msg.Attestation).
 	MethodRegisterWorker uint8 = 0
 )
 
@@ -65,28 +65,6 @@ func initChain(ov *state.Overlay, g *state.Genesis) {
 	reg := &g.App.Registry
 	ov.SetOwned(KeyConfig, scale.Encode(&Config{AllowDevAttestation: reg.AllowDevAttestation, DevAttestationRoot: reg.DevAttestationRoot}))
 	putKeyList(ov, KeyMeasurements, reg.Measurements)
-}
-
-// Attestation is a TEE's evidence for a registration: the quote and the
-// collateral needed to verify it at block time.
-type Attestation struct {
-	Kind       string
-	Quote      []byte
-	Collateral []byte
-}
-
-// EncodeSCALE writes (String, Vec<u8>, Vec<u8>).
-func (a *Attestation) EncodeSCALE(w *scale.Writer) {
-	w.String(a.Kind)
-	w.BytesVec(a.Quote)
-	w.BytesVec(a.Collateral)
-}
-
-// DecodeSCALE reads an attestation.
-func (a *Attestation) DecodeSCALE(r *scale.Reader) {
-	a.Kind = r.String()
-	a.Quote = r.BytesVec()
-	a.Collateral = r.BytesVec()
 }
 
 // Config is the registry's stored configuration (from the genesis;
@@ -212,7 +190,7 @@ func containsKey(list [][32]byte, k [32]byte) bool {
 }
 
 // RegisterWorkerCall builds registry.register_worker(info, att).
-func RegisterWorkerCall(info msg.RegistrationInfo, att Attestation) tx.Call {
+func RegisterWorkerCall(info msg.RegistrationInfo, att msg.Attestation) tx.Call {
 	w := scale.NewWriter(200 + len(att.Quote) + len(att.Collateral))
 	info.EncodeSCALE(w)
 	att.EncodeSCALE(w)
@@ -222,9 +200,9 @@ func RegisterWorkerCall(info msg.RegistrationInfo, att Attestation) tx.Call {
 // DecodeRegisterWorkerArgs decodes the arguments of registry.register_worker
 // and checks them statically: a well-formed TEE kind, equal in the info and
 // the attestation.
-func DecodeRegisterWorkerArgs(args []byte) (msg.RegistrationInfo, Attestation, error) {
+func DecodeRegisterWorkerArgs(args []byte) (msg.RegistrationInfo, msg.Attestation, error) {
 	var info msg.RegistrationInfo
-	var att Attestation
+	var att msg.Attestation
 	r := scale.NewReader(args)
 	info.DecodeSCALE(r)
 	att.DecodeSCALE(r)
@@ -247,7 +225,7 @@ func checkRegisterWorker(args []byte) error {
 
 // verify calls the verifier, turning a panic into an error so that hostile
 // input cannot stop the node.
-func verify(v state.AttestationVerifier, att *Attestation, rd [64]byte, now int64) (m []byte, err error) {
+func verify(v state.AttestationVerifier, att *msg.Attestation, rd [64]byte, now int64) (m []byte, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			m, err = nil, fmt.Errorf("verifier panicked: %v", p)
