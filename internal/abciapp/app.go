@@ -21,6 +21,7 @@ import (
 	"github.com/cella-network/cella/internal/appdb"
 	"github.com/cella-network/cella/internal/keys"
 	"github.com/cella-network/cella/internal/state"
+	"github.com/cella-network/cella/internal/state/modules"
 )
 
 // Version is the application's software version, reported by Info.
@@ -93,7 +94,7 @@ func New(g *state.Genesis, db *appdb.DB, log *slog.Logger, opts ...Option) (*App
 	for _, o := range opts {
 		o(a)
 	}
-	a.m, err = state.New(g, state.WithSigCache(state.NewSigCache(1<<17)), state.WithAttestationVerifier(a.verifier))
+	a.m, err = modules.NewMachine(g, state.WithSigCache(state.NewSigCache(1<<17)), state.WithAttestationVerifier(a.verifier))
 	if err != nil {
 		return nil, err
 	}

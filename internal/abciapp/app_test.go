@@ -13,8 +13,12 @@ import (
 	"github.com/cella-network/cella/internal/appdb"
 	"github.com/cella-network/cella/internal/chainapi"
 	"github.com/cella-network/cella/internal/keys"
+	"github.com/cella-network/cella/internal/msg"
 	"github.com/cella-network/cella/internal/scale"
 	"github.com/cella-network/cella/internal/state"
+	"github.com/cella-network/cella/internal/state/mq"
+	"github.com/cella-network/cella/internal/state/registry"
+	"github.com/cella-network/cella/internal/tee"
 	"github.com/cella-network/cella/internal/tx"
 )
 
@@ -24,7 +28,7 @@ var measurement = []byte("abciapp-test-measurement")
 type anyDev struct{}
 
 func (anyDev) Verify(kind string, quote, _ []byte, rd [64]byte, _ int64) ([]byte, error) {
-	if kind != state.TeeKindDev || string(quote) != string(rd[:]) {
+	if kind != string(tee.KindDev) || string(quote) != string(rd[:]) {
 		return nil, state.ErrReportDataMismatch
 	}
 	return measurement, nil
@@ -42,7 +46,7 @@ func blockHash(h int64) []byte { return []byte{0xb1, byte(h), 30: 0, 31: byte(h 
 
 func newTestApp(t *testing.T) *testApp {
 	g := state.DevGenesis("cella-app-test", []state.Validator{{PubKey: [32]byte{1}, Power: 1}})
-	g.App.Registry.AllowMeasurement(state.MeasurementHash(measurement))
+	g.App.Registry.AllowMeasurement(registry.MeasurementHash(measurement))
 	ta := &testApp{t: t, g: g, dir: t.TempDir()}
 	ta.open()
 	if _, err := ta.a.InitChain(context.Background(), &abci.RequestInitChain{ChainId: g.ChainID}); err != nil {
@@ -144,12 +148,12 @@ func TestRegistrationAndEgressThroughABCI(t *testing.T) {
 	ta.block()
 	ta.block()
 	alice, bob, worker := pairOf(t, "//Alice"), pairOf(t, "//Bob"), pairOf(t, "//Worker1")
-	info := state.RegistrationInfo{
+	info := msg.RegistrationInfo{
 		IdentityPublicKey: worker.Public(), Operator: alice.Public(), GenesisHash: ta.a.m.GenesisHash(),
-		MaxAppVersion: state.AppVersion1, RecentBlock: state.BlockRef{Height: 2, Hash: [32]byte(blockHash(2))}, TeeKind: state.TeeKindDev,
+		MaxAppVersion: state.AppVersion1, RecentBlock: msg.BlockRef{Height: 2, Hash: [32]byte(blockHash(2))}, TeeKind: string(tee.KindDev),
 	}
 	rd := info.ReportData()
-	reg := ta.sign(alice, 0, state.RegisterWorkerCall(info, state.Attestation{Kind: state.TeeKindDev, Quote: rd[:]}))
+	reg := ta.sign(alice, 0, registry.RegisterWorkerCall(info, msg.Attestation{Kind: string(tee.KindDev), Quote: rd[:]}))
 	if code := ta.check(reg); code != state.CodeOK {
 		t.Fatal(state.CodeName(code))
 	}
@@ -158,21 +162,21 @@ func TestRegistrationAndEgressThroughABCI(t *testing.T) {
 		t.Fatalf("%s: %s", state.CodeName(r.Code), r.Log)
 	}
 	ta.a.SetAttestationVerifier(anyDev{})
-	reg = ta.sign(alice, 1, state.RegisterWorkerCall(info, state.Attestation{Kind: state.TeeKindDev, Quote: rd[:]}))
+	reg = ta.sign(alice, 1, registry.RegisterWorkerCall(info, msg.Attestation{Kind: string(tee.KindDev), Quote: rd[:]}))
 	if r := ta.block(reg).TxResults[0]; r.Code != state.CodeOK {
 		t.Fatalf("%s: %s", state.CodeName(r.Code), r.Log)
 	}
 
 	// The mempool view follows pending sequences of one origin.
-	origin := state.OriginWorker(worker.Public())
-	msg := func(seq uint64) state.SignedMessage {
-		return state.SignMessage(worker, state.Message{Origin: origin, Topic: []byte("t"), Payload: []byte{byte(seq)}}, seq)
+	origin := msg.OriginWorker(worker.Public())
+	msg := func(seq uint64) msg.SignedMessage {
+		return msg.Sign(worker, msg.Message{Origin: origin, Topic: []byte("t"), Payload: []byte{byte(seq)}}, seq)
 	}
-	e0, e1 := ta.sign(bob, 0, state.SubmitCall(msg(0))), ta.sign(bob, 1, state.SubmitCall(msg(1)))
+	e0, e1 := ta.sign(bob, 0, mq.SubmitCall(msg(0))), ta.sign(bob, 1, mq.SubmitCall(msg(1)))
 	if c0, c1 := ta.check(e0), ta.check(e1); c0 != state.CodeOK || c1 != state.CodeOK {
 		t.Fatal(state.CodeName(c0), state.CodeName(c1))
 	}
-	if c := ta.check(ta.sign(bob, 2, state.SubmitCall(msg(1)))); c != state.CodeMqPendingSequence {
+	if c := ta.check(ta.sign(bob, 2, mq.SubmitCall(msg(1)))); c != state.CodeMqPendingSequence {
 		t.Fatal(state.CodeName(c))
 	}
 	res := ta.block(e0, e1)

@@ -6,11 +6,12 @@ import (
 
 	"github.com/cella-network/cella/internal/appdb"
 	"github.com/cella-network/cella/internal/state"
+	"github.com/cella-network/cella/internal/state/registry"
 )
 
 // hashWindow is how many recent block hashes blockHashes keeps in memory:
 // every height the registry's freshness check may ask about.
-const hashWindow = state.FreshnessWindow + 1
+const hashWindow = registry.FreshnessWindow + 1
 
 // blockHashes is the state machine's BlockHashes oracle on a node: the
 // hashes of committed blocks, recorded at Commit, served from memory for the

@@ -10,8 +10,11 @@ import (
 
 	"github.com/cella-network/cella/internal/chainapi"
 	"github.com/cella-network/cella/internal/keys"
+	"github.com/cella-network/cella/internal/msg"
 	"github.com/cella-network/cella/internal/scale"
 	"github.com/cella-network/cella/internal/state"
+	"github.com/cella-network/cella/internal/state/mq"
+	"github.com/cella-network/cella/internal/state/registry"
 )
 
 // Query answers the paths above against committed state.
@@ -98,22 +101,22 @@ func (a *App) Query(_ context.Context, req *abci.RequestQuery) (*abci.ResponseQu
 		w.Raw(body.Bytes())
 		res.Value = w.Bytes()
 	case chainapi.PathWorkers:
-		var recs []state.WorkerRecord
+		var recs []msg.WorkerRecord
 		switch len(req.Data) {
 		case 0:
 			var err error
-			if recs, err = state.ListWorkers(a.db); err != nil {
+			if recs, err = registry.ListWorkers(a.db); err != nil {
 				return fail(chainapi.QueryInternal, "%v", err)
 			}
 		case 32:
-			rec, ok, err := state.GetWorker(a.db, keys.PublicKey(req.Data))
+			rec, ok, err := registry.GetWorker(a.db, keys.PublicKey(req.Data))
 			if err != nil {
 				return fail(chainapi.QueryInternal, "%v", err)
 			}
 			if !ok {
 				return fail(chainapi.QueryNotFound, "no worker with identity key 0x%x", req.Data)
 			}
-			recs = []state.WorkerRecord{rec}
+			recs = []msg.WorkerRecord{rec}
 		default:
 			return fail(chainapi.QueryBadInput, "workers query takes nothing or a 32-byte identity key, got %d bytes", len(req.Data))
 		}
@@ -123,10 +126,10 @@ func (a *App) Query(_ context.Context, req *abci.RequestQuery) (*abci.ResponseQu
 		}
 		res.Value = mustJSON(out)
 	case chainapi.PathMqSequence:
-		if _, err := state.ParseOrigin(req.Data); err != nil {
+		if _, err := msg.ParseOrigin(req.Data); err != nil {
 			return fail(chainapi.QueryBadInput, "mq sequence query needs a SCALE message origin: %v", err)
 		}
-		next, err := state.NextSequence(a.db, req.Data)
+		next, err := mq.NextSequence(a.db, req.Data)
 		if err != nil {
 			return fail(chainapi.QueryInternal, "%v", err)
 		}

@@ -23,9 +23,8 @@ import (
 
 	"github.com/cockroachdb/pebble/v2"
 
-	"github.com/cella-network/cella/internal/chainapi"
-
 	"github.com/cella-network/cella/internal/scale"
+	"github.com/cella-network/cella/internal/state"
 )
 
 const (
@@ -40,7 +39,7 @@ var metaKey = []byte{'m'}
 var ErrNotFound = errors.New("appdb: not found")
 
 // BlockRecord is the record kept for each committed height.
-type BlockRecord = chainapi.BlockRecord
+type BlockRecord = state.BlockRecord
 
 // Meta is the last committed height and AppHash.
 type Meta struct {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/cella-network/cella/internal/msg"
 	"github.com/cella-network/cella/internal/state"
 )
 
@@ -24,7 +25,7 @@ func TestCommitAndBlockHashes(t *testing.T) {
 	if err := db.CommitBlock(&BlockRecord{Height: 0}, [32]byte{}); err == nil {
 		t.Fatal("CommitBlock accepted height 0")
 	}
-	msgs := []state.Message{{Origin: state.OriginModule("registry"), Topic: []byte("t"), Payload: []byte("p")}}
+	msgs := []msg.Message{{Origin: msg.OriginModule("registry"), Topic: []byte("t"), Payload: []byte("p")}}
 	rec := &BlockRecord{Height: 1, WriteSet: state.WriteSet{{Key: []byte("k"), Value: []byte("v1")}}, Messages: msgs, AppHash: [32]byte{2}}
 	if err := db.CommitBlock(rec, [32]byte{0xbb, 1}); err != nil {
 		t.Fatal(err)

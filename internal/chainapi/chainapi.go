@@ -1,16 +1,15 @@
 // Package chainapi holds the node's query interface as data: the ABCI query
-// paths, their request and answer types, and the per-height block record that
-// pherry fetches. The node, the Go client and (later) pherry share it; it
-// imports no storage or network code.
+// paths and their request and answer types. The block record that PathBlocks
+// answers is the kernel's (state.BlockRecord). The node, the Go client and
+// pherry share it; it imports no storage or network code.
 package chainapi
 
 import (
-	"bytes"
 	"encoding/hex"
 	"fmt"
 
 	"github.com/cella-network/cella/internal/keys"
-
+	"github.com/cella-network/cella/internal/msg"
 	"github.com/cella-network/cella/internal/scale"
 	"github.com/cella-network/cella/internal/state"
 )
@@ -25,7 +24,7 @@ const (
 	PathChain = "/chain"
 	// PathValidators answers the validator set in app state as JSON.
 	PathValidators = "/validators"
-	// PathBlocks takes BlocksRequest and answers SCALE(Vec<BlockRecord>)
+	// PathBlocks takes BlocksRequest and answers SCALE(Vec<state.BlockRecord>)
 	// for the committed heights in [From, To], at most MaxBlocksPerQuery of
 	// them and at most MaxBlocksQueryBytes in all. The answer may stop early;
 	// the caller asks again from the next height.
@@ -35,7 +34,7 @@ const (
 	// answers that worker alone (a list of one; QueryNotFound when absent).
 	PathWorkers = "/workers"
 	// PathMqSequence takes a message origin (SCALE, e.g.
-	// state.OriginWorker(key)) and answers MqSequence as JSON: the sequence
+	// msg.OriginWorker(key)) and answers MqSequence as JSON: the sequence
 	// the origin's next egress message must carry.
 	PathMqSequence = "/mq/sequence"
 )
@@ -125,7 +124,7 @@ type WorkerInfo struct {
 }
 
 // WorkerInfoFrom renders a registry record for PathWorkers.
-func WorkerInfoFrom(rec *state.WorkerRecord, ss58Prefix uint16) WorkerInfo {
+func WorkerInfoFrom(rec *msg.WorkerRecord, ss58Prefix uint16) WorkerInfo {
 	i := &rec.Info
 	return WorkerInfo{
 		IdentityPublicKey:     i.IdentityPublicKey.Hex(),
@@ -159,70 +158,16 @@ func (q *BlocksRequest) EncodeSCALE(w *scale.Writer) { w.U64(q.From); w.U64(q.To
 // DecodeSCALE reads the request.
 func (q *BlocksRequest) DecodeSCALE(r *scale.Reader) { q.From = r.U64(); q.To = r.U64() }
 
-// BlockRecord is what the node keeps for each committed height: the block's
-// write-set, its ordered messages and the AppHash after it. Height 0 holds
-// the genesis write-set and AppHash_0.
-type BlockRecord struct {
-	Height   int64
-	WriteSet state.WriteSet
-	Messages []state.Message
-	AppHash  [32]byte
-}
-
-// EncodeSCALE writes r in its fixed SCALE form.
-func (r *BlockRecord) EncodeSCALE(w *scale.Writer) {
-	w.I64(r.Height)
-	r.WriteSet.EncodeSCALE(w)
-	w.Compact(uint64(len(r.Messages)))
-	for i := range r.Messages {
-		r.Messages[i].EncodeSCALE(w)
-	}
-	w.Raw(r.AppHash[:])
-}
-
-// DecodeSCALE reads r from its SCALE form.
-func (r *BlockRecord) DecodeSCALE(rd *scale.Reader) {
-	r.Height = rd.I64()
-	r.WriteSet.DecodeSCALE(rd)
-	n := rd.Len(3)
-	r.Messages = make([]state.Message, n)
-	for i := range r.Messages {
-		r.Messages[i].DecodeSCALE(rd)
-	}
-	rd.Fixed(r.AppHash[:])
-}
-
-// Clone returns a deep copy of r (nil for nil).
-func (r *BlockRecord) Clone() *BlockRecord {
-	if r == nil {
-		return nil
-	}
-	out := &BlockRecord{Height: r.Height, AppHash: r.AppHash}
-	if r.WriteSet != nil {
-		out.WriteSet = make(state.WriteSet, len(r.WriteSet))
-		for i, w := range r.WriteSet {
-			out.WriteSet[i] = state.Write{Key: bytes.Clone(w.Key), Value: bytes.Clone(w.Value), Delete: w.Delete}
-		}
-	}
-	if r.Messages != nil {
-		out.Messages = make([]state.Message, len(r.Messages))
-		for i, m := range r.Messages {
-			out.Messages[i] = state.Message{Origin: bytes.Clone(m.Origin), Topic: bytes.Clone(m.Topic), Payload: bytes.Clone(m.Payload)}
-		}
-	}
-	return out
-}
-
-// minRecordBytes is the smallest encoding of a BlockRecord.
+// minRecordBytes is the smallest encoding of a state.BlockRecord.
 const minRecordBytes = 8 + 1 + 1 + 32
 
 // DecodeBlocks decodes a PathBlocks answer.
-func DecodeBlocks(b []byte) ([]*BlockRecord, error) {
+func DecodeBlocks(b []byte) ([]*state.BlockRecord, error) {
 	r := scale.NewReader(b)
 	n := r.Len(minRecordBytes)
-	out := make([]*BlockRecord, 0, n)
+	out := make([]*state.BlockRecord, 0, n)
 	for i := 0; i < n && r.Err() == nil; i++ {
-		rec := new(BlockRecord)
+		rec := new(state.BlockRecord)
 		rec.DecodeSCALE(r)
 		out = append(out, rec)
 	}

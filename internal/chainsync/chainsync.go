@@ -17,9 +17,10 @@ import (
 
 	"github.com/cometbft/cometbft/types"
 
-	"github.com/cella-network/cella/internal/chainapi"
 	"github.com/cella-network/cella/internal/lightclient"
+	"github.com/cella-network/cella/internal/msg"
 	"github.com/cella-network/cella/internal/state"
+	"github.com/cella-network/cella/internal/state/modules"
 )
 
 // Batch is what pherry hands over for a run of heights a..b: the headers,
@@ -34,7 +35,7 @@ type Batch struct {
 	Headers    []*types.Header
 	Commit     *types.Commit
 	Validators *types.ValidatorSet
-	Records    []*chainapi.BlockRecord
+	Records    []*state.BlockRecord
 }
 
 // QueuedMessage is a message of an applied block, with its position.
@@ -43,7 +44,7 @@ type QueuedMessage struct {
 	Height int64
 	// Index is the message's position among the block's messages.
 	Index int
-	state.Message
+	msg.Message
 }
 
 // Syncer is the verified chain state. It is not safe for concurrent use
@@ -57,7 +58,7 @@ type Syncer struct {
 	appHash [32]byte
 	// pending is the record of block lc.Height(), which waits for header
 	// lc.Height()+1; nil when lc.Height() == height (before header 1).
-	pending *chainapi.BlockRecord
+	pending *state.BlockRecord
 	queue   []QueuedMessage
 }
 
@@ -67,11 +68,11 @@ type Syncer struct {
 // (InitChain's write-set and AppHash_0). The genesis state is applied at
 // once (Height() = 0); the first verified header must then carry AppHash_0.
 // maxAppVersion is the highest app version this code understands.
-func New(g *state.Genesis, genesisHash [32]byte, rec *chainapi.BlockRecord, maxAppVersion uint64) (*Syncer, error) {
+func New(g *state.Genesis, genesisHash [32]byte, rec *state.BlockRecord, maxAppVersion uint64) (*Syncer, error) {
 	if g == nil {
 		return nil, fmt.Errorf("%w: nil", ErrInvalidGenesis)
 	}
-	if err := g.Validate(); err != nil {
+	if err := modules.ValidateGenesis(g); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidGenesis, err)
 	}
 	if h := g.Hash(); h != genesisHash {
@@ -80,7 +81,7 @@ func New(g *state.Genesis, genesisHash [32]byte, rec *chainapi.BlockRecord, maxA
 	if g.AppVersion > maxAppVersion {
 		return nil, fmt.Errorf("%w: genesis app version %d, this code supports up to %d", ErrNewerAppVersion, g.AppVersion, maxAppVersion)
 	}
-	m, err := state.New(g, state.WithSigCache(nil))
+	m, err := modules.NewMachine(g, state.WithSigCache(nil))
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidGenesis, err)
 	}
@@ -173,7 +174,7 @@ func (s *Syncer) SyncBatch(b Batch) error {
 	first, last := b.Headers[0].Height, b.Headers[len(b.Headers)-1].Height
 
 	// The records: from the first unapplied block to the last header.
-	recs := make([]*chainapi.BlockRecord, 0, len(b.Records)+1)
+	recs := make([]*state.BlockRecord, 0, len(b.Records)+1)
 	if s.pending != nil && (len(b.Records) == 0 || b.Records[0] == nil || b.Records[0].Height != s.pending.Height) {
 		recs = append(recs, s.pending)
 	}
@@ -241,6 +242,6 @@ func (s *Syncer) SyncBatch(b Batch) error {
 	return nil
 }
 
-func cloneMessage(m state.Message) state.Message {
-	return state.Message{Origin: bytes.Clone(m.Origin), Topic: bytes.Clone(m.Topic), Payload: bytes.Clone(m.Payload)}
+func cloneMessage(m msg.Message) msg.Message {
+	return msg.Message{Origin: bytes.Clone(m.Origin), Topic: bytes.Clone(m.Topic), Payload: bytes.Clone(m.Payload)}
 }

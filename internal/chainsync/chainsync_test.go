@@ -8,10 +8,11 @@ import (
 
 	"github.com/cometbft/cometbft/types"
 
-	"github.com/cella-network/cella/internal/chainapi"
 	"github.com/cella-network/cella/internal/chainsync"
+	"github.com/cella-network/cella/internal/msg"
 	"github.com/cella-network/cella/internal/scale"
 	"github.com/cella-network/cella/internal/state"
+	"github.com/cella-network/cella/internal/state/balances"
 	"github.com/cella-network/cella/internal/synth"
 )
 
@@ -128,7 +129,7 @@ func TestAdversarial(t *testing.T) {
 		}},
 		{"injected message", chainsync.ErrAppHashMismatch, func(b *chainsync.Batch) {
 			r := b.Records[wsHeight-11]
-			r.Messages = append(r.Messages, state.Message{Topic: []byte("x")})
+			r.Messages = append(r.Messages, msg.Message{Topic: []byte("x")})
 		}},
 		{"contents of another block", chainsync.ErrAppHashMismatch, func(b *chainsync.Batch) {
 			b.Records[wsHeight-11].WriteSet = c.Record(wsHeight + 1).WriteSet
@@ -136,7 +137,7 @@ func TestAdversarial(t *testing.T) {
 		{"tampered kept record replaced", chainsync.ErrAppHashMismatch, func(b *chainsync.Batch) {
 			r := c.Record(10)
 			r.WriteSet[0].Value = []byte{1}
-			b.Records = append([]*chainapi.BlockRecord{r}, b.Records...)
+			b.Records = append([]*state.BlockRecord{r}, b.Records...)
 		}},
 		// AppHash.
 		{"record claims a wrong AppHash", chainsync.ErrRecordAppHash, func(b *chainsync.Batch) { b.Records[3].AppHash[0] ^= 1 }},
@@ -253,14 +254,14 @@ func TestGenesisChecks(t *testing.T) {
 	if _, err := chainsync.New(g, gh, rec, 0); !errors.Is(err, chainsync.ErrNewerAppVersion) {
 		t.Fatal(err)
 	}
-	for name, mod := range map[string]func(r *chainapi.BlockRecord){
-		"height":       func(r *chainapi.BlockRecord) { r.Height = 1 },
-		"value":        func(r *chainapi.BlockRecord) { r.WriteSet[0].Value = append(r.WriteSet[0].Value, 0) },
-		"dropped":      func(r *chainapi.BlockRecord) { r.WriteSet = r.WriteSet[1:] },
-		"unsorted":     func(r *chainapi.BlockRecord) { r.WriteSet[0], r.WriteSet[1] = r.WriteSet[1], r.WriteSet[0] },
-		"message":      func(r *chainapi.BlockRecord) { r.Messages = []state.Message{{}} },
-		"claimed hash": func(r *chainapi.BlockRecord) { r.AppHash[0] ^= 1 },
-		"other chain": func(r *chainapi.BlockRecord) {
+	for name, mod := range map[string]func(r *state.BlockRecord){
+		"height":       func(r *state.BlockRecord) { r.Height = 1 },
+		"value":        func(r *state.BlockRecord) { r.WriteSet[0].Value = append(r.WriteSet[0].Value, 0) },
+		"dropped":      func(r *state.BlockRecord) { r.WriteSet = r.WriteSet[1:] },
+		"unsorted":     func(r *state.BlockRecord) { r.WriteSet[0], r.WriteSet[1] = r.WriteSet[1], r.WriteSet[0] },
+		"message":      func(r *state.BlockRecord) { r.Messages = []msg.Message{{}} },
+		"claimed hash": func(r *state.BlockRecord) { r.AppHash[0] ^= 1 },
+		"other chain": func(r *state.BlockRecord) {
 			*r = *buildChain(t, chainOpts{blocks: 0, genesis: func(g *state.Genesis) { g.App.Balances = g.App.Balances[:2] }}).GenesisRecord()
 		},
 	} {
@@ -291,7 +292,7 @@ func TestPendingRecord(t *testing.T) {
 	if err := s.SyncBatch(next); !errors.Is(err, chainsync.ErrAppHashMismatch) || !bytes.Equal(s.Snapshot(), snap) {
 		t.Fatalf("forged kept record: %v", err)
 	}
-	next.Records = append([]*chainapi.BlockRecord{c.Record(10)}, next.Records...)
+	next.Records = append([]*state.BlockRecord{c.Record(10)}, next.Records...)
 	if err := s.SyncBatch(next); err != nil || s.Height() != 19 {
 		t.Fatalf("honest replacement: %v", err)
 	}
@@ -347,7 +348,7 @@ func TestDifferential(t *testing.T) {
 	for seed := uint64(1); seed <= 3; seed++ {
 		rng := rand.New(rand.NewPCG(seed, 42))
 		vals := synth.Validators(6)
-		c, err := synth.New(synth.Config{Validators: vals[:3], Extra: vals[3:], Messages: func(h int64) []state.Message {
+		c, err := synth.New(synth.Config{Validators: vals[:3], Extra: vals[3:], Messages: func(h int64) []msg.Message {
 			if h%5 == int64(seed) {
 				return testMessages(h)
 			}
@@ -374,7 +375,7 @@ func TestDifferential(t *testing.T) {
 				txs = append(txs, tx)
 			}
 			if rng.IntN(10) == 0 { // rejected: a future nonce
-				txs = append(txs, c.TxWithNonce(eve, 1000, state.TransferCall(pairs[0].Public(), scale.U128From(1))))
+				txs = append(txs, c.TxWithNonce(eve, 1000, balances.TransferCall(pairs[0].Public(), scale.U128From(1))))
 			}
 			if rng.IntN(25) == 0 {
 				v := vals[rng.IntN(len(vals))]

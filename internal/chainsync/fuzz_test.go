@@ -9,6 +9,7 @@ import (
 	"github.com/cometbft/cometbft/types"
 
 	"github.com/cella-network/cella/internal/chainsync"
+	"github.com/cella-network/cella/internal/msg"
 	"github.com/cella-network/cella/internal/state"
 )
 
@@ -159,7 +160,7 @@ func mutate(b *chainsync.Batch, op byte, i int, v byte, blob []byte) {
 			if ms := b.Records[k].Messages; len(ms) > 0 {
 				flip(ms[int(v)%len(ms)].Payload)
 			} else {
-				b.Records[k].Messages = append(b.Records[k].Messages, state.Message{Payload: blob})
+				b.Records[k].Messages = append(b.Records[k].Messages, msg.Message{Payload: blob})
 			}
 		}
 	case 12:

@@ -9,6 +9,7 @@ import (
 
 	"github.com/cella-network/cella/internal/chainsync"
 	"github.com/cella-network/cella/internal/keys"
+	"github.com/cella-network/cella/internal/msg"
 	"github.com/cella-network/cella/internal/state"
 	"github.com/cella-network/cella/internal/synth"
 )
@@ -26,11 +27,11 @@ type chainOpts struct {
 }
 
 // testMessages are the synthetic messages of height h.
-func testMessages(h int64) []state.Message {
+func testMessages(h int64) []msg.Message {
 	n := int(h%4) + 1
-	out := make([]state.Message, n)
+	out := make([]msg.Message, n)
 	for i := range out {
-		out[i] = state.Message{
+		out[i] = msg.Message{
 			Origin:  []byte(fmt.Sprintf("worker-%d", i)),
 			Topic:   []byte("topic/test"),
 			Payload: []byte(fmt.Sprintf("payload %d of block %d", i, h)),
@@ -53,7 +54,7 @@ func buildChain(t testing.TB, o chainOpts) *synth.Chain {
 		cfg.Genesis = g
 	}
 	if o.messageEach > 0 {
-		cfg.Messages = func(h int64) []state.Message {
+		cfg.Messages = func(h int64) []msg.Message {
 			if h%o.messageEach == 0 {
 				return testMessages(h)
 			}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 
-	"github.com/cella-network/cella/internal/chainapi"
 	"github.com/cella-network/cella/internal/lightclient"
 	"github.com/cella-network/cella/internal/scale"
 	"github.com/cella-network/cella/internal/state"
@@ -75,7 +74,7 @@ func Restore(b []byte, genesisHash [32]byte, maxAppVersion uint64) (*Syncer, err
 	s.height = r.I64()
 	r.Fixed(s.appHash[:])
 	if r.Option() {
-		s.pending = new(chainapi.BlockRecord)
+		s.pending = new(state.BlockRecord)
 		s.pending.DecodeSCALE(r)
 	}
 	n := r.Len(2)

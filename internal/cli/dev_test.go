@@ -12,7 +12,7 @@ import (
 
 	"github.com/cella-network/cella/internal/client"
 	"github.com/cella-network/cella/internal/keys"
-	"github.com/cella-network/cella/internal/state"
+	"github.com/cella-network/cella/internal/msg"
 )
 
 func freePort(t *testing.T) string {
@@ -118,7 +118,7 @@ func TestDevCommand(t *testing.T) {
 			t.Fatal(err)
 		}
 		worker = id
-		seq, err := c.NextSequence(ctx, state.OriginWorker(id))
+		seq, err := c.NextSequence(ctx, msg.OriginWorker(id))
 		return err == nil && seq == 1
 	})
 	if !strings.Contains(out.String(), "Cella dev network") {

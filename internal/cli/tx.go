@@ -10,7 +10,7 @@ import (
 	"github.com/cella-network/cella/internal/client"
 	"github.com/cella-network/cella/internal/keys"
 	"github.com/cella-network/cella/internal/scale"
-	"github.com/cella-network/cella/internal/state"
+	"github.com/cella-network/cella/internal/state/balances"
 	"github.com/cella-network/cella/internal/tx"
 )
 
@@ -66,7 +66,7 @@ With --wait the command returns once the transaction is in a committed block.`,
 			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
 			defer cancel()
-			return sendAndReport(ctx, cmd, c, pair, state.TransferCall(dest, amt), wait, output)
+			return sendAndReport(ctx, cmd, c, pair, balances.TransferCall(dest, amt), wait, output)
 		},
 	}
 	f := cmd.Flags()

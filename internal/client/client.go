@@ -21,8 +21,11 @@ import (
 
 	"github.com/cella-network/cella/internal/chainapi"
 	"github.com/cella-network/cella/internal/keys"
+	"github.com/cella-network/cella/internal/msg"
 	"github.com/cella-network/cella/internal/scale"
 	"github.com/cella-network/cella/internal/state"
+	"github.com/cella-network/cella/internal/state/mq"
+	"github.com/cella-network/cella/internal/state/registry"
 	"github.com/cella-network/cella/internal/tx"
 )
 
@@ -134,7 +137,7 @@ func (c *Client) Validators(ctx context.Context) ([]chainapi.ValidatorInfo, erro
 
 // Blocks returns the block records of heights from..to; the node may answer
 // fewer than asked (see chainapi.PathBlocks).
-func (c *Client) Blocks(ctx context.Context, from, to uint64) ([]*chainapi.BlockRecord, error) {
+func (c *Client) Blocks(ctx context.Context, from, to uint64) ([]*state.BlockRecord, error) {
 	b, err := c.query(ctx, chainapi.PathBlocks, scale.Encode(&chainapi.BlocksRequest{From: from, To: to}))
 	if err != nil {
 		return nil, err
@@ -165,7 +168,7 @@ func (c *Client) Worker(ctx context.Context, identity keys.PublicKey) (*chainapi
 }
 
 // NextSequence returns the sequence the next egress message of origin (e.g.
-// state.OriginWorker(key)) must carry, per committed state.
+// msg.OriginWorker(key)) must carry, per committed state.
 func (c *Client) NextSequence(ctx context.Context, origin []byte) (uint64, error) {
 	var s chainapi.MqSequence
 	if err := c.queryJSON(ctx, chainapi.PathMqSequence, origin, &s); err != nil {
@@ -178,16 +181,16 @@ func (c *Client) NextSequence(ctx context.Context, origin []byte) (uint64, error
 // registry.register_worker(info, att), and returns the transaction's hash
 // once the mempool took it (see Submit; Wait gives the outcome). At most one
 // TxOptions applies.
-func (c *Client) RegisterWorker(ctx context.Context, signer *keys.Pair, info state.RegistrationInfo, att state.Attestation, o ...TxOptions) ([32]byte, error) {
-	return c.buildAndSubmit(ctx, signer, state.RegisterWorkerCall(info, att), o)
+func (c *Client) RegisterWorker(ctx context.Context, signer *keys.Pair, info msg.RegistrationInfo, att msg.Attestation, o ...TxOptions) ([32]byte, error) {
+	return c.buildAndSubmit(ctx, signer, registry.RegisterWorkerCall(info, att), o)
 }
 
 // SubmitEgress builds, signs (by signer, who pays the fee: anyone may relay
 // a worker's message) and submits mq.submit(signed), and returns the
 // transaction's hash once the mempool took it. To send several in one block,
 // pass TxOptions with explicit nonces. At most one TxOptions applies.
-func (c *Client) SubmitEgress(ctx context.Context, signer *keys.Pair, signed state.SignedMessage, o ...TxOptions) ([32]byte, error) {
-	return c.buildAndSubmit(ctx, signer, state.SubmitCall(signed), o)
+func (c *Client) SubmitEgress(ctx context.Context, signer *keys.Pair, signed msg.SignedMessage, o ...TxOptions) ([32]byte, error) {
+	return c.buildAndSubmit(ctx, signer, mq.SubmitCall(signed), o)
 }
 
 func (c *Client) buildAndSubmit(ctx context.Context, signer *keys.Pair, call tx.Call, o []TxOptions) ([32]byte, error) {

@@ -19,6 +19,7 @@ import (
 	"github.com/cella-network/cella/internal/keys"
 	"github.com/cella-network/cella/internal/scale"
 	"github.com/cella-network/cella/internal/state"
+	"github.com/cella-network/cella/internal/state/modules"
 )
 
 // AppStateJSON is the `app_state` of Cella's genesis.json: the state
@@ -189,7 +190,7 @@ func GenesisFromDoc(doc *cmttypes.GenesisDoc) (*state.Genesis, error) {
 		copy(pk[:], v.PubKey.Bytes())
 		g.Validators = append(g.Validators, state.Validator{PubKey: pk, Power: v.Power})
 	}
-	if err := g.Validate(); err != nil {
+	if err := modules.ValidateGenesis(g); err != nil {
 		return nil, err
 	}
 	return g, nil
@@ -208,7 +209,7 @@ func EditAppState(path string, edit func(app *state.AppGenesis) error) error {
 	if err := edit(&g.App); err != nil {
 		return err
 	}
-	if err := g.Validate(); err != nil {
+	if err := modules.ValidateGenesis(g); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	app, err := json.MarshalIndent(AppStateFrom(g), "", "  ")

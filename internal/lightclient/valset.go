@@ -10,6 +10,7 @@ import (
 	"github.com/cometbft/cometbft/types"
 
 	"github.com/cella-network/cella/internal/state"
+	"github.com/cella-network/cella/internal/state/modules"
 )
 
 // trustedSet checks an untrusted validator set and returns an independent
@@ -90,7 +91,7 @@ func setFromProto(pvs []*cmtproto.Validator) (*types.ValidatorSet, error) {
 // same construction as CometBFT's genesis state), with ed25519 keys. g must
 // be valid (state.Genesis.Validate).
 func GenesisValidatorSet(g *state.Genesis) (*types.ValidatorSet, error) {
-	if err := g.Validate(); err != nil {
+	if err := modules.ValidateGenesis(g); err != nil {
 		return nil, err
 	}
 	vals := make([]*types.Validator, len(g.Validators))

@@ -20,6 +20,7 @@ import (
 	"github.com/cella-network/cella/internal/keys"
 	"github.com/cella-network/cella/internal/scale"
 	"github.com/cella-network/cella/internal/state"
+	"github.com/cella-network/cella/internal/state/balances"
 	"github.com/cella-network/cella/internal/tx"
 )
 
@@ -127,7 +128,7 @@ func Run(ctx context.Context, c *client.Client, cfg Config) (*Result, error) {
 				body := tx.Body{
 					Version: tx.Version1, Scheme: tx.Sr25519, Signer: s.pair.Public(), Genesis: gh,
 					Nonce: s.nonce, FeeLimit: client.DefaultFeeLimit,
-					Call: state.TransferCall(dest, scale.U128From(1)),
+					Call: balances.TransferCall(dest, scale.U128From(1)),
 				}
 				raw := tx.Sign(body, s.pair).Encode()
 				r, err := wc.RPC().BroadcastTxSync(runCtx, raw)
@@ -212,7 +213,7 @@ func fund(ctx context.Context, c *client.Client, cfg Config, gh [32]byte, sender
 	for i, s := range senders {
 		body := tx.Body{
 			Version: tx.Version1, Scheme: tx.Sr25519, Signer: cfg.Funder.Public(), Genesis: gh,
-			Nonce: nonce, FeeLimit: client.DefaultFeeLimit, Call: state.TransferCall(s.pair.Public(), amount),
+			Nonce: nonce, FeeLimit: client.DefaultFeeLimit, Call: balances.TransferCall(s.pair.Public(), amount),
 		}
 		r, err := c.RPC().BroadcastTxSync(ctx, tx.Sign(body, cfg.Funder).Encode())
 		if err != nil {

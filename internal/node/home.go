@@ -15,6 +15,7 @@ import (
 	"github.com/cometbft/cometbft/privval"
 
 	"github.com/cella-network/cella/internal/state"
+	"github.com/cella-network/cella/internal/state/modules"
 )
 
 // InitOptions say how to create a home folder.
@@ -102,7 +103,7 @@ func writeKeysAndConfig(cfg *cmtcfg.Config) error {
 }
 
 func writeGenesis(cfg *cmtcfg.Config, g *state.Genesis, t time.Time) error {
-	if err := g.Validate(); err != nil {
+	if err := modules.ValidateGenesis(g); err != nil {
 		return err
 	}
 	doc, err := genesisfile.GenesisDoc(g, t)

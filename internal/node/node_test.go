@@ -17,6 +17,7 @@ import (
 	"github.com/cella-network/cella/internal/node"
 	"github.com/cella-network/cella/internal/scale"
 	"github.com/cella-network/cella/internal/state"
+	"github.com/cella-network/cella/internal/state/balances"
 	"github.com/cella-network/cella/internal/tx"
 )
 
@@ -113,7 +114,7 @@ func TestDevTransferAndRestart(t *testing.T) {
 	alice, bob := pair(t, "//Alice"), pair(t, "//Bob")
 	before := balance(ctx, t, c, bob.Public())
 	amount := scale.U128From(1_234_567)
-	tr, err := c.Build(ctx, alice, state.TransferCall(bob.Public(), amount), client.TxOptions{})
+	tr, err := c.Build(ctx, alice, balances.TransferCall(bob.Public(), amount), client.TxOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -204,7 +205,7 @@ func TestBadInputOverRPC(t *testing.T) {
 		t.Fatal(err)
 	}
 	good := func() tx.Body {
-		tr, err := c.Build(ctx, alice, state.TransferCall(bob.Public(), scale.U128From(1)), client.TxOptions{})
+		tr, err := c.Build(ctx, alice, balances.TransferCall(bob.Public(), scale.U128From(1)), client.TxOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -267,7 +268,7 @@ func TestBadInputOverRPC(t *testing.T) {
 	}
 
 	// A replayed transaction: the same bytes twice.
-	tr, err := c.Build(ctx, alice, state.TransferCall(bob.Public(), scale.U128From(1)), client.TxOptions{})
+	tr, err := c.Build(ctx, alice, balances.TransferCall(bob.Public(), scale.U128From(1)), client.TxOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -303,7 +304,7 @@ func TestPipelinedNonces(t *testing.T) {
 	hashes := make([][32]byte, k)
 	for i := range k {
 		nonce := uint64(i)
-		tr, err := c.Build(ctx, alice, state.TransferCall(bob.Public(), scale.U128From(1)), client.TxOptions{Nonce: &nonce})
+		tr, err := c.Build(ctx, alice, balances.TransferCall(bob.Public(), scale.U128From(1)), client.TxOptions{Nonce: &nonce})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -15,9 +15,12 @@ import (
 	"github.com/cella-network/cella/internal/chainapi"
 	"github.com/cella-network/cella/internal/client"
 	"github.com/cella-network/cella/internal/keys"
+	"github.com/cella-network/cella/internal/msg"
 	"github.com/cella-network/cella/internal/node"
 	"github.com/cella-network/cella/internal/scale"
 	"github.com/cella-network/cella/internal/state"
+	"github.com/cella-network/cella/internal/state/registry"
+	"github.com/cella-network/cella/internal/tee"
 )
 
 // e2eMeasurement is the measurement the test's dev-style quotes attest.
@@ -41,7 +44,7 @@ func e2eQuote(root *keys.Pair, rd [64]byte) []byte {
 type e2eVerifier struct{ root keys.PublicKey }
 
 func (v e2eVerifier) Verify(kind string, quote, _ []byte, rd [64]byte, _ int64) ([]byte, error) {
-	if kind != state.TeeKindDev {
+	if kind != string(tee.KindDev) {
 		return nil, fmt.Errorf("unsupported TEE kind %q", kind)
 	}
 	r := scale.NewReader(quote)
@@ -63,13 +66,13 @@ func (v e2eVerifier) Verify(kind string, quote, _ []byte, rd [64]byte, _ int64) 
 }
 
 // blockRef returns height h with its block hash, as a pRuntime would name it.
-func blockRef(ctx context.Context, t *testing.T, c *client.Client, h int64) state.BlockRef {
+func blockRef(ctx context.Context, t *testing.T, c *client.Client, h int64) msg.BlockRef {
 	t.Helper()
 	b, err := c.RPC().Block(ctx, &h)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var ref state.BlockRef
+	var ref msg.BlockRef
 	ref.Height = uint64(h)
 	copy(ref.Hash[:], b.BlockID.Hash)
 	return ref
@@ -106,7 +109,7 @@ func TestWorkerRegistrationAndEgress(t *testing.T) {
 	}
 	genesisFile := node.NewConfig(home, o).GenesisFile()
 	if err := genesisfile.EditAppState(genesisFile, func(app *state.AppGenesis) error {
-		app.Registry.AllowMeasurement(state.MeasurementHash(e2eMeasurement))
+		app.Registry.AllowMeasurement(registry.MeasurementHash(e2eMeasurement))
 		return nil
 	}); err != nil {
 		t.Fatal(err)
@@ -126,22 +129,22 @@ func TestWorkerRegistrationAndEgress(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	info := state.RegistrationInfo{
+	info := msg.RegistrationInfo{
 		IdentityPublicKey: worker.Public(),
 		EcdhPublicKey:     [32]byte{0xec},
 		Operator:          alice.Public(),
 		GenesisHash:       gh,
-		PRuntimeVersion:   state.PRuntimeVersion{Major: 0, Minor: 1},
+		PRuntimeVersion:   msg.PRuntimeVersion{Major: 0, Minor: 1},
 		MaxAppVersion:     state.AppVersion1,
 		RecentBlock:       blockRef(ctx, t, c, ci.Height),
-		TeeKind:           state.TeeKindDev,
+		TeeKind:           string(tee.KindDev),
 	}
-	att := state.Attestation{Kind: state.TeeKindDev, Quote: e2eQuote(root, info.ReportData())}
+	att := msg.Attestation{Kind: string(tee.KindDev), Quote: e2eQuote(root, info.ReportData())}
 
 	// A stale freshness hash is refused at the door.
 	stale := info
 	stale.RecentBlock.Hash[0] ^= 1
-	_, err = c.RegisterWorker(ctx, alice, stale, state.Attestation{Kind: state.TeeKindDev, Quote: e2eQuote(root, stale.ReportData())})
+	_, err = c.RegisterWorker(ctx, alice, stale, msg.Attestation{Kind: string(tee.KindDev), Quote: e2eQuote(root, stale.ReportData())})
 	var te *client.TxError
 	if !errors.As(err, &te) || te.Code != state.CodeFreshnessHashMismatch {
 		t.Fatalf("stale registration: %v", err)
@@ -155,7 +158,7 @@ func TestWorkerRegistrationAndEgress(t *testing.T) {
 	}
 	if len(ws) != 1 || ws[0].IdentityPublicKey != worker.Public().Hex() || ws[0].Operator != alice.Public().String() ||
 		ws[0].TeeKind != "dev" || ws[0].RegisteredHeight != uint64(reg.Height) || ws[0].PRuntimeVersion != "0.1.0" ||
-		ws[0].MeasurementHash != fmt.Sprintf("0x%x", state.MeasurementHash(e2eMeasurement)) {
+		ws[0].MeasurementHash != fmt.Sprintf("0x%x", registry.MeasurementHash(e2eMeasurement)) {
 		t.Fatalf("workers %+v", ws)
 	}
 	if one, err := c.Worker(ctx, worker.Public()); err != nil || *one != ws[0] {
@@ -167,7 +170,7 @@ func TestWorkerRegistrationAndEgress(t *testing.T) {
 	}
 
 	// Two egress messages, relayed by Bob in one go (explicit nonces).
-	origin := state.OriginWorker(worker.Public())
+	origin := msg.OriginWorker(worker.Public())
 	if seq, err := c.NextSequence(ctx, origin); err != nil || seq != 0 {
 		t.Fatal(seq, err)
 	}
@@ -175,9 +178,9 @@ func TestWorkerRegistrationAndEgress(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	msgs := []state.SignedMessage{
-		state.SignMessage(worker, state.Message{Origin: origin, Topic: []byte("worker/e2e"), Payload: []byte("first")}, 0),
-		state.SignMessage(worker, state.Message{Origin: origin, Topic: []byte("worker/e2e"), Payload: []byte("second")}, 1),
+	msgs := []msg.SignedMessage{
+		msg.Sign(worker, msg.Message{Origin: origin, Topic: []byte("worker/e2e"), Payload: []byte("first")}, 0),
+		msg.Sign(worker, msg.Message{Origin: origin, Topic: []byte("worker/e2e"), Payload: []byte("second")}, 1),
 	}
 	var hashes [][32]byte
 	for i, m := range msgs {
@@ -201,16 +204,16 @@ func TestWorkerRegistrationAndEgress(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var got []state.Message
+	var got []msg.Message
 	for _, r := range recs {
 		got = append(got, r.Messages...)
 	}
-	if len(got) != 3 || !bytes.Equal(got[0].Origin, state.OriginModule(state.RegistryModuleName)) ||
-		string(got[0].Topic) != state.TopicWorkerRegistered || string(got[1].Payload) != "first" || string(got[2].Payload) != "second" ||
+	if len(got) != 3 || !bytes.Equal(got[0].Origin, msg.OriginModule(msg.RegistryModuleName)) ||
+		string(got[0].Topic) != msg.TopicWorkerRegistered || string(got[1].Payload) != "first" || string(got[2].Payload) != "second" ||
 		!bytes.Equal(got[1].Origin, origin) {
 		t.Fatalf("messages %+v", got)
 	}
-	var rec state.WorkerRecord
+	var rec msg.WorkerRecord
 	if err := scale.Decode(got[0].Payload, &rec); err != nil || rec.Info != info {
 		t.Fatalf("registry message payload %+v %v", rec, err)
 	}
@@ -227,16 +230,16 @@ func TestWorkerRegistrationAndEgress(t *testing.T) {
 	}
 
 	// Bad egress is refused by CheckTx with its code.
-	forged := state.SignMessage(bob, msgs[0].Message, 2)
+	forged := msg.Sign(bob, msgs[0].Message, 2)
 	for _, x := range []struct {
 		name string
-		s    state.SignedMessage
+		s    msg.SignedMessage
 		code uint32
 	}{
 		{"replayed", msgs[0], state.CodeMqReplayedSequence},
-		{"gapped", state.SignMessage(worker, msgs[0].Message, 7), state.CodeMqGappedSequence},
+		{"gapped", msg.Sign(worker, msgs[0].Message, 7), state.CodeMqGappedSequence},
 		{"forged", forged, state.CodeMqBadSignature},
-		{"unknown origin", state.SignMessage(bob, state.Message{Origin: state.OriginWorker(bob.Public()), Topic: []byte("x")}, 0), state.CodeMqUnknownOrigin},
+		{"unknown origin", msg.Sign(bob, msg.Message{Origin: msg.OriginWorker(bob.Public()), Topic: []byte("x")}, 0), state.CodeMqUnknownOrigin},
 	} {
 		_, err := c.SubmitEgress(ctx, bob, x.s)
 		if !errors.As(err, &te) || te.Code != x.code {
@@ -262,7 +265,7 @@ func TestWorkerRegistrationAndEgress(t *testing.T) {
 	upd := info
 	upd.PRuntimeVersion.Minor = 2
 	upd.RecentBlock = ref
-	hash, err = c2.RegisterWorker(ctx, alice, upd, state.Attestation{Kind: state.TeeKindDev, Quote: e2eQuote(root, upd.ReportData())})
+	hash, err = c2.RegisterWorker(ctx, alice, upd, msg.Attestation{Kind: string(tee.KindDev), Quote: e2eQuote(root, upd.ReportData())})
 	waitOK(ctx, t, c2, hash, err)
 	one, err := c2.Worker(ctx, worker.Public())
 	if err != nil || one.PRuntimeVersion != "0.2.0" || one.FirstRegisteredHeight != uint64(reg.Height) {

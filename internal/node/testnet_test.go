@@ -11,7 +11,7 @@ import (
 
 	"github.com/cella-network/cella/internal/client"
 	"github.com/cella-network/cella/internal/node"
-	"github.com/cella-network/cella/internal/state"
+	"github.com/cella-network/cella/internal/state/validators"
 )
 
 // freeBase finds a base port such that the testnet's ports are all free.
@@ -118,7 +118,7 @@ func TestDevValidatorChange(t *testing.T) {
 	newVal := ed25519.GenPrivKey().PubKey()
 	var pk [32]byte
 	copy(pk[:], newVal.Bytes())
-	tr, err := c.Build(ctx, pair(t, "//Alice"), state.SetPowerCall(pk, 1), client.TxOptions{})
+	tr, err := c.Build(ctx, pair(t, "//Alice"), validators.SetPowerCall(pk, 1), client.TxOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cella-network/cella/internal/chainapi"
 	"github.com/cella-network/cella/internal/client"
 	"github.com/cella-network/cella/internal/keys"
+	"github.com/cella-network/cella/internal/msg"
 	"github.com/cella-network/cella/internal/node"
 	"github.com/cella-network/cella/internal/pruntime"
 	"github.com/cella-network/cella/internal/pruntime/api/pruntimev1"
@@ -153,7 +153,7 @@ func TestEndToEnd(t *testing.T) {
 			in = info()
 			return in.HeaderHeight >= target
 		})
-		var recs []*chainapi.BlockRecord
+		var recs []*state.BlockRecord
 		waitFor(ctx, t, fmt.Sprintf("%s: record %d", what, in.Height), func() bool {
 			recs, err = c.Blocks(ctx, uint64(in.Height), uint64(in.Height))
 			return err == nil && len(recs) == 1
@@ -171,7 +171,7 @@ func TestEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	origin := state.OriginWorker(id)
+	origin := msg.OriginWorker(id)
 	seq := func() uint64 {
 		s, err := c.NextSequence(ctx, origin)
 		if err != nil {

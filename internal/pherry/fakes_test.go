@@ -13,7 +13,6 @@ import (
 	cmtproto "github.com/cometbft/cometbft/proto/tendermint/types"
 	cmttypes "github.com/cometbft/cometbft/types"
 
-	"github.com/cella-network/cella/internal/chainapi"
 	"github.com/cella-network/cella/internal/chainsync"
 	"github.com/cella-network/cella/internal/pruntime/api/pruntimev1"
 	"github.com/cella-network/cella/internal/scale"
@@ -105,7 +104,7 @@ func (f *fakeNode) Validators(_ context.Context, h int64) ([]*cmttypes.Validator
 	return f.c.ValidatorSet(h).Validators, nil
 }
 
-func (f *fakeNode) Records(_ context.Context, from, to int64) ([]*chainapi.BlockRecord, error) {
+func (f *fakeNode) Records(_ context.Context, from, to int64) ([]*state.BlockRecord, error) {
 	if err := f.enter("records"); err != nil {
 		f.mu.Unlock()
 		return nil, err
@@ -114,7 +113,7 @@ func (f *fakeNode) Records(_ context.Context, from, to int64) ([]*chainapi.Block
 	if from < 0 || from > f.visible || to < from {
 		return nil, fmt.Errorf("records %d..%d of %d", from, to, f.visible)
 	}
-	var out []*chainapi.BlockRecord
+	var out []*state.BlockRecord
 	for h := from; h <= min(to, f.visible) && len(out) < f.recordsPerCall; h++ {
 		out = append(out, f.c.Record(h))
 	}
@@ -175,7 +174,7 @@ func (f *fakeRuntime) Init(_ context.Context, req *pruntimev1.InitRequest) (*pru
 	if err := scale.Decode(req.Genesis, &g); err != nil {
 		return nil, connect.NewError(connect.CodeInvalidArgument, err)
 	}
-	var rec chainapi.BlockRecord
+	var rec state.BlockRecord
 	if err := scale.Decode(req.GenesisRecord, &rec); err != nil {
 		return nil, connect.NewError(connect.CodeInvalidArgument, err)
 	}
@@ -225,7 +224,7 @@ func decodeSync(req *pruntimev1.SyncRequest) (chainsync.Batch, error) {
 		b.Validators = vs
 	}
 	for i, raw := range req.Records {
-		rec := new(chainapi.BlockRecord)
+		rec := new(state.BlockRecord)
 		if err := scale.Decode(raw, rec); err != nil {
 			return b, fmt.Errorf("record %d: %w", i, err)
 		}

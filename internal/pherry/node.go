@@ -11,8 +11,8 @@ import (
 	coretypes "github.com/cometbft/cometbft/rpc/core/types"
 	cmttypes "github.com/cometbft/cometbft/types"
 
-	"github.com/cella-network/cella/internal/chainapi"
 	"github.com/cella-network/cella/internal/client"
+	"github.com/cella-network/cella/internal/state"
 )
 
 // Source is what pherry reads from a node to feed a pRuntime. Answers are
@@ -34,7 +34,7 @@ type Source interface {
 	Validators(ctx context.Context, h int64) ([]*cmttypes.Validator, error)
 	// Records returns the block records of heights from..to in order,
 	// starting at from; it may return fewer than asked, but at least one.
-	Records(ctx context.Context, from, to int64) ([]*chainapi.BlockRecord, error)
+	Records(ctx context.Context, from, to int64) ([]*state.BlockRecord, error)
 }
 
 // Limits of NodeSource's requests.
@@ -276,7 +276,7 @@ func (s *NodeSource) Validators(ctx context.Context, h int64) ([]*cmttypes.Valid
 }
 
 // Records implements Source with the /blocks query.
-func (s *NodeSource) Records(ctx context.Context, from, to int64) ([]*chainapi.BlockRecord, error) {
+func (s *NodeSource) Records(ctx context.Context, from, to int64) ([]*state.BlockRecord, error) {
 	if from < 0 || to < from {
 		return nil, fmt.Errorf("pherry: record range %d..%d", from, to)
 	}

@@ -15,6 +15,7 @@ import (
 	cmttypes "github.com/cometbft/cometbft/types"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/cella-network/cella/internal/msg"
 	"github.com/cella-network/cella/internal/state"
 	"github.com/cella-network/cella/internal/synth"
 )
@@ -88,11 +89,11 @@ func buildChain(t *testing.T, n int, joinAt, leaveAt int64) *synth.Chain {
 	g.App.Registry = state.RegistryGenesis{}
 	c, err := synth.New(synth.Config{
 		Validators: vals[:4], Extra: vals[4:], Genesis: g,
-		Messages: func(h int64) []state.Message {
+		Messages: func(h int64) []msg.Message {
 			if h%3 != 0 {
 				return nil
 			}
-			return []state.Message{{Origin: state.OriginModule("test"), Topic: []byte("t"), Payload: []byte{byte(h)}}}
+			return []msg.Message{{Origin: msg.OriginModule("test"), Topic: []byte("t"), Payload: []byte{byte(h)}}}
 		},
 	})
 	if err != nil {

@@ -9,9 +9,9 @@ import (
 	cmtproto "github.com/cometbft/cometbft/proto/tendermint/types"
 	cmttypes "github.com/cometbft/cometbft/types"
 
-	"github.com/cella-network/cella/internal/chainapi"
 	"github.com/cella-network/cella/internal/pruntime/api/pruntimev1"
 	"github.com/cella-network/cella/internal/scale"
+	"github.com/cella-network/cella/internal/state"
 )
 
 // DefaultBatchSize is the most headers pherry hands a pRuntime at once.
@@ -187,7 +187,7 @@ records:
 	return &fetched{span: Span{First: sp.First, Last: last, Records: sp.Records}, req: req, bytes: size}, nil
 }
 
-func recordHeight(r *chainapi.BlockRecord) int64 {
+func recordHeight(r *state.BlockRecord) int64 {
 	if r == nil {
 		return -1
 	}

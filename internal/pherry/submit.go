@@ -10,9 +10,13 @@ import (
 	"github.com/cella-network/cella/internal/chainapi"
 	"github.com/cella-network/cella/internal/client"
 	"github.com/cella-network/cella/internal/keys"
+	"github.com/cella-network/cella/internal/msg"
 	"github.com/cella-network/cella/internal/pruntime/api/pruntimev1"
 	"github.com/cella-network/cella/internal/scale"
 	"github.com/cella-network/cella/internal/state"
+	"github.com/cella-network/cella/internal/state/mq"
+	"github.com/cella-network/cella/internal/state/registry"
+	"github.com/cella-network/cella/internal/tee"
 	"github.com/cella-network/cella/internal/tx"
 )
 
@@ -155,15 +159,15 @@ func (s *submitter) register(ctx context.Context) (int64, error) {
 	if err != nil {
 		return 0, pruntimeErr("registration", err)
 	}
-	var info state.RegistrationInfo
+	var info msg.RegistrationInfo
 	if err := scale.Decode(res.Info, &info); err != nil {
 		return 0, fmt.Errorf("pRuntime answered a registration that does not decode: %w", err)
 	}
 	if info.Operator != op {
 		return 0, fmt.Errorf("pRuntime registered operator %s, not %s", info.Operator, op)
 	}
-	att := state.Attestation{Kind: res.TeeKind, Quote: res.Quote, Collateral: res.Collateral}
-	if att.Kind == state.TeeKindTDX && len(att.Collateral) == 0 {
+	att := msg.Attestation{Kind: res.TeeKind, Quote: res.Quote, Collateral: res.Collateral}
+	if att.Kind == string(tee.KindTDX) && len(att.Collateral) == 0 {
 		if s.pcs == nil {
 			s.p.log.Warn("the TDX quote comes without collateral and PCS fetching is off; the chain will refuse it")
 		} else {
@@ -181,7 +185,7 @@ func (s *submitter) register(ctx context.Context) (int64, error) {
 	ci, err := s.p.nodeClient().ChainInfo(cctx)
 	if err == nil {
 		var hash [32]byte
-		hash, err = s.submit(cctx, ci, state.RegisterWorkerCall(info, att))
+		hash, err = s.submit(cctx, ci, registry.RegisterWorkerCall(info, att))
 		cancel()
 		if err != nil {
 			return 0, err
@@ -219,12 +223,12 @@ func (s *submitter) egress(ctx context.Context) error {
 	// Group by origin, in the pRuntime's order (sequence order per origin).
 	type group struct {
 		origin []byte
-		msgs   []state.SignedMessage
+		msgs   []msg.SignedMessage
 	}
 	var groups []*group
 	byOrigin := map[string]*group{}
 	for i, raw := range res.Messages {
-		var m state.SignedMessage
+		var m msg.SignedMessage
 		if err := scale.Decode(raw, &m); err != nil {
 			return fmt.Errorf("pRuntime egress message %d does not decode: %w", i, err)
 		}
@@ -263,7 +267,7 @@ func (s *submitter) egress(ctx context.Context) error {
 			if m.Sequence > want || budget == 0 {
 				break
 			}
-			_, err := s.submit(cctx, ci, state.SubmitCall(m))
+			_, err := s.submit(cctx, ci, mq.SubmitCall(m))
 			var te *client.TxError
 			switch {
 			case err == nil:
@@ -333,7 +337,7 @@ func (s *submitter) submit(ctx context.Context, ci *chainapi.ChainInfo, call tx.
 }
 
 func originName(o []byte) string {
-	if d, err := state.ParseOrigin(o); err == nil {
+	if d, err := msg.ParseOrigin(o); err == nil {
 		return d.String()
 	}
 	return fmt.Sprintf("0x%x", o)

@@ -12,9 +12,9 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/cella-network/cella/internal/chainapi"
 	"github.com/cella-network/cella/internal/chainsync"
 	"github.com/cella-network/cella/internal/keys"
+	"github.com/cella-network/cella/internal/msg"
 	"github.com/cella-network/cella/internal/scale"
 	"github.com/cella-network/cella/internal/state"
 	"github.com/cella-network/cella/internal/tee"
@@ -100,7 +100,7 @@ func Open(cfg Config) (*Runtime, error) {
 // first verified header must then carry), makes the worker's keys, and seals
 // them with a first checkpoint. Calling it again with the same genesis is a
 // no-op; with another, an error.
-func (r *Runtime) Init(g *state.Genesis, rec *chainapi.BlockRecord) ([32]byte, error) {
+func (r *Runtime) Init(g *state.Genesis, rec *state.BlockRecord) ([32]byte, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	gh := g.Hash()
@@ -418,7 +418,7 @@ func writeFileAtomic(path string, b []byte) error {
 // Egress returns the signed messages the chain has not accepted yet, in
 // sequence order, and the next sequence the chain expects (read from the
 // verified state).
-func (r *Runtime) Egress() ([]state.SignedMessage, uint64, error) {
+func (r *Runtime) Egress() ([]msg.SignedMessage, uint64, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.sync == nil {
@@ -430,29 +430,29 @@ func (r *Runtime) Egress() ([]state.SignedMessage, uint64, error) {
 
 // Registration returns the worker's registration info for operator, bound
 // to the last verified block for freshness, and an attestation over it.
-func (r *Runtime) Registration(operator keys.PublicKey) (state.RegistrationInfo, state.Attestation, error) {
+func (r *Runtime) Registration(operator keys.PublicKey) (msg.RegistrationInfo, msg.Attestation, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.sync == nil {
-		return state.RegistrationInfo{}, state.Attestation{}, ErrNotInitialized
+		return msg.RegistrationInfo{}, msg.Attestation{}, ErrNotInitialized
 	}
 	lc := r.sync.LightClient()
-	info := state.RegistrationInfo{
+	info := msg.RegistrationInfo{
 		IdentityPublicKey: r.keys.identity.Public(),
 		EcdhPublicKey:     r.keys.ecdh.Public(),
 		Operator:          operator,
 		GenesisHash:       r.sync.GenesisHash(),
-		PRuntimeVersion:   state.PRuntimeVersion{Major: Version[0], Minor: Version[1], Patch: Version[2]},
+		PRuntimeVersion:   msg.PRuntimeVersion{Major: Version[0], Minor: Version[1], Patch: Version[2]},
 		MaxAppVersion:     MaxAppVersion,
-		RecentBlock:       state.BlockRef{Height: uint64(max(lc.Height(), 0))},
+		RecentBlock:       msg.BlockRef{Height: uint64(max(lc.Height(), 0))},
 		TeeKind:           string(r.cfg.TEE.Kind()),
 	}
 	copy(info.RecentBlock.Hash[:], lc.BlockID().Hash)
 	quote, err := r.cfg.TEE.Attest(info.ReportData())
 	if err != nil {
-		return info, state.Attestation{}, fmt.Errorf("pruntime: attest: %w", err)
+		return info, msg.Attestation{}, fmt.Errorf("pruntime: attest: %w", err)
 	}
-	return info, state.Attestation{Kind: info.TeeKind, Quote: quote}, nil
+	return info, msg.Attestation{Kind: info.TeeKind, Quote: quote}, nil
 }
 
 // Close seals a checkpoint of the current state, so that the next start

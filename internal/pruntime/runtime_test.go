@@ -18,6 +18,7 @@ import (
 
 	"github.com/cella-network/cella/internal/chainsync"
 	"github.com/cella-network/cella/internal/keys"
+	"github.com/cella-network/cella/internal/msg"
 	"github.com/cella-network/cella/internal/pruntime/api/pruntimev1"
 	"github.com/cella-network/cella/internal/pruntime/api/pruntimev1/pruntimev1connect"
 	"github.com/cella-network/cella/internal/scale"
@@ -45,14 +46,14 @@ func openTest(t *testing.T, dir string, interval int64) *Runtime {
 // identity *id at height regAt, with transfers in every block.
 func testChain(t *testing.T, id *keys.PublicKey, regAt int64) *synth.Chain {
 	t.Helper()
-	c, err := synth.New(synth.Config{Messages: func(h int64) []state.Message {
+	c, err := synth.New(synth.Config{Messages: func(h int64) []msg.Message {
 		if h != regAt {
 			return nil
 		}
-		rec := state.WorkerRecord{Info: state.RegistrationInfo{IdentityPublicKey: *id, TeeKind: "dev"}, RegisteredAt: uint64(h)}
-		return []state.Message{{
-			Origin:  state.OriginModule(state.RegistryModuleName),
-			Topic:   []byte(state.TopicWorkerRegistered),
+		rec := msg.WorkerRecord{Info: msg.RegistrationInfo{IdentityPublicKey: *id, TeeKind: "dev"}, RegisteredAt: uint64(h)}
+		return []msg.Message{{
+			Origin:  msg.OriginModule(msg.RegistryModuleName),
+			Topic:   []byte(msg.TopicWorkerRegistered),
 			Payload: scale.Encode(&rec),
 		}}
 	}})
@@ -145,7 +146,7 @@ func TestInitSyncEgressRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(msgs) != 1 || next != 0 || string(msgs[0].Message.Topic) != TopicWorkerOnline || msgs[0].Sequence != 0 {
+	if len(msgs) != 1 || next != 0 || string(msgs[0].Message.Topic) != msg.TopicWorkerOnline || msgs[0].Sequence != 0 {
 		t.Fatalf("egress %+v next %d, want one worker/online message", msgs, next)
 	}
 	if !msgs[0].Verify(id) {
@@ -258,7 +259,7 @@ func TestAPI(t *testing.T) {
 	if len(eg.Messages) != 1 {
 		t.Fatalf("%d egress messages, want 1", len(eg.Messages))
 	}
-	var sm state.SignedMessage
+	var sm msg.SignedMessage
 	if err := scale.Decode(eg.Messages[0], &sm); err != nil || !sm.Verify(r.Info().IdentityPublicKey) {
 		t.Fatalf("egress message: %v", err)
 	}
@@ -271,7 +272,7 @@ func TestAPI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var ri state.RegistrationInfo
+	var ri msg.RegistrationInfo
 	if err := scale.Decode(reg.Info, &ri); err != nil {
 		t.Fatal(err)
 	}

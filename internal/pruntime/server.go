@@ -10,7 +10,6 @@ import (
 	cmtproto "github.com/cometbft/cometbft/proto/tendermint/types"
 	"github.com/cometbft/cometbft/types"
 
-	"github.com/cella-network/cella/internal/chainapi"
 	"github.com/cella-network/cella/internal/chainsync"
 	"github.com/cella-network/cella/internal/keys"
 	"github.com/cella-network/cella/internal/pruntime/api/pruntimev1"
@@ -75,7 +74,7 @@ func (a *internalAPI) Init(_ context.Context, req *pruntimev1.InitRequest) (*pru
 	if err := scale.Decode(req.Genesis, &g); err != nil {
 		return nil, invalid("genesis: %v", err)
 	}
-	var rec chainapi.BlockRecord
+	var rec state.BlockRecord
 	if err := scale.Decode(req.GenesisRecord, &rec); err != nil {
 		return nil, invalid("genesis record: %v", err)
 	}
@@ -128,7 +127,7 @@ func DecodeBatch(req *pruntimev1.SyncRequest) (chainsync.Batch, error) {
 		b.Validators = vs
 	}
 	for i, raw := range req.Records {
-		rec := new(chainapi.BlockRecord)
+		rec := new(state.BlockRecord)
 		if err := scale.Decode(raw, rec); err != nil {
 			return b, fmt.Errorf("record %d: %v", i, err)
 		}

@@ -4,31 +4,9 @@ import (
 	"encoding/binary"
 
 	"github.com/cella-network/cella/internal/hashing"
+	"github.com/cella-network/cella/internal/msg"
 	"github.com/cella-network/cella/internal/scale"
 )
-
-// Message is one output of the message queue for a block, in order. The mq
-// module (later) fills it; the type and its root are fixed now because they
-// enter the AppHash.
-type Message struct {
-	Origin  []byte
-	Topic   []byte
-	Payload []byte
-}
-
-// EncodeSCALE writes the message as (Vec<u8>, Vec<u8>, Vec<u8>).
-func (m *Message) EncodeSCALE(w *scale.Writer) {
-	w.BytesVec(m.Origin)
-	w.BytesVec(m.Topic)
-	w.BytesVec(m.Payload)
-}
-
-// DecodeSCALE reads a message.
-func (m *Message) DecodeSCALE(r *scale.Reader) {
-	m.Origin = r.BytesVec()
-	m.Topic = r.BytesVec()
-	m.Payload = r.BytesVec()
-}
 
 // AppHashDomain prefixes the AppHash preimage of state-machine version 1.
 const AppHashDomain = "cella/app/v1"
@@ -47,7 +25,7 @@ const (
 //
 // A block with no writes and no messages returns prev unchanged. pRuntime
 // recomputes this from the write-set and messages pherry hands it.
-func AppHash(appVersion uint64, prev [32]byte, ws WriteSet, msgs []Message) [32]byte {
+func AppHash(appVersion uint64, prev [32]byte, ws WriteSet, msgs []msg.Message) [32]byte {
 	if len(ws) == 0 && len(msgs) == 0 {
 		return prev
 	}
@@ -75,7 +53,7 @@ func WriteSetRoot(ws WriteSet) [32]byte {
 
 // MessagesRoot is the Merkle root over the messages' SCALE encodings (zero
 // for no messages).
-func MessagesRoot(msgs []Message) [32]byte {
+func MessagesRoot(msgs []msg.Message) [32]byte {
 	leaves := make([][32]byte, len(msgs))
 	var w scale.Writer
 	for i := range msgs {

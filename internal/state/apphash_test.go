@@ -1,11 +1,13 @@
-package state
+package state_test
 
 import (
 	"encoding/hex"
 	"testing"
 
 	"github.com/cella-network/cella/internal/hashing"
+	"github.com/cella-network/cella/internal/msg"
 	"github.com/cella-network/cella/internal/scale"
+	"github.com/cella-network/cella/internal/state"
 )
 
 // Vectors computed independently with Python's hashlib.blake2b.
@@ -14,32 +16,32 @@ func TestAppHashVectors(t *testing.T) {
 	for i := range prev {
 		prev[i] = 7
 	}
-	ws := WriteSet{{Key: []byte("a"), Value: []byte("b")}, {Key: []byte("c"), Delete: true}}
-	root := WriteSetRoot(ws)
+	ws := state.WriteSet{{Key: []byte("a"), Value: []byte("b")}, {Key: []byte("c"), Delete: true}}
+	root := state.WriteSetRoot(ws)
 	if got := hex.EncodeToString(root[:]); got != "9f7f3ca9f7d8241cfae18644bc28ace491dfb7fd5f7e741703466066d7af6e21" {
 		t.Fatalf("write-set root %s", got)
 	}
-	h := AppHash(1, prev, ws, nil)
+	h := state.AppHash(1, prev, ws, nil)
 	if got := hex.EncodeToString(h[:]); got != "b052f8b143f12febec97288c6580cba618f02b599fdda5af9c32adc58c7eaf67" {
 		t.Fatalf("AppHash %s", got)
 	}
-	h = AppHash(1, prev, nil, []Message{{Origin: []byte("o"), Topic: []byte("t"), Payload: []byte("pp")}})
+	h = state.AppHash(1, prev, nil, []msg.Message{{Origin: []byte("o"), Topic: []byte("t"), Payload: []byte("pp")}})
 	if got := hex.EncodeToString(h[:]); got != "7845d1d0d3c984db49ff98422a207030579312fe50f0d215a05fbdb1b1d988c6" {
 		t.Fatalf("AppHash with message %s", got)
 	}
-	if AppHash(1, prev, nil, nil) != prev || AppHash(1, prev, WriteSet{}, []Message{}) != prev {
+	if state.AppHash(1, prev, nil, nil) != prev || state.AppHash(1, prev, state.WriteSet{}, []msg.Message{}) != prev {
 		t.Fatal("empty block changed the AppHash")
 	}
-	if AppHash(2, prev, ws, nil) == AppHash(1, prev, ws, nil) {
+	if state.AppHash(2, prev, ws, nil) == state.AppHash(1, prev, ws, nil) {
 		t.Fatal("app version not hashed")
 	}
-	if got := hex.EncodeToString(TreasuryAccount[:]); got != "f0a60d10e1e0282ecde74bd3bec32ed0f62720692355201b5fd7c3774bb798cb" {
+	if got := hex.EncodeToString(state.TreasuryAccount[:]); got != "f0a60d10e1e0282ecde74bd3bec32ed0f62720692355201b5fd7c3774bb798cb" {
 		t.Fatalf("treasury %s", got)
 	}
 }
 
 func TestMerkleRoot(t *testing.T) {
-	leaf := func(i byte) [32]byte { return LeafHash([]byte{i}) }
+	leaf := func(i byte) [32]byte { return state.LeafHash([]byte{i}) }
 	node := func(l, r [32]byte) [32]byte { return hashing.Blake2b256([]byte{1}, l[:], r[:]) }
 	ls := [][32]byte{leaf(0), leaf(1), leaf(2), leaf(3), leaf(4)}
 	want := map[int][32]byte{
@@ -51,7 +53,7 @@ func TestMerkleRoot(t *testing.T) {
 		5: node(node(node(ls[0], ls[1]), node(ls[2], ls[3])), ls[4]),
 	}
 	for n, w := range want {
-		if got := MerkleRoot(ls[:n]); got != w {
+		if got := state.MerkleRoot(ls[:n]); got != w {
 			t.Errorf("n=%d", n)
 		}
 	}
@@ -60,41 +62,41 @@ func TestMerkleRoot(t *testing.T) {
 	var two []byte
 	two = append(two, ls[0][:]...)
 	two = append(two, ls[1][:]...)
-	if LeafHash(two) == inner {
+	if state.LeafHash(two) == inner {
 		t.Fatal("no domain separation")
 	}
 }
 
 func TestWriteSetSCALE(t *testing.T) {
-	ws := WriteSet{{Key: []byte("a"), Value: []byte{}}, {Key: []byte("b"), Delete: true}, {Key: []byte("c"), Value: []byte{1, 2}}}
+	ws := state.WriteSet{{Key: []byte("a"), Value: []byte{}}, {Key: []byte("b"), Delete: true}, {Key: []byte("c"), Value: []byte{1, 2}}}
 	enc := scale.Encode(ws)
-	var got WriteSet
+	var got state.WriteSet
 	if err := scale.Decode(enc, &got); err != nil {
 		t.Fatal(err)
 	}
 	if len(got) != 3 || !got[1].Delete || got[0].Delete || string(got[2].Value) != "\x01\x02" {
 		t.Fatalf("%+v", got)
 	}
-	bad := scale.Encode(WriteSet{{Key: []byte("b")}, {Key: []byte("a")}})
+	bad := scale.Encode(state.WriteSet{{Key: []byte("b")}, {Key: []byte("a")}})
 	if err := scale.Decode(bad, &got); err == nil {
 		t.Fatal("unsorted write-set decoded")
 	}
-	dup := scale.Encode(WriteSet{{Key: []byte("a")}, {Key: []byte("a")}})
+	dup := scale.Encode(state.WriteSet{{Key: []byte("a")}, {Key: []byte("a")}})
 	if err := scale.Decode(dup, &got); err == nil {
 		t.Fatal("duplicate key decoded")
 	}
-	if (WriteSet{{Key: []byte("b")}, {Key: []byte("a")}}).Validate() == nil {
+	if (state.WriteSet{{Key: []byte("b")}, {Key: []byte("a")}}).Validate() == nil {
 		t.Fatal("Validate accepted unsorted")
 	}
 }
 
 func TestOverlay(t *testing.T) {
-	base := NewMemStore()
-	base.Apply(WriteSet{{Key: []byte("k1"), Value: []byte("v1")}, {Key: []byte("k2"), Value: []byte("v2")}})
-	o := NewOverlay(base)
+	base := state.NewMemStore()
+	base.Apply(state.WriteSet{{Key: []byte("k1"), Value: []byte("v1")}, {Key: []byte("k2"), Value: []byte("v2")}})
+	o := state.NewOverlay(base)
 	o.Set([]byte("k3"), []byte("v3"))
 	o.Delete([]byte("k1"))
-	get := func(s Store, k string) string {
+	get := func(s state.Store, k string) string {
 		v, err := s.Get([]byte(k))
 		if err != nil {
 			t.Fatal(err)

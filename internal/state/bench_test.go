@@ -1,10 +1,12 @@
-package state
+package state_test
 
 import (
 	"encoding/binary"
 	"testing"
 
 	"github.com/cella-network/cella/internal/keys"
+	"github.com/cella-network/cella/internal/state"
+	"github.com/cella-network/cella/internal/state/balances"
 	"github.com/cella-network/cella/internal/tx"
 )
 
@@ -12,22 +14,22 @@ const benchSenders = 1000
 
 // benchChain returns a dev chain with benchSenders extra funded accounts and
 // one block of signed transfers, one from each of them.
-func benchChain(b *testing.B, opts ...Option) (*chain, [][]byte, []*tx.Tx) {
+func benchChain(b *testing.B, opts ...state.Option) (*chain, [][]byte, []*tx.Tx) {
 	b.Helper()
-	g := DevGenesis("cella-bench", testValidators())
+	g := state.DevGenesis("cella-bench", testValidators())
 	pairs := make([]*keys.Pair, benchSenders)
 	for i := range pairs {
 		var seed [32]byte
 		binary.LittleEndian.PutUint64(seed[:], uint64(i)+1)
 		pairs[i] = keys.FromSeed(seed)
-		g.App.Balances = append(g.App.Balances, Allocation{Account: pairs[i].Public(), Free: u(1000 * Unit)})
+		g.App.Balances = append(g.App.Balances, state.Allocation{Account: pairs[i].Public(), Free: u(1000 * state.Unit)})
 	}
 	c := newChain(b, g, opts...)
 	txs := make([][]byte, benchSenders)
 	decoded := make([]*tx.Tx, benchSenders)
 	for i, p := range pairs {
 		dest := pairs[(i+1)%benchSenders].Public()
-		decoded[i] = tx.Sign(c.body(p, 0, TransferCall(dest, u(Unit+uint64(i)))), p)
+		decoded[i] = tx.Sign(c.body(p, 0, balances.TransferCall(dest, u(state.Unit+uint64(i)))), p)
 		txs[i] = decoded[i].Encode()
 	}
 	return c, txs, decoded
@@ -38,7 +40,7 @@ func benchChain(b *testing.B, opts ...Option) (*chain, [][]byte, []*tx.Tx) {
 // signature verification and no signature cache (every signature is
 // verified), write-set and AppHash included.
 func BenchmarkExecuteBlock1000Transfers(b *testing.B) {
-	c, txs, _ := benchChain(b, WithSigCache(nil))
+	c, txs, _ := benchChain(b, state.WithSigCache(nil))
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -46,7 +48,7 @@ func BenchmarkExecuteBlock1000Transfers(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if res.TxResults[0].Code != CodeOK || len(res.WriteSet) != benchSenders+1 {
+		if res.TxResults[0].Code != state.CodeOK || len(res.WriteSet) != benchSenders+1 {
 			b.Fatalf("%+v, %d writes", res.TxResults[0], len(res.WriteSet))
 		}
 	}

@@ -61,13 +61,18 @@
 // leaves the AppHash unchanged, and nothing is written merely because a
 // block happened.
 //
-// # Modules
+// # Kernel and modules
 //
-// Modules are registered in one table per app version (runtimes in
-// modules.go), keyed by module index; a header with an unknown app version is
-// an error. AppVersion1 has balances (index 1: transfer), validators
-// (index 2: set_power, dev chains only), mq (index 3: submit, see mq.go) and
-// registry (index 4: register_worker, see registry.go).
+// This package is the kernel: the Machine, Overlay, Store and WriteSet,
+// AppHash, result codes, Genesis and Params, accounts (the kernel charges
+// fees), the validator set and BlockRecord. Each module lives in its own
+// package — internal/state/balances (index 1: transfer), validators
+// (index 2: set_power, dev chains only), mq (index 3: submit) and registry
+// (index 4: register_worker) — and plugs in through Module, Method,
+// CallCtx and AdmitCtx. internal/state/modules wires them into the one
+// table per app version (Runtimes) that a Machine runs; a header with an
+// unknown app version is an error. Messages, their origins, topics and
+// payloads are in internal/msg, shared with the workers.
 //
 // Two inputs besides state come from the caller: Header.BlockHashes, the
 // hashes of committed blocks (the registry's freshness check), and the

@@ -1,10 +1,13 @@
-package state
+package state_test
 
 import (
 	"bytes"
 	"testing"
 
 	"github.com/cella-network/cella/internal/scale"
+	"github.com/cella-network/cella/internal/state"
+	"github.com/cella-network/cella/internal/state/balances"
+	"github.com/cella-network/cella/internal/state/validators"
 	"github.com/cella-network/cella/internal/tx"
 )
 
@@ -15,14 +18,14 @@ import (
 // deterministic, must conserve issuance, and a block whose transactions are
 // all rejected must leave the AppHash unchanged.
 func FuzzExecuteBlock(f *testing.F) {
-	c0 := newDevChain(f, WithSigCache(nil))
+	c0 := newDevChain(f, state.WithSigCache(nil))
 	alice, bob := dev(f, "Alice"), dev(f, "Bob")
-	valid := c0.transfer(alice, 0, bob.Public(), u(Unit))
-	body := c0.body(alice, 0, TransferCall(bob.Public(), u(Unit)))
+	valid := c0.transfer(alice, 0, bob.Public(), u(state.Unit))
+	body := c0.body(alice, 0, balances.TransferCall(bob.Public(), u(state.Unit)))
 	f.Add(valid, scale.Encode(&body))
 	f.Add([]byte{}, []byte{})
 	f.Add(bytes.Join([][]byte{valid, []byte("x"), valid}, []byte{0xff}), []byte{1, 1})
-	body.Call = SetPowerCall([32]byte{1}, 3)
+	body.Call = validators.SetPowerCall([32]byte{1}, 3)
 	f.Add([]byte{1, 1}, scale.Encode(&body))
 	body.Call = tx.Call{Module: 1, Method: 0, Args: []byte{0}}
 	f.Add([]byte{2}, scale.Encode(&body))
@@ -53,7 +56,7 @@ func FuzzExecuteBlock(f *testing.F) {
 		}
 		accepted := 0
 		for _, r := range res.TxResults {
-			if Accepted(r.Code) {
+			if state.Accepted(r.Code) {
 				accepted++
 			}
 		}

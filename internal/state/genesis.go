@@ -124,12 +124,8 @@ func (c *ConsensusParams) decode(r *scale.Reader) (appVersion uint64) {
 // Weights: one weight unit is meant as about one nanosecond of execution on
 // the reference machine. Every transaction weighs TxBaseWeight (signature
 // check, nonce, fee) plus its call's weight.
-const (
-	TxBaseWeight   uint64 = 40_000
-	TransferWeight uint64 = 10_000
-	SetPowerWeight uint64 = 10_000
-	// MqSubmitWeight and RegisterWorkerWeight are in mq.go and registry.go.
-)
+// Each module's package defines its calls' weights.
+const TxBaseWeight uint64 = 40_000
 
 // Params are the state machine's economic and limit parameters. They are part
 // of the genesis state and stored under KeyParams; the state machine reads
@@ -215,7 +211,7 @@ type RegistryGenesis struct {
 	// signs dev quotes (required when AllowDevAttestation is set).
 	DevAttestationRoot [32]byte
 	// Measurements is the allow-list: blake2-256 hashes of the canonical
-	// measurements (MeasurementHash) that workers may run. Stored sorted.
+	// measurements (registry.MeasurementHash) that workers may run. Stored sorted.
 	Measurements [][32]byte
 }
 
@@ -304,21 +300,23 @@ func (g *Genesis) Hash() [32]byte {
 	return hashing.Blake2b256(w.Bytes())
 }
 
-// maxTxWeight is the heaviest transaction any registered call can make.
-func maxTxWeight() uint64 {
-	return TxBaseWeight + max(TransferWeight, SetPowerWeight, MqSubmitWeight, RegisterWorkerWeight)
+// MaxTxWeight is the heaviest transaction any call of rs can make at an
+// app version.
+func MaxTxWeight(rs Runtimes, appVersion uint64) uint64 {
+	return TxBaseWeight + rs.MaxCallWeight(appVersion)
 }
 
-// Validate checks the genesis against CometBFT's limits and Cella's rules.
-// Errors wrap ErrInvalidGenesis.
-func (g *Genesis) Validate() error {
+// Validate checks the genesis against CometBFT's limits and Cella's rules,
+// with rs the module tables of the supported app versions (modules.Runtimes
+// for the chain's own). Errors wrap ErrInvalidGenesis.
+func (g *Genesis) Validate(rs Runtimes) error {
 	bad := func(format string, a ...any) error {
 		return fmt.Errorf("%w: %s", ErrInvalidGenesis, fmt.Sprintf(format, a...))
 	}
 	if g.ChainID == "" || len(g.ChainID) > MaxChainIDLen {
 		return bad("chain id must have 1 to %d bytes, has %d", MaxChainIDLen, len(g.ChainID))
 	}
-	if !supportedAppVersion(g.AppVersion) {
+	if !rs.Supports(g.AppVersion) {
 		return bad("app version %d is not supported", g.AppVersion)
 	}
 	if len(g.Validators) == 0 {
@@ -362,8 +360,8 @@ func (g *Genesis) Validate() error {
 		return bad("vote extensions enable height %d < 0", c.VoteExtensionsEnableHeight)
 	}
 	p := &g.App.Params
-	if p.MaxBlockWeight < maxTxWeight() {
-		return bad("max block weight %d is below one transaction's weight %d", p.MaxBlockWeight, maxTxWeight())
+	if maxW := MaxTxWeight(rs, g.AppVersion); p.MaxBlockWeight < maxW {
+		return bad("max block weight %d is below one transaction's weight %d", p.MaxBlockWeight, maxW)
 	}
 	if p.SS58Prefix >= 16384 {
 		return bad("ss58 prefix %d out of range [0, 16383]", p.SS58Prefix)
@@ -402,6 +400,11 @@ func (g *Genesis) Validate() error {
 	}
 	return nil
 }
+
+// DevTeeRootURI is the secret URI of the dev TEE root whose public key
+// DevGenesis names as DevAttestationRoot. Dev quotes are signed with it;
+// a chain that allows dev attestations trusts nothing else about them.
+const DevTeeRootURI = "//CellaDevTeeRoot"
 
 // DevAccountNames are the dev accounts DevGenesis funds, as //Name secret URIs.
 var DevAccountNames = []string{"Alice", "Bob", "Charlie", "Dave", "Eve", "Ferdie"}
@@ -445,7 +448,7 @@ func DevGenesis(chainID string, validators []Validator) *Genesis {
 	return g
 }
 
-// sortValidators sorts a validator list by public key.
-func sortValidators(vs []Validator) {
+// SortValidators sorts a validator list by public key.
+func SortValidators(vs []Validator) {
 	slices.SortFunc(vs, func(a, b Validator) int { return bytes.Compare(a.PubKey[:], b.PubKey[:]) })
 }

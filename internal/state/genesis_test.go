@@ -1,4 +1,4 @@
-package state
+package state_test
 
 import (
 	"errors"
@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/cella-network/cella/internal/scale"
+	"github.com/cella-network/cella/internal/state"
+	"github.com/cella-network/cella/internal/state/modules"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -35,56 +37,56 @@ func golden(t *testing.T, name, got string) {
 	}
 }
 
-func goldenValidators() []Validator {
+func goldenValidators() []state.Validator {
 	var pk [32]byte
 	for i := range pk {
 		pk[i] = 0xaa
 	}
-	return []Validator{{PubKey: pk, Power: 10}}
+	return []state.Validator{{PubKey: pk, Power: 10}}
 }
 
 func TestGenesisHashGolden(t *testing.T) {
-	g := DevGenesis("cella-golden", goldenValidators())
+	g := state.DevGenesis("cella-golden", goldenValidators())
 	h := g.Hash()
 	var b strings.Builder
 	b.WriteString("# blake2-256 of SCALE(\"cella/genesis/v1\", chain id, validators, consensus params, app state)\n")
 	b.WriteString("dev_genesis cella-golden " + hexs(h[:]) + "\n")
 	g.App.Dev = false
-	g.App.Registry = RegistryGenesis{}
+	g.App.Registry = state.RegistryGenesis{}
 	h2 := g.Hash()
 	b.WriteString("non_dev " + hexs(h2[:]) + "\n")
 	golden(t, "genesis.golden", b.String())
 }
 
 func TestGenesisSensitivity(t *testing.T) {
-	base := DevGenesis("cella-golden", goldenValidators())
+	base := state.DevGenesis("cella-golden", goldenValidators())
 	h0 := base.Hash()
-	muts := map[string]func(g *Genesis){
-		"chain id":     func(g *Genesis) { g.ChainID = "other" },
-		"app version":  func(g *Genesis) { g.AppVersion = 2 },
-		"validator":    func(g *Genesis) { g.Validators[0].Power++ },
-		"block bytes":  func(g *Genesis) { g.Consensus.BlockMaxBytes++ },
-		"key types":    func(g *Genesis) { g.Consensus.ValidatorPubKeyTypes = []string{"ed25519", "x"} },
-		"dev":          func(g *Genesis) { g.App.Dev = false },
-		"fee":          func(g *Genesis) { g.App.Params.BaseFee = u(1) },
-		"ss58":         func(g *Genesis) { g.App.Params.SS58Prefix = 0 },
-		"balance":      func(g *Genesis) { g.App.Balances[0].Free = u(1) },
-		"allocation":   func(g *Genesis) { g.App.Balances = g.App.Balances[1:] },
-		"vote ext":     func(g *Genesis) { g.Consensus.VoteExtensionsEnableHeight = 1 },
-		"evidence age": func(g *Genesis) { g.Consensus.EvidenceMaxAgeNanos++ },
-		"allow dev":    func(g *Genesis) { g.App.Registry.AllowDevAttestation = false },
-		"dev root":     func(g *Genesis) { g.App.Registry.DevAttestationRoot[0] ^= 1 },
-		"measurement":  func(g *Genesis) { g.App.Registry.AllowMeasurement([32]byte{1}) },
+	muts := map[string]func(g *state.Genesis){
+		"chain id":     func(g *state.Genesis) { g.ChainID = "other" },
+		"app version":  func(g *state.Genesis) { g.AppVersion = 2 },
+		"validator":    func(g *state.Genesis) { g.Validators[0].Power++ },
+		"block bytes":  func(g *state.Genesis) { g.Consensus.BlockMaxBytes++ },
+		"key types":    func(g *state.Genesis) { g.Consensus.ValidatorPubKeyTypes = []string{"ed25519", "x"} },
+		"dev":          func(g *state.Genesis) { g.App.Dev = false },
+		"fee":          func(g *state.Genesis) { g.App.Params.BaseFee = u(1) },
+		"ss58":         func(g *state.Genesis) { g.App.Params.SS58Prefix = 0 },
+		"balance":      func(g *state.Genesis) { g.App.Balances[0].Free = u(1) },
+		"allocation":   func(g *state.Genesis) { g.App.Balances = g.App.Balances[1:] },
+		"vote ext":     func(g *state.Genesis) { g.Consensus.VoteExtensionsEnableHeight = 1 },
+		"evidence age": func(g *state.Genesis) { g.Consensus.EvidenceMaxAgeNanos++ },
+		"allow dev":    func(g *state.Genesis) { g.App.Registry.AllowDevAttestation = false },
+		"dev root":     func(g *state.Genesis) { g.App.Registry.DevAttestationRoot[0] ^= 1 },
+		"measurement":  func(g *state.Genesis) { g.App.Registry.AllowMeasurement([32]byte{1}) },
 	}
 	for name, mut := range muts {
-		g := DevGenesis("cella-golden", goldenValidators())
+		g := state.DevGenesis("cella-golden", goldenValidators())
 		mut(g)
 		if g.Hash() == h0 {
 			t.Errorf("%s does not change the genesis hash", name)
 		}
 	}
 	// SCALE round trip.
-	var back Genesis
+	var back state.Genesis
 	if err := scale.Decode(scale.Encode(base), &back); err != nil {
 		t.Fatal(err)
 	}
@@ -95,45 +97,47 @@ func TestGenesisSensitivity(t *testing.T) {
 
 func TestGenesisValidate(t *testing.T) {
 	alice := dev(t, "Alice").Public()
-	cases := map[string]func(g *Genesis){
-		"empty chain id":                   func(g *Genesis) { g.ChainID = "" },
-		"long chain id":                    func(g *Genesis) { g.ChainID = strings.Repeat("x", 51) },
-		"app version":                      func(g *Genesis) { g.AppVersion = 9 },
-		"no validators":                    func(g *Genesis) { g.Validators = nil },
-		"zero power":                       func(g *Genesis) { g.Validators[0].Power = 0 },
-		"dup validator":                    func(g *Genesis) { g.Validators = append(g.Validators, g.Validators[0]) },
-		"too much power":                   func(g *Genesis) { g.Validators[0].Power = MaxTotalVotingPower + 1 },
-		"small blocks":                     func(g *Genesis) { g.Consensus.BlockMaxBytes = 4 << 20 },
-		"huge blocks":                      func(g *Genesis) { g.Consensus.BlockMaxBytes = 200 << 20 },
-		"gas":                              func(g *Genesis) { g.Consensus.BlockMaxGas = 100 },
-		"evidence age":                     func(g *Genesis) { g.Consensus.EvidenceMaxAgeNumBlocks = 0 },
-		"evidence bytes":                   func(g *Genesis) { g.Consensus.EvidenceMaxBytes = -1 },
-		"key types":                        func(g *Genesis) { g.Consensus.ValidatorPubKeyTypes = []string{"secp256k1"} },
-		"vote ext":                         func(g *Genesis) { g.Consensus.VoteExtensionsEnableHeight = -1 },
-		"block weight":                     func(g *Genesis) { g.App.Params.MaxBlockWeight = 1 },
-		"ss58":                             func(g *Genesis) { g.App.Params.SS58Prefix = 16384 },
-		"fee overflow":                     func(g *Genesis) { g.App.Params.WeightFee = scale.U128{Hi: 1 << 62} },
-		"dup account":                      func(g *Genesis) { g.App.Balances = append(g.App.Balances, Allocation{Account: alice, Free: u(Unit)}) },
-		"zero balance":                     func(g *Genesis) { g.App.Balances[0].Free = u(0) },
-		"below ED":                         func(g *Genesis) { g.App.Balances[0].Free = u(1) },
-		"issuance overflows":               func(g *Genesis) { g.App.Balances[0].Free = scale.U128{Lo: ^uint64(0), Hi: ^uint64(0)} },
-		"dev attestation on non-dev chain": func(g *Genesis) { g.App.Dev = false },
-		"dev attestation without root":     func(g *Genesis) { g.App.Registry.DevAttestationRoot = [32]byte{} },
-		"duplicate measurement": func(g *Genesis) {
+	cases := map[string]func(g *state.Genesis){
+		"empty chain id": func(g *state.Genesis) { g.ChainID = "" },
+		"long chain id":  func(g *state.Genesis) { g.ChainID = strings.Repeat("x", 51) },
+		"app version":    func(g *state.Genesis) { g.AppVersion = 9 },
+		"no validators":  func(g *state.Genesis) { g.Validators = nil },
+		"zero power":     func(g *state.Genesis) { g.Validators[0].Power = 0 },
+		"dup validator":  func(g *state.Genesis) { g.Validators = append(g.Validators, g.Validators[0]) },
+		"too much power": func(g *state.Genesis) { g.Validators[0].Power = state.MaxTotalVotingPower + 1 },
+		"small blocks":   func(g *state.Genesis) { g.Consensus.BlockMaxBytes = 4 << 20 },
+		"huge blocks":    func(g *state.Genesis) { g.Consensus.BlockMaxBytes = 200 << 20 },
+		"gas":            func(g *state.Genesis) { g.Consensus.BlockMaxGas = 100 },
+		"evidence age":   func(g *state.Genesis) { g.Consensus.EvidenceMaxAgeNumBlocks = 0 },
+		"evidence bytes": func(g *state.Genesis) { g.Consensus.EvidenceMaxBytes = -1 },
+		"key types":      func(g *state.Genesis) { g.Consensus.ValidatorPubKeyTypes = []string{"secp256k1"} },
+		"vote ext":       func(g *state.Genesis) { g.Consensus.VoteExtensionsEnableHeight = -1 },
+		"block weight":   func(g *state.Genesis) { g.App.Params.MaxBlockWeight = 1 },
+		"ss58":           func(g *state.Genesis) { g.App.Params.SS58Prefix = 16384 },
+		"fee overflow":   func(g *state.Genesis) { g.App.Params.WeightFee = scale.U128{Hi: 1 << 62} },
+		"dup account": func(g *state.Genesis) {
+			g.App.Balances = append(g.App.Balances, state.Allocation{Account: alice, Free: u(state.Unit)})
+		},
+		"zero balance":                     func(g *state.Genesis) { g.App.Balances[0].Free = u(0) },
+		"below ED":                         func(g *state.Genesis) { g.App.Balances[0].Free = u(1) },
+		"issuance overflows":               func(g *state.Genesis) { g.App.Balances[0].Free = scale.U128{Lo: ^uint64(0), Hi: ^uint64(0)} },
+		"dev attestation on non-dev chain": func(g *state.Genesis) { g.App.Dev = false },
+		"dev attestation without root":     func(g *state.Genesis) { g.App.Registry.DevAttestationRoot = [32]byte{} },
+		"duplicate measurement": func(g *state.Genesis) {
 			g.App.Registry.Measurements = [][32]byte{{1}, {2}, {1}}
 		},
 	}
-	if err := DevGenesis("ok", goldenValidators()).Validate(); err != nil {
+	if err := state.DevGenesis("ok", goldenValidators()).Validate(modules.Runtimes()); err != nil {
 		t.Fatal(err)
 	}
 	for name, mut := range cases {
-		g := DevGenesis("ok", goldenValidators())
+		g := state.DevGenesis("ok", goldenValidators())
 		mut(g)
-		err := g.Validate()
-		if !errors.Is(err, ErrInvalidGenesis) {
+		err := g.Validate(modules.Runtimes())
+		if !errors.Is(err, state.ErrInvalidGenesis) {
 			t.Errorf("%s: %v", name, err)
 		}
-		if _, err := New(g); err == nil {
+		if _, err := modules.NewMachine(g); err == nil {
 			t.Errorf("%s: New accepted it", name)
 		}
 	}

@@ -1,4 +1,4 @@
-package state
+package state_test
 
 import (
 	"sync"
@@ -6,7 +6,11 @@ import (
 
 	"github.com/cella-network/cella/internal/hashing"
 	"github.com/cella-network/cella/internal/keys"
+	"github.com/cella-network/cella/internal/msg"
 	"github.com/cella-network/cella/internal/scale"
+	"github.com/cella-network/cella/internal/state"
+	"github.com/cella-network/cella/internal/state/balances"
+	"github.com/cella-network/cella/internal/state/modules"
 	"github.com/cella-network/cella/internal/tx"
 )
 
@@ -20,7 +24,7 @@ func dev(t testing.TB, name string) *keys.Pair {
 	t.Helper()
 	devOnce.Do(func() {
 		devPairs = make(map[string]*keys.Pair)
-		for _, n := range DevAccountNames {
+		for _, n := range state.DevAccountNames {
 			p, err := keys.FromURI("//" + n)
 			if err != nil {
 				panic(err)
@@ -39,15 +43,15 @@ func dev(t testing.TB, name string) *keys.Pair {
 	return p
 }
 
-func testValidators() []Validator {
-	return []Validator{{PubKey: [32]byte{0xaa, 1}, Power: 10}}
+func testValidators() []state.Validator {
+	return []state.Validator{{PubKey: [32]byte{0xaa, 1}, Power: 10}}
 }
 
 // chain is a test chain: a machine and a MemStore that blocks are committed to.
 type chain struct {
 	t       testing.TB
-	m       *Machine
-	st      *MemStore
+	m       *state.Machine
+	st      *state.MemStore
 	height  int64
 	appHash [32]byte
 	// timeNano is the time of the next block (nanoseconds since the epoch).
@@ -80,9 +84,9 @@ func (o chainHashes) BlockHash(h int64) ([32]byte, bool) {
 	return fakeBlockHash(h), true
 }
 
-func newChain(t testing.TB, g *Genesis, opts ...Option) *chain {
+func newChain(t testing.TB, g *state.Genesis, opts ...state.Option) *chain {
 	t.Helper()
-	m, err := New(g, opts...)
+	m, err := modules.NewMachine(g, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,17 +94,17 @@ func newChain(t testing.TB, g *Genesis, opts ...Option) *chain {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := NewMemStore()
+	st := state.NewMemStore()
 	st.Apply(ws)
 	return &chain{t: t, m: m, st: st, appHash: h, timeNano: testTime}
 }
 
-func newDevChain(t testing.TB, opts ...Option) *chain {
-	return newChain(t, DevGenesis("cella-test", testValidators()), opts...)
+func newDevChain(t testing.TB, opts ...state.Option) *chain {
+	return newChain(t, state.DevGenesis("cella-test", testValidators()), opts...)
 }
 
-func (c *chain) header() Header {
-	h := Header{Height: c.height + 1, AppVersion: AppVersion1, TimeUnixNano: c.timeNano}
+func (c *chain) header() state.Header {
+	h := state.Header{Height: c.height + 1, AppVersion: state.AppVersion1, TimeUnixNano: c.timeNano}
 	if !c.noHashes {
 		h.BlockHashes = chainHashes{upTo: c.height}
 	}
@@ -108,10 +112,12 @@ func (c *chain) header() Header {
 }
 
 // ref returns a BlockRef to the committed block at height h.
-func (c *chain) ref(h int64) BlockRef { return BlockRef{Height: uint64(h), Hash: fakeBlockHash(h)} }
+func (c *chain) ref(h int64) msg.BlockRef {
+	return msg.BlockRef{Height: uint64(h), Hash: fakeBlockHash(h)}
+}
 
 // block executes and commits a block.
-func (c *chain) block(txs ...[]byte) *BlockResult {
+func (c *chain) block(txs ...[]byte) *state.BlockResult {
 	c.t.Helper()
 	res, err := c.m.ExecuteBlock(c.st, c.appHash, c.header(), txs)
 	if err != nil {
@@ -123,9 +129,9 @@ func (c *chain) block(txs ...[]byte) *BlockResult {
 	return res
 }
 
-func (c *chain) account(p keys.PublicKey) Account {
+func (c *chain) account(p keys.PublicKey) state.Account {
 	c.t.Helper()
-	a, err := GetAccount(c.st, p)
+	a, err := state.GetAccount(c.st, p)
 	if err != nil {
 		c.t.Fatal(err)
 	}
@@ -138,12 +144,12 @@ func (c *chain) free(p keys.PublicKey) scale.U128 { return c.account(p).Free }
 func (c *chain) body(from *keys.Pair, nonce uint64, call tx.Call) tx.Body {
 	return tx.Body{
 		Version: tx.Version1, Scheme: tx.Sr25519, Signer: from.Public(),
-		Genesis: c.m.GenesisHash(), Nonce: nonce, FeeLimit: u(Unit), Call: call,
+		Genesis: c.m.GenesisHash(), Nonce: nonce, FeeLimit: u(state.Unit), Call: call,
 	}
 }
 
 func (c *chain) transfer(from *keys.Pair, nonce uint64, to keys.PublicKey, amount scale.U128) []byte {
-	return tx.Sign(c.body(from, nonce, TransferCall(to, amount)), from).Encode()
+	return tx.Sign(c.body(from, nonce, balances.TransferCall(to, amount)), from).Encode()
 }
 
 func u(v uint64) scale.U128 { return scale.U128From(v) }
@@ -167,14 +173,14 @@ func sub(t testing.TB, a, b scale.U128) scale.U128 {
 }
 
 // totalIssuance sums every account in the store.
-func totalIssuance(t testing.TB, st *MemStore) scale.U128 {
+func totalIssuance(t testing.TB, st *state.MemStore) scale.U128 {
 	t.Helper()
 	var sum scale.U128
 	for _, w := range st.Dump() {
-		if len(w.Key) < len(PrefixAccount) || string(w.Key[:len(PrefixAccount)]) != string(PrefixAccount) {
+		if len(w.Key) < len(state.PrefixAccount) || string(w.Key[:len(state.PrefixAccount)]) != string(state.PrefixAccount) {
 			continue
 		}
-		var a Account
+		var a state.Account
 		if err := scale.Decode(w.Value, &a); err != nil {
 			t.Fatal(err)
 		}

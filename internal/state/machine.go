@@ -6,6 +6,7 @@ import (
 	"math"
 
 	"github.com/cella-network/cella/internal/keys"
+	"github.com/cella-network/cella/internal/msg"
 	"github.com/cella-network/cella/internal/scale"
 	"github.com/cella-network/cella/internal/tx"
 )
@@ -65,7 +66,7 @@ type BlockResult struct {
 	// Messages is the message queue's ordered output: the egress accepted
 	// by mq.submit and the messages modules emitted, in execution order
 	// (a failed call's messages are dropped with its writes).
-	Messages []Message
+	Messages []msg.Message
 	// ValidatorUpdates are the changed validators (power 0 = removed), sorted
 	// by public key, each key at most once, for CometBFT.
 	ValidatorUpdates []Validator
@@ -80,6 +81,7 @@ type Machine struct {
 	genesis     *Genesis
 	genesisHash [32]byte
 	appVersion  uint64
+	rs          Runtimes
 	cache       SigCache
 	verifier    AttestationVerifier
 }
@@ -94,12 +96,14 @@ func WithSigCache(c SigCache) Option { return func(m *Machine) { m.cache = c } }
 // DefaultSigCacheSize is the size of a Machine's default signature cache.
 const DefaultSigCacheSize = 1 << 16
 
-// New returns a Machine for the chain g, which must be valid.
-func New(g *Genesis, opts ...Option) (*Machine, error) {
-	if err := g.Validate(); err != nil {
+// New returns a Machine for the chain g, which must be valid, running the
+// modules of rs (modules.Runtimes for the chain's own table; modules.NewMachine
+// is the shorthand).
+func New(g *Genesis, rs Runtimes, opts ...Option) (*Machine, error) {
+	if err := g.Validate(rs); err != nil {
 		return nil, err
 	}
-	m := &Machine{genesis: g, genesisHash: g.Hash(), appVersion: g.AppVersion, cache: NewSigCache(DefaultSigCacheSize)}
+	m := &Machine{genesis: g, genesisHash: g.Hash(), appVersion: g.AppVersion, rs: rs, cache: NewSigCache(DefaultSigCacheSize)}
 	for _, o := range opts {
 		o(m)
 	}
@@ -112,6 +116,9 @@ func (m *Machine) GenesisHash() [32]byte { return m.genesisHash }
 // Genesis returns the chain's genesis (do not modify it).
 func (m *Machine) Genesis() *Genesis { return m.genesis }
 
+// Runtimes returns the module tables the Machine runs.
+func (m *Machine) Runtimes() Runtimes { return m.rs }
+
 // AppVersion returns the app version the Machine applies to CheckTx (the
 // genesis version until upgrades exist).
 func (m *Machine) AppVersion() uint64 { return m.appVersion }
@@ -121,20 +128,23 @@ type emptyStore struct{}
 func (emptyStore) Get([]byte) ([]byte, error) { return nil, nil }
 
 // InitChain returns the genesis write-set (params, validator set sorted by
-// public key, balances, registry config and measurement allow-list) and
+// public key, balances, then each module's genesis state in module order:
+// the registry's config and measurement allow-list) and
 // AppHash_0 = AppHash(version, zero, ws, nil).
 func (m *Machine) InitChain() (WriteSet, [32]byte, error) {
 	g := m.genesis
 	ov := NewOverlay(emptyStore{})
-	ov.setOwned(KeyParams, scale.Encode(&g.App.Params))
-	reg := &g.App.Registry
-	ov.setOwned(KeyRegistryConfig, scale.Encode(&RegistryConfig{AllowDevAttestation: reg.AllowDevAttestation, DevAttestationRoot: reg.DevAttestationRoot}))
-	putKeyList(ov, KeyMeasurements, reg.Measurements)
+	ov.SetOwned(KeyParams, scale.Encode(&g.App.Params))
 	vs := append([]Validator(nil), g.Validators...)
-	sortValidators(vs)
-	putValidators(ov, vs)
+	SortValidators(vs)
+	PutValidators(ov, vs)
 	for _, b := range g.App.Balances {
-		putAccount(ov, AccountKey(b.Account), Account{Free: b.Free})
+		PutAccount(ov, AccountKey(b.Account), Account{Free: b.Free})
+	}
+	for _, mod := range m.rs[g.AppVersion].Modules {
+		if mod != nil && mod.InitChain != nil {
+			mod.InitChain(ov, g)
+		}
 	}
 	ws := ov.WriteSet()
 	return ws, AppHash(g.AppVersion, [32]byte{}, ws, nil), nil
@@ -145,7 +155,7 @@ type prepared struct {
 	raw   []byte
 	hash  [32]byte
 	tx    *tx.Tx
-	meth  *method
+	meth  *Method
 	code  uint32 // non-zero: rejected statically
 	log   string
 	sigOK bool
@@ -171,16 +181,16 @@ func (m *Machine) static(raw []byte, appVersion uint64) prepared {
 		p.code, p.log = CodeWrongGenesis, fmt.Sprintf("transaction is for genesis %x, this chain's is %x", t.Body.Genesis, m.genesisHash)
 		return p
 	}
-	meth, ok := lookup(appVersion, &t.Body.Call)
+	meth, ok := m.rs.Lookup(appVersion, &t.Body.Call)
 	if !ok {
-		p.code, p.log = CodeUnknownCall, fmt.Sprintf("unknown call %s at app version %d", CallName(appVersion, t.Body.Call), appVersion)
+		p.code, p.log = CodeUnknownCall, fmt.Sprintf("unknown call %s at app version %d", m.rs.CallName(appVersion, t.Body.Call), appVersion)
 		return p
 	}
-	if meth.devOnly && !m.genesis.App.Dev {
-		p.code, p.log = CodeDevOnly, CallName(appVersion, t.Body.Call)+" is only available on dev chains"
+	if meth.DevOnly && !m.genesis.App.Dev {
+		p.code, p.log = CodeDevOnly, m.rs.CallName(appVersion, t.Body.Call)+" is only available on dev chains"
 		return p
 	}
-	if err := meth.check(t.Body.Call.Args); err != nil {
+	if err := meth.Check(t.Body.Call.Args); err != nil {
 		p.code, p.log = CodeBadArgs, err.Error()
 		return p
 	}
@@ -250,7 +260,7 @@ type executor struct {
 	height      int64
 	blockWeight uint64
 	valDirty    bool
-	msgs        []Message
+	msgs        []msg.Message
 }
 
 // nonceRule replaces the block rule (nonce == account nonce) in CheckTx.
@@ -277,7 +287,7 @@ func (e *executor) apply(p *prepared, check *nonceRule) (TxResult, error) {
 		return reject(CodeExpired, "valid until height %d, block height is %d", b.ValidUntil, e.height), nil
 	}
 	signerKey := AccountKey(b.Signer)
-	acct, err := getAccountAt(e.ov, signerKey)
+	acct, err := GetAccountAt(e.ov, signerKey)
 	if err != nil {
 		return TxResult{}, err
 	}
@@ -303,7 +313,7 @@ func (e *executor) apply(p *prepared, check *nonceRule) (TxResult, error) {
 	} else if b.Nonce > acct.Nonce {
 		return reject(CodeFutureNonce, "nonce %d is too far ahead: account nonce is %d", b.Nonce, acct.Nonce), nil
 	}
-	weight := TxBaseWeight + p.meth.weight
+	weight := TxBaseWeight + p.meth.Weight
 	if weight > e.params.MaxBlockWeight {
 		return reject(CodeTooHeavy, "transaction weight %d exceeds the block limit %d", weight, e.params.MaxBlockWeight), nil
 	}
@@ -320,12 +330,12 @@ func (e *executor) apply(p *prepared, check *nonceRule) (TxResult, error) {
 	if acct.Free.Cmp(fee) < 0 {
 		return reject(CodeCannotPayFee, "fee %s exceeds free balance %s", fee, acct.Free), nil
 	}
-	if p.meth.admit != nil {
-		a := &admitCtx{st: e.ov, cache: e.m.cache}
+	if p.meth.Admit != nil {
+		a := &AdmitCtx{Store: e.ov, Cache: e.m.cache}
 		if check != nil {
-			a.pending = check.seqs
+			a.Pending = check.seqs
 		}
-		code, log, err := p.meth.admit(a, b.Call.Args)
+		code, log, err := p.meth.Admit(a, b.Call.Args)
 		if err != nil {
 			return TxResult{}, err
 		}
@@ -336,7 +346,7 @@ func (e *executor) apply(p *prepared, check *nonceRule) (TxResult, error) {
 	// Check the treasury credit before writing anything, so that a rejection
 	// has no effect. (It cannot overflow while total issuance fits u128.)
 	if b.Signer != TreasuryAccount {
-		tr, err := getAccountAt(e.ov, treasuryKey)
+		tr, err := GetAccountAt(e.ov, treasuryKey)
 		if err != nil {
 			return TxResult{}, err
 		}
@@ -348,18 +358,18 @@ func (e *executor) apply(p *prepared, check *nonceRule) (TxResult, error) {
 	// Accepted: charge the fee and advance the nonce.
 	acct.Free, _ = acct.Free.Sub(fee)
 	acct.Nonce = b.Nonce + 1
-	putAccount(e.ov, signerKey, acct)
-	tr, err := getAccountAt(e.ov, treasuryKey)
+	PutAccount(e.ov, signerKey, acct)
+	tr, err := GetAccountAt(e.ov, treasuryKey)
 	if err != nil {
 		return TxResult{}, err
 	}
 	tr.Free, _ = tr.Free.Add(fee)
-	putAccount(e.ov, treasuryKey, tr)
+	PutAccount(e.ov, treasuryKey, tr)
 	e.blockWeight += weight
 
 	// Run the call in a nested overlay: its writes survive only if it succeeds.
-	c := &callCtx{ov: e.ov.Child(), params: &e.params, signer: b.Signer, signerKey: signerKey, m: e.m, h: &e.h, dryRun: check != nil}
-	code, log, err := p.meth.exec(c, b.Call.Args)
+	c := &CallCtx{ov: e.ov.Child(), params: &e.params, signer: b.Signer, signerKey: signerKey, m: e.m, h: &e.h, dryRun: check != nil}
+	code, log, err := p.meth.Exec(c, b.Call.Args)
 	if err != nil {
 		return TxResult{}, err
 	}
@@ -376,7 +386,7 @@ func (e *executor) apply(p *prepared, check *nonceRule) (TxResult, error) {
 }
 
 func (m *Machine) newExecutor(st Store, h Header) (*executor, error) {
-	if !supportedAppVersion(h.AppVersion) {
+	if !m.rs.Supports(h.AppVersion) {
 		return nil, fmt.Errorf("%w: %d", ErrUnsupportedAppVersion, h.AppVersion)
 	}
 	params, err := GetParams(st)
@@ -523,12 +533,12 @@ func (m *Machine) CheckTx(st Store, nextHeight int64, raw []byte, pending Pendin
 		return cr
 	}
 	cr.Code, cr.Log = res.Code, res.Log
-	if res.Code == CodeOK && p.tx.Body.Call.Module == ModuleMq && p.tx.Body.Call.Method == MethodSubmit {
-		if s, err := DecodeSubmitArgs(p.tx.Body.Call.Args); err == nil {
-			cr.MqOrigin, cr.MqSequence = s.Message.Origin, s.Sequence
+	if res.Code == CodeOK && p.meth.Egress != nil {
+		if origin, seq, ok := p.meth.Egress(p.tx.Body.Call.Args); ok {
+			cr.MqOrigin, cr.MqSequence = origin, seq
 		}
 	}
-	cr.Weight = TxBaseWeight + p.meth.weight
+	cr.Weight = TxBaseWeight + p.meth.Weight
 	cr.Fee, _ = computeFee(&e.params, len(raw), cr.Weight)
 	return cr
 }

@@ -1,4 +1,4 @@
-package state
+package state_test
 
 import (
 	"errors"
@@ -7,30 +7,34 @@ import (
 
 	"github.com/cella-network/cella/internal/keys"
 	"github.com/cella-network/cella/internal/scale"
+	"github.com/cella-network/cella/internal/state"
+	"github.com/cella-network/cella/internal/state/balances"
+	"github.com/cella-network/cella/internal/state/modules"
+	"github.com/cella-network/cella/internal/state/validators"
 	"github.com/cella-network/cella/internal/tx"
 )
 
 func TestInitChain(t *testing.T) {
 	c := newDevChain(t)
-	for _, n := range DevAccountNames {
+	for _, n := range state.DevAccountNames {
 		a := c.account(dev(t, n).Public())
-		if a.Free != DevBalance || a.Nonce != 0 {
+		if a.Free != state.DevBalance || a.Nonce != 0 {
 			t.Fatalf("%s: %+v", n, a)
 		}
 	}
-	vs, err := GetValidators(c.st)
+	vs, err := state.GetValidators(c.st)
 	if err != nil || len(vs) != 1 || vs[0].Power != 10 {
 		t.Fatalf("validators %v %v", vs, err)
 	}
-	p, err := GetParams(c.st)
-	if err != nil || p != DefaultParams() {
+	p, err := state.GetParams(c.st)
+	if err != nil || p != state.DefaultParams() {
 		t.Fatalf("params %+v %v", p, err)
 	}
 	if c.appHash == ([32]byte{}) {
 		t.Fatal("zero genesis AppHash")
 	}
 	// Deterministic.
-	m2, _ := New(DevGenesis("cella-test", testValidators()))
+	m2, _ := modules.NewMachine(state.DevGenesis("cella-test", testValidators()))
 	ws, h, _ := m2.InitChain()
 	if h != c.appHash || len(ws) != c.st.Len() {
 		t.Fatal("InitChain not deterministic")
@@ -40,28 +44,28 @@ func TestInitChain(t *testing.T) {
 func TestTransferAndFee(t *testing.T) {
 	c := newDevChain(t)
 	alice, bob := dev(t, "Alice"), dev(t, "Bob")
-	raw := c.transfer(alice, 0, bob.Public(), u(5*Unit))
+	raw := c.transfer(alice, 0, bob.Public(), u(5*state.Unit))
 	res := c.block(raw)
 	r := res.TxResults[0]
-	if r.Code != CodeOK {
-		t.Fatalf("code %s: %s", CodeName(r.Code), r.Log)
+	if r.Code != state.CodeOK {
+		t.Fatalf("code %s: %s", state.CodeName(r.Code), r.Log)
 	}
-	p := DefaultParams()
-	wantFee, _ := computeFee(&p, len(raw), TxBaseWeight+TransferWeight)
-	if r.Fee != wantFee || r.Weight != TxBaseWeight+TransferWeight {
+	p := state.DefaultParams()
+	wantFee, _ := state.ComputeFee(&p, len(raw), state.TxBaseWeight+balances.TransferWeight)
+	if r.Fee != wantFee || r.Weight != state.TxBaseWeight+balances.TransferWeight {
 		t.Fatalf("fee %s weight %d", r.Fee, r.Weight)
 	}
-	var rc Receipt
+	var rc state.Receipt
 	if err := scale.Decode(r.Data, &rc); err != nil || rc.Fee != wantFee || rc.Weight != r.Weight {
 		t.Fatalf("receipt %+v %v", rc, err)
 	}
-	if got, want := c.free(alice.Public()), sub(t, sub(t, DevBalance, u(5*Unit)), wantFee); got != want {
+	if got, want := c.free(alice.Public()), sub(t, sub(t, state.DevBalance, u(5*state.Unit)), wantFee); got != want {
 		t.Fatalf("alice %s want %s", got, want)
 	}
-	if got := c.free(bob.Public()); got != add(t, DevBalance, u(5*Unit)) {
+	if got := c.free(bob.Public()); got != add(t, state.DevBalance, u(5*state.Unit)) {
 		t.Fatalf("bob %s", got)
 	}
-	if got := c.free(TreasuryAccount); got != wantFee {
+	if got := c.free(state.TreasuryAccount); got != wantFee {
 		t.Fatalf("treasury %s", got)
 	}
 	if c.account(alice.Public()).Nonce != 1 {
@@ -106,66 +110,68 @@ func TestRejections(t *testing.T) {
 	}
 	sign := func(c *chain, b tx.Body, p *keys.Pair) []byte { return tx.Sign(b, p).Encode() }
 	tcs := []tc{
-		{"garbage", func(c *chain) []byte { return []byte{1, 1, 3} }, CodeMalformed, 0},
-		{"empty", func(c *chain) []byte { return nil }, CodeMalformed, 0},
-		{"trailing byte", func(c *chain) []byte { return append(c.transfer(alice, 0, bob.Public(), u(1)), 0) }, CodeMalformed, 0},
-		{"truncated", func(c *chain) []byte { r := c.transfer(alice, 0, bob.Public(), u(1)); return r[:len(r)-1] }, CodeMalformed, 0},
-		{"version 2", func(c *chain) []byte { r := c.transfer(alice, 0, bob.Public(), u(1)); r[0] = 2; return r }, CodeUnsupported, 0},
-		{"ed25519 scheme", func(c *chain) []byte { r := c.transfer(alice, 0, bob.Public(), u(1)); r[1] = 2; return r }, CodeUnsupported, 0},
-		{"unknown wrapping", func(c *chain) []byte { r := c.transfer(alice, 0, bob.Public(), u(1)); r[len(r)-65] = 7; return r }, CodeUnsupported, 0},
-		{"oversize", func(c *chain) []byte { return make([]byte, tx.MaxTxBytes+1) }, CodeOversize, 0},
+		{"garbage", func(c *chain) []byte { return []byte{1, 1, 3} }, state.CodeMalformed, 0},
+		{"empty", func(c *chain) []byte { return nil }, state.CodeMalformed, 0},
+		{"trailing byte", func(c *chain) []byte { return append(c.transfer(alice, 0, bob.Public(), u(1)), 0) }, state.CodeMalformed, 0},
+		{"truncated", func(c *chain) []byte { r := c.transfer(alice, 0, bob.Public(), u(1)); return r[:len(r)-1] }, state.CodeMalformed, 0},
+		{"version 2", func(c *chain) []byte { r := c.transfer(alice, 0, bob.Public(), u(1)); r[0] = 2; return r }, state.CodeUnsupported, 0},
+		{"ed25519 scheme", func(c *chain) []byte { r := c.transfer(alice, 0, bob.Public(), u(1)); r[1] = 2; return r }, state.CodeUnsupported, 0},
+		{"unknown wrapping", func(c *chain) []byte { r := c.transfer(alice, 0, bob.Public(), u(1)); r[len(r)-65] = 7; return r }, state.CodeUnsupported, 0},
+		{"oversize", func(c *chain) []byte { return make([]byte, tx.MaxTxBytes+1) }, state.CodeOversize, 0},
 		{"wrong genesis", func(c *chain) []byte {
-			b := c.body(alice, 0, TransferCall(bob.Public(), u(1)))
+			b := c.body(alice, 0, balances.TransferCall(bob.Public(), u(1)))
 			b.Genesis[0] ^= 1
 			return sign(c, b, alice)
-		}, CodeWrongGenesis, 0},
-		{"bad signature", func(c *chain) []byte { r := c.transfer(alice, 0, bob.Public(), u(1)); r[len(r)-10] ^= 1; return r }, CodeBadSignature, 0},
+		}, state.CodeWrongGenesis, 0},
+		{"bad signature", func(c *chain) []byte { r := c.transfer(alice, 0, bob.Public(), u(1)); r[len(r)-10] ^= 1; return r }, state.CodeBadSignature, 0},
 		{"signed by another key", func(c *chain) []byte {
-			b := c.body(alice, 0, TransferCall(bob.Public(), u(1)))
+			b := c.body(alice, 0, balances.TransferCall(bob.Public(), u(1)))
 			t := tx.Sign(b, bob)
 			return t.Encode()
-		}, CodeBadSignature, 0},
-		{"wrapping flipped", func(c *chain) []byte { r := c.transfer(alice, 0, bob.Public(), u(1)); r[len(r)-65] = 1; return r }, CodeBadSignature, 0},
-		{"unknown module", func(c *chain) []byte { return sign(c, c.body(alice, 0, tx.Call{Module: 99}), alice) }, CodeUnknownCall, 0},
+		}, state.CodeBadSignature, 0},
+		{"wrapping flipped", func(c *chain) []byte { r := c.transfer(alice, 0, bob.Public(), u(1)); r[len(r)-65] = 1; return r }, state.CodeBadSignature, 0},
+		{"unknown module", func(c *chain) []byte { return sign(c, c.body(alice, 0, tx.Call{Module: 99}), alice) }, state.CodeUnknownCall, 0},
 		{"unknown method", func(c *chain) []byte {
-			return sign(c, c.body(alice, 0, tx.Call{Module: ModuleBalances, Method: 9}), alice)
-		}, CodeUnknownCall, 0},
+			return sign(c, c.body(alice, 0, tx.Call{Module: balances.Index, Method: 9}), alice)
+		}, state.CodeUnknownCall, 0},
 		{"bad args", func(c *chain) []byte {
-			return sign(c, c.body(alice, 0, tx.Call{Module: ModuleBalances, Method: MethodTransfer, Args: []byte{1, 2}}), alice)
-		}, CodeBadArgs, 0},
+			return sign(c, c.body(alice, 0, tx.Call{Module: balances.Index, Method: balances.MethodTransfer, Args: []byte{1, 2}}), alice)
+		}, state.CodeBadArgs, 0},
 		{"args trailing", func(c *chain) []byte {
-			call := TransferCall(bob.Public(), u(1))
+			call := balances.TransferCall(bob.Public(), u(1))
 			call.Args = append(call.Args, 0)
 			return sign(c, c.body(alice, 0, call), alice)
-		}, CodeBadArgs, 0},
+		}, state.CodeBadArgs, 0},
 		{"set_power too large", func(c *chain) []byte {
-			return sign(c, c.body(alice, 0, SetPowerCall([32]byte{1}, 1<<62)), alice)
-		}, CodeBadArgs, 0},
+			return sign(c, c.body(alice, 0, validators.SetPowerCall([32]byte{1}, 1<<62)), alice)
+		}, state.CodeBadArgs, 0},
 		{"expired", func(c *chain) []byte {
 			c.block()
-			b := c.body(alice, 0, TransferCall(bob.Public(), u(1)))
+			b := c.body(alice, 0, balances.TransferCall(bob.Public(), u(1)))
 			b.ValidUntil = uint64(c.height) // next block is height+1
 			return sign(c, b, alice)
-		}, CodeExpired, 0},
+		}, state.CodeExpired, 0},
 		{"stale nonce", func(c *chain) []byte {
-			c.block(c.transfer(alice, 0, bob.Public(), u(Unit)))
+			c.block(c.transfer(alice, 0, bob.Public(), u(state.Unit)))
 			return c.transfer(alice, 0, bob.Public(), u(1))
-		}, CodeStaleNonce, 0},
-		{"future nonce", func(c *chain) []byte { return c.transfer(alice, 1, bob.Public(), u(1)) }, CodeFutureNonce, 0},
+		}, state.CodeStaleNonce, 0},
+		{"future nonce", func(c *chain) []byte { return c.transfer(alice, 1, bob.Public(), u(1)) }, state.CodeFutureNonce, 0},
 		{"fee limit", func(c *chain) []byte {
-			b := c.body(alice, 0, TransferCall(bob.Public(), u(1)))
+			b := c.body(alice, 0, balances.TransferCall(bob.Public(), u(1)))
 			b.FeeLimit = u(1000)
 			return sign(c, b, alice)
-		}, CodeFeeLimit, 0},
+		}, state.CodeFeeLimit, 0},
 		{"cannot pay fee", func(c *chain) []byte {
-			return sign(c, c.body(poor, 0, TransferCall(bob.Public(), u(0))), poor)
-		}, CodeCannotPayFee, 0},
-		{"dev only", func(c *chain) []byte { return sign(c, c.body(alice, 0, SetPowerCall([32]byte{1}, 5)), alice) }, CodeDevOnly, 0},
+			return sign(c, c.body(poor, 0, balances.TransferCall(bob.Public(), u(0))), poor)
+		}, state.CodeCannotPayFee, 0},
+		{"dev only", func(c *chain) []byte {
+			return sign(c, c.body(alice, 0, validators.SetPowerCall([32]byte{1}, 5)), alice)
+		}, state.CodeDevOnly, 0},
 	}
 	for _, x := range tcs {
 		t.Run(x.name, func(t *testing.T) {
-			g := DevGenesis("cella-test", testValidators())
-			if x.code == CodeDevOnly {
+			g := state.DevGenesis("cella-test", testValidators())
+			if x.code == state.CodeDevOnly {
 				g.App.Dev = false
 				g.App.Registry.AllowDevAttestation = false
 			}
@@ -180,13 +186,13 @@ func TestRejections(t *testing.T) {
 				want = x.check
 			}
 			if cr.Code != want {
-				t.Fatalf("CheckTx code %s (%s), want %s", CodeName(cr.Code), cr.Log, CodeName(want))
+				t.Fatalf("CheckTx code %s (%s), want %s", state.CodeName(cr.Code), cr.Log, state.CodeName(want))
 			}
 			if cr.Log == "" {
 				t.Fatal("CheckTx gave no log")
 			}
 			err := c.m.CheckProposal(c.st, c.header(), [][]byte{raw})
-			if !errors.Is(err, ErrInvalidProposal) {
+			if !errors.Is(err, state.ErrInvalidProposal) {
 				t.Fatalf("CheckProposal: %v", err)
 			}
 			if got := c.m.ProposalTxs(c.st, c.header(), [][]byte{raw}, 1<<30); len(got) != 0 {
@@ -194,9 +200,9 @@ func TestRejections(t *testing.T) {
 			}
 			res := c.block(raw)
 			if res.TxResults[0].Code != x.code {
-				t.Fatalf("block code %s (%s), want %s", CodeName(res.TxResults[0].Code), res.TxResults[0].Log, CodeName(x.code))
+				t.Fatalf("block code %s (%s), want %s", state.CodeName(res.TxResults[0].Code), res.TxResults[0].Log, state.CodeName(x.code))
 			}
-			if Accepted(x.code) || len(res.WriteSet) != 0 || res.AppHash != before || len(res.TxResults[0].Data) != 0 {
+			if state.Accepted(x.code) || len(res.WriteSet) != 0 || res.AppHash != before || len(res.TxResults[0].Data) != 0 {
 				t.Fatal("rejected tx had an effect")
 			}
 			if len(c.st.Dump()) != len(snapshot) {
@@ -211,28 +217,28 @@ func TestRejections(t *testing.T) {
 func TestCallFailures(t *testing.T) {
 	alice, bob := dev(t, "Alice"), dev(t, "Bob")
 	fresh, _ := keys.FromURI("//Fresh")
-	ed := DefaultParams().ExistentialDeposit
+	ed := state.DefaultParams().ExistentialDeposit
 	tcs := []struct {
 		name  string
 		build func(c *chain) []byte
 		code  uint32
 	}{
-		{"insufficient balance", func(c *chain) []byte { return c.transfer(alice, 0, bob.Public(), add(t, DevBalance, u(1))) }, CodeInsufficientBalance},
-		{"recipient below ED", func(c *chain) []byte { return c.transfer(alice, 0, fresh.Public(), sub(t, ed, u(1))) }, CodeBelowExistentialDeposit},
+		{"insufficient balance", func(c *chain) []byte { return c.transfer(alice, 0, bob.Public(), add(t, state.DevBalance, u(1))) }, state.CodeInsufficientBalance},
+		{"recipient below ED", func(c *chain) []byte { return c.transfer(alice, 0, fresh.Public(), sub(t, ed, u(1))) }, state.CodeBelowExistentialDeposit},
 		{"sender left below ED", func(c *chain) []byte {
 			// Alice's balance after the fee minus (ED-1) would be a bit below... compute exactly.
-			raw := c.transfer(alice, 0, bob.Public(), DevBalance) // same encoded length
-			p := DefaultParams()
-			fee, _ := computeFee(&p, len(raw), TxBaseWeight+TransferWeight)
-			amount := sub(t, sub(t, DevBalance, fee), sub(t, ed, u(1)))
+			raw := c.transfer(alice, 0, bob.Public(), state.DevBalance) // same encoded length
+			p := state.DefaultParams()
+			fee, _ := state.ComputeFee(&p, len(raw), state.TxBaseWeight+balances.TransferWeight)
+			amount := sub(t, sub(t, state.DevBalance, fee), sub(t, ed, u(1)))
 			return c.transfer(alice, 0, bob.Public(), amount)
-		}, CodeBelowExistentialDeposit},
+		}, state.CodeBelowExistentialDeposit},
 		{"set_power empties the set", func(c *chain) []byte {
-			return tx.Sign(c.body(alice, 0, SetPowerCall(testValidators()[0].PubKey, 0)), alice).Encode()
-		}, CodeInvalidValidatorSet},
+			return tx.Sign(c.body(alice, 0, validators.SetPowerCall(testValidators()[0].PubKey, 0)), alice).Encode()
+		}, state.CodeInvalidValidatorSet},
 		{"set_power overflows total", func(c *chain) []byte {
-			return tx.Sign(c.body(alice, 0, SetPowerCall([32]byte{9}, MaxTotalVotingPower)), alice).Encode()
-		}, CodeInvalidValidatorSet},
+			return tx.Sign(c.body(alice, 0, validators.SetPowerCall([32]byte{9}, state.MaxTotalVotingPower)), alice).Encode()
+		}, state.CodeInvalidValidatorSet},
 	}
 	for _, x := range tcs {
 		t.Run(x.name, func(t *testing.T) {
@@ -240,7 +246,7 @@ func TestCallFailures(t *testing.T) {
 			raw := x.build(c)
 			cr := c.m.CheckTx(c.st, c.height+1, raw, nil, nil)
 			if cr.Code != x.code {
-				t.Fatalf("CheckTx %s (%s), want %s", CodeName(cr.Code), cr.Log, CodeName(x.code))
+				t.Fatalf("CheckTx %s (%s), want %s", state.CodeName(cr.Code), cr.Log, state.CodeName(x.code))
 			}
 			if err := c.m.CheckProposal(c.st, c.header(), [][]byte{raw}); err != nil {
 				t.Fatalf("CheckProposal rejected a fee-paying tx: %v", err)
@@ -250,13 +256,13 @@ func TestCallFailures(t *testing.T) {
 			}
 			res := c.block(raw)
 			r := res.TxResults[0]
-			if r.Code != x.code || !Accepted(r.Code) || r.Fee.IsZero() || len(r.Events) != 0 {
+			if r.Code != x.code || !state.Accepted(r.Code) || r.Fee.IsZero() || len(r.Events) != 0 {
 				t.Fatalf("result %+v", r)
 			}
-			if got := c.free(alice.Public()); got != sub(t, DevBalance, r.Fee) {
+			if got := c.free(alice.Public()); got != sub(t, state.DevBalance, r.Fee) {
 				t.Fatalf("alice %s", got)
 			}
-			if c.account(alice.Public()).Nonce != 1 || c.free(TreasuryAccount) != r.Fee {
+			if c.account(alice.Public()).Nonce != 1 || c.free(state.TreasuryAccount) != r.Fee {
 				t.Fatal("nonce or fee not applied")
 			}
 			if len(res.WriteSet) != 2 || res.ValidatorUpdates != nil {
@@ -269,19 +275,19 @@ func TestCallFailures(t *testing.T) {
 func TestTransferRules(t *testing.T) {
 	alice, bob := dev(t, "Alice"), dev(t, "Bob")
 	fresh, _ := keys.FromURI("//Fresh")
-	ed := DefaultParams().ExistentialDeposit
+	ed := state.DefaultParams().ExistentialDeposit
 
 	t.Run("self transfer", func(t *testing.T) {
 		c := newDevChain(t)
-		r := c.block(c.transfer(alice, 0, alice.Public(), u(Unit))).TxResults[0]
-		if r.Code != CodeOK || c.free(alice.Public()) != sub(t, DevBalance, r.Fee) {
+		r := c.block(c.transfer(alice, 0, alice.Public(), u(state.Unit))).TxResults[0]
+		if r.Code != state.CodeOK || c.free(alice.Public()) != sub(t, state.DevBalance, r.Fee) {
 			t.Fatal(r)
 		}
 	})
 	t.Run("zero amount to fresh account writes nothing for it", func(t *testing.T) {
 		c := newDevChain(t)
 		res := c.block(c.transfer(alice, 0, fresh.Public(), u(0)))
-		if res.TxResults[0].Code != CodeOK || len(res.WriteSet) != 2 {
+		if res.TxResults[0].Code != state.CodeOK || len(res.WriteSet) != 2 {
 			t.Fatal(res.TxResults[0], len(res.WriteSet))
 		}
 	})
@@ -294,55 +300,55 @@ func TestTransferRules(t *testing.T) {
 	})
 	t.Run("send everything", func(t *testing.T) {
 		c := newDevChain(t)
-		c.block(c.transfer(alice, 0, fresh.Public(), u(10*Unit)))
-		raw := c.transfer(fresh, 0, bob.Public(), u(9*Unit)) // same encoded length as the real one
-		p := DefaultParams()
-		fee, _ := computeFee(&p, len(raw), TxBaseWeight+TransferWeight)
-		raw = c.transfer(fresh, 0, bob.Public(), sub(t, u(10*Unit), fee))
+		c.block(c.transfer(alice, 0, fresh.Public(), u(10*state.Unit)))
+		raw := c.transfer(fresh, 0, bob.Public(), u(9*state.Unit)) // same encoded length as the real one
+		p := state.DefaultParams()
+		fee, _ := state.ComputeFee(&p, len(raw), state.TxBaseWeight+balances.TransferWeight)
+		raw = c.transfer(fresh, 0, bob.Public(), sub(t, u(10*state.Unit), fee))
 		r := c.block(raw).TxResults[0]
-		if r.Code != CodeOK || !c.free(fresh.Public()).IsZero() || c.account(fresh.Public()).Nonce != 1 {
+		if r.Code != state.CodeOK || !c.free(fresh.Public()).IsZero() || c.account(fresh.Public()).Nonce != 1 {
 			t.Fatal(r, c.account(fresh.Public()))
 		}
 		// The emptied account keeps its nonce, so its old txs cannot replay.
-		if cr := c.m.CheckTx(c.st, c.height+1, raw, nil, nil); cr.Code != CodeStaleNonce {
-			t.Fatal(CodeName(cr.Code))
+		if cr := c.m.CheckTx(c.st, c.height+1, raw, nil, nil); cr.Code != state.CodeStaleNonce {
+			t.Fatal(state.CodeName(cr.Code))
 		}
 	})
 	t.Run("pipelined nonces in one block", func(t *testing.T) {
 		c := newDevChain(t)
-		res := c.block(c.transfer(alice, 0, bob.Public(), u(1*Unit)), c.transfer(alice, 1, bob.Public(), u(2*Unit)), c.transfer(alice, 1, bob.Public(), u(2*Unit)))
-		if res.TxResults[0].Code != CodeOK || res.TxResults[1].Code != CodeOK || res.TxResults[2].Code != CodeStaleNonce {
+		res := c.block(c.transfer(alice, 0, bob.Public(), u(1*state.Unit)), c.transfer(alice, 1, bob.Public(), u(2*state.Unit)), c.transfer(alice, 1, bob.Public(), u(2*state.Unit)))
+		if res.TxResults[0].Code != state.CodeOK || res.TxResults[1].Code != state.CodeOK || res.TxResults[2].Code != state.CodeStaleNonce {
 			t.Fatal(res.TxResults)
 		}
 	})
 	t.Run("replay of identical bytes", func(t *testing.T) {
 		c := newDevChain(t)
-		raw := c.transfer(alice, 0, bob.Public(), u(Unit))
+		raw := c.transfer(alice, 0, bob.Public(), u(state.Unit))
 		res := c.block(raw, raw)
-		if res.TxResults[1].Code != CodeStaleNonce {
+		if res.TxResults[1].Code != state.CodeStaleNonce {
 			t.Fatal(res.TxResults[1])
 		}
 	})
 	t.Run("call failure then success", func(t *testing.T) {
 		c := newDevChain(t)
-		res := c.block(c.transfer(alice, 0, bob.Public(), add(t, DevBalance, u(1))), c.transfer(alice, 1, bob.Public(), u(Unit)))
-		if res.TxResults[0].Code != CodeInsufficientBalance || res.TxResults[1].Code != CodeOK {
+		res := c.block(c.transfer(alice, 0, bob.Public(), add(t, state.DevBalance, u(1))), c.transfer(alice, 1, bob.Public(), u(state.Unit)))
+		if res.TxResults[0].Code != state.CodeInsufficientBalance || res.TxResults[1].Code != state.CodeOK {
 			t.Fatal(res.TxResults)
 		}
 	})
 	t.Run("polkadot.js wrapped signature", func(t *testing.T) {
 		c := newDevChain(t)
-		tr := &tx.Tx{Body: c.body(alice, 0, TransferCall(bob.Public(), u(Unit))), Wrapping: tx.WrapBytes}
+		tr := &tx.Tx{Body: c.body(alice, 0, balances.TransferCall(bob.Public(), u(state.Unit))), Wrapping: tx.WrapBytes}
 		tr.Signature = alice.Sign(keys.WrapBytes(tr.Body.SigningPayload()))
-		if r := c.block(tr.Encode()).TxResults[0]; r.Code != CodeOK {
+		if r := c.block(tr.Encode()).TxResults[0]; r.Code != state.CodeOK {
 			t.Fatal(r)
 		}
 	})
 	t.Run("valid until this height", func(t *testing.T) {
 		c := newDevChain(t)
-		b := c.body(alice, 0, TransferCall(bob.Public(), u(Unit)))
+		b := c.body(alice, 0, balances.TransferCall(bob.Public(), u(state.Unit)))
 		b.ValidUntil = 1
-		if r := c.block(tx.Sign(b, alice).Encode()).TxResults[0]; r.Code != CodeOK {
+		if r := c.block(tx.Sign(b, alice).Encode()).TxResults[0]; r.Code != state.CodeOK {
 			t.Fatal(r)
 		}
 	})
@@ -351,34 +357,34 @@ func TestTransferRules(t *testing.T) {
 func TestCheckTxNonces(t *testing.T) {
 	c := newDevChain(t)
 	alice, bob := dev(t, "Alice"), dev(t, "Bob")
-	c.block(c.transfer(alice, 0, bob.Public(), u(Unit)))
+	c.block(c.transfer(alice, 0, bob.Public(), u(state.Unit)))
 	for _, x := range []struct {
 		nonce   uint64
 		pending pendingMap
 		code    uint32
 	}{
-		{1, nil, CodeOK},
-		{0, nil, CodeStaleNonce},
-		{2, nil, CodeFutureNonce},
-		{1, pendingMap{}, CodeOK},
-		{3, pendingMap{alice.Public(): 3}, CodeOK},
-		{2, pendingMap{alice.Public(): 3}, CodePendingNonce},
-		{4, pendingMap{alice.Public(): 3}, CodeFutureNonce},
-		{0, pendingMap{alice.Public(): 3}, CodeStaleNonce},
-		{1, pendingMap{bob.Public(): 3}, CodeOK},
+		{1, nil, state.CodeOK},
+		{0, nil, state.CodeStaleNonce},
+		{2, nil, state.CodeFutureNonce},
+		{1, pendingMap{}, state.CodeOK},
+		{3, pendingMap{alice.Public(): 3}, state.CodeOK},
+		{2, pendingMap{alice.Public(): 3}, state.CodePendingNonce},
+		{4, pendingMap{alice.Public(): 3}, state.CodeFutureNonce},
+		{0, pendingMap{alice.Public(): 3}, state.CodeStaleNonce},
+		{1, pendingMap{bob.Public(): 3}, state.CodeOK},
 	} {
-		var pn PendingNonces
+		var pn state.PendingNonces
 		if x.pending != nil {
 			pn = x.pending
 		}
-		cr := c.m.CheckTx(c.st, c.height+1, c.transfer(alice, x.nonce, bob.Public(), u(1*Unit)), pn, nil)
+		cr := c.m.CheckTx(c.st, c.height+1, c.transfer(alice, x.nonce, bob.Public(), u(1*state.Unit)), pn, nil)
 		if cr.Code != x.code {
-			t.Errorf("nonce %d pending %v: %s (%s), want %s", x.nonce, x.pending, CodeName(cr.Code), cr.Log, CodeName(x.code))
+			t.Errorf("nonce %d pending %v: %s (%s), want %s", x.nonce, x.pending, state.CodeName(cr.Code), cr.Log, state.CodeName(x.code))
 		}
 		if cr.Sender != alice.Public() || cr.Nonce != x.nonce {
 			t.Errorf("sender/nonce not reported")
 		}
-		if cr.Code == CodeOK && (cr.Weight != TxBaseWeight+TransferWeight || cr.Fee.IsZero()) {
+		if cr.Code == state.CodeOK && (cr.Weight != state.TxBaseWeight+balances.TransferWeight || cr.Fee.IsZero()) {
 			t.Errorf("weight %d fee %s", cr.Weight, cr.Fee)
 		}
 	}
@@ -387,17 +393,17 @@ func TestCheckTxNonces(t *testing.T) {
 func TestBlockWeight(t *testing.T) {
 	// The smallest MaxBlockWeight a genesis allows fits the heaviest call
 	// (registry.register_worker); it holds fit transfers and no more.
-	g := DevGenesis("cella-test", testValidators())
-	g.App.Params.MaxBlockWeight = maxTxWeight()
-	fit := int(maxTxWeight() / (TxBaseWeight + TransferWeight))
+	g := state.DevGenesis("cella-test", testValidators())
+	g.App.Params.MaxBlockWeight = state.MaxTxWeight(modules.Runtimes(), state.AppVersion1)
+	fit := int(state.MaxTxWeight(modules.Runtimes(), state.AppVersion1) / (state.TxBaseWeight + balances.TransferWeight))
 	c := newChain(t, g)
 	alice, bob := dev(t, "Alice"), dev(t, "Bob")
 	var txs [][]byte
 	for i := 0; i <= fit; i++ {
-		txs = append(txs, c.transfer(alice, uint64(i), bob.Public(), u(Unit)))
+		txs = append(txs, c.transfer(alice, uint64(i), bob.Public(), u(state.Unit)))
 	}
-	txs = append(txs, c.transfer(bob, 0, alice.Public(), u(Unit)))
-	if err := c.m.CheckProposal(c.st, c.header(), txs); !errors.Is(err, ErrInvalidProposal) || !strings.Contains(err.Error(), "block_full") {
+	txs = append(txs, c.transfer(bob, 0, alice.Public(), u(state.Unit)))
+	if err := c.m.CheckProposal(c.st, c.header(), txs); !errors.Is(err, state.ErrInvalidProposal) || !strings.Contains(err.Error(), "block_full") {
 		t.Fatalf("CheckProposal: %v", err)
 	}
 	kept := c.m.ProposalTxs(c.st, c.header(), txs, 1<<30)
@@ -408,14 +414,14 @@ func TestBlockWeight(t *testing.T) {
 		t.Fatal(err)
 	}
 	res := c.block(txs...)
-	if res.TxResults[fit].Code != CodeBlockFull || res.TxResults[fit+1].Code != CodeBlockFull {
+	if res.TxResults[fit].Code != state.CodeBlockFull || res.TxResults[fit+1].Code != state.CodeBlockFull {
 		t.Fatal(res.TxResults[fit:])
 	}
 	// Byte limit: room for exactly one tx.
 	c2 := newDevChain(t)
-	one := c2.transfer(alice, 0, bob.Public(), u(Unit))
-	two := c2.transfer(bob, 0, alice.Public(), u(Unit))
-	if got := c2.m.ProposalTxs(c2.st, c2.header(), [][]byte{one, two}, protoTxSize(len(one))); len(got) != 1 {
+	one := c2.transfer(alice, 0, bob.Public(), u(state.Unit))
+	two := c2.transfer(bob, 0, alice.Public(), u(state.Unit))
+	if got := c2.m.ProposalTxs(c2.st, c2.header(), [][]byte{one, two}, state.ProtoTxSize(len(one))); len(got) != 1 {
 		t.Fatalf("byte limit kept %d", len(got))
 	}
 	// Dropping an invalid tx keeps later valid ones.
@@ -430,25 +436,25 @@ func TestValidatorChanges(t *testing.T) {
 	v0 := testValidators()[0].PubKey
 	k1, k2 := [32]byte{0x01}, [32]byte{0xff}
 	sp := func(n uint64, k [32]byte, p uint64) []byte {
-		return tx.Sign(c.body(alice, n, SetPowerCall(k, p)), alice).Encode()
+		return tx.Sign(c.body(alice, n, validators.SetPowerCall(k, p)), alice).Encode()
 	}
 	res := c.block(sp(0, k2, 5), sp(1, k1, 7), sp(2, k1, 8), sp(3, [32]byte{0x50}, 0))
 	for _, r := range res.TxResults {
-		if r.Code != CodeOK {
+		if r.Code != state.CodeOK {
 			t.Fatal(r)
 		}
 	}
-	want := []Validator{{PubKey: k1, Power: 8}, {PubKey: k2, Power: 5}}
+	want := []state.Validator{{PubKey: k1, Power: 8}, {PubKey: k2, Power: 5}}
 	if len(res.ValidatorUpdates) != 2 || res.ValidatorUpdates[0] != want[0] || res.ValidatorUpdates[1] != want[1] {
 		t.Fatalf("updates %v", res.ValidatorUpdates)
 	}
-	vs, _ := GetValidators(c.st)
+	vs, _ := state.GetValidators(c.st)
 	if len(vs) != 3 || vs[0].PubKey != k1 || vs[1].PubKey != v0 || vs[2].PubKey != k2 {
 		t.Fatalf("stored %v", vs)
 	}
 	// Remove one and set another back to its old power: only the removal is an update.
 	res = c.block(sp(4, k2, 0), sp(5, k1, 9), sp(6, k1, 8))
-	if len(res.ValidatorUpdates) != 1 || res.ValidatorUpdates[0] != (Validator{PubKey: k2}) {
+	if len(res.ValidatorUpdates) != 1 || res.ValidatorUpdates[0] != (state.Validator{PubKey: k2}) {
 		t.Fatalf("updates %v", res.ValidatorUpdates)
 	}
 }
@@ -457,13 +463,13 @@ func TestExecuteBlockErrors(t *testing.T) {
 	c := newDevChain(t)
 	h := c.header()
 	h.AppVersion = 2
-	if _, err := c.m.ExecuteBlock(c.st, c.appHash, h, nil); !errors.Is(err, ErrUnsupportedAppVersion) {
+	if _, err := c.m.ExecuteBlock(c.st, c.appHash, h, nil); !errors.Is(err, state.ErrUnsupportedAppVersion) {
 		t.Fatal(err)
 	}
-	if err := c.m.CheckProposal(c.st, h, nil); !errors.Is(err, ErrUnsupportedAppVersion) {
+	if err := c.m.CheckProposal(c.st, h, nil); !errors.Is(err, state.ErrUnsupportedAppVersion) {
 		t.Fatal(err)
 	}
-	if _, err := c.m.ExecuteBlock(NewMemStore(), c.appHash, c.header(), nil); !errors.Is(err, ErrNoParams) {
+	if _, err := c.m.ExecuteBlock(state.NewMemStore(), c.appHash, c.header(), nil); !errors.Is(err, state.ErrNoParams) {
 		t.Fatal(err)
 	}
 	boom := errors.New("disk on fire")
@@ -471,30 +477,30 @@ func TestExecuteBlockErrors(t *testing.T) {
 	if _, err := c.m.ExecuteBlock(fs, c.appHash, c.header(), [][]byte{c.transfer(dev(t, "Alice"), 0, dev(t, "Bob").Public(), u(1))}); !errors.Is(err, boom) {
 		t.Fatal(err)
 	}
-	if cr := c.m.CheckTx(fs, 1, c.transfer(dev(t, "Alice"), 0, dev(t, "Bob").Public(), u(1)), nil, nil); cr.Code != CodeInternal {
+	if cr := c.m.CheckTx(fs, 1, c.transfer(dev(t, "Alice"), 0, dev(t, "Bob").Public(), u(1)), nil, nil); cr.Code != state.CodeInternal {
 		t.Fatal(cr)
 	}
 }
 
 // failStore fails every read except of the params.
 type failStore struct {
-	*MemStore
+	*state.MemStore
 	err error
 }
 
 func (f failStore) Get(k []byte) ([]byte, error) {
-	if string(k) == string(KeyParams) {
+	if string(k) == string(state.KeyParams) {
 		return f.MemStore.Get(k)
 	}
 	return nil, f.err
 }
 
 func TestSigCache(t *testing.T) {
-	cache := NewSigCache(2)
-	c := newDevChain(t, WithSigCache(cache))
+	cache := state.NewSigCache(2)
+	c := newDevChain(t, state.WithSigCache(cache))
 	alice, bob := dev(t, "Alice"), dev(t, "Bob")
-	raw := c.transfer(alice, 0, bob.Public(), u(Unit))
-	if cr := c.m.CheckTx(c.st, 1, raw, nil, nil); cr.Code != CodeOK || !cache.Contains(tx.Hash(raw)) {
+	raw := c.transfer(alice, 0, bob.Public(), u(state.Unit))
+	if cr := c.m.CheckTx(c.st, 1, raw, nil, nil); cr.Code != state.CodeOK || !cache.Contains(tx.Hash(raw)) {
 		t.Fatal("valid signature not cached")
 	}
 	bad := append([]byte(nil), raw...)
@@ -516,10 +522,10 @@ func TestSigCache(t *testing.T) {
 		t.Fatal("wrong eviction order")
 	}
 	// Batch with one bad signature among many.
-	c2 := newDevChain(t, WithSigCache(nil))
+	c2 := newDevChain(t, state.WithSigCache(nil))
 	var txs [][]byte
-	for i, n := range DevAccountNames {
-		r := c2.transfer(dev(t, n), 0, bob.Public(), u(Unit))
+	for i, n := range state.DevAccountNames {
+		r := c2.transfer(dev(t, n), 0, bob.Public(), u(state.Unit))
 		if i == 3 {
 			r[len(r)-1] ^= 0x01
 		}
@@ -527,28 +533,28 @@ func TestSigCache(t *testing.T) {
 	}
 	res := c2.block(txs...)
 	for i, r := range res.TxResults {
-		want := CodeOK
+		want := state.CodeOK
 		if i == 3 {
-			want = CodeBadSignature
+			want = state.CodeBadSignature
 		}
 		if r.Code != want {
-			t.Fatalf("tx %d: %s", i, CodeName(r.Code))
+			t.Fatalf("tx %d: %s", i, state.CodeName(r.Code))
 		}
 	}
 }
 
 func TestCodeNames(t *testing.T) {
 	seen := map[string]bool{}
-	for code, name := range codeNames {
-		if seen[name] || CodeName(code) != name {
+	for code, name := range state.CodeNames {
+		if seen[name] || state.CodeName(code) != name {
 			t.Fatal(name)
 		}
 		seen[name] = true
-		if Accepted(code) != (code == CodeOK || code >= 32) {
+		if state.Accepted(code) != (code == state.CodeOK || code >= 32) {
 			t.Fatal(code)
 		}
 	}
-	if CodeName(999) != "code_999" {
-		t.Fatal(CodeName(999))
+	if state.CodeName(999) != "code_999" {
+		t.Fatal(state.CodeName(999))
 	}
 }

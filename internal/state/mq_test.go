@@ -1,79 +1,40 @@
-package state
+package state_test
 
 import (
 	"bytes"
 	"errors"
-	"strings"
 	"testing"
 
 	"github.com/cella-network/cella/internal/keys"
+	"github.com/cella-network/cella/internal/msg"
+	"github.com/cella-network/cella/internal/state"
+	"github.com/cella-network/cella/internal/state/modules"
+	"github.com/cella-network/cella/internal/state/mq"
+	"github.com/cella-network/cella/internal/state/registry"
+	"github.com/cella-network/cella/internal/tee"
 	"github.com/cella-network/cella/internal/tx"
 )
 
-func TestOrigins(t *testing.T) {
-	w := dev(t, "Worker1").Public()
-	ow := OriginWorker(w)
-	if len(ow) != 33 || ow[0] != OriginKindWorker || !bytes.Equal(ow[1:], w[:]) {
-		t.Fatalf("worker origin %x", ow)
-	}
-	om := OriginModule("registry")
-	if !bytes.Equal(om, append([]byte{0, 8 << 2}, "registry"...)) {
-		t.Fatalf("module origin %x", om)
-	}
-	if o, err := ParseOrigin(ow); err != nil || o.Kind != OriginKindWorker || o.Worker != w || o.String() != "worker:"+w.Hex() {
-		t.Fatalf("%+v %v", o, err)
-	}
-	if o, err := ParseOrigin(om); err != nil || o.Module != "registry" || o.String() != "module:registry" {
-		t.Fatalf("%+v %v", o, err)
-	}
-	bad := map[string][]byte{
-		"empty":           nil,
-		"short worker":    ow[:32],
-		"long worker":     append(bytes.Clone(ow), 0),
-		"reserved":        {OriginKindReserved},
-		"unknown kind":    {7, 1, 2},
-		"empty module":    OriginModule(""),
-		"long module":     OriginModule(strings.Repeat("m", MaxModuleNameLen+1)),
-		"module trailing": append(OriginModule("x"), 1),
-	}
-	for name, b := range bad {
-		if _, err := ParseOrigin(b); !errors.Is(err, ErrBadOrigin) {
-			t.Errorf("%s: %v", name, err)
-		}
-	}
-}
-
-func TestSignedMessage(t *testing.T) {
+// TestSubmitArgs: mq.submit's arguments round-trip and are checked
+// statically (the message types themselves are tested in internal/msg).
+func TestSubmitArgs(t *testing.T) {
 	wp := dev(t, "Worker1")
-	m := Message{Origin: OriginWorker(wp.Public()), Topic: []byte("t"), Payload: []byte("hello")}
-	s := SignMessage(wp, m, 7)
-	if !s.Verify(wp.Public()) {
-		t.Fatal("does not verify")
-	}
-	if s2 := s; func() bool { s2.Sequence = 8; return s2.Verify(wp.Public()) }() {
-		t.Fatal("signature does not bind the sequence")
-	}
-	if s.Verify(dev(t, "Alice").Public()) {
-		t.Fatal("verifies for another key")
-	}
-	payload := MessageSigningPayload(&m, 7)
-	if !bytes.HasPrefix(payload, []byte(MqSigningDomain)) || !bytes.HasSuffix(payload, []byte{7, 0, 0, 0, 0, 0, 0, 0}) {
-		t.Fatalf("payload %x", payload)
-	}
-	args := SubmitCall(s).Args
-	back, err := DecodeSubmitArgs(args)
+	m := msg.Message{Origin: msg.OriginWorker(wp.Public()), Topic: []byte("t"), Payload: []byte("hello")}
+	s := msg.Sign(wp, m, 7)
+	args := mq.SubmitCall(s).Args
+	back, err := mq.DecodeSubmitArgs(args)
 	if err != nil || back.Sequence != 7 || back.Signature != s.Signature || !bytes.Equal(back.Message.Payload, m.Payload) {
 		t.Fatalf("%+v %v", back, err)
 	}
 	bad := map[string][]byte{
 		"truncated":   args[:len(args)-1],
 		"trailing":    append(bytes.Clone(args), 0),
-		"empty topic": SubmitCall(SignedMessage{Message: Message{Origin: m.Origin}}).Args,
-		"long topic":  SubmitCall(SignedMessage{Message: Message{Origin: m.Origin, Topic: make([]byte, MaxTopicLen+1)}}).Args,
-		"bad origin":  SubmitCall(SignedMessage{Message: Message{Origin: []byte{9}, Topic: []byte("t")}}).Args,
+		"empty topic": mq.SubmitCall(msg.SignedMessage{Message: msg.Message{Origin: m.Origin}}).Args,
+		"long topic":  mq.SubmitCall(msg.SignedMessage{Message: msg.Message{Origin: m.Origin, Topic: make([]byte, msg.MaxTopicLen+1)}}).Args,
+		"bad origin":  mq.SubmitCall(msg.SignedMessage{Message: msg.Message{Origin: []byte{9}, Topic: []byte("t")}}).Args,
 	}
 	for name, a := range bad {
-		if _, err := DecodeSubmitArgs(a); err == nil {
+		if _, err := mq.DecodeSubmitArgs(a); err == nil {
 			t.Errorf("%s: decoded", name)
 		}
 	}
@@ -85,18 +46,18 @@ func mqChain(t *testing.T) (*chain, *keys.Pair) {
 	c := newRegistryChain(t)
 	alice, w := dev(t, "Alice"), dev(t, "Worker1")
 	info := c.regInfo(w, alice.Public())
-	if r := c.block(c.register(alice, 0, info, devAtt(t, info))).TxResults[0]; r.Code != CodeOK {
-		t.Fatalf("register: %s: %s", CodeName(r.Code), r.Log)
+	if r := c.block(c.register(alice, 0, info, devAtt(t, info))).TxResults[0]; r.Code != state.CodeOK {
+		t.Fatalf("register: %s: %s", state.CodeName(r.Code), r.Log)
 	}
 	return c, w
 }
 
-func (c *chain) submit(from *keys.Pair, nonce uint64, s SignedMessage) []byte {
-	return tx.Sign(c.body(from, nonce, SubmitCall(s)), from).Encode()
+func (c *chain) submit(from *keys.Pair, nonce uint64, s msg.SignedMessage) []byte {
+	return tx.Sign(c.body(from, nonce, mq.SubmitCall(s)), from).Encode()
 }
 
-func egress(w *keys.Pair, seq uint64, payload string) SignedMessage {
-	return SignMessage(w, Message{Origin: OriginWorker(w.Public()), Topic: []byte("worker/test"), Payload: []byte(payload)}, seq)
+func egress(w *keys.Pair, seq uint64, payload string) msg.SignedMessage {
+	return msg.Sign(w, msg.Message{Origin: msg.OriginWorker(w.Public()), Topic: []byte("worker/test"), Payload: []byte(payload)}, seq)
 }
 
 func TestSubmit(t *testing.T) {
@@ -105,28 +66,28 @@ func TestSubmit(t *testing.T) {
 	prev := c.appHash
 	res := c.block(c.submit(bob, 0, egress(w, 0, "a")), c.submit(bob, 1, egress(w, 1, "b")))
 	for i, r := range res.TxResults {
-		if r.Code != CodeOK {
-			t.Fatalf("tx %d: %s: %s", i, CodeName(r.Code), r.Log)
+		if r.Code != state.CodeOK {
+			t.Fatalf("tx %d: %s: %s", i, state.CodeName(r.Code), r.Log)
 		}
-		if r.Weight != TxBaseWeight+MqSubmitWeight {
+		if r.Weight != state.TxBaseWeight+mq.SubmitWeight {
 			t.Fatal(r.Weight)
 		}
 	}
 	if len(res.Messages) != 2 || string(res.Messages[0].Payload) != "a" || string(res.Messages[1].Payload) != "b" ||
-		!bytes.Equal(res.Messages[0].Origin, OriginWorker(w.Public())) {
+		!bytes.Equal(res.Messages[0].Origin, msg.OriginWorker(w.Public())) {
 		t.Fatalf("messages %+v", res.Messages)
 	}
-	if res.AppHash != AppHash(AppVersion1, prev, res.WriteSet, res.Messages) || res.AppHash == AppHash(AppVersion1, prev, res.WriteSet, nil) {
+	if res.AppHash != state.AppHash(state.AppVersion1, prev, res.WriteSet, res.Messages) || res.AppHash == state.AppHash(state.AppVersion1, prev, res.WriteSet, nil) {
 		t.Fatal("AppHash does not commit to the messages")
 	}
-	if n, err := NextSequence(c.st, OriginWorker(w.Public())); err != nil || n != 2 {
+	if n, err := mq.NextSequence(c.st, msg.OriginWorker(w.Public())); err != nil || n != 2 {
 		t.Fatal(n, err)
 	}
 	// Module messages and egress keep execution order within a block.
 	alice, w2 := dev(t, "Alice"), dev(t, "Worker2")
 	info := c.regInfo(w2, alice.Public())
 	res = c.block(c.submit(bob, 2, egress(w, 2, "c")), c.register(alice, 1, info, devAtt(t, info)), c.submit(bob, 3, egress(w2, 0, "d")))
-	if len(res.Messages) != 3 || string(res.Messages[0].Payload) != "c" || string(res.Messages[1].Topic) != TopicWorkerRegistered || string(res.Messages[2].Payload) != "d" {
+	if len(res.Messages) != 3 || string(res.Messages[0].Payload) != "c" || string(res.Messages[1].Topic) != msg.TopicWorkerRegistered || string(res.Messages[2].Payload) != "d" {
 		t.Fatalf("messages %+v", res.Messages)
 	}
 }
@@ -143,34 +104,34 @@ func TestBadInputOnChain(t *testing.T) {
 	mallory := dev(t, "Mallory")
 	t.Run("mq", func(t *testing.T) {
 		c, w := mqChain(t)
-		if r := c.block(c.submit(bob, 0, egress(w, 0, "first"))).TxResults[0]; r.Code != CodeOK {
-			t.Fatal(CodeName(r.Code), r.Log)
+		if r := c.block(c.submit(bob, 0, egress(w, 0, "first"))).TxResults[0]; r.Code != state.CodeOK {
+			t.Fatal(state.CodeName(r.Code), r.Log)
 		}
 		forged := egress(w, 1, "forged")
-		forged.Signature = mallory.Sign(MessageSigningPayload(&forged.Message, 1))
+		forged.Signature = mallory.Sign(msg.SigningPayload(&forged.Message, 1))
 		tampered := egress(w, 1, "payload")
 		tampered.Message.Payload = []byte("tampered")
 		cases := []struct {
 			name string
-			s    SignedMessage
+			s    msg.SignedMessage
 			code uint32
 		}{
-			{"replayed sequence", egress(w, 0, "first"), CodeMqReplayedSequence},
-			{"replayed sequence, new payload", egress(w, 0, "other"), CodeMqReplayedSequence},
-			{"gapped sequence", egress(w, 2, "gap"), CodeMqGappedSequence},
-			{"forged signature", forged, CodeMqBadSignature},
-			{"tampered payload", tampered, CodeMqBadSignature},
-			{"unregistered worker", egress(mallory, 0, "x"), CodeMqUnknownOrigin},
-			{"module origin", SignMessage(mallory, Message{Origin: OriginModule(RegistryModuleName), Topic: []byte(TopicWorkerRegistered), Payload: []byte("fake")}, 0), CodeMqUnknownOrigin},
+			{"replayed sequence", egress(w, 0, "first"), state.CodeMqReplayedSequence},
+			{"replayed sequence, new payload", egress(w, 0, "other"), state.CodeMqReplayedSequence},
+			{"gapped sequence", egress(w, 2, "gap"), state.CodeMqGappedSequence},
+			{"forged signature", forged, state.CodeMqBadSignature},
+			{"tampered payload", tampered, state.CodeMqBadSignature},
+			{"unregistered worker", egress(mallory, 0, "x"), state.CodeMqUnknownOrigin},
+			{"module origin", msg.Sign(mallory, msg.Message{Origin: msg.OriginModule(msg.RegistryModuleName), Topic: []byte(msg.TopicWorkerRegistered), Payload: []byte("fake")}, 0), state.CodeMqUnknownOrigin},
 		}
 		hashes := chainHashes{upTo: c.height}
 		for _, x := range cases {
 			t.Run(x.name, func(t *testing.T) {
 				raw := c.submit(bob, 1, x.s)
 				if cr := c.m.CheckTx(c.st, c.height+1, raw, nil, hashes); cr.Code != x.code || cr.Log == "" {
-					t.Fatalf("CheckTx: %s (%s), want %s", CodeName(cr.Code), cr.Log, CodeName(x.code))
+					t.Fatalf("CheckTx: %s (%s), want %s", state.CodeName(cr.Code), cr.Log, state.CodeName(x.code))
 				}
-				if err := c.m.CheckProposal(c.st, c.header(), [][]byte{raw}); !errors.Is(err, ErrInvalidProposal) {
+				if err := c.m.CheckProposal(c.st, c.header(), [][]byte{raw}); !errors.Is(err, state.ErrInvalidProposal) {
 					t.Fatalf("CheckProposal: %v", err)
 				}
 				if kept := c.m.ProposalTxs(c.st, c.header(), [][]byte{raw}, -1); len(kept) != 0 {
@@ -179,7 +140,7 @@ func TestBadInputOnChain(t *testing.T) {
 				before, snapshot := c.appHash, c.st.Dump()
 				res := c.block(raw)
 				if r := res.TxResults[0]; r.Code != x.code || !r.Fee.IsZero() || r.Data != nil {
-					t.Fatalf("block: %s (%s) fee %s", CodeName(r.Code), r.Log, r.Fee)
+					t.Fatalf("block: %s (%s) fee %s", state.CodeName(r.Code), r.Log, r.Fee)
 				}
 				if len(res.WriteSet) != 0 || len(res.Messages) != 0 || res.AppHash != before {
 					t.Fatal("a rejected message changed the chain")
@@ -191,36 +152,36 @@ func TestBadInputOnChain(t *testing.T) {
 			})
 		}
 		// The good next message still goes through.
-		if r := c.block(c.submit(bob, 1, egress(w, 1, "second"))).TxResults[0]; r.Code != CodeOK {
-			t.Fatal(CodeName(r.Code), r.Log)
+		if r := c.block(c.submit(bob, 1, egress(w, 1, "second"))).TxResults[0]; r.Code != state.CodeOK {
+			t.Fatal(state.CodeName(r.Code), r.Log)
 		}
 	})
 	t.Run("registry", func(t *testing.T) {
 		alice, w := dev(t, "Alice"), dev(t, "Worker1")
 		cases := []struct {
 			name string
-			gen  func(g *Genesis)
-			info func(c *chain) RegistrationInfo
-			att  func(c *chain, i RegistrationInfo) Attestation
+			gen  func(g *state.Genesis)
+			info func(c *chain) msg.RegistrationInfo
+			att  func(c *chain, i msg.RegistrationInfo) msg.Attestation
 			code uint32
 		}{
-			{"attestation with wrong report data", nil, nil, func(c *chain, i RegistrationInfo) Attestation {
+			{"attestation with wrong report data", nil, nil, func(c *chain, i msg.RegistrationInfo) msg.Attestation {
 				i.EcdhPublicKey[0] ^= 1 // the quote binds other keys than the registered ones
 				return devAtt(t, i)
-			}, CodeReportDataMismatch},
-			{"stale freshness block", nil, func(c *chain) RegistrationInfo {
-				c.height = 2 * FreshnessWindow
+			}, state.CodeReportDataMismatch},
+			{"stale freshness block", nil, func(c *chain) msg.RegistrationInfo {
+				c.height = 2 * registry.FreshnessWindow
 				i := c.regInfo(w, alice.Public())
-				i.RecentBlock = c.ref(FreshnessWindow - 1)
+				i.RecentBlock = c.ref(registry.FreshnessWindow - 1)
 				return i
-			}, nil, CodeStaleFreshness},
-			{"unknown measurement", nil, nil, func(c *chain, i RegistrationInfo) Attestation {
-				return Attestation{Kind: TeeKindDev, Quote: devQuote(devRoot(t), []byte("evil pruntime"), i.ReportData())}
-			}, CodeUnknownMeasurement},
-			{"dev quote on a chain that does not allow them", func(g *Genesis) {
+			}, nil, state.CodeStaleFreshness},
+			{"unknown measurement", nil, nil, func(c *chain, i msg.RegistrationInfo) msg.Attestation {
+				return msg.Attestation{Kind: string(tee.KindDev), Quote: devQuote(devRoot(t), []byte("evil pruntime"), i.ReportData())}
+			}, state.CodeUnknownMeasurement},
+			{"dev quote on a chain that does not allow them", func(g *state.Genesis) {
 				g.App.Dev = false
 				g.App.Registry.AllowDevAttestation = false
-			}, nil, nil, CodeDevAttestationDisallowed},
+			}, nil, nil, state.CodeDevAttestationDisallowed},
 		}
 		for _, x := range cases {
 			t.Run(x.name, func(t *testing.T) {
@@ -242,14 +203,14 @@ func TestBadInputOnChain(t *testing.T) {
 				res := c.block(c.register(alice, 0, info, att))
 				r := res.TxResults[0]
 				if r.Code != x.code || r.Log == "" {
-					t.Fatalf("%s (%s), want %s", CodeName(r.Code), r.Log, CodeName(x.code))
+					t.Fatalf("%s (%s), want %s", state.CodeName(r.Code), r.Log, state.CodeName(x.code))
 				}
 				if registryKeysWritten(res.WriteSet) || len(res.Messages) != 0 {
 					t.Fatal("registry or mq state changed")
 				}
 				// Only the fee payer's and the treasury's accounts changed.
 				for _, wr := range res.WriteSet {
-					if !bytes.HasPrefix(wr.Key, PrefixAccount) {
+					if !bytes.HasPrefix(wr.Key, state.PrefixAccount) {
 						t.Fatalf("unexpected write %q", wr.Key)
 					}
 				}
@@ -263,7 +224,7 @@ func TestBadInputOnChain(t *testing.T) {
 						}
 					}
 				}
-				if ws, _ := ListWorkers(c.st); len(ws) != 0 {
+				if ws, _ := registry.ListWorkers(c.st); len(ws) != 0 {
 					t.Fatal("a worker was registered")
 				}
 			})
@@ -287,30 +248,30 @@ func (p pendingSeqs) NextSequence(origin []byte) (uint64, bool) {
 func TestSubmitCheckTxPending(t *testing.T) {
 	c, w := mqChain(t)
 	bob := dev(t, "Bob")
-	origin := OriginWorker(w.Public())
+	origin := msg.OriginWorker(w.Public())
 	p := pendingSeqs{pendingMap: pendingMap{}, seqs: map[string]uint64{}}
 	cr := c.m.CheckTx(c.st, c.height+1, c.submit(bob, 0, egress(w, 0, "a")), p, nil)
-	if cr.Code != CodeOK || !bytes.Equal(cr.MqOrigin, origin) || cr.MqSequence != 0 {
-		t.Fatalf("%s: %s %x %d", CodeName(cr.Code), cr.Log, cr.MqOrigin, cr.MqSequence)
+	if cr.Code != state.CodeOK || !bytes.Equal(cr.MqOrigin, origin) || cr.MqSequence != 0 {
+		t.Fatalf("%s: %s %x %d", state.CodeName(cr.Code), cr.Log, cr.MqOrigin, cr.MqSequence)
 	}
 	p.pendingMap[bob.Public()] = 1
 	p.seqs[string(origin)] = 1
 	for _, x := range []struct {
 		seq  uint64
 		code uint32
-	}{{1, CodeOK}, {0, CodeMqPendingSequence}, {2, CodeMqGappedSequence}} {
+	}{{1, state.CodeOK}, {0, state.CodeMqPendingSequence}, {2, state.CodeMqGappedSequence}} {
 		if cr := c.m.CheckTx(c.st, c.height+1, c.submit(bob, 1, egress(w, x.seq, "b")), p, nil); cr.Code != x.code {
-			t.Fatalf("seq %d: %s (%s), want %s", x.seq, CodeName(cr.Code), cr.Log, CodeName(x.code))
+			t.Fatalf("seq %d: %s (%s), want %s", x.seq, state.CodeName(cr.Code), cr.Log, state.CodeName(x.code))
 		}
 	}
 	// Without a PendingSequences view the committed sequence rules.
-	if cr := c.m.CheckTx(c.st, c.height+1, c.submit(bob, 1, egress(w, 1, "b")), p.pendingMap, nil); cr.Code != CodeMqGappedSequence {
-		t.Fatalf("%s", CodeName(cr.Code))
+	if cr := c.m.CheckTx(c.st, c.height+1, c.submit(bob, 1, egress(w, 1, "b")), p.pendingMap, nil); cr.Code != state.CodeMqGappedSequence {
+		t.Fatalf("%s", state.CodeName(cr.Code))
 	}
 	// Once committed, the old sequence is a replay.
 	c.block(c.submit(bob, 0, egress(w, 0, "a")))
-	if cr := c.m.CheckTx(c.st, c.height+1, c.submit(bob, 1, egress(w, 0, "a")), p, nil); cr.Code != CodeMqReplayedSequence {
-		t.Fatalf("%s", CodeName(cr.Code))
+	if cr := c.m.CheckTx(c.st, c.height+1, c.submit(bob, 1, egress(w, 0, "a")), p, nil); cr.Code != state.CodeMqReplayedSequence {
+		t.Fatalf("%s", state.CodeName(cr.Code))
 	}
 }
 
@@ -318,26 +279,30 @@ func TestSubmitCheckTxPending(t *testing.T) {
 // again (CheckTx, proposal and block share the cache), and a cached entry
 // of one worker does not vouch for another's message.
 func TestSubmitSigCache(t *testing.T) {
-	cache := NewSigCache(64)
+	cache := state.NewSigCache(64)
 	c := newRegistryChain(t)
-	c.m.cache = cache
+	m, err := modules.NewMachine(c.m.Genesis(), state.WithSigCache(cache), state.WithAttestationVerifier(testVerifier{devLikeVerifier{root: state.DevAttestationRoot()}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.m = m
 	alice, w := dev(t, "Alice"), dev(t, "Worker1")
 	info := c.regInfo(w, alice.Public())
 	c.block(c.register(alice, 0, info, devAtt(t, info)))
 	s := egress(w, 0, "a")
-	if cr := c.m.CheckTx(c.st, c.height+1, c.submit(alice, 1, s), nil, nil); cr.Code != CodeOK {
-		t.Fatal(CodeName(cr.Code), cr.Log)
+	if cr := c.m.CheckTx(c.st, c.height+1, c.submit(alice, 1, s), nil, nil); cr.Code != state.CodeOK {
+		t.Fatal(state.CodeName(cr.Code), cr.Log)
 	}
-	if !cache.Contains(s.sigCacheKey(w.Public())) {
+	if !cache.Contains(mq.SigCacheKey(&s, w.Public())) {
 		t.Fatal("valid message signature not cached")
 	}
-	if s.sigCacheKey(w.Public()) == s.sigCacheKey(alice.Public()) {
+	if mq.SigCacheKey(&s, w.Public()) == mq.SigCacheKey(&s, alice.Public()) {
 		t.Fatal("cache key ignores the signer")
 	}
 	bad := s
 	bad.Signature[0] ^= 1
 	c.m.CheckTx(c.st, c.height+1, c.submit(alice, 1, bad), nil, nil)
-	if cache.Contains(bad.sigCacheKey(w.Public())) {
+	if cache.Contains(mq.SigCacheKey(&bad, w.Public())) {
 		t.Fatal("invalid signature cached")
 	}
 }

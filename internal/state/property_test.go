@@ -1,4 +1,4 @@
-package state
+package state_test
 
 import (
 	"math/rand/v2"
@@ -6,6 +6,7 @@ import (
 
 	"github.com/cella-network/cella/internal/keys"
 	"github.com/cella-network/cella/internal/scale"
+	"github.com/cella-network/cella/internal/state"
 	"github.com/cella-network/cella/internal/tx"
 )
 
@@ -20,7 +21,7 @@ func TestPropertyConservation(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	c := newDevChain(t)
 	var accts []*keys.Pair
-	for _, n := range DevAccountNames {
+	for _, n := range state.DevAccountNames {
 		accts = append(accts, dev(t, n))
 	}
 	for i := 0; i < 4; i++ {
@@ -34,7 +35,7 @@ func TestPropertyConservation(t *testing.T) {
 	if testing.Short() {
 		blocks = 4
 	}
-	ed := DefaultParams().ExistentialDeposit
+	ed := state.DefaultParams().ExistentialDeposit
 	for blk := 0; blk < blocks; blk++ {
 		var txs [][]byte
 		planned := map[keys.PublicKey]uint64{}
@@ -55,9 +56,9 @@ func TestPropertyConservation(t *testing.T) {
 			case 0:
 				amount = u(rng.Uint64N(ed.Lo)) // dust
 			case 1:
-				amount = add(t, DevBalance, u(1)) // too much
+				amount = add(t, state.DevBalance, u(1)) // too much
 			default:
-				amount = u(rng.Uint64N(50_000) * Unit / 10)
+				amount = u(rng.Uint64N(50_000) * state.Unit / 10)
 			}
 			raw := c.transfer(from, n, to.Public(), amount)
 			if rng.IntN(15) == 0 {
@@ -82,7 +83,7 @@ func TestPropertyConservation(t *testing.T) {
 		}
 		nAccepted := 0
 		for i, r := range res.TxResults {
-			if !Accepted(r.Code) {
+			if !state.Accepted(r.Code) {
 				if len(r.Data) != 0 || !r.Fee.IsZero() {
 					t.Fatalf("rejected tx %d has data or fee", i)
 				}
@@ -99,7 +100,7 @@ func TestPropertyConservation(t *testing.T) {
 		if got := totalIssuance(t, c.st); got != supply {
 			t.Fatalf("block %d: issuance %s, want %s", blk, got, supply)
 		}
-		if got := c.free(TreasuryAccount); got != fees {
+		if got := c.free(state.TreasuryAccount); got != fees {
 			t.Fatalf("block %d: treasury %s, fees %s", blk, got, fees)
 		}
 		for _, p := range accts {

@@ -1,4 +1,4 @@
-package state
+package state_test
 
 import (
 	"bytes"
@@ -9,7 +9,12 @@ import (
 	"testing"
 
 	"github.com/cella-network/cella/internal/keys"
+	"github.com/cella-network/cella/internal/msg"
 	"github.com/cella-network/cella/internal/scale"
+	"github.com/cella-network/cella/internal/state"
+	"github.com/cella-network/cella/internal/state/mq"
+	"github.com/cella-network/cella/internal/state/registry"
+	"github.com/cella-network/cella/internal/tee"
 	"github.com/cella-network/cella/internal/tx"
 )
 
@@ -37,7 +42,7 @@ func devQuote(root *keys.Pair, measurement []byte, rd [64]byte) []byte {
 type devLikeVerifier struct{ root keys.PublicKey }
 
 func (v devLikeVerifier) Verify(kind string, quote, _ []byte, rd [64]byte, _ int64) ([]byte, error) {
-	if kind != TeeKindDev {
+	if kind != string(tee.KindDev) {
 		return nil, fmt.Errorf("unsupported TEE kind %q", kind)
 	}
 	r := scale.NewReader(quote)
@@ -54,7 +59,7 @@ func (v devLikeVerifier) Verify(kind string, quote, _ []byte, rd [64]byte, _ int
 		return nil, errors.New("dev quote: not signed by the dev root")
 	}
 	if qrd != rd {
-		return nil, fmt.Errorf("dev quote: %w", ErrReportDataMismatch)
+		return nil, fmt.Errorf("dev quote: %w", state.ErrReportDataMismatch)
 	}
 	return meas, nil
 }
@@ -74,9 +79,9 @@ type testVerifier struct{ dev devLikeVerifier }
 
 func (v testVerifier) Verify(kind string, quote, collateral []byte, rd [64]byte, now int64) ([]byte, error) {
 	switch kind {
-	case TeeKindDev:
+	case string(tee.KindDev):
 		return v.dev.Verify(kind, quote, collateral, rd, now)
-	case TeeKindTDX:
+	case string(tee.KindTDX):
 		if string(quote) == "panic" {
 			panic("hostile quote")
 		}
@@ -87,7 +92,7 @@ func (v testVerifier) Verify(kind string, quote, collateral []byte, rd [64]byte,
 			return nil, errors.New("fake tdx: collateral expired")
 		}
 		if !bytes.Equal(quote[len(quote)-64:], rd[:]) {
-			return nil, fmt.Errorf("fake tdx: %w", ErrReportDataMismatch)
+			return nil, fmt.Errorf("fake tdx: %w", state.ErrReportDataMismatch)
 		}
 		return quote[:len(quote)-64], nil
 	}
@@ -96,7 +101,7 @@ func (v testVerifier) Verify(kind string, quote, collateral []byte, rd [64]byte,
 
 func devRoot(t testing.TB) *keys.Pair {
 	t.Helper()
-	p, err := keys.FromURI(DevTeeRootURI)
+	p, err := keys.FromURI(state.DevTeeRootURI)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,107 +111,82 @@ func devRoot(t testing.TB) *keys.Pair {
 // newRegistryChain is a dev chain that allows testMeasurement, with the
 // test verifier and one empty block committed (so that there is a
 // freshness block).
-func newRegistryChain(t testing.TB, mut ...func(g *Genesis)) *chain {
+func newRegistryChain(t testing.TB, mut ...func(g *state.Genesis)) *chain {
 	t.Helper()
-	g := DevGenesis("cella-test", testValidators())
-	g.App.Registry.AllowMeasurement(MeasurementHash(testMeasurement))
+	g := state.DevGenesis("cella-test", testValidators())
+	g.App.Registry.AllowMeasurement(registry.MeasurementHash(testMeasurement))
 	for _, f := range mut {
 		f(g)
 	}
-	c := newChain(t, g, WithAttestationVerifier(testVerifier{devLikeVerifier{root: DevAttestationRoot()}}))
+	c := newChain(t, g, state.WithAttestationVerifier(testVerifier{devLikeVerifier{root: state.DevAttestationRoot()}}))
 	c.block()
 	return c
 }
 
 // regInfo is a valid registration of worker id operated by op, fresh at the
 // chain's last block.
-func (c *chain) regInfo(id *keys.Pair, op keys.PublicKey) RegistrationInfo {
-	return RegistrationInfo{
+func (c *chain) regInfo(id *keys.Pair, op keys.PublicKey) msg.RegistrationInfo {
+	return msg.RegistrationInfo{
 		IdentityPublicKey: id.Public(),
 		EcdhPublicKey:     [32]byte{0xec, id.Public()[0]},
 		Operator:          op,
 		GenesisHash:       c.m.GenesisHash(),
-		PRuntimeVersion:   PRuntimeVersion{0, 1, 0},
-		MaxAppVersion:     AppVersion1,
+		PRuntimeVersion:   msg.PRuntimeVersion{Major: 0, Minor: 1, Patch: 0},
+		MaxAppVersion:     state.AppVersion1,
 		RecentBlock:       c.ref(c.height),
-		TeeKind:           TeeKindDev,
+		TeeKind:           string(tee.KindDev),
 	}
 }
 
 // devAtt is a valid dev attestation of info.
-func devAtt(t testing.TB, info RegistrationInfo) Attestation {
-	return Attestation{Kind: TeeKindDev, Quote: devQuote(devRoot(t), testMeasurement, info.ReportData())}
+func devAtt(t testing.TB, info msg.RegistrationInfo) msg.Attestation {
+	return msg.Attestation{Kind: string(tee.KindDev), Quote: devQuote(devRoot(t), testMeasurement, info.ReportData())}
 }
 
-func (c *chain) register(from *keys.Pair, nonce uint64, info RegistrationInfo, att Attestation) []byte {
-	return tx.Sign(c.body(from, nonce, RegisterWorkerCall(info, att)), from).Encode()
+func (c *chain) register(from *keys.Pair, nonce uint64, info msg.RegistrationInfo, att msg.Attestation) []byte {
+	return tx.Sign(c.body(from, nonce, registry.RegisterWorkerCall(info, att)), from).Encode()
 }
 
 // registryKeysWritten reports whether the write-set touches registry or mq keys.
-func registryKeysWritten(ws WriteSet) bool {
+func registryKeysWritten(ws state.WriteSet) bool {
 	for _, w := range ws {
-		if bytes.HasPrefix(w.Key, []byte("registry/")) || bytes.HasPrefix(w.Key, PrefixMqIngress) {
+		if bytes.HasPrefix(w.Key, []byte("registry/")) || bytes.HasPrefix(w.Key, mq.PrefixIngress) {
 			return true
 		}
 	}
 	return false
 }
 
-func TestRegistrationInfoEncoding(t *testing.T) {
-	info := RegistrationInfo{
-		IdentityPublicKey: keys.PublicKey{1}, EcdhPublicKey: [32]byte{2}, Operator: keys.PublicKey{3},
-		GenesisHash: [32]byte{4}, PRuntimeVersion: PRuntimeVersion{1, 2, 3}, MaxAppVersion: 7,
-		RecentBlock: BlockRef{Height: 9, Hash: [32]byte{5}}, TeeKind: "tdx",
-	}
-	enc := scale.Encode(&info)
-	if len(enc) != 4*32+12+8+8+32+1+3 {
-		t.Fatalf("encoded length %d", len(enc))
-	}
-	var back RegistrationInfo
-	if err := scale.Decode(enc, &back); err != nil || back != info {
-		t.Fatalf("round trip: %+v %v", back, err)
-	}
-	rd := info.ReportData()
-	if [32]byte(rd[32:]) != ([32]byte{}) || rd == ([64]byte{}) {
-		t.Fatalf("report data %x", rd)
-	}
-	info.TeeKind = "dev"
-	if info.ReportData() == rd {
-		t.Fatal("report data ignores the TEE kind")
-	}
-	rec := WorkerRecord{Info: info, MeasurementHash: [32]byte{8}, Measurement: []byte("m"), RegisteredAt: 5, FirstRegisteredAt: 3}
-	var rb WorkerRecord
-	if err := scale.Decode(scale.Encode(&rec), &rb); err != nil || rb.Info != rec.Info || rb.RegisteredAt != 5 || rb.FirstRegisteredAt != 3 || string(rb.Measurement) != "m" {
-		t.Fatalf("record round trip: %+v %v", rb, err)
-	}
-}
-
 func TestDecodeRegisterWorkerArgs(t *testing.T) {
-	info := RegistrationInfo{TeeKind: "dev"}
-	att := Attestation{Kind: "dev", Quote: []byte{1}}
-	if _, _, err := DecodeRegisterWorkerArgs(RegisterWorkerCall(info, att).Args); err != nil {
+	info := msg.RegistrationInfo{TeeKind: "dev"}
+	att := msg.Attestation{Kind: "dev", Quote: []byte{1}}
+	if _, _, err := registry.DecodeRegisterWorkerArgs(registry.RegisterWorkerCall(info, att).Args); err != nil {
 		t.Fatal(err)
 	}
 	cases := map[string]func() []byte{
-		"kind mismatch": func() []byte { a := att; a.Kind = "tdx"; return RegisterWorkerCall(info, a).Args },
-		"empty kind":    func() []byte { i, a := info, att; i.TeeKind, a.Kind = "", ""; return RegisterWorkerCall(i, a).Args },
+		"kind mismatch": func() []byte { a := att; a.Kind = "tdx"; return registry.RegisterWorkerCall(info, a).Args },
+		"empty kind": func() []byte {
+			i, a := info, att
+			i.TeeKind, a.Kind = "", ""
+			return registry.RegisterWorkerCall(i, a).Args
+		},
 		"bad kind": func() []byte {
 			i, a := info, att
 			i.TeeKind, a.Kind = "DEV", "DEV"
-			return RegisterWorkerCall(i, a).Args
+			return registry.RegisterWorkerCall(i, a).Args
 		},
 		"long kind": func() []byte {
 			i, a := info, att
-			i.TeeKind = strings.Repeat("x", MaxTeeKindLen+1)
+			i.TeeKind = strings.Repeat("x", tee.MaxKindLen+1)
 			a.Kind = i.TeeKind
-			return RegisterWorkerCall(i, a).Args
+			return registry.RegisterWorkerCall(i, a).Args
 		},
-		"truncated": func() []byte { a := RegisterWorkerCall(info, att).Args; return a[:len(a)-1] },
-		"trailing":  func() []byte { return append(RegisterWorkerCall(info, att).Args, 0) },
+		"truncated": func() []byte { a := registry.RegisterWorkerCall(info, att).Args; return a[:len(a)-1] },
+		"trailing":  func() []byte { return append(registry.RegisterWorkerCall(info, att).Args, 0) },
 		"empty":     func() []byte { return nil },
 	}
 	for name, args := range cases {
-		if _, _, err := DecodeRegisterWorkerArgs(args()); err == nil {
+		if _, _, err := registry.DecodeRegisterWorkerArgs(args()); err == nil {
 			t.Errorf("%s: decoded", name)
 		}
 	}
@@ -220,35 +200,35 @@ func TestRegisterWorker(t *testing.T) {
 	info2 := c.regInfo(w2, bob.Public())
 	res := c.block(c.register(alice, 0, info1, devAtt(t, info1)), c.register(bob, 0, info2, devAtt(t, info2)))
 	for i, r := range res.TxResults {
-		if r.Code != CodeOK {
-			t.Fatalf("tx %d: %s: %s", i, CodeName(r.Code), r.Log)
+		if r.Code != state.CodeOK {
+			t.Fatalf("tx %d: %s: %s", i, state.CodeName(r.Code), r.Log)
 		}
-		if r.Weight != TxBaseWeight+RegisterWorkerWeight {
+		if r.Weight != state.TxBaseWeight+registry.RegisterWorkerWeight {
 			t.Fatalf("weight %d", r.Weight)
 		}
 	}
 	if len(res.Messages) != 2 {
 		t.Fatalf("%d messages", len(res.Messages))
 	}
-	for i, info := range []RegistrationInfo{info1, info2} {
+	for i, info := range []msg.RegistrationInfo{info1, info2} {
 		m := res.Messages[i]
-		if !bytes.Equal(m.Origin, OriginModule(RegistryModuleName)) || string(m.Topic) != TopicWorkerRegistered {
+		if !bytes.Equal(m.Origin, msg.OriginModule(msg.RegistryModuleName)) || string(m.Topic) != msg.TopicWorkerRegistered {
 			t.Fatalf("message %d: %x %q", i, m.Origin, m.Topic)
 		}
-		var rec WorkerRecord
+		var rec msg.WorkerRecord
 		if err := scale.Decode(m.Payload, &rec); err != nil || rec.Info != info {
 			t.Fatalf("message %d payload: %+v %v", i, rec, err)
 		}
 	}
-	rec, ok, err := GetWorker(c.st, w1.Public())
+	rec, ok, err := registry.GetWorker(c.st, w1.Public())
 	if err != nil || !ok {
 		t.Fatal(ok, err)
 	}
-	if rec.Info != info1 || rec.MeasurementHash != MeasurementHash(testMeasurement) || !bytes.Equal(rec.Measurement, testMeasurement) ||
+	if rec.Info != info1 || rec.MeasurementHash != registry.MeasurementHash(testMeasurement) || !bytes.Equal(rec.Measurement, testMeasurement) ||
 		rec.RegisteredAt != 2 || rec.FirstRegisteredAt != 2 {
 		t.Fatalf("record %+v", rec)
 	}
-	ws, err := ListWorkers(c.st)
+	ws, err := registry.ListWorkers(c.st)
 	if err != nil || len(ws) != 2 {
 		t.Fatal(len(ws), err)
 	}
@@ -260,33 +240,33 @@ func TestRegisterWorker(t *testing.T) {
 	// and keeps the first registration height; the index is unchanged.
 	c.block()
 	upd := c.regInfo(w1, bob.Public())
-	upd.PRuntimeVersion = PRuntimeVersion{0, 2, 0}
+	upd.PRuntimeVersion = msg.PRuntimeVersion{Major: 0, Minor: 2, Patch: 0}
 	res = c.block(c.register(bob, 1, upd, devAtt(t, upd)))
-	if r := res.TxResults[0]; r.Code != CodeOK {
-		t.Fatalf("%s: %s", CodeName(r.Code), r.Log)
+	if r := res.TxResults[0]; r.Code != state.CodeOK {
+		t.Fatalf("%s: %s", state.CodeName(r.Code), r.Log)
 	}
 	if len(res.Messages) != 1 {
 		t.Fatal(res.Messages)
 	}
-	rec, _, _ = GetWorker(c.st, w1.Public())
+	rec, _, _ = registry.GetWorker(c.st, w1.Public())
 	if rec.Info != upd || rec.RegisteredAt != 4 || rec.FirstRegisteredAt != 2 {
 		t.Fatalf("updated record %+v", rec)
 	}
 	for _, w := range res.WriteSet {
-		if bytes.Equal(w.Key, KeyWorkerIndex) {
+		if bytes.Equal(w.Key, registry.KeyWorkerIndex) {
 			t.Fatal("re-registration rewrote the index")
 		}
 	}
-	if ws, _ := ListWorkers(c.st); len(ws) != 2 {
+	if ws, _ := registry.ListWorkers(c.st); len(ws) != 2 {
 		t.Fatal(len(ws))
 	}
 
 	// Replaying the older registration cannot roll the record back.
 	res = c.block(c.register(alice, 1, info1, devAtt(t, info1)))
-	if r := res.TxResults[0]; r.Code != CodeOutdatedRegistration {
-		t.Fatalf("%s: %s", CodeName(r.Code), r.Log)
+	if r := res.TxResults[0]; r.Code != state.CodeOutdatedRegistration {
+		t.Fatalf("%s: %s", state.CodeName(r.Code), r.Log)
 	}
-	if rec2, _, _ := GetWorker(c.st, w1.Public()); rec2.Info != upd {
+	if rec2, _, _ := registry.GetWorker(c.st, w1.Public()); rec2.Info != upd {
 		t.Fatal("record rolled back")
 	}
 }
@@ -300,71 +280,71 @@ func TestRegisterWorkerRules(t *testing.T) {
 	other := dev(t, "NotTheDevRoot")
 	type tc struct {
 		name  string
-		setup func(c *chain)                      // optional, before the info is made
-		mut   func(c *chain, i *RegistrationInfo) // on a valid info
-		att   func(c *chain, i RegistrationInfo) Attestation
-		gen   func(g *Genesis)
-		opts  []Option
+		setup func(c *chain)                          // optional, before the info is made
+		mut   func(c *chain, i *msg.RegistrationInfo) // on a valid info
+		att   func(c *chain, i msg.RegistrationInfo) msg.Attestation
+		gen   func(g *state.Genesis)
+		opts  []state.Option
 		code  uint32
 	}
-	good := func(c *chain, i RegistrationInfo) Attestation { return devAtt(t, i) }
-	tdx := func(notAfter int64) func(c *chain, i RegistrationInfo) Attestation {
-		return func(c *chain, i RegistrationInfo) Attestation {
-			return Attestation{Kind: TeeKindTDX, Quote: fakeTDXQuote(testMeasurement, i.ReportData()), Collateral: fakeTDXCollateral(notAfter)}
+	good := func(c *chain, i msg.RegistrationInfo) msg.Attestation { return devAtt(t, i) }
+	tdx := func(notAfter int64) func(c *chain, i msg.RegistrationInfo) msg.Attestation {
+		return func(c *chain, i msg.RegistrationInfo) msg.Attestation {
+			return msg.Attestation{Kind: string(tee.KindTDX), Quote: fakeTDXQuote(testMeasurement, i.ReportData()), Collateral: fakeTDXCollateral(notAfter)}
 		}
 	}
-	asTDX := func(c *chain, i *RegistrationInfo) { i.TeeKind = TeeKindTDX }
+	asTDX := func(c *chain, i *msg.RegistrationInfo) { i.TeeKind = string(tee.KindTDX) }
 	now := testTime / 1_000_000_000
 	tcs := []tc{
-		{name: "ok dev", code: CodeOK},
-		{name: "ok tdx at block time", mut: asTDX, att: tdx(now), code: CodeOK},
-		{name: "ok freshness at window edge", setup: func(c *chain) { c.height = FreshnessWindow }, mut: func(c *chain, i *RegistrationInfo) { i.RecentBlock = c.ref(1) }, code: CodeOK},
-		{name: "wrong genesis", mut: func(c *chain, i *RegistrationInfo) { i.GenesisHash[0] ^= 1 }, code: CodeWorkerWrongGenesis},
-		{name: "app version too low", mut: func(c *chain, i *RegistrationInfo) { i.MaxAppVersion = 0 }, code: CodeAppVersionTooLow},
-		{name: "freshness height 0", mut: func(c *chain, i *RegistrationInfo) { i.RecentBlock = BlockRef{} }, code: CodeStaleFreshness},
-		{name: "freshness current height", mut: func(c *chain, i *RegistrationInfo) { i.RecentBlock = c.ref(c.height + 1) }, code: CodeStaleFreshness},
-		{name: "freshness future", mut: func(c *chain, i *RegistrationInfo) { i.RecentBlock = c.ref(c.height + 50) }, code: CodeStaleFreshness},
-		{name: "freshness too old", setup: func(c *chain) { c.height = FreshnessWindow + 1 }, mut: func(c *chain, i *RegistrationInfo) { i.RecentBlock = c.ref(1) }, code: CodeStaleFreshness},
-		{name: "freshness hash mismatch", mut: func(c *chain, i *RegistrationInfo) { i.RecentBlock.Hash[0] ^= 1 }, code: CodeFreshnessHashMismatch},
-		{name: "no block hashes", setup: func(c *chain) { c.noHashes = true }, code: CodeBlockHashUnavailable},
-		{name: "dev disallowed on dev chain", gen: func(g *Genesis) { g.App.Registry.AllowDevAttestation = false }, code: CodeDevAttestationDisallowed},
-		{name: "dev quote on non-dev chain", gen: func(g *Genesis) { g.App.Dev = false; g.App.Registry.AllowDevAttestation = false }, code: CodeDevAttestationDisallowed},
-		{name: "no verifier", opts: []Option{WithAttestationVerifier(nil)}, code: CodeAttestationUnverifiable},
-		{name: "report data of another registration", att: func(c *chain, i RegistrationInfo) Attestation {
+		{name: "ok dev", code: state.CodeOK},
+		{name: "ok tdx at block time", mut: asTDX, att: tdx(now), code: state.CodeOK},
+		{name: "ok freshness at window edge", setup: func(c *chain) { c.height = registry.FreshnessWindow }, mut: func(c *chain, i *msg.RegistrationInfo) { i.RecentBlock = c.ref(1) }, code: state.CodeOK},
+		{name: "wrong genesis", mut: func(c *chain, i *msg.RegistrationInfo) { i.GenesisHash[0] ^= 1 }, code: state.CodeWorkerWrongGenesis},
+		{name: "app version too low", mut: func(c *chain, i *msg.RegistrationInfo) { i.MaxAppVersion = 0 }, code: state.CodeAppVersionTooLow},
+		{name: "freshness height 0", mut: func(c *chain, i *msg.RegistrationInfo) { i.RecentBlock = msg.BlockRef{} }, code: state.CodeStaleFreshness},
+		{name: "freshness current height", mut: func(c *chain, i *msg.RegistrationInfo) { i.RecentBlock = c.ref(c.height + 1) }, code: state.CodeStaleFreshness},
+		{name: "freshness future", mut: func(c *chain, i *msg.RegistrationInfo) { i.RecentBlock = c.ref(c.height + 50) }, code: state.CodeStaleFreshness},
+		{name: "freshness too old", setup: func(c *chain) { c.height = registry.FreshnessWindow + 1 }, mut: func(c *chain, i *msg.RegistrationInfo) { i.RecentBlock = c.ref(1) }, code: state.CodeStaleFreshness},
+		{name: "freshness hash mismatch", mut: func(c *chain, i *msg.RegistrationInfo) { i.RecentBlock.Hash[0] ^= 1 }, code: state.CodeFreshnessHashMismatch},
+		{name: "no block hashes", setup: func(c *chain) { c.noHashes = true }, code: state.CodeBlockHashUnavailable},
+		{name: "dev disallowed on dev chain", gen: func(g *state.Genesis) { g.App.Registry.AllowDevAttestation = false }, code: state.CodeDevAttestationDisallowed},
+		{name: "dev quote on non-dev chain", gen: func(g *state.Genesis) { g.App.Dev = false; g.App.Registry.AllowDevAttestation = false }, code: state.CodeDevAttestationDisallowed},
+		{name: "no verifier", opts: []state.Option{state.WithAttestationVerifier(nil)}, code: state.CodeAttestationUnverifiable},
+		{name: "report data of another registration", att: func(c *chain, i msg.RegistrationInfo) msg.Attestation {
 			i.Operator = dev(t, "Mallory").Public()
 			return devAtt(t, i)
-		}, code: CodeReportDataMismatch},
-		{name: "tdx report data mismatch", mut: asTDX, att: func(c *chain, i RegistrationInfo) Attestation {
+		}, code: state.CodeReportDataMismatch},
+		{name: "tdx report data mismatch", mut: asTDX, att: func(c *chain, i msg.RegistrationInfo) msg.Attestation {
 			a := tdx(now)(c, i)
 			a.Quote[len(a.Quote)-1] ^= 1
 			return a
-		}, code: CodeReportDataMismatch},
-		{name: "dev quote by another root", att: func(c *chain, i RegistrationInfo) Attestation {
-			return Attestation{Kind: TeeKindDev, Quote: devQuote(other, testMeasurement, i.ReportData())}
-		}, code: CodeBadAttestation},
-		{name: "garbage quote", att: func(c *chain, i RegistrationInfo) Attestation {
-			return Attestation{Kind: TeeKindDev, Quote: []byte{1, 2, 3}}
-		}, code: CodeBadAttestation},
-		{name: "collateral expired at block time", mut: asTDX, att: tdx(now - 1), code: CodeBadAttestation},
-		{name: "verifier panics", mut: asTDX, att: func(c *chain, i RegistrationInfo) Attestation {
-			return Attestation{Kind: TeeKindTDX, Quote: []byte("panic")}
-		}, code: CodeBadAttestation},
-		{name: "unsupported kind", mut: func(c *chain, i *RegistrationInfo) { i.TeeKind = "sev-snp" }, att: func(c *chain, i RegistrationInfo) Attestation {
-			return Attestation{Kind: "sev-snp", Quote: []byte{1}}
-		}, code: CodeBadAttestation},
-		{name: "unknown measurement", att: func(c *chain, i RegistrationInfo) Attestation {
-			return Attestation{Kind: TeeKindDev, Quote: devQuote(devRoot(t), []byte("other pruntime"), i.ReportData())}
-		}, code: CodeUnknownMeasurement},
-		{name: "empty allow-list", gen: func(g *Genesis) { g.App.Registry.Measurements = nil }, code: CodeUnknownMeasurement},
+		}, code: state.CodeReportDataMismatch},
+		{name: "dev quote by another root", att: func(c *chain, i msg.RegistrationInfo) msg.Attestation {
+			return msg.Attestation{Kind: string(tee.KindDev), Quote: devQuote(other, testMeasurement, i.ReportData())}
+		}, code: state.CodeBadAttestation},
+		{name: "garbage quote", att: func(c *chain, i msg.RegistrationInfo) msg.Attestation {
+			return msg.Attestation{Kind: string(tee.KindDev), Quote: []byte{1, 2, 3}}
+		}, code: state.CodeBadAttestation},
+		{name: "collateral expired at block time", mut: asTDX, att: tdx(now - 1), code: state.CodeBadAttestation},
+		{name: "verifier panics", mut: asTDX, att: func(c *chain, i msg.RegistrationInfo) msg.Attestation {
+			return msg.Attestation{Kind: string(tee.KindTDX), Quote: []byte("panic")}
+		}, code: state.CodeBadAttestation},
+		{name: "unsupported kind", mut: func(c *chain, i *msg.RegistrationInfo) { i.TeeKind = "sev-snp" }, att: func(c *chain, i msg.RegistrationInfo) msg.Attestation {
+			return msg.Attestation{Kind: "sev-snp", Quote: []byte{1}}
+		}, code: state.CodeBadAttestation},
+		{name: "unknown measurement", att: func(c *chain, i msg.RegistrationInfo) msg.Attestation {
+			return msg.Attestation{Kind: string(tee.KindDev), Quote: devQuote(devRoot(t), []byte("other pruntime"), i.ReportData())}
+		}, code: state.CodeUnknownMeasurement},
+		{name: "empty allow-list", gen: func(g *state.Genesis) { g.App.Registry.Measurements = nil }, code: state.CodeUnknownMeasurement},
 	}
 	for _, x := range tcs {
 		t.Run(x.name, func(t *testing.T) {
-			g := DevGenesis("cella-test", testValidators())
-			g.App.Registry.AllowMeasurement(MeasurementHash(testMeasurement))
+			g := state.DevGenesis("cella-test", testValidators())
+			g.App.Registry.AllowMeasurement(registry.MeasurementHash(testMeasurement))
 			if x.gen != nil {
 				x.gen(g)
 			}
-			opts := append([]Option{WithAttestationVerifier(testVerifier{devLikeVerifier{root: DevAttestationRoot()}})}, x.opts...)
+			opts := append([]state.Option{state.WithAttestationVerifier(testVerifier{devLikeVerifier{root: state.DevAttestationRoot()}})}, x.opts...)
 			c := newChain(t, g, opts...)
 			c.block()
 			if x.setup != nil {
@@ -382,22 +362,22 @@ func TestRegisterWorkerRules(t *testing.T) {
 			res := c.block(raw)
 			r := res.TxResults[0]
 			if r.Code != x.code {
-				t.Fatalf("code %s (%s), want %s", CodeName(r.Code), r.Log, CodeName(x.code))
+				t.Fatalf("code %s (%s), want %s", state.CodeName(r.Code), r.Log, state.CodeName(x.code))
 			}
-			if r.Log == "" && r.Code != CodeOK {
+			if r.Log == "" && r.Code != state.CodeOK {
 				t.Fatal("failure without a message")
 			}
-			_, registered, err := GetWorker(c.st, w.Public())
+			_, registered, err := registry.GetWorker(c.st, w.Public())
 			if err != nil {
 				t.Fatal(err)
 			}
-			if x.code == CodeOK {
+			if x.code == state.CodeOK {
 				if !registered || len(res.Messages) != 1 {
 					t.Fatalf("registered %v, %d messages", registered, len(res.Messages))
 				}
 				return
 			}
-			if !Accepted(r.Code) || r.Fee.IsZero() {
+			if !state.Accepted(r.Code) || r.Fee.IsZero() {
 				t.Fatalf("a registration failure must be a call failure that pays its fee: %+v", r)
 			}
 			if registered || len(res.Messages) != 0 || registryKeysWritten(res.WriteSet) {
@@ -417,37 +397,37 @@ func TestRegisterWorkerCheckTx(t *testing.T) {
 	alice, w := dev(t, "Alice"), dev(t, "Worker1")
 	hashes := chainHashes{upTo: c.height}
 	info := c.regInfo(w, alice.Public())
-	if cr := c.m.CheckTx(c.st, c.height+1, c.register(alice, 0, info, devAtt(t, info)), nil, hashes); cr.Code != CodeOK {
-		t.Fatalf("%s: %s", CodeName(cr.Code), cr.Log)
+	if cr := c.m.CheckTx(c.st, c.height+1, c.register(alice, 0, info, devAtt(t, info)), nil, hashes); cr.Code != state.CodeOK {
+		t.Fatalf("%s: %s", state.CodeName(cr.Code), cr.Log)
 	}
 	stale := info
 	stale.RecentBlock.Hash[3] ^= 1
-	if cr := c.m.CheckTx(c.st, c.height+1, c.register(alice, 0, stale, devAtt(t, stale)), nil, hashes); cr.Code != CodeFreshnessHashMismatch {
-		t.Fatalf("%s: %s", CodeName(cr.Code), cr.Log)
+	if cr := c.m.CheckTx(c.st, c.height+1, c.register(alice, 0, stale, devAtt(t, stale)), nil, hashes); cr.Code != state.CodeFreshnessHashMismatch {
+		t.Fatalf("%s: %s", state.CodeName(cr.Code), cr.Log)
 	}
-	if cr := c.m.CheckTx(c.st, c.height+1, c.register(alice, 0, info, devAtt(t, info)), nil, nil); cr.Code != CodeBlockHashUnavailable {
-		t.Fatalf("without hashes: %s", CodeName(cr.Code))
+	if cr := c.m.CheckTx(c.st, c.height+1, c.register(alice, 0, info, devAtt(t, info)), nil, nil); cr.Code != state.CodeBlockHashUnavailable {
+		t.Fatalf("without hashes: %s", state.CodeName(cr.Code))
 	}
 	// A forged quote passes the door (it is judged, and paid for, at block time).
-	forged := Attestation{Kind: TeeKindDev, Quote: []byte("forged")}
-	if cr := c.m.CheckTx(c.st, c.height+1, c.register(alice, 0, info, forged), nil, hashes); cr.Code != CodeOK {
-		t.Fatalf("forged at CheckTx: %s", CodeName(cr.Code))
+	forged := msg.Attestation{Kind: string(tee.KindDev), Quote: []byte("forged")}
+	if cr := c.m.CheckTx(c.st, c.height+1, c.register(alice, 0, info, forged), nil, hashes); cr.Code != state.CodeOK {
+		t.Fatalf("forged at CheckTx: %s", state.CodeName(cr.Code))
 	}
 	if st := c.m.CheckTx(c.st, c.height+1, c.register(alice, 0, info, forged), nil, hashes); st.MqOrigin != nil {
 		t.Fatal("MqOrigin set for a registration")
 	}
 	// Nothing was written by CheckTx.
-	if _, ok, _ := GetWorker(c.st, w.Public()); ok {
+	if _, ok, _ := registry.GetWorker(c.st, w.Public()); ok {
 		t.Fatal("CheckTx registered")
 	}
 }
 
 func TestRegistryGenesis(t *testing.T) {
-	g := DevGenesis("cella-test", testValidators())
-	if !g.App.Registry.AllowDevAttestation || g.App.Registry.DevAttestationRoot != DevAttestationRoot() || len(g.App.Registry.Measurements) != 0 {
+	g := state.DevGenesis("cella-test", testValidators())
+	if !g.App.Registry.AllowDevAttestation || g.App.Registry.DevAttestationRoot != state.DevAttestationRoot() || len(g.App.Registry.Measurements) != 0 {
 		t.Fatalf("dev registry genesis %+v", g.App.Registry)
 	}
-	m1, m2 := MeasurementHash([]byte("b")), MeasurementHash([]byte("a"))
+	m1, m2 := registry.MeasurementHash([]byte("b")), registry.MeasurementHash([]byte("a"))
 	g.App.Registry.AllowMeasurement(m1)
 	g.App.Registry.AllowMeasurement(m2)
 	g.App.Registry.AllowMeasurement(m1)
@@ -455,19 +435,19 @@ func TestRegistryGenesis(t *testing.T) {
 		t.Fatal("AllowMeasurement added a duplicate")
 	}
 	c := newChain(t, g)
-	allowed, err := AllowedMeasurements(c.st)
+	allowed, err := registry.AllowedMeasurements(c.st)
 	if err != nil || len(allowed) != 2 || bytes.Compare(allowed[0][:], allowed[1][:]) >= 0 {
 		t.Fatalf("allow-list in state %x %v", allowed, err)
 	}
-	cfg, err := GetRegistryConfig(c.st)
-	if err != nil || !cfg.AllowDevAttestation || cfg.DevAttestationRoot != DevAttestationRoot() {
+	cfg, err := registry.GetConfig(c.st)
+	if err != nil || !cfg.AllowDevAttestation || cfg.DevAttestationRoot != state.DevAttestationRoot() {
 		t.Fatalf("config %+v %v", cfg, err)
 	}
-	if ws, err := ListWorkers(c.st); err != nil || len(ws) != 0 {
+	if ws, err := registry.ListWorkers(c.st); err != nil || len(ws) != 0 {
 		t.Fatal(ws, err)
 	}
 	// SCALE round trip keeps the section.
-	var back Genesis
+	var back state.Genesis
 	if err := scale.Decode(scale.Encode(g), &back); err != nil || back.Hash() != g.Hash() || len(back.App.Registry.Measurements) != 2 {
 		t.Fatalf("round trip %v", err)
 	}

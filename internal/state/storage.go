@@ -15,8 +15,8 @@ import (
 //	"balances/account/" ‖ blake2_128(account) ‖ account  → SCALE(Account)
 //	"validators/set"                                    → SCALE(Vec<Validator>) sorted by public key
 //	"system/params"                                     → SCALE(Params)
-//	"mq/ingress/" ‖ origin                              → u64 LE next sequence (mq.go)
-//	"registry/…"                                        → config, allow-list, index, records (registry.go)
+//	"mq/ingress/" ‖ origin                              → u64 LE next sequence (package mq)
+//	"registry/…"                                        → config, allow-list, index, records (package registry)
 //
 // Account keys follow Substrate's Blake2_128Concat: the hash spreads accounts
 // evenly over the key space (for a future state trie), the raw account after
@@ -72,11 +72,11 @@ var treasuryKey = AccountKey(TreasuryAccount)
 
 // GetAccount reads an account; an absent account is the zero Account.
 func GetAccount(st Store, a keys.PublicKey) (Account, error) {
-	return getAccountAt(st, AccountKey(a))
+	return GetAccountAt(st, AccountKey(a))
 }
 
-// getAccountAt reads the account stored under key (an AccountKey).
-func getAccountAt(st Store, key []byte) (Account, error) {
+// GetAccountAt reads the account stored under key (an AccountKey).
+func GetAccountAt(st Store, key []byte) (Account, error) {
 	v, err := st.Get(key)
 	if err != nil {
 		return Account{}, fmt.Errorf("state: reading account: %w", err)
@@ -91,16 +91,16 @@ func getAccountAt(st Store, key []byte) (Account, error) {
 	return acct, nil
 }
 
-// putAccount stores an account under key (an AccountKey), or deletes it
+// PutAccount stores an account under key (an AccountKey), or deletes it
 // when it is all zero.
-func putAccount(ov *Overlay, k []byte, acct Account) {
+func PutAccount(ov *Overlay, k []byte, acct Account) {
 	if acct.Nonce == 0 && acct.Free.IsZero() {
 		ov.Delete(k)
 		return
 	}
 	w := scale.NewWriter(24)
 	acct.EncodeSCALE(w)
-	ov.setOwned(k, w.Bytes())
+	ov.SetOwned(k, w.Bytes())
 }
 
 // GetValidators reads the validator set, sorted by public key.
@@ -126,13 +126,15 @@ func GetValidators(st Store) ([]Validator, error) {
 	return vs, nil
 }
 
-func putValidators(ov *Overlay, vs []Validator) {
+// PutValidators stores the validator set, which must be sorted by public
+// key (SortValidators).
+func PutValidators(ov *Overlay, vs []Validator) {
 	var w scale.Writer
 	w.Compact(uint64(len(vs)))
 	for i := range vs {
 		vs[i].EncodeSCALE(&w)
 	}
-	ov.setOwned(KeyValidators, w.Bytes())
+	ov.SetOwned(KeyValidators, w.Bytes())
 }
 
 // GetParams reads the Params.

@@ -141,9 +141,9 @@ func (o *Overlay) Set(key, value []byte) {
 	o.writes[string(key)] = entry{value: v}
 }
 
-// setOwned records key = value without copying value, which the caller
+// SetOwned records key = value without copying value, which the caller
 // hands over.
-func (o *Overlay) setOwned(key, value []byte) {
+func (o *Overlay) SetOwned(key, value []byte) {
 	if value == nil {
 		value = []byte{}
 	}

@@ -3,7 +3,7 @@
 // (state.Machine.ExecuteBlock on a MemStore), and each height gets a real
 // CometBFT header, a commit signed by in-memory ed25519 validator keys (with
 // the canonical vote sign bytes, so VerifyCommitLight accepts it), the
-// validator sets, and the chainapi.BlockRecord the node would keep.
+// validator sets, and the state.BlockRecord the node would keep.
 //
 // Validator updates returned by a block at height H take effect at H+2, as
 // in CometBFT: header H+1 carries the new NextValidatorsHash and header H+2
@@ -37,10 +37,13 @@ import (
 	"github.com/cometbft/cometbft/types"
 	"github.com/cometbft/cometbft/version"
 
-	"github.com/cella-network/cella/internal/chainapi"
 	"github.com/cella-network/cella/internal/keys"
+	"github.com/cella-network/cella/internal/msg"
 	"github.com/cella-network/cella/internal/scale"
 	"github.com/cella-network/cella/internal/state"
+	"github.com/cella-network/cella/internal/state/balances"
+	"github.com/cella-network/cella/internal/state/modules"
+	"github.com/cella-network/cella/internal/state/validators"
 	"github.com/cella-network/cella/internal/tx"
 )
 
@@ -58,7 +61,7 @@ type Config struct {
 	// Powers are the genesis voting powers (default 10 each).
 	Powers []int64
 	// Extra are keys of validators that may join later (through
-	// state.SetPowerCall), so that they can sign once they do.
+	// validators.SetPowerCall), so that they can sign once they do.
 	Extra []*Validator
 	// Genesis overrides the default DevGenesis(ChainID, Validators, Powers).
 	Genesis *state.Genesis
@@ -74,7 +77,7 @@ type Config struct {
 	// Messages, when set, gives messages to append to a block's output
 	// (the state machine of app version 1 makes none; this stands in for
 	// the message queue). The block's AppHash covers them.
-	Messages func(height int64) []state.Message
+	Messages func(height int64) []msg.Message
 }
 
 // Block is one height of a synthetic chain. Do not modify it; Batch hands
@@ -86,7 +89,7 @@ type Block struct {
 	// Results are the state machine's transaction results.
 	Results []state.TxResult
 	// Record is what the node keeps for this height.
-	Record *chainapi.BlockRecord
+	Record *state.BlockRecord
 	// Validators is the set that signs this height (hash = Header.ValidatorsHash).
 	Validators *types.ValidatorSet
 	// ValidatorUpdates are this block's validator updates (effective at Height+2).
@@ -132,7 +135,7 @@ func New(cfg Config) (*Chain, error) {
 	if g == nil {
 		g = DevGenesis(cfg.ChainID, cfg.Validators, cfg.Powers...)
 	}
-	m, err := state.New(g, state.WithSigCache(nil))
+	m, err := modules.NewMachine(g, state.WithSigCache(nil))
 	if err != nil {
 		return nil, err
 	}
@@ -162,7 +165,7 @@ func New(cfg Config) (*Chain, error) {
 	}
 	c.vals = types.NewValidatorSet(vals) // g was validated by state.New
 	c.nextVals = c.vals.CopyIncrementProposerPriority(1)
-	c.blocks = []*Block{{Record: &chainapi.BlockRecord{Height: 0, WriteSet: ws, AppHash: appHash}}}
+	c.blocks = []*Block{{Record: &state.BlockRecord{Height: 0, WriteSet: ws, AppHash: appHash}}}
 	return c, nil
 }
 
@@ -180,7 +183,7 @@ func (c *Chain) GenesisDoc() *types.GenesisDoc { return c.doc }
 
 // GenesisRecord returns a copy of the height-0 record: the genesis
 // write-set and AppHash_0.
-func (c *Chain) GenesisRecord() *chainapi.BlockRecord { return CloneRecord(c.blocks[0].Record) }
+func (c *Chain) GenesisRecord() *state.BlockRecord { return CloneRecord(c.blocks[0].Record) }
 
 // Machine returns the state machine that executes the blocks.
 func (c *Chain) Machine() *state.Machine { return c.m }
@@ -211,7 +214,7 @@ func (c *Chain) Header(h int64) *types.Header {
 }
 
 // Record returns a copy of height h's block record (0 ≤ h ≤ Height), or nil.
-func (c *Chain) Record(h int64) *chainapi.BlockRecord {
+func (c *Chain) Record(h int64) *state.BlockRecord {
 	if h < 0 || h > c.Height() {
 		return nil
 	}
@@ -282,7 +285,7 @@ func (c *Chain) AddBlock(txs ...[]byte) (*Block, error) {
 	c.st.Apply(res.WriteSet)
 	b := &Block{
 		Header: hdr, BlockID: blockID, Txs: txs, Results: res.TxResults,
-		Record:           &chainapi.BlockRecord{Height: h, WriteSet: res.WriteSet, Messages: res.Messages, AppHash: res.AppHash},
+		Record:           &state.BlockRecord{Height: h, WriteSet: res.WriteSet, Messages: res.Messages, AppHash: res.AppHash},
 		Validators:       c.vals.Copy(),
 		ValidatorUpdates: res.ValidatorUpdates,
 	}
@@ -440,7 +443,7 @@ type Batch struct {
 	Headers    []*types.Header
 	Commit     *types.Commit
 	Validators *types.ValidatorSet
-	Records    []*chainapi.BlockRecord
+	Records    []*state.BlockRecord
 }
 
 // Batch returns deep copies of heights from..to (1 ≤ from ≤ to ≤ Height),
@@ -538,7 +541,7 @@ func CloneCommit(c *types.Commit) *types.Commit {
 }
 
 // CloneRecord returns a deep copy of a block record.
-func CloneRecord(r *chainapi.BlockRecord) *chainapi.BlockRecord { return r.Clone() }
+func CloneRecord(r *state.BlockRecord) *state.BlockRecord { return r.Clone() }
 
 // ---- transactions ----
 
@@ -595,14 +598,14 @@ func (c *Chain) TxWithNonce(from *keys.Pair, nonce uint64, call tx.Call) []byte 
 
 // Transfer builds a signed transfer.
 func (c *Chain) Transfer(from *keys.Pair, to keys.PublicKey, amount uint64) ([]byte, error) {
-	return c.Tx(from, state.TransferCall(to, scale.U128From(amount)))
+	return c.Tx(from, balances.TransferCall(to, scale.U128From(amount)))
 }
 
 // SetPower builds validators.set_power(v, power), signed by from (dev chains
 // only). The change is effective two heights after the block that holds it.
 func (c *Chain) SetPower(from *keys.Pair, v *Validator, power uint64) ([]byte, error) {
 	c.AddKey(v)
-	return c.Tx(from, state.SetPowerCall(v.PubKeyBytes(), power))
+	return c.Tx(from, validators.SetPowerCall(v.PubKeyBytes(), power))
 }
 
 // Transfers builds n transfers of small amounts from the senders in turn to

@@ -17,7 +17,6 @@ package tee
 import (
 	"errors"
 	"fmt"
-	"regexp"
 )
 
 // Kind names a TEE backend. It appears in registrations, attestations and
@@ -35,11 +34,25 @@ const (
 // MaxKindLen bounds the length of a Kind.
 const MaxKindLen = 32
 
-var kindRE = regexp.MustCompile(`^[a-z0-9_-]{1,32}$`)
-
 // Valid reports whether k is a well-formed kind name: 1 to MaxKindLen
 // characters of [a-z0-9_-]. It says nothing about whether the kind is known.
-func (k Kind) Valid() bool { return kindRE.MatchString(string(k)) }
+func (k Kind) Valid() bool { return k.Check() == nil }
+
+// Check returns nil when k is a well-formed kind name (see Valid), and
+// otherwise an error saying what is wrong with it. The chain's registry
+// checks a registration's TEE kind with it.
+func (k Kind) Check() error {
+	if k == "" || len(k) > MaxKindLen {
+		return fmt.Errorf("TEE kind of %d bytes, want 1 to %d", len(k), MaxKindLen)
+	}
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return fmt.Errorf("TEE kind %q: only [a-z0-9_-] allowed", string(k))
+		}
+	}
+	return nil
+}
 
 // Provider is the TEE as the pRuntime inside it sees it. Implementations are
 // safe for concurrent use.

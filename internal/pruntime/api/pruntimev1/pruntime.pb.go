@@ -30,7 +30,7 @@ type InitRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// SCALE(state.Genesis): chain id, validators, consensus params, app state.
 	Genesis []byte `protobuf:"bytes,1,opt,name=genesis,proto3" json:"genesis,omitempty"`
-	// SCALE(chainapi.BlockRecord) of height 0: the genesis write-set.
+	// SCALE(state.BlockRecord) of height 0: the genesis write-set.
 	GenesisRecord []byte `protobuf:"bytes,2,opt,name=genesis_record,json=genesisRecord,proto3" json:"genesis_record,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -134,7 +134,7 @@ type SyncRequest struct {
 	// The validator set (CometBFT protobuf ValidatorSet) that signed the
 	// batch; only needed where the set changed.
 	Validators []byte `protobuf:"bytes,3,opt,name=validators,proto3" json:"validators,omitempty"`
-	// SCALE(chainapi.BlockRecord) of blocks whose successor header is in this
+	// SCALE(state.BlockRecord) of blocks whose successor header is in this
 	// batch or was verified before, in height order, starting at the first
 	// block not yet applied.
 	Records       [][]byte `protobuf:"bytes,4,rep,name=records,proto3" json:"records,omitempty"`
@@ -300,7 +300,7 @@ func (*EgressRequest) Descriptor() ([]byte, []int) {
 
 type EgressResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// SCALE(state.SignedMessage), in sequence order.
+	// SCALE(msg.SignedMessage), in sequence order.
 	Messages [][]byte `protobuf:"bytes,1,rep,name=messages,proto3" json:"messages,omitempty"`
 	// The next sequence the chain expects is re-read by pRuntime from its
 	// verified state; messages below it are already on chain.
@@ -400,7 +400,7 @@ func (x *RegistrationRequest) GetOperator() []byte {
 
 type RegistrationResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// SCALE(state.RegistrationInfo).
+	// SCALE(msg.RegistrationInfo).
 	Info          []byte `protobuf:"bytes,1,opt,name=info,proto3" json:"info,omitempty"`
 	TeeKind       string `protobuf:"bytes,2,opt,name=tee_kind,json=teeKind,proto3" json:"tee_kind,omitempty"`
 	Quote         []byte `protobuf:"bytes,3,opt,name=quote,proto3" json:"quote,omitempty"`

@@ -1,0 +1,188 @@
+package state
+
+import (
+	"fmt"
+
+	"github.com/cella-network/cella/internal/keys"
+	"github.com/cella-network/cella/internal/msg"
+	"github.com/cella-network/cella/internal/tx"
+)
+
+// Modules plug into the kernel through the types below. Each module lives
+// in its own package under internal/state (balances, validators, mq,
+// registry), and internal/state/modules wires them, per app version, into
+// the one table (Runtimes) that a Machine is built with.
+
+// Event is a display-only record of what a transaction did (CometBFT events
+// are not covered by any hash; verifiers use TxResult.Data and the write-set).
+// Accounts appear as 0x-prefixed hex public keys (SS58 encoding costs more
+// than the rest of a transfer; clients convert for display).
+type Event struct {
+	Type       string
+	Attributes []EventAttribute
+}
+
+// EventAttribute is one key/value of an Event; Index asks CometBFT to index it.
+type EventAttribute struct {
+	Key, Value string
+	Index      bool
+}
+
+// CallCtx is what a call sees: its own nested overlay, the transaction's
+// signer, the block header and the machine's configuration. What the call
+// emits (messages, events, a validator change) is kept only if it succeeds.
+type CallCtx struct {
+	ov        *Overlay
+	params    *Params
+	signer    keys.PublicKey
+	signerKey []byte // AccountKey(signer)
+	m         *Machine
+	h         *Header
+	// dryRun is set in CheckTx: the call's writes are thrown away, and
+	// checks that need the block (attestations) are skipped.
+	dryRun   bool
+	events   []Event
+	msgs     []msg.Message // messages the call emits, kept only if it succeeds
+	valDirty bool          // the validator set was written
+}
+
+// Overlay returns the call's nested overlay: its writes survive only if the
+// call succeeds.
+func (c *CallCtx) Overlay() *Overlay { return c.ov }
+
+// Params returns the chain's Params as stored at the start of the block.
+func (c *CallCtx) Params() *Params { return c.params }
+
+// Signer returns the transaction's signer.
+func (c *CallCtx) Signer() keys.PublicKey { return c.signer }
+
+// SignerKey returns AccountKey(Signer()).
+func (c *CallCtx) SignerKey() []byte { return c.signerKey }
+
+// Header returns the block's header.
+func (c *CallCtx) Header() *Header { return c.h }
+
+// GenesisHash returns the chain's genesis hash.
+func (c *CallCtx) GenesisHash() [32]byte { return c.m.genesisHash }
+
+// Verifier returns the Machine's AttestationVerifier (nil when none was given).
+func (c *CallCtx) Verifier() AttestationVerifier { return c.m.verifier }
+
+// DryRun reports whether the call runs for CheckTx: its writes are thrown
+// away, and checks that need the block (attestations) should be skipped.
+func (c *CallCtx) DryRun() bool { return c.dryRun }
+
+// Emit appends a message to the call's output (the block's Messages, in
+// execution order, if the call succeeds).
+func (c *CallCtx) Emit(m msg.Message) { c.msgs = append(c.msgs, m) }
+
+// AddEvent records a display-only event of the call.
+func (c *CallCtx) AddEvent(e Event) { c.events = append(c.events, e) }
+
+// ValidatorsChanged tells the kernel that the call wrote the validator set,
+// so that the block's ValidatorUpdates are computed.
+func (c *CallCtx) ValidatorsChanged() { c.valDirty = true }
+
+// AdmitCtx is what a call's admission checks see: the block's state so far
+// (read only), the signature cache (nil when disabled) and, in CheckTx, the
+// mempool's pending mq sequences (nil otherwise).
+type AdmitCtx struct {
+	Store   Store
+	Cache   SigCache
+	Pending PendingSequences
+}
+
+// Method is one callable entry of a module.
+type Method struct {
+	// Name is the method's name in "module.method".
+	Name string
+	// Weight is the call's weight (the transaction adds TxBaseWeight).
+	Weight uint64
+	// DevOnly methods exist only on dev chains (CodeDevOnly elsewhere).
+	DevOnly bool
+	// Check decodes the arguments statically (no state); an error is CodeBadArgs.
+	Check func(args []byte) error
+	// Admit, when set, runs the call's stateful admission checks after the
+	// fee checks and before the transaction is accepted. It must not write;
+	// a non-zero code must be a rejection (below 32).
+	Admit func(a *AdmitCtx, args []byte) (code uint32, log string, err error)
+	// Exec runs the call. A non-zero code is a call failure (the caller
+	// discards the call's writes); err is a store failure.
+	Exec func(c *CallCtx, args []byte) (code uint32, log string, err error)
+	// Egress, when set, names the origin and sequence of the worker message
+	// the call carries, for CheckResult.MqOrigin and MqSequence.
+	Egress func(args []byte) (origin []byte, sequence uint64, ok bool)
+}
+
+// Module is one module of an app version: its name and methods, by method
+// index.
+type Module struct {
+	Name    string
+	Methods []*Method
+	// InitChain, when set, writes the module's genesis state.
+	InitChain func(ov *Overlay, g *Genesis)
+}
+
+// Runtime is the module table of one app version, keyed by module index.
+// Index 0 is reserved for a future "system" module.
+type Runtime struct {
+	Modules [256]*Module
+}
+
+// Runtimes maps every supported app version to its module table.
+// internal/state/modules builds the chain's one table.
+type Runtimes map[uint64]*Runtime
+
+// Supports reports whether appVersion has a module table.
+func (rs Runtimes) Supports(appVersion uint64) bool { return rs[appVersion] != nil }
+
+// Lookup finds a call's method at an app version.
+func (rs Runtimes) Lookup(appVersion uint64, c *tx.Call) (*Method, bool) {
+	rt := rs[appVersion]
+	if rt == nil {
+		return nil, false
+	}
+	mod := rt.Modules[c.Module]
+	if mod == nil || int(c.Method) >= len(mod.Methods) || mod.Methods[c.Method] == nil {
+		return nil, false
+	}
+	return mod.Methods[c.Method], true
+}
+
+// CallName returns "module.method" for a known call at an app version, or
+// "module(M).method(N)".
+func (rs Runtimes) CallName(appVersion uint64, c tx.Call) string {
+	if meth, ok := rs.Lookup(appVersion, &c); ok {
+		return rs[appVersion].Modules[c.Module].Name + "." + meth.Name
+	}
+	return fmt.Sprintf("module(%d).method(%d)", c.Module, c.Method)
+}
+
+// MaxCallWeight returns the weight of the heaviest method at an app version.
+func (rs Runtimes) MaxCallWeight(appVersion uint64) uint64 {
+	var w uint64
+	if rt := rs[appVersion]; rt != nil {
+		for _, mod := range rt.Modules {
+			if mod == nil {
+				continue
+			}
+			for _, meth := range mod.Methods {
+				if meth != nil {
+					w = max(w, meth.Weight)
+				}
+			}
+		}
+	}
+	return w
+}
+
+// PendingSequences is implemented by a CheckTx PendingNonces value that also
+// tracks the egress messages the mempool holds: CheckTx then requires a
+// message's sequence to follow the origin's pending ones instead of the
+// committed one, so that a relayer can submit several messages of one origin
+// in a row.
+type PendingSequences interface {
+	// NextSequence returns the sequence origin's next message must carry
+	// after the mempool's messages, and false when the mempool holds none.
+	NextSequence(origin []byte) (uint64, bool)
+}

@@ -1,0 +1,68 @@
+package modules_test
+
+import (
+	"testing"
+
+	"github.com/cella-network/cella/internal/keys"
+	"github.com/cella-network/cella/internal/msg"
+	"github.com/cella-network/cella/internal/scale"
+	"github.com/cella-network/cella/internal/state"
+	"github.com/cella-network/cella/internal/state/balances"
+	"github.com/cella-network/cella/internal/state/modules"
+	"github.com/cella-network/cella/internal/state/mq"
+	"github.com/cella-network/cella/internal/state/registry"
+	"github.com/cella-network/cella/internal/state/validators"
+	"github.com/cella-network/cella/internal/tx"
+)
+
+// TestTableV1 pins AppVersion1's table: each module package's call
+// builders land on the method the table names, with the weight the package
+// declares.
+func TestTableV1(t *testing.T) {
+	rs := modules.Runtimes()
+	for _, tc := range []struct {
+		call   tx.Call
+		name   string
+		weight uint64
+		dev    bool
+	}{
+		{balances.TransferCall(keys.PublicKey{1}, scale.U128From(1)), "balances.transfer", balances.TransferWeight, false},
+		{validators.SetPowerCall([32]byte{1}, 1), "validators.set_power", validators.SetPowerWeight, true},
+		{mq.SubmitCall(msg.SignedMessage{}), "mq.submit", mq.SubmitWeight, false},
+		{registry.RegisterWorkerCall(msg.RegistrationInfo{}, msg.Attestation{}), "registry.register_worker", registry.RegisterWorkerWeight, false},
+	} {
+		meth, ok := rs.Lookup(state.AppVersion1, &tc.call)
+		if !ok {
+			t.Fatalf("%s: not in the table", tc.name)
+		}
+		if got := rs.CallName(state.AppVersion1, tc.call); got != tc.name {
+			t.Errorf("call name %q, want %q", got, tc.name)
+		}
+		if meth.Weight != tc.weight || meth.DevOnly != tc.dev || meth.Check == nil || meth.Exec == nil {
+			t.Errorf("%s: %+v", tc.name, meth)
+		}
+	}
+	if got := state.MaxTxWeight(rs, state.AppVersion1); got != state.TxBaseWeight+registry.RegisterWorkerWeight {
+		t.Errorf("max tx weight %d", got)
+	}
+	if rs.Supports(state.AppVersion1+1) || rs.Supports(0) {
+		t.Error("supports an app version it has no table for")
+	}
+	unknown := tx.Call{Module: 0, Method: 0}
+	if _, ok := rs.Lookup(state.AppVersion1, &unknown); ok || rs.CallName(state.AppVersion1, unknown) != "module(0).method(0)" {
+		t.Error("module 0 is reserved")
+	}
+}
+
+// TestNewMachine: the table's machine accepts a dev genesis, and
+// ValidateGenesis refuses an app version the table lacks.
+func TestNewMachine(t *testing.T) {
+	g := state.DevGenesis("cella-test", []state.Validator{{PubKey: [32]byte{1}, Power: 1}})
+	if _, err := modules.NewMachine(g); err != nil {
+		t.Fatal(err)
+	}
+	g.AppVersion = 99
+	if err := modules.ValidateGenesis(g); err == nil {
+		t.Fatal("app version 99 accepted")
+	}
+}

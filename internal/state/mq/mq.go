@@ -1,0 +1,210 @@
+// Package mq is the message-queue module (index 3 of AppVersion1): it
+// carries messages from workers to the chain. Workers submit signed egress
+// (msg.SignedMessage) through mq.submit — anyone may relay it and pays the
+// fee — and modules emit messages directly; both end up, in execution
+// order, in the block's Messages, which the AppHash commits to. The message
+// types, origins and topics are in internal/msg.
+package mq
+
+import (
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"math"
+	"strconv"
+
+	"github.com/cella-network/cella/internal/hashing"
+	"github.com/cella-network/cella/internal/keys"
+	"github.com/cella-network/cella/internal/msg"
+	"github.com/cella-network/cella/internal/scale"
+	"github.com/cella-network/cella/internal/state"
+	"github.com/cella-network/cella/internal/state/registry"
+	"github.com/cella-network/cella/internal/tx"
+)
+
+const (
+	// Index is the message-queue module's index.
+	Index uint8 = 3
+	// MethodSubmit is mq.submit(SignedMessage).
+	MethodSubmit uint8 = 0
+)
+
+// sigCacheDomain separates message-signature entries of the SigCache from
+// transaction hashes.
+const sigCacheDomain = "cella/mq/sigcache/v1"
+
+// SubmitWeight is the weight of mq.submit (message signature check,
+// sequence read and write).
+const SubmitWeight uint64 = 60_000
+
+// PrefixIngress starts the key of each origin's next expected sequence:
+// "mq/ingress/" ‖ origin → u64 little-endian.
+var PrefixIngress = []byte("mq/ingress/")
+
+// Module returns the mq module.
+func Module() *state.Module {
+	return &state.Module{Name: "mq", Methods: []*state.Method{
+		MethodSubmit: {Name: "submit", Weight: SubmitWeight, Check: checkSubmit, Admit: admitSubmit, Exec: execSubmit, Egress: egress},
+	}}
+}
+
+// originString renders raw origin bytes for logs, whether or not they decode.
+func originString(b []byte) string {
+	if o, err := msg.ParseOrigin(b); err == nil {
+		return o.String()
+	}
+	return "0x" + hex.EncodeToString(b)
+}
+
+// SigCacheKey is the SigCache entry of a valid message signature by pub.
+func SigCacheKey(s *msg.SignedMessage, pub keys.PublicKey) [32]byte {
+	var seq [8]byte
+	binary.LittleEndian.PutUint64(seq[:], s.Sequence)
+	return hashing.Blake2b256([]byte(sigCacheDomain), pub[:], s.Signature[:], scale.Encode(&s.Message), seq[:])
+}
+
+// SubmitCall builds mq.submit(signed).
+func SubmitCall(s msg.SignedMessage) tx.Call {
+	return tx.Call{Module: Index, Method: MethodSubmit, Args: scale.Encode(&s)}
+}
+
+// DecodeSubmitArgs decodes the arguments of mq.submit and checks the message
+// statically: the origin decodes, the topic has 1..msg.MaxTopicLen bytes.
+func DecodeSubmitArgs(args []byte) (msg.SignedMessage, error) {
+	var s msg.SignedMessage
+	if err := scale.Decode(args, &s); err != nil {
+		return msg.SignedMessage{}, fmt.Errorf("mq.submit args: %w", err)
+	}
+	if _, err := msg.ParseOrigin(s.Message.Origin); err != nil {
+		return msg.SignedMessage{}, fmt.Errorf("mq.submit args: %w", err)
+	}
+	if len(s.Message.Topic) == 0 || len(s.Message.Topic) > msg.MaxTopicLen {
+		return msg.SignedMessage{}, fmt.Errorf("mq.submit args: topic of %d bytes, want 1 to %d", len(s.Message.Topic), msg.MaxTopicLen)
+	}
+	return s, nil
+}
+
+func checkSubmit(args []byte) error {
+	_, err := DecodeSubmitArgs(args)
+	return err
+}
+
+// egress names the origin and sequence of a submitted message.
+func egress(args []byte) ([]byte, uint64, bool) {
+	s, err := DecodeSubmitArgs(args)
+	if err != nil {
+		return nil, 0, false
+	}
+	return s.Message.Origin, s.Sequence, true
+}
+
+// IngressKey returns the key of origin's next expected sequence.
+func IngressKey(origin []byte) []byte {
+	k := make([]byte, 0, len(PrefixIngress)+len(origin))
+	k = append(k, PrefixIngress...)
+	return append(k, origin...)
+}
+
+// NextSequence returns the sequence the next accepted message of origin must
+// carry (0 for an origin that never sent one).
+func NextSequence(st state.Store, origin []byte) (uint64, error) {
+	v, err := st.Get(IngressKey(origin))
+	if err != nil {
+		return 0, fmt.Errorf("state: reading mq sequence: %w", err)
+	}
+	if v == nil {
+		return 0, nil
+	}
+	if len(v) != 8 {
+		return 0, fmt.Errorf("%w: mq sequence of %s has %d bytes", state.ErrCorruptState, originString(origin), len(v))
+	}
+	return binary.LittleEndian.Uint64(v), nil
+}
+
+func putNextSequence(ov *state.Overlay, origin []byte, next uint64) {
+	v := make([]byte, 8)
+	binary.LittleEndian.PutUint64(v, next)
+	ov.SetOwned(IngressKey(origin), v)
+}
+
+// admitSubmit runs mq.submit's admission checks (all rejections): the origin
+// is a registered worker, the sequence is exactly the next one, and the
+// signature is the worker's identity key's.
+func admitSubmit(a *state.AdmitCtx, args []byte) (uint32, string, error) {
+	s, err := DecodeSubmitArgs(args)
+	if err != nil { // checked statically before; kept for safety
+		return state.CodeBadArgs, err.Error(), nil
+	}
+	o, _ := msg.ParseOrigin(s.Message.Origin)
+	if o.Kind != msg.OriginKindWorker {
+		return state.CodeMqUnknownOrigin, fmt.Sprintf("origin %s cannot submit messages (only registered workers can)", o), nil
+	}
+	rec, ok, err := registry.GetWorker(a.Store, o.Worker)
+	if err != nil {
+		return 0, "", err
+	}
+	if !ok {
+		return state.CodeMqUnknownOrigin, fmt.Sprintf("origin %s is not a registered worker", o), nil
+	}
+	next, err := NextSequence(a.Store, s.Message.Origin)
+	if err != nil {
+		return 0, "", err
+	}
+	if s.Sequence < next {
+		return state.CodeMqReplayedSequence, fmt.Sprintf("sequence %d of %s already accepted: next is %d", s.Sequence, o, next), nil
+	}
+	want := next
+	if a.Pending != nil {
+		if p, ok := a.Pending.NextSequence(s.Message.Origin); ok && p > want {
+			want = p
+		}
+		if s.Sequence < want {
+			return state.CodeMqPendingSequence, fmt.Sprintf("sequence %d of %s is taken by a pending message: next free is %d", s.Sequence, o, want), nil
+		}
+	}
+	if s.Sequence > want {
+		return state.CodeMqGappedSequence, fmt.Sprintf("sequence %d of %s leaves a gap: expected %d", s.Sequence, o, want), nil
+	}
+	if s.Sequence == math.MaxUint64 {
+		return state.CodeMqGappedSequence, fmt.Sprintf("sequence space of %s exhausted", o), nil
+	}
+	pub := rec.Info.IdentityPublicKey
+	ck := SigCacheKey(&s, pub)
+	if a.Cache == nil || !a.Cache.Contains(ck) {
+		if !s.Verify(pub) {
+			return state.CodeMqBadSignature, fmt.Sprintf("message signature does not verify for %s", o), nil
+		}
+		if a.Cache != nil {
+			a.Cache.Add(ck)
+		}
+	}
+	return state.CodeOK, "", nil
+}
+
+// execSubmit appends an admitted message to the block's messages and
+// advances its origin's sequence.
+func execSubmit(c *state.CallCtx, args []byte) (uint32, string, error) {
+	s, err := DecodeSubmitArgs(args)
+	if err != nil {
+		return state.CodeBadArgs, err.Error(), nil
+	}
+	putNextSequence(c.Overlay(), s.Message.Origin, s.Sequence+1)
+	c.Emit(s.Message)
+	c.AddEvent(state.Event{Type: "mq_message", Attributes: []state.EventAttribute{
+		{Key: "origin", Value: originString(s.Message.Origin), Index: true},
+		{Key: "topic", Value: displayTopic(s.Message.Topic), Index: true},
+		{Key: "sequence", Value: strconv.FormatUint(s.Sequence, 10)},
+	}})
+	return state.CodeOK, "", nil
+}
+
+// displayTopic renders a topic for an event: as text when it is printable
+// ASCII, as 0x-hex otherwise.
+func displayTopic(t []byte) string {
+	for _, b := range t {
+		if b < 0x20 || b > 0x7e {
+			return "0x" + hex.EncodeToString(t)
+		}
+	}
+	return string(t)
+}

@@ -1,0 +1,338 @@
+// Package registry is the worker registry (index 4 of AppVersion1): it
+// keeps the workers, pRuntimes that proved, through a TEE attestation
+// verified at block time, that they run a measurement on the chain's
+// allow-list and hold the keys they registered. Its record (msg.WorkerRecord)
+// is also the payload of the msg.TopicWorkerRegistered message it emits.
+package registry
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+
+	"github.com/cella-network/cella/internal/hashing"
+	"github.com/cella-network/cella/internal/keys"
+	"github.com/cella-network/cella/internal/msg"
+	"github.com/cella-network/cella/internal/scale"
+	"github.com/cella-network/cella/internal/state"
+	"github.com/cella-network/cella/internal/tee"
+	"github.com/cella-network/cella/internal/tx"
+)
+
+const (
+	// Index is the registry module's index.
+	Index uint8 = 4
+	// MethodRegisterWorker is registry.register_worker(msg.RegistrationInfo, msg.Attestation).
+	MethodRegisterWorker uint8 = 0
+)
+
+// FreshnessWindow is how many heights back a registration's RecentBlock may
+// lie: at block height H it must be in [H-FreshnessWindow, H-1].
+const FreshnessWindow = 600
+
+// MaxMeasurementBytes bounds the canonical measurement a verifier returns.
+const MaxMeasurementBytes = 4096
+
+// RegisterWorkerWeight is the weight of registry.register_worker, dominated
+// by the verification of a TDX quote and its collateral (about 5 ms).
+const RegisterWorkerWeight uint64 = 5_000_000
+
+// Storage of the registry:
+//
+//	"registry/config"               → SCALE(Config)
+//	"registry/measurements"         → SCALE(Vec<[u8; 32]>), sorted: the allow-list
+//	"registry/index"                → SCALE(Vec<[u8; 32]>), sorted: identity keys of all workers
+//	"registry/worker/" ‖ identity   → SCALE(msg.WorkerRecord)
+var (
+	KeyConfig       = []byte("registry/config")
+	KeyMeasurements = []byte("registry/measurements")
+	KeyWorkerIndex  = []byte("registry/index")
+	PrefixWorker    = []byte("registry/worker/")
+)
+
+// Module returns the registry module.
+func Module() *state.Module {
+	return &state.Module{Name: "registry", Methods: []*state.Method{
+		MethodRegisterWorker: {Name: "register_worker", Weight: RegisterWorkerWeight, Check: checkRegisterWorker, Exec: execRegisterWorker},
+	}, InitChain: initChain}
+}
+
+// initChain writes the registry's configuration and measurement allow-list
+// from the genesis.
+func initChain(ov *state.Overlay, g *state.Genesis) {
+	reg := &g.App.Registry
+	ov.SetOwned(KeyConfig, scale.Encode(&Config{AllowDevAttestation: reg.AllowDevAttestation, DevAttestationRoot: reg.DevAttestationRoot}))
+	putKeyList(ov, KeyMeasurements, reg.Measurements)
+}
+
+// Config is the registry's stored configuration (from the genesis;
+// governance will change it later).
+type Config struct {
+	// AllowDevAttestation admits attestations of kind "dev" (dev chains only).
+	AllowDevAttestation bool
+	// DevAttestationRoot is the sr25519 key that signs dev quotes.
+	DevAttestationRoot [32]byte
+}
+
+// EncodeSCALE writes (bool, [u8; 32]).
+func (c *Config) EncodeSCALE(w *scale.Writer) {
+	w.Bool(c.AllowDevAttestation)
+	w.Raw(c.DevAttestationRoot[:])
+}
+
+// DecodeSCALE reads the config.
+func (c *Config) DecodeSCALE(r *scale.Reader) {
+	c.AllowDevAttestation = r.Bool()
+	r.Fixed(c.DevAttestationRoot[:])
+}
+
+// MeasurementHash is the allow-list entry of a canonical measurement:
+// blake2-256 of its bytes.
+func MeasurementHash(measurement []byte) [32]byte { return hashing.Blake2b256(measurement) }
+
+// WorkerKey returns the storage key of a worker's record.
+func WorkerKey(identity keys.PublicKey) []byte {
+	k := make([]byte, 0, len(PrefixWorker)+32)
+	k = append(k, PrefixWorker...)
+	return append(k, identity[:]...)
+}
+
+// GetWorker reads a worker's record; false when it is not registered.
+func GetWorker(st state.Store, identity keys.PublicKey) (msg.WorkerRecord, bool, error) {
+	v, err := st.Get(WorkerKey(identity))
+	if err != nil {
+		return msg.WorkerRecord{}, false, fmt.Errorf("state: reading worker: %w", err)
+	}
+	if v == nil {
+		return msg.WorkerRecord{}, false, nil
+	}
+	var rec msg.WorkerRecord
+	if err := scale.Decode(v, &rec); err != nil {
+		return msg.WorkerRecord{}, false, fmt.Errorf("%w: worker %s: %w", state.ErrCorruptState, identity.Hex(), err)
+	}
+	return rec, true, nil
+}
+
+// ListWorkers returns every worker's record, sorted by identity key.
+func ListWorkers(st state.Store) ([]msg.WorkerRecord, error) {
+	ids, err := getKeyList(st, KeyWorkerIndex)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]msg.WorkerRecord, 0, len(ids))
+	for _, id := range ids {
+		rec, ok, err := GetWorker(st, keys.PublicKey(id))
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, fmt.Errorf("%w: worker %s is indexed but has no record", state.ErrCorruptState, keys.PublicKey(id).Hex())
+		}
+		out = append(out, rec)
+	}
+	return out, nil
+}
+
+// GetConfig reads the registry's configuration (zero when absent).
+func GetConfig(st state.Store) (Config, error) {
+	v, err := st.Get(KeyConfig)
+	if err != nil {
+		return Config{}, fmt.Errorf("state: reading registry config: %w", err)
+	}
+	var c Config
+	if v == nil {
+		return c, nil
+	}
+	if err := scale.Decode(v, &c); err != nil {
+		return Config{}, fmt.Errorf("%w: registry config: %w", state.ErrCorruptState, err)
+	}
+	return c, nil
+}
+
+// AllowedMeasurements returns the allow-list of measurement hashes, sorted.
+func AllowedMeasurements(st state.Store) ([][32]byte, error) {
+	return getKeyList(st, KeyMeasurements)
+}
+
+// getKeyList reads a sorted SCALE Vec<[u8; 32]>.
+func getKeyList(st state.Store, key []byte) ([][32]byte, error) {
+	v, err := st.Get(key)
+	if err != nil {
+		return nil, fmt.Errorf("state: reading %s: %w", key, err)
+	}
+	if v == nil {
+		return nil, nil
+	}
+	r := scale.NewReader(v)
+	out := scale.ReadVec(r, 32, func(r *scale.Reader) (k [32]byte) { r.Fixed(k[:]); return k })
+	if err := r.Finish(); err != nil {
+		return nil, fmt.Errorf("%w: %s: %w", state.ErrCorruptState, key, err)
+	}
+	return out, nil
+}
+
+// putKeyList stores a list of 32-byte keys after sorting and deduplicating it.
+func putKeyList(ov *state.Overlay, key []byte, list [][32]byte) {
+	list = slices.Clone(list)
+	slices.SortFunc(list, func(a, b [32]byte) int { return bytes.Compare(a[:], b[:]) })
+	list = slices.Compact(list)
+	w := scale.NewWriter(1 + 32*len(list))
+	scale.WriteVec(w, list, func(w *scale.Writer, k [32]byte) { w.Raw(k[:]) })
+	ov.SetOwned(key, w.Bytes())
+}
+
+// containsKey reports whether the sorted list holds k.
+func containsKey(list [][32]byte, k [32]byte) bool {
+	_, ok := slices.BinarySearchFunc(list, k, func(a, b [32]byte) int { return bytes.Compare(a[:], b[:]) })
+	return ok
+}
+
+// RegisterWorkerCall builds registry.register_worker(info, att).
+func RegisterWorkerCall(info msg.RegistrationInfo, att msg.Attestation) tx.Call {
+	w := scale.NewWriter(200 + len(att.Quote) + len(att.Collateral))
+	info.EncodeSCALE(w)
+	att.EncodeSCALE(w)
+	return tx.Call{Module: Index, Method: MethodRegisterWorker, Args: w.Bytes()}
+}
+
+// DecodeRegisterWorkerArgs decodes the arguments of registry.register_worker
+// and checks them statically: a well-formed TEE kind, equal in the info and
+// the attestation.
+func DecodeRegisterWorkerArgs(args []byte) (msg.RegistrationInfo, msg.Attestation, error) {
+	var info msg.RegistrationInfo
+	var att msg.Attestation
+	r := scale.NewReader(args)
+	info.DecodeSCALE(r)
+	att.DecodeSCALE(r)
+	if err := r.Finish(); err != nil {
+		return info, att, fmt.Errorf("registry.register_worker args: %w", err)
+	}
+	if err := tee.Kind(info.TeeKind).Check(); err != nil {
+		return info, att, fmt.Errorf("registry.register_worker args: %w", err)
+	}
+	if att.Kind != info.TeeKind {
+		return info, att, fmt.Errorf("registry.register_worker args: attestation kind %q differs from the info's TEE kind %q", att.Kind, info.TeeKind)
+	}
+	return info, att, nil
+}
+
+func checkRegisterWorker(args []byte) error {
+	_, _, err := DecodeRegisterWorkerArgs(args)
+	return err
+}
+
+// verify calls the verifier, turning a panic into an error so that hostile
+// input cannot stop the node.
+func verify(v state.AttestationVerifier, att *msg.Attestation, rd [64]byte, now int64) (m []byte, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			m, err = nil, fmt.Errorf("verifier panicked: %v", p)
+		}
+	}()
+	return v.Verify(att.Kind, att.Quote, att.Collateral, rd, now)
+}
+
+// execRegisterWorker checks a registration in this order — genesis hash,
+// app version, freshness block, dev kind allowed, not older than the stored
+// registration, attestation (skipped when dry-running for CheckTx: it is
+// expensive and judged at block time), measurement on the allow-list — and
+// stores or updates the record, emitting a msg.TopicWorkerRegistered message.
+func execRegisterWorker(c *state.CallCtx, args []byte) (uint32, string, error) {
+	info, att, err := DecodeRegisterWorkerArgs(args)
+	if err != nil {
+		return state.CodeBadArgs, err.Error(), nil
+	}
+	if info.GenesisHash != c.GenesisHash() {
+		return state.CodeWorkerWrongGenesis, fmt.Sprintf("registration is for genesis %x, this chain's is %x", info.GenesisHash, c.GenesisHash()), nil
+	}
+	if info.MaxAppVersion < c.Header().AppVersion {
+		return state.CodeAppVersionTooLow, fmt.Sprintf("pRuntime understands app versions up to %d, the chain runs %d", info.MaxAppVersion, c.Header().AppVersion), nil
+	}
+	if code, log := checkFreshness(c.Header(), info.RecentBlock); code != state.CodeOK {
+		return code, log, nil
+	}
+	cfg, err := GetConfig(c.Overlay())
+	if err != nil {
+		return 0, "", err
+	}
+	if att.Kind == string(tee.KindDev) && !cfg.AllowDevAttestation {
+		return state.CodeDevAttestationDisallowed, "this chain does not accept dev attestations", nil
+	}
+	old, exists, err := GetWorker(c.Overlay(), info.IdentityPublicKey)
+	if err != nil {
+		return 0, "", err
+	}
+	if exists && info.RecentBlock.Height < old.Info.RecentBlock.Height {
+		return state.CodeOutdatedRegistration, fmt.Sprintf("registration's freshness block %d is older than the registered one's %d", info.RecentBlock.Height, old.Info.RecentBlock.Height), nil
+	}
+	if c.DryRun() {
+		return state.CodeOK, "", nil
+	}
+	if c.Verifier() == nil {
+		return state.CodeAttestationUnverifiable, "this node has no attestation verifier", nil
+	}
+	meas, err := verify(c.Verifier(), &att, info.ReportData(), c.Header().TimeUnixNano/1_000_000_000)
+	if err != nil {
+		if errors.Is(err, state.ErrReportDataMismatch) {
+			return state.CodeReportDataMismatch, fmt.Sprintf("attestation does not bind this registration: %v", err), nil
+		}
+		if errors.Is(err, state.ErrAttestationUnverifiable) {
+			return state.CodeAttestationUnverifiable, err.Error(), nil
+		}
+		return state.CodeBadAttestation, fmt.Sprintf("%s attestation rejected: %v", att.Kind, err), nil
+	}
+	if len(meas) == 0 || len(meas) > MaxMeasurementBytes {
+		return state.CodeBadAttestation, fmt.Sprintf("verifier returned a measurement of %d bytes", len(meas)), nil
+	}
+	mh := MeasurementHash(meas)
+	allowed, err := AllowedMeasurements(c.Overlay())
+	if err != nil {
+		return 0, "", err
+	}
+	if !containsKey(allowed, mh) {
+		return state.CodeUnknownMeasurement, fmt.Sprintf("measurement %x is not on the allow-list", mh), nil
+	}
+	height := uint64(max(c.Header().Height, 0))
+	rec := msg.WorkerRecord{Info: info, MeasurementHash: mh, Measurement: meas, RegisteredAt: height, FirstRegisteredAt: height}
+	if exists {
+		rec.FirstRegisteredAt = old.FirstRegisteredAt
+	} else {
+		ids, err := getKeyList(c.Overlay(), KeyWorkerIndex)
+		if err != nil {
+			return 0, "", err
+		}
+		putKeyList(c.Overlay(), KeyWorkerIndex, append(ids, [32]byte(info.IdentityPublicKey)))
+	}
+	enc := scale.Encode(&rec)
+	c.Overlay().SetOwned(WorkerKey(info.IdentityPublicKey), enc)
+	c.Emit(msg.Message{Origin: msg.OriginModule(msg.RegistryModuleName), Topic: []byte(msg.TopicWorkerRegistered), Payload: slices.Clone(enc)})
+	c.AddEvent(state.Event{Type: "worker_registered", Attributes: []state.EventAttribute{
+		{Key: "identity", Value: info.IdentityPublicKey.Hex(), Index: true},
+		{Key: "operator", Value: info.Operator.Hex(), Index: true},
+		{Key: "tee_kind", Value: info.TeeKind},
+		{Key: "measurement_hash", Value: fmt.Sprintf("0x%x", mh)},
+		{Key: "new", Value: strconv.FormatBool(!exists)},
+	}})
+	return state.CodeOK, "", nil
+}
+
+// checkFreshness checks that ref names a block in the FreshnessWindow below
+// the current height, with the hash the chain recorded for it.
+func checkFreshness(h *state.Header, ref msg.BlockRef) (uint32, string) {
+	if h.Height < 2 || ref.Height < 1 || ref.Height >= uint64(h.Height) || uint64(h.Height)-ref.Height > FreshnessWindow {
+		return state.CodeStaleFreshness, fmt.Sprintf("freshness block %d is not within the last %d blocks before height %d", ref.Height, FreshnessWindow, h.Height)
+	}
+	if h.BlockHashes == nil {
+		return state.CodeBlockHashUnavailable, "block hashes are unavailable to the state machine here"
+	}
+	got, ok := h.BlockHashes.BlockHash(int64(ref.Height))
+	if !ok {
+		return state.CodeBlockHashUnavailable, fmt.Sprintf("the hash of block %d is not known", ref.Height)
+	}
+	if got != ref.Hash {
+		return state.CodeFreshnessHashMismatch, fmt.Sprintf("freshness block %d has hash %x on this chain, registration says %x", ref.Height, got, ref.Hash)
+	}
+	return state.CodeOK, ""
+}
