@@ -3,7 +3,6 @@ package pruntime
 import (
 	"bytes"
 
-	"github.com/cella-network/cella/internal/chainsync"
 	"github.com/cella-network/cella/internal/keys"
 	"github.com/cella-network/cella/internal/scale"
 	"github.com/cella-network/cella/internal/state"
@@ -52,7 +51,7 @@ type egress struct {
 func newEgress(id keys.PublicKey) *egress { return &egress{origin: state.OriginWorker(id)} }
 
 // dispatch handles one message of a confirmed block.
-func (e *egress) dispatch(st state.Store, m chainsync.QueuedMessage, k *workerKeys) {
+func (e *egress) dispatch(height int64, m state.Message, k *workerKeys) {
 	if e.online || string(m.Topic) != state.TopicWorkerRegistered ||
 		!bytes.Equal(m.Origin, state.OriginModule(state.RegistryModuleName)) {
 		return
@@ -61,7 +60,7 @@ func (e *egress) dispatch(st state.Store, m chainsync.QueuedMessage, k *workerKe
 	if err := scale.Decode(m.Payload, &rec); err != nil || rec.Info.IdentityPublicKey != k.identity.Public() {
 		return
 	}
-	p := OnlinePayload{Identity: k.identity.Public(), Ecdh: k.ecdh.Public(), RegisteredAt: m.Height}
+	p := OnlinePayload{Identity: k.identity.Public(), Ecdh: k.ecdh.Public(), RegisteredAt: height}
 	e.emit(k, []byte(TopicWorkerOnline), scale.Encode(&p))
 	e.online = true
 }

@@ -155,8 +155,10 @@ func (r *Runtime) Sync(b chainsync.Batch) error {
 		}
 		return err
 	}
-	for _, m := range r.sync.DrainMessages() {
-		r.egress.dispatch(r.sync.Store(), m, r.keys)
+	for _, b := range r.sync.DrainBlocks() {
+		for _, m := range b.Messages {
+			r.egress.dispatch(b.Height, m, r.keys)
+		}
 	}
 	if h := r.sync.Height(); h-r.checkpoint >= r.cfg.CheckpointInterval {
 		if err := r.writeCheckpoint(); err != nil {
