@@ -162,21 +162,21 @@ func (r *Runtime) Sync(b chainsync.Batch) error {
 		}
 		return err
 	}
-	for _, b := range r.sync.DrainBlocks() {
-		rd, err := r.core.Step(worker.Block{Height: b.Height, TimeUnixNano: b.TimeUnixNano, AppVersion: b.AppVersion, Messages: b.Messages, State: b.State})
+	for _, blk := range r.sync.DrainBlocks() {
+		rd, err := r.core.Step(worker.Block{Height: blk.Height, TimeUnixNano: blk.TimeUnixNano, AppVersion: blk.AppVersion, Messages: blk.Messages, State: blk.State})
 		if err != nil {
 			// The chain state moved on without the core: stop, so that
 			// nothing diverging is signed; a restart resumes from the
 			// last checkpoint, where both agree.
-			r.stopped = fmt.Errorf("%w: worker core at block %d: %w", errInternal, b.Height, err)
-			r.log.Error("worker core failed; this pRuntime stops until restarted", "height", b.Height, "err", err)
+			r.stopped = fmt.Errorf("%w: worker core at block %d: %w", errInternal, blk.Height, err)
+			r.log.Error("worker core failed; this pRuntime stops until restarted", "height", blk.Height, "err", err)
 			return r.stopped
 		}
 		for _, c := range rd.Changes {
 			r.log.Info("worker core", "change", c.Kind.String(), "height", c.Height)
 		}
 		if len(rd.Egress) > 0 {
-			r.log.Debug("egress", "height", b.Height, "messages", len(rd.Egress))
+			r.log.Debug("egress", "height", blk.Height, "messages", len(rd.Egress))
 		}
 	}
 	if h := r.sync.Height(); h-r.checkpoint >= r.cfg.CheckpointInterval {
@@ -294,6 +294,10 @@ func (r *Runtime) readGenesisHash() ([32]byte, bool, error) {
 // writeCheckpoint seals the verified state and the worker core's state
 // (see checkpoint.go), then removes all but the newest checkpoints.
 func (r *Runtime) writeCheckpoint() error {
+	if ch, wh := r.sync.Height(), r.core.Height(); ch != wh {
+		// Only after a failed step: never seal a state the core missed.
+		return fmt.Errorf("pruntime: no checkpoint: chain state at %d, worker core at %d", ch, wh)
+	}
 	plain := encodeCheckpoint([]section{
 		{sectionChain, r.sync.Snapshot()},
 		{sectionWorker, r.core.Snapshot()},
