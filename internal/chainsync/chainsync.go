@@ -3,7 +3,8 @@
 // with the light client (internal/lightclient), checks each block's
 // write-set and messages against the AppHash that the next verified header
 // carries, and only then applies the write-set to its in-memory store and
-// queues the messages, in order. It does not replay transactions.
+// queues the block (its messages and the environment its verified header
+// gives it) for the worker core, in order. It does not replay transactions.
 //
 // Every SyncBatch is atomic: everything is verified first, and the state
 // changes only when all checks pass; a rejected batch changes nothing. The
@@ -14,6 +15,7 @@ package chainsync
 import (
 	"bytes"
 	"fmt"
+	"slices"
 
 	"github.com/cometbft/cometbft/types"
 
@@ -38,13 +40,39 @@ type Batch struct {
 	Records    []*state.BlockRecord
 }
 
-// QueuedMessage is a message of an applied block, with its position.
-type QueuedMessage struct {
-	// Height is the block that produced the message.
+// AppliedBlock is a block that SyncBatch verified and applied, with the
+// environment that its verified header H gives it (the light client checked
+// header H and its commit; the AppHash in header H+1 confirmed the block's
+// write-set and messages).
+type AppliedBlock struct {
 	Height int64
-	// Index is the message's position among the block's messages.
-	Index int
-	msg.Message
+	// TimeUnixNano is header H's time, as the state machine saw it.
+	TimeUnixNano int64
+	// AppVersion is header H's app version.
+	AppVersion uint64
+	// Messages are the block's messages, in order.
+	Messages []msg.Message
+	// State reads the verified state right after this block, even when
+	// later blocks were applied in the same batch. It is valid until the
+	// next SyncBatch; reads after that fail with ErrStaleView.
+	State state.Store
+}
+
+// queued is an applied block waiting to be drained, with the values its
+// write-set replaced (so that a view of the state right after an earlier
+// block can see through it).
+type queued struct {
+	height     int64
+	time       int64
+	appVersion uint64
+	messages   []msg.Message
+	// undo holds, for each key of the block's write-set (sorted by key),
+	// its value before the block (nil: absent).
+	undo []undoEntry
+}
+
+type undoEntry struct {
+	key, old []byte
 }
 
 // Syncer is the verified chain state. It is not safe for concurrent use
@@ -59,7 +87,10 @@ type Syncer struct {
 	// pending is the record of block lc.Height(), which waits for header
 	// lc.Height()+1; nil when lc.Height() == height (before header 1).
 	pending *state.BlockRecord
-	queue   []QueuedMessage
+	queue   []queued
+	// gen counts committed batches; views of drained blocks hold the
+	// value of their drain and refuse reads once it changed.
+	gen uint64
 }
 
 // New initialises a syncer for the chain g. genesisHash is the hash the
@@ -152,15 +183,50 @@ func (r readOnly) Get(key []byte) ([]byte, error) { return r.m.Get(key) }
 // modify the values).
 func (s *Syncer) Dump() state.WriteSet { return s.store.Dump() }
 
-// QueuedMessages returns how many messages wait to be drained.
-func (s *Syncer) QueuedMessages() int { return len(s.queue) }
+// QueuedBlocks returns how many applied blocks wait to be drained.
+func (s *Syncer) QueuedBlocks() int { return len(s.queue) }
 
-// DrainMessages returns the queued messages of applied blocks, in block
-// order and in order within a block, and empties the queue.
-func (s *Syncer) DrainMessages() []QueuedMessage {
-	out := s.queue
+// DrainBlocks returns the applied blocks not drained yet, in height order,
+// and empties the queue. Every applied block is returned, with or without
+// messages. Their State views are valid until the next SyncBatch.
+func (s *Syncer) DrainBlocks() []AppliedBlock {
+	q := s.queue
 	s.queue = nil
+	out := make([]AppliedBlock, len(q))
+	for i := range q {
+		out[i] = AppliedBlock{
+			Height:       q[i].height,
+			TimeUnixNano: q[i].time,
+			AppVersion:   q[i].appVersion,
+			Messages:     q[i].messages,
+			State:        view{s: s, gen: s.gen, later: q[i+1:]},
+		}
+	}
 	return out
+}
+
+// view is the verified state right after a drained block: the store, seen
+// through the values that later blocks replaced.
+type view struct {
+	s     *Syncer
+	gen   uint64
+	later []queued
+}
+
+// Get implements state.Store.
+func (v view) Get(key []byte) ([]byte, error) {
+	if v.s.gen != v.gen {
+		return nil, ErrStaleView
+	}
+	// The first later block that wrote key holds its value after ours.
+	for i := range v.later {
+		u := v.later[i].undo
+		j, found := slices.BinarySearchFunc(u, key, func(e undoEntry, k []byte) int { return bytes.Compare(e.key, k) })
+		if found {
+			return u[j].old, nil
+		}
+	}
+	return v.s.store.Get(key)
 }
 
 // SyncBatch verifies a batch and applies every block it confirms. On error
@@ -203,6 +269,12 @@ func (s *Syncer) SyncBatch(b Batch) error {
 		}
 		return verified[h-first].AppVersion
 	}
+	headerTime := func(h int64) int64 {
+		if h < first {
+			return s.lc.Time().UnixNano()
+		}
+		return header(h).Time.UnixNano()
+	}
 	head := s.appHash
 	if s.pending == nil && s.lc.Height() == s.height {
 		// No block waits: header first must carry the current AppHash.
@@ -230,15 +302,23 @@ func (s *Syncer) SyncBatch(b Batch) error {
 
 	// All checks passed: commit.
 	for i, r := range recs[:len(recs)-1] {
-		s.store.Apply(r.WriteSet)
+		q := queued{height: r.Height, time: headerTime(r.Height), appVersion: appVersion(r.Height),
+			messages: make([]msg.Message, len(r.Messages)), undo: make([]undoEntry, len(r.WriteSet))}
 		for j, m := range r.Messages {
-			s.queue = append(s.queue, QueuedMessage{Height: r.Height, Index: j, Message: cloneMessage(m)})
+			q.messages[j] = cloneMessage(m)
 		}
+		for j, w := range r.WriteSet {
+			old, _ := s.store.Get(w.Key) // a MemStore read never fails
+			q.undo[j] = undoEntry{key: bytes.Clone(w.Key), old: old}
+		}
+		s.store.Apply(r.WriteSet)
+		s.queue = append(s.queue, q)
 		s.height = r.Height
 		s.appHash = hashes[i]
 	}
 	s.pending = recs[len(recs)-1].Clone()
 	s.lc = next
+	s.gen++
 	return nil
 }
 

@@ -36,23 +36,107 @@ func TestHappyPath(t *testing.T) {
 	if err != nil || v == nil {
 		t.Fatal("validators key", err)
 	}
-	got := s.DrainMessages()
-	var want []chainsync.QueuedMessage
+	if s.QueuedBlocks() != 300 {
+		t.Fatalf("%d blocks queued, want 300", s.QueuedBlocks())
+	}
+	blocks := s.DrainBlocks()
+	type posMsg struct {
+		h int64
+		i int
+		m msg.Message
+	}
+	var got, want []posMsg
+	for i, b := range blocks {
+		if b.Height != int64(i+1) {
+			t.Fatalf("block %d has height %d", i, b.Height)
+		}
+		hdr := c.Header(b.Height)
+		if b.TimeUnixNano != hdr.Time.UnixNano() || b.AppVersion != hdr.Version.App {
+			t.Fatalf("block %d: time %d app version %d, header has %d and %d", b.Height, b.TimeUnixNano, b.AppVersion, hdr.Time.UnixNano(), hdr.Version.App)
+		}
+		for j, m := range b.Messages {
+			got = append(got, posMsg{b.Height, j, m})
+		}
+	}
 	for h := int64(7); h <= 300; h += 7 {
 		for i, m := range testMessages(h) {
-			want = append(want, chainsync.QueuedMessage{Height: h, Index: i, Message: m})
+			want = append(want, posMsg{h, i, m})
 		}
 	}
 	if len(got) != len(want) {
 		t.Fatalf("%d messages, want %d", len(got), len(want))
 	}
 	for i := range got {
-		if got[i].Height != want[i].Height || got[i].Index != want[i].Index || !bytes.Equal(got[i].Payload, want[i].Payload) {
+		if got[i].h != want[i].h || got[i].i != want[i].i || !bytes.Equal(got[i].m.Payload, want[i].m.Payload) {
 			t.Fatalf("message %d: %+v, want %+v", i, got[i], want[i])
 		}
 	}
-	if s.QueuedMessages() != 0 || len(s.DrainMessages()) != 0 {
+	if s.QueuedBlocks() != 0 || len(s.DrainBlocks()) != 0 {
 		t.Fatal("drain must empty the queue")
+	}
+}
+
+// TestBlockViews checks that each drained block's State is the verified
+// state right after that block, whatever the batch size: a syncer fed one
+// block at a time gives the reference state at each height.
+func TestBlockViews(t *testing.T) {
+	c := buildChain(t, chainOpts{blocks: 30, transfers: 3, joinAt: 12, messageEach: 4})
+	ref := newSyncer(t, c)
+	dumps := map[int64]map[string][]byte{}
+	keys := map[string]bool{}
+	for h := int64(1); h <= 30; h++ {
+		syncTo(t, c, ref, h, 1)
+		ref.DrainBlocks()
+		d := map[string][]byte{}
+		for _, kv := range ref.Dump() {
+			d[string(kv.Key)] = kv.Value
+			keys[string(kv.Key)] = true
+		}
+		dumps[h-1] = d
+	}
+	s := newSyncer(t, c)
+	syncTo(t, c, s, 18, 7)
+	syncTo(t, c, s, 30, 100)
+	blocks := s.DrainBlocks()
+	if len(blocks) != 29 {
+		t.Fatalf("%d blocks, want 29", len(blocks))
+	}
+	for _, b := range blocks {
+		for k := range keys {
+			v, err := b.State.Get([]byte(k))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if w := dumps[b.Height][k]; !bytes.Equal(v, w) || (v == nil) != (w == nil) {
+				t.Fatalf("block %d, key %q: %x, want %x", b.Height, k, v, w)
+			}
+		}
+	}
+	// Block views survive a snapshot and restore of the undrained queue.
+	s2 := newSyncer(t, c)
+	syncTo(t, c, s2, 10, 4)
+	s2.DrainBlocks()
+	syncTo(t, c, s2, 20, 4)
+	r, err := chainsync.Restore(s2.Snapshot(), c.GenesisHash(), state.AppVersion1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range r.DrainBlocks() {
+		for k := range keys {
+			v, _ := b.State.Get([]byte(k))
+			if !bytes.Equal(v, dumps[b.Height][k]) {
+				t.Fatalf("restored block %d, key %q differs", b.Height, k)
+			}
+		}
+	}
+	// A view read after the next batch is refused.
+	stale := blocks[0].State
+	if _, err := c.AddBlock(); err != nil {
+		t.Fatal(err)
+	}
+	syncTo(t, c, s, 31, 1)
+	if _, err := stale.Get(state.KeyValidators); !errors.Is(err, chainsync.ErrStaleView) {
+		t.Fatalf("stale view: %v", err)
 	}
 }
 
@@ -298,6 +382,10 @@ func TestPendingRecord(t *testing.T) {
 	}
 }
 
+type scaleString string
+
+func (s scaleString) EncodeSCALE(w *scale.Writer) { w.String(string(s)) }
+
 func TestSnapshotRestore(t *testing.T) {
 	c := buildChain(t, chainOpts{blocks: 60, transfers: 2, joinAt: 20, messageEach: 5})
 	ref := newSyncer(t, c)
@@ -331,6 +419,24 @@ func TestSnapshotRestore(t *testing.T) {
 		if _, err := chainsync.Restore(refSnap[:i], c.GenesisHash(), 1); err == nil {
 			t.Fatalf("truncated snapshot of %d bytes accepted", i)
 		}
+	}
+	// A v1 snapshot (what pRuntime checkpointed: the queue drained) still
+	// restores; one with queued messages is refused.
+	drained := newSyncer(t, c)
+	syncTo(t, c, drained, 30, 13)
+	drained.DrainBlocks()
+	v2 := drained.Snapshot()
+	v1 := append(scale.Encode(scaleString("cella/chainsync/v1")), v2[len(scale.Encode(scaleString(chainsync.SnapshotDomain))):]...)
+	r1, err := chainsync.Restore(v1, c.GenesisHash(), state.AppVersion1)
+	if err != nil {
+		t.Fatalf("v1 snapshot: %v", err)
+	}
+	if !bytes.Equal(r1.Snapshot(), v2) {
+		t.Fatal("v1 snapshot restores to another state")
+	}
+	queuedV1 := append(scale.Encode(scaleString("cella/chainsync/v1")), refSnap[len(scale.Encode(scaleString(chainsync.SnapshotDomain))):]...)
+	if _, err := chainsync.Restore(queuedV1, c.GenesisHash(), state.AppVersion1); !errors.Is(err, chainsync.ErrCorruptSnapshot) {
+		t.Fatalf("v1 snapshot with a queue: %v", err)
 	}
 	if _, err := chainsync.Restore(append(refSnap, 0), c.GenesisHash(), 1); !errors.Is(err, chainsync.ErrCorruptSnapshot) {
 		t.Fatal(err)

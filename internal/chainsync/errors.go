@@ -37,6 +37,9 @@ var (
 	// ErrCorruptSnapshot means a snapshot does not decode or breaks an
 	// invariant.
 	ErrCorruptSnapshot = errors.New("chainsync: corrupt snapshot")
+	// ErrStaleView means a drained block's State was read after a later
+	// SyncBatch changed the verified state.
+	ErrStaleView = errors.New("chainsync: stale view of an applied block's state")
 )
 
 // Light-client errors, re-exported.

@@ -264,7 +264,7 @@ func (f *fakeRuntime) Sync(_ context.Context, req *pruntimev1.SyncRequest) (*pru
 		f.rejected++
 		return nil, connect.NewError(connect.CodeInvalidArgument, err)
 	}
-	f.s.DrainMessages()
+	f.s.DrainBlocks()
 	f.log = append(f.log, entry)
 	if f.snapAt > 0 && f.snap == nil && f.s.VerifiedHeight() >= f.snapAt {
 		f.snap = f.s.Snapshot()

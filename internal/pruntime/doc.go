@@ -1,15 +1,20 @@
-// Package pruntime is the worker runtime meant to run inside a TEE. It keeps
-// the worker's keys (sealed to the TEE), a verified copy of chain state
+// Package pruntime is the worker runtime meant to run inside a TEE: the
+// shell around the pure worker core (internal/worker). It makes and seals
+// the worker's keys, keeps a verified copy of chain state
 // (internal/chainsync: light client + write-set checks against the AppHash),
-// sealed checkpoints, and the worker's egress messages; it serves its API to
-// pherry (internal) and to anyone (public) with connect-go.
+// steps the core with every applied block, seals checkpoints (checkpoint.go)
+// and restores them, and serves its API to pherry (internal) and to anyone
+// (public) with connect-go. What the worker does with a block (egress
+// messages, later keys and clusters) lives in the core, not here.
 //
 // Nothing that reaches it through the API is trusted: pherry, the host and
 // the network may lie, withhold or replay. Every input is verified before it
 // changes state, and a failed call changes nothing.
 package pruntime
 
-import "fmt"
+import (
+	"fmt"
+)
 
 //go:generate sh ../../proto/gen.sh
 

@@ -7,6 +7,7 @@ import (
 
 	"github.com/cella-network/cella/internal/keys"
 	"github.com/cella-network/cella/internal/scale"
+	"github.com/cella-network/cella/internal/worker"
 )
 
 // workerKeys are the worker's own keys, made inside the pRuntime at first
@@ -61,3 +62,6 @@ func decodeKeys(b []byte) (*workerKeys, error) {
 	}
 	return keysFromSeeds(a, c), nil
 }
+
+// core returns the keys as the worker core takes them.
+func (k *workerKeys) core() worker.Keys { return worker.Keys{Identity: k.identity, Ecdh: k.ecdh} }

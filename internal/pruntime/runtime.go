@@ -15,9 +15,9 @@ import (
 	"github.com/cella-network/cella/internal/chainsync"
 	"github.com/cella-network/cella/internal/keys"
 	"github.com/cella-network/cella/internal/msg"
-	"github.com/cella-network/cella/internal/scale"
 	"github.com/cella-network/cella/internal/state"
 	"github.com/cella-network/cella/internal/tee"
+	"github.com/cella-network/cella/internal/worker"
 )
 
 // Version is pRuntime's software version, part of its registration.
@@ -55,7 +55,10 @@ type Config struct {
 	Log *slog.Logger
 }
 
-// Runtime is one pRuntime. Its methods are safe for concurrent use.
+// Runtime is one pRuntime: the shell around the pure worker core
+// (internal/worker). It owns the TEE, the sealed files and the lock; it
+// verifies and applies batches with chainsync and steps the core with each
+// applied block. Its methods are safe for concurrent use.
 type Runtime struct {
 	mu  sync.Mutex
 	cfg Config
@@ -63,7 +66,7 @@ type Runtime struct {
 
 	keys       *workerKeys
 	sync       *chainsync.Syncer
-	egress     *egress
+	core       *worker.Core
 	stopped    error
 	checkpoint int64 // height of the last checkpoint written
 }
@@ -124,7 +127,11 @@ func (r *Runtime) Init(g *state.Genesis, rec *state.BlockRecord) ([32]byte, erro
 	if err := r.writeSealed(keysFile, gh, k.encode()); err != nil {
 		return [32]byte{}, fmt.Errorf("%w: %w", errInternal, err)
 	}
-	r.keys, r.sync, r.egress = k, s, newEgress(k.identity.Public())
+	core, err := worker.New(k.core(), s.Height())
+	if err != nil {
+		return [32]byte{}, fmt.Errorf("%w: %w", errInternal, err)
+	}
+	r.keys, r.sync, r.core = k, s, core
 	if err := r.writeCheckpoint(); err != nil {
 		return [32]byte{}, fmt.Errorf("%w: %w", errInternal, err)
 	}
@@ -137,8 +144,8 @@ func (r *Runtime) Init(g *state.Genesis, rec *state.BlockRecord) ([32]byte, erro
 }
 
 // Sync verifies one batch and applies the blocks it confirms; see
-// chainsync.Syncer.SyncBatch. Messages of applied blocks are dispatched in
-// order, and a checkpoint is sealed when one is due.
+// chainsync.Syncer.SyncBatch. The worker core is stepped with each applied
+// block in order, and a checkpoint is sealed when one is due.
 func (r *Runtime) Sync(b chainsync.Batch) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -155,8 +162,22 @@ func (r *Runtime) Sync(b chainsync.Batch) error {
 		}
 		return err
 	}
-	for _, m := range r.sync.DrainMessages() {
-		r.egress.dispatch(r.sync.Store(), m, r.keys)
+	for _, blk := range r.sync.DrainBlocks() {
+		rd, err := r.core.Step(worker.Block{Height: blk.Height, TimeUnixNano: blk.TimeUnixNano, AppVersion: blk.AppVersion, Messages: blk.Messages, State: blk.State})
+		if err != nil {
+			// The chain state moved on without the core: stop, so that
+			// nothing diverging is signed; a restart resumes from the
+			// last checkpoint, where both agree.
+			r.stopped = fmt.Errorf("%w: worker core at block %d: %w", errInternal, blk.Height, err)
+			r.log.Error("worker core failed; this pRuntime stops until restarted", "height", blk.Height, "err", err)
+			return r.stopped
+		}
+		for _, c := range rd.Changes {
+			r.log.Info("worker core", "change", c.Kind.String(), "height", c.Height)
+		}
+		if len(rd.Egress) > 0 {
+			r.log.Debug("egress", "height", blk.Height, "messages", len(rd.Egress))
+		}
 	}
 	if h := r.sync.Height(); h-r.checkpoint >= r.cfg.CheckpointInterval {
 		if err := r.writeCheckpoint(); err != nil {
@@ -204,8 +225,10 @@ func (r *Runtime) Info() Info {
 	in.ChainID = r.sync.ChainID()
 	in.IdentityPublicKey = r.keys.identity.Public()
 	in.EcdhPublicKey = r.keys.ecdh.Public()
-	in.Registered = r.egress.registered(r.sync.Store())
-	in.EgressPending = r.egress.pending(r.sync.Store())
+	in.Registered = r.core.Registered(r.sync.Store())
+	if msgs, _, err := r.core.Pending(r.sync.Store()); err == nil {
+		in.EgressPending = len(msgs)
+	}
 	return in
 }
 
@@ -268,18 +291,20 @@ func (r *Runtime) readGenesisHash() ([32]byte, bool, error) {
 	return gh, true, nil
 }
 
-const checkpointDomain = "cella/pruntime/checkpoint/v1"
-
-// writeCheckpoint seals the verified state and the egress state, then
-// removes all but the newest checkpoints.
+// writeCheckpoint seals the verified state and the worker core's state
+// (see checkpoint.go), then removes all but the newest checkpoints.
 func (r *Runtime) writeCheckpoint() error {
-	var w scale.Writer
-	w.String(checkpointDomain)
-	w.BytesVec(r.sync.Snapshot())
-	r.egress.encode(&w)
+	if ch, wh := r.sync.Height(), r.core.Height(); ch != wh {
+		// Only after a failed step: never seal a state the core missed.
+		return fmt.Errorf("pruntime: no checkpoint: chain state at %d, worker core at %d", ch, wh)
+	}
+	plain := encodeCheckpoint([]section{
+		{sectionChain, r.sync.Snapshot()},
+		{sectionWorker, r.core.Snapshot()},
+	})
 	h := r.sync.Height()
 	name := fmt.Sprintf("%s%016d%s", checkpointPrefix, h, checkpointSuffix)
-	sealed, err := r.cfg.TEE.Seal(w.Bytes(), aad(checkpointPurpose, r.sync.GenesisHash()))
+	sealed, err := r.cfg.TEE.Seal(plain, aad(checkpointPurpose, r.sync.GenesisHash()))
 	if err != nil {
 		return fmt.Errorf("pruntime: seal checkpoint: %w", err)
 	}
@@ -376,21 +401,31 @@ func (r *Runtime) restoreCheckpoint(cp checkpointFile, gh [32]byte, k *workerKey
 	if err != nil {
 		return err
 	}
-	rd := scale.NewReader(plain)
-	if rd.String() != checkpointDomain {
-		return errors.New("not a checkpoint")
-	}
-	snap := rd.BytesVec()
-	eg := newEgress(k.identity.Public())
-	eg.decode(rd)
-	if err := rd.Finish(); err != nil {
-		return err
-	}
-	s, err := chainsync.Restore(snap, gh, MaxAppVersion)
+	dec, err := decodeCheckpoint(plain)
 	if err != nil {
 		return err
 	}
-	r.keys, r.sync, r.egress, r.checkpoint = k, s, eg, s.Height()
+	s, err := chainsync.Restore(dec.chain, gh, MaxAppVersion)
+	if err != nil {
+		return err
+	}
+	if s.QueuedBlocks() != 0 {
+		// Checkpoints are written after every applied block was stepped.
+		return fmt.Errorf("%w: %d applied blocks not stepped", errCheckpointFormat, s.QueuedBlocks())
+	}
+	var core *worker.Core
+	if dec.v1Egress != nil {
+		core, err = worker.FromState(k.core(), dec.v1Egress.workerState(k.identity.Public(), s.Height()))
+	} else {
+		core, err = worker.Restore(k.core(), dec.worker)
+	}
+	if err != nil {
+		return err
+	}
+	if core.Height() != s.Height() {
+		return fmt.Errorf("%w: worker core at height %d, chain state at %d", errCheckpointFormat, core.Height(), s.Height())
+	}
+	r.keys, r.sync, r.core, r.checkpoint = k, s, core, s.Height()
 	return nil
 }
 
@@ -424,8 +459,7 @@ func (r *Runtime) Egress() ([]msg.SignedMessage, uint64, error) {
 	if r.sync == nil {
 		return nil, 0, ErrNotInitialized
 	}
-	msgs, next := r.egress.ready(r.sync.Store())
-	return msgs, next, nil
+	return r.core.Pending(r.sync.Store())
 }
 
 // Registration returns the worker's registration info for operator, bound

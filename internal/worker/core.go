@@ -1,0 +1,263 @@
+// Package worker is pRuntime's pure, stepped core, in the style of etcd's
+// raft RawNode: the shell (internal/pruntime) verifies and applies blocks
+// with internal/chainsync, hands each applied block to Core.Step, and gets
+// back a Ready with what the block caused (new egress messages, state
+// changes). The core owns no file, socket, clock or random source: its keys
+// are given to it, time is the verified header's, and every signature is
+// deterministic, so two cores restored from the same snapshot and stepped
+// with the same blocks produce identical bytes.
+//
+// Messages are dispatched by topic to one handler each (Handle); a handler
+// may emit messages on any egress stream the core holds. Each stream is one
+// origin with its own sequence numbers and signing key: today the worker's
+// own (its identity key); gatekeeper and cluster streams plug in beside it.
+package worker
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"sort"
+
+	"github.com/cella-network/cella/internal/keys"
+	"github.com/cella-network/cella/internal/msg"
+	"github.com/cella-network/cella/internal/state"
+	"github.com/cella-network/cella/internal/state/mq"
+)
+
+// Keys are the worker's own keys, made and sealed by the shell.
+type Keys struct {
+	// Identity names the worker on chain and signs its egress.
+	Identity *keys.Pair
+	// Ecdh is the sr25519 key whose scalar serves ECDH on ristretto255.
+	Ecdh *keys.Pair
+}
+
+// Block is one verified, applied block, as chainsync gives it.
+type Block struct {
+	Height int64
+	// TimeUnixNano is verified header Height's time.
+	TimeUnixNano int64
+	// AppVersion is verified header Height's app version.
+	AppVersion uint64
+	// Messages are the block's messages, in order.
+	Messages []msg.Message
+	// State reads the verified state right after the block.
+	State state.Store
+}
+
+// ChangeKind names a change of the core's state that the shell may act on.
+type ChangeKind uint8
+
+// Change kinds. Values are stable (they may appear in logs and tests);
+// the next ones are reserved for keys learned and clusters joined.
+const (
+	// ChangeOnline: the worker saw its own registration and announced
+	// itself with a worker/online message.
+	ChangeOnline ChangeKind = 1
+)
+
+// String names the kind.
+func (k ChangeKind) String() string {
+	switch k {
+	case ChangeOnline:
+		return "online"
+	}
+	return fmt.Sprintf("change(%d)", uint8(k))
+}
+
+// Change is one change of the core's state.
+type Change struct {
+	Kind ChangeKind
+	// Height is the block that caused it.
+	Height int64
+}
+
+// Ready is what one Step produced.
+type Ready struct {
+	// Egress holds the messages emitted, in the order they were emitted
+	// (within a stream, by sequence). The core keeps them until the chain
+	// has accepted them; see Pending.
+	Egress []msg.SignedMessage
+	// Changes are the state changes, in order.
+	Changes []Change
+}
+
+// Handler handles one message of a block, routed to it by topic and
+// origin. It must be deterministic: it reads only its arguments. A message
+// it cannot use (a malformed payload, a record of another worker) it
+// ignores; it returns an error only when the core cannot go on (verified
+// state that does not decode), and then the whole Step is undone.
+type Handler func(ctx *Context, m msg.Message) error
+
+// Context is a handler's view of the block being stepped.
+type Context struct {
+	// Block is the block being stepped.
+	Block *Block
+	// Index is the message's position in the block.
+	Index int
+	core  *Core
+	ready *Ready
+}
+
+// Core returns the core being stepped.
+func (x *Context) Core() *Core { return x.core }
+
+// Emit appends a message with the next sequence to origin's stream, signed
+// deterministically by the stream's key.
+func (x *Context) Emit(origin []byte, topic string, payload []byte) error {
+	s := x.core.stream(origin)
+	if s == nil {
+		return fmt.Errorf("worker: no egress stream for origin %x", origin)
+	}
+	x.ready.Egress = append(x.ready.Egress, s.emit(topic, payload))
+	return nil
+}
+
+// Record adds a change to the step's Ready.
+func (x *Context) Record(kind ChangeKind) {
+	x.ready.Changes = append(x.ready.Changes, Change{Kind: kind, Height: x.Block.Height})
+}
+
+type route struct {
+	origin []byte // nil: any origin
+	h      Handler
+}
+
+// Core is the worker's state machine. It is not safe for concurrent use;
+// the shell serialises calls.
+type Core struct {
+	keys   Keys
+	height int64 // the last block stepped
+	online bool
+	// streams are the egress streams, sorted by origin.
+	streams []*stream
+	routes  map[string]route
+}
+
+// ErrBlockOrder means a block was stepped out of height order.
+var ErrBlockOrder = errors.New("worker: block out of order")
+
+// New returns a core for a worker with keys k whose verified state is at
+// height (the genesis state: 0). It holds the worker's own egress stream
+// and the built-in handlers.
+func New(k Keys, height int64) (*Core, error) {
+	if k.Identity == nil || k.Ecdh == nil {
+		return nil, errors.New("worker: missing keys")
+	}
+	if height < 0 {
+		return nil, fmt.Errorf("worker: negative height %d", height)
+	}
+	c := &Core{keys: k, height: height, routes: map[string]route{}}
+	c.addStream(msg.OriginWorker(k.Identity.Public()), k.Identity)
+	c.registerBuiltins()
+	return c, nil
+}
+
+// Handle routes messages of topic from origin (nil: any origin) to h. Each
+// topic has one handler; registering a topic twice is an error.
+func (c *Core) Handle(topic string, origin []byte, h Handler) error {
+	if _, dup := c.routes[topic]; dup {
+		return fmt.Errorf("worker: topic %q already has a handler", topic)
+	}
+	c.routes[topic] = route{origin: bytes.Clone(origin), h: h}
+	return nil
+}
+
+// Height returns the last block stepped.
+func (c *Core) Height() int64 { return c.height }
+
+// Identity returns the worker's identity public key.
+func (c *Core) Identity() keys.PublicKey { return c.keys.Identity.Public() }
+
+// Ecdh returns the worker's ECDH public key.
+func (c *Core) Ecdh() keys.PublicKey { return c.keys.Ecdh.Public() }
+
+// Online reports whether the worker has announced itself.
+func (c *Core) Online() bool { return c.online }
+
+// Origin returns the worker's own egress origin.
+func (c *Core) Origin() []byte { return msg.OriginWorker(c.keys.Identity.Public()) }
+
+// Step handles block b, which must be the block after Height(): every
+// message in order, routed by topic, then forgets the egress the chain
+// has accepted by the end of the block. On error the core is unchanged.
+func (c *Core) Step(b Block) (Ready, error) {
+	if b.Height != c.height+1 {
+		return Ready{}, fmt.Errorf("%w: block %d after %d", ErrBlockOrder, b.Height, c.height)
+	}
+	if b.State == nil {
+		return Ready{}, errors.New("worker: block without state")
+	}
+	undo := c.save()
+	var rd Ready
+	for i, m := range b.Messages {
+		r, ok := c.routes[string(m.Topic)]
+		if !ok || (r.origin != nil && !bytes.Equal(r.origin, m.Origin)) {
+			continue
+		}
+		if err := r.h(&Context{Block: &b, Index: i, core: c, ready: &rd}, m); err != nil {
+			c.restore(undo)
+			return Ready{}, fmt.Errorf("worker: block %d message %d (%q): %w", b.Height, i, m.Topic, err)
+		}
+	}
+	if err := c.prune(b.State); err != nil {
+		c.restore(undo)
+		return Ready{}, fmt.Errorf("worker: block %d: %w", b.Height, err)
+	}
+	c.height = b.Height
+	return rd, nil
+}
+
+// saved is what Step may change, to undo a failed step. Streams only grow
+// at the end or shrink at the front during a step.
+type saved struct {
+	online  bool
+	streams []streamSaved
+}
+
+type streamSaved struct {
+	next uint64
+	out  []msg.SignedMessage
+}
+
+func (c *Core) save() saved {
+	s := saved{online: c.online, streams: make([]streamSaved, len(c.streams))}
+	for i, st := range c.streams {
+		s.streams[i] = streamSaved{next: st.nextSeq, out: st.out[:len(st.out):len(st.out)]}
+	}
+	return s
+}
+
+func (c *Core) restore(s saved) {
+	c.online = s.online
+	for i, st := range c.streams {
+		st.nextSeq, st.out = s.streams[i].next, s.streams[i].out
+	}
+}
+
+func (c *Core) addStream(origin []byte, signer *keys.Pair) {
+	c.streams = append(c.streams, &stream{origin: origin, signer: signer})
+	sort.Slice(c.streams, func(i, j int) bool { return bytes.Compare(c.streams[i].origin, c.streams[j].origin) < 0 })
+}
+
+func (c *Core) stream(origin []byte) *stream {
+	for _, s := range c.streams {
+		if bytes.Equal(s.origin, origin) {
+			return s
+		}
+	}
+	return nil
+}
+
+// prune forgets, in every stream, the messages the chain has accepted.
+func (c *Core) prune(st state.Store) error {
+	for _, s := range c.streams {
+		next, err := mq.NextSequence(st, s.origin)
+		if err != nil {
+			return err
+		}
+		s.forget(next)
+	}
+	return nil
+}
