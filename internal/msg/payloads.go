@@ -155,15 +155,20 @@ type WorkerRecord struct {
 	RegisteredAt uint64
 	// FirstRegisteredAt is the height of the first registration.
 	FirstRegisteredAt uint64
+	// Attestation is the latest registration's evidence (quote and
+	// collateral), kept so that a gatekeeper can verify the worker itself
+	// inside its pRuntime before it releases any key to it.
+	Attestation Attestation
 }
 
-// EncodeSCALE writes (RegistrationInfo, [u8;32], Vec<u8>, u64, u64).
+// EncodeSCALE writes (RegistrationInfo, [u8;32], Vec<u8>, u64, u64, Attestation).
 func (w *WorkerRecord) EncodeSCALE(sw *scale.Writer) {
 	w.Info.EncodeSCALE(sw)
 	sw.Raw(w.MeasurementHash[:])
 	sw.BytesVec(w.Measurement)
 	sw.U64(w.RegisteredAt)
 	sw.U64(w.FirstRegisteredAt)
+	w.Attestation.EncodeSCALE(sw)
 }
 
 // DecodeSCALE reads a record.
@@ -173,4 +178,5 @@ func (w *WorkerRecord) DecodeSCALE(r *scale.Reader) {
 	w.Measurement = r.BytesVec()
 	w.RegisteredAt = r.U64()
 	w.FirstRegisteredAt = r.U64()
+	w.Attestation.DecodeSCALE(r)
 }

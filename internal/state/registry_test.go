@@ -29,7 +29,7 @@ const devQuoteDomain = "cella/test-dev-quote/v1"
 // devQuoteDomain ‖ measurement ‖ report data.
 func devQuote(root *keys.Pair, measurement []byte, rd [64]byte) []byte {
 	msg := append(append([]byte(devQuoteDomain), measurement...), rd[:]...)
-	sig := root.Sign(msg)
+	sig := root.SignDeterministic(msg)
 	w := scale.NewWriter(0)
 	w.BytesVec(measurement)
 	w.Raw(rd[:])

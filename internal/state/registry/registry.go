@@ -295,7 +295,7 @@ func execRegisterWorker(c *state.CallCtx, args []byte) (uint32, string, error) {
 		return state.CodeUnknownMeasurement, fmt.Sprintf("measurement %x is not on the allow-list", mh), nil
 	}
 	height := uint64(max(c.Header().Height, 0))
-	rec := msg.WorkerRecord{Info: info, MeasurementHash: mh, Measurement: meas, RegisteredAt: height, FirstRegisteredAt: height}
+	rec := msg.WorkerRecord{Info: info, MeasurementHash: mh, Measurement: meas, RegisteredAt: height, FirstRegisteredAt: height, Attestation: att}
 	if exists {
 		rec.FirstRegisteredAt = old.FirstRegisteredAt
 	} else {

@@ -240,7 +240,7 @@ func (p *Provider) Measurement() (tee.Measurement, error) { return p.measurement
 // Attest returns a dev quote binding reportData to the provider's measurement.
 func (p *Provider) Attest(reportData [64]byte) ([]byte, error) {
 	q := Quote{Version: QuoteVersion, Kind: tee.KindDev, Measurement: p.measurement, ReportData: reportData}
-	q.Signature = p.root.Sign(q.SigningPayload())
+	q.Signature = p.root.SignDeterministic(q.SigningPayload())
 	return scale.Encode(&q), nil
 }
 
