@@ -86,6 +86,10 @@ Run it against a dev chain in another process, e.g.:
 				res.CommittedTxs, res.Blocks, res.FirstHeight, res.LastHeight, res.WindowSeconds, res.CommittedTPS, res.MaxBlockTxs)
 			fmt.Fprintf(w, "submitted %d, accepted %d; load generator used %.2f cores (%.0f%% of the machine)\n",
 				res.Submitted, res.Accepted, res.GeneratorCores, 100*res.GeneratorCPU)
+			if res.Outages > 0 || res.Resyncs > 0 || res.Lost > 0 {
+				fmt.Fprintf(w, "node unreachable %d time(s) for %.1fs in all; %d nonce resyncs; %d accepted transfers lost (never committed), %d resent\n",
+					res.Outages, res.DowntimeSeconds, res.Resyncs, res.Lost, res.Resent)
+			}
 			if len(res.Rejected) > 0 {
 				names := make([]string, 0, len(res.Rejected))
 				for k := range res.Rejected {
