@@ -20,6 +20,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"os"
+	"strings"
 
 	"github.com/cockroachdb/pebble/v2"
 
@@ -53,13 +55,56 @@ type DB struct {
 	db *pebble.DB
 }
 
-// Open opens (or creates) the store in dir.
-func Open(dir string) (*DB, error) {
-	db, err := pebble.Open(dir, &pebble.Options{Logger: quietLogger{}})
+// ErrCorrupt is returned (wrapped, with the damaged file named) when the
+// store finds its files damaged on disk.
+var ErrCorrupt = errors.New("appdb: the store is damaged on disk")
+
+// Open opens (or creates) the store in dir. A damaged store fails here or
+// on the read that meets the damage, with an error wrapping ErrCorrupt
+// that names the file.
+func Open(dir string) (_ *DB, err error) {
+	defer recoverPebble(&err, "open "+dir)
+	opts := &pebble.Options{Logger: quietLogger{}}
+	// Pebble's default reaction to a damaged file is to call the logger's
+	// Fatalf (a panic with a stack dump); the read that met the damage
+	// returns a corruption error anyway, which corruptErr makes clear.
+	opts.EventListener = &pebble.EventListener{DataCorruption: func(pebble.DataCorruptionInfo) {}}
+	db, err := pebble.Open(dir, opts)
 	if err != nil {
-		return nil, fmt.Errorf("appdb: open %s: %w", dir, err)
+		return nil, corruptErr(fmt.Errorf("appdb: open %s: %w", dir, err), err)
 	}
 	return &DB{db: db}, nil
+}
+
+// corruptErr returns wrapped, or, when cause is pebble's report of damaged
+// files, an error wrapping ErrCorrupt that names the file.
+func corruptErr(wrapped, cause error) error {
+	if !pebble.IsCorruptionError(cause) {
+		return wrapped
+	}
+	detail := firstLine(cause.Error())
+	if info := pebble.ExtractDataCorruptionInfo(cause); info != nil {
+		if info.Details != nil {
+			detail = firstLine(info.Details.Error())
+		}
+		return fmt.Errorf("%w: file %s: %s (restore the node's data directory from a backup, or resync it)", ErrCorrupt, info.Path, detail)
+	}
+	return fmt.Errorf("%w: %s (restore the node's data directory from a backup, or resync it)", ErrCorrupt, detail)
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+// recoverPebble turns a panic inside pebble (which it uses for states it
+// cannot handle, such as some damaged files) into an error for what.
+func recoverPebble(err *error, what string) {
+	if r := recover(); r != nil {
+		*err = fmt.Errorf("%w: %s: pebble failed: %s", ErrCorrupt, what, firstLine(fmt.Sprint(r)))
+	}
 }
 
 // Close closes the store.
@@ -85,13 +130,14 @@ func heightKey(prefix byte, h int64) []byte {
 
 // Get returns the committed value of a state key, or nil when absent. It
 // implements state.Store.
-func (d *DB) Get(key []byte) ([]byte, error) {
+func (d *DB) Get(key []byte) (_ []byte, err error) {
+	defer recoverPebble(&err, "get")
 	v, closer, err := d.db.Get(stateKey(key))
 	if errors.Is(err, pebble.ErrNotFound) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("appdb: get: %w", err)
+		return nil, corruptErr(fmt.Errorf("appdb: get: %w", err), err)
 	}
 	out := make([]byte, len(v))
 	copy(out, v)
@@ -100,13 +146,14 @@ func (d *DB) Get(key []byte) ([]byte, error) {
 
 // Meta returns the last committed height and AppHash; a new store returns
 // the zero Meta.
-func (d *DB) Meta() (Meta, error) {
+func (d *DB) Meta() (_ Meta, err error) {
+	defer recoverPebble(&err, "meta")
 	v, closer, err := d.db.Get(metaKey)
 	if errors.Is(err, pebble.ErrNotFound) {
 		return Meta{}, nil
 	}
 	if err != nil {
-		return Meta{}, fmt.Errorf("appdb: meta: %w", err)
+		return Meta{}, corruptErr(fmt.Errorf("appdb: meta: %w", err), err)
 	}
 	defer closer.Close()
 	if len(v) != 8+32 {
@@ -161,19 +208,20 @@ func (d *DB) commit(rec *BlockRecord, blockHash *[32]byte) error {
 		return fmt.Errorf("appdb: batch: %w", err)
 	}
 	if err := b.Commit(pebble.Sync); err != nil {
-		return fmt.Errorf("appdb: commit height %d: %w", rec.Height, err)
+		return corruptErr(fmt.Errorf("appdb: commit height %d: %w", rec.Height, err), err)
 	}
 	return nil
 }
 
 // Block returns the record of height h.
-func (d *DB) Block(h int64) (*BlockRecord, error) {
+func (d *DB) Block(h int64) (_ *BlockRecord, err error) {
+	defer recoverPebble(&err, fmt.Sprintf("block %d", h))
 	v, closer, err := d.db.Get(blockKey(h))
 	if errors.Is(err, pebble.ErrNotFound) {
 		return nil, fmt.Errorf("%w: block %d", ErrNotFound, h)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("appdb: block %d: %w", h, err)
+		return nil, corruptErr(fmt.Errorf("appdb: block %d: %w", h, err), err)
 	}
 	defer closer.Close()
 	rec := new(BlockRecord)
@@ -186,7 +234,8 @@ func (d *DB) Block(h int64) (*BlockRecord, error) {
 // BlockHash returns the hash of the committed block at height h, and false
 // when the store has none (height 0, not committed, or committed before
 // block hashes were recorded).
-func (d *DB) BlockHash(h int64) ([32]byte, bool, error) {
+func (d *DB) BlockHash(h int64) (_ [32]byte, _ bool, err error) {
+	defer recoverPebble(&err, fmt.Sprintf("block hash %d", h))
 	var out [32]byte
 	if h < 1 {
 		return out, false, nil
@@ -196,7 +245,7 @@ func (d *DB) BlockHash(h int64) ([32]byte, bool, error) {
 		return out, false, nil
 	}
 	if err != nil {
-		return out, false, fmt.Errorf("appdb: block hash %d: %w", h, err)
+		return out, false, corruptErr(fmt.Errorf("appdb: block hash %d: %w", h, err), err)
 	}
 	defer closer.Close()
 	if len(v) != 32 {
@@ -207,11 +256,13 @@ func (d *DB) BlockHash(h int64) ([32]byte, bool, error) {
 }
 
 // quietLogger keeps pebble's informational chatter out of the node's log;
-// fatal errors still stop the process, as pebble expects.
+// fatal errors still stop the process, as pebble expects, with one line
+// rather than a stack dump.
 type quietLogger struct{}
 
 func (quietLogger) Infof(string, ...any)  {}
 func (quietLogger) Errorf(string, ...any) {}
 func (quietLogger) Fatalf(format string, args ...any) {
-	panic(fmt.Sprintf("pebble: "+format, args...))
+	fmt.Fprintf(os.Stderr, "fatal: appdb: pebble: %s\n", firstLine(fmt.Sprintf(format, args...)))
+	os.Exit(1)
 }

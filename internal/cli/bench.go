@@ -1,8 +1,11 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
+	"os"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -23,8 +26,9 @@ func newBenchCmd() *cobra.Command {
 
 func newBenchTransfersCmd() *cobra.Command {
 	var (
-		cfg    loadgen.Config
-		funder string
+		cfg        loadgen.Config
+		funder     string
+		funderFile string
 	)
 	cmd := &cobra.Command{
 		Use:   "transfers",
@@ -42,6 +46,16 @@ Run it against a dev chain in another process, e.g.:
 			if err := checkOutput(output); err != nil {
 				return err
 			}
+			if cmd.Flags().Changed("funder-file") {
+				if cmd.Flags().Changed("funder") {
+					return errors.New("give the funder's secret URI with --funder or --funder-file, not both")
+				}
+				b, err := os.ReadFile(funderFile)
+				if err != nil {
+					return fmt.Errorf("--funder-file: %w", err)
+				}
+				funder = strings.TrimSpace(string(b))
+			}
 			p, err := keys.FromURI(funder)
 			if err != nil {
 				return fmt.Errorf("--funder: %w", err)
@@ -50,6 +64,11 @@ Run it against a dev chain in another process, e.g.:
 			c, err := client.New(cmd.Flag("node").Value.String())
 			if err != nil {
 				return err
+			}
+			if flagOnArgv(cmd, "funder") {
+				if err := warnArgvSecretOnChain(cmd.Context(), cmd.ErrOrStderr(), c, "--funder", funder, "--funder-file or the CELLA_FUNDER environment variable"); err != nil {
+					return err
+				}
 			}
 			w := cmd.OutOrStdout()
 			if output == "text" {
@@ -67,6 +86,10 @@ Run it against a dev chain in another process, e.g.:
 				res.CommittedTxs, res.Blocks, res.FirstHeight, res.LastHeight, res.WindowSeconds, res.CommittedTPS, res.MaxBlockTxs)
 			fmt.Fprintf(w, "submitted %d, accepted %d; load generator used %.2f cores (%.0f%% of the machine)\n",
 				res.Submitted, res.Accepted, res.GeneratorCores, 100*res.GeneratorCPU)
+			if res.Outages > 0 || res.Resyncs > 0 || res.Lost > 0 {
+				fmt.Fprintf(w, "node unreachable %d time(s) for %.1fs in all; %d nonce resyncs; %d accepted transfers lost (never committed), %d resent\n",
+					res.Outages, res.DowntimeSeconds, res.Resyncs, res.Lost, res.Resent)
+			}
 			if len(res.Rejected) > 0 {
 				names := make([]string, 0, len(res.Rejected))
 				for k := range res.Rejected {
@@ -85,6 +108,7 @@ Run it against a dev chain in another process, e.g.:
 	f.IntVar(&cfg.Workers, "workers", 32, "concurrent RPC connections")
 	f.DurationVar(&cfg.Duration, "duration", 60*time.Second, "how long to send")
 	f.StringVar(&funder, "funder", "//Alice", "secret URI of the account that funds the senders (dev chains)")
+	f.StringVar(&funderFile, "funder-file", "", "read the funder's secret URI from this file")
 	nodeFlag(cmd)
 	outputFlag(cmd)
 	return cmd

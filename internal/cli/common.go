@@ -32,6 +32,10 @@ func applyEnv(cmd *cobra.Command) error {
 			if err := cmd.Flags().Set(f.Name, v); err != nil {
 				firstErr = fmt.Errorf("environment %s: %w", name, err)
 			}
+			if f.Annotations == nil {
+				f.Annotations = map[string][]string{}
+			}
+			f.Annotations[fromEnvAnnotation] = []string{name}
 		}
 	})
 	return firstErr

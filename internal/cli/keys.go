@@ -146,6 +146,11 @@ environment variable, so that it does not appear in the process list.`,
 					return errors.New("give the secret URI either as an argument or with --suri-file, not both")
 				}
 				input = args[0]
+				if !public {
+					if _, err := keys.FromURI(input); err == nil {
+						warnArgvSecret(cmd.ErrOrStderr(), "the argument", input, secretSources("suri-file"), nil)
+					}
+				}
 			} else {
 				if public {
 					return errors.New("--public needs the public key or address as an argument")
@@ -296,9 +301,12 @@ environment variable; the last two keep it out of the process list.`,
   CELLA_SURI="word1 … word12" cella keys sign --message hello`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			suri, err := readSecretURI(cmd, "suri", "suri-file")
+			suri, onArgv, err := readSecretURIArgv(cmd, "suri", "suri-file")
 			if err != nil {
 				return err
+			}
+			if onArgv {
+				warnArgvSecret(cmd.ErrOrStderr(), "--suri", suri, secretSources("suri-file"), nil)
 			}
 			pair, err := keys.FromURI(suri)
 			if err != nil {

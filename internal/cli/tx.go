@@ -44,7 +44,7 @@ With --wait the command returns once the transaction is in a committed block.`,
 			if err := checkOutput(output); err != nil {
 				return err
 			}
-			suri, err := readSecretURI(cmd, "from", "from-file")
+			suri, onArgv, err := readSecretURIArgv(cmd, "from", "from-file")
 			if err != nil {
 				return err
 			}
@@ -66,6 +66,11 @@ With --wait the command returns once the transaction is in a committed block.`,
 			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
 			defer cancel()
+			if onArgv {
+				if err := warnArgvSecretOnChain(ctx, cmd.ErrOrStderr(), c, "--from", suri, secretSources("from-file")); err != nil {
+					return err
+				}
+			}
 			return sendAndReport(ctx, cmd, c, pair, balances.TransferCall(dest, amt), wait, output)
 		},
 	}

@@ -36,7 +36,8 @@ const DefaultNode = "http://127.0.0.1:26657"
 // caller does not say.
 const DefaultValidity = 600
 
-// Client talks to one node over CometBFT's RPC.
+// Client talks to one node over CometBFT's RPC. Every answer it reads is
+// bounded by MaxResponseBytes and every call by RequestTimeout.
 type Client struct {
 	rpc  *rpchttp.HTTP
 	addr string
@@ -50,7 +51,11 @@ func New(addr string) (*Client, error) {
 	if !strings.Contains(addr, "://") {
 		addr = "http://" + addr
 	}
-	c, err := rpchttp.New(addr, "/websocket")
+	hc, err := newHTTPClient(addr, MaxResponseBytes)
+	if err != nil {
+		return nil, fmt.Errorf("node %s: %w", addr, err)
+	}
+	c, err := rpchttp.NewWithClient(addr, "/websocket", hc)
 	if err != nil {
 		return nil, fmt.Errorf("node %s: %w", addr, err)
 	}

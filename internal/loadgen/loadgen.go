@@ -55,6 +55,21 @@ type Result struct {
 	MaxBlockTxs    int            `json:"maxBlockTxs"`
 	GeneratorCPU   float64        `json:"generatorCpuShare"` // of all cores, 0..1
 	GeneratorCores float64        `json:"generatorCores"`    // cores busy on average
+	// Resyncs counts the times a sender took its nonce from the chain
+	// again because the node answered future_nonce (its mempool lost the
+	// sender's earlier transactions, e.g. in a restart).
+	Resyncs int64 `json:"resyncs,omitempty"`
+	// Resent counts accepted transactions that reused a nonce accepted
+	// before (sent again after a resync).
+	Resent int64 `json:"resent,omitempty"`
+	// Lost counts accepted transactions that never reached a block: the
+	// accepted ones less the senders' committed ones.
+	Lost int64 `json:"lost,omitempty"`
+	// Outages counts the spans during which the node could not be reached,
+	// and DowntimeSeconds adds up their length (first failed call to the
+	// next accepted one).
+	Outages         int     `json:"outages,omitempty"`
+	DowntimeSeconds float64 `json:"downtimeSeconds,omitempty"`
 }
 
 // senderURI names the i-th bench sender.
@@ -62,7 +77,35 @@ func senderURI(i int) string { return fmt.Sprintf("//cella-bench//%d", i) }
 
 type sender struct {
 	pair  *keys.Pair
-	nonce uint64
+	nonce uint64 // the next nonce to send
+	start uint64 // the account's nonce when the load began
+	high  uint64 // one past the highest nonce accepted so far
+}
+
+// outages tracks the spans in which the node was unreachable.
+type outages struct {
+	mu    sync.Mutex
+	since time.Time // zero while the node answers
+	n     int
+	total time.Duration
+}
+
+func (o *outages) failed(now time.Time) {
+	o.mu.Lock()
+	if o.since.IsZero() {
+		o.since = now
+	}
+	o.mu.Unlock()
+}
+
+func (o *outages) answered(now time.Time) {
+	o.mu.Lock()
+	if !o.since.IsZero() {
+		o.n++
+		o.total += now.Sub(o.since)
+		o.since = time.Time{}
+	}
+	o.mu.Unlock()
 }
 
 // Run funds the senders and sends transfers for cfg.Duration.
@@ -91,8 +134,12 @@ func Run(ctx context.Context, c *client.Client, cfg Config) (*Result, error) {
 	}
 
 	res := &Result{Senders: cfg.Senders, Workers: cfg.Workers, Rejected: map[string]int{}}
+	for _, s := range senders {
+		s.start, s.high = s.nonce, s.nonce
+	}
 	var mu sync.Mutex
-	var submitted, accepted atomic.Int64
+	var submitted, accepted, resyncs, resent atomic.Int64
+	var down outages
 	st, err := c.Status(ctx)
 	if err != nil {
 		return nil, err
@@ -123,6 +170,7 @@ func Run(ctx context.Context, c *client.Client, cfg Config) (*Result, error) {
 				return
 			}
 			dest := senders[(w+1)%len(senders)].pair.Public()
+			failures := 0
 			for k := 0; runCtx.Err() == nil; k++ {
 				s := mine[k%len(mine)]
 				body := tx.Body{
@@ -137,20 +185,50 @@ func Run(ctx context.Context, c *client.Client, cfg Config) (*Result, error) {
 					if runCtx.Err() != nil {
 						return
 					}
+					down.failed(time.Now())
 					mu.Lock()
 					res.Rejected["rpc: "+shortErr(err)]++
 					mu.Unlock()
-					time.Sleep(10 * time.Millisecond)
+					// The node may be restarting: wait a little, longer
+					// after each failure in a row.
+					failures = min(failures+1, 10)
+					sleepCtx(runCtx, time.Duration(failures)*20*time.Millisecond)
 					continue
 				}
+				failures = 0
 				if r.Code != state.CodeOK {
 					mu.Lock()
 					res.Rejected[state.CodeName(r.Code)]++
 					mu.Unlock()
-					if r.Code == state.CodeStaleNonce {
+					switch r.Code {
+					case state.CodeStaleNonce, state.CodePendingNonce:
+						// The nonce is used, or taken in the mempool: the
+						// next one may be free.
 						s.nonce++
+					case state.CodeFutureNonce:
+						// The mempool lost this sender's earlier
+						// transactions (a node restart): send again from
+						// the committed nonce.
+						a, err := wc.Account(runCtx, s.pair.Public())
+						if err != nil {
+							if runCtx.Err() != nil {
+								return
+							}
+							down.failed(time.Now())
+							continue
+						}
+						if a.Nonce < s.nonce {
+							s.nonce = a.Nonce
+							resyncs.Add(1)
+						}
 					}
 					continue
+				}
+				down.answered(time.Now())
+				if s.nonce < s.high {
+					resent.Add(1)
+				} else {
+					s.high = s.nonce + 1
 				}
 				s.nonce++
 				accepted.Add(1)
@@ -165,10 +243,15 @@ func Run(ctx context.Context, c *client.Client, cfg Config) (*Result, error) {
 	cpu := cpuTime() - cpu0
 
 	// Let the accepted transactions drain into blocks.
-	if err := drain(ctx, c, senders); err != nil {
+	committed, err := drain(ctx, c, senders)
+	if err != nil {
 		return nil, err
 	}
 	res.Submitted, res.Accepted = submitted.Load(), accepted.Load()
+	res.Resyncs, res.Resent = resyncs.Load(), resent.Load()
+	res.Lost = max(res.Accepted-committed, 0)
+	down.answered(time.Now()) // an outage that lasted to the end
+	res.Outages, res.DowntimeSeconds = down.n, down.total.Seconds()
 	res.GeneratorCores = cpu.Seconds() / wall.Seconds()
 	res.GeneratorCPU = res.GeneratorCores / float64(runtime.NumCPU())
 	if err := measure(ctx, c, startHeight, res); err != nil {
@@ -251,27 +334,49 @@ func fund(ctx context.Context, c *client.Client, cfg Config, gh [32]byte, sender
 	return nil
 }
 
-// drain waits until every sender's accepted transactions are committed.
-func drain(ctx context.Context, c *client.Client, senders []*sender) error {
+// drain waits until every sender's accepted transactions are committed,
+// or are gone from the node's mempool (lost, e.g. in a restart), and
+// returns how many of the senders' transactions were committed since the
+// load began.
+func drain(ctx context.Context, c *client.Client, senders []*sender) (int64, error) {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
+	var committed int64
 	for _, s := range senders {
 		for {
+			// The mempool first, then the account: CometBFT removes a
+			// transaction from the mempool only after the state that
+			// includes it is committed, so a transaction in neither
+			// answer is lost.
+			mp, err := c.RPC().NumUnconfirmedTxs(ctx)
+			if err != nil {
+				return 0, fmt.Errorf("waiting for the mempool to drain: %w", err)
+			}
 			a, err := c.Account(ctx, s.pair.Public())
 			if err != nil {
-				return err
+				return 0, err
 			}
-			if a.Nonce >= s.nonce {
+			if a.Nonce >= s.nonce || mp.Total == 0 {
+				committed += int64(a.Nonce - s.start)
 				break
 			}
 			select {
 			case <-ctx.Done():
-				return fmt.Errorf("waiting for the mempool to drain: %w", ctx.Err())
+				return 0, fmt.Errorf("waiting for the mempool to drain: %w", ctx.Err())
 			case <-time.After(100 * time.Millisecond):
 			}
 		}
 	}
-	return nil
+	return committed, nil
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
 }
 
 // measure counts the transactions committed after startHeight and the rate

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"time"
-
-	jsonrpcclient "github.com/cometbft/cometbft/rpc/jsonrpc/client"
 )
 
 // newBlockQuery is the subscription that wakes pherry. The header event
@@ -14,8 +12,8 @@ import (
 // NewBlock, which carries every transaction.
 const newBlockQuery = "tm.event='NewBlockHeader'"
 
-// errSessionEnded means the websocket closed or reconnected (which loses
-// its subscriptions); a new session subscribes again.
+// errSessionEnded means the websocket closed; a new session subscribes
+// again.
 var errSessionEnded = errors.New("websocket closed")
 
 // watch keeps a websocket subscription to new blocks and signals p.wake for
@@ -49,53 +47,27 @@ func (p *Pherry) watch(ctx context.Context) {
 	}
 }
 
-// subscribe runs one websocket session until it fails or ctx ends.
+// subscribe runs one websocket session until it fails or ctx ends. The
+// client bounds every websocket message (client.MaxResponseBytes).
 func (p *Pherry) subscribe(ctx context.Context) error {
-	reconnected := make(chan struct{}, 1)
-	addr := p.nodeClient().Addr()
-	ws, err := jsonrpcclient.NewWS(addr, "/websocket",
-		// One quiet redial at most; after that a new session starts over.
-		jsonrpcclient.MaxReconnectAttempts(0),
-		jsonrpcclient.OnReconnect(func() {
-			select {
-			case reconnected <- struct{}{}:
-			default:
-			}
-		}))
+	c := p.nodeClient()
+	sctx, cancel := context.WithTimeout(ctx, callTimeout)
+	sub, err := c.Subscribe(sctx, newBlockQuery)
+	cancel()
 	if err != nil {
 		return err
 	}
-	if err := ws.Start(); err != nil {
-		return fmt.Errorf("websocket: %w", err)
-	}
-	defer func() { _ = ws.Stop() }()
-	sctx, cancel := context.WithTimeout(ctx, callTimeout)
-	err = ws.Subscribe(sctx, newBlockQuery)
-	cancel()
-	if err != nil {
-		return fmt.Errorf("websocket subscribe: %w", err)
-	}
-	acked := false
+	defer func() { _ = sub.Close() }()
+	p.log.Debug("subscribed to new blocks", "node", c.Addr())
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-reconnected:
-			return fmt.Errorf("%w: reconnected without subscriptions", errSessionEnded)
 		case <-p.resubscribe:
 			return errors.New("websocket silent while the node made blocks")
-		case res, ok := <-ws.ResponsesCh:
+		case _, ok := <-sub.Events():
 			if !ok {
-				return errSessionEnded
-			}
-			if res.Error != nil {
-				return fmt.Errorf("websocket: %w", res.Error)
-			}
-			if !acked {
-				// The first answer usually acknowledges the subscription;
-				// a spurious wake-up costs one height query.
-				acked = true
-				p.log.Debug("subscribed to new blocks", "node", addr)
+				return fmt.Errorf("%w: %v", errSessionEnded, sub.Err())
 			}
 			select {
 			case p.wake <- struct{}{}:

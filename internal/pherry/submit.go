@@ -17,6 +17,7 @@ import (
 	"github.com/cella-network/cella/internal/state/mq"
 	"github.com/cella-network/cella/internal/state/registry"
 	"github.com/cella-network/cella/internal/tee"
+	"github.com/cella-network/cella/internal/tee/tdx"
 	"github.com/cella-network/cella/internal/tx"
 )
 
@@ -55,7 +56,7 @@ type submitter struct {
 	inflight map[string]inflight
 
 	// pcs fetches TDX collateral the pRuntime did not supply (nil: off).
-	pcs *pcsClient
+	pcs *tdx.PCSClient
 }
 
 type inflight struct {
@@ -70,12 +71,12 @@ func newSubmitter(p *Pherry) *submitter {
 		inflight:   make(map[string]inflight),
 	}
 	if p.cfg.PCSURL != PCSOff {
-		s.pcs = newPCSClient(p.cfg.PCSURL, &http.Client{Transport: &http.Transport{
+		s.pcs = tdx.NewPCSClient(p.cfg.PCSURL, &http.Client{Transport: &http.Transport{
 			Proxy:               http.ProxyFromEnvironment,
 			MaxIdleConnsPerHost: 2,
 			IdleConnTimeout:     90 * time.Second,
 		}})
-		s.pcs.warn = p.log.Warn
+		s.pcs.Warn = p.log.Warn
 	}
 	return s
 }
@@ -171,12 +172,12 @@ func (s *submitter) register(ctx context.Context) (int64, error) {
 		if s.pcs == nil {
 			s.p.log.Warn("the TDX quote comes without collateral and PCS fetching is off; the chain will refuse it")
 		} else {
-			col, err := s.pcs.collateral(ctx, att.Quote)
+			col, err := s.pcs.Collateral(ctx, att.Quote)
 			if err != nil {
-				return 0, fmt.Errorf("fetching the TDX collateral from %s: %w", s.pcs.base, err)
+				return 0, fmt.Errorf("fetching the TDX collateral from %s: %w", s.pcs.Base(), err)
 			}
 			att.Collateral = col
-			s.p.log.Info("fetched the TDX collateral", "pcs", s.pcs.base, "collateral_bytes", len(col))
+			s.p.log.Info("fetched the TDX collateral", "pcs", s.pcs.Base(), "collateral_bytes", len(col))
 		}
 	}
 	s.p.log.Info("registering the worker", "identity", info.IdentityPublicKey.Hex(), "tee", att.Kind,

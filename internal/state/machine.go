@@ -291,11 +291,14 @@ func (e *executor) apply(p *prepared, check *nonceRule) (TxResult, error) {
 	if err != nil {
 		return TxResult{}, err
 	}
-	if b.Nonce == math.MaxUint64 {
-		return reject(CodeStaleNonce, "nonce space exhausted"), nil
-	}
 	if b.Nonce < acct.Nonce {
 		return reject(CodeStaleNonce, "nonce %d already used: account nonce is %d", b.Nonce, acct.Nonce), nil
+	}
+	// Only an account that already sent 2^64-1 transactions has no nonce
+	// left (its nonce could not be incremented); a nonce of 2^64-1 on any
+	// other account is merely far ahead and is judged below.
+	if acct.Nonce == math.MaxUint64 {
+		return reject(CodeStaleNonce, "nonce space exhausted"), nil
 	}
 	if check != nil {
 		want := acct.Nonce

@@ -2,6 +2,7 @@ package state_test
 
 import (
 	"errors"
+	"math"
 	"strings"
 	"testing"
 
@@ -556,5 +557,56 @@ func TestCodeNames(t *testing.T) {
 	}
 	if state.CodeName(999) != "code_999" {
 		t.Fatal(state.CodeName(999))
+	}
+}
+
+// TestNonceSpaceEnd checks the top of the nonce space: 2^64-1 is an
+// ordinary future nonce for an account that has not used the ones before
+// it, and only an account whose nonce reached 2^64-1 has no nonce left.
+func TestNonceSpaceEnd(t *testing.T) {
+	alice, bob := dev(t, "Alice"), dev(t, "Bob")
+	const top = math.MaxUint64
+	for _, x := range []struct {
+		name    string
+		account uint64 // alice's nonce before the transaction
+		nonce   uint64
+		pending pendingMap
+		code    uint32
+		log     string
+	}{
+		{"fresh account, top nonce", 0, top, nil, state.CodeFutureNonce, "too far ahead"},
+		{"one below top, top nonce", top - 1, top, nil, state.CodeFutureNonce, "too far ahead"},
+		{"one below top, its nonce", top - 1, top - 1, nil, state.CodeOK, ""},
+		{"exhausted, top nonce", top, top, nil, state.CodeStaleNonce, "exhausted"},
+		{"exhausted, lower nonce", top, 5, nil, state.CodeStaleNonce, "already used"},
+		{"pending up to top", top - 2, top, pendingMap{alice.Public(): top}, state.CodeOK, ""},
+		{"pending, top nonce too far", top - 3, top, pendingMap{alice.Public(): top - 2}, state.CodeFutureNonce, "too far ahead"},
+	} {
+		t.Run(x.name, func(t *testing.T) {
+			c := newDevChain(t)
+			ov := state.NewOverlay(c.st)
+			state.PutAccount(ov, state.AccountKey(alice.Public()), state.Account{Nonce: x.account, Free: u(1000 * state.Unit)})
+			c.st.Apply(ov.WriteSet())
+			raw := c.transfer(alice, x.nonce, bob.Public(), u(state.Unit))
+			var pn state.PendingNonces
+			if x.pending != nil {
+				pn = x.pending
+			}
+			cr := c.m.CheckTx(c.st, c.height+1, raw, pn, nil)
+			if cr.Code != x.code || !strings.Contains(cr.Log, x.log) {
+				t.Fatalf("CheckTx: %s (%s), want %s (%q)", state.CodeName(cr.Code), cr.Log, state.CodeName(x.code), x.log)
+			}
+			if x.pending != nil {
+				return
+			}
+			// A block judges it the same way, and the same on every node.
+			r := c.block(raw).TxResults[0]
+			if r.Code != x.code || !strings.Contains(r.Log, x.log) {
+				t.Fatalf("block: %s (%s), want %s (%q)", state.CodeName(r.Code), r.Log, state.CodeName(x.code), x.log)
+			}
+			if got, want := c.account(alice.Public()).Nonce, x.account; x.code == state.CodeOK && got != want+1 || x.code != state.CodeOK && got != want {
+				t.Fatalf("account nonce %d after %s (started at %d)", got, state.CodeName(r.Code), want)
+			}
+		})
 	}
 }

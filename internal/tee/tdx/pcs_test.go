@@ -1,4 +1,4 @@
-package pherry
+package tdx
 
 import (
 	"context"
@@ -15,27 +15,16 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/cella-network/cella/internal/tee/tdx"
 )
 
-// oasisDir holds oasis-core's PCS vectors (shared with internal/tee/tdx).
-var oasisDir = filepath.Join("..", "..", "..", "shared", "testdata", "attestation", "oasis-core")
-
-const oasisTime = 1725263032 // 2024-09-02, inside the oasis collateral's validity
-
+// readOasis reads one of oasis-core's PCS vectors, or skips the test.
 func readOasis(t *testing.T, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(oasisDir, name))
-	if err != nil {
-		t.Skipf("oasis-core vectors not present: %v", err)
-	}
-	return b
+	return readVector(t, filepath.Join(vectorDir(t), "oasis-core"), name)
 }
 
 // fakePCS serves a TCB info and QE identity (with issuer chain headers)
@@ -88,12 +77,12 @@ func TestPCSOasisTDX(t *testing.T) {
 	}
 	srv := httptest.NewServer(f)
 	defer srv.Close()
-	c := newPCSClient(srv.URL+"/", srv.Client())
-	c.rootCRLURL = srv.URL + "/rootcrl"
+	c := NewPCSClient(srv.URL+"/", srv.Client())
+	c.RootCRLURL = srv.URL + "/rootcrl"
 	var warned bool
-	c.warn = func(string, ...any) { warned = true }
+	c.Warn = func(string, ...any) { warned = true }
 
-	col, err := c.collateral(context.Background(), quote)
+	col, err := c.Collateral(context.Background(), quote)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,18 +92,18 @@ func TestPCSOasisTDX(t *testing.T) {
 	if !warned {
 		t.Error("no warning about the missing CRLs")
 	}
-	dec, err := tdx.DecodeCollateral(col)
+	dec, err := DecodeCollateral(col)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(dec.RootCACRL) != 0 || len(dec.PCKCRL) != 0 {
 		t.Fatal("CRLs in the collateral although the PCS has none")
 	}
-	q, err := tdx.ParseQuote(quote)
+	q, err := ParseQuote(quote)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := tdx.NewVerifier(tdx.Policy{}).Verify(quote, col, q.Body.ReportData, oasisTime); err != nil {
+	if _, err := NewVerifier(Policy{}).Verify(quote, col, q.Body.ReportData, oasisTime); err != nil {
 		t.Fatalf("verify with fetched collateral: %v", err)
 	}
 }
@@ -181,13 +170,13 @@ func TestPCSCollateralWithCRLs(t *testing.T) {
 		pckCRL: testCRL(t), rootCRL: testCRL(t)}
 	srv := httptest.NewServer(f)
 	defer srv.Close()
-	c := newPCSClient(srv.URL, srv.Client())
-	c.rootCRLURL = srv.URL + "/rootcrl"
+	c := NewPCSClient(srv.URL, srv.Client())
+	c.RootCRLURL = srv.URL + "/rootcrl"
 	col, err := c.collateralFor(context.Background(), testPlatform)
 	if err != nil {
 		t.Fatal(err)
 	}
-	dec, err := tdx.DecodeCollateral(col)
+	dec, err := DecodeCollateral(col)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,7 +194,7 @@ func TestPCSCollateralWithCRLs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if dec, _ := tdx.DecodeCollateral(col); len(dec.PCKCRL) != 0 || len(dec.RootCACRL) != 0 {
+	if dec, _ := DecodeCollateral(col); len(dec.PCKCRL) != 0 || len(dec.RootCACRL) != 0 {
 		t.Fatal("a lone CRL was kept")
 	}
 }
@@ -241,16 +230,16 @@ func TestPCSHTTPErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := httptest.NewServer(tc.handler)
 			defer srv.Close()
-			_, err := newPCSClient(srv.URL, srv.Client()).collateralFor(context.Background(), testPlatform)
-			if err == nil || !errors.Is(err, errPCS) || !strings.Contains(err.Error(), tc.want) {
-				t.Fatalf("err %v, want errPCS containing %q", err, tc.want)
+			_, err := NewPCSClient(srv.URL, srv.Client()).collateralFor(context.Background(), testPlatform)
+			if err == nil || !errors.Is(err, ErrPCS) || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err %v, want ErrPCS containing %q", err, tc.want)
 			}
 		})
 	}
 	// Unreachable server.
 	srv := httptest.NewServer(http.NotFoundHandler())
 	srv.Close()
-	if _, err := newPCSClient(srv.URL, nil).collateralFor(context.Background(), testPlatform); !errors.Is(err, errPCS) {
+	if _, err := NewPCSClient(srv.URL, nil).collateralFor(context.Background(), testPlatform); !errors.Is(err, ErrPCS) {
 		t.Fatalf("unreachable PCS: %v", err)
 	}
 }
@@ -260,11 +249,11 @@ func TestPCSHTTPErrors(t *testing.T) {
 func buildQuote(chain []byte) []byte {
 	le16 := func(b []byte, v uint16) []byte { return binary.LittleEndian.AppendUint16(b, v) }
 	le32 := func(b []byte, v uint32) []byte { return binary.LittleEndian.AppendUint32(b, v) }
-	q := le16(nil, tdx.QuoteVersion4)
-	q = le16(q, tdx.AttestationKeyECDSAP256)
-	q = le32(q, tdx.TEETypeTDX)
+	q := le16(nil, QuoteVersion4)
+	q = le16(q, AttestationKeyECDSAP256)
+	q = le32(q, TEETypeTDX)
 	q = append(q, make([]byte, 4)...)
-	q = append(q, tdx.IntelQEVendorID[:]...)
+	q = append(q, IntelQEVendorID[:]...)
 	q = append(q, make([]byte, 20+584)...)
 	var inner []byte
 	inner = append(inner, make([]byte, 384+64)...) // QE report, signature
@@ -297,8 +286,8 @@ func TestPlatformOfQuoteErrors(t *testing.T) {
 				t.Fatalf("err %v, want %q", err, tc.want)
 			}
 			// collateral refuses it before any request.
-			c := newPCSClient("http://127.0.0.1:1", nil)
-			if _, err := c.collateral(context.Background(), tc.quote); !errors.Is(err, errPCS) {
+			c := NewPCSClient("http://127.0.0.1:1", nil)
+			if _, err := c.Collateral(context.Background(), tc.quote); !errors.Is(err, ErrPCS) {
 				t.Fatalf("collateral: %v", err)
 			}
 		})
