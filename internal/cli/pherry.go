@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"strings"
@@ -15,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/cobra"
 
+	"github.com/cella-network/cella/internal/httpserve"
 	"github.com/cella-network/cella/internal/keys"
 	"github.com/cella-network/cella/internal/pherry"
 )
@@ -145,17 +145,16 @@ func readOperator(cmd *cobra.Command, file string) (*keys.Pair, error) {
 // serveMetrics serves reg at addr/metrics until stop is called; it returns
 // the bound address.
 func serveMetrics(addr string, reg *prometheus.Registry) (bound string, stop func(), err error) {
-	l, err := net.Listen("tcp", addr)
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	srv, err := httpserve.Open(addr, mux, httpserve.Limits{MaxConns: 16})
 	if err != nil {
 		return "", nil, fmt.Errorf("--metrics-addr: %w", err)
 	}
-	mux := http.NewServeMux()
-	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = srv.Serve(l) }()
-	return l.Addr().String(), func() {
+	go func() { _ = srv.Serve() }()
+	return srv.Addr(), func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
-		_ = srv.Shutdown(ctx)
+		srv.Shutdown(ctx)
 	}, nil
 }

@@ -77,6 +77,11 @@ func NewConfig(home string, o ConfigOptions) *cmtcfg.Config {
 	c.P2P.SendRate = 20 << 20
 	c.P2P.RecvRate = 20 << 20
 	c.TxIndex.Indexer = "kv"
+	// Caps on open connections (CometBFT's own defaults, set here so that
+	// they hold whatever the defaults become); CometBFT's RPC server has its
+	// own read and write timeouts.
+	c.RPC.MaxOpenConnections = 900
+	c.Instrumentation.MaxOpenConnections = 3
 	if o.Prometheus != "" {
 		c.Instrumentation.Prometheus = true
 		c.Instrumentation.PrometheusListenAddr = o.Prometheus
