@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/cella-network/cella/internal/defaults"
 	"github.com/cella-network/cella/internal/keys"
 	"github.com/cella-network/cella/internal/node"
 	"github.com/cella-network/cella/internal/pruntime"
@@ -104,8 +105,8 @@ first. Stop with Ctrl-C.`,
 	f.BoolVar(&reset, "reset", false, "delete --home first and start a new chain")
 	f.StringVar(&rpcAddr, "rpc-addr", node.DefaultRPCAddr, "CometBFT RPC listen address")
 	f.StringVar(&p2pAddr, "p2p-addr", node.DefaultP2PAddr, "CometBFT P2P listen address")
-	f.StringVar(&metrics, "metrics-addr", "127.0.0.1:26660", "Prometheus metrics listen address (empty disables)")
-	f.StringVar(&pruntimeAt, "pruntime-addr", "127.0.0.1:8000", "API address of the dev worker's pRuntime")
+	f.StringVar(&metrics, "metrics-addr", defaults.NodeMetricsAddr, "Prometheus metrics listen address (empty disables)")
+	f.StringVar(&pruntimeAt, "pruntime-addr", defaults.PRuntimePublicAddr, "public API address of the dev worker's pRuntime (its internal API takes a loopback port of its own)")
 	f.BoolVar(&noWorker, "no-worker", false, "run only the chain: no pRuntime, no pherry")
 	lf.add(cmd)
 	return cmd
@@ -126,6 +127,7 @@ func printDevBanner(w io.Writer, home string, fresh bool, n *node.Node, metrics 
 	}
 	if worker != nil {
 		fmt.Fprintf(w, "  pRuntime API   http://%s  (dev TEE, NOT secure; operated by //%s through pherry)\n", worker.addr, devOperator)
+		fmt.Fprintf(w, "  pRuntime internal API  http://%s  (pherry only; token in %s)\n", worker.internalAddr, worker.tokenFile)
 	}
 	fmt.Fprintf(w, "Dev accounts (funded at genesis with %s base units each; %d decimals):\n", state.DevBalance, state.Decimals)
 	for _, name := range state.DevAccountNames {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/cella-network/cella/internal/defaults"
 	"github.com/cella-network/cella/internal/keys"
 	"github.com/cella-network/cella/internal/pherry"
 	"github.com/cella-network/cella/internal/pruntime"
@@ -22,41 +23,54 @@ import (
 const devOperator = "Ferdie"
 
 // devWorker is `cella dev`'s in-process worker: a pRuntime with the dev TEE
-// and a pherry relaying to it from the dev node.
+// and a pherry relaying to it from the dev node. The pRuntime's internal API
+// listens on an ephemeral loopback port of its own, behind the token in its
+// data folder, as a production worker's does.
 type devWorker struct {
-	addr   string
-	rt     *pruntime.Runtime
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	addr         string // public API
+	internalAddr string
+	tokenFile    string
+	rt           *pruntime.Runtime
+	cancel       context.CancelFunc
+	wg           sync.WaitGroup
 }
 
 func startDevWorker(ctx context.Context, dir, addr, nodeURL string, log *slog.Logger) (*devWorker, error) {
-	rt, err := openDevPRuntime(dir, pruntime.DevBuildID(), pruntime.DefaultCheckpointInterval, log)
-	if err != nil {
-		return nil, err
-	}
 	op, err := keys.FromURI("//" + devOperator)
 	if err != nil {
 		return nil, err
 	}
+	rt, err := openDevPRuntime(dir, pruntime.DevBuildID(), pruntime.Config{Operator: op.Public(), Log: log})
+	if err != nil {
+		return nil, err
+	}
+	token, err := pruntime.LoadOrCreateToken(dir)
+	if err != nil {
+		return nil, err
+	}
 	ctx, cancel := context.WithCancel(ctx)
-	w := &devWorker{rt: rt, cancel: cancel}
-	ready := make(chan string, 1)
+	w := &devWorker{rt: rt, cancel: cancel, tokenFile: pruntime.TokenPath(dir)}
+	type addrs struct{ pub, in string }
+	ready := make(chan addrs, 1)
 	errc := make(chan error, 1)
 	w.wg.Add(1)
 	go func() {
 		defer w.wg.Done()
-		errc <- pruntime.Serve(ctx, rt, pruntime.Listeners{PublicAddr: addr}, log, func(pub, _ string) { ready <- pub })
+		errc <- pruntime.Serve(ctx, rt, pruntime.Listeners{PublicAddr: addr, InternalAddr: "127.0.0.1:0"}, log,
+			func(pub, in string) { ready <- addrs{pub, in} })
 	}()
 	select {
-	case w.addr = <-ready:
+	case a := <-ready:
+		w.addr, w.internalAddr = a.pub, a.in
 	case err := <-errc:
 		cancel()
 		return nil, fmt.Errorf("dev pRuntime: %w", err)
 	}
 	p, err := pherry.New(pherry.Config{
 		NodeURL:     nodeURL,
-		PRuntimeURL: "http://" + w.addr,
+		PublicURL:   defaults.HTTP(w.addr),
+		InternalURL: defaults.HTTP(w.internalAddr),
+		Token:       token,
 		HTTPClient:  &http.Client{Timeout: 2 * time.Minute},
 		Operator:    op,
 		Log:         log,

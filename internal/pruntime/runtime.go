@@ -53,6 +53,14 @@ type Config struct {
 	CheckpointInterval int64
 	// Log receives the runtime's structured logs.
 	Log *slog.Logger
+	// Operator is the account that operates the worker: its registration
+	// names it (and the attestation covers it). It is bound to the data
+	// folder at Init; a later start with another is refused. Zero: none
+	// configured (the folder's bound operator, if any, is used).
+	Operator keys.PublicKey
+	// GenesisHash, when not zero, pins the chain: Init refuses any other
+	// genesis.
+	GenesisHash [32]byte
 }
 
 // Runtime is one pRuntime. Its methods are safe for concurrent use.
@@ -66,6 +74,7 @@ type Runtime struct {
 	egress     *egress
 	stopped    error
 	checkpoint int64 // height of the last checkpoint written
+	operator   keys.PublicKey
 }
 
 // Open starts a pRuntime on cfg.DataDir. When the folder holds sealed keys
@@ -89,7 +98,13 @@ func Open(cfg Config) (*Runtime, error) {
 	if err != nil || !ok {
 		return r, err
 	}
+	if err := r.checkGenesisPin(gh); err != nil {
+		return nil, err
+	}
 	if err := r.restore(gh); err != nil {
+		return nil, err
+	}
+	if err := r.bindOperator(gh, false); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -104,6 +119,9 @@ func (r *Runtime) Init(g *state.Genesis, rec *chainapi.BlockRecord) ([32]byte, e
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	gh := g.Hash()
+	if err := r.checkGenesisPin(gh); err != nil {
+		return [32]byte{}, err
+	}
 	if r.sync != nil {
 		if r.sync.GenesisHash() != gh {
 			return [32]byte{}, fmt.Errorf("%w: %x, not %x", ErrOtherGenesis, r.sync.GenesisHash(), gh)
@@ -122,6 +140,9 @@ func (r *Runtime) Init(g *state.Genesis, rec *chainapi.BlockRecord) ([32]byte, e
 		return [32]byte{}, err
 	}
 	if err := r.writeSealed(keysFile, gh, k.encode()); err != nil {
+		return [32]byte{}, fmt.Errorf("%w: %w", errInternal, err)
+	}
+	if err := r.bindOperator(gh, true); err != nil {
 		return [32]byte{}, fmt.Errorf("%w: %w", errInternal, err)
 	}
 	r.keys, r.sync, r.egress = k, s, newEgress(k.identity.Public())
@@ -428,13 +449,18 @@ func (r *Runtime) Egress() ([]state.SignedMessage, uint64, error) {
 	return msgs, next, nil
 }
 
-// Registration returns the worker's registration info for operator, bound
-// to the last verified block for freshness, and an attestation over it.
-func (r *Runtime) Registration(operator keys.PublicKey) (state.RegistrationInfo, state.Attestation, error) {
+// Registration returns the worker's registration info for its configured
+// operator, bound to the last verified block for freshness, and an
+// attestation over it.
+func (r *Runtime) Registration() (state.RegistrationInfo, state.Attestation, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.sync == nil {
 		return state.RegistrationInfo{}, state.Attestation{}, ErrNotInitialized
+	}
+	operator := r.operator
+	if operator == (keys.PublicKey{}) {
+		return state.RegistrationInfo{}, state.Attestation{}, ErrNoOperator
 	}
 	lc := r.sync.LightClient()
 	info := state.RegistrationInfo{
