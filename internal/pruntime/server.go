@@ -28,19 +28,21 @@ const MaxBatchHeaders = 10_000
 
 // InternalHandler serves the internal API (for the operator's pherry)
 // behind the bearer token: a request without it is refused before its body
-// is read. Serve it on a listener of its own, never beside the public API.
+// is read. It takes binary protobuf only, uncompressed, checks a Sync
+// request's counts on the wire before unmarshalling it, and verifies one
+// Sync at a time. Serve it on a listener of its own, never beside the public API.
 func InternalHandler(r *Runtime, token string) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle(pruntimev1connect.NewInternalHandler(&internalAPI{r}, connect.WithReadMaxBytes(MaxRequestBytes)))
-	return requireToken(token, mux)
+	mux.Handle(pruntimev1connect.NewInternalHandler(&internalAPI{r}, internalOptions()))
+	return requireToken(token, guardInternal(mux))
 }
 
 // PublicHandler serves the public API, and nothing else: the internal
 // service's paths are not found here.
 func PublicHandler(r *Runtime) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle(pruntimev1connect.NewPublicHandler(&publicAPI{r}, connect.WithReadMaxBytes(1<<20)))
-	return mux
+	mux.Handle(pruntimev1connect.NewPublicHandler(&publicAPI{r}, connect.WithReadMaxBytes(publicMaxMessageBytes)))
+	return guardPublic(mux)
 }
 
 type internalAPI struct{ r *Runtime }
