@@ -7,6 +7,8 @@ const (
 	NodeRPCAddr = "127.0.0.1:26657"
 	// NodeP2PAddr is a node's CometBFT P2P address.
 	NodeP2PAddr = "127.0.0.1:26656"
+	// NodeP2PPort is NodeP2PAddr's port: the first port of `cella testnet`.
+	NodeP2PPort = 26656
 	// NodeMetricsAddr is where `cella dev` serves the node's Prometheus metrics.
 	NodeMetricsAddr = "127.0.0.1:26660"
 	// PRuntimePublicAddr is pRuntime's public API, for anyone.

@@ -7,6 +7,7 @@ import (
 
 	cmtcfg "github.com/cometbft/cometbft/config"
 
+	"github.com/cella-network/cella/internal/defaults"
 	"github.com/cella-network/cella/internal/tx"
 )
 
@@ -25,8 +26,8 @@ const (
 
 // Ports used by `cella dev` and as the base of `cella testnet`.
 const (
-	DefaultRPCAddr = "tcp://127.0.0.1:26657"
-	DefaultP2PAddr = "tcp://127.0.0.1:26656"
+	DefaultRPCAddr = "tcp://" + defaults.NodeRPCAddr
+	DefaultP2PAddr = "tcp://" + defaults.NodeP2PAddr
 )
 
 // ConfigOptions are the knobs Cella sets on top of CometBFT's defaults.
