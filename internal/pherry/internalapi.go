@@ -3,6 +3,7 @@ package pherry
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -27,15 +28,14 @@ func ReadTokenFile(path string) (string, error) {
 		return "", fmt.Errorf("pRuntime token file: %w", err)
 	}
 	defer f.Close()
-	b := make([]byte, maxTokenFile+1)
-	n, err := f.Read(b)
-	if err != nil && n == 0 {
+	b, err := io.ReadAll(io.LimitReader(f, maxTokenFile+1))
+	if err != nil {
 		return "", fmt.Errorf("pRuntime token file %s: %w", path, err)
 	}
-	if n > maxTokenFile {
+	if len(b) > maxTokenFile {
 		return "", fmt.Errorf("pRuntime token file %s is too large to be a token", path)
 	}
-	tok := strings.TrimSpace(string(b[:n]))
+	tok := strings.TrimSpace(string(b))
 	if tok == "" || strings.ContainsAny(tok, " \t\r\n") {
 		return "", fmt.Errorf("pRuntime token file %s does not hold one token", path)
 	}
