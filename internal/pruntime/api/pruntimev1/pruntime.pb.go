@@ -355,7 +355,9 @@ func (x *EgressResponse) GetNextChainSequence() uint64 {
 
 type RegistrationRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The operator's account id (32 bytes): the account that runs the worker.
+	// Optional: the operator's account id (32 bytes) the caller expects. The
+	// operator is the pRuntime's own configuration (--operator), never taken
+	// from a request: another account here is refused (PERMISSION_DENIED).
 	Operator      []byte `protobuf:"bytes,1,opt,name=operator,proto3" json:"operator,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
