@@ -76,7 +76,7 @@ first. Stop with Ctrl-C.`,
 			}
 			var worker *devWorker
 			if !noWorker {
-				worker, err = startDevWorker(cmd.Context(), filepath.Join(home, "pruntime"), pruntimeAt, httpURL(cfg.RPC.ListenAddress), log)
+				worker, err = startDevWorker(cmd.Context(), filepath.Join(home, "pruntime"), pruntimeAt, httpURL(cfg.RPC.ListenAddress), n.App.Machine().GenesisHash(), log)
 				if err != nil {
 					n.Close()
 					return err

@@ -35,12 +35,14 @@ type devWorker struct {
 	wg           sync.WaitGroup
 }
 
-func startDevWorker(ctx context.Context, dir, addr, nodeURL string, log *slog.Logger) (*devWorker, error) {
+// startDevWorker starts the worker in dir, pinned to the dev chain's
+// genesis gh.
+func startDevWorker(ctx context.Context, dir, addr, nodeURL string, gh [32]byte, log *slog.Logger) (*devWorker, error) {
 	op, err := keys.FromURI("//" + devOperator)
 	if err != nil {
 		return nil, err
 	}
-	rt, err := openDevPRuntime(dir, pruntime.DevBuildID(), pruntime.Config{Operator: op.Public(), Log: log})
+	rt, err := openDevPRuntime(dir, pruntime.DevBuildID(), pruntime.Config{Operator: op.Public(), GenesisHash: gh, Log: log})
 	if err != nil {
 		return nil, err
 	}
