@@ -281,3 +281,30 @@ type netConn = net.Conn
 func dialUnix(ctx context.Context, path string) (net.Conn, error) {
 	return (&net.Dialer{}).DialContext(ctx, "unix", path)
 }
+
+func TestParseOperatorAndGenesisHash(t *testing.T) {
+	alice := account(t, "//Alice")
+	for in, ok := range map[string]bool{
+		"5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY": true,
+		alice.Hex():                     true,
+		"0x" + strings.Repeat("00", 32): false,
+		"//Alice":                       false,
+		"":                              false,
+	} {
+		op, err := ParseOperator(in)
+		if (err == nil) != ok || (ok && op != alice) {
+			t.Errorf("ParseOperator(%q) = %v, %v", in, op, err)
+		}
+	}
+	for in, ok := range map[string]bool{
+		"0x" + strings.Repeat("ab", 32): true,
+		strings.Repeat("ab", 32):        true,
+		"0x" + strings.Repeat("00", 32): false,
+		"0xabcd":                        false,
+		"0x" + strings.Repeat("zz", 32): false,
+	} {
+		if _, err := ParseGenesisHash(in); (err == nil) != ok {
+			t.Errorf("ParseGenesisHash(%q): %v", in, err)
+		}
+	}
+}
