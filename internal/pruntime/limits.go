@@ -168,6 +168,7 @@ func guardInternal(h http.Handler) http.Handler {
 			case syncs <- struct{}{}:
 				defer func() { <-syncs }()
 			case <-r.Context().Done():
+				http.Error(w, "gave up waiting for another Sync to finish", http.StatusServiceUnavailable)
 				return
 			}
 		}
