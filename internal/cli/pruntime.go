@@ -43,6 +43,7 @@ type pruntimeInfo struct {
 	Version           string `json:"version"`
 	MaxAppVersion     uint64 `json:"maxAppVersion"`
 	EgressPending     uint64 `json:"egressPending"`
+	Operator          string `json:"operator"`
 }
 
 func newPRuntimeInfoCmd() *cobra.Command {
@@ -70,7 +71,7 @@ func newPRuntimeInfoCmd() *cobra.Command {
 				Initialized: m.Initialized, Registered: m.Registered, Height: m.Height, HeaderHeight: m.HeaderHeight,
 				IdentityPublicKey: m.IdentityPublicKey, EcdhPublicKey: m.EcdhPublicKey, TEEProvider: m.TeeProvider,
 				Measurement: m.Measurement, GenesisHash: m.GenesisHash, ChainID: m.ChainId, AppHash: m.AppHash,
-				Version: m.Version, MaxAppVersion: m.MaxAppVersion, EgressPending: m.EgressPending,
+				Version: m.Version, MaxAppVersion: m.MaxAppVersion, EgressPending: m.EgressPending, Operator: m.Operator,
 			}
 			if output == "json" {
 				return printJSON(cmd.OutOrStdout(), in)
@@ -82,6 +83,11 @@ func newPRuntimeInfoCmd() *cobra.Command {
 				return nil
 			}
 			fmt.Fprintf(w, "registered     %v\n", in.Registered)
+			if in.Operator != "" {
+				fmt.Fprintf(w, "operator       %s\n", in.Operator)
+			} else {
+				fmt.Fprintf(w, "operator       none configured (--operator)\n")
+			}
 			fmt.Fprintf(w, "chain          %s (genesis %s)\n", in.ChainID, in.GenesisHash)
 			fmt.Fprintf(w, "height         %d applied, %d headers verified\n", in.Height, in.HeaderHeight)
 			fmt.Fprintf(w, "app hash       %s\n", in.AppHash)

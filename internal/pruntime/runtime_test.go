@@ -231,7 +231,7 @@ func TestAPI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !info.Initialized || info.TeeProvider != "dev" || info.Registered || info.Measurement == "" {
+	if !info.Initialized || info.TeeProvider != "dev" || info.Registered || info.Measurement == "" || info.Operator != op.String() {
 		t.Fatalf("info %+v", info)
 	}
 	addBlocks(t, c, 6)

@@ -199,6 +199,9 @@ func (a *publicAPI) Info(_ context.Context, _ *pruntimev1.InfoRequest) (*pruntim
 		EgressPending: uint64(in.EgressPending),
 		Measurement:   in.Measurement,
 	}
+	if op := a.r.Operator(); op != (keys.PublicKey{}) {
+		out.Operator = op.String()
+	}
 	if in.Initialized {
 		out.IdentityPublicKey = in.IdentityPublicKey.Hex()
 		out.EcdhPublicKey = in.EcdhPublicKey.Hex()
