@@ -13,6 +13,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/cella-network/cella/internal/defaults"
 	"github.com/cella-network/cella/internal/hashing"
 	"github.com/cella-network/cella/internal/pruntime"
 	"github.com/cella-network/cella/internal/tee"
@@ -29,8 +30,10 @@ func main() {
 func run(args []string) error {
 	fs := flag.NewFlagSet("pruntime", flag.ContinueOnError)
 	dataDir := fs.String("data-dir", "pruntime-data", "folder for sealed keys and checkpoints")
-	listen := fs.String("listen", "127.0.0.1:8000", "public API address")
-	internal := fs.String("internal-listen", "", "internal API address for pherry (default: same as --listen)")
+	listen := fs.String("listen", defaults.PRuntimePublicAddr, "public API address")
+	internal := fs.String("internal-listen", defaults.PRuntimeInternalAddr, "internal API address for pherry: host:port or unix:/path, never the public one (calls need the token in DATA-DIR/"+pruntime.TokenFile+")")
+	operator := fs.String("operator", "", "the worker's operator account, SS58 or 0x hex (bound to the data folder at initialisation)")
+	genesisHash := fs.String("genesis-hash", "", "accept only the chain with this genesis hash (0x hex)")
 	teeKind := fs.String("tee", "dev", "TEE provider: dev (software only, NOT secure) or tdx")
 	interval := fs.Int64("checkpoint-interval", pruntime.DefaultCheckpointInterval, "blocks between sealed checkpoints")
 	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
@@ -46,6 +49,18 @@ func run(args []string) error {
 		return fmt.Errorf("--log-level: %w", err)
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl}))
+	wc := pruntime.Config{DataDir: *dataDir, CheckpointInterval: *interval, Log: log}
+	var err error
+	if *operator != "" {
+		if wc.Operator, err = pruntime.ParseOperator(*operator); err != nil {
+			return fmt.Errorf("--operator: %w", err)
+		}
+	}
+	if *genesisHash != "" {
+		if wc.GenesisHash, err = pruntime.ParseGenesisHash(*genesisHash); err != nil {
+			return fmt.Errorf("--genesis-hash: %w", err)
+		}
+	}
 	var provider tee.Provider
 	switch *teeKind {
 	case "dev":
@@ -68,7 +83,8 @@ func run(args []string) error {
 	default:
 		return fmt.Errorf("--tee must be dev or tdx, not %q", *teeKind)
 	}
-	rt, err := pruntime.Open(pruntime.Config{DataDir: *dataDir, TEE: provider, CheckpointInterval: *interval, Log: log})
+	wc.TEE = provider
+	rt, err := pruntime.Open(wc)
 	if err != nil {
 		return err
 	}

@@ -4,16 +4,16 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 
+	"github.com/cella-network/cella/internal/defaults"
+	"github.com/cella-network/cella/internal/devnet"
 	"github.com/cella-network/cella/internal/keys"
 	"github.com/cella-network/cella/internal/node"
-	"github.com/cella-network/cella/internal/pruntime"
 	"github.com/cella-network/cella/internal/state"
-	devtee "github.com/cella-network/cella/internal/tee/dev"
 )
 
 // DevChainID is the chain id of `cella dev`.
@@ -59,38 +59,19 @@ first. Stop with Ctrl-C.`,
 				Moniker: "cella-dev", BlockTime: blockTime, EmptyBlocks: emptyBlocks,
 				RPCAddr: rpcAddr, P2PAddr: p2pAddr, Prometheus: metrics, Loopback: true,
 			}
-			fresh := !node.IsInitialised(home)
-			if fresh {
-				// The dev worker's measurement is allow-listed at genesis.
-				m := devtee.MeasurementOf(pruntime.DevBuildID()).Hash()
-				if _, err := node.InitHome(home, node.InitOptions{ChainID: DevChainID, Dev: true, Config: opts, Measurements: [][32]byte{m}}); err != nil {
-					return err
-				}
-			}
-			// Flags win over the stored config.toml, so --block-time etc. apply on every start.
-			cfg := node.NewConfig(home, opts)
-			n, err := node.Start(cfg, log)
+			net, err := devnet.Start(cmd.Context(), devnet.Config{
+				Home: home, ChainID: DevChainID, Node: opts, NoWorker: noWorker, Log: log,
+				Worker: devnet.WorkerConfig{PublicAddr: pruntimeAt, Metrics: prometheus.DefaultRegisterer},
+			})
 			if err != nil {
 				return err
 			}
-			var worker *devWorker
-			if !noWorker {
-				worker, err = startDevWorker(cmd.Context(), filepath.Join(home, "pruntime"), pruntimeAt, httpURL(cfg.RPC.ListenAddress), log)
-				if err != nil {
-					n.Close()
-					return err
-				}
-			}
-			printDevBanner(cmd.OutOrStdout(), home, fresh, n, metrics, worker)
+			n, worker := net.Node, net.Worker
+			printDevBanner(cmd.OutOrStdout(), home, net.Fresh, n, metrics, worker)
 			go reportFirstBlock(cmd, n)
 			<-cmd.Context().Done()
 			fmt.Fprintln(cmd.OutOrStdout(), "\nShutting down...")
-			if worker != nil {
-				if err := worker.stop(); err != nil {
-					log.Error("sealing the pRuntime's final checkpoint", "err", err)
-				}
-			}
-			if err := n.Close(); err != nil {
+			if err := net.Close(); err != nil {
 				return fmt.Errorf("shutdown: %w", err)
 			}
 			fmt.Fprintln(cmd.OutOrStdout(), "Stopped. Run `cella dev` again to continue this chain.")
@@ -104,14 +85,14 @@ first. Stop with Ctrl-C.`,
 	f.BoolVar(&reset, "reset", false, "delete --home first and start a new chain")
 	f.StringVar(&rpcAddr, "rpc-addr", node.DefaultRPCAddr, "CometBFT RPC listen address")
 	f.StringVar(&p2pAddr, "p2p-addr", node.DefaultP2PAddr, "CometBFT P2P listen address")
-	f.StringVar(&metrics, "metrics-addr", "127.0.0.1:26660", "Prometheus metrics listen address (empty disables)")
-	f.StringVar(&pruntimeAt, "pruntime-addr", "127.0.0.1:8000", "API address of the dev worker's pRuntime")
+	f.StringVar(&metrics, "metrics-addr", defaults.NodeMetricsAddr, "Prometheus metrics listen address (empty disables)")
+	f.StringVar(&pruntimeAt, "pruntime-addr", defaults.PRuntimePublicAddr, "public API address of the dev worker's pRuntime (its internal API takes a loopback port of its own)")
 	f.BoolVar(&noWorker, "no-worker", false, "run only the chain: no pRuntime, no pherry")
 	lf.add(cmd)
 	return cmd
 }
 
-func printDevBanner(w io.Writer, home string, fresh bool, n *node.Node, metrics string, worker *devWorker) {
+func printDevBanner(w io.Writer, home string, fresh bool, n *node.Node, metrics string, worker *devnet.Worker) {
 	gh := n.App.Machine().GenesisHash()
 	what := "continuing the chain in"
 	if fresh {
@@ -125,7 +106,8 @@ func printDevBanner(w io.Writer, home string, fresh bool, n *node.Node, metrics 
 		fmt.Fprintf(w, "  metrics        http://%s/metrics\n", metrics)
 	}
 	if worker != nil {
-		fmt.Fprintf(w, "  pRuntime API   http://%s  (dev TEE, NOT secure; operated by //%s through pherry)\n", worker.addr, devOperator)
+		fmt.Fprintf(w, "  pRuntime API   http://%s  (dev TEE, NOT secure; operated by //%s through pherry)\n", worker.PublicAddr, devnet.DefaultOperator)
+		fmt.Fprintf(w, "  pRuntime internal API  http://%s  (pherry only; token in %s)\n", worker.InternalAddr, worker.TokenFile)
 	}
 	fmt.Fprintf(w, "Dev accounts (funded at genesis with %s base units each; %d decimals):\n", state.DevBalance, state.Decimals)
 	for _, name := range state.DevAccountNames {
@@ -143,12 +125,7 @@ func printDevBanner(w io.Writer, home string, fresh bool, n *node.Node, metrics 
 }
 
 // httpURL turns CometBFT's tcp://host:port into http://host:port.
-func httpURL(laddr string) string {
-	if len(laddr) > 6 && laddr[:6] == "tcp://" {
-		return "http://" + laddr[6:]
-	}
-	return laddr
-}
+func httpURL(laddr string) string { return devnet.HTTPURL(laddr) }
 
 // reportFirstBlock prints how long the process took to produce its first
 // block (the figure BENCHMARKS.md tracks).

@@ -138,7 +138,8 @@ func TestDevCommand(t *testing.T) {
 	if err := json.Unmarshal([]byte(runCmd(t, "pruntime", "info", "--endpoint", "http://"+pr, "--output", "json")), &info); err != nil {
 		t.Fatal(err)
 	}
-	if !info.Initialized || !info.Registered || info.TEEProvider != "dev" || info.IdentityPublicKey != worker.Hex() {
+	if !info.Initialized || !info.Registered || info.TEEProvider != "dev" || info.IdentityPublicKey != worker.Hex() ||
+		info.Operator != "5CiPPseXPECbkjWCa6MnjNokrgYjMqmKndv2rSnekmSK2DjL" { // //Ferdie
 		t.Fatalf("pruntime info %+v", info)
 	}
 	ci, err := c.ChainInfo(ctx)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/cella-network/cella/internal/defaults"
 	"github.com/cella-network/cella/internal/keys"
 	"github.com/cella-network/cella/internal/node"
 	"github.com/cella-network/cella/internal/scale"
@@ -168,7 +169,7 @@ listens for P2P on --base-port+10i and for RPC on --base-port+10i+1.`,
 	cmd.Flags().StringVar(&out, "output", "", "folder to write the node homes into")
 	cmd.Flags().StringVar(&o.ChainID, "chain-id", "cella-testnet", "chain id")
 	cmd.Flags().BoolVar(&o.Dev, "dev", true, "dev genesis (funded dev accounts, dev-only calls)")
-	cmd.Flags().IntVar(&o.BasePort, "base-port", 26656, "first port; each node takes 10")
+	cmd.Flags().IntVar(&o.BasePort, "base-port", defaults.NodeP2PPort, "first port; each node takes 10")
 	cmd.Flags().DurationVar(&o.BlockTime, "block-time", time.Second, "time between blocks")
 	return cmd
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"strings"
@@ -15,8 +14,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/cobra"
 
+	"github.com/cella-network/cella/internal/defaults"
+	"github.com/cella-network/cella/internal/httpserve"
 	"github.com/cella-network/cella/internal/keys"
 	"github.com/cella-network/cella/internal/pherry"
+	"github.com/cella-network/cella/internal/pruntime"
 )
 
 // operatorEnv holds the operator's secret URI for `cella pherry` (the
@@ -27,7 +29,10 @@ const operatorEnv = "CELLA_OPERATOR"
 func newPherryCmd() *cobra.Command {
 	var (
 		nodeURL      *string
-		pruntimeURL  string
+		publicURL    string
+		internalURL  string
+		tokenFile    string
+		oldPRuntime  string
 		operatorFile string
 		batchSize    int
 		pollInterval time.Duration
@@ -48,26 +53,47 @@ pRuntime has caught up, pherry registers the worker (signed by the operator)
 and submits the worker's egress messages. It survives restarts of the node,
 the pRuntime and itself, in any order.
 
+pherry talks to the pRuntime's public API (--pruntime-public) and to its
+internal API (--pruntime-internal: a loopback address or unix:/path), where
+every call carries the token the pRuntime wrote to its data folder
+(--pruntime-token-file, or CELLA_PRUNTIME_TOKEN_FILE; the token itself never
+appears on the command line).
+
 The operator's secret URI comes from --operator-file or the CELLA_OPERATOR
-environment variable, never from the command line. Without one, pherry only
-syncs.`,
+environment variable, never from the command line; it must be the account the
+pRuntime was started with (its --operator). Without one, pherry only syncs.`,
 		Example: `  CELLA_OPERATOR=//Alice cella pherry
-  cella pherry --node http://10.0.0.5:26657 --pruntime http://127.0.0.1:8000 --operator-file ~/.cella/operator
-  cella pherry --metrics-addr 127.0.0.1:9101 --log-format json`,
+  cella pherry --node http://10.0.0.5:26657 --pruntime-public http://127.0.0.1:8000 \
+    --pruntime-internal unix:/var/lib/cella/pruntime/internal.sock \
+    --pruntime-token-file /var/lib/cella/pruntime/internal-api.token --operator-file ~/.cella/operator
+  cella pherry --metrics-addr ` + defaults.PherryMetricsAddr + ` --log-format json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			log, err := logs.logger(cmd.ErrOrStderr())
 			if err != nil {
 				return err
 			}
+			if oldPRuntime != "" {
+				return errors.New("--pruntime is gone: the pRuntime's APIs have separate listeners; give --pruntime-public, --pruntime-internal and --pruntime-token-file")
+			}
 			op, err := readOperator(cmd, operatorFile)
 			if err != nil {
 				return err
 			}
+			tf, err := expandHome(tokenFile)
+			if err != nil {
+				return err
+			}
+			token, err := pherry.ReadTokenFile(tf)
+			if err != nil {
+				return fmt.Errorf("--pruntime-token-file: %w (the pRuntime writes %s to its data folder at its first start)", err, pruntime.TokenFile)
+			}
 			reg := prometheus.NewRegistry()
 			cfg := pherry.Config{
 				NodeURL:      *nodeURL,
-				PRuntimeURL:  pruntimeURL,
+				PublicURL:    publicURL,
+				InternalURL:  internalURL,
+				Token:        token,
 				Operator:     op,
 				BatchSize:    batchSize,
 				PollInterval: pollInterval,
@@ -98,11 +124,15 @@ syncs.`,
 	}
 	nodeURL = nodeFlag(cmd)
 	f := cmd.Flags()
-	f.StringVar(&pruntimeURL, "pruntime", pherry.DefaultPRuntime, "API address of the pRuntime")
+	f.StringVar(&publicURL, "pruntime-public", pherry.DefaultPRuntimePublic, "public API address of the pRuntime")
+	f.StringVar(&internalURL, "pruntime-internal", pherry.DefaultPRuntimeInternal, "internal API address of the pRuntime (http://host:port or unix:/path)")
+	f.StringVar(&tokenFile, "pruntime-token-file", "~/.cella/pruntime/"+pruntime.TokenFile, "the pRuntime's internal API token file (also CELLA_PRUNTIME_TOKEN_FILE)")
+	f.StringVar(&oldPRuntime, "pruntime", "", "replaced by --pruntime-public and --pruntime-internal")
+	_ = f.MarkHidden("pruntime")
 	f.StringVar(&operatorFile, "operator-file", "", "file holding the operator's secret URI (or set CELLA_OPERATOR)")
 	f.IntVar(&batchSize, "batch-size", pherry.DefaultBatchSize, fmt.Sprintf("most headers per batch (at most %d)", pherry.MaxBatchSize))
 	f.DurationVar(&pollInterval, "poll-interval", pherry.DefaultPollInterval, "how often to poll the node when no websocket event arrives")
-	f.StringVar(&metricsAddr, "metrics-addr", "", "serve Prometheus metrics at http://ADDR/metrics (e.g. 127.0.0.1:9101)")
+	f.StringVar(&metricsAddr, "metrics-addr", "", "serve Prometheus metrics at http://ADDR/metrics (e.g. "+defaults.PherryMetricsAddr+")")
 	f.StringVar(&pcsURL, "pcs-url", pherry.DefaultPCSURL, "Intel PCS or PCCS base URL that TDX collateral is fetched from when the pRuntime supplies none (\"off\": never fetch)")
 	f.BoolVar(&noProgress, "no-progress", false, "do not draw the catch-up progress bar")
 	logs.add(cmd)
@@ -145,17 +175,16 @@ func readOperator(cmd *cobra.Command, file string) (*keys.Pair, error) {
 // serveMetrics serves reg at addr/metrics until stop is called; it returns
 // the bound address.
 func serveMetrics(addr string, reg *prometheus.Registry) (bound string, stop func(), err error) {
-	l, err := net.Listen("tcp", addr)
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	srv, err := httpserve.Open(addr, mux, httpserve.Limits{MaxConns: 16})
 	if err != nil {
 		return "", nil, fmt.Errorf("--metrics-addr: %w", err)
 	}
-	mux := http.NewServeMux()
-	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = srv.Serve(l) }()
-	return l.Addr().String(), func() {
+	go func() { _ = srv.Serve() }()
+	return srv.Addr(), func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
-		_ = srv.Shutdown(ctx)
+		srv.Shutdown(ctx)
 	}, nil
 }

@@ -113,11 +113,43 @@ func TestServeMetrics(t *testing.T) {
 // keeps retrying quietly and returns when its context ends.
 func TestPherryCmdStops(t *testing.T) {
 	t.Setenv(operatorEnv, "//Alice")
-	cmd := newPherryCmd()
-	cmd.SetArgs([]string{"--node", "http://127.0.0.1:1", "--pruntime", "http://127.0.0.1:1", "--no-progress", "--log-level", "error"})
+	tok := filepath.Join(t.TempDir(), "internal-api.token")
+	if err := os.WriteFile(tok, []byte("secret-token\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("CELLA_PRUNTIME_TOKEN_FILE", tok)
+	cmd := newRootCmd()
+	cmd.SetArgs([]string{"pherry", "--node", "http://127.0.0.1:1", "--pruntime-public", "http://127.0.0.1:1",
+		"--pruntime-internal", "unix:" + filepath.Join(t.TempDir(), "none.sock"), "--no-progress", "--log-level", "error"})
 	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 	defer cancel()
 	if err := cmd.ExecuteContext(ctx); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestPherryCmdToken: pherry needs the pRuntime's token file, refuses the
+// old single --pruntime address, and never takes the token from argv.
+func TestPherryCmdToken(t *testing.T) {
+	t.Setenv(operatorEnv, "")
+	os.Unsetenv(operatorEnv)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--pruntime-token-file", filepath.Join(t.TempDir(), "missing")}, "--pruntime-token-file"},
+		{[]string{"--pruntime", "http://127.0.0.1:1"}, "--pruntime-public"},
+	} {
+		cmd := newRootCmd()
+		cmd.SetArgs(append([]string{"pherry", "--node", "http://127.0.0.1:1", "--no-progress"}, tc.args...))
+		cmd.SetOut(io.Discard)
+		cmd.SetErr(io.Discard)
+		err := cmd.ExecuteContext(context.Background())
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Fatalf("%v: error %v, want one naming %s", tc.args, err, tc.want)
+		}
+	}
+	if newPherryCmd().Flags().Lookup("pruntime-token") != nil {
+		t.Fatal("a flag takes the token itself")
 	}
 }

@@ -2,21 +2,21 @@ package cli
 
 import (
 	"fmt"
-	"log/slog"
 	"net/http"
 	"strings"
 
 	"connectrpc.com/connect"
 	"github.com/spf13/cobra"
 
+	"github.com/cella-network/cella/internal/defaults"
 	"github.com/cella-network/cella/internal/pruntime"
 	"github.com/cella-network/cella/internal/pruntime/api/pruntimev1"
 	"github.com/cella-network/cella/internal/pruntime/api/pruntimev1/pruntimev1connect"
 	devtee "github.com/cella-network/cella/internal/tee/dev"
 )
 
-// DefaultPRuntimeEndpoint is `cella dev`'s pRuntime API.
-const DefaultPRuntimeEndpoint = "http://127.0.0.1:8000"
+// DefaultPRuntimeEndpoint is a local pRuntime's public API (and `cella dev`'s).
+var DefaultPRuntimeEndpoint = defaults.HTTP(defaults.PRuntimePublicAddr)
 
 func newPRuntimeCmd() *cobra.Command {
 	cmd := &cobra.Command{
@@ -43,6 +43,7 @@ type pruntimeInfo struct {
 	Version           string `json:"version"`
 	MaxAppVersion     uint64 `json:"maxAppVersion"`
 	EgressPending     uint64 `json:"egressPending"`
+	Operator          string `json:"operator"`
 }
 
 func newPRuntimeInfoCmd() *cobra.Command {
@@ -70,7 +71,7 @@ func newPRuntimeInfoCmd() *cobra.Command {
 				Initialized: m.Initialized, Registered: m.Registered, Height: m.Height, HeaderHeight: m.HeaderHeight,
 				IdentityPublicKey: m.IdentityPublicKey, EcdhPublicKey: m.EcdhPublicKey, TEEProvider: m.TeeProvider,
 				Measurement: m.Measurement, GenesisHash: m.GenesisHash, ChainID: m.ChainId, AppHash: m.AppHash,
-				Version: m.Version, MaxAppVersion: m.MaxAppVersion, EgressPending: m.EgressPending,
+				Version: m.Version, MaxAppVersion: m.MaxAppVersion, EgressPending: m.EgressPending, Operator: m.Operator,
 			}
 			if output == "json" {
 				return printJSON(cmd.OutOrStdout(), in)
@@ -82,6 +83,11 @@ func newPRuntimeInfoCmd() *cobra.Command {
 				return nil
 			}
 			fmt.Fprintf(w, "registered     %v\n", in.Registered)
+			if in.Operator != "" {
+				fmt.Fprintf(w, "operator       %s\n", in.Operator)
+			} else {
+				fmt.Fprintf(w, "operator       none configured (--operator)\n")
+			}
 			fmt.Fprintf(w, "chain          %s (genesis %s)\n", in.ChainID, in.GenesisHash)
 			fmt.Fprintf(w, "height         %d applied, %d headers verified\n", in.Height, in.HeaderHeight)
 			fmt.Fprintf(w, "app hash       %s\n", in.AppHash)
@@ -101,19 +107,28 @@ func newPRuntimeInfoCmd() *cobra.Command {
 func newPRuntimeRunCmd() *cobra.Command {
 	var (
 		dataDir, listen, internal, teeKind, buildID string
+		operator, genesisHash                       string
 		interval                                    int64
 		lf                                          logFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "run",
 		Short: "Run a pRuntime in this process (dev TEE)",
-		Long: `Run a pRuntime in this process, serving its API on --listen (and the internal
-API for pherry on --internal-listen, when given). This is the same runtime the
-standalone pruntime binary runs; use that binary for a real worker, since its
-measurement covers only the runtime. Here the dev TEE's measurement is the hash
-of --build-id, which dev chains allow-list by default.`,
-		Example: `  cella pruntime run --data-dir ./worker1 --listen 127.0.0.1:8100
-  cella pherry --pruntime http://127.0.0.1:8100 --operator-file ./operator.suri`,
+		Long: `Run a pRuntime in this process, serving its public API on --listen and the
+internal API for the operator's pherry on --internal-listen: a listener of its
+own (loopback or a unix socket), where every call must carry the token the
+pRuntime writes to <data-dir>/internal-api.token (mode 0600) at its first
+start. The worker's operator is --operator (an account id, not a secret); it
+is bound to the data folder when the worker is initialised.
+
+This is the same runtime the standalone pruntime binary runs; use that binary
+for a real worker, since its measurement covers only the runtime. Here the dev
+TEE's measurement is the hash of --build-id, which dev chains allow-list by
+default.`,
+		Example: `  cella pruntime run --data-dir ./worker1 --operator 5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY \
+    --listen 127.0.0.1:8100 --internal-listen unix:./worker1/internal.sock
+  cella pherry --pruntime-public http://127.0.0.1:8100 --pruntime-internal unix:./worker1/internal.sock \
+    --pruntime-token-file ./worker1/internal-api.token --operator-file ./operator.suri`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			log, err := lf.logger(cmd.ErrOrStderr())
@@ -127,7 +142,18 @@ of --build-id, which dev chains allow-list by default.`,
 			if teeKind != "dev" {
 				return fmt.Errorf("--tee %s: only the dev TEE runs in-process; a TDX worker runs the pruntime binary", teeKind)
 			}
-			rt, err := openDevPRuntime(dir, []byte(buildID), interval, log)
+			wc := pruntime.Config{CheckpointInterval: interval, Log: log}
+			if operator != "" {
+				if wc.Operator, err = pruntime.ParseOperator(operator); err != nil {
+					return fmt.Errorf("--operator: %w", err)
+				}
+			}
+			if genesisHash != "" {
+				if wc.GenesisHash, err = pruntime.ParseGenesisHash(genesisHash); err != nil {
+					return fmt.Errorf("--genesis-hash: %w", err)
+				}
+			}
+			rt, err := openDevPRuntime(dir, []byte(buildID), wc)
 			if err != nil {
 				return err
 			}
@@ -139,8 +165,10 @@ of --build-id, which dev chains allow-list by default.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&dataDir, "data-dir", "~/.cella/pruntime", "folder for sealed keys and checkpoints")
-	f.StringVar(&listen, "listen", "127.0.0.1:8000", "public API address")
-	f.StringVar(&internal, "internal-listen", "", "internal API address for pherry (default: same as --listen)")
+	f.StringVar(&listen, "listen", defaults.PRuntimePublicAddr, "public API address")
+	f.StringVar(&internal, "internal-listen", defaults.PRuntimeInternalAddr, "internal API address for pherry (host:port or unix:/path; never the public one)")
+	f.StringVar(&operator, "operator", "", "the worker's operator account (SS58 or 0x hex; bound to the data folder at initialisation)")
+	f.StringVar(&genesisHash, "genesis-hash", "", "accept only the chain with this genesis hash (0x hex)")
 	f.StringVar(&teeKind, "tee", "dev", "TEE provider (dev)")
 	f.StringVar(&buildID, "build-id", string(pruntime.DevBuildID()), "dev TEE build identifier (its hash is the measurement)")
 	f.Int64Var(&interval, "checkpoint-interval", pruntime.DefaultCheckpointInterval, "blocks between sealed checkpoints")
@@ -148,11 +176,13 @@ of --build-id, which dev chains allow-list by default.`,
 	return cmd
 }
 
-// openDevPRuntime opens a pRuntime with the dev TEE in dir.
-func openDevPRuntime(dir string, buildID []byte, interval int64, log *slog.Logger) (*pruntime.Runtime, error) {
-	p, err := devtee.New(devtee.Config{BuildID: buildID, SealDir: dir, Log: log})
+// openDevPRuntime opens a pRuntime with the dev TEE in dir, with cfg's
+// other settings.
+func openDevPRuntime(dir string, buildID []byte, cfg pruntime.Config) (*pruntime.Runtime, error) {
+	p, err := devtee.New(devtee.Config{BuildID: buildID, SealDir: dir, Log: cfg.Log})
 	if err != nil {
 		return nil, err
 	}
-	return pruntime.Open(pruntime.Config{DataDir: dir, TEE: p, CheckpointInterval: interval, Log: log})
+	cfg.DataDir, cfg.TEE = dir, p
+	return pruntime.Open(cfg)
 }

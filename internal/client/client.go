@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cella-network/cella/internal/defaults"
 	"github.com/cella-network/cella/internal/genesisfile"
 
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
@@ -30,7 +31,7 @@ import (
 )
 
 // DefaultNode is the RPC address of a local node (and of `cella dev`).
-const DefaultNode = "http://127.0.0.1:26657"
+var DefaultNode = defaults.HTTP(defaults.NodeRPCAddr)
 
 // DefaultValidity is how many blocks a transaction stays valid when the
 // caller does not say.

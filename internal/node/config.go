@@ -7,6 +7,7 @@ import (
 
 	cmtcfg "github.com/cometbft/cometbft/config"
 
+	"github.com/cella-network/cella/internal/defaults"
 	"github.com/cella-network/cella/internal/tx"
 )
 
@@ -25,8 +26,8 @@ const (
 
 // Ports used by `cella dev` and as the base of `cella testnet`.
 const (
-	DefaultRPCAddr = "tcp://127.0.0.1:26657"
-	DefaultP2PAddr = "tcp://127.0.0.1:26656"
+	DefaultRPCAddr = "tcp://" + defaults.NodeRPCAddr
+	DefaultP2PAddr = "tcp://" + defaults.NodeP2PAddr
 )
 
 // ConfigOptions are the knobs Cella sets on top of CometBFT's defaults.
@@ -77,6 +78,11 @@ func NewConfig(home string, o ConfigOptions) *cmtcfg.Config {
 	c.P2P.SendRate = 20 << 20
 	c.P2P.RecvRate = 20 << 20
 	c.TxIndex.Indexer = "kv"
+	// Caps on open connections (CometBFT's own defaults, set here so that
+	// they hold whatever the defaults become); CometBFT's RPC server has its
+	// own read and write timeouts.
+	c.RPC.MaxOpenConnections = 900
+	c.Instrumentation.MaxOpenConnections = 3
 	if o.Prometheus != "" {
 		c.Instrumentation.Prometheus = true
 		c.Instrumentation.PrometheusListenAddr = o.Prometheus

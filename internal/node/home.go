@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cella-network/cella/internal/defaults"
 	"github.com/cella-network/cella/internal/genesisfile"
 
 	cmtcfg "github.com/cometbft/cometbft/config"
@@ -154,7 +155,7 @@ func InitTestnet(dir string, o TestnetOptions) (*state.Genesis, []TestnetNode, e
 		return nil, nil, errors.New("testnet: need at least one validator")
 	}
 	if o.BasePort == 0 {
-		o.BasePort = 26656
+		o.BasePort = defaults.NodeP2PPort
 	}
 	nodes := make([]TestnetNode, o.Validators)
 	cfgs := make([]*cmtcfg.Config, o.Validators)

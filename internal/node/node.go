@@ -20,9 +20,12 @@ import (
 	"github.com/cometbft/cometbft/privval"
 	"github.com/cometbft/cometbft/proxy"
 	cmttypes "github.com/cometbft/cometbft/types"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/cella-network/cella/internal/abciapp"
 	"github.com/cella-network/cella/internal/appdb"
+	"github.com/cella-network/cella/internal/httpserve"
 	"github.com/cella-network/cella/internal/state"
 )
 
@@ -36,6 +39,23 @@ type Node struct {
 	db  *appdb.DB
 	dbs *dbTracker
 	log *slog.Logger
+	// metrics serves Prometheus metrics (nil when disabled).
+	metrics *httpserve.Server
+}
+
+func closeMetrics(s *httpserve.Server) {
+	if s != nil {
+		s.Close()
+	}
+}
+
+// MetricsAddr is the bound address of the node's Prometheus metrics, or ""
+// when they are disabled.
+func (n *Node) MetricsAddr() string {
+	if n.metrics == nil {
+		return ""
+	}
+	return n.metrics.Addr()
 }
 
 // Start opens the home folder that cfg points at and starts CometBFT with the
@@ -70,8 +90,25 @@ func Start(cfg *cmtcfg.Config, log *slog.Logger) (*Node, error) {
 		db.Close()
 		return nil, fmt.Errorf("node key: %w", err)
 	}
+	// CometBFT's own metrics server has no read or idle timeout and no
+	// connection cap; ours (httpserve) has. CometBFT still collects the
+	// metrics (Prometheus stays on) but serves none.
+	ccfg := *cfg
+	var metrics *httpserve.Server
+	if cfg.Instrumentation.IsPrometheusEnabled() {
+		inst := *cfg.Instrumentation
+		inst.PrometheusListenAddr = ""
+		ccfg.Instrumentation = &inst
+		h := promhttp.InstrumentMetricHandler(prometheus.DefaultRegisterer,
+			promhttp.HandlerFor(prometheus.DefaultGatherer, promhttp.HandlerOpts{MaxRequestsInFlight: cfg.Instrumentation.MaxOpenConnections}))
+		if metrics, err = httpserve.Open(cfg.Instrumentation.PrometheusListenAddr, h, httpserve.Limits{MaxConns: 16}); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("metrics: %w", err)
+		}
+		go func() { _ = metrics.Serve() }()
+	}
 	dbs := &dbTracker{}
-	cn, err := nm.NewNode(cfg, pv, nodeKey,
+	cn, err := nm.NewNode(&ccfg, pv, nodeKey,
 		proxy.NewLocalClientCreator(app),
 		func() (*cmttypes.GenesisDoc, error) { return doc, nil },
 		dbs.provide,
@@ -79,14 +116,16 @@ func Start(cfg *cmtcfg.Config, log *slog.Logger) (*Node, error) {
 		NewCometLogger(log),
 	)
 	if err != nil {
+		closeMetrics(metrics)
 		db.Close()
 		return nil, fmt.Errorf("create node: %w", err)
 	}
 	if err := cn.Start(); err != nil {
+		closeMetrics(metrics)
 		db.Close()
 		return nil, fmt.Errorf("start node: %w", err)
 	}
-	return &Node{Comet: cn, App: app, Genesis: g, Config: cfg, db: db, dbs: dbs, log: log}, nil
+	return &Node{Comet: cn, App: app, Genesis: g, Config: cfg, db: db, dbs: dbs, log: log, metrics: metrics}, nil
 }
 
 // Close stops CometBFT, waits for it and closes the app store.
@@ -98,6 +137,7 @@ func (n *Node) Close() error {
 		}
 		n.Comet.Wait()
 	}
+	closeMetrics(n.metrics)
 	n.dbs.closeAll()
 	if err := n.db.Close(); err != nil {
 		errs = append(errs, err)

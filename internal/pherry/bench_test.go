@@ -99,9 +99,14 @@ func BenchmarkCatchUp(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		srv := httptest.NewServer(pruntime.Mux(rt))
+		tok, err := pruntime.LoadOrCreateToken(dir)
+		if err != nil {
+			b.Fatal(err)
+		}
+		srv := httptest.NewServer(pruntime.PublicHandler(rt))
+		isrv := httptest.NewServer(pruntime.InternalHandler(rt, tok))
 		pub := pruntimev1connect.NewPublicClient(srv.Client(), srv.URL)
-		p, err := New(Config{NodeURL: o.RPCAddr, PRuntimeURL: srv.URL, Log: testLog(), NoWebsocket: true})
+		p, err := New(Config{NodeURL: o.RPCAddr, PublicURL: srv.URL, InternalURL: isrv.URL, Token: tok, Log: testLog(), NoWebsocket: true})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -125,6 +130,7 @@ func BenchmarkCatchUp(b *testing.B) {
 		stop()
 		<-done
 		srv.Close()
+		isrv.Close()
 	}
 	b.ReportMetric(float64(tip)*float64(b.N)/total.Seconds(), "blocks/s")
 	b.ReportMetric(float64(tip), "blocks")

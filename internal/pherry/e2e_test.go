@@ -50,17 +50,50 @@ func (s *switchable) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.ServeHTTP(w, r)
 }
 
-func openRuntime(t *testing.T, dir string) *pruntime.Runtime {
+func openRuntime(t *testing.T, dir string, operator keys.PublicKey) *pruntime.Runtime {
 	t.Helper()
 	prov, err := devtee.New(devtee.Config{BuildID: pruntime.DevBuildID(), SealDir: dir, Log: testLog()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	rt, err := pruntime.Open(pruntime.Config{DataDir: dir, TEE: prov, CheckpointInterval: 10, Log: testLog()})
+	rt, err := pruntime.Open(pruntime.Config{DataDir: dir, TEE: prov, CheckpointInterval: 10, Log: testLog(), Operator: operator})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return rt
+}
+
+// runtimeServers serves a pRuntime's two APIs on two test servers, as
+// pruntime.Serve does on two listeners, behind switches that can take the
+// pRuntime down; it returns the switches, the URLs and the internal token.
+type runtimeServers struct {
+	pub, in       switchable
+	pubURL, inURL string
+	token         string
+}
+
+func serveRuntime(t *testing.T, dir string) *runtimeServers {
+	t.Helper()
+	tok, err := pruntime.LoadOrCreateToken(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs := &runtimeServers{token: tok}
+	ps, is := httptest.NewServer(&rs.pub), httptest.NewServer(&rs.in)
+	t.Cleanup(ps.Close)
+	t.Cleanup(is.Close)
+	rs.pubURL, rs.inURL = ps.URL, is.URL
+	return rs
+}
+
+func (rs *runtimeServers) set(rt *pruntime.Runtime) {
+	if rt == nil {
+		rs.pub.set(nil)
+		rs.in.set(nil)
+		return
+	}
+	rs.pub.set(pruntime.PublicHandler(rt))
+	rs.in.set(pruntime.InternalHandler(rt, rs.token))
 }
 
 // startPherry runs a pherry until the returned stop is called.
@@ -113,12 +146,14 @@ func TestEndToEnd(t *testing.T) {
 	})
 
 	// The pRuntime, behind a switch that can take it down.
+	alice, err := keys.FromURI("//Alice")
+	if err != nil {
+		t.Fatal(err)
+	}
 	dir := t.TempDir()
-	sw := &switchable{}
-	sw.set(pruntime.Mux(openRuntime(t, dir)))
-	srv := httptest.NewServer(sw)
-	defer srv.Close()
-	pub := pruntimev1connect.NewPublicClient(srv.Client(), srv.URL)
+	sw := serveRuntime(t, dir)
+	sw.set(openRuntime(t, dir, alice.Public()))
+	pub := pruntimev1connect.NewPublicClient(http.DefaultClient, sw.pubURL)
 	info := func() *pruntimev1.InfoResponse {
 		in, err := pub.Info(ctx, &pruntimev1.InfoRequest{})
 		if err != nil {
@@ -127,11 +162,13 @@ func TestEndToEnd(t *testing.T) {
 		return in
 	}
 
-	alice, err := keys.FromURI("//Alice")
+	// pherry reads the token from the pRuntime's data folder, as an
+	// operator's would.
+	token, err := ReadTokenFile(pruntime.TokenPath(dir))
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := Config{NodeURL: o.RPCAddr, PRuntimeURL: srv.URL, Operator: alice, BatchSize: 16,
+	cfg := Config{NodeURL: o.RPCAddr, PublicURL: sw.pubURL, InternalURL: sw.inURL, Token: token, Operator: alice, BatchSize: 16,
 		PollInterval: 100 * time.Millisecond, Log: testLog()}
 	stop := startPherry(t, cfg)
 	defer func() { stop() }()
@@ -190,7 +227,7 @@ func TestEndToEnd(t *testing.T) {
 	// height): pherry resyncs it; nothing is submitted twice.
 	sw.set(nil)
 	time.Sleep(200 * time.Millisecond)
-	sw.set(pruntime.Mux(openRuntime(t, dir)))
+	sw.set(openRuntime(t, dir, keys.PublicKey{})) // the folder keeps its operator
 	synced("after a pRuntime restart")
 	if !info().Registered || seq() != 1 {
 		t.Fatalf("after the pRuntime restart: registered %v, next sequence %d", info().Registered, seq())

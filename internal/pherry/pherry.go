@@ -19,15 +19,20 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/cella-network/cella/internal/client"
+	"github.com/cella-network/cella/internal/defaults"
 	"github.com/cella-network/cella/internal/keys"
 	"github.com/cella-network/cella/internal/pruntime/api/pruntimev1"
 	"github.com/cella-network/cella/internal/pruntime/api/pruntimev1/pruntimev1connect"
 	"github.com/cella-network/cella/internal/scale"
 )
 
-// DefaultPRuntime is the address of a local pRuntime's API (and of
-// `cella dev`'s).
-const DefaultPRuntime = "http://127.0.0.1:8000"
+// Addresses of a local pRuntime's APIs.
+var (
+	// DefaultPRuntimePublic is its public API.
+	DefaultPRuntimePublic = defaults.HTTP(defaults.PRuntimePublicAddr)
+	// DefaultPRuntimeInternal is its internal API.
+	DefaultPRuntimeInternal = defaults.HTTP(defaults.PRuntimeInternalAddr)
+)
 
 // DefaultPollInterval is how often pherry asks the node for its height
 // when no websocket event woke it.
@@ -45,8 +50,14 @@ const (
 type Config struct {
 	// NodeURL is the node's RPC address (default client.DefaultNode).
 	NodeURL string
-	// PRuntimeURL is the pRuntime's API address (default DefaultPRuntime).
-	PRuntimeURL string
+	// PublicURL is the pRuntime's public API (default DefaultPRuntimePublic).
+	PublicURL string
+	// InternalURL is the pRuntime's internal API (default
+	// DefaultPRuntimeInternal): an http(s) URL or "unix:/path/to/socket".
+	InternalURL string
+	// Token is the internal API's bearer token (the pRuntime's
+	// internal-api.token; see ReadTokenFile). Required unless Internal is set.
+	Token string
 	// HTTPClient carries the pRuntime calls (default: a client of its own).
 	HTTPClient *http.Client
 	// Operator signs the worker's registration and the egress submissions
@@ -70,8 +81,7 @@ type Config struct {
 	// Source overrides how the chain is read (default: NodeURL's node).
 	Source Source
 	// Internal and Public override the pRuntime clients (default: connect
-	// clients of PRuntimeURL). `cella dev` may call an in-process pRuntime
-	// through them.
+	// clients of InternalURL, with Token, and PublicURL).
 	Internal pruntimev1connect.InternalClient
 	Public   pruntimev1connect.PublicClient
 	// NoWebsocket disables the websocket subscription (pherry then only polls).
@@ -140,11 +150,16 @@ func New(cfg Config) (*Pherry, error) {
 	if cfg.NodeURL == "" {
 		cfg.NodeURL = client.DefaultNode
 	}
-	if cfg.PRuntimeURL == "" {
-		cfg.PRuntimeURL = DefaultPRuntime
+	if cfg.PublicURL == "" {
+		cfg.PublicURL = DefaultPRuntimePublic
 	}
-	if !strings.Contains(cfg.PRuntimeURL, "://") {
-		cfg.PRuntimeURL = "http://" + cfg.PRuntimeURL
+	if cfg.InternalURL == "" {
+		cfg.InternalURL = DefaultPRuntimeInternal
+	}
+	cfg.PublicURL = withScheme(cfg.PublicURL)
+	cfg.InternalURL = withScheme(cfg.InternalURL)
+	if cfg.Internal == nil && cfg.Token == "" {
+		return nil, errors.New("pherry: no token for the pRuntime's internal API (give its internal-api.token file)")
 	}
 	if cfg.BatchSize <= 0 {
 		cfg.BatchSize = DefaultBatchSize
@@ -203,10 +218,11 @@ func New(cfg Config) (*Pherry, error) {
 		p.src = NewNodeSource(c)
 	}
 	if p.rt == nil {
-		p.rt = pruntimev1connect.NewInternalClient(cfg.HTTPClient, cfg.PRuntimeURL)
+		hc, base := internalClient(cfg.HTTPClient, cfg.InternalURL)
+		p.rt = pruntimev1connect.NewInternalClient(hc, base, connect.WithInterceptors(bearer(cfg.Token)))
 	}
 	if p.pub == nil {
-		p.pub = pruntimev1connect.NewPublicClient(cfg.HTTPClient, cfg.PRuntimeURL)
+		p.pub = pruntimev1connect.NewPublicClient(cfg.HTTPClient, cfg.PublicURL)
 	}
 	return p, nil
 }
@@ -258,7 +274,7 @@ func (p *Pherry) setStatus(f func(*Status)) {
 // or the pRuntime are logged, counted and retried with backoff; none ends
 // Run.
 func (p *Pherry) Run(ctx context.Context) error {
-	p.log.Info("pherry starting", "node", p.cfg.NodeURL, "pruntime", p.cfg.PRuntimeURL,
+	p.log.Info("pherry starting", "node", p.cfg.NodeURL, "pruntime_public", p.cfg.PublicURL, "pruntime_internal", p.cfg.InternalURL,
 		"batch_size", p.cfg.BatchSize, "operator", operatorName(p.cfg.Operator))
 	if p.cfg.Operator == nil {
 		p.log.Warn("no operator key: pherry only syncs; it will not register the worker or submit its egress")

@@ -53,6 +53,14 @@ type Config struct {
 	CheckpointInterval int64
 	// Log receives the runtime's structured logs.
 	Log *slog.Logger
+	// Operator is the account that operates the worker: its registration
+	// names it (and the attestation covers it). It is bound to the data
+	// folder at Init; a later start with another is refused. Zero: none
+	// configured (the folder's bound operator, if any, is used).
+	Operator keys.PublicKey
+	// GenesisHash, when not zero, pins the chain: Init refuses any other
+	// genesis.
+	GenesisHash [32]byte
 }
 
 // Runtime is one pRuntime: the shell around the pure worker core
@@ -69,6 +77,7 @@ type Runtime struct {
 	core       *worker.Core
 	stopped    error
 	checkpoint int64 // height of the last checkpoint written
+	operator   keys.PublicKey
 }
 
 // Open starts a pRuntime on cfg.DataDir. When the folder holds sealed keys
@@ -92,7 +101,13 @@ func Open(cfg Config) (*Runtime, error) {
 	if err != nil || !ok {
 		return r, err
 	}
+	if err := r.checkGenesisPin(gh); err != nil {
+		return nil, err
+	}
 	if err := r.restore(gh); err != nil {
+		return nil, err
+	}
+	if err := r.bindOperator(gh, false); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -107,6 +122,9 @@ func (r *Runtime) Init(g *state.Genesis, rec *state.BlockRecord) ([32]byte, erro
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	gh := g.Hash()
+	if err := r.checkGenesisPin(gh); err != nil {
+		return [32]byte{}, err
+	}
 	if r.sync != nil {
 		if r.sync.GenesisHash() != gh {
 			return [32]byte{}, fmt.Errorf("%w: %x, not %x", ErrOtherGenesis, r.sync.GenesisHash(), gh)
@@ -125,6 +143,9 @@ func (r *Runtime) Init(g *state.Genesis, rec *state.BlockRecord) ([32]byte, erro
 		return [32]byte{}, err
 	}
 	if err := r.writeSealed(keysFile, gh, k.encode()); err != nil {
+		return [32]byte{}, fmt.Errorf("%w: %w", errInternal, err)
+	}
+	if err := r.bindOperator(gh, true); err != nil {
 		return [32]byte{}, fmt.Errorf("%w: %w", errInternal, err)
 	}
 	core, err := worker.New(k.core(), s.Height())
@@ -462,13 +483,18 @@ func (r *Runtime) Egress() ([]msg.SignedMessage, uint64, error) {
 	return r.core.Pending(r.sync.Store())
 }
 
-// Registration returns the worker's registration info for operator, bound
-// to the last verified block for freshness, and an attestation over it.
-func (r *Runtime) Registration(operator keys.PublicKey) (msg.RegistrationInfo, msg.Attestation, error) {
+// Registration returns the worker's registration info for its configured
+// operator, bound to the last verified block for freshness, and an
+// attestation over it.
+func (r *Runtime) Registration() (msg.RegistrationInfo, msg.Attestation, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.sync == nil {
 		return msg.RegistrationInfo{}, msg.Attestation{}, ErrNotInitialized
+	}
+	operator := r.operator
+	if operator == (keys.PublicKey{}) {
+		return msg.RegistrationInfo{}, msg.Attestation{}, ErrNoOperator
 	}
 	lc := r.sync.LightClient()
 	info := msg.RegistrationInfo{

@@ -31,15 +31,21 @@ func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, n
 
 func openTest(t *testing.T, dir string, interval int64) *Runtime {
 	t.Helper()
-	p, err := dev.New(dev.Config{BuildID: DevBuildID(), SealDir: dir, Log: quietLog()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := Open(Config{DataDir: dir, TEE: p, CheckpointInterval: interval, Log: quietLog()})
+	r, err := openConfig(dir, Config{CheckpointInterval: interval})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return r
+}
+
+// openConfig opens a runtime with the dev TEE in dir and cfg's other fields.
+func openConfig(dir string, cfg Config) (*Runtime, error) {
+	p, err := dev.New(dev.Config{BuildID: DevBuildID(), SealDir: dir, Log: quietLog()})
+	if err != nil {
+		return nil, err
+	}
+	cfg.DataDir, cfg.TEE, cfg.Log = dir, p, quietLog()
+	return Open(cfg)
 }
 
 // testChain is a synthetic chain whose registry announces the worker with
@@ -191,12 +197,19 @@ func TestSyncBeforeInit(t *testing.T) {
 // TestAPI drives the runtime through its connect API, as pherry does, and
 // checks that bad input is refused as InvalidArgument without effect.
 func TestAPI(t *testing.T) {
-	r := openTest(t, t.TempDir(), 10)
-	srv := httptest.NewServer(Mux(r))
-	defer srv.Close()
+	alice, _ := keys.FromURI("//Alice")
+	op := alice.Public()
+	r, err := openConfig(t.TempDir(), Config{CheckpointInterval: 10, Operator: op})
+	if err != nil {
+		t.Fatal(err)
+	}
+	isrv := httptest.NewServer(InternalHandler(r, testToken))
+	defer isrv.Close()
+	psrv := httptest.NewServer(PublicHandler(r))
+	defer psrv.Close()
 	ctx := context.Background()
-	in := pruntimev1connect.NewInternalClient(http.DefaultClient, srv.URL)
-	pub := pruntimev1connect.NewPublicClient(http.DefaultClient, srv.URL)
+	in := pruntimev1connect.NewInternalClient(http.DefaultClient, isrv.URL, withToken(testToken))
+	pub := pruntimev1connect.NewPublicClient(http.DefaultClient, psrv.URL)
 
 	var id keys.PublicKey
 	c := testChain(t, &id, 3)
@@ -219,7 +232,7 @@ func TestAPI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !info.Initialized || info.TeeProvider != "dev" || info.Registered || info.Measurement == "" {
+	if !info.Initialized || info.TeeProvider != "dev" || info.Registered || info.Measurement == "" || info.Operator != op.String() {
 		t.Fatalf("info %+v", info)
 	}
 	addBlocks(t, c, 6)
@@ -266,11 +279,20 @@ func TestAPI(t *testing.T) {
 	if _, err := in.Registration(ctx, &pruntimev1.RegistrationRequest{Operator: []byte{1}}); connect.CodeOf(err) != connect.CodeInvalidArgument {
 		t.Fatalf("short operator: %v", err)
 	}
-	alice, _ := keys.FromURI("//Alice")
-	op := alice.Public()
+	bob, _ := keys.FromURI("//Bob")
+	bobID := bob.Public()
+	if _, err := in.Registration(ctx, &pruntimev1.RegistrationRequest{Operator: bobID[:]}); connect.CodeOf(err) != connect.CodePermissionDenied {
+		t.Fatalf("registration for another operator: %v", err)
+	}
 	reg, err := in.Registration(ctx, &pruntimev1.RegistrationRequest{Operator: op[:]})
 	if err != nil {
 		t.Fatal(err)
+	}
+	// Naming no operator gets the configured one.
+	if reg2, err := in.Registration(ctx, &pruntimev1.RegistrationRequest{}); err != nil {
+		t.Fatal(err)
+	} else if var2 := (msg.RegistrationInfo{}); scale.Decode(reg2.Info, &var2) != nil || var2.Operator != op {
+		t.Fatalf("registration without an operator named %v", var2.Operator)
 	}
 	var ri msg.RegistrationInfo
 	if err := scale.Decode(reg.Info, &ri); err != nil {

@@ -5,76 +5,86 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
-	"net/http"
 	"time"
+
+	"github.com/cella-network/cella/internal/defaults"
+	"github.com/cella-network/cella/internal/httpserve"
 )
 
-// Listeners say where the APIs are served. When InternalAddr is empty or
-// equal to PublicAddr, both APIs share one listener.
+// Limits of the two listeners. The internal API's write timeout covers the
+// verification of the largest batch (pherry waits five minutes for it).
+var (
+	PublicLimits = httpserve.Limits{
+		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 15 * time.Second,
+		WriteTimeout: 30 * time.Second, IdleTimeout: time.Minute, MaxConns: 512,
+	}
+	InternalLimits = httpserve.Limits{
+		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 2 * time.Minute,
+		WriteTimeout: 6 * time.Minute, IdleTimeout: 2 * time.Minute, MaxConns: 8,
+	}
+)
+
+// Listeners say where the APIs are served. The internal API always has a
+// listener of its own ("host:port" or "unix:/path"); empty addresses take
+// the defaults (defaults.PRuntimePublicAddr, defaults.PRuntimeInternalAddr).
 type Listeners struct {
 	PublicAddr   string
 	InternalAddr string
+	// Public and Internal override PublicLimits and InternalLimits.
+	Public, Internal *httpserve.Limits
 }
 
 // Serve serves the runtime's APIs until ctx ends, then shuts down
-// gracefully. ready, when not nil, receives the bound addresses once the
-// listeners are open.
+// gracefully. The internal API requires the token of the data folder
+// (LoadOrCreateToken; made at the first start). ready, when not nil,
+// receives the bound addresses once the listeners are open.
 func Serve(ctx context.Context, r *Runtime, l Listeners, log *slog.Logger, ready func(public, internal string)) error {
-	type srv struct {
-		ln net.Listener
-		hs *http.Server
+	if l.PublicAddr == "" {
+		l.PublicAddr = defaults.PRuntimePublicAddr
 	}
-	var servers []srv
-	listen := func(addr string, h http.Handler) (string, error) {
-		ln, err := net.Listen("tcp", addr)
-		if err != nil {
-			return "", fmt.Errorf("pruntime: listen %s: %w", addr, err)
-		}
-		servers = append(servers, srv{ln, &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}})
-		return ln.Addr().String(), nil
+	if l.InternalAddr == "" {
+		l.InternalAddr = defaults.PRuntimeInternalAddr
 	}
-	closeAll := func() {
-		for _, s := range servers {
-			s.ln.Close()
-		}
+	if l.InternalAddr == l.PublicAddr {
+		return fmt.Errorf("pruntime: the internal API needs a listener of its own, not the public address %s", l.PublicAddr)
 	}
-	var pub, internal string
-	var err error
-	if l.InternalAddr == "" || l.InternalAddr == l.PublicAddr {
-		pub, err = listen(l.PublicAddr, Mux(r))
-		internal = pub
-	} else {
-		pubMux := http.NewServeMux()
-		pubMux.Handle(PublicHandler(r))
-		inMux := http.NewServeMux()
-		inMux.Handle(InternalHandler(r))
-		if pub, err = listen(l.PublicAddr, pubMux); err == nil {
-			internal, err = listen(l.InternalAddr, inMux)
-		}
+	pl, il := PublicLimits, InternalLimits
+	if l.Public != nil {
+		pl = *l.Public
 	}
+	if l.Internal != nil {
+		il = *l.Internal
+	}
+	token, err := LoadOrCreateToken(r.cfg.DataDir)
 	if err != nil {
-		closeAll()
 		return err
 	}
+	pub, err := httpserve.Open(l.PublicAddr, PublicHandler(r), pl)
+	if err != nil {
+		return fmt.Errorf("pruntime: public API: %w", err)
+	}
+	in, err := httpserve.Open(l.InternalAddr, InternalHandler(r, token), il)
+	if err != nil {
+		pub.Close()
+		return fmt.Errorf("pruntime: internal API: %w", err)
+	}
 	if ready != nil {
-		ready(pub, internal)
+		ready(pub.Addr(), in.Addr())
 	}
-	log.Info("pRuntime API listening", "public", "http://"+pub, "internal", "http://"+internal)
-	errc := make(chan error, len(servers))
-	for _, s := range servers {
-		go func(s srv) { errc <- s.hs.Serve(s.ln) }(s)
-	}
+	log.Info("pRuntime API listening", "public", pub.Addr(), "internal", in.Addr(),
+		"internal_token_file", TokenPath(r.cfg.DataDir))
+	errc := make(chan error, 2)
+	go func() { errc <- pub.Serve() }()
+	go func() { errc <- in.Serve() }()
 	select {
 	case <-ctx.Done():
 	case err = <-errc:
 	}
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	for _, s := range servers {
-		_ = s.hs.Shutdown(shutdownCtx)
-	}
-	if err != nil && !errors.Is(err, http.ErrServerClosed) {
+	pub.Shutdown(shutdownCtx)
+	in.Shutdown(shutdownCtx)
+	if err != nil && !errors.Is(err, context.Canceled) {
 		return err
 	}
 	return nil

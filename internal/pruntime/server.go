@@ -25,23 +25,23 @@ const MaxRequestBytes = 64 << 20
 // MaxBatchHeaders bounds the headers of one Sync request.
 const MaxBatchHeaders = 10_000
 
-// InternalHandler returns the path and handler of the internal API (for
-// pherry). Mount it where only the operator's relayer can reach it.
-func InternalHandler(r *Runtime) (string, http.Handler) {
-	return pruntimev1connect.NewInternalHandler(&internalAPI{r}, connect.WithReadMaxBytes(MaxRequestBytes))
-}
-
-// PublicHandler returns the path and handler of the public API.
-func PublicHandler(r *Runtime) (string, http.Handler) {
-	return pruntimev1connect.NewPublicHandler(&publicAPI{r}, connect.WithReadMaxBytes(1<<20))
-}
-
-// Mux serves both APIs on one mux (what `cella dev` does).
-func Mux(r *Runtime) *http.ServeMux {
+// InternalHandler serves the internal API (for the operator's pherry)
+// behind the bearer token: a request without it is refused before its body
+// is read. It takes binary protobuf only, uncompressed, checks a Sync
+// request's counts on the wire before unmarshalling it, and verifies one
+// Sync at a time. Serve it on a listener of its own, never beside the public API.
+func InternalHandler(r *Runtime, token string) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle(InternalHandler(r))
-	mux.Handle(PublicHandler(r))
-	return mux
+	mux.Handle(pruntimev1connect.NewInternalHandler(&internalAPI{r}, internalOptions()))
+	return requireToken(token, guardInternal(mux))
+}
+
+// PublicHandler serves the public API, and nothing else: the internal
+// service's paths are not found here.
+func PublicHandler(r *Runtime) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle(pruntimev1connect.NewPublicHandler(&publicAPI{r}, connect.WithReadMaxBytes(publicMaxMessageBytes)))
+	return guardPublic(mux)
 }
 
 type internalAPI struct{ r *Runtime }
@@ -56,7 +56,8 @@ func apiError(err error) error {
 	switch {
 	case err == nil:
 		return nil
-	case errors.Is(err, ErrNotInitialized), errors.Is(err, ErrStopped), errors.Is(err, ErrOtherGenesis):
+	case errors.Is(err, ErrNotInitialized), errors.Is(err, ErrStopped), errors.Is(err, ErrOtherGenesis),
+		errors.Is(err, ErrNoOperator), errors.Is(err, ErrOtherOperator):
 		return connect.NewError(connect.CodeFailedPrecondition, err)
 	case errors.Is(err, errInternal):
 		return connect.NewError(connect.CodeInternal, err)
@@ -161,12 +162,20 @@ func (a *internalAPI) Egress(_ context.Context, _ *pruntimev1.EgressRequest) (*p
 }
 
 func (a *internalAPI) Registration(_ context.Context, req *pruntimev1.RegistrationRequest) (*pruntimev1.RegistrationResponse, error) {
-	if len(req.Operator) != 32 {
-		return nil, invalid("registration: operator must be a 32-byte account id, got %d bytes", len(req.Operator))
+	// The operator is the worker's own configuration; a request may only
+	// name the same one (pherry does, to catch a mismatch early).
+	if len(req.Operator) != 0 {
+		if len(req.Operator) != 32 {
+			return nil, invalid("registration: operator must be a 32-byte account id, got %d bytes", len(req.Operator))
+		}
+		var op keys.PublicKey
+		copy(op[:], req.Operator)
+		if want := a.r.Operator(); op != want {
+			return nil, connect.NewError(connect.CodePermissionDenied, fmt.Errorf(
+				"registration: this worker is operated by %s (its --operator), not %s", want, op))
+		}
 	}
-	var op keys.PublicKey
-	copy(op[:], req.Operator)
-	info, att, err := a.r.Registration(op)
+	info, att, err := a.r.Registration()
 	if err != nil {
 		return nil, apiError(err)
 	}
@@ -188,6 +197,9 @@ func (a *publicAPI) Info(_ context.Context, _ *pruntimev1.InfoRequest) (*pruntim
 		MaxAppVersion: MaxAppVersion,
 		EgressPending: uint64(in.EgressPending),
 		Measurement:   in.Measurement,
+	}
+	if op := a.r.Operator(); op != (keys.PublicKey{}) {
+		out.Operator = op.String()
 	}
 	if in.Initialized {
 		out.IdentityPublicKey = in.IdentityPublicKey.Hex()

@@ -355,7 +355,9 @@ func (x *EgressResponse) GetNextChainSequence() uint64 {
 
 type RegistrationRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The operator's account id (32 bytes): the account that runs the worker.
+	// Optional: the operator's account id (32 bytes) the caller expects. The
+	// operator is the pRuntime's own configuration (--operator), never taken
+	// from a request: another account here is refused (PERMISSION_DENIED).
 	Operator      []byte `protobuf:"bytes,1,opt,name=operator,proto3" json:"operator,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -519,8 +521,11 @@ type InfoResponse struct {
 	MaxAppVersion     uint64                 `protobuf:"varint,12,opt,name=max_app_version,json=maxAppVersion,proto3" json:"max_app_version,omitempty"`
 	EgressPending     uint64                 `protobuf:"varint,13,opt,name=egress_pending,json=egressPending,proto3" json:"egress_pending,omitempty"`
 	Measurement       string                 `protobuf:"bytes,14,opt,name=measurement,proto3" json:"measurement,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// The worker's operator (SS58), fixed by its configuration; empty when
+	// none is configured.
+	Operator      string `protobuf:"bytes,15,opt,name=operator,proto3" json:"operator,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *InfoResponse) Reset() {
@@ -651,6 +656,13 @@ func (x *InfoResponse) GetMeasurement() string {
 	return ""
 }
 
+func (x *InfoResponse) GetOperator() string {
+	if x != nil {
+		return x.Operator
+	}
+	return ""
+}
+
 var File_cella_pruntime_v1_pruntime_proto protoreflect.FileDescriptor
 
 const file_cella_pruntime_v1_pruntime_proto_rawDesc = "" +
@@ -685,7 +697,7 @@ const file_cella_pruntime_v1_pruntime_proto_rawDesc = "" +
 	"\n" +
 	"collateral\x18\x04 \x01(\fR\n" +
 	"collateral\"\r\n" +
-	"\vInfoRequest\"\xec\x03\n" +
+	"\vInfoRequest\"\x88\x04\n" +
 	"\fInfoResponse\x12 \n" +
 	"\vinitialized\x18\x01 \x01(\bR\vinitialized\x12\x1e\n" +
 	"\n" +
@@ -703,7 +715,8 @@ const file_cella_pruntime_v1_pruntime_proto_rawDesc = "" +
 	"\bapp_hash\x18\v \x01(\tR\aappHash\x12&\n" +
 	"\x0fmax_app_version\x18\f \x01(\x04R\rmaxAppVersion\x12%\n" +
 	"\x0eegress_pending\x18\r \x01(\x04R\regressPending\x12 \n" +
-	"\vmeasurement\x18\x0e \x01(\tR\vmeasurement2\xcc\x02\n" +
+	"\vmeasurement\x18\x0e \x01(\tR\vmeasurement\x12\x1a\n" +
+	"\boperator\x18\x0f \x01(\tR\boperator2\xcc\x02\n" +
 	"\bInternal\x12G\n" +
 	"\x04Init\x12\x1e.cella.pruntime.v1.InitRequest\x1a\x1f.cella.pruntime.v1.InitResponse\x12G\n" +
 	"\x04Sync\x12\x1e.cella.pruntime.v1.SyncRequest\x1a\x1f.cella.pruntime.v1.SyncResponse\x12M\n" +

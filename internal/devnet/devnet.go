@@ -1,0 +1,248 @@
+// Package devnet composes a development network in one process: a
+// single-validator node and, unless disabled, a worker — a pRuntime with the
+// dev TEE and a pherry relaying to it from the node — set up the safe way
+// (the pRuntime's internal API on a loopback port of its own behind its
+// token, the operator fixed by configuration, the worker pinned to the
+// chain's genesis). `cella dev` runs one; tests start one.
+package devnet
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/cella-network/cella/internal/defaults"
+	"github.com/cella-network/cella/internal/keys"
+	"github.com/cella-network/cella/internal/node"
+	"github.com/cella-network/cella/internal/pherry"
+	"github.com/cella-network/cella/internal/pruntime"
+	devtee "github.com/cella-network/cella/internal/tee/dev"
+)
+
+// DefaultOperator is the dev account that operates the worker: it
+// registers the worker and pays for its egress. Alice is left to the user,
+// so that the two never race for nonces.
+const DefaultOperator = "Ferdie"
+
+// Config configures a Network. Zero values pick the defaults.
+type Config struct {
+	// Home holds the chain's data; a second start continues the chain.
+	Home string
+	// ChainID names a new chain.
+	ChainID string
+	// Node sets the node's options (block time, addresses, metrics).
+	Node node.ConfigOptions
+	// NoWorker runs the chain alone.
+	NoWorker bool
+	// Worker configures the worker (its Dir defaults to Home/pruntime, its
+	// node to the network's node, its genesis pin to the chain's).
+	Worker WorkerConfig
+	// Log receives every component's logs (default: discarded).
+	Log *slog.Logger
+}
+
+// Network is a running dev network.
+type Network struct {
+	Node   *node.Node
+	Worker *Worker // nil with NoWorker
+	// Fresh says the chain was created by this start.
+	Fresh bool
+}
+
+// Start creates the chain in cfg.Home when there is none (allow-listing
+// the dev worker's measurement at genesis), starts the node and the worker.
+func Start(ctx context.Context, cfg Config) (*Network, error) {
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	fresh := !node.IsInitialised(cfg.Home)
+	if fresh {
+		m := devtee.MeasurementOf(pruntime.DevBuildID()).Hash()
+		if _, err := node.InitHome(cfg.Home, node.InitOptions{ChainID: cfg.ChainID, Dev: true, Config: cfg.Node, Measurements: [][32]byte{m}}); err != nil {
+			return nil, err
+		}
+	}
+	// The options win over the stored config.toml, so they apply on every start.
+	ncfg := node.NewConfig(cfg.Home, cfg.Node)
+	n, err := node.Start(ncfg, cfg.Log)
+	if err != nil {
+		return nil, err
+	}
+	net := &Network{Node: n, Fresh: fresh}
+	if cfg.NoWorker {
+		return net, nil
+	}
+	wc := cfg.Worker
+	if wc.Dir == "" {
+		wc.Dir = filepath.Join(cfg.Home, "pruntime")
+	}
+	if wc.NodeURL == "" {
+		wc.NodeURL = HTTPURL(ncfg.RPC.ListenAddress)
+	}
+	if wc.GenesisHash == ([32]byte{}) {
+		wc.GenesisHash = n.App.Machine().GenesisHash()
+	}
+	if wc.Log == nil {
+		wc.Log = cfg.Log
+	}
+	if net.Worker, err = StartWorker(ctx, wc); err != nil {
+		n.Close()
+		return nil, err
+	}
+	return net, nil
+}
+
+// Close stops the worker (sealing its final checkpoint) and the node.
+func (n *Network) Close() error {
+	var errs []error
+	if n.Worker != nil {
+		if err := n.Worker.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("sealing the pRuntime's final checkpoint: %w", err))
+		}
+	}
+	if err := n.Node.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("node shutdown: %w", err))
+	}
+	return errors.Join(errs...)
+}
+
+// WorkerConfig configures a Worker.
+type WorkerConfig struct {
+	// Dir is the pRuntime's data folder.
+	Dir string
+	// NodeURL is the node pherry relays from.
+	NodeURL string
+	// PublicAddr is the pRuntime's public API (default
+	// defaults.PRuntimePublicAddr); InternalAddr its internal API (default:
+	// an ephemeral loopback port).
+	PublicAddr, InternalAddr string
+	// Operator is the secret URI of the account that operates the worker
+	// (default "//" + DefaultOperator).
+	Operator string
+	// GenesisHash pins the pRuntime to a chain (zero: not pinned).
+	GenesisHash [32]byte
+	// CheckpointInterval is the pRuntime's (default pruntime's).
+	CheckpointInterval int64
+	// BatchSize and PollInterval tune pherry (defaults pherry's).
+	BatchSize    int
+	PollInterval time.Duration
+	// Metrics registers pherry's metrics (default: not registered).
+	Metrics prometheus.Registerer
+	Log     *slog.Logger
+}
+
+// Worker is a running dev worker: a pRuntime serving its two APIs and a
+// pherry relaying to it.
+type Worker struct {
+	// PublicAddr and InternalAddr are the bound API addresses.
+	PublicAddr, InternalAddr string
+	// TokenFile holds the internal API's token.
+	TokenFile string
+	// Operator is the operating account.
+	Operator keys.PublicKey
+	Runtime  *pruntime.Runtime
+
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// StartWorker opens the pRuntime in cfg.Dir with the dev TEE, serves its
+// APIs and starts a pherry operated by cfg.Operator.
+func StartWorker(ctx context.Context, cfg WorkerConfig) (*Worker, error) {
+	if cfg.Operator == "" {
+		cfg.Operator = "//" + DefaultOperator
+	}
+	if cfg.PublicAddr == "" {
+		cfg.PublicAddr = defaults.PRuntimePublicAddr
+	}
+	if cfg.InternalAddr == "" {
+		cfg.InternalAddr = "127.0.0.1:0"
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	op, err := keys.FromURI(cfg.Operator)
+	if err != nil {
+		return nil, errors.New("devnet: the operator's secret URI is not valid")
+	}
+	prov, err := devtee.New(devtee.Config{BuildID: pruntime.DevBuildID(), SealDir: cfg.Dir, Log: cfg.Log})
+	if err != nil {
+		return nil, err
+	}
+	rt, err := pruntime.Open(pruntime.Config{DataDir: cfg.Dir, TEE: prov, CheckpointInterval: cfg.CheckpointInterval,
+		Operator: op.Public(), GenesisHash: cfg.GenesisHash, Log: cfg.Log})
+	if err != nil {
+		return nil, err
+	}
+	token, err := pruntime.LoadOrCreateToken(cfg.Dir)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	w := &Worker{Runtime: rt, cancel: cancel, TokenFile: pruntime.TokenPath(cfg.Dir), Operator: op.Public()}
+	type addrs struct{ pub, in string }
+	ready := make(chan addrs, 1)
+	errc := make(chan error, 1)
+	w.wg.Add(1)
+	go func() {
+		defer w.wg.Done()
+		errc <- pruntime.Serve(ctx, rt, pruntime.Listeners{PublicAddr: cfg.PublicAddr, InternalAddr: cfg.InternalAddr}, cfg.Log,
+			func(pub, in string) { ready <- addrs{pub, in} })
+	}()
+	select {
+	case a := <-ready:
+		w.PublicAddr, w.InternalAddr = a.pub, a.in
+	case err := <-errc:
+		cancel()
+		return nil, fmt.Errorf("dev pRuntime: %w", err)
+	}
+	p, err := pherry.New(pherry.Config{
+		NodeURL:      cfg.NodeURL,
+		PublicURL:    defaults.HTTP(w.PublicAddr),
+		InternalURL:  defaults.HTTP(w.InternalAddr),
+		Token:        token,
+		HTTPClient:   &http.Client{Timeout: 2 * time.Minute},
+		Operator:     op,
+		BatchSize:    cfg.BatchSize,
+		PollInterval: cfg.PollInterval,
+		Log:          cfg.Log,
+		Metrics:      cfg.Metrics,
+	})
+	if err != nil {
+		cancel()
+		w.wg.Wait()
+		return nil, err
+	}
+	w.wg.Add(1)
+	go func() {
+		defer w.wg.Done()
+		if err := p.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+			cfg.Log.Error("pherry stopped", "err", err)
+		}
+	}()
+	return w, nil
+}
+
+// Close ends pherry and the pRuntime's APIs, waits for them, and seals a
+// final checkpoint.
+func (w *Worker) Close() error {
+	w.cancel()
+	w.wg.Wait()
+	return w.Runtime.Close()
+}
+
+// HTTPURL turns CometBFT's tcp://host:port into http://host:port.
+func HTTPURL(laddr string) string {
+	if rest, ok := strings.CutPrefix(laddr, "tcp://"); ok {
+		return "http://" + rest
+	}
+	return laddr
+}

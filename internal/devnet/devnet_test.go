@@ -1,0 +1,83 @@
+package devnet
+
+import (
+	"context"
+	"net"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/cella-network/cella/internal/keys"
+	"github.com/cella-network/cella/internal/node"
+)
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// TestNetwork starts a dev network: the worker gets registered by its
+// configured operator, its internal API has a listener and a token of its
+// own; a second start continues the chain with the same worker.
+func TestNetwork(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a node")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	home := t.TempDir()
+	cfg := Config{
+		Home: home, ChainID: "cella-devnet-test",
+		Node: node.ConfigOptions{Moniker: "t", BlockTime: 30 * time.Millisecond, EmptyBlocks: true,
+			RPCAddr: "tcp://" + freeAddr(t), P2PAddr: "tcp://" + freeAddr(t), Loopback: true},
+		Worker: WorkerConfig{PublicAddr: freeAddr(t), PollInterval: 100 * time.Millisecond},
+	}
+	n, err := Start(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !n.Fresh || n.Worker == nil {
+		t.Fatalf("fresh %v, worker %v", n.Fresh, n.Worker)
+	}
+	w := n.Worker
+	if w.InternalAddr == w.PublicAddr || w.InternalAddr == "" {
+		t.Fatalf("internal API at %q, public at %q", w.InternalAddr, w.PublicAddr)
+	}
+	if fi, err := os.Stat(w.TokenFile); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("token file: %v", err)
+	}
+	ferdie, _ := keys.FromURI("//" + DefaultOperator)
+	if w.Operator != ferdie.Public() || w.Runtime.Operator() != ferdie.Public() {
+		t.Fatalf("operator %v", w.Runtime.Operator())
+	}
+	for !w.Runtime.Info().Registered {
+		select {
+		case <-ctx.Done():
+			t.Fatal("the worker was never registered")
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	id := w.Runtime.Info().IdentityPublicKey
+	if err := n.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	n, err = Start(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close()
+	if n.Fresh || n.Worker.Runtime.Info().IdentityPublicKey != id {
+		t.Fatal("the second start did not continue the chain and the worker")
+	}
+	// The worker is pinned to this chain's genesis.
+	gh := n.Node.App.Machine().GenesisHash()
+	if got := n.Worker.Runtime.Info().GenesisHash; got != gh {
+		t.Fatalf("worker genesis %x, chain %x", got, gh)
+	}
+}
