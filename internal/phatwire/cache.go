@@ -51,6 +51,12 @@ func (c *VerifyCache) VerifyQuery(s *Signature, msg []byte, currentBlock uint32)
 	if body.TTL < currentBlock {
 		return nil, fmt.Errorf("%w: ttl %d < block %d", ErrCertificateExpired, body.TTL, currentBlock)
 	}
+	// The query's own signature first, as Verify does, so that both report
+	// the same error for the same input.
+	account, err := verifyOne(s.Type, body.Pubkey, s.Signature, msg)
+	if err != nil {
+		return nil, err
+	}
 	var parent []AccountID
 	if cert.Signature != nil {
 		key, ok := certificateKey(cert)
@@ -71,10 +77,6 @@ func (c *VerifyCache) VerifyQuery(s *Signature, msg []byte, currentBlock uint32)
 			return nil, fmt.Errorf("%w: ttl %d < block %d", ErrCertificateExpired, e.minTTL, currentBlock)
 		}
 		parent = e.chain
-	}
-	account, err := verifyOne(s.Type, body.Pubkey, s.Signature, msg)
-	if err != nil {
-		return nil, err
 	}
 	out := make([]AccountID, 0, len(parent)+1)
 	return append(append(out, parent...), account), nil
