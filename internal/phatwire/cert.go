@@ -125,6 +125,11 @@ func Origin(chain []AccountID) (AccountID, bool) {
 // with the body's key, and a parent signature, if any, is verified the same
 // way over the encoded body with maxDepth-1. It returns the chain of accounts
 // top-down; the origin is the first.
+//
+// Supported: Sr25519 and Sr25519WrapBytes (account = the key), Ecdsa and
+// EcdsaWrapBytes (Substrate ECDSA: 33-byte compressed key, account =
+// blake2_256 of it). Ed25519, Eip712 and the EvmEcdsa types fail with
+// ErrUnsupportedSigType.
 func (s *Signature) Verify(msg []byte, currentBlock uint32, maxDepth int) ([]AccountID, error) {
 	if s == nil {
 		return nil, ErrMissingCertificate
@@ -178,7 +183,12 @@ func verifyOne(t SignatureType, pubkey, sig, msg []byte) (AccountID, error) {
 			return AccountID{}, fmt.Errorf("%w (%s)", ErrBadSignature, t)
 		}
 		return AccountID(pk), nil
-	case Ed25519, Ecdsa, Ed25519WrapBytes, EcdsaWrapBytes, Eip712, EvmEcdsa, EvmEcdsaWrapBytes:
+	case Ecdsa, EcdsaWrapBytes:
+		if t == EcdsaWrapBytes {
+			msg = wrapBytes(msg)
+		}
+		return verifyEcdsa(pubkey, sig, msg)
+	case Ed25519, Ed25519WrapBytes, Eip712, EvmEcdsa, EvmEcdsaWrapBytes:
 		return AccountID{}, fmt.Errorf("%w: signature type %s not supported", ErrUnsupportedSigType, t)
 	}
 	return AccountID{}, fmt.Errorf("%w: %d", ErrInvalidSignatureType, int32(t))

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/decred/dcrd/dcrec/secp256k1/v4"
+
 	"github.com/cella-network/cella/internal/cipher"
 )
 
@@ -114,6 +116,11 @@ func FuzzVerifySignature(f *testing.F) {
 	sig, _, _ := querySig(f, Sr25519, 100, []byte("msg"))
 	f.Add([]byte("msg"), sig.SignedBy.EncodedBody, sig.SignedBy.Signature.SignedBy.EncodedBody,
 		int32(sig.Type), int32(sig.SignedBy.Signature.Type), sig.Signature, sig.SignedBy.Signature.Signature, uint32(5))
+	// An ECDSA root.
+	priv := secp256k1.PrivKeyFromBytes(bytes.Repeat([]byte{0x42}, 32))
+	root := (&CertificateBody{Pubkey: priv.PubKey().SerializeCompressed(), TTL: 100}).Encode()
+	f.Add([]byte("msg"), sig.SignedBy.EncodedBody, root, int32(Sr25519), int32(Ecdsa), sig.Signature,
+		substrateEcdsaSign(priv, sig.SignedBy.EncodedBody), uint32(5))
 	f.Fuzz(func(t *testing.T, msg, leafBody, rootBody []byte, leafType, rootType int32, leafSig, rootSig []byte, block uint32) {
 		s := &Signature{
 			SignedBy: &Certificate{EncodedBody: leafBody, Signature: &Signature{

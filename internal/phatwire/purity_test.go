@@ -30,8 +30,10 @@ func TestPurity(t *testing.T) {
 		"golang.org/x/sys/cpu": {"os", "unsafe"},
 		// Key generation and randomized signing, which this package leaves
 		// to the caller's Signer (keys.Verify is deterministic).
-		"github.com/cella-network/cella/internal/keys":               {"crypto/rand"},
-		"github.com/ChainSafe/go-schnorrkel":                         {"crypto/rand"},
+		"github.com/cella-network/cella/internal/keys": {"crypto/rand"},
+		"github.com/ChainSafe/go-schnorrkel":           {"crypto/rand"},
+		// Key generation, unused here (ECDSA verification only).
+		"github.com/decred/dcrd/dcrec/secp256k1/v4":                  {"crypto/rand"},
 		"github.com/cosmos/go-bip39":                                 {"crypto/rand"},
 		"github.com/oasisprotocol/curve25519-voi/curve":              {"crypto/rand"},
 		"github.com/oasisprotocol/curve25519-voi/curve/scalar":       {"crypto/rand"},

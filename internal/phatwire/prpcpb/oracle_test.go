@@ -383,3 +383,45 @@ console.log(JSON.stringify({info: hex(P.PhactoryInfo.encode(P.PhactoryInfo.fromO
 		t.Fatalf("PhactoryInfo\n SDK  %s\n ours %s", got.Info, want)
 	}
 }
+
+// TestOracleEcdsa: a polkadot.js ECDSA key pair (seed 0x42…) signs our
+// certificate body, plainly and "<Bytes>"-wrapped; we verify the chain and
+// derive the account the way polkadot.js does (blake2_256 of the compressed
+// key).
+func TestOracleEcdsa(t *testing.T) {
+	dir := oracleDir(t)
+	eph := keys.FromSeed([32]byte{0x79})
+	ephPub := eph.Public()
+	body := (&phatwire.CertificateBody{Pubkey: ephPub[:], TTL: 50}).Encode()
+	script := `const L = require('./lib/sdk-internals.cjs'); const { Keyring } = L.keyringPkg;
+(async () => { await L.utilCrypto.cryptoWaitReady();
+const p = new Keyring({ type: 'ecdsa' }).addFromSeed(Buffer.alloc(32, 0x42));
+const m = Buffer.from(process.argv[1], 'hex'); const hex = (u) => Buffer.from(u).toString('hex');
+const w = Buffer.concat([Buffer.from('<Bytes>'), m, Buffer.from('</Bytes>')]);
+console.log(JSON.stringify({ pub: hex(p.publicKey), account: hex(L.utilCrypto.blake2AsU8a(p.publicKey)), sig: hex(p.sign(m)), wrapped: hex(p.sign(w)) })); })();`
+	out, ok := node(t, dir, nil, "-e", script, hex.EncodeToString(body))
+	var got struct{ Pub, Account, Sig, Wrapped string }
+	if err := json.Unmarshal(out, &got); err != nil || !ok {
+		t.Fatalf("node: %s (%v)", out, err)
+	}
+	un := func(s string) []byte {
+		b, err := hex.DecodeString(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	msg := []byte("query")
+	for typ, s := range map[phatwire.SignatureType]string{phatwire.Ecdsa: got.Sig, phatwire.EcdsaWrapBytes: got.Wrapped} {
+		cert := &phatwire.Certificate{EncodedBody: body, Signature: &phatwire.Signature{
+			SignedBy: &phatwire.Certificate{EncodedBody: (&phatwire.CertificateBody{Pubkey: un(got.Pub), TTL: 50}).Encode()},
+			Type:     typ, Signature: un(s)}}
+		chain, err := phatwire.SignQuery(cert, eph, msg).Verify(msg, 1, phatwire.MaxCertificateDepth)
+		if err != nil {
+			t.Fatalf("%v: %v", typ, err)
+		}
+		if hex.EncodeToString(chain[0][:]) != got.Account {
+			t.Fatalf("%v: account %x, polkadot.js %s", typ, chain[0], got.Account)
+		}
+	}
+}
