@@ -121,7 +121,11 @@ type ModuleError struct {
 	Error [4]byte
 }
 
-// DispatchError is a failed call's error.
+// DispatchError is a failed call's error. All 13 variants encode and decode
+// as the SDK's registry has them; a Cella worker is expected to emit Module
+// (pallet-contracts errors: the pallet index and the error's variant index in
+// Error[0]) and Other (no message on the wire), which are the variants
+// pallet-contracts' bare_call returns.
 type DispatchError struct {
 	Kind   DispatchErrorKind
 	Module ModuleError // Kind == DispatchModule
