@@ -12,3 +12,10 @@ protoc -I . \
   --go_out="$out" --go_opt=module=github.com/cella-network/cella/internal/pruntime/api \
   --connect-go_out="$out" --connect-go_opt=module=github.com/cella-network/cella/internal/pruntime/api,simple \
   cella/pruntime/v1/pruntime.proto
+# Phala-compatible pRPC messages (plain protobuf, no service): see
+# proto/phala/pruntime_rpc.proto.
+out=../internal/phatwire/prpcpb
+mkdir -p "$out"
+protoc -I . \
+  --go_out="$out" --go_opt=module=github.com/cella-network/cella/internal/phatwire/prpcpb \
+  phala/pruntime_rpc.proto phala/prpc.proto
