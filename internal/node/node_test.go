@@ -4,10 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
-	"net"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -15,48 +11,18 @@ import (
 	"github.com/cella-network/cella/internal/client"
 	"github.com/cella-network/cella/internal/keys"
 	"github.com/cella-network/cella/internal/node"
+	"github.com/cella-network/cella/internal/nodetest"
 	"github.com/cella-network/cella/internal/scale"
 	"github.com/cella-network/cella/internal/state"
 	"github.com/cella-network/cella/internal/state/balances"
 	"github.com/cella-network/cella/internal/tx"
 )
 
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return "tcp://" + l.Addr().String()
-}
-
-// quiet is the nodes' logger: silent unless CELLA_TEST_LOG is set.
-func quiet() *slog.Logger {
-	if os.Getenv("CELLA_TEST_LOG") != "" {
-		return slog.New(slog.NewTextHandler(os.Stderr, nil))
-	}
-	return slog.New(slog.NewTextHandler(io.Discard, nil))
-}
-
-func devOptions(t *testing.T) node.ConfigOptions {
-	return node.ConfigOptions{
-		Moniker: "test", BlockTime: 20 * time.Millisecond, EmptyBlocks: true,
-		RPCAddr: freeAddr(t), P2PAddr: freeAddr(t), Loopback: true,
-	}
-}
-
+// startDev starts a dev node from home (initialised as a dev chain first
+// when it is not yet) and a client of its RPC server.
 func startDev(t *testing.T, home string, o node.ConfigOptions) (*node.Node, *client.Client) {
 	t.Helper()
-	if !node.IsInitialised(home) {
-		if _, err := node.InitHome(home, node.InitOptions{ChainID: "cella-test", Dev: true, Config: o}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	n, err := node.Start(node.NewConfig(home, o), quiet())
-	if err != nil {
-		t.Fatal(err)
-	}
+	n := nodetest.Start(t, home, o)
 	c, err := client.New(o.RPCAddr)
 	if err != nil {
 		t.Fatal(err)
@@ -107,7 +73,7 @@ func TestDevTransferAndRestart(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	home := t.TempDir()
-	o := devOptions(t)
+	o := nodetest.Options(t)
 	n, c := startDev(t, home, o)
 	waitHeight(ctx, t, c, 1)
 
@@ -194,7 +160,7 @@ func TestDevTransferAndRestart(t *testing.T) {
 func TestBadInputOverRPC(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	n, c := startDev(t, t.TempDir(), devOptions(t))
+	n, c := startDev(t, t.TempDir(), nodetest.Options(t))
 	defer n.Close()
 	waitHeight(ctx, t, c, 1)
 
@@ -294,7 +260,7 @@ func TestBadInputOverRPC(t *testing.T) {
 func TestPipelinedNonces(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	o := devOptions(t)
+	o := nodetest.Options(t)
 	o.BlockTime = 200 * time.Millisecond
 	n, c := startDev(t, t.TempDir(), o)
 	defer n.Close()

@@ -17,6 +17,7 @@ import (
 	"github.com/cella-network/cella/internal/keys"
 	"github.com/cella-network/cella/internal/msg"
 	"github.com/cella-network/cella/internal/node"
+	"github.com/cella-network/cella/internal/nodetest"
 	"github.com/cella-network/cella/internal/scale"
 	"github.com/cella-network/cella/internal/state"
 	"github.com/cella-network/cella/internal/state/registry"
@@ -102,7 +103,7 @@ func TestWorkerRegistrationAndEgress(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	home := t.TempDir()
-	o := devOptions(t)
+	o := nodetest.Options(t)
 	g, err := node.InitHome(home, node.InitOptions{ChainID: "cella-test", Dev: true, Config: o})
 	if err != nil {
 		t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/cella-network/cella/internal/client"
 	"github.com/cella-network/cella/internal/node"
+	"github.com/cella-network/cella/internal/nodetest"
 	"github.com/cella-network/cella/internal/state/validators"
 )
 
@@ -61,7 +62,7 @@ func TestFourValidatorsOneDown(t *testing.T) {
 		cfg.Consensus.TimeoutPropose = 400 * time.Millisecond
 		cfg.Consensus.TimeoutPrevote = 100 * time.Millisecond
 		cfg.Consensus.TimeoutPrecommit = 100 * time.Millisecond
-		n, err := node.Start(cfg, quiet())
+		n, err := node.Start(cfg, nodetest.Log())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -112,7 +113,7 @@ func TestFourValidatorsOneDown(t *testing.T) {
 func TestDevValidatorChange(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	n, c := startDev(t, t.TempDir(), devOptions(t))
+	n, c := startDev(t, t.TempDir(), nodetest.Options(t))
 	defer n.Close()
 	waitHeight(ctx, t, c, 1)
 	newVal := ed25519.GenPrivKey().PubKey()
