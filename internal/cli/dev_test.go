@@ -70,13 +70,7 @@ func runCmd(t *testing.T, args ...string) string {
 
 func waitFor(ctx context.Context, t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	for !cond() {
-		select {
-		case <-ctx.Done():
-			t.Fatalf("waiting for %s: %v", what, ctx.Err())
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
+	nodetest.WaitFor(ctx, t, what, 50*time.Millisecond, cond)
 }
 
 // TestDevCommand runs `cella dev` as a user would: the chain makes blocks,

@@ -45,13 +45,7 @@ func TestNetwork(t *testing.T) {
 	if w.Operator != ferdie.Public() || w.Runtime.Operator() != ferdie.Public() {
 		t.Fatalf("operator %v", w.Runtime.Operator())
 	}
-	for !w.Runtime.Info().Registered {
-		select {
-		case <-ctx.Done():
-			t.Fatal("the worker was never registered")
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
+	nodetest.WaitFor(ctx, t, "the worker's registration", 50*time.Millisecond, func() bool { return w.Runtime.Info().Registered })
 	id := w.Runtime.Info().IdentityPublicKey
 	if err := n.Close(); err != nil {
 		t.Fatal(err)

@@ -69,6 +69,18 @@ func balance(ctx context.Context, t *testing.T, c *client.Client, id keys.Public
 	return v
 }
 
+// submitOK builds call signed by from, submits it and waits for its result,
+// failing the test unless it executed OK.
+func submitOK(ctx context.Context, t *testing.T, c *client.Client, from *keys.Pair, call tx.Call) *client.TxResult {
+	t.Helper()
+	b, err := c.Build(ctx, from, call, client.TxOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hash, err := c.Submit(ctx, b)
+	return waitOK(ctx, t, c, hash, err)
+}
+
 func TestDevTransferAndRestart(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -80,21 +92,7 @@ func TestDevTransferAndRestart(t *testing.T) {
 	alice, bob := pair(t, "//Alice"), pair(t, "//Bob")
 	before := balance(ctx, t, c, bob.Public())
 	amount := scale.U128From(1_234_567)
-	tr, err := c.Build(ctx, alice, balances.TransferCall(bob.Public(), amount), client.TxOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hash, err := c.Submit(ctx, tr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := c.Wait(ctx, hash)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !res.OK() {
-		t.Fatalf("transfer failed: %+v", res)
-	}
+	res := submitOK(ctx, t, c, alice, balances.TransferCall(bob.Public(), amount))
 	want, _ := before.Add(amount)
 	if got := balance(ctx, t, c, bob.Public()); got != want {
 		t.Fatalf("bob's balance %s, want %s", got, want)

@@ -119,21 +119,7 @@ func TestDevValidatorChange(t *testing.T) {
 	newVal := ed25519.GenPrivKey().PubKey()
 	var pk [32]byte
 	copy(pk[:], newVal.Bytes())
-	tr, err := c.Build(ctx, pair(t, "//Alice"), validators.SetPowerCall(pk, 1), client.TxOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hash, err := c.Submit(ctx, tr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := c.Wait(ctx, hash)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !res.OK() {
-		t.Fatalf("set_power failed: %+v", res)
-	}
+	res := submitOK(ctx, t, c, pair(t, "//Alice"), validators.SetPowerCall(pk, 1))
 	// CometBFT applies an update from block H at H+2.
 	waitHeight(ctx, t, c, res.Height+3)
 	h := res.Height + 2

@@ -7,6 +7,7 @@
 package nodetest
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"net"
@@ -93,4 +94,18 @@ func Start(t testing.TB, home string, o node.ConfigOptions, init ...node.InitOpt
 		}
 	})
 	return n
+}
+
+// WaitFor polls cond every interval until it holds, and fails the test,
+// naming what it waited for, when ctx ends first. The context's deadline is
+// the only bound: tests assert no timing.
+func WaitFor(ctx context.Context, t testing.TB, what string, every time.Duration, cond func() bool) {
+	t.Helper()
+	for !cond() {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("waiting for %s: %v", what, ctx.Err())
+		case <-time.After(every):
+		}
+	}
 }

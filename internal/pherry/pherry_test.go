@@ -142,13 +142,7 @@ func stopRun(t *testing.T, cancel func(), done chan error) {
 // waitFor polls cond until it holds or ctx ends.
 func waitFor(ctx context.Context, t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	for !cond() {
-		select {
-		case <-ctx.Done():
-			t.Fatalf("waiting for %s: %v", what, ctx.Err())
-		case <-time.After(2 * time.Millisecond):
-		}
-	}
+	nodetest.WaitFor(ctx, t, what, 2*time.Millisecond, cond)
 }
 
 // checkBatches checks every accepted batch against the batch rules.
