@@ -63,6 +63,9 @@ func Log() *slog.Logger {
 // o, Dev is always set and ChainID defaults to ChainID). The node is closed
 // when the test ends unless the test stopped it first; a test may close it
 // itself (to check the error or to restart the same home).
+//
+// Start is for external test packages: node's own tests (package node)
+// cannot import it.
 func Start(t testing.TB, home string, o node.ConfigOptions, init ...node.InitOptions) *node.Node {
 	t.Helper()
 	if len(init) > 1 {
@@ -87,9 +90,11 @@ func Start(t testing.TB, home string, o node.ConfigOptions, init ...node.InitOpt
 	}
 	t.Cleanup(func() {
 		// Close is not idempotent: a node the test closed is not running.
+		// An error here is logged, not failed on: tests that care about
+		// Close's error close the node themselves and check it.
 		if n.Comet.IsRunning() {
 			if err := n.Close(); err != nil {
-				t.Errorf("closing the node: %v", err)
+				t.Logf("closing the node at cleanup: %v", err)
 			}
 		}
 	})
