@@ -66,34 +66,15 @@ func buildChain(t testing.TB, o chainOpts) *synth.Chain {
 		t.Fatal(err)
 	}
 	pairs := synth.DevPairs()
-	for h := int64(1); h <= int64(o.blocks); h++ {
-		txs, err := c.Transfers(pairs[:4], o.transfers)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if h == o.joinAt {
-			tx, err := c.SetPower(pairs[5], vals[4], 20)
-			if err != nil {
-				t.Fatal(err)
-			}
-			txs = append(txs, tx)
-		}
-		if h == o.leaveAt {
-			tx, err := c.SetPower(pairs[5], vals[0], 0)
-			if err != nil {
-				t.Fatal(err)
-			}
-			txs = append(txs, tx)
-		}
-		b, err := c.AddBlock(txs...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for i, r := range b.Results {
-			if r.Code != state.CodeOK {
-				t.Fatalf("height %d tx %d: code %d %s", h, i, r.Code, r.Log)
-			}
-		}
+	if err := c.Build(o.blocks, synth.Plan{
+		Txs:   func(int64) ([][]byte, error) { return c.Transfers(pairs[:4], o.transfers) },
+		Admin: pairs[5],
+		Changes: []synth.PowerChange{
+			{At: o.joinAt, Validator: vals[4], Power: 20},
+			{At: o.leaveAt, Validator: vals[0], Power: 0},
+		},
+	}); err != nil {
+		t.Fatal(err)
 	}
 	return c
 }

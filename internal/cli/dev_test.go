@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"net"
 	"strings"
 	"sync"
 	"testing"
@@ -13,17 +12,8 @@ import (
 	"github.com/cella-network/cella/internal/client"
 	"github.com/cella-network/cella/internal/keys"
 	"github.com/cella-network/cella/internal/msg"
+	"github.com/cella-network/cella/internal/nodetest"
 )
-
-func freePort(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
 
 // safeBuffer is a bytes.Buffer that a running command may write to while
 // the test reads it.
@@ -80,13 +70,7 @@ func runCmd(t *testing.T, args ...string) string {
 
 func waitFor(ctx context.Context, t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	for !cond() {
-		select {
-		case <-ctx.Done():
-			t.Fatalf("waiting for %s: %v", what, ctx.Err())
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
+	nodetest.WaitFor(ctx, t, what, 50*time.Millisecond, cond)
 }
 
 // TestDevCommand runs `cella dev` as a user would: the chain makes blocks,
@@ -100,7 +84,7 @@ func TestDevCommand(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	home := t.TempDir()
-	rpc, p2p, pr := freePort(t), freePort(t), freePort(t)
+	rpc, p2p, pr := nodetest.FreeAddr(t), nodetest.FreeAddr(t), nodetest.FreeAddr(t)
 	stop, out := startDevCmd(t, home, rpc, p2p, pr)
 	node := "http://" + rpc
 	c, err := client.New(node)

@@ -4,42 +4,18 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
-	"net"
 	"testing"
 	"time"
 
 	"github.com/cella-network/cella/internal/client"
-	"github.com/cella-network/cella/internal/node"
+	"github.com/cella-network/cella/internal/nodetest"
 )
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return "tcp://" + l.Addr().String()
-}
 
 // TestSubscribeToNode: the client's own websocket subscription works with
 // CometBFT's server: it is acknowledged and delivers new block headers.
 func TestSubscribeToNode(t *testing.T) {
-	home := t.TempDir()
-	o := node.ConfigOptions{
-		Moniker: "test", BlockTime: 20 * time.Millisecond, EmptyBlocks: true,
-		RPCAddr: freeAddr(t), P2PAddr: freeAddr(t), Loopback: true,
-	}
-	if _, err := node.InitHome(home, node.InitOptions{ChainID: "cella-test", Dev: true, Config: o}); err != nil {
-		t.Fatal(err)
-	}
-	n, err := node.Start(node.NewConfig(home, o), slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer n.Close()
+	o := nodetest.Options(t)
+	nodetest.Start(t, t.TempDir(), o)
 	c, err := client.New(o.RPCAddr)
 	if err != nil {
 		t.Fatal(err)

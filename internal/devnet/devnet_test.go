@@ -2,24 +2,14 @@ package devnet
 
 import (
 	"context"
-	"net"
 	"os"
 	"testing"
 	"time"
 
 	"github.com/cella-network/cella/internal/keys"
 	"github.com/cella-network/cella/internal/node"
+	"github.com/cella-network/cella/internal/nodetest"
 )
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
 
 // TestNetwork starts a dev network: the worker gets registered by its
 // configured operator, its internal API has a listener and a token of its
@@ -34,8 +24,8 @@ func TestNetwork(t *testing.T) {
 	cfg := Config{
 		Home: home, ChainID: "cella-devnet-test",
 		Node: node.ConfigOptions{Moniker: "t", BlockTime: 30 * time.Millisecond, EmptyBlocks: true,
-			RPCAddr: "tcp://" + freeAddr(t), P2PAddr: "tcp://" + freeAddr(t), Loopback: true},
-		Worker: WorkerConfig{PublicAddr: freeAddr(t), PollInterval: 100 * time.Millisecond},
+			RPCAddr: nodetest.FreeURL(t), P2PAddr: nodetest.FreeURL(t), Loopback: true},
+		Worker: WorkerConfig{PublicAddr: nodetest.FreeAddr(t), PollInterval: 100 * time.Millisecond},
 	}
 	n, err := Start(ctx, cfg)
 	if err != nil {
@@ -55,13 +45,7 @@ func TestNetwork(t *testing.T) {
 	if w.Operator != ferdie.Public() || w.Runtime.Operator() != ferdie.Public() {
 		t.Fatalf("operator %v", w.Runtime.Operator())
 	}
-	for !w.Runtime.Info().Registered {
-		select {
-		case <-ctx.Done():
-			t.Fatal("the worker was never registered")
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
+	nodetest.WaitFor(ctx, t, "the worker's registration", 50*time.Millisecond, func() bool { return w.Runtime.Info().Registered })
 	id := w.Runtime.Info().IdentityPublicKey
 	if err := n.Close(); err != nil {
 		t.Fatal(err)

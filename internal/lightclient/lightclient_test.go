@@ -25,36 +25,15 @@ func testChain(t testing.TB, n int, hook func(*types.Header)) (*synth.Chain, []*
 		t.Fatal(err)
 	}
 	pairs := synth.DevPairs()
-	for h := 1; h <= n; h++ {
-		var txs [][]byte
-		tr, err := c.Transfer(pairs[h%3], pairs[3].Public(), state.Unit)
-		if err != nil {
-			t.Fatal(err)
-		}
-		txs = append(txs, tr)
-		switch h {
-		case 20:
-			tx, err := c.SetPower(pairs[4], vals[4], 10)
-			if err != nil {
-				t.Fatal(err)
-			}
-			txs = append(txs, tx)
-		case 40:
-			tx, err := c.SetPower(pairs[4], vals[0], 0)
-			if err != nil {
-				t.Fatal(err)
-			}
-			txs = append(txs, tx)
-		}
-		b, err := c.AddBlock(txs...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for i, r := range b.Results {
-			if r.Code != state.CodeOK {
-				t.Fatalf("height %d tx %d: code %d %s", h, i, r.Code, r.Log)
-			}
-		}
+	if err := c.Build(n, synth.Plan{
+		Txs: func(h int64) ([][]byte, error) {
+			tr, err := c.Transfer(pairs[h%3], pairs[3].Public(), state.Unit)
+			return [][]byte{tr}, err
+		},
+		Admin:   pairs[4],
+		Changes: []synth.PowerChange{{At: 20, Validator: vals[4], Power: 10}, {At: 40, Validator: vals[0], Power: 0}},
+	}); err != nil {
+		t.Fatal(err)
 	}
 	return c, vals
 }

@@ -3,7 +3,6 @@ package loadgen_test
 import (
 	"context"
 	"io"
-	"log/slog"
 	"net"
 	"strings"
 	"sync"
@@ -13,20 +12,8 @@ import (
 	"github.com/cella-network/cella/internal/client"
 	"github.com/cella-network/cella/internal/keys"
 	"github.com/cella-network/cella/internal/loadgen"
-	"github.com/cella-network/cella/internal/node"
+	"github.com/cella-network/cella/internal/nodetest"
 )
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return "tcp://" + l.Addr().String()
-}
-
-func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
 // proxy forwards TCP connections to a node's RPC address. Its cut ends
 // every connection, as a node process that stops does (an in-process
@@ -90,15 +77,9 @@ func TestNodeRestartMidRun(t *testing.T) {
 	defer cancel()
 	home := t.TempDir()
 	// Slow blocks, so that the mempool holds transfers when the node stops.
-	o := node.ConfigOptions{Moniker: "test", BlockTime: 500 * time.Millisecond, EmptyBlocks: true,
-		RPCAddr: freeAddr(t), P2PAddr: freeAddr(t), Loopback: true}
-	if _, err := node.InitHome(home, node.InitOptions{ChainID: "cella-test", Dev: true, Config: o}); err != nil {
-		t.Fatal(err)
-	}
-	n, err := node.Start(node.NewConfig(home, o), quiet())
-	if err != nil {
-		t.Fatal(err)
-	}
+	o := nodetest.Options(t)
+	o.BlockTime = 500 * time.Millisecond
+	n := nodetest.Start(t, home, o)
 	px := newProxy(t, strings.TrimPrefix(o.RPCAddr, "tcp://"))
 	c, err := client.New(px.addr())
 	if err != nil {
@@ -137,10 +118,7 @@ func TestNodeRestartMidRun(t *testing.T) {
 	}
 	px.cut()
 	time.Sleep(time.Second) // downtime; no assertion depends on its length
-	if n, err = node.Start(node.NewConfig(home, o), quiet()); err != nil {
-		t.Fatal(err)
-	}
-	defer n.Close()
+	nodetest.Start(t, home, o)
 	out := <-done
 	if out.err != nil {
 		t.Fatalf("run: %v", out.err)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/cella-network/cella/internal/appdb"
 	"github.com/cella-network/cella/internal/node"
+	"github.com/cella-network/cella/internal/nodetest"
 )
 
 // TestStartOnDamagedAppStore: a node whose application store has a
@@ -18,7 +19,7 @@ import (
 // not pebble's panic.
 func TestStartOnDamagedAppStore(t *testing.T) {
 	home := t.TempDir()
-	o := devOptions(t)
+	o := nodetest.Options(t)
 	n, c := startDev(t, home, o)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -50,7 +51,7 @@ func TestStartOnDamagedAppStore(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	n, err = node.Start(node.NewConfig(home, o), quiet())
+	n, err = node.Start(node.NewConfig(home, o), nodetest.Log())
 	if err == nil {
 		n.Close()
 		t.Fatal("the node started on a damaged store")

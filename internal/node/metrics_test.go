@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cella-network/cella/internal/nodetest"
 )
 
 // TestMetricsServer: the node's Prometheus metrics are served by our own
@@ -17,8 +19,8 @@ func TestMetricsServer(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a node")
 	}
-	o := devOptions(t)
-	o.Prometheus = strings.TrimPrefix(freeAddr(t), "tcp://")
+	o := nodetest.Options(t)
+	o.Prometheus = nodetest.FreeAddr(t)
 	n, c := startDev(t, t.TempDir(), o)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()

@@ -4,10 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
-	"net"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -15,48 +11,18 @@ import (
 	"github.com/cella-network/cella/internal/client"
 	"github.com/cella-network/cella/internal/keys"
 	"github.com/cella-network/cella/internal/node"
+	"github.com/cella-network/cella/internal/nodetest"
 	"github.com/cella-network/cella/internal/scale"
 	"github.com/cella-network/cella/internal/state"
 	"github.com/cella-network/cella/internal/state/balances"
 	"github.com/cella-network/cella/internal/tx"
 )
 
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return "tcp://" + l.Addr().String()
-}
-
-// quiet is the nodes' logger: silent unless CELLA_TEST_LOG is set.
-func quiet() *slog.Logger {
-	if os.Getenv("CELLA_TEST_LOG") != "" {
-		return slog.New(slog.NewTextHandler(os.Stderr, nil))
-	}
-	return slog.New(slog.NewTextHandler(io.Discard, nil))
-}
-
-func devOptions(t *testing.T) node.ConfigOptions {
-	return node.ConfigOptions{
-		Moniker: "test", BlockTime: 20 * time.Millisecond, EmptyBlocks: true,
-		RPCAddr: freeAddr(t), P2PAddr: freeAddr(t), Loopback: true,
-	}
-}
-
+// startDev starts a dev node from home (initialised as a dev chain first
+// when it is not yet) and a client of its RPC server.
 func startDev(t *testing.T, home string, o node.ConfigOptions) (*node.Node, *client.Client) {
 	t.Helper()
-	if !node.IsInitialised(home) {
-		if _, err := node.InitHome(home, node.InitOptions{ChainID: "cella-test", Dev: true, Config: o}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	n, err := node.Start(node.NewConfig(home, o), quiet())
-	if err != nil {
-		t.Fatal(err)
-	}
+	n := nodetest.Start(t, home, o)
 	c, err := client.New(o.RPCAddr)
 	if err != nil {
 		t.Fatal(err)
@@ -103,32 +69,30 @@ func balance(ctx context.Context, t *testing.T, c *client.Client, id keys.Public
 	return v
 }
 
+// submitOK builds call signed by from, submits it and waits for its result,
+// failing the test unless it executed OK.
+func submitOK(ctx context.Context, t *testing.T, c *client.Client, from *keys.Pair, call tx.Call) *client.TxResult {
+	t.Helper()
+	b, err := c.Build(ctx, from, call, client.TxOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hash, err := c.Submit(ctx, b)
+	return waitOK(ctx, t, c, hash, err)
+}
+
 func TestDevTransferAndRestart(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	home := t.TempDir()
-	o := devOptions(t)
+	o := nodetest.Options(t)
 	n, c := startDev(t, home, o)
 	waitHeight(ctx, t, c, 1)
 
 	alice, bob := pair(t, "//Alice"), pair(t, "//Bob")
 	before := balance(ctx, t, c, bob.Public())
 	amount := scale.U128From(1_234_567)
-	tr, err := c.Build(ctx, alice, balances.TransferCall(bob.Public(), amount), client.TxOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hash, err := c.Submit(ctx, tr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := c.Wait(ctx, hash)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !res.OK() {
-		t.Fatalf("transfer failed: %+v", res)
-	}
+	res := submitOK(ctx, t, c, alice, balances.TransferCall(bob.Public(), amount))
 	want, _ := before.Add(amount)
 	if got := balance(ctx, t, c, bob.Public()); got != want {
 		t.Fatalf("bob's balance %s, want %s", got, want)
@@ -194,7 +158,7 @@ func TestDevTransferAndRestart(t *testing.T) {
 func TestBadInputOverRPC(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	n, c := startDev(t, t.TempDir(), devOptions(t))
+	n, c := startDev(t, t.TempDir(), nodetest.Options(t))
 	defer n.Close()
 	waitHeight(ctx, t, c, 1)
 
@@ -294,7 +258,7 @@ func TestBadInputOverRPC(t *testing.T) {
 func TestPipelinedNonces(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	o := devOptions(t)
+	o := nodetest.Options(t)
 	o.BlockTime = 200 * time.Millisecond
 	n, c := startDev(t, t.TempDir(), o)
 	defer n.Close()

@@ -14,55 +14,38 @@ import (
 
 	"github.com/cella-network/cella/internal/chainapi"
 	"github.com/cella-network/cella/internal/client"
-	"github.com/cella-network/cella/internal/keys"
 	"github.com/cella-network/cella/internal/msg"
 	"github.com/cella-network/cella/internal/node"
+	"github.com/cella-network/cella/internal/nodetest"
 	"github.com/cella-network/cella/internal/scale"
 	"github.com/cella-network/cella/internal/state"
-	"github.com/cella-network/cella/internal/state/registry"
 	"github.com/cella-network/cella/internal/tee"
+	devtee "github.com/cella-network/cella/internal/tee/dev"
 )
 
-// e2eMeasurement is the measurement the test's dev-style quotes attest.
-var e2eMeasurement = []byte("cella-node-test-pruntime/v1")
-
-const e2eQuoteDomain = "cella/node-test-dev-quote/v1"
-
-// e2eQuote is a dev-style quote: SCALE(measurement Vec<u8>, report data
-// [u8; 64], signature [u8; 64]) signed by the dev TEE root.
-func e2eQuote(root *keys.Pair, rd [64]byte) []byte {
-	sig := root.Sign(append(append([]byte(e2eQuoteDomain), e2eMeasurement...), rd[:]...))
-	w := scale.NewWriter(0)
-	w.BytesVec(e2eMeasurement)
-	w.Raw(rd[:])
-	w.Raw(sig[:])
-	return w.Bytes()
+// devAttester returns a dev TEE provider, as a dev pRuntime runs, claiming
+// the build "cella-node-test-pruntime/v1", and its measurement.
+func devAttester(t *testing.T) (*devtee.Provider, tee.Measurement) {
+	t.Helper()
+	p, err := devtee.New(devtee.Config{BuildID: []byte("cella-node-test-pruntime/v1"), SealDir: t.TempDir(), Log: nodetest.Log()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := p.Measurement()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p, m
 }
 
-// e2eVerifier checks e2eQuote quotes against the genesis's dev root, as
-// internal/tee's dev verifier does with its own quote format.
-type e2eVerifier struct{ root keys.PublicKey }
-
-func (v e2eVerifier) Verify(kind string, quote, _ []byte, rd [64]byte, _ int64) ([]byte, error) {
-	if kind != string(tee.KindDev) {
-		return nil, fmt.Errorf("unsupported TEE kind %q", kind)
+// devQuote is prov's dev quote of rd.
+func devQuote(t *testing.T, prov *devtee.Provider, rd [64]byte) []byte {
+	t.Helper()
+	q, err := prov.Attest(rd)
+	if err != nil {
+		t.Fatal(err)
 	}
-	r := scale.NewReader(quote)
-	meas := r.BytesVec()
-	var qrd [64]byte
-	var sig keys.Signature
-	r.Fixed(qrd[:])
-	r.Fixed(sig[:])
-	if err := r.Finish(); err != nil {
-		return nil, err
-	}
-	if !keys.Verify(v.root, append(append([]byte(e2eQuoteDomain), meas...), qrd[:]...), sig) {
-		return nil, errors.New("dev quote not signed by the dev root")
-	}
-	if qrd != rd {
-		return nil, state.ErrReportDataMismatch
-	}
-	return meas, nil
+	return q
 }
 
 // blockRef returns height h with its block hash, as a pRuntime would name it.
@@ -93,34 +76,32 @@ func waitOK(ctx context.Context, t *testing.T, c *client.Client, hash [32]byte, 
 	return res
 }
 
-// TestWorkerRegistrationAndEgress registers a worker with a dev-style
-// attestation on a running dev node, submits two egress messages, reads
-// them back through /blocks and the client, checks the on-chain bad input
-// over RPC, and re-registers after a restart with a block hash recorded
-// before it.
+// TestWorkerRegistrationAndEgress registers a worker with a dev TEE
+// attestation (checked by the node's own verifier) on a running dev node,
+// submits two egress messages, reads them back through /blocks and the
+// client, checks the on-chain bad input over RPC, and re-registers after a
+// restart with a block hash recorded before it.
 func TestWorkerRegistrationAndEgress(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	home := t.TempDir()
-	o := devOptions(t)
-	g, err := node.InitHome(home, node.InitOptions{ChainID: "cella-test", Dev: true, Config: o})
-	if err != nil {
+	o := nodetest.Options(t)
+	if _, err := node.InitHome(home, node.InitOptions{ChainID: "cella-test", Dev: true, Config: o}); err != nil {
 		t.Fatal(err)
 	}
+	prov, meas := devAttester(t)
 	genesisFile := node.NewConfig(home, o).GenesisFile()
 	if err := genesisfile.EditAppState(genesisFile, func(app *state.AppGenesis) error {
-		app.Registry.AllowMeasurement(registry.MeasurementHash(e2eMeasurement))
+		app.Registry.AllowMeasurement(meas.Hash())
 		return nil
 	}); err != nil {
 		t.Fatal(err)
 	}
-	verifier := e2eVerifier{root: g.App.Registry.DevAttestationRoot}
 	n, c := startDev(t, home, o)
-	n.App.SetAttestationVerifier(verifier)
 	waitHeight(ctx, t, c, 2)
 
 	alice, bob := pair(t, "//Alice"), pair(t, "//Bob")
-	worker, root := pair(t, "//Worker1"), pair(t, state.DevTeeRootURI)
+	worker := pair(t, "//Worker1")
 	ci, err := c.ChainInfo(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -139,12 +120,12 @@ func TestWorkerRegistrationAndEgress(t *testing.T) {
 		RecentBlock:       blockRef(ctx, t, c, ci.Height),
 		TeeKind:           string(tee.KindDev),
 	}
-	att := msg.Attestation{Kind: string(tee.KindDev), Quote: e2eQuote(root, info.ReportData())}
+	att := msg.Attestation{Kind: string(tee.KindDev), Quote: devQuote(t, prov, info.ReportData())}
 
 	// A stale freshness hash is refused at the door.
 	stale := info
 	stale.RecentBlock.Hash[0] ^= 1
-	_, err = c.RegisterWorker(ctx, alice, stale, msg.Attestation{Kind: string(tee.KindDev), Quote: e2eQuote(root, stale.ReportData())})
+	_, err = c.RegisterWorker(ctx, alice, stale, msg.Attestation{Kind: string(tee.KindDev), Quote: devQuote(t, prov, stale.ReportData())})
 	var te *client.TxError
 	if !errors.As(err, &te) || te.Code != state.CodeFreshnessHashMismatch {
 		t.Fatalf("stale registration: %v", err)
@@ -158,7 +139,7 @@ func TestWorkerRegistrationAndEgress(t *testing.T) {
 	}
 	if len(ws) != 1 || ws[0].IdentityPublicKey != worker.Public().Hex() || ws[0].Operator != alice.Public().String() ||
 		ws[0].TeeKind != "dev" || ws[0].RegisteredHeight != uint64(reg.Height) || ws[0].PRuntimeVersion != "0.1.0" ||
-		ws[0].MeasurementHash != fmt.Sprintf("0x%x", registry.MeasurementHash(e2eMeasurement)) {
+		ws[0].MeasurementHash != fmt.Sprintf("0x%x", meas.Hash()) {
 		t.Fatalf("workers %+v", ws)
 	}
 	if one, err := c.Worker(ctx, worker.Public()); err != nil || *one != ws[0] {
@@ -260,12 +241,11 @@ func TestWorkerRegistrationAndEgress(t *testing.T) {
 	}
 	n2, c2 := startDev(t, home, o)
 	defer n2.Close()
-	n2.App.SetAttestationVerifier(verifier)
 	waitHeight(ctx, t, c2, last+1)
 	upd := info
 	upd.PRuntimeVersion.Minor = 2
 	upd.RecentBlock = ref
-	hash, err = c2.RegisterWorker(ctx, alice, upd, msg.Attestation{Kind: string(tee.KindDev), Quote: e2eQuote(root, upd.ReportData())})
+	hash, err = c2.RegisterWorker(ctx, alice, upd, msg.Attestation{Kind: string(tee.KindDev), Quote: devQuote(t, prov, upd.ReportData())})
 	waitOK(ctx, t, c2, hash, err)
 	one, err := c2.Worker(ctx, worker.Public())
 	if err != nil || one.PRuntimeVersion != "0.2.0" || one.FirstRegisteredHeight != uint64(reg.Height) {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/cella-network/cella/internal/client"
 	"github.com/cella-network/cella/internal/node"
+	"github.com/cella-network/cella/internal/nodetest"
 	"github.com/cella-network/cella/internal/state/validators"
 )
 
@@ -61,7 +62,7 @@ func TestFourValidatorsOneDown(t *testing.T) {
 		cfg.Consensus.TimeoutPropose = 400 * time.Millisecond
 		cfg.Consensus.TimeoutPrevote = 100 * time.Millisecond
 		cfg.Consensus.TimeoutPrecommit = 100 * time.Millisecond
-		n, err := node.Start(cfg, quiet())
+		n, err := node.Start(cfg, nodetest.Log())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -112,27 +113,13 @@ func TestFourValidatorsOneDown(t *testing.T) {
 func TestDevValidatorChange(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	n, c := startDev(t, t.TempDir(), devOptions(t))
+	n, c := startDev(t, t.TempDir(), nodetest.Options(t))
 	defer n.Close()
 	waitHeight(ctx, t, c, 1)
 	newVal := ed25519.GenPrivKey().PubKey()
 	var pk [32]byte
 	copy(pk[:], newVal.Bytes())
-	tr, err := c.Build(ctx, pair(t, "//Alice"), validators.SetPowerCall(pk, 1), client.TxOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hash, err := c.Submit(ctx, tr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := c.Wait(ctx, hash)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !res.OK() {
-		t.Fatalf("set_power failed: %+v", res)
-	}
+	res := submitOK(ctx, t, c, pair(t, "//Alice"), validators.SetPowerCall(pk, 1))
 	// CometBFT applies an update from block H at H+2.
 	waitHeight(ctx, t, c, res.Height+3)
 	h := res.Height + 2

@@ -10,6 +10,7 @@ import (
 
 	"github.com/cella-network/cella/internal/client"
 	"github.com/cella-network/cella/internal/node"
+	"github.com/cella-network/cella/internal/nodetest"
 	"github.com/cella-network/cella/internal/pruntime"
 	"github.com/cella-network/cella/internal/pruntime/api/pruntimev1"
 	"github.com/cella-network/cella/internal/pruntime/api/pruntimev1/pruntimev1connect"
@@ -33,17 +34,9 @@ func BenchmarkCatchUp(b *testing.B) {
 	if home == "" {
 		home = b.TempDir()
 	}
-	o := node.ConfigOptions{Moniker: "bench", BlockTime: time.Millisecond, EmptyBlocks: true,
-		RPCAddr: freeAddr(b), P2PAddr: freeAddr(b), Loopback: true}
-	if !node.IsInitialised(home) {
-		if _, err := node.InitHome(home, node.InitOptions{ChainID: "cella-bench", Dev: true, Config: o}); err != nil {
-			b.Fatal(err)
-		}
-	}
-	n, err := node.Start(node.NewConfig(home, o), testLog())
-	if err != nil {
-		b.Fatal(err)
-	}
+	o := nodetest.Options(b)
+	o.Moniker, o.BlockTime = "bench", time.Millisecond
+	n := nodetest.Start(b, home, o, node.InitOptions{ChainID: "cella-bench"})
 	c, err := client.New(o.RPCAddr)
 	if err != nil {
 		b.Fatal(err)
@@ -60,10 +53,7 @@ func BenchmarkCatchUp(b *testing.B) {
 	}
 	n.Close()
 	o.EmptyBlocks = false
-	if n, err = node.Start(node.NewConfig(home, o), testLog()); err != nil {
-		b.Fatal(err)
-	}
-	defer n.Close()
+	nodetest.Start(b, home, o)
 	if c, err = client.New(o.RPCAddr); err != nil {
 		b.Fatal(err)
 	}
@@ -91,11 +81,11 @@ func BenchmarkCatchUp(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
 		dir := b.TempDir()
-		prov, err := devtee.New(devtee.Config{BuildID: pruntime.DevBuildID(), SealDir: dir, Log: testLog()})
+		prov, err := devtee.New(devtee.Config{BuildID: pruntime.DevBuildID(), SealDir: dir, Log: nodetest.Log()})
 		if err != nil {
 			b.Fatal(err)
 		}
-		rt, err := pruntime.Open(pruntime.Config{DataDir: dir, TEE: prov, Log: testLog()})
+		rt, err := pruntime.Open(pruntime.Config{DataDir: dir, TEE: prov, Log: nodetest.Log()})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -106,7 +96,7 @@ func BenchmarkCatchUp(b *testing.B) {
 		srv := httptest.NewServer(pruntime.PublicHandler(rt))
 		isrv := httptest.NewServer(pruntime.InternalHandler(rt, tok))
 		pub := pruntimev1connect.NewPublicClient(srv.Client(), srv.URL)
-		p, err := New(Config{NodeURL: o.RPCAddr, PublicURL: srv.URL, InternalURL: isrv.URL, Token: tok, Log: testLog(), NoWebsocket: true})
+		p, err := New(Config{NodeURL: o.RPCAddr, PublicURL: srv.URL, InternalURL: isrv.URL, Token: tok, Log: nodetest.Log(), NoWebsocket: true})
 		if err != nil {
 			b.Fatal(err)
 		}

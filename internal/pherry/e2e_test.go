@@ -3,7 +3,6 @@ package pherry
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -14,22 +13,13 @@ import (
 	"github.com/cella-network/cella/internal/keys"
 	"github.com/cella-network/cella/internal/msg"
 	"github.com/cella-network/cella/internal/node"
+	"github.com/cella-network/cella/internal/nodetest"
 	"github.com/cella-network/cella/internal/pruntime"
 	"github.com/cella-network/cella/internal/pruntime/api/pruntimev1"
 	"github.com/cella-network/cella/internal/pruntime/api/pruntimev1/pruntimev1connect"
 	"github.com/cella-network/cella/internal/state"
 	devtee "github.com/cella-network/cella/internal/tee/dev"
 )
-
-func freeAddr(t testing.TB) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return "tcp://" + l.Addr().String()
-}
 
 // switchable serves the current pRuntime's API, or 503 while it is down.
 type switchable struct {
@@ -52,11 +42,11 @@ func (s *switchable) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func openRuntime(t *testing.T, dir string, operator keys.PublicKey) *pruntime.Runtime {
 	t.Helper()
-	prov, err := devtee.New(devtee.Config{BuildID: pruntime.DevBuildID(), SealDir: dir, Log: testLog()})
+	prov, err := devtee.New(devtee.Config{BuildID: pruntime.DevBuildID(), SealDir: dir, Log: nodetest.Log()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	rt, err := pruntime.Open(pruntime.Config{DataDir: dir, TEE: prov, CheckpointInterval: 10, Log: testLog(), Operator: operator})
+	rt, err := pruntime.Open(pruntime.Config{DataDir: dir, TEE: prov, CheckpointInterval: 10, Log: nodetest.Log(), Operator: operator})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,17 +115,9 @@ func TestEndToEnd(t *testing.T) {
 
 	// The node: a dev chain that allow-lists the in-process pRuntime.
 	home := t.TempDir()
-	o := node.ConfigOptions{Moniker: "test", BlockTime: 20 * time.Millisecond, EmptyBlocks: true,
-		RPCAddr: freeAddr(t), P2PAddr: freeAddr(t), Loopback: true}
+	o := nodetest.Options(t)
 	meas := devtee.MeasurementOf(pruntime.DevBuildID()).Hash()
-	if _, err := node.InitHome(home, node.InitOptions{ChainID: "cella-pherry", Dev: true, Measurements: [][32]byte{meas}, Config: o}); err != nil {
-		t.Fatal(err)
-	}
-	n, err := node.Start(node.NewConfig(home, o), testLog())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { n.Close() }()
+	n := nodetest.Start(t, home, o, node.InitOptions{ChainID: "cella-pherry", Measurements: [][32]byte{meas}})
 	c, err := client.New(o.RPCAddr)
 	if err != nil {
 		t.Fatal(err)
@@ -169,7 +151,7 @@ func TestEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := Config{NodeURL: o.RPCAddr, PublicURL: sw.pubURL, InternalURL: sw.inURL, Token: token, Operator: alice, BatchSize: 16,
-		PollInterval: 100 * time.Millisecond, Log: testLog()}
+		PollInterval: 100 * time.Millisecond, Log: nodetest.Log()}
 	stop := startPherry(t, cfg)
 	defer func() { stop() }()
 
@@ -243,9 +225,7 @@ func TestEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	time.Sleep(300 * time.Millisecond)
-	if n, err = node.Start(node.NewConfig(home, o), testLog()); err != nil {
-		t.Fatal(err)
-	}
+	nodetest.Start(t, home, o)
 	// A fresh client: the old one's kept-alive connections may still reach
 	// the stopped node's server.
 	if c, err = client.New(o.RPCAddr); err != nil {

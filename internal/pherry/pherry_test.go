@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"log/slog"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -16,16 +14,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/cella-network/cella/internal/msg"
+	"github.com/cella-network/cella/internal/nodetest"
 	"github.com/cella-network/cella/internal/state"
 	"github.com/cella-network/cella/internal/synth"
 )
-
-func testLog() *slog.Logger {
-	if os.Getenv("CELLA_TEST_LOG") != "" {
-		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
-	return slog.New(slog.NewTextHandler(io.Discard, nil))
-}
 
 func TestPlanSpan(t *testing.T) {
 	for _, tc := range []struct {
@@ -100,35 +92,17 @@ func buildChain(t *testing.T, n int, joinAt, leaveAt int64) *synth.Chain {
 		t.Fatal(err)
 	}
 	pairs := synth.DevPairs()
-	for h := int64(1); h <= int64(n); h++ {
-		var txs [][]byte
-		if h%2 == 0 {
-			if txs, err = c.Transfers(pairs[:4], 2); err != nil {
-				t.Fatal(err)
+	if err := c.Build(n, synth.Plan{
+		Txs: func(h int64) ([][]byte, error) {
+			if h%2 != 0 {
+				return nil, nil
 			}
-		}
-		for _, ch := range []struct {
-			at    int64
-			v     *synth.Validator
-			power uint64
-		}{{joinAt, vals[4], 20}, {leaveAt, vals[0], 0}} {
-			if h == ch.at {
-				tx, err := c.SetPower(pairs[5], ch.v, ch.power)
-				if err != nil {
-					t.Fatal(err)
-				}
-				txs = append(txs, tx)
-			}
-		}
-		b, err := c.AddBlock(txs...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for i, r := range b.Results {
-			if r.Code != state.CodeOK {
-				t.Fatalf("height %d tx %d: %s", h, i, r.Log)
-			}
-		}
+			return c.Transfers(pairs[:4], 2)
+		},
+		Admin:   pairs[5],
+		Changes: []synth.PowerChange{{At: joinAt, Validator: vals[4], Power: 20}, {At: leaveAt, Validator: vals[0], Power: 0}},
+	}); err != nil {
+		t.Fatal(err)
 	}
 	return c
 }
@@ -137,7 +111,7 @@ func buildChain(t *testing.T, n int, joinAt, leaveAt int64) *synth.Chain {
 func runPherry(t *testing.T, src Source, rt *fakeRuntime, size int, reg prometheus.Registerer, progress io.Writer) func() {
 	t.Helper()
 	p, err := New(Config{
-		BatchSize: size, PollInterval: 5 * time.Millisecond, Log: testLog(),
+		BatchSize: size, PollInterval: 5 * time.Millisecond, Log: nodetest.Log(),
 		Source: src, Internal: rt, Public: rt, NoWebsocket: true, Metrics: reg, Progress: progress,
 	})
 	if err != nil {
@@ -168,13 +142,7 @@ func stopRun(t *testing.T, cancel func(), done chan error) {
 // waitFor polls cond until it holds or ctx ends.
 func waitFor(ctx context.Context, t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	for !cond() {
-		select {
-		case <-ctx.Done():
-			t.Fatalf("waiting for %s: %v", what, ctx.Err())
-		case <-time.After(2 * time.Millisecond):
-		}
-	}
+	nodetest.WaitFor(ctx, t, what, 2*time.Millisecond, cond)
 }
 
 // checkBatches checks every accepted batch against the batch rules.

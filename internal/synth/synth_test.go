@@ -2,12 +2,38 @@ package synth_test
 
 import (
 	"bytes"
+	"errors"
 	"testing"
 	"time"
 
 	"github.com/cella-network/cella/internal/state"
 	"github.com/cella-network/cella/internal/synth"
 )
+
+// TestBuildFails: Build stops at the first transaction that is not
+// executed with CodeOK, and refuses power changes without an admin.
+func TestBuildFails(t *testing.T) {
+	c, err := synth.New(synth.Config{Validators: synth.Validators(3)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pairs := synth.DevPairs()
+	err = c.Build(5, synth.Plan{Txs: func(h int64) ([][]byte, error) {
+		amount := state.Unit
+		if h == 3 {
+			amount = 1 << 62 // more than Alice has: fails in the call
+		}
+		tr, err := c.Transfer(pairs[0], pairs[1].Public(), amount)
+		return [][]byte{tr}, err
+	}})
+	if !errors.Is(err, synth.ErrTxFailed) || c.Height() != 3 {
+		t.Fatalf("got %v at height %d, want ErrTxFailed at 3", err, c.Height())
+	}
+	err = c.Build(1, synth.Plan{Changes: []synth.PowerChange{{At: 4, Validator: synth.NewValidator("x"), Power: 1}}})
+	if err == nil || c.Height() != 3 {
+		t.Fatalf("power changes without an admin: %v at height %d", err, c.Height())
+	}
+}
 
 func TestChain(t *testing.T) {
 	vals := synth.Validators(3)
@@ -17,28 +43,15 @@ func TestChain(t *testing.T) {
 		t.Fatal(err)
 	}
 	pairs := synth.DevPairs()
-	for h := 1; h <= 10; h++ {
-		tr, err := c.Transfer(pairs[0], pairs[1].Public(), state.Unit)
-		if err != nil {
-			t.Fatal(err)
-		}
-		txs := [][]byte{tr}
-		if h == 4 {
-			sp, err := c.SetPower(pairs[2], extra, 5)
-			if err != nil {
-				t.Fatal(err)
-			}
-			txs = append(txs, sp)
-		}
-		b, err := c.AddBlock(txs...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, r := range b.Results {
-			if r.Code != state.CodeOK {
-				t.Fatalf("height %d: %d %s", h, r.Code, r.Log)
-			}
-		}
+	if err := c.Build(10, synth.Plan{
+		Txs: func(int64) ([][]byte, error) {
+			tr, err := c.Transfer(pairs[0], pairs[1].Public(), state.Unit)
+			return [][]byte{tr}, err
+		},
+		Admin:   pairs[2],
+		Changes: []synth.PowerChange{{At: 4, Validator: extra, Power: 5}},
+	}); err != nil {
+		t.Fatal(err)
 	}
 	if len(c.Block(4).ValidatorUpdates) != 1 {
 		t.Fatal("no validator update at 4")
