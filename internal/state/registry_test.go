@@ -309,7 +309,10 @@ func TestRegisterWorkerRules(t *testing.T) {
 		{name: "freshness hash mismatch", mut: func(c *chain, i *msg.RegistrationInfo) { i.RecentBlock.Hash[0] ^= 1 }, code: state.CodeFreshnessHashMismatch},
 		{name: "no block hashes", setup: func(c *chain) { c.noHashes = true }, code: state.CodeBlockHashUnavailable},
 		{name: "dev disallowed on dev chain", gen: func(g *state.Genesis) { g.App.Registry.AllowDevAttestation = false }, code: state.CodeDevAttestationDisallowed},
-		{name: "dev quote on non-dev chain", gen: func(g *state.Genesis) { g.App.Dev, g.App.DevBootstrap = false, false; g.App.Registry.AllowDevAttestation = false }, code: state.CodeDevAttestationDisallowed},
+		{name: "dev quote on non-dev chain", gen: func(g *state.Genesis) {
+			g.App.Dev, g.App.DevBootstrap = false, false
+			g.App.Registry.AllowDevAttestation = false
+		}, code: state.CodeDevAttestationDisallowed},
 		{name: "no verifier", opts: []state.Option{state.WithAttestationVerifier(nil)}, code: state.CodeAttestationUnverifiable},
 		{name: "report data of another registration", att: func(c *chain, i msg.RegistrationInfo) msg.Attestation {
 			i.Operator = dev(t, "Mallory").Public()
