@@ -154,7 +154,7 @@ func TestDevCommand(t *testing.T) {
 		t.Fatalf("gatekeepers %+v %v", gks, err)
 	}
 	// The admin (//Alice) creates cluster 1; anyone else is refused.
-	if _, err := runCmdErr(t, "admin", "gatekeeper", "remove", worker.Hex(), "--node", node, "--from", "//Bob", "--wait"); err == nil || !strings.Contains(err.Error(), "not_admin") {
+	if _, err := runCmdErr(t, "admin", "gatekeeper", "remove", worker.Hex(), "--node", node, "--from", "//Bob", "--wait"); err == nil || !strings.Contains(err.Error(), "not the admin") {
 		t.Fatalf("sudo by Bob: %v", err)
 	}
 	runCmd(t, "admin", "cluster", "create", "--node", node, "--from", "//Alice", "--owner", "5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty", "--permission", "owner", "--worker", worker.Hex(), "--wait")
