@@ -20,7 +20,7 @@ import (
 
 // keysChain is a registry chain (dev bootstrap off, //Alice admin) with
 // Worker1..Worker3 registered.
-func keysChain(t *testing.T, mut ...func(g *state.Genesis)) (*chain, []*keys.Pair) {
+func keysChain(t testing.TB, mut ...func(g *state.Genesis)) (*chain, []*keys.Pair) {
 	t.Helper()
 	c := newRegistryChain(t, mut...)
 	alice := dev(t, "Alice")
