@@ -76,9 +76,6 @@ type MasterKey struct {
 	History []MasterKeyEpoch
 }
 
-// MaxHistory bounds the stored master-key history.
-const MaxHistory = 1 << 16
-
 // EncodeSCALE writes (u32, [u8; 32], Vec<(u32, [u8; 32], u64)>).
 func (m *MasterKey) EncodeSCALE(w *scale.Writer) {
 	w.U32(m.Epoch)
