@@ -32,8 +32,8 @@ const (
 	CodeBlockFull               uint32 = 14 // the tx's weight does not fit the block's remaining weight
 	CodeDevOnly                 uint32 = 15 // the call exists only on dev chains
 	CodeTooHeavy                uint32 = 16 // the tx's weight alone exceeds MaxBlockWeight
-	CodeMqUnknownOrigin         uint32 = 17 // mq.submit: the origin is not a registered worker
-	CodeMqBadSignature          uint32 = 18 // mq.submit: the message signature is not the worker's
+	CodeMqUnknownOrigin         uint32 = 17 // mq.submit: the origin is not a registered worker or a cluster with a recorded key
+	CodeMqBadSignature          uint32 = 18 // mq.submit: the message signature is not the origin's key's
 	CodeMqReplayedSequence      uint32 = 19 // mq.submit: the sequence was already accepted
 	CodeMqGappedSequence        uint32 = 20 // mq.submit: the sequence is ahead of the next expected one
 	CodeMqPendingSequence       uint32 = 21 // CheckTx only: the sequence is taken by a message in the mempool

@@ -1,7 +1,10 @@
 // Package mq is the message-queue module (index 3 of AppVersion1): it
-// carries messages from workers to the chain. Workers submit signed egress
-// (msg.SignedMessage) through mq.submit — anyone may relay it and pays the
-// fee — and modules emit messages directly; both end up, in execution
+// carries messages from workers and clusters to the chain. Workers (signed
+// by their identity key) and clusters (signed by their recorded cluster
+// key) submit egress (msg.SignedMessage) through mq.submit — anyone may
+// relay it and pays the fee — and modules emit messages directly; a message
+// whose topic has an on-chain handler is delivered only if the handler
+// accepts it; both end up, in execution
 // order, in the block's Messages, which the AppHash commits to. The message
 // types, origins and topics are in internal/msg.
 package mq
