@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -213,5 +214,28 @@ func TestRegistrationAndEgressThroughABCI(t *testing.T) {
 	rec, err := ta.db.Block(ta.a.last.Height)
 	if err != nil || len(rec.Messages) != 2 {
 		t.Fatalf("record %+v %v", rec, err)
+	}
+	// The dev bootstrap made the first worker a gatekeeper and the only
+	// worker of cluster 0, owned by the admin (//Alice).
+	var gk chainapi.GatekeepersInfo
+	if r := q(chainapi.PathGatekeepers, nil); r.Code != 0 || json.Unmarshal(r.Value, &gk) != nil || len(gk.Gatekeepers) != 1 ||
+		gk.Gatekeepers[0] != (chainapi.GatekeeperInfo{Identity: worker.Public().Hex()}) || gk.MasterPubkey != "" {
+		t.Fatalf("gatekeepers %d %s", r.Code, r.Value)
+	}
+	var cs []chainapi.ClusterInfo
+	if r := q(chainapi.PathClusters, nil); r.Code != 0 || json.Unmarshal(r.Value, &cs) != nil || len(cs) != 1 ||
+		cs[0].ID != "0x"+strings.Repeat("0", 64) || cs[0].Owner != keys.EncodeSS58(alice.Public(), 42) || cs[0].Permission != "public" ||
+		len(cs[0].Workers) != 1 || cs[0].Workers[0] != worker.Public().Hex() || cs[0].Pubkey != "" {
+		t.Fatalf("clusters %d %s", r.Code, r.Value)
+	}
+	var c0 chainapi.ClusterInfo
+	if r := q(chainapi.PathCluster, make([]byte, 32)); r.Code != 0 || json.Unmarshal(r.Value, &c0) != nil || c0.ID != cs[0].ID {
+		t.Fatalf("cluster %d %s", r.Code, r.Value)
+	}
+	if r := q(chainapi.PathCluster, append(make([]byte, 31), 1)); r.Code != chainapi.QueryNotFound {
+		t.Fatal(r.Code)
+	}
+	if r := q(chainapi.PathCluster, []byte{1}); r.Code != chainapi.QueryBadInput {
+		t.Fatal(r.Code)
 	}
 }

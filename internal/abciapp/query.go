@@ -13,7 +13,9 @@ import (
 	"github.com/cella-network/cella/internal/msg"
 	"github.com/cella-network/cella/internal/scale"
 	"github.com/cella-network/cella/internal/state"
+	"github.com/cella-network/cella/internal/state/gatekeeper"
 	"github.com/cella-network/cella/internal/state/mq"
+	"github.com/cella-network/cella/internal/state/phat"
 	"github.com/cella-network/cella/internal/state/registry"
 )
 
@@ -134,9 +136,63 @@ func (a *App) Query(_ context.Context, req *abci.RequestQuery) (*abci.ResponseQu
 			return fail(chainapi.QueryInternal, "%v", err)
 		}
 		res.Value = mustJSON(chainapi.MqSequence{Origin: fmt.Sprintf("0x%x", req.Data), NextSequence: next})
+	case chainapi.PathGatekeepers:
+		gks, err := gatekeeper.List(a.db)
+		if err != nil {
+			return fail(chainapi.QueryInternal, "%v", err)
+		}
+		mk, ok, err := gatekeeper.GetMasterKey(a.db)
+		if err != nil {
+			return fail(chainapi.QueryInternal, "%v", err)
+		}
+		out := chainapi.GatekeepersInfo{Gatekeepers: make([]chainapi.GatekeeperInfo, len(gks)), MasterHistory: []chainapi.MasterKeyEpochInfo{}}
+		for i, g := range gks {
+			out.Gatekeepers[i] = chainapi.GatekeeperInfo{Identity: g.Identity.Hex(), Active: g.Active}
+		}
+		if ok {
+			out.MasterPubkey, out.MasterEpoch = mk.Pubkey.Hex(), mk.Epoch
+			for _, e := range mk.History {
+				out.MasterHistory = append(out.MasterHistory, chainapi.MasterKeyEpochInfo{Epoch: e.Epoch, Pubkey: e.Pubkey.Hex(), Height: e.Height})
+			}
+		}
+		res.Value = mustJSON(out)
+	case chainapi.PathClusters, chainapi.PathCluster:
+		var ids [][32]byte
+		if req.Path == chainapi.PathCluster {
+			if len(req.Data) != 32 {
+				return fail(chainapi.QueryBadInput, "cluster query needs a 32-byte cluster id, got %d bytes", len(req.Data))
+			}
+			ids = [][32]byte{[32]byte(req.Data)}
+		} else {
+			var err error
+			if ids, err = phat.ClusterIDs(a.db); err != nil {
+				return fail(chainapi.QueryInternal, "%v", err)
+			}
+		}
+		out := make([]chainapi.ClusterInfo, 0, len(ids))
+		for _, id := range ids {
+			cl, ok, err := phat.GetCluster(a.db, id)
+			if err != nil {
+				return fail(chainapi.QueryInternal, "%v", err)
+			}
+			if !ok {
+				return fail(chainapi.QueryNotFound, "no cluster 0x%x", id)
+			}
+			var pub *keys.PublicKey
+			if cl.HasPubkey {
+				pub = &cl.Pubkey
+			}
+			out = append(out, chainapi.ClusterInfoFrom(cl.ID, cl.Owner, cl.Permission, cl.Workers, pub, cl.Epoch, cl.Keyed, a.genesis.App.Params.SS58Prefix))
+		}
+		if req.Path == chainapi.PathCluster {
+			res.Value = mustJSON(out[0])
+		} else {
+			res.Value = mustJSON(out)
+		}
 	default:
 		return fail(chainapi.QueryBadPath, "unknown query path %q (known: %s)", req.Path, strings.Join([]string{
 			chainapi.PathAccount, chainapi.PathChain, chainapi.PathValidators, chainapi.PathBlocks, chainapi.PathWorkers, chainapi.PathMqSequence,
+			chainapi.PathGatekeepers, chainapi.PathClusters, chainapi.PathCluster,
 		}, ", "))
 	}
 	return res, nil

@@ -37,6 +37,14 @@ const (
 	// msg.OriginWorker(key)) and answers MqSequence as JSON: the sequence
 	// the origin's next egress message must carry.
 	PathMqSequence = "/mq/sequence"
+	// PathGatekeepers answers GatekeepersInfo as JSON: the gatekeeper set
+	// (sorted by identity key) and the master key.
+	PathGatekeepers = "/gatekeepers"
+	// PathClusters answers every cluster as a JSON []ClusterInfo, sorted by id.
+	PathClusters = "/clusters"
+	// PathCluster takes a 32-byte cluster id and answers its ClusterInfo as
+	// JSON (QueryNotFound when absent).
+	PathCluster = "/cluster"
 )
 
 // Limits of a PathBlocks query.
@@ -147,6 +155,84 @@ type MqSequence struct {
 	Origin string `json:"origin"`
 	// NextSequence is the sequence of the origin's next accepted message.
 	NextSequence uint64 `json:"nextSequence"`
+}
+
+// GatekeeperInfo is one gatekeeper in GatekeepersInfo.
+type GatekeeperInfo struct {
+	Identity string `json:"identity"`
+	// Active: it holds the master key.
+	Active bool `json:"active"`
+}
+
+// MasterKeyEpochInfo is one epoch of the master key's history.
+type MasterKeyEpochInfo struct {
+	Epoch  uint32 `json:"epoch"`
+	Pubkey string `json:"pubkey"`
+	Height uint64 `json:"height"`
+}
+
+// GatekeepersInfo is the JSON answer of PathGatekeepers. MasterPubkey is
+// empty (and MasterEpoch 0) while no master key is recorded.
+type GatekeepersInfo struct {
+	Gatekeepers   []GatekeeperInfo     `json:"gatekeepers"`
+	MasterPubkey  string               `json:"masterPubkey,omitempty"`
+	MasterEpoch   uint32               `json:"masterEpoch"`
+	MasterHistory []MasterKeyEpochInfo `json:"masterHistory"`
+}
+
+// ClusterInfo is a cluster in the PathClusters and PathCluster answers:
+// ids and keys 0x-hex, the owner an SS58 address, the permission "public"
+// or "owner". Pubkey is empty until a gatekeeper published the cluster key.
+type ClusterInfo struct {
+	ID         string   `json:"id"`
+	Owner      string   `json:"owner"`
+	Permission string   `json:"permission"`
+	Workers    []string `json:"workers"`
+	Pubkey     string   `json:"pubkey,omitempty"`
+	Epoch      uint32   `json:"epoch"`
+	Keyed      []string `json:"keyedWorkers"`
+}
+
+// PermissionName returns the JSON name of a cluster permission.
+func PermissionName(p uint8) string {
+	switch p {
+	case 0:
+		return "public"
+	case 1:
+		return "owner"
+	}
+	return fmt.Sprintf("permission(%d)", p)
+}
+
+// ParsePermission parses "public" or "owner".
+func ParsePermission(s string) (uint8, error) {
+	switch s {
+	case "public":
+		return 0, nil
+	case "owner":
+		return 1, nil
+	}
+	return 0, fmt.Errorf("cluster permission %q: want public or owner", s)
+}
+
+func hexKeys(ks []keys.PublicKey) []string {
+	out := make([]string, len(ks))
+	for i, k := range ks {
+		out[i] = k.Hex()
+	}
+	return out
+}
+
+// ClusterInfoFrom renders a cluster record (fields as phat.Cluster).
+func ClusterInfoFrom(id [32]byte, owner keys.PublicKey, permission uint8, workers []keys.PublicKey, pubkey *keys.PublicKey, epoch uint32, keyed []keys.PublicKey, ss58Prefix uint16) ClusterInfo {
+	ci := ClusterInfo{
+		ID: "0x" + hex.EncodeToString(id[:]), Owner: keys.EncodeSS58(owner, ss58Prefix), Permission: PermissionName(permission),
+		Workers: hexKeys(workers), Epoch: epoch, Keyed: hexKeys(keyed),
+	}
+	if pubkey != nil {
+		ci.Pubkey = pubkey.Hex()
+	}
+	return ci
 }
 
 // BlocksRequest is the SCALE request of PathBlocks.

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cella-network/cella/internal/chainapi"
 	"github.com/cella-network/cella/internal/client"
 	"github.com/cella-network/cella/internal/keys"
 	"github.com/cella-network/cella/internal/msg"
@@ -68,6 +69,18 @@ func runCmd(t *testing.T, args ...string) string {
 	return out.String()
 }
 
+// runCmdErr runs one cella command and returns its standard output and error.
+func runCmdErr(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	root := newRootCmd()
+	var out, errOut bytes.Buffer
+	root.SetArgs(args)
+	root.SetOut(&out)
+	root.SetErr(&errOut)
+	err := root.ExecuteContext(context.Background())
+	return out.String(), err
+}
+
 func waitFor(ctx context.Context, t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	nodetest.WaitFor(ctx, t, what, 50*time.Millisecond, cond)
@@ -117,6 +130,26 @@ func TestDevCommand(t *testing.T) {
 	want := "1000000000000001000"
 	if bal.Free != want {
 		t.Fatalf("Bob's balance %s, want %s", bal.Free, want)
+	}
+	// The dev bootstrap made the worker a gatekeeper and the worker of cluster 0.
+	var gks chainapi.GatekeepersInfo
+	if err := json.Unmarshal([]byte(runCmd(t, "query", "gatekeepers", "--node", node, "--output", "json")), &gks); err != nil ||
+		len(gks.Gatekeepers) != 1 || gks.Gatekeepers[0].Identity != worker.Hex() {
+		t.Fatalf("gatekeepers %+v %v", gks, err)
+	}
+	// The admin (//Alice) creates cluster 1; anyone else is refused.
+	if _, err := runCmdErr(t, "admin", "gatekeeper", "remove", worker.Hex(), "--node", node, "--from", "//Bob", "--wait"); err == nil || !strings.Contains(err.Error(), "not the admin") {
+		t.Fatalf("sudo by Bob: %v", err)
+	}
+	runCmd(t, "admin", "cluster", "create", "--node", node, "--from", "//Alice", "--owner", "5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty", "--permission", "owner", "--worker", worker.Hex(), "--wait")
+	var cs []chainapi.ClusterInfo
+	if err := json.Unmarshal([]byte(runCmd(t, "query", "clusters", "--node", node, "--output", "json")), &cs); err != nil || len(cs) != 2 ||
+		cs[0].Workers[0] != worker.Hex() || cs[1].Permission != "owner" {
+		t.Fatalf("clusters %+v %v", cs, err)
+	}
+	var c1 chainapi.ClusterInfo
+	if err := json.Unmarshal([]byte(runCmd(t, "query", "cluster", "1", "--node", node, "--output", "json")), &c1); err != nil || c1.ID != cs[1].ID {
+		t.Fatalf("cluster 1 %+v %v", c1, err)
 	}
 	var info pruntimeInfo
 	if err := json.Unmarshal([]byte(runCmd(t, "pruntime", "info", "--endpoint", "http://"+pr, "--output", "json")), &info); err != nil {

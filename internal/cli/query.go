@@ -18,7 +18,10 @@ func newQueryCmd() *cobra.Command {
 	cmd.AddCommand(newAccountQueryCmd("balance", "Show an account's free balance (base units)"),
 		newAccountQueryCmd("nonce", "Show an account's next transaction nonce"),
 		newValidatorsQueryCmd(),
-		newWorkersQueryCmd())
+		newWorkersQueryCmd(),
+		newGatekeepersQueryCmd(),
+		newClustersQueryCmd(),
+		newClusterQueryCmd())
 	return cmd
 }
 

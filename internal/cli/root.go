@@ -41,6 +41,7 @@ func newRootCmd() *cobra.Command {
 		newTestnetCmd(),
 		newKeysCmd(),
 		newTxCmd(),
+		newAdminCmd(),
 		newQueryCmd(),
 		newStatusCmd(),
 		newBenchCmd(),

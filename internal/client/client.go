@@ -25,6 +25,7 @@ import (
 	"github.com/cella-network/cella/internal/msg"
 	"github.com/cella-network/cella/internal/scale"
 	"github.com/cella-network/cella/internal/state"
+	"github.com/cella-network/cella/internal/state/admin"
 	"github.com/cella-network/cella/internal/state/mq"
 	"github.com/cella-network/cella/internal/state/registry"
 	"github.com/cella-network/cella/internal/tx"
@@ -181,6 +182,42 @@ func (c *Client) NextSequence(ctx context.Context, origin []byte) (uint64, error
 		return 0, err
 	}
 	return s.NextSequence, nil
+}
+
+// Gatekeepers returns the gatekeeper set and the master key.
+func (c *Client) Gatekeepers(ctx context.Context) (*chainapi.GatekeepersInfo, error) {
+	var g chainapi.GatekeepersInfo
+	if err := c.queryJSON(ctx, chainapi.PathGatekeepers, nil, &g); err != nil {
+		return nil, err
+	}
+	return &g, nil
+}
+
+// Clusters returns every cluster, sorted by id.
+func (c *Client) Clusters(ctx context.Context) ([]chainapi.ClusterInfo, error) {
+	var cs []chainapi.ClusterInfo
+	if err := c.queryJSON(ctx, chainapi.PathClusters, nil, &cs); err != nil {
+		return nil, err
+	}
+	return cs, nil
+}
+
+// Cluster returns one cluster; a *QueryError with code
+// chainapi.QueryNotFound when there is none with this id.
+func (c *Client) Cluster(ctx context.Context, id [32]byte) (*chainapi.ClusterInfo, error) {
+	var ci chainapi.ClusterInfo
+	if err := c.queryJSON(ctx, chainapi.PathCluster, id[:], &ci); err != nil {
+		return nil, err
+	}
+	return &ci, nil
+}
+
+// Sudo builds, signs (by signer, who must be the chain's admin) and submits
+// admin.sudo(inner) for a privileged call (gatekeeper.AddCall,
+// phat.CreateClusterCall, …), and returns the transaction's hash once the
+// mempool took it. At most one TxOptions applies.
+func (c *Client) Sudo(ctx context.Context, signer *keys.Pair, inner tx.Call, o ...TxOptions) ([32]byte, error) {
+	return c.buildAndSubmit(ctx, signer, admin.SudoCall(inner), o)
 }
 
 // RegisterWorker builds, signs (by signer, who pays the fee) and submits

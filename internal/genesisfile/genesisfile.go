@@ -31,6 +31,12 @@ type AppStateJSON struct {
 	Params   chainapi.Params  `json:"params"`
 	Balances []AllocationJSON `json:"balances"`
 	Registry RegistryJSON     `json:"registry"`
+	// Admin is the account that dispatches privileged calls (admin.sudo);
+	// absent or empty: the chain has no admin.
+	Admin string `json:"admin,omitempty"`
+	// DevBootstrap (dev chains with an admin): the first registered worker
+	// becomes a gatekeeper and the only worker of cluster 0.
+	DevBootstrap bool `json:"dev_bootstrap,omitempty"`
 }
 
 // RegistryJSON is the registry's genesis section (state.RegistryGenesis):
@@ -63,6 +69,10 @@ func AppStateFrom(g *state.Genesis) AppStateJSON {
 	for _, b := range g.App.Balances {
 		out.Balances = append(out.Balances, AllocationJSON{Account: keys.EncodeSS58(b.Account, p.SS58Prefix), Free: b.Free})
 	}
+	if g.App.Admin != nil {
+		out.Admin = keys.EncodeSS58(*g.App.Admin, p.SS58Prefix)
+	}
+	out.DevBootstrap = g.App.DevBootstrap
 	r := &g.App.Registry
 	out.Registry = RegistryJSON{
 		AllowDevAttestation: r.AllowDevAttestation,
@@ -106,6 +116,14 @@ func (a *AppStateJSON) toState() (state.AppGenesis, error) {
 		out.Registry.DevAttestationRoot = root
 	}
 	out.Registry.AllowDevAttestation = a.Registry.AllowDevAttestation
+	if a.Admin != "" {
+		id, err := keys.ParseAccount(a.Admin)
+		if err != nil {
+			return out, fmt.Errorf("admin: %w", err)
+		}
+		out.Admin = &id
+	}
+	out.DevBootstrap = a.DevBootstrap
 	for i, m := range a.Registry.Measurements {
 		h, err := ParseHash32(m)
 		if err != nil {

@@ -7,6 +7,7 @@
 package msg
 
 import (
+	"encoding/hex"
 	"errors"
 	"fmt"
 
@@ -42,9 +43,10 @@ func (m *Message) DecodeSCALE(r *scale.Reader) {
 //	enum Origin {
 //	    Module(String) = 0,          // a state-machine module, e.g. "registry"
 //	    Worker([u8; 32]) = 1,        // a registered worker, by identity key
-//	    // 2..254 reserved for the origins that come next (gatekeepers,
-//	    // clusters, contracts): each gets its kind here, with ParseOrigin
-//	    // and String taught to read it.
+//	    Cluster([u8; 32]) = 2,       // a cluster's egress, by cluster id (OriginKindCluster)
+//	    // 3..254 reserved for the origins that come next (contracts, …):
+//	    // each gets its kind here, with ParseOrigin and String taught to
+//	    // read it.
 //	    Reserved = 255,              // never an origin: signed non-mq content may start with 0xff
 //	}
 //
@@ -86,9 +88,10 @@ func OriginWorker(pub keys.PublicKey) []byte {
 
 // Origin is a decoded message origin.
 type Origin struct {
-	Kind   uint8
-	Module string         // Kind == OriginKindModule
-	Worker keys.PublicKey // Kind == OriginKindWorker
+	Kind    uint8
+	Module  string         // Kind == OriginKindModule
+	Worker  keys.PublicKey // Kind == OriginKindWorker
+	Cluster [32]byte       // Kind == OriginKindCluster
 }
 
 // ParseOrigin decodes an origin. The encoding must be exact (no trailing
@@ -105,6 +108,8 @@ func ParseOrigin(b []byte) (Origin, error) {
 		}
 	case OriginKindWorker:
 		r.Fixed(o.Worker[:])
+	case OriginKindCluster:
+		r.Fixed(o.Cluster[:])
 	default:
 		if r.Err() == nil {
 			return Origin{}, fmt.Errorf("%w: unknown kind %d", ErrBadOrigin, o.Kind)
@@ -116,13 +121,16 @@ func ParseOrigin(b []byte) (Origin, error) {
 	return o, nil
 }
 
-// String renders the origin as "module:<name>" or "worker:0x<hex>".
+// String renders the origin as "module:<name>", "worker:0x<hex>" or
+// "cluster:0x<hex>".
 func (o Origin) String() string {
 	switch o.Kind {
 	case OriginKindModule:
 		return "module:" + o.Module
 	case OriginKindWorker:
 		return "worker:" + o.Worker.Hex()
+	case OriginKindCluster:
+		return "cluster:0x" + hex.EncodeToString(o.Cluster[:])
 	}
 	return fmt.Sprintf("origin(%d)", o.Kind)
 }

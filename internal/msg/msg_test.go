@@ -35,7 +35,14 @@ func TestOrigins(t *testing.T) {
 	if o, err := ParseOrigin(om); err != nil || o.Module != "registry" || o.String() != "module:registry" {
 		t.Fatalf("%+v %v", o, err)
 	}
+	oc := OriginCluster([32]byte{31: 7})
+	if o, err := ParseOrigin(oc); err != nil || o.Kind != OriginKindCluster || o.Cluster != ([32]byte{31: 7}) ||
+		o.String() != "cluster:0x0000000000000000000000000000000000000000000000000000000000000007" {
+		t.Fatalf("%+v %v", o, err)
+	}
 	bad := map[string][]byte{
+		"short cluster":   oc[:32],
+		"long cluster":    append(bytes.Clone(oc), 0),
 		"empty":           nil,
 		"short worker":    ow[:32],
 		"long worker":     append(bytes.Clone(ow), 0),

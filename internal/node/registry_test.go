@@ -189,9 +189,12 @@ func TestWorkerRegistrationAndEgress(t *testing.T) {
 	for _, r := range recs {
 		got = append(got, r.Messages...)
 	}
-	if len(got) != 3 || !bytes.Equal(got[0].Origin, msg.OriginModule(msg.RegistryModuleName)) ||
-		string(got[0].Topic) != msg.TopicWorkerRegistered || string(got[1].Payload) != "first" || string(got[2].Payload) != "second" ||
-		!bytes.Equal(got[1].Origin, origin) {
+	// The dev bootstrap adds, after the registry's message, the first
+	// worker's promotion to gatekeeper and cluster 0's creation.
+	if len(got) != 5 || !bytes.Equal(got[0].Origin, msg.OriginModule(msg.RegistryModuleName)) ||
+		string(got[0].Topic) != msg.TopicWorkerRegistered || string(got[1].Topic) != msg.TopicGatekeeperChanged ||
+		string(got[2].Topic) != msg.TopicClusterChanged || string(got[3].Payload) != "first" || string(got[4].Payload) != "second" ||
+		!bytes.Equal(got[3].Origin, origin) {
 		t.Fatalf("messages %+v", got)
 	}
 	var rec msg.WorkerRecord
@@ -302,6 +305,7 @@ func TestGenesisRegistryJSON(t *testing.T) {
 		t.Fatal(err)
 	}
 	delete(raw, "registry")
+	delete(raw, "dev_bootstrap") // dev chains only
 	raw["dev"] = json.RawMessage("false")
 	d := *doc
 	if d.AppState, err = json.Marshal(raw); err != nil {

@@ -32,11 +32,12 @@ const (
 	CodeBlockFull               uint32 = 14 // the tx's weight does not fit the block's remaining weight
 	CodeDevOnly                 uint32 = 15 // the call exists only on dev chains
 	CodeTooHeavy                uint32 = 16 // the tx's weight alone exceeds MaxBlockWeight
-	CodeMqUnknownOrigin         uint32 = 17 // mq.submit: the origin is not a registered worker
-	CodeMqBadSignature          uint32 = 18 // mq.submit: the message signature is not the worker's
+	CodeMqUnknownOrigin         uint32 = 17 // mq.submit: the origin is not a registered worker or a cluster with a recorded key
+	CodeMqBadSignature          uint32 = 18 // mq.submit: the message signature is not the origin's key's
 	CodeMqReplayedSequence      uint32 = 19 // mq.submit: the sequence was already accepted
 	CodeMqGappedSequence        uint32 = 20 // mq.submit: the sequence is ahead of the next expected one
 	CodeMqPendingSequence       uint32 = 21 // CheckTx only: the sequence is taken by a message in the mempool
+	CodePrivilegedCall          uint32 = 22 // a privileged method called directly (dispatch it through admin.sudo)
 	CodeInternal                uint32 = 30 // CheckTx only: the node could not read its state
 	firstFailureCode            uint32 = 32 // codes from here are call failures
 	CodeInsufficientBalance     uint32 = 32 // transfer exceeds the free balance
@@ -57,6 +58,37 @@ const (
 	CodeBadAttestation           uint32 = 44 // the verifier rejected the quote or its collateral
 	CodeUnknownMeasurement       uint32 = 45 // the attested measurement is not on the allow-list
 	CodeOutdatedRegistration     uint32 = 46 // older freshness block than the worker's current registration
+
+	// Failures of privileged dispatch (admin.sudo).
+
+	CodeNotAdmin        uint32 = 47 // admin.sudo signed by another account than the admin
+	CodeNoAdmin         uint32 = 48 // admin.sudo on a chain without an admin
+	CodeNotRoot         uint32 = 49 // a privileged method dispatched without the root origin
+	CodeBadDispatchArgs uint32 = 50 // a dispatched call's arguments do not decode
+
+	// Failures of mq.submit: the message's topic handler refused it. The
+	// origin's sequence still advances; the message is not delivered.
+
+	CodeMqBadPayload             uint32 = 51 // the payload does not decode as the topic's type
+	CodeMqWrongOrigin            uint32 = 52 // the topic does not take messages of this origin kind
+	CodeGkNotGatekeeper          uint32 = 53 // the sender is not a gatekeeper (or not an active one where required)
+	CodeGkMasterKeyExists        uint32 = 54 // master_pubkey: a master key is already recorded, or the epoch is not 0
+	CodeGkBadReceiver            uint32 = 55 // master_key share to a worker that is not a gatekeeper or already active
+	CodeGkMasterKeyMismatch      uint32 = 56 // ready/master_key: pubkey or epoch differs from the chain's master key, or none yet
+	CodeUnknownCluster           uint32 = 57 // no cluster with this id
+	CodeClusterKeyOutsideCluster uint32 = 58 // cluster_key share for a worker outside the cluster
+	CodeClusterKeyMismatch       uint32 = 59 // cluster_key pubkey differs from the recorded one
+	CodeContractKeyMismatch      uint32 = 60 // contract_key differs from the contract's recorded key
+
+	// Failures of the gatekeeper and phat privileged calls.
+
+	CodeWorkerNotRegistered   uint32 = 61 // the worker is not registered
+	CodeAlreadyGatekeeper     uint32 = 62 // gatekeeper.add of a gatekeeper
+	CodeNotGatekeeper         uint32 = 63 // gatekeeper.remove of a worker that is not a gatekeeper
+	CodeAlreadyInCluster      uint32 = 64 // phat.add_worker of a worker already in the cluster
+	CodeNotInCluster          uint32 = 65 // phat.remove_worker of a worker outside the cluster
+	CodeTooManyClusterWorkers uint32 = 66 // a cluster would have more than phat.MaxClusterWorkers workers
+	CodeTooManyGatekeepers    uint32 = 67 // the gatekeeper set would exceed gatekeeper.MaxGatekeepers
 )
 
 var codeNames = map[uint32]string{
@@ -98,6 +130,28 @@ var codeNames = map[uint32]string{
 	CodeBadAttestation:           "bad_attestation",
 	CodeUnknownMeasurement:       "unknown_measurement",
 	CodeOutdatedRegistration:     "outdated_registration",
+	CodePrivilegedCall:           "privileged_call",
+	CodeNotAdmin:                 "not_admin",
+	CodeNoAdmin:                  "no_admin",
+	CodeNotRoot:                  "not_root",
+	CodeBadDispatchArgs:          "bad_dispatch_args",
+	CodeMqBadPayload:             "mq_bad_payload",
+	CodeMqWrongOrigin:            "mq_wrong_origin",
+	CodeGkNotGatekeeper:          "gk_not_gatekeeper",
+	CodeGkMasterKeyExists:        "gk_master_key_exists",
+	CodeGkBadReceiver:            "gk_bad_receiver",
+	CodeGkMasterKeyMismatch:      "gk_master_key_mismatch",
+	CodeUnknownCluster:           "unknown_cluster",
+	CodeClusterKeyOutsideCluster: "cluster_key_outside_cluster",
+	CodeClusterKeyMismatch:       "cluster_key_mismatch",
+	CodeContractKeyMismatch:      "contract_key_mismatch",
+	CodeWorkerNotRegistered:      "worker_not_registered",
+	CodeAlreadyGatekeeper:        "already_gatekeeper",
+	CodeNotGatekeeper:            "not_gatekeeper",
+	CodeAlreadyInCluster:         "already_in_cluster",
+	CodeNotInCluster:             "not_in_cluster",
+	CodeTooManyClusterWorkers:    "too_many_cluster_workers",
+	CodeTooManyGatekeepers:       "too_many_gatekeepers",
 }
 
 // CodeName returns the stable snake_case name of a code ("code_N" when unknown).

@@ -18,8 +18,10 @@
 // FeeLimit), block full (the block's weight so far plus this one exceeds
 // MaxBlockWeight), cannot pay fee (free balance below the fee), and then
 // the call's own admission checks: for mq.submit, an origin that is not a
-// registered worker, a replayed, pending or gapped sequence, and a bad
-// message signature.
+// registered worker or a keyed cluster, a replayed, pending or gapped
+// sequence, and a bad message signature. A privileged method sent directly
+// is rejected (CodePrivilegedCall): only a dispatcher (admin.sudo, later
+// governance) runs it, with the root origin (CallCtx.Dispatch).
 //
 // A transaction that passes those checks is accepted: its fee is moved to
 // TreasuryAccount and the signer's nonce advances, whatever the call does.
@@ -27,7 +29,10 @@
 // insufficient balance, existential deposit, overflow, invalid validator set)
 // its writes and messages are discarded and the result carries the failure
 // code. Every failed check of registry.register_worker is such a failure
-// (codes 36–46): the chain did the (expensive) work of judging it.
+// (codes 36–46): the chain did the (expensive) work of judging it. One call
+// keeps a part of its writes on failure, by asking for it
+// (CallCtx.KeepWritesOnFailure): mq.submit, whose message a topic handler
+// refused, keeps the origin's sequence advance.
 //
 // CheckTx applies the same rules against committed state, with these
 // differences: the nonce must equal the sender's next pending nonce (the
@@ -67,11 +72,14 @@
 // AppHash, result codes, Genesis and Params, accounts (the kernel charges
 // fees), the validator set and BlockRecord. Each module lives in its own
 // package — internal/state/balances (index 1: transfer), validators
-// (index 2: set_power, dev chains only), mq (index 3: submit) and registry
-// (index 4: register_worker) — and plugs in through Module, Method,
+// (index 2: set_power, dev chains only), mq (index 3: submit), registry
+// (index 4: register_worker), admin (index 5: sudo), gatekeeper (index 6:
+// add, remove) and phat (index 7: create_cluster, add_worker,
+// remove_worker) — and plugs in through Module, Method,
 // CallCtx and AdmitCtx. internal/state/modules wires them into the one
-// table per app version (Runtimes) that a Machine runs; a header with an
-// unknown app version is an error. Messages, their origins, topics and
+// table per app version (Runtimes) that a Machine runs, together with the
+// table of on-chain topic handlers (TopicHandler) that mq.submit offers
+// messages to; a header with an unknown app version is an error. Messages, their origins, topics and
 // payloads are in internal/msg, shared with the workers.
 //
 // Two inputs besides state come from the caller: Header.BlockHashes, the

@@ -200,6 +200,13 @@ type AppGenesis struct {
 	Balances []Allocation
 	// Registry configures worker registration.
 	Registry RegistryGenesis
+	// Admin, when set, is the account that may dispatch privileged calls
+	// through admin.sudo (as Substrate's sudo), until governance does.
+	Admin *keys.PublicKey
+	// DevBootstrap (dev chains with an Admin only): the first worker to
+	// register also becomes a gatekeeper and the only worker of cluster 0,
+	// owned by the admin.
+	DevBootstrap bool
 }
 
 // RegistryGenesis is the registry's genesis configuration.
@@ -233,6 +240,13 @@ func (a *AppGenesis) encode(w *scale.Writer) {
 	w.Bool(a.Registry.AllowDevAttestation)
 	w.Raw(a.Registry.DevAttestationRoot[:])
 	scale.WriteVec(w, a.Registry.Measurements, func(w *scale.Writer, h [32]byte) { w.Raw(h[:]) })
+	if a.Admin == nil {
+		w.U8(0)
+	} else {
+		w.U8(1)
+		w.Raw(a.Admin[:])
+	}
+	w.Bool(a.DevBootstrap)
 }
 
 func (a *AppGenesis) decode(r *scale.Reader) {
@@ -249,6 +263,19 @@ func (a *AppGenesis) decode(r *scale.Reader) {
 	a.Registry.AllowDevAttestation = r.Bool()
 	r.Fixed(a.Registry.DevAttestationRoot[:])
 	a.Registry.Measurements = scale.ReadVec(r, 32, func(r *scale.Reader) (h [32]byte) { r.Fixed(h[:]); return h })
+	a.Admin = nil
+	switch tag := r.U8(); tag {
+	case 0:
+	case 1:
+		var k keys.PublicKey
+		r.Fixed(k[:])
+		a.Admin = &k
+	default:
+		if r.Err() == nil {
+			r.Fail(fmt.Errorf("admin option tag %d", tag))
+		}
+	}
+	a.DevBootstrap = r.Bool()
 }
 
 // Genesis is everything a chain starts from. Its hash (Hash) is the chain's
@@ -391,6 +418,9 @@ func (g *Genesis) Validate(rs Runtimes) error {
 	if reg.AllowDevAttestation && reg.DevAttestationRoot == ([32]byte{}) {
 		return bad("registry: dev attestations are allowed but no dev attestation root is set")
 	}
+	if g.App.DevBootstrap && (!g.App.Dev || g.App.Admin == nil) {
+		return bad("dev bootstrap needs a dev chain with an admin")
+	}
 	seenM := make(map[[32]byte]bool, len(reg.Measurements))
 	for i, h := range reg.Measurements {
 		if seenM[h] {
@@ -424,8 +454,8 @@ func DevAttestationRoot() keys.PublicKey {
 
 // DevGenesis returns the genesis of a dev chain: the given validators, the
 // default consensus params and Params, Dev = true, //Alice … //Ferdie
-// funded with DevBalance each, and dev attestations allowed with
-// DevAttestationRoot as their root. The measurement allow-list is empty:
+// funded with DevBalance each, //Alice as the admin with DevBootstrap set,
+// and dev attestations allowed with DevAttestationRoot as their root. The measurement allow-list is empty:
 // callers add their pRuntime's (Registry.AllowMeasurement).
 func DevGenesis(chainID string, validators []Validator) *Genesis {
 	g := &Genesis{
@@ -444,7 +474,12 @@ func DevGenesis(chainID string, validators []Validator) *Genesis {
 			panic(fmt.Sprintf("state: deriving //%s: %v", name, err))
 		}
 		g.App.Balances = append(g.App.Balances, Allocation{Account: p.Public(), Free: DevBalance})
+		if name == "Alice" {
+			admin := p.Public()
+			g.App.Admin = &admin
+		}
 	}
+	g.App.DevBootstrap = true
 	return g
 }
 

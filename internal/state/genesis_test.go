@@ -51,7 +51,7 @@ func TestGenesisHashGolden(t *testing.T) {
 	var b strings.Builder
 	b.WriteString("# blake2-256 of SCALE(\"cella/genesis/v1\", chain id, validators, consensus params, app state)\n")
 	b.WriteString("dev_genesis cella-golden " + hexs(h[:]) + "\n")
-	g.App.Dev = false
+	g.App.Dev, g.App.Admin, g.App.DevBootstrap = false, nil, false
 	g.App.Registry = state.RegistryGenesis{}
 	h2 := g.Hash()
 	b.WriteString("non_dev " + hexs(h2[:]) + "\n")

@@ -190,6 +190,10 @@ func (m *Machine) static(raw []byte, appVersion uint64) prepared {
 		p.code, p.log = CodeDevOnly, m.rs.CallName(appVersion, t.Body.Call)+" is only available on dev chains"
 		return p
 	}
+	if meth.Privileged {
+		p.code, p.log = CodePrivilegedCall, m.rs.CallName(appVersion, t.Body.Call)+" is privileged: dispatch it through admin.sudo"
+		return p
+	}
 	if err := meth.Check(t.Body.Call.Args); err != nil {
 		p.code, p.log = CodeBadArgs, err.Error()
 		return p
@@ -382,6 +386,8 @@ func (e *executor) apply(p *prepared, check *nonceRule) (TxResult, error) {
 		e.valDirty = e.valDirty || c.valDirty
 		e.msgs = append(e.msgs, c.msgs...)
 		res.Events = c.events
+	} else if c.keepOnErr {
+		c.ov.Commit()
 	} else {
 		c.ov.Discard()
 	}

@@ -173,7 +173,7 @@ func TestRejections(t *testing.T) {
 		t.Run(x.name, func(t *testing.T) {
 			g := state.DevGenesis("cella-test", testValidators())
 			if x.code == state.CodeDevOnly {
-				g.App.Dev = false
+				g.App.Dev, g.App.DevBootstrap = false, false
 				g.App.Registry.AllowDevAttestation = false
 			}
 			c := newChain(t, g)

@@ -28,11 +28,27 @@ type EventAttribute struct {
 	Index      bool
 }
 
+// CallOrigin is who a call acts as.
+type CallOrigin uint8
+
+const (
+	// OriginSigned: the call acts as the transaction's signer.
+	OriginSigned CallOrigin = iota
+	// OriginRoot: the call acts with the chain's authority (dispatched by
+	// admin.sudo today, by governance later); only root may run privileged
+	// methods.
+	OriginRoot
+)
+
 // CallCtx is what a call sees: its own nested overlay, the transaction's
-// signer, the block header and the machine's configuration. What the call
-// emits (messages, events, a validator change) is kept only if it succeeds.
+// signer, the origin it acts as, the block header and the machine's
+// configuration. What the call emits (messages, events, a validator change)
+// is kept only if it succeeds; its writes too, unless it asked to keep them
+// (KeepWritesOnFailure).
 type CallCtx struct {
 	ov        *Overlay
+	origin    CallOrigin
+	keepOnErr bool // the writes survive a failure code (KeepWritesOnFailure)
 	params    *Params
 	signer    keys.PublicKey
 	signerKey []byte // AccountKey(signer)
@@ -47,8 +63,69 @@ type CallCtx struct {
 }
 
 // Overlay returns the call's nested overlay: its writes survive only if the
-// call succeeds.
+// call succeeds (or asked to keep them, KeepWritesOnFailure).
 func (c *CallCtx) Overlay() *Overlay { return c.ov }
+
+// Origin returns who the call acts as.
+func (c *CallCtx) Origin() CallOrigin { return c.origin }
+
+// IsRoot reports whether the call acts with the chain's authority.
+func (c *CallCtx) IsRoot() bool { return c.origin == OriginRoot }
+
+// Genesis returns the chain's genesis (do not modify it).
+func (c *CallCtx) Genesis() *Genesis { return c.m.genesis }
+
+// KeepWritesOnFailure asks the kernel to keep the writes the call made to
+// its own overlay even if it returns a failure code; its messages and events
+// are still dropped. mq.submit uses it so that a message whose topic handler
+// refuses it still advances its origin's sequence: the handler runs in a Sub
+// context that is merged only when it accepts, so its writes never survive a
+// refusal.
+func (c *CallCtx) KeepWritesOnFailure() { c.keepOnErr = true }
+
+// Sub returns a nested context acting as origin: its writes go to a child of
+// c's overlay and what it emits is kept apart, until c.Merge(sub). Dropping a
+// sub without merging it discards all of it.
+func (c *CallCtx) Sub(origin CallOrigin) *CallCtx {
+	return &CallCtx{ov: c.ov.Child(), origin: origin, params: c.params, signer: c.signer, signerKey: c.signerKey, m: c.m, h: c.h, dryRun: c.dryRun}
+}
+
+// Merge commits sub's writes into c's overlay and appends what sub emitted
+// to c's output.
+func (c *CallCtx) Merge(sub *CallCtx) {
+	sub.ov.Commit()
+	c.msgs = append(c.msgs, sub.msgs...)
+	c.events = append(c.events, sub.events...)
+	c.valDirty = c.valDirty || sub.valDirty
+}
+
+// Dispatch runs meth(args) in a Sub context acting as origin and merges it
+// when it succeeds. A privileged method needs OriginRoot (else
+// CodeNotRoot); args are checked with meth.Check first (else
+// CodeBadDispatchArgs). The returned code is the method's (a failure code of
+// the dispatching call).
+func (c *CallCtx) Dispatch(meth *Method, args []byte, origin CallOrigin) (uint32, string, error) {
+	if meth.Privileged && origin != OriginRoot {
+		return CodeNotRoot, meth.Name + " is privileged: it needs the root origin", nil
+	}
+	if err := meth.Check(args); err != nil {
+		return CodeBadDispatchArgs, err.Error(), nil
+	}
+	sub := c.Sub(origin)
+	code, log, err := meth.Exec(sub, args)
+	if err != nil {
+		return 0, "", err
+	}
+	if code != CodeOK && code < firstFailureCode {
+		// A rejection code cannot end an accepted transaction.
+		return CodeBadDispatchArgs, CodeName(code) + ": " + log, nil
+	}
+	if code != CodeOK {
+		return code, log, nil
+	}
+	c.Merge(sub)
+	return CodeOK, log, nil
+}
 
 // Params returns the chain's Params as stored at the start of the block.
 func (c *CallCtx) Params() *Params { return c.params }
@@ -100,6 +177,11 @@ type Method struct {
 	Weight uint64
 	// DevOnly methods exist only on dev chains (CodeDevOnly elsewhere).
 	DevOnly bool
+	// Privileged methods act with the chain's authority: a transaction
+	// calling one directly is rejected (CodePrivilegedCall); only a
+	// dispatcher running them with OriginRoot (admin.sudo, later governance)
+	// reaches their Exec, which should still check CallCtx.IsRoot.
+	Privileged bool
 	// Check decodes the arguments statically (no state); an error is CodeBadArgs.
 	Check func(args []byte) error
 	// Admit, when set, runs the call's stateful admission checks after the
@@ -186,3 +268,10 @@ type PendingSequences interface {
 	// after the mempool's messages, and false when the mempool holds none.
 	NextSequence(origin []byte) (uint64, bool)
 }
+
+// TopicHandler is a topic's on-chain handler (wired per topic in
+// internal/state/modules): mq.submit offers it every admitted message of its
+// topic, with the decoded origin, in a Sub context. A non-zero code (a
+// failure code) refuses the message: its writes and emissions are dropped,
+// the message is not delivered, and the origin's sequence still advances.
+type TopicHandler func(c *CallCtx, origin msg.Origin, payload []byte) (code uint32, log string, err error)

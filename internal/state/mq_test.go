@@ -179,7 +179,7 @@ func TestBadInputOnChain(t *testing.T) {
 				return msg.Attestation{Kind: string(tee.KindDev), Quote: devQuote(devRoot(t), []byte("evil pruntime"), i.ReportData())}
 			}, state.CodeUnknownMeasurement},
 			{"dev quote on a chain that does not allow them", func(g *state.Genesis) {
-				g.App.Dev = false
+				g.App.Dev, g.App.DevBootstrap = false, false
 				g.App.Registry.AllowDevAttestation = false
 			}, nil, nil, state.CodeDevAttestationDisallowed},
 		}

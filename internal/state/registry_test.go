@@ -110,10 +110,11 @@ func devRoot(t testing.TB) *keys.Pair {
 
 // newRegistryChain is a dev chain that allows testMeasurement, with the
 // test verifier and one empty block committed (so that there is a
-// freshness block).
+// freshness block). The dev bootstrap is off (keys_test.go tests it).
 func newRegistryChain(t testing.TB, mut ...func(g *state.Genesis)) *chain {
 	t.Helper()
 	g := state.DevGenesis("cella-test", testValidators())
+	g.App.DevBootstrap = false
 	g.App.Registry.AllowMeasurement(registry.MeasurementHash(testMeasurement))
 	for _, f := range mut {
 		f(g)
@@ -308,7 +309,10 @@ func TestRegisterWorkerRules(t *testing.T) {
 		{name: "freshness hash mismatch", mut: func(c *chain, i *msg.RegistrationInfo) { i.RecentBlock.Hash[0] ^= 1 }, code: state.CodeFreshnessHashMismatch},
 		{name: "no block hashes", setup: func(c *chain) { c.noHashes = true }, code: state.CodeBlockHashUnavailable},
 		{name: "dev disallowed on dev chain", gen: func(g *state.Genesis) { g.App.Registry.AllowDevAttestation = false }, code: state.CodeDevAttestationDisallowed},
-		{name: "dev quote on non-dev chain", gen: func(g *state.Genesis) { g.App.Dev = false; g.App.Registry.AllowDevAttestation = false }, code: state.CodeDevAttestationDisallowed},
+		{name: "dev quote on non-dev chain", gen: func(g *state.Genesis) {
+			g.App.Dev, g.App.DevBootstrap = false, false
+			g.App.Registry.AllowDevAttestation = false
+		}, code: state.CodeDevAttestationDisallowed},
 		{name: "no verifier", opts: []state.Option{state.WithAttestationVerifier(nil)}, code: state.CodeAttestationUnverifiable},
 		{name: "report data of another registration", att: func(c *chain, i msg.RegistrationInfo) msg.Attestation {
 			i.Operator = dev(t, "Mallory").Public()
@@ -340,6 +344,7 @@ func TestRegisterWorkerRules(t *testing.T) {
 	for _, x := range tcs {
 		t.Run(x.name, func(t *testing.T) {
 			g := state.DevGenesis("cella-test", testValidators())
+			g.App.DevBootstrap = false
 			g.App.Registry.AllowMeasurement(registry.MeasurementHash(testMeasurement))
 			if x.gen != nil {
 				x.gen(g)

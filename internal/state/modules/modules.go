@@ -1,27 +1,69 @@
 // Package modules is the one table that wires the state machine's modules,
 // each in its own package, into the kernel: for every supported app version,
-// the module at each index. A Machine runs the table it is built with;
-// NewMachine builds one with this table, and ValidateGenesis checks a
-// genesis against it.
+// the module at each index and the on-chain handler of each message topic.
+// A Machine runs the table it is built with; NewMachine builds one with this
+// table, and ValidateGenesis checks a genesis against it.
 package modules
 
 import (
+	"github.com/cella-network/cella/internal/keys"
+	"github.com/cella-network/cella/internal/msg"
 	"github.com/cella-network/cella/internal/state"
+	"github.com/cella-network/cella/internal/state/admin"
 	"github.com/cella-network/cella/internal/state/balances"
+	"github.com/cella-network/cella/internal/state/gatekeeper"
 	"github.com/cella-network/cella/internal/state/mq"
+	"github.com/cella-network/cella/internal/state/phat"
 	"github.com/cella-network/cella/internal/state/registry"
 	"github.com/cella-network/cella/internal/state/validators"
 )
+
+// topicHandlersV1 is AppVersion1's table of on-chain topic handlers:
+// mq.submit offers every admitted message of these topics to its handler
+// (see mq.Module); messages of other topics are delivered unjudged.
+func topicHandlersV1() map[string]state.TopicHandler {
+	return map[string]state.TopicHandler{
+		msg.TopicMasterPubkey:    gatekeeper.HandleMasterPubkey,   // Worker: a gatekeeper's new master key
+		msg.TopicMasterKeyShare:  gatekeeper.HandleMasterKeyShare, // Worker: an active gatekeeper's share to a new one
+		msg.TopicGatekeeperReady: gatekeeper.HandleReady,          // Worker: a gatekeeper holds the master key
+		msg.TopicClusterKeys:     phat.HandleClusterKeys,          // Worker: an active gatekeeper's cluster key shares
+		msg.TopicContractKey:     phat.HandleContractKey,          // Cluster: a contract's ECDH public key
+	}
+}
 
 // runtimeV1 is the module table of AppVersion1. Index 0 is reserved for a
 // future "system" module.
 func runtimeV1() *state.Runtime {
 	rt := &state.Runtime{}
-	rt.Modules[balances.Index] = balances.Module()     // 1: transfer
-	rt.Modules[validators.Index] = validators.Module() // 2: set_power (dev chains only)
-	rt.Modules[mq.Index] = mq.Module()                 // 3: submit
-	rt.Modules[registry.Index] = registry.Module()     // 4: register_worker
+	rt.Modules[balances.Index] = balances.Module()             // 1: transfer
+	rt.Modules[validators.Index] = validators.Module()         // 2: set_power (dev chains only)
+	rt.Modules[mq.Index] = mq.Module(topicHandlersV1())        // 3: submit
+	rt.Modules[registry.Index] = registry.Module(devBootstrap) // 4: register_worker
+	rt.Modules[gatekeeper.Index] = gatekeeper.Module()         // 6: add, remove (privileged)
+	rt.Modules[phat.Index] = phat.Module()                     // 7: create_cluster, add_worker, remove_worker (privileged)
+	rt.Modules[admin.Index] = admin.Module(rt)                 // 5: sudo (built last: its weight covers the privileged methods)
 	return rt
+}
+
+// devBootstrap runs when the chain's first worker registers: on a chain
+// whose genesis sets DevBootstrap, that worker becomes a gatekeeper and the
+// only worker of cluster 0, owned by the admin, through the same code (and
+// with the same messages) as the admin's gatekeeper.add and
+// phat.create_cluster.
+func devBootstrap(c *state.CallCtx, worker keys.PublicKey) (uint32, string, error) {
+	g := c.Genesis()
+	if !g.App.DevBootstrap || g.App.Admin == nil {
+		return state.CodeOK, "", nil
+	}
+	root := c.Sub(state.OriginRoot)
+	if code, log, err := gatekeeper.Add(root, worker); code != state.CodeOK || err != nil {
+		return code, "dev bootstrap: " + log, err
+	}
+	if _, code, log, err := phat.CreateCluster(root, phat.CreateArgs{Owner: *g.App.Admin, Permission: phat.PermissionPublic, Workers: []keys.PublicKey{worker}}); code != state.CodeOK || err != nil {
+		return code, "dev bootstrap: " + log, err
+	}
+	c.Merge(root)
+	return state.CodeOK, "", nil
 }
 
 // runtimes is built once; nobody modifies it.

@@ -7,9 +7,12 @@ import (
 	"github.com/cella-network/cella/internal/msg"
 	"github.com/cella-network/cella/internal/scale"
 	"github.com/cella-network/cella/internal/state"
+	"github.com/cella-network/cella/internal/state/admin"
 	"github.com/cella-network/cella/internal/state/balances"
+	"github.com/cella-network/cella/internal/state/gatekeeper"
 	"github.com/cella-network/cella/internal/state/modules"
 	"github.com/cella-network/cella/internal/state/mq"
+	"github.com/cella-network/cella/internal/state/phat"
 	"github.com/cella-network/cella/internal/state/registry"
 	"github.com/cella-network/cella/internal/state/validators"
 	"github.com/cella-network/cella/internal/tx"
@@ -25,11 +28,18 @@ func TestTableV1(t *testing.T) {
 		name   string
 		weight uint64
 		dev    bool
+		priv   bool
 	}{
-		{balances.TransferCall(keys.PublicKey{1}, scale.U128From(1)), "balances.transfer", balances.TransferWeight, false},
-		{validators.SetPowerCall([32]byte{1}, 1), "validators.set_power", validators.SetPowerWeight, true},
-		{mq.SubmitCall(msg.SignedMessage{}), "mq.submit", mq.SubmitWeight, false},
-		{registry.RegisterWorkerCall(msg.RegistrationInfo{}, msg.Attestation{}), "registry.register_worker", registry.RegisterWorkerWeight, false},
+		{balances.TransferCall(keys.PublicKey{1}, scale.U128From(1)), "balances.transfer", balances.TransferWeight, false, false},
+		{validators.SetPowerCall([32]byte{1}, 1), "validators.set_power", validators.SetPowerWeight, true, false},
+		{mq.SubmitCall(msg.SignedMessage{}), "mq.submit", mq.SubmitWeight, false, false},
+		{registry.RegisterWorkerCall(msg.RegistrationInfo{}, msg.Attestation{}), "registry.register_worker", registry.RegisterWorkerWeight, false, false},
+		{admin.SudoCall(gatekeeper.AddCall(keys.PublicKey{1})), "admin.sudo", admin.SudoWeight + phat.CreateClusterWeight, false, false},
+		{gatekeeper.AddCall(keys.PublicKey{1}), "gatekeeper.add", gatekeeper.AddWeight, false, true},
+		{gatekeeper.RemoveCall(keys.PublicKey{1}), "gatekeeper.remove", gatekeeper.RemoveWeight, false, true},
+		{phat.CreateClusterCall(phat.CreateArgs{}), "phat.create_cluster", phat.CreateClusterWeight, false, true},
+		{phat.AddWorkerCall([32]byte{}, keys.PublicKey{1}), "phat.add_worker", phat.WorkerChangeWeight, false, true},
+		{phat.RemoveWorkerCall([32]byte{}, keys.PublicKey{1}), "phat.remove_worker", phat.WorkerChangeWeight, false, true},
 	} {
 		meth, ok := rs.Lookup(state.AppVersion1, &tc.call)
 		if !ok {
@@ -38,7 +48,7 @@ func TestTableV1(t *testing.T) {
 		if got := rs.CallName(state.AppVersion1, tc.call); got != tc.name {
 			t.Errorf("call name %q, want %q", got, tc.name)
 		}
-		if meth.Weight != tc.weight || meth.DevOnly != tc.dev || meth.Check == nil || meth.Exec == nil {
+		if meth.Weight != tc.weight || meth.DevOnly != tc.dev || meth.Privileged != tc.priv || meth.Check == nil || meth.Exec == nil {
 			t.Errorf("%s: %+v", tc.name, meth)
 		}
 	}

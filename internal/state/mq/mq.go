@@ -1,7 +1,10 @@
 // Package mq is the message-queue module (index 3 of AppVersion1): it
-// carries messages from workers to the chain. Workers submit signed egress
-// (msg.SignedMessage) through mq.submit — anyone may relay it and pays the
-// fee — and modules emit messages directly; both end up, in execution
+// carries messages from workers and clusters to the chain. Workers (signed
+// by their identity key) and clusters (signed by their recorded cluster
+// key) submit egress (msg.SignedMessage) through mq.submit — anyone may
+// relay it and pays the fee — and modules emit messages directly; a message
+// whose topic has an on-chain handler is delivered only if the handler
+// accepts it; both end up, in execution
 // order, in the block's Messages, which the AppHash commits to. The message
 // types, origins and topics are in internal/msg.
 package mq
@@ -18,6 +21,7 @@ import (
 	"github.com/cella-network/cella/internal/msg"
 	"github.com/cella-network/cella/internal/scale"
 	"github.com/cella-network/cella/internal/state"
+	"github.com/cella-network/cella/internal/state/phat"
 	"github.com/cella-network/cella/internal/state/registry"
 	"github.com/cella-network/cella/internal/tx"
 )
@@ -41,10 +45,19 @@ const SubmitWeight uint64 = 60_000
 // "mq/ingress/" ‖ origin → u64 little-endian.
 var PrefixIngress = []byte("mq/ingress/")
 
-// Module returns the mq module.
-func Module() *state.Module {
+// Module returns the mq module with the on-chain topic handlers (the table
+// in internal/state/modules). mq.submit offers each admitted message to its
+// topic's handler, if any: a refusal is a failure code of the call, the
+// origin's sequence advance is kept (state.CallCtx.KeepWritesOnFailure) so
+// that a worker's stream never jams on a message that became invalid in
+// flight, and the message is not delivered. The handler runs in a Sub
+// context, so nothing else of a refused message survives. In CheckTx
+// (dry run) the handlers are not asked: the transaction has an effect (the
+// sequence) whatever they would say, so the mempool must take it.
+func Module(handlers map[string]state.TopicHandler) *state.Module {
+	h := submitter{handlers: handlers}
 	return &state.Module{Name: "mq", Methods: []*state.Method{
-		MethodSubmit: {Name: "submit", Weight: SubmitWeight, Check: checkSubmit, Admit: admitSubmit, Exec: execSubmit, Egress: egress},
+		MethodSubmit: {Name: "submit", Weight: SubmitWeight, Check: checkSubmit, Admit: admitSubmit, Exec: h.exec, Egress: egress},
 	}}
 }
 
@@ -127,24 +140,42 @@ func putNextSequence(ov *state.Overlay, origin []byte, next uint64) {
 	ov.SetOwned(IngressKey(origin), v)
 }
 
+// originKey returns the key that signs origin o's messages: a registered
+// worker's identity key, or a cluster's recorded public key. False: o
+// cannot submit messages.
+func originKey(st state.Store, o msg.Origin) (keys.PublicKey, bool, string, error) {
+	switch o.Kind {
+	case msg.OriginKindWorker:
+		rec, ok, err := registry.GetWorker(st, o.Worker)
+		if err != nil || !ok {
+			return keys.PublicKey{}, false, fmt.Sprintf("origin %s is not a registered worker", o), err
+		}
+		return rec.Info.IdentityPublicKey, true, "", nil
+	case msg.OriginKindCluster:
+		pub, ok, err := phat.ClusterPubkey(st, o.Cluster)
+		if err != nil || !ok {
+			return keys.PublicKey{}, false, fmt.Sprintf("origin %s is not a cluster with a recorded key", o), err
+		}
+		return pub, true, "", nil
+	}
+	return keys.PublicKey{}, false, fmt.Sprintf("origin %s cannot submit messages (only registered workers and keyed clusters can)", o), nil
+}
+
 // admitSubmit runs mq.submit's admission checks (all rejections): the origin
-// is a registered worker, the sequence is exactly the next one, and the
-// signature is the worker's identity key's.
+// is a registered worker or a cluster with a recorded key, the sequence is
+// exactly the next one, and the signature is the origin's key's.
 func admitSubmit(a *state.AdmitCtx, args []byte) (uint32, string, error) {
 	s, err := DecodeSubmitArgs(args)
 	if err != nil { // checked statically before; kept for safety
 		return state.CodeBadArgs, err.Error(), nil
 	}
 	o, _ := msg.ParseOrigin(s.Message.Origin)
-	if o.Kind != msg.OriginKindWorker {
-		return state.CodeMqUnknownOrigin, fmt.Sprintf("origin %s cannot submit messages (only registered workers can)", o), nil
-	}
-	rec, ok, err := registry.GetWorker(a.Store, o.Worker)
+	pub, ok, log, err := originKey(a.Store, o)
 	if err != nil {
 		return 0, "", err
 	}
 	if !ok {
-		return state.CodeMqUnknownOrigin, fmt.Sprintf("origin %s is not a registered worker", o), nil
+		return state.CodeMqUnknownOrigin, log, nil
 	}
 	next, err := NextSequence(a.Store, s.Message.Origin)
 	if err != nil {
@@ -168,7 +199,6 @@ func admitSubmit(a *state.AdmitCtx, args []byte) (uint32, string, error) {
 	if s.Sequence == math.MaxUint64 {
 		return state.CodeMqGappedSequence, fmt.Sprintf("sequence space of %s exhausted", o), nil
 	}
-	pub := rec.Info.IdentityPublicKey
 	ck := SigCacheKey(&s, pub)
 	if a.Cache == nil || !a.Cache.Contains(ck) {
 		if !s.Verify(pub) {
@@ -181,14 +211,33 @@ func admitSubmit(a *state.AdmitCtx, args []byte) (uint32, string, error) {
 	return state.CodeOK, "", nil
 }
 
-// execSubmit appends an admitted message to the block's messages and
-// advances its origin's sequence.
-func execSubmit(c *state.CallCtx, args []byte) (uint32, string, error) {
+type submitter struct{ handlers map[string]state.TopicHandler }
+
+// exec advances an admitted message's origin's sequence, offers the message
+// to its topic's handler, and appends it to the block's messages when the
+// handler accepts it (or there is none).
+func (h submitter) exec(c *state.CallCtx, args []byte) (uint32, string, error) {
 	s, err := DecodeSubmitArgs(args)
 	if err != nil {
 		return state.CodeBadArgs, err.Error(), nil
 	}
 	putNextSequence(c.Overlay(), s.Message.Origin, s.Sequence+1)
+	if handle := h.handlers[string(s.Message.Topic)]; handle != nil && !c.DryRun() {
+		o, _ := msg.ParseOrigin(s.Message.Origin)
+		sub := c.Sub(c.Origin())
+		code, log, err := handle(sub, o, s.Message.Payload)
+		if err != nil {
+			return 0, "", err
+		}
+		if code != state.CodeOK {
+			if !state.Accepted(code) { // a handler must answer with a failure code
+				code = state.CodeMqBadPayload
+			}
+			c.KeepWritesOnFailure()
+			return code, fmt.Sprintf("%s refused (sequence %d of %s consumed): %s", displayTopic(s.Message.Topic), s.Sequence, o, log), nil
+		}
+		c.Merge(sub)
+	}
 	c.Emit(s.Message)
 	c.AddEvent(state.Event{Type: "mq_message", Attributes: []state.EventAttribute{
 		{Key: "origin", Value: originString(s.Message.Origin), Index: true},

@@ -52,11 +52,29 @@ var (
 	PrefixWorker    = []byte("registry/worker/")
 )
 
-// Module returns the registry module.
-func Module() *state.Module {
+// FirstWorkerHook runs, in register_worker's call, right after the chain's
+// very first worker was stored (its record written, its message emitted). A
+// non-zero code fails the registration. The table in internal/state/modules
+// uses it for the dev bootstrap.
+type FirstWorkerHook func(c *state.CallCtx, worker keys.PublicKey) (code uint32, log string, err error)
+
+// Module returns the registry module; onFirst may be nil.
+func Module(onFirst FirstWorkerHook) *state.Module {
+	r := registrar{onFirst: onFirst}
 	return &state.Module{Name: "registry", Methods: []*state.Method{
-		MethodRegisterWorker: {Name: "register_worker", Weight: RegisterWorkerWeight, Check: checkRegisterWorker, Exec: execRegisterWorker},
+		MethodRegisterWorker: {Name: "register_worker", Weight: RegisterWorkerWeight, Check: checkRegisterWorker, Exec: r.exec},
 	}, InitChain: initChain}
+}
+
+type registrar struct{ onFirst FirstWorkerHook }
+
+func (r registrar) exec(c *state.CallCtx, args []byte) (uint32, string, error) {
+	first, code, log, err := execRegisterWorker(c, args)
+	if err != nil || code != state.CodeOK || !first || r.onFirst == nil {
+		return code, log, err
+	}
+	info, _, _ := DecodeRegisterWorkerArgs(args)
+	return r.onFirst(c, info.IdentityPublicKey)
 }
 
 // initChain writes the registry's configuration and measurement allow-list
@@ -238,8 +256,14 @@ func verify(v state.AttestationVerifier, att *msg.Attestation, rd [64]byte, now 
 // app version, freshness block, dev kind allowed, not older than the stored
 // registration, attestation (skipped when dry-running for CheckTx: it is
 // expensive and judged at block time), measurement on the allow-list — and
-// stores or updates the record, emitting a msg.TopicWorkerRegistered message.
-func execRegisterWorker(c *state.CallCtx, args []byte) (uint32, string, error) {
+// stores or updates the record, emitting a msg.TopicWorkerRegistered
+// message. first reports that the worker is the chain's first.
+func execRegisterWorker(c *state.CallCtx, args []byte) (first bool, code uint32, log string, err error) {
+	code, log, err = registerWorker(c, args, &first)
+	return first, code, log, err
+}
+
+func registerWorker(c *state.CallCtx, args []byte, first *bool) (uint32, string, error) {
 	info, att, err := DecodeRegisterWorkerArgs(args)
 	if err != nil {
 		return state.CodeBadArgs, err.Error(), nil
@@ -303,6 +327,7 @@ func execRegisterWorker(c *state.CallCtx, args []byte) (uint32, string, error) {
 		if err != nil {
 			return 0, "", err
 		}
+		*first = len(ids) == 0
 		putKeyList(c.Overlay(), KeyWorkerIndex, append(ids, [32]byte(info.IdentityPublicKey)))
 	}
 	enc := scale.Encode(&rec)

@@ -1,0 +1,297 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cella-network/cella/internal/chainapi"
+	"github.com/cella-network/cella/internal/client"
+	"github.com/cella-network/cella/internal/genesisfile"
+	"github.com/cella-network/cella/internal/keys"
+	"github.com/cella-network/cella/internal/state/admin"
+	"github.com/cella-network/cella/internal/state/gatekeeper"
+	"github.com/cella-network/cella/internal/state/phat"
+	"github.com/cella-network/cella/internal/tx"
+)
+
+func newAdminCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "admin",
+		Short: "Privileged calls of the chain's admin (admin.sudo): gatekeepers and clusters",
+		Long: `Privileged calls, signed by the chain's admin account (named in the genesis; //Alice
+on a dev chain) and dispatched through admin.sudo. The signer's secret URI comes
+from --from, --from-file or the CELLA_SURI environment variable.`,
+	}
+	gk := &cobra.Command{Use: "gatekeeper", Short: "Add or remove gatekeepers"}
+	gk.AddCommand(
+		newSudoCmd("add <worker>", "Make a registered worker a gatekeeper", cobra.ExactArgs(1),
+			"  cella admin gatekeeper add 0x8eaf04151687736326c9fea17e25fc5287613693c912909cb226aa4794f26a48 --from //Alice --wait",
+			func(_ *cobra.Command, args []string) (tx.Call, error) {
+				w, err := parseWorker(args[0])
+				return gatekeeper.AddCall(w), err
+			}, nil),
+		newSudoCmd("remove <worker>", "Remove a gatekeeper", cobra.ExactArgs(1), "",
+			func(_ *cobra.Command, args []string) (tx.Call, error) {
+				w, err := parseWorker(args[0])
+				return gatekeeper.RemoveCall(w), err
+			}, nil),
+	)
+	cl := &cobra.Command{Use: "cluster", Short: "Create clusters and change their workers"}
+	cl.AddCommand(
+		newSudoCmd("create", "Create a cluster (its id comes from the chain's cluster counter: 0, 1, …)", cobra.NoArgs,
+			"  cella admin cluster create --owner 5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY --permission public --worker 0x8eaf… --from //Alice --wait",
+			func(cmd *cobra.Command, _ []string) (tx.Call, error) {
+				f := cmd.Flags()
+				ownerS, _ := f.GetString("owner")
+				permS, _ := f.GetString("permission")
+				workersS, _ := f.GetStringSlice("worker")
+				owner, err := keys.ParseAccount(ownerS)
+				if err != nil {
+					return tx.Call{}, fmt.Errorf("--owner: %w", err)
+				}
+				perm, err := chainapi.ParsePermission(permS)
+				if err != nil {
+					return tx.Call{}, fmt.Errorf("--permission: %w", err)
+				}
+				a := phat.CreateArgs{Owner: owner, Permission: perm}
+				for _, s := range workersS {
+					w, err := parseWorker(s)
+					if err != nil {
+						return tx.Call{}, fmt.Errorf("--worker: %w", err)
+					}
+					a.Workers = append(a.Workers, w)
+				}
+				call := phat.CreateClusterCall(a)
+				if _, err := phat.DecodeCreateArgs(call.Args); err != nil {
+					return tx.Call{}, err
+				}
+				return call, nil
+			}, func(cmd *cobra.Command) {
+				f := cmd.Flags()
+				f.String("owner", "", "the cluster's owner (SS58 address or 0x public key)")
+				f.String("permission", "public", "who may deploy contracts: public or owner")
+				f.StringSlice("worker", nil, "a worker of the cluster (0x identity key); repeat for several")
+				_ = cmd.MarkFlagRequired("owner")
+				_ = cmd.MarkFlagRequired("worker")
+			}),
+		newSudoCmd("add-worker <cluster> <worker>", "Add a registered worker to a cluster", cobra.ExactArgs(2),
+			"  cella admin cluster add-worker 0 0x8eaf… --from //Alice --wait",
+			func(_ *cobra.Command, args []string) (tx.Call, error) {
+				id, w, err := parseClusterWorker(args)
+				return phat.AddWorkerCall(id, w), err
+			}, nil),
+		newSudoCmd("remove-worker <cluster> <worker>", "Remove a worker from a cluster", cobra.ExactArgs(2), "",
+			func(_ *cobra.Command, args []string) (tx.Call, error) {
+				id, w, err := parseClusterWorker(args)
+				return phat.RemoveWorkerCall(id, w), err
+			}, nil),
+	)
+	cmd.AddCommand(gk, cl)
+	return cmd
+}
+
+// parseWorker parses a worker's identity key (0x-hex or SS58).
+func parseWorker(s string) (keys.PublicKey, error) {
+	w, err := keys.ParseAccount(s)
+	if err != nil {
+		return keys.PublicKey{}, fmt.Errorf("worker %q: %w", s, err)
+	}
+	return w, nil
+}
+
+// parseClusterID parses a cluster id: 0x-hex of 32 bytes, or the decimal
+// counter it was made from (0 for the first cluster).
+func parseClusterID(s string) ([32]byte, error) {
+	if !strings.HasPrefix(s, "0x") {
+		if n, err := strconv.ParseUint(s, 10, 64); err == nil {
+			return phat.ClusterID(n), nil
+		}
+	}
+	id, err := genesisfile.ParseHash32(s)
+	if err != nil {
+		return id, fmt.Errorf("cluster id: %w (or give the cluster's number, e.g. 0)", err)
+	}
+	return id, nil
+}
+
+func parseClusterWorker(args []string) ([32]byte, keys.PublicKey, error) {
+	id, err := parseClusterID(args[0])
+	if err != nil {
+		return id, keys.PublicKey{}, err
+	}
+	w, err := parseWorker(args[1])
+	return id, w, err
+}
+
+// newSudoCmd is a command that sends admin.sudo(build(args)).
+func newSudoCmd(use, short string, args cobra.PositionalArgs, example string,
+	build func(cmd *cobra.Command, args []string) (tx.Call, error), flags func(cmd *cobra.Command)) *cobra.Command {
+	var (
+		wait    bool
+		timeout time.Duration
+	)
+	cmd := &cobra.Command{
+		Use:     use,
+		Short:   short,
+		Example: example,
+		Args:    args,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			output := cmd.Flag("output").Value.String()
+			if err := checkOutput(output); err != nil {
+				return err
+			}
+			inner, err := build(cmd, args)
+			if err != nil {
+				return err
+			}
+			suri, err := readSecretURI(cmd, "from", "from-file")
+			if err != nil {
+				return err
+			}
+			pair, err := keys.FromURI(suri)
+			if err != nil {
+				return fmt.Errorf("--from: %w", err)
+			}
+			c, err := client.New(cmd.Flag("node").Value.String())
+			if err != nil {
+				return err
+			}
+			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
+			defer cancel()
+			return sendAndReport(ctx, cmd, c, pair, admin.SudoCall(inner), wait, output)
+		},
+	}
+	addSecretFlags(cmd, "from", "the admin")
+	if flags != nil {
+		flags(cmd)
+	}
+	cmd.Flags().BoolVar(&wait, "wait", false, "wait until the transaction is committed and print its result")
+	cmd.Flags().DurationVar(&timeout, "timeout", 60*time.Second, "give up after this long")
+	nodeFlag(cmd)
+	outputFlag(cmd)
+	return cmd
+}
+
+func newGatekeepersQueryCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:     "gatekeepers",
+		Short:   "Show the gatekeepers and the master public key",
+		Example: "  cella query gatekeepers --output json",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			output, c, err := nodeQuery(cmd)
+			if err != nil {
+				return err
+			}
+			g, err := c.Gatekeepers(cmd.Context())
+			if err != nil {
+				return err
+			}
+			w := cmd.OutOrStdout()
+			if output == "json" {
+				return printJSON(w, g)
+			}
+			if g.MasterPubkey == "" {
+				fmt.Fprintln(w, "master key    none yet")
+			} else {
+				fmt.Fprintf(w, "master key    %s (epoch %d)\n", g.MasterPubkey, g.MasterEpoch)
+			}
+			if len(g.Gatekeepers) == 0 {
+				fmt.Fprintln(w, "no gatekeepers")
+			}
+			for _, k := range g.Gatekeepers {
+				fmt.Fprintf(w, "%s  %s\n", k.Identity, map[bool]string{true: "active", false: "waiting for the master key"}[k.Active])
+			}
+			return nil
+		},
+	}
+	nodeFlag(cmd)
+	outputFlag(cmd)
+	return cmd
+}
+
+func printCluster(cmd *cobra.Command, ci *chainapi.ClusterInfo) {
+	w := cmd.OutOrStdout()
+	pub := ci.Pubkey
+	if pub == "" {
+		pub = "none yet"
+	}
+	fmt.Fprintf(w, "%s\n  owner       %s (%s)\n  pubkey      %s (epoch %d)\n", ci.ID, ci.Owner, ci.Permission, pub, ci.Epoch)
+	for _, x := range ci.Workers {
+		keyed := "waiting for the cluster key"
+		for _, k := range ci.Keyed {
+			if k == x {
+				keyed = "keyed"
+			}
+		}
+		fmt.Fprintf(w, "  worker      %s  %s\n", x, keyed)
+	}
+}
+
+func newClustersQueryCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:     "clusters",
+		Short:   "List the clusters with their owners, workers and keys",
+		Example: "  cella query clusters --output json",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			output, c, err := nodeQuery(cmd)
+			if err != nil {
+				return err
+			}
+			cs, err := c.Clusters(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if output == "json" {
+				return printJSON(cmd.OutOrStdout(), cs)
+			}
+			if len(cs) == 0 {
+				fmt.Fprintln(cmd.OutOrStdout(), "no clusters")
+			}
+			for i := range cs {
+				printCluster(cmd, &cs[i])
+			}
+			return nil
+		},
+	}
+	nodeFlag(cmd)
+	outputFlag(cmd)
+	return cmd
+}
+
+func newClusterQueryCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:     "cluster <id>",
+		Short:   "Show one cluster (by 0x id, or by number: 0 is the first cluster)",
+		Example: "  cella query cluster 0 --output json",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := parseClusterID(args[0])
+			if err != nil {
+				return err
+			}
+			output, c, err := nodeQuery(cmd)
+			if err != nil {
+				return err
+			}
+			ci, err := c.Cluster(cmd.Context(), id)
+			if err != nil {
+				return err
+			}
+			if output == "json" {
+				return printJSON(cmd.OutOrStdout(), ci)
+			}
+			printCluster(cmd, ci)
+			return nil
+		},
+	}
+	nodeFlag(cmd)
+	outputFlag(cmd)
+	return cmd
+}
