@@ -1,0 +1,166 @@
+package worker
+
+import (
+	"bytes"
+	"fmt"
+	"sort"
+
+	"github.com/cella-network/cella/internal/cipher"
+	"github.com/cella-network/cella/internal/keys"
+	"github.com/cella-network/cella/internal/scale"
+	"github.com/cella-network/cella/internal/state"
+)
+
+// masterKey is a master key the core holds, with the gatekeeper's IV
+// generator (whose sequence number is persistent state).
+type masterKey struct {
+	epoch uint32
+	pair  *keys.Pair
+	gen   *cipher.IVGenerator
+}
+
+// clusterKey is a cluster key the core holds.
+type clusterKey struct {
+	epoch uint32
+	pair  *keys.Pair
+}
+
+// KeysDomain starts every keys snapshot (and names its format version).
+const KeysDomain = "cella/worker/keys/v1"
+
+// KeysSnapshot returns the keys the core learned from the chain (the
+// master key with its epoch and IV sequence, the cluster keys with their
+// epochs) as deterministic SCALE bytes. They are secrets: the shell seals
+// them (checkpoint section 3) and never shows them.
+//
+//	String "cella/worker/keys/v1" ‖ Option<(u32 epoch, [u8;64] secret, u64 iv seq)> master ‖
+//	Vec<([u8;32] cluster, u32 epoch, [u8;64] secret)> by cluster id
+func (c *Core) KeysSnapshot() []byte {
+	var w scale.Writer
+	w.String(KeysDomain)
+	if c.master == nil {
+		w.U8(0)
+	} else {
+		w.U8(1)
+		w.U32(c.master.epoch)
+		sk := c.master.pair.SecretBytes()
+		w.Raw(sk[:])
+		clear(sk[:])
+		w.U64(c.master.gen.Seq())
+	}
+	ids := c.clusterKeyIDs()
+	w.Compact(uint64(len(ids)))
+	for _, id := range ids {
+		k := c.clusterKeys[id]
+		w.Raw(id[:])
+		w.U32(k.epoch)
+		sk := k.pair.SecretBytes()
+		w.Raw(sk[:])
+		clear(sk[:])
+	}
+	return w.Bytes()
+}
+
+func (c *Core) clusterKeyIDs() [][32]byte {
+	ids := make([][32]byte, 0, len(c.clusterKeys))
+	for id := range c.clusterKeys {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool { return bytes.Compare(ids[i][:], ids[j][:]) < 0 })
+	return ids
+}
+
+// restoreKeys loads KeysSnapshot's bytes into c (which holds no key yet).
+// Errors never include key material.
+func (c *Core) restoreKeys(b []byte) error {
+	r := scale.NewReader(b)
+	if d := r.String(); r.Err() != nil || d != KeysDomain {
+		return fmt.Errorf("%w: not a %s snapshot", ErrCorruptSnapshot, KeysDomain)
+	}
+	var sk [cipher.SecretKeySize]byte
+	defer clear(sk[:])
+	switch r.U8() {
+	case 0:
+	case 1:
+		epoch := r.U32()
+		r.Fixed(sk[:])
+		seq := r.U64()
+		if r.Err() != nil {
+			break
+		}
+		p, err := keys.FromSecretBytes(sk)
+		if err != nil {
+			return fmt.Errorf("%w: master key is not a valid secret key", ErrCorruptSnapshot)
+		}
+		c.master = &masterKey{epoch: epoch, pair: p, gen: cipher.NewIVGenerator(p, seq)}
+	default:
+		if r.Err() == nil {
+			return fmt.Errorf("%w: bad master key option", ErrCorruptSnapshot)
+		}
+	}
+	n := r.Len(32 + 4 + 64)
+	var last []byte
+	for i := 0; i < n && r.Err() == nil; i++ {
+		var id [32]byte
+		r.Fixed(id[:])
+		epoch := r.U32()
+		r.Fixed(sk[:])
+		if r.Err() != nil {
+			break
+		}
+		if last != nil && bytes.Compare(last, id[:]) >= 0 {
+			return fmt.Errorf("%w: cluster keys not sorted", ErrCorruptSnapshot)
+		}
+		last = bytes.Clone(id[:])
+		p, err := keys.FromSecretBytes(sk)
+		if err != nil {
+			return fmt.Errorf("%w: cluster %x key is not a valid secret key", ErrCorruptSnapshot, id)
+		}
+		c.clusterKeys[id] = &clusterKey{epoch: epoch, pair: p}
+	}
+	if err := r.Finish(); err != nil {
+		return fmt.Errorf("%w: keys: %w", ErrCorruptSnapshot, err)
+	}
+	return nil
+}
+
+// KeyInfo is what the core shows of its keys: public parts only.
+type KeyInfo struct {
+	// Gatekeeper: the worker is in the chain's gatekeeper set.
+	Gatekeeper bool
+	// MasterPublicKey is the held master key's public key (zero: none).
+	MasterPublicKey keys.PublicKey
+	HasMaster       bool
+	MasterEpoch     uint32
+	// Clusters are the clusters whose key the worker holds, by id.
+	Clusters []ClusterKeyInfo
+}
+
+// ClusterKeyInfo names a held cluster key.
+type ClusterKeyInfo struct {
+	ID     [32]byte
+	Epoch  uint32
+	Pubkey keys.PublicKey
+}
+
+// KeyInfo returns the public side of the core's keys; gatekeeper
+// membership is read from st (the verified state) when the core has a
+// chain view.
+func (c *Core) KeyInfo(st state.Store) KeyInfo {
+	var in KeyInfo
+	if c.opts.View != nil && st != nil {
+		if gks, err := c.opts.View(st).Gatekeepers(); err == nil {
+			for _, g := range gks {
+				in.Gatekeeper = in.Gatekeeper || g.Identity == c.Identity()
+			}
+		}
+	}
+	if c.master != nil {
+		in.HasMaster, in.MasterPublicKey, in.MasterEpoch = true, c.master.pair.Public(), c.master.epoch
+	}
+	for _, id := range c.clusterKeyIDs() {
+		k := c.clusterKeys[id]
+		in.Clusters = append(in.Clusters, ClusterKeyInfo{ID: id, Epoch: k.epoch, Pubkey: k.pair.Public()})
+	}
+	return in
+}
