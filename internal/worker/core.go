@@ -177,6 +177,13 @@ type Core struct {
 	master *masterKey
 	// clusterKeys are the cluster keys held, by cluster id.
 	clusterKeys map[[32]byte]*clusterKey
+	// masterSent remembers, for the designated gatekeeper, the gatekeepers
+	// it sent the master key to (by the receiver's RegisteredAt): the
+	// chain delivers a share but marks the receiver active only when it
+	// says it is ready, a round trip later. An entry goes when the
+	// receiver is active or no longer a gatekeeper; a re-registered
+	// receiver (new keys) is sent the key again.
+	masterSent map[keys.PublicKey]uint64
 	// view is the current block's chain view, during a Step.
 	view ChainView
 	// refused remembers the refusals reported (target → detail), so that
@@ -203,7 +210,8 @@ func NewWithOptions(k Keys, height int64, o Options) (*Core, error) {
 		return nil, fmt.Errorf("worker: negative height %d", height)
 	}
 	c := &Core{keys: k, opts: o, height: height, routes: map[string]route{},
-		clusterKeys: map[[32]byte]*clusterKey{}, refused: map[string]string{}}
+		clusterKeys: map[[32]byte]*clusterKey{}, refused: map[string]string{},
+		masterSent: map[keys.PublicKey]uint64{}}
 	c.addStream(msg.OriginWorker(k.Identity.Public()), k.Identity)
 	c.registerBuiltins()
 	return c, nil
@@ -289,6 +297,7 @@ type saved struct {
 	master      *masterKey
 	masterSeq   uint64
 	clusterKeys map[[32]byte]*clusterKey
+	masterSent  map[keys.PublicKey]uint64
 }
 
 type streamSaved struct {
@@ -310,6 +319,10 @@ func (c *Core) save() saved {
 	for id, k := range c.clusterKeys {
 		s.clusterKeys[id] = k
 	}
+	s.masterSent = make(map[keys.PublicKey]uint64, len(c.masterSent))
+	for id, h := range c.masterSent {
+		s.masterSent[id] = h
+	}
 	return s
 }
 
@@ -324,6 +337,7 @@ func (c *Core) restore(s saved) {
 		c.master.gen = cipher.NewIVGenerator(c.master.pair, s.masterSeq)
 	}
 	c.clusterKeys = s.clusterKeys
+	c.masterSent = s.masterSent
 }
 
 func (c *Core) addStream(origin []byte, signer *keys.Pair) {

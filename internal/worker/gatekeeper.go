@@ -125,9 +125,29 @@ func (c *Core) keysStep(x *Context) error {
 		return nil
 	}
 	// The designated gatekeeper.
+	pending := map[keys.PublicKey]bool{}
+	for _, g := range gks {
+		if !g.Active {
+			pending[g.Identity] = true
+		}
+	}
+	for id := range c.masterSent {
+		if !pending[id] {
+			delete(c.masterSent, id)
+		}
+	}
 	for _, g := range gks {
 		if g.Active || g.Identity == self || f.masterShares[g.Identity] {
 			continue
+		}
+		if at, sent := c.masterSent[g.Identity]; sent {
+			rec, ok, err := v.Worker(g.Identity)
+			if err != nil {
+				return fmt.Errorf("worker %s: %w", g.Identity.Hex(), err)
+			}
+			if ok && rec.RegisteredAt == at {
+				continue
+			}
 		}
 		rec, ok, err := c.qualify(x, g.Identity, [32]byte{})
 		if err != nil {
@@ -145,6 +165,7 @@ func (c *Core) keysStep(x *Context) error {
 		if err := x.Emit(c.Origin(), msg.TopicMasterKeyShare, scale.Encode(&p)); err != nil {
 			return err
 		}
+		c.masterSent[g.Identity] = rec.RegisteredAt
 	}
 	ids, err := v.ClusterIDs()
 	if err != nil {

@@ -4,14 +4,19 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"sort"
 
+	"github.com/cella-network/cella/internal/keys"
 	"github.com/cella-network/cella/internal/msg"
 	"github.com/cella-network/cella/internal/scale"
 )
 
 // SnapshotDomain starts every snapshot of the core (and names its format
-// version).
-const SnapshotDomain = "cella/worker/v1"
+// version). Restore still reads SnapshotDomainV1 (no master shares sent).
+const (
+	SnapshotDomain   = "cella/worker/v2"
+	SnapshotDomainV1 = "cella/worker/v1"
+)
 
 // ErrCorruptSnapshot is wrapped by Restore and FromState errors.
 var ErrCorruptSnapshot = errors.New("worker: corrupt snapshot")
@@ -24,6 +29,24 @@ type State struct {
 	Online bool
 	// Streams are the egress streams, sorted by origin.
 	Streams []StreamState
+	// MasterSent are the gatekeepers the core sent the master key to and
+	// that are not active yet, sorted, each with its RegisteredAt.
+	MasterSent []SentShare
+}
+
+// SentShare is a master-key share sent to a gatekeeper not yet active.
+type SentShare struct {
+	Receiver     keys.PublicKey
+	RegisteredAt uint64
+}
+
+func (c *Core) sentShares() []SentShare {
+	out := make([]SentShare, 0, len(c.masterSent))
+	for id, at := range c.masterSent {
+		out = append(out, SentShare{id, at})
+	}
+	sort.Slice(out, func(i, j int) bool { return bytes.Compare(out[i].Receiver[:], out[j].Receiver[:]) < 0 })
+	return out
 }
 
 // StreamState is one egress stream's state.
@@ -42,18 +65,23 @@ func (c *Core) State() State {
 	for i, s := range c.streams {
 		st.Streams[i] = StreamState{Origin: bytes.Clone(s.origin), Next: s.nextSeq, Out: append([]msg.SignedMessage(nil), s.out...)}
 	}
+	st.MasterSent = c.sentShares()
 	return st
 }
 
 // Snapshot returns the core's state as deterministic SCALE bytes (equal
 // states give equal bytes):
 //
-//	String "cella/worker/v1" ‖ i64 height ‖ bool online ‖ Vec<Stream> by origin
+//	String "cella/worker/v2" ‖ i64 height ‖ bool online ‖ Vec<Stream> by origin ‖
+//	Vec<([u8;32] receiver, u64 registered at)> master shares sent, by receiver
 //
 // The streams are the worker's own and one per cluster known on chain
 // (counted even before the core holds the cluster key). The keys are not
 // in it: see KeysSnapshot.
+//
 //	Stream = Vec<u8> origin ‖ u64 next sequence ‖ Vec<SignedMessage> not yet accepted
+//
+// (v1 had no master shares.)
 func (c *Core) Snapshot() []byte {
 	var w scale.Writer
 	w.String(SnapshotDomain)
@@ -68,6 +96,12 @@ func (c *Core) Snapshot() []byte {
 			s.out[i].EncodeSCALE(&w)
 		}
 	}
+	sent := c.sentShares()
+	w.Compact(uint64(len(sent)))
+	for _, s := range sent {
+		w.Raw(s.Receiver[:])
+		w.U64(s.RegisteredAt)
+	}
 	return w.Bytes()
 }
 
@@ -78,7 +112,8 @@ func Restore(k Keys, b []byte) (*Core, error) { return RestoreWith(k, Options{},
 // bytes and KeysSnapshot's (nil: no key learned from the chain).
 func RestoreWith(k Keys, o Options, b, keysSnap []byte) (*Core, error) {
 	r := scale.NewReader(b)
-	if d := r.String(); r.Err() != nil || d != SnapshotDomain {
+	d := r.String()
+	if r.Err() != nil || d != SnapshotDomain && d != SnapshotDomainV1 {
 		return nil, fmt.Errorf("%w: not a %s snapshot", ErrCorruptSnapshot, SnapshotDomain)
 	}
 	var st State
@@ -94,6 +129,15 @@ func RestoreWith(k Keys, o Options, b, keysSnap []byte) (*Core, error) {
 			s.Out = append(s.Out, sm)
 		}
 		st.Streams = append(st.Streams, s)
+	}
+	if d == SnapshotDomain {
+		n := r.Len(32 + 8)
+		for i := 0; i < n && r.Err() == nil; i++ {
+			var s SentShare
+			r.Fixed(s.Receiver[:])
+			s.RegisteredAt = r.U64()
+			st.MasterSent = append(st.MasterSent, s)
+		}
 	}
 	if err := r.Finish(); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrCorruptSnapshot, err)
@@ -163,6 +207,12 @@ func FromStateWith(k Keys, o Options, st State, keysSnap []byte) (*Core, error) 
 	}
 	if !own {
 		return bad("no egress stream for this worker's origin")
+	}
+	for i, s := range st.MasterSent {
+		if i > 0 && bytes.Compare(st.MasterSent[i-1].Receiver[:], s.Receiver[:]) >= 0 {
+			return bad("master shares sent not sorted")
+		}
+		c.masterSent[s.Receiver] = s.RegisteredAt
 	}
 	c.online = st.Online
 	return c, nil
