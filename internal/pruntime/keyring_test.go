@@ -210,6 +210,10 @@ func TestKeysSealedBeforeEgress(t *testing.T) {
 	if len(in.Clusters) != 1 || in.Clusters[0].Pubkey != w.ck.Public() || in.Clusters[0].ID != w.cluster {
 		t.Fatalf("clusters %+v", in.Clusters)
 	}
+	all, err := r.EgressAll()
+	if err != nil || len(all) != 2 || !bytes.Equal(all[1].Origin, msg.OriginCluster(w.cluster)) {
+		t.Fatalf("egress streams %+v: %v", all, err)
+	}
 	before := egressBytes(t, r)
 	ks := r.core.KeysSnapshot()
 	if err := r.Close(); err != nil {

@@ -540,6 +540,22 @@ func (r *Runtime) Egress() ([]msg.SignedMessage, uint64, error) {
 	return r.core.Pending(r.sync.Store())
 }
 
+// EgressAll returns, for every egress stream (the worker's own and each
+// cluster's it holds the key of), the messages the chain has not accepted
+// yet and the next sequence it expects. Like Egress, it refuses while a
+// new key is not sealed.
+func (r *Runtime) EgressAll() ([]worker.Egress, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.sync == nil {
+		return nil, ErrNotInitialized
+	}
+	if r.unsealed {
+		return nil, ErrKeysNotSealed
+	}
+	return r.core.PendingAll(r.sync.Store())
+}
+
 // Registration returns the worker's registration info for operator, bound
 // to the last verified block for freshness, and an attestation over it.
 func (r *Runtime) Registration(operator keys.PublicKey) (msg.RegistrationInfo, msg.Attestation, error) {

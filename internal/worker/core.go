@@ -9,8 +9,12 @@
 //
 // Messages are dispatched by topic to one handler each (Handle); a handler
 // may emit messages on any egress stream the core holds. Each stream is one
-// origin with its own sequence numbers and signing key: today the worker's
-// own (its identity key); gatekeeper and cluster streams plug in beside it.
+// origin with its own sequence numbers and signing key: the worker's own
+// (its identity key) and one per cluster (the cluster key; counted before
+// the core holds it, see gatekeeper.go).
+//
+// With Options.View the core also takes part in the key hierarchy
+// (gatekeeper.go): master key, key shares, cluster keys, contract keys.
 package worker
 
 import (
