@@ -2,6 +2,7 @@ package worker
 
 import (
 	"bytes"
+	"errors"
 	"testing"
 
 	"github.com/cella-network/cella/internal/cipher"
@@ -177,3 +178,64 @@ func TestClusterSharesBatched(t *testing.T) {
 }
 
 func decode(b []byte, v scale.Decodable) error { return scale.Decode(b, v) }
+
+// TestDevBootstrap: the dev chain's first worker is the only gatekeeper
+// and the only worker of cluster 0: it generates the master key, keys
+// itself through the chain, and publishes contract keys.
+func TestDevBootstrap(t *testing.T) {
+	f := newFakeChain()
+	a := newNode(t, f, 10)
+	if err := a.c.Handle(topicTestContract, msg.OriginModule("test"), handleTestContract); err != nil {
+		t.Fatal(err)
+	}
+	f.register(a.k, goodCode)
+	f.addGatekeeper(a.id())
+	cid := [32]byte{}
+	f.addCluster(cid, a.id())
+	n := &net{t: t, f: f, nodes: []*node{a}}
+	n.run(4)
+	k := a.c.clusterKeys[cid]
+	if k == nil || k.pair.Public() != cipher.ClusterKey(a.c.master.pair, cid).Public() {
+		t.Fatal("the dev gatekeeper did not key its own cluster")
+	}
+	n.extra = []msg.Message{contractMsg(cid, [32]byte{0xc1})}
+	n.run(2)
+	if _, ok := f.contracts[[32]byte{0xc1}]; !ok {
+		t.Fatal("contract key not published")
+	}
+}
+
+// TestStepUndoesKeys: a step that fails after the gatekeeper emitted a
+// share (IV counter advanced, share remembered) leaves the core as it was;
+// the retried step emits the same bytes as a core that never failed.
+func TestStepUndoesKeys(t *testing.T) {
+	n, a := bootstrap(t)
+	twin, err := RestoreWith(a.k, Options{View: n.f.view, Verifier: &fakeVerifier{}}, a.c.Snapshot(), a.c.KeysSnapshot())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := n.join(t, 20, goodCode)
+	w := n.join(t, 41, goodCode)
+	n.f.addGatekeeper(b.id())
+	n.f.addCluster([32]byte{1}, w.id())
+	snap, ks := a.c.Snapshot(), a.c.KeysSnapshot()
+	n.f.clusterErr = errors.New("cluster record does not decode")
+	if _, err := a.c.Step(block(n.height+1, n.f.st)); err == nil {
+		t.Fatal("step with a broken cluster record succeeded")
+	}
+	if !bytes.Equal(a.c.Snapshot(), snap) || !bytes.Equal(a.c.KeysSnapshot(), ks) || a.c.Height() != n.height {
+		t.Fatal("failed step changed the core")
+	}
+	n.f.clusterErr = nil
+	rd, err := a.c.Step(block(n.height+1, n.f.st))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rd2, err := twin.Step(block(n.height+1, n.f.st))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rd.Egress) != 2 || !bytes.Equal(encode(rd.Egress), encode(rd2.Egress)) {
+		t.Fatalf("retried step: %v, twin %v", topics(rd.Egress), topics(rd2.Egress))
+	}
+}

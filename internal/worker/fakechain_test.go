@@ -33,6 +33,8 @@ type fakeChain struct {
 	// refused counts the messages that landed but were refused.
 	refused int
 	viewErr error
+	// clusterErr fails Cluster only (called late in a gatekeeper's step).
+	clusterErr error
 }
 
 var goodCode = [32]byte{0xc0, 0xde}
@@ -211,6 +213,9 @@ func (v fakeView) ClusterIDs() ([][32]byte, error) {
 }
 
 func (v fakeView) Cluster(id [32]byte) (Cluster, bool, error) {
+	if v.f.clusterErr != nil {
+		return Cluster{}, false, v.f.clusterErr
+	}
 	cl := v.f.clusters[id]
 	if cl == nil {
 		return Cluster{}, false, v.f.viewErr
