@@ -1,6 +1,7 @@
 package worker
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 
@@ -87,7 +88,7 @@ func (c *Core) keysStep(x *Context) error {
 		if gks[i].Identity == self {
 			me = &gks[i]
 		}
-		if gks[i].Active && designated == nil {
+		if gks[i].Active && (designated == nil || bytes.Compare(gks[i].Identity[:], designated[:]) < 0) {
 			designated = &gks[i].Identity
 		}
 	}

@@ -399,3 +399,21 @@ func TestShareRejected(t *testing.T) {
 		})
 	}
 }
+
+// TestKeyInfoHidesLostMaster: a gatekeeper that lost the race shows no
+// master key until it receives the chain's.
+func TestKeyInfoHidesLostMaster(t *testing.T) {
+	f := newFakeChain()
+	a := newNode(t, f, 10)
+	f.register(a.k, goodCode)
+	f.addGatekeeper(a.id())
+	n := &net{t: t, f: f, nodes: []*node{a}, hold: true}
+	n.step()
+	if in := a.c.KeyInfo(f.st); !in.HasMaster {
+		t.Fatal("generated master key not shown while the chain has none")
+	}
+	f.master = &MasterRecord{Pubkey: keys.PublicKey{1}}
+	if in := a.c.KeyInfo(f.st); in.HasMaster || in.MasterPublicKey != (keys.PublicKey{}) {
+		t.Fatalf("a master key that is not the chain's is shown: %+v", in)
+	}
+}
