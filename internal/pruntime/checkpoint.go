@@ -33,8 +33,10 @@ const (
 	// sectionWorker is the worker core: a worker snapshot (egress
 	// streams, online flag, height).
 	sectionWorker uint8 = 2
-	// sectionKeys is reserved for keys learned from the chain (master
-	// key, cluster keys); the worker's own keys are sealed apart.
+	// sectionKeys is the keys the worker core learned from the chain
+	// (worker.KeysSnapshot: master key with its epoch and IV sequence,
+	// cluster keys with their epochs); the worker's own keys are sealed
+	// apart. Absent in checkpoints of older pRuntimes: no key.
 	sectionKeys uint8 = 3
 	// sectionClusters is reserved for cluster state (contracts).
 	sectionClusters uint8 = 4
@@ -47,7 +49,7 @@ func sectionName(id uint8) string {
 	case sectionWorker:
 		return "worker core"
 	case sectionKeys:
-		return "keys (reserved)"
+		return "keys"
 	case sectionClusters:
 		return "clusters (reserved)"
 	}
@@ -61,6 +63,7 @@ var errCheckpointFormat = errors.New("pruntime: checkpoint format")
 type checkpoint struct {
 	chain  []byte // chainsync snapshot
 	worker []byte // worker snapshot; nil for a v1 checkpoint
+	keys   []byte // worker keys snapshot; nil when absent
 	// v1Egress is a v1 checkpoint's egress state (worker nil).
 	v1Egress *v1Egress
 }
@@ -118,6 +121,8 @@ func decodeCheckpoint(b []byte) (checkpoint, error) {
 			cp.chain = body
 		case sectionWorker:
 			cp.worker = body
+		case sectionKeys:
+			cp.keys = body
 		default:
 			return bad("section %d (%s) is not known to this pRuntime version %d.%d.%d; it was written by a newer pRuntime", id, sectionName(id), Version[0], Version[1], Version[2])
 		}

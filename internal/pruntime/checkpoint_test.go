@@ -20,6 +20,11 @@ func TestCheckpointFormat(t *testing.T) {
 	if err != nil || !bytes.Equal(cp.chain, chain) || !bytes.Equal(cp.worker, core) || cp.v1Egress != nil {
 		t.Fatalf("round trip: %+v %v", cp, err)
 	}
+	ks := []byte("keys")
+	cp, err = decodeCheckpoint(encodeCheckpoint([]section{{sectionChain, chain}, {sectionWorker, core}, {sectionKeys, ks}}))
+	if err != nil || !bytes.Equal(cp.keys, ks) || !bytes.Equal(cp.worker, core) {
+		t.Fatalf("round trip with keys: %+v %v", cp, err)
+	}
 	withVersion := func(v uint32) []byte {
 		var w scale.Writer
 		w.String(checkpointDomain)
@@ -33,7 +38,7 @@ func TestCheckpointFormat(t *testing.T) {
 		msg  string // part of the error
 	}{
 		{"unknown section", encodeCheckpoint([]section{{sectionChain, chain}, {sectionWorker, core}, {9, nil}}), "section 9 (unknown) is not known"},
-		{"reserved keys section", encodeCheckpoint([]section{{sectionChain, chain}, {sectionWorker, core}, {sectionKeys, nil}}), "keys (reserved)"},
+		{"keys after clusters", encodeCheckpoint([]section{{sectionChain, chain}, {sectionWorker, core}, {sectionClusters, nil}, {sectionKeys, nil}}), "clusters (reserved)"},
 		{"reserved clusters section", encodeCheckpoint([]section{{sectionChain, chain}, {sectionWorker, core}, {sectionClusters, nil}}), "clusters (reserved)"},
 		{"missing worker", encodeCheckpoint([]section{{sectionChain, chain}}), "missing section"},
 		{"missing chain", encodeCheckpoint([]section{{sectionWorker, core}}), "missing section"},

@@ -1,9 +1,11 @@
 package pruntime
 
 import (
+	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -40,6 +42,9 @@ var (
 	// ErrStopped means the chain moved to an app version this pRuntime does
 	// not understand; it verifies nothing more until it is upgraded.
 	ErrStopped = errors.New("pruntime: stopped at a newer app version")
+	// ErrKeysNotSealed means the worker core learned a key that is not
+	// sealed yet (the checkpoint failed): no egress leaves until it is.
+	ErrKeysNotSealed = errors.New("pruntime: new keys not sealed yet; egress held back")
 )
 
 // Config configures a Runtime.
@@ -61,6 +66,15 @@ type Config struct {
 	// GenesisHash, when not zero, pins the chain: Init refuses any other
 	// genesis.
 	GenesisHash [32]byte
+	// ChainView builds the worker core's view of the gatekeeper, cluster
+	// and registry state from a block's verified state. Nil: the worker
+	// takes no part in the key hierarchy.
+	ChainView func(state.Store) worker.ChainView
+	// Verifier checks other workers' attestations before a gatekeeper
+	// sends them a key (DefaultAttestationVerifier when nil).
+	Verifier worker.AttestationVerifier
+	// Entropy generates a gatekeeper's master key (crypto/rand when nil).
+	Entropy io.Reader
 }
 
 // Runtime is one pRuntime: the shell around the pure worker core
@@ -78,6 +92,9 @@ type Runtime struct {
 	stopped    error
 	checkpoint int64 // height of the last checkpoint written
 	operator   keys.PublicKey
+	// unsealed: the core learned a key since the last checkpoint; egress
+	// is held back until a checkpoint seals it.
+	unsealed bool
 }
 
 // Open starts a pRuntime on cfg.DataDir. When the folder holds sealed keys
@@ -92,6 +109,12 @@ func Open(cfg Config) (*Runtime, error) {
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Verifier == nil {
+		cfg.Verifier = DefaultAttestationVerifier{}
+	}
+	if cfg.Entropy == nil {
+		cfg.Entropy = rand.Reader
 	}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("pruntime: data dir: %w", err)
@@ -148,7 +171,7 @@ func (r *Runtime) Init(g *state.Genesis, rec *state.BlockRecord) ([32]byte, erro
 	if err := r.bindOperator(gh, true); err != nil {
 		return [32]byte{}, fmt.Errorf("%w: %w", errInternal, err)
 	}
-	core, err := worker.New(k.core(), s.Height())
+	core, err := worker.NewWithOptions(k.core(), s.Height(), r.coreOptions())
 	if err != nil {
 		return [32]byte{}, fmt.Errorf("%w: %w", errInternal, err)
 	}
@@ -194,18 +217,45 @@ func (r *Runtime) Sync(b chainsync.Batch) error {
 			return r.stopped
 		}
 		for _, c := range rd.Changes {
-			r.log.Info("worker core", "change", c.Kind.String(), "height", c.Height)
+			r.logChange(c)
+			if c.Kind == worker.ChangeKeys {
+				r.unsealed = true
+			}
 		}
 		if len(rd.Egress) > 0 {
 			r.log.Debug("egress", "height", blk.Height, "messages", len(rd.Egress))
 		}
 	}
-	if h := r.sync.Height(); h-r.checkpoint >= r.cfg.CheckpointInterval {
+	// A new key is sealed before any egress of its step can leave: Egress
+	// refuses while r.unsealed, and it is cleared only by a checkpoint.
+	if h := r.sync.Height(); r.unsealed || h-r.checkpoint >= r.cfg.CheckpointInterval {
 		if err := r.writeCheckpoint(); err != nil {
 			return fmt.Errorf("%w: %w", errInternal, err)
 		}
 	}
 	return nil
+}
+
+// coreOptions are the worker core's options from the config.
+func (r *Runtime) coreOptions() worker.Options {
+	return worker.Options{View: r.cfg.ChainView, Verifier: r.cfg.Verifier, Entropy: r.cfg.Entropy}
+}
+
+// logChange logs a change of the worker core. Changes carry no secret.
+func (r *Runtime) logChange(c worker.Change) {
+	attrs := []any{"change", c.Kind.String(), "height", c.Height}
+	if c.Subject != (keys.PublicKey{}) {
+		attrs = append(attrs, "worker", c.Subject.Hex())
+	}
+	if c.Cluster != ([32]byte{}) {
+		attrs = append(attrs, "cluster", fmt.Sprintf("0x%x", c.Cluster))
+	}
+	switch c.Kind {
+	case worker.ChangeKeyRefused, worker.ChangeShareRejected:
+		r.log.Warn("worker core", append(attrs, "detail", c.Detail)...)
+	default:
+		r.log.Info("worker core", attrs...)
+	}
 }
 
 // Info describes the runtime, for operators and clients.
@@ -224,6 +274,21 @@ type Info struct {
 	Stopped           bool
 	// Measurement is the hash of the TEE's measurement (what allow-lists hold).
 	Measurement string
+	// Gatekeeper: the worker is in the chain's gatekeeper set.
+	Gatekeeper bool
+	// MasterPublicKey is the master key's public key, when the worker
+	// holds the master key (HasMaster).
+	MasterPublicKey keys.PublicKey
+	HasMaster       bool
+	// Clusters are the clusters whose key the worker holds.
+	Clusters []ClusterInfo
+}
+
+// ClusterInfo names a cluster whose key the worker holds: public parts only.
+type ClusterInfo struct {
+	ID     [32]byte
+	Epoch  uint32
+	Pubkey keys.PublicKey
 }
 
 // Info returns the runtime's current state.
@@ -249,6 +314,14 @@ func (r *Runtime) Info() Info {
 	in.Registered = r.core.Registered(r.sync.Store())
 	if msgs, _, err := r.core.Pending(r.sync.Store()); err == nil {
 		in.EgressPending = len(msgs)
+	}
+	ki := r.core.KeyInfo(r.sync.Store())
+	in.Gatekeeper, in.HasMaster = ki.Gatekeeper, ki.HasMaster
+	if ki.HasMaster {
+		in.MasterPublicKey = ki.MasterPublicKey
+	}
+	for _, c := range ki.Clusters {
+		in.Clusters = append(in.Clusters, ClusterInfo{ID: c.ID, Epoch: c.Epoch, Pubkey: c.Pubkey})
 	}
 	return in
 }
@@ -322,7 +395,9 @@ func (r *Runtime) writeCheckpoint() error {
 	plain := encodeCheckpoint([]section{
 		{sectionChain, r.sync.Snapshot()},
 		{sectionWorker, r.core.Snapshot()},
+		{sectionKeys, r.core.KeysSnapshot()},
 	})
+	defer clear(plain)
 	h := r.sync.Height()
 	name := fmt.Sprintf("%s%016d%s", checkpointPrefix, h, checkpointSuffix)
 	sealed, err := r.cfg.TEE.Seal(plain, aad(checkpointPurpose, r.sync.GenesisHash()))
@@ -332,7 +407,7 @@ func (r *Runtime) writeCheckpoint() error {
 	if err := writeFileAtomic(r.path(name), sealed); err != nil {
 		return fmt.Errorf("pruntime: checkpoint: %w", err)
 	}
-	r.checkpoint = h
+	r.checkpoint, r.unsealed = h, false
 	olds, err := r.checkpoints()
 	if err != nil {
 		return err
@@ -436,9 +511,9 @@ func (r *Runtime) restoreCheckpoint(cp checkpointFile, gh [32]byte, k *workerKey
 	}
 	var core *worker.Core
 	if dec.v1Egress != nil {
-		core, err = worker.FromState(k.core(), dec.v1Egress.workerState(k.identity.Public(), s.Height()))
+		core, err = worker.FromStateWith(k.core(), r.coreOptions(), dec.v1Egress.workerState(k.identity.Public(), s.Height()), nil)
 	} else {
-		core, err = worker.Restore(k.core(), dec.worker)
+		core, err = worker.RestoreWith(k.core(), r.coreOptions(), dec.worker, dec.keys)
 	}
 	if err != nil {
 		return err
@@ -480,7 +555,26 @@ func (r *Runtime) Egress() ([]msg.SignedMessage, uint64, error) {
 	if r.sync == nil {
 		return nil, 0, ErrNotInitialized
 	}
+	if r.unsealed {
+		return nil, 0, ErrKeysNotSealed
+	}
 	return r.core.Pending(r.sync.Store())
+}
+
+// EgressAll returns, for every egress stream (the worker's own and each
+// cluster's it holds the key of), the messages the chain has not accepted
+// yet and the next sequence it expects. Like Egress, it refuses while a
+// new key is not sealed.
+func (r *Runtime) EgressAll() ([]worker.Egress, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.sync == nil {
+		return nil, ErrNotInitialized
+	}
+	if r.unsealed {
+		return nil, ErrKeysNotSealed
+	}
+	return r.core.PendingAll(r.sync.Store())
 }
 
 // Registration returns the worker's registration info for its configured

@@ -197,6 +197,13 @@ func (a *publicAPI) Info(_ context.Context, _ *pruntimev1.InfoRequest) (*pruntim
 		MaxAppVersion: MaxAppVersion,
 		EgressPending: uint64(in.EgressPending),
 		Measurement:   in.Measurement,
+		Gatekeeper:    in.Gatekeeper,
+	}
+	if in.HasMaster {
+		out.MasterPublicKey = in.MasterPublicKey.Hex()
+	}
+	for _, c := range in.Clusters {
+		out.Clusters = append(out.Clusters, &pruntimev1.ClusterKeyInfo{Id: fmt.Sprintf("0x%x", c.ID), Epoch: c.Epoch, PublicKey: c.Pubkey.Hex()})
 	}
 	if op := a.r.Operator(); op != (keys.PublicKey{}) {
 		out.Operator = op.String()

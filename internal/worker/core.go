@@ -9,8 +9,12 @@
 //
 // Messages are dispatched by topic to one handler each (Handle); a handler
 // may emit messages on any egress stream the core holds. Each stream is one
-// origin with its own sequence numbers and signing key: today the worker's
-// own (its identity key); gatekeeper and cluster streams plug in beside it.
+// origin with its own sequence numbers and signing key: the worker's own
+// (its identity key) and one per cluster (the cluster key; counted before
+// the core holds it, see gatekeeper.go).
+//
+// With Options.View the core also takes part in the key hierarchy
+// (gatekeeper.go): master key, key shares, cluster keys, contract keys.
 package worker
 
 import (
@@ -19,6 +23,7 @@ import (
 	"fmt"
 	"sort"
 
+	"github.com/cella-network/cella/internal/cipher"
 	"github.com/cella-network/cella/internal/keys"
 	"github.com/cella-network/cella/internal/msg"
 	"github.com/cella-network/cella/internal/state"
@@ -49,12 +54,26 @@ type Block struct {
 // ChangeKind names a change of the core's state that the shell may act on.
 type ChangeKind uint8
 
-// Change kinds. Values are stable (they may appear in logs and tests);
-// the next ones are reserved for keys learned and clusters joined.
+// Change kinds. Values are stable (they may appear in logs and tests).
 const (
 	// ChangeOnline: the worker saw its own registration and announced
 	// itself with a worker/online message.
 	ChangeOnline ChangeKind = 1
+	// ChangeKeys: the core generated or received a key (master key,
+	// cluster key). The shell MUST seal a checkpoint (KeysSnapshot)
+	// before it releases any egress of the step: a message that names a
+	// key (a master public key, a share) must never leave while the key
+	// itself could still be lost by a crash.
+	ChangeKeys ChangeKind = 2
+	// ChangeKeyRefused: a gatekeeper did not send a key to Subject (its
+	// attestation does not verify, its measurement is not allowed, it is
+	// not registered...); Detail says why. Diagnostic only: the core goes
+	// on, and sends the key once the receiver qualifies.
+	ChangeKeyRefused ChangeKind = 3
+	// ChangeShareRejected: a key share addressed to this worker could not
+	// be used (it does not decrypt, or its key does not match the chain's
+	// public key); Detail says why. Diagnostic only.
+	ChangeShareRejected ChangeKind = 4
 )
 
 // String names the kind.
@@ -62,15 +81,27 @@ func (k ChangeKind) String() string {
 	switch k {
 	case ChangeOnline:
 		return "online"
+	case ChangeKeys:
+		return "keys"
+	case ChangeKeyRefused:
+		return "key_refused"
+	case ChangeShareRejected:
+		return "share_rejected"
 	}
 	return fmt.Sprintf("change(%d)", uint8(k))
 }
 
-// Change is one change of the core's state.
+// Change is one change of the core's state. It never carries a secret.
 type Change struct {
 	Kind ChangeKind
 	// Height is the block that caused it.
 	Height int64
+	// Subject is the worker the change concerns, if any.
+	Subject keys.PublicKey
+	// Cluster is the cluster the change concerns, if any.
+	Cluster [32]byte
+	// Detail explains a refusal or a rejection.
+	Detail string
 }
 
 // Ready is what one Step produced.
@@ -107,7 +138,7 @@ func (x *Context) Core() *Core { return x.core }
 // deterministically by the stream's key.
 func (x *Context) Emit(origin []byte, topic string, payload []byte) error {
 	s := x.core.stream(origin)
-	if s == nil {
+	if s == nil || s.signer == nil {
 		return fmt.Errorf("worker: no egress stream for origin %x", origin)
 	}
 	x.ready.Egress = append(x.ready.Egress, s.emit(topic, payload))
@@ -119,6 +150,15 @@ func (x *Context) Record(kind ChangeKind) {
 	x.ready.Changes = append(x.ready.Changes, Change{Kind: kind, Height: x.Block.Height})
 }
 
+func (x *Context) recordChange(ch Change) {
+	ch.Height = x.Block.Height
+	x.ready.Changes = append(x.ready.Changes, ch)
+}
+
+// View returns the chain view of the block's verified state (nil when the
+// core has none).
+func (x *Context) View() ChainView { return x.core.view }
+
 type route struct {
 	origin []byte // nil: any origin
 	h      Handler
@@ -128,11 +168,32 @@ type route struct {
 // the shell serialises calls.
 type Core struct {
 	keys   Keys
+	opts   Options
 	height int64 // the last block stepped
 	online bool
-	// streams are the egress streams, sorted by origin.
+	// streams are the egress streams, sorted by origin: the worker's own
+	// and one per cluster known on chain (signer nil until the core holds
+	// the cluster key: the sequence is still tracked).
 	streams []*stream
 	routes  map[string]route
+
+	// master is the master key, once generated or received.
+	master *masterKey
+	// clusterKeys are the cluster keys held, by cluster id.
+	clusterKeys map[[32]byte]*clusterKey
+	// masterSent remembers, for the designated gatekeeper, the gatekeepers
+	// it sent the master key to (by the receiver's RegisteredAt): the
+	// chain delivers a share but marks the receiver active only when it
+	// says it is ready, a round trip later. An entry goes when the
+	// receiver is active or no longer a gatekeeper; a re-registered
+	// receiver (new keys) is sent the key again.
+	masterSent map[keys.PublicKey]uint64
+	// view is the current block's chain view, during a Step.
+	view ChainView
+	// refused remembers the refusals reported (target → detail), so that
+	// a receiver that keeps failing is reported once, not every block. It
+	// only shapes diagnostics and is not part of the snapshot.
+	refused map[string]string
 }
 
 // ErrBlockOrder means a block was stepped out of height order.
@@ -141,14 +202,20 @@ var ErrBlockOrder = errors.New("worker: block out of order")
 // New returns a core for a worker with keys k whose verified state is at
 // height (the genesis state: 0). It holds the worker's own egress stream
 // and the built-in handlers.
-func New(k Keys, height int64) (*Core, error) {
+func New(k Keys, height int64) (*Core, error) { return NewWithOptions(k, height, Options{}) }
+
+// NewWithOptions is New for a core that takes part in the key hierarchy
+// (see Options).
+func NewWithOptions(k Keys, height int64, o Options) (*Core, error) {
 	if k.Identity == nil || k.Ecdh == nil {
 		return nil, errors.New("worker: missing keys")
 	}
 	if height < 0 {
 		return nil, fmt.Errorf("worker: negative height %d", height)
 	}
-	c := &Core{keys: k, height: height, routes: map[string]route{}}
+	c := &Core{keys: k, opts: o, height: height, routes: map[string]route{},
+		clusterKeys: map[[32]byte]*clusterKey{}, refused: map[string]string{},
+		masterSent: map[keys.PublicKey]uint64{}}
 	c.addStream(msg.OriginWorker(k.Identity.Public()), k.Identity)
 	c.registerBuiltins()
 	return c, nil
@@ -191,6 +258,14 @@ func (c *Core) Step(b Block) (Ready, error) {
 	}
 	undo := c.save()
 	var rd Ready
+	if c.opts.View != nil {
+		c.view = c.opts.View(b.State)
+		defer func() { c.view = nil }()
+		if err := c.trackClusters(); err != nil {
+			c.restore(undo)
+			return Ready{}, fmt.Errorf("worker: block %d: %w", b.Height, err)
+		}
+	}
 	for i, m := range b.Messages {
 		r, ok := c.routes[string(m.Topic)]
 		if !ok || (r.origin != nil && !bytes.Equal(r.origin, m.Origin)) {
@@ -205,35 +280,68 @@ func (c *Core) Step(b Block) (Ready, error) {
 		c.restore(undo)
 		return Ready{}, fmt.Errorf("worker: block %d: %w", b.Height, err)
 	}
+	if c.view != nil {
+		if err := c.keysStep(&Context{Block: &b, Index: -1, core: c, ready: &rd}); err != nil {
+			c.restore(undo)
+			return Ready{}, fmt.Errorf("worker: block %d: %w", b.Height, err)
+		}
+	}
 	c.height = b.Height
 	return rd, nil
 }
 
 // saved is what Step may change, to undo a failed step. Streams only grow
 // at the end or shrink at the front during a step.
+// A step may also add cluster streams, give a stream its signer, and
+// learn keys; all are put back.
 type saved struct {
-	online  bool
-	streams []streamSaved
+	online      bool
+	list        []*stream
+	streams     []streamSaved
+	master      *masterKey
+	masterSeq   uint64
+	clusterKeys map[[32]byte]*clusterKey
+	masterSent  map[keys.PublicKey]uint64
 }
 
 type streamSaved struct {
-	next uint64
-	out  []msg.SignedMessage
+	next   uint64
+	out    []msg.SignedMessage
+	signer *keys.Pair
 }
 
 func (c *Core) save() saved {
-	s := saved{online: c.online, streams: make([]streamSaved, len(c.streams))}
+	s := saved{online: c.online, list: append([]*stream(nil), c.streams...),
+		streams: make([]streamSaved, len(c.streams)), master: c.master,
+		clusterKeys: make(map[[32]byte]*clusterKey, len(c.clusterKeys))}
 	for i, st := range c.streams {
-		s.streams[i] = streamSaved{next: st.nextSeq, out: st.out[:len(st.out):len(st.out)]}
+		s.streams[i] = streamSaved{next: st.nextSeq, out: st.out[:len(st.out):len(st.out)], signer: st.signer}
+	}
+	if c.master != nil {
+		s.masterSeq = c.master.gen.Seq()
+	}
+	for id, k := range c.clusterKeys {
+		s.clusterKeys[id] = k
+	}
+	s.masterSent = make(map[keys.PublicKey]uint64, len(c.masterSent))
+	for id, h := range c.masterSent {
+		s.masterSent[id] = h
 	}
 	return s
 }
 
 func (c *Core) restore(s saved) {
 	c.online = s.online
+	c.streams = s.list
 	for i, st := range c.streams {
-		st.nextSeq, st.out = s.streams[i].next, s.streams[i].out
+		st.nextSeq, st.out, st.signer = s.streams[i].next, s.streams[i].out, s.streams[i].signer
 	}
+	c.master = s.master
+	if c.master != nil && c.master.gen.Seq() != s.masterSeq {
+		c.master.gen = cipher.NewIVGenerator(c.master.pair, s.masterSeq)
+	}
+	c.clusterKeys = s.clusterKeys
+	c.masterSent = s.masterSent
 }
 
 func (c *Core) addStream(origin []byte, signer *keys.Pair) {
@@ -258,6 +366,11 @@ func (c *Core) prune(st state.Store) error {
 			return err
 		}
 		s.forget(next)
+		if s.nextSeq < next && isClusterOrigin(s.origin) {
+			// The cluster's other workers emitted messages this core
+			// did not count: follow the chain.
+			s.nextSeq = next
+		}
 	}
 	return nil
 }

@@ -2,8 +2,12 @@ package worker
 
 import (
 	"bytes"
+	"encoding/hex"
+	"strings"
 	"testing"
 
+	"github.com/cella-network/cella/internal/cipher"
+	"github.com/cella-network/cella/internal/keys"
 	"github.com/cella-network/cella/internal/state"
 )
 
@@ -38,6 +42,41 @@ func FuzzRestore(f *testing.F) {
 			if _, err := r.Step(block(r.Height()+1, state.NewMemStore(), regMsg(k.Identity.Public(), registryOrigin()))); err != nil {
 				t.Fatalf("a restored core does not step: %v", err)
 			}
+		}
+	})
+}
+
+// FuzzRestoreKeys feeds RestoreWith arbitrary keys-snapshot bytes: it must
+// never panic, and keys it accepts must snapshot again to the same bytes.
+func FuzzRestoreKeys(f *testing.F) {
+	k := testKeys(10)
+	c, err := New(k, 0)
+	if err != nil {
+		f.Fatal(err)
+	}
+	snap := c.Snapshot()
+	f.Add(c.KeysSnapshot())
+	m := keys.FromSeed([32]byte{0x4d})
+	c.master = &masterKey{epoch: 3, pair: m, gen: cipher.NewIVGenerator(m, 17)}
+	c.clusterKeys[[32]byte{1}] = &clusterKey{epoch: 3, pair: cipher.ClusterKey(m, [32]byte{1})}
+	c.clusterKeys[[32]byte{2}] = &clusterKey{epoch: 3, pair: cipher.ClusterKey(m, [32]byte{2})}
+	f.Add(c.KeysSnapshot())
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		r, err := RestoreWith(k, Options{}, snap, b)
+		if err != nil {
+			if strings.Contains(err.Error(), hex.EncodeToString(b)) && len(b) >= 16 {
+				t.Fatal("error shows the key bytes")
+			}
+			return
+		}
+		ks := r.KeysSnapshot()
+		r2, err := RestoreWith(k, Options{}, snap, ks)
+		if err != nil {
+			t.Fatalf("restored keys do not restore: %v", err)
+		}
+		if !bytes.Equal(r2.KeysSnapshot(), ks) {
+			t.Fatal("keys snapshot not stable")
 		}
 	})
 }

@@ -8,6 +8,10 @@ import (
 func (c *Core) registerBuiltins() {
 	// Built-in topics are distinct; Handle cannot fail here.
 	_ = c.Handle(msg.TopicWorkerRegistered, msg.OriginModule(msg.RegistryModuleName), handleRegistered)
+	// Shares come from a gatekeeper's Worker origin; the chain delivered
+	// them only after checking the sender is an active gatekeeper.
+	_ = c.Handle(msg.TopicMasterKeyShare, nil, handleMasterKeyShare)
+	_ = c.Handle(msg.TopicClusterKeys, nil, handleClusterKeys)
 }
 
 // handleRegistered announces the worker once the registry records it: one

@@ -16,12 +16,18 @@ import (
 // re-creates the same bytes.
 type stream struct {
 	origin []byte
+	// signer is nil for a cluster stream whose key the core lacks.
 	signer *keys.Pair
 	// out holds every message not yet known to be on chain, by sequence;
 	// the last has sequence nextSeq-1.
 	out     []msg.SignedMessage
 	nextSeq uint64
 }
+
+// advance takes the next sequence without a message: a cluster stream
+// whose key the core does not hold yet still counts what the cluster
+// emits, so that it continues at the right number once it holds the key.
+func (s *stream) advance() { s.nextSeq++ }
 
 func (s *stream) emit(topic string, payload []byte) msg.SignedMessage {
 	m := msg.Message{Origin: bytes.Clone(s.origin), Topic: []byte(topic), Payload: payload}

@@ -523,7 +523,14 @@ type InfoResponse struct {
 	Measurement       string                 `protobuf:"bytes,14,opt,name=measurement,proto3" json:"measurement,omitempty"`
 	// The worker's operator (SS58), fixed by its configuration; empty when
 	// none is configured.
-	Operator      string `protobuf:"bytes,15,opt,name=operator,proto3" json:"operator,omitempty"`
+	Operator string `protobuf:"bytes,15,opt,name=operator,proto3" json:"operator,omitempty"`
+	// The worker is in the chain's gatekeeper set.
+	Gatekeeper bool `protobuf:"varint,16,opt,name=gatekeeper,proto3" json:"gatekeeper,omitempty"`
+	// The master key's public key (0x hex), when this worker holds the master
+	// key; empty otherwise. Never a secret.
+	MasterPublicKey string `protobuf:"bytes,17,opt,name=master_public_key,json=masterPublicKey,proto3" json:"master_public_key,omitempty"`
+	// The clusters whose key this worker holds.
+	Clusters      []*ClusterKeyInfo `protobuf:"bytes,18,rep,name=clusters,proto3" json:"clusters,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -663,6 +670,91 @@ func (x *InfoResponse) GetOperator() string {
 	return ""
 }
 
+func (x *InfoResponse) GetGatekeeper() bool {
+	if x != nil {
+		return x.Gatekeeper
+	}
+	return false
+}
+
+func (x *InfoResponse) GetMasterPublicKey() string {
+	if x != nil {
+		return x.MasterPublicKey
+	}
+	return ""
+}
+
+func (x *InfoResponse) GetClusters() []*ClusterKeyInfo {
+	if x != nil {
+		return x.Clusters
+	}
+	return nil
+}
+
+// A cluster whose key a worker holds: public parts only.
+type ClusterKeyInfo struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The cluster id (0x hex, 32 bytes).
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// The master-key epoch the cluster key derives from.
+	Epoch uint32 `protobuf:"varint,2,opt,name=epoch,proto3" json:"epoch,omitempty"`
+	// The cluster key's public key (0x hex).
+	PublicKey     string `protobuf:"bytes,3,opt,name=public_key,json=publicKey,proto3" json:"public_key,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ClusterKeyInfo) Reset() {
+	*x = ClusterKeyInfo{}
+	mi := &file_cella_pruntime_v1_pruntime_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ClusterKeyInfo) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ClusterKeyInfo) ProtoMessage() {}
+
+func (x *ClusterKeyInfo) ProtoReflect() protoreflect.Message {
+	mi := &file_cella_pruntime_v1_pruntime_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ClusterKeyInfo.ProtoReflect.Descriptor instead.
+func (*ClusterKeyInfo) Descriptor() ([]byte, []int) {
+	return file_cella_pruntime_v1_pruntime_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *ClusterKeyInfo) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *ClusterKeyInfo) GetEpoch() uint32 {
+	if x != nil {
+		return x.Epoch
+	}
+	return 0
+}
+
+func (x *ClusterKeyInfo) GetPublicKey() string {
+	if x != nil {
+		return x.PublicKey
+	}
+	return ""
+}
+
 var File_cella_pruntime_v1_pruntime_proto protoreflect.FileDescriptor
 
 const file_cella_pruntime_v1_pruntime_proto_rawDesc = "" +
@@ -697,7 +789,7 @@ const file_cella_pruntime_v1_pruntime_proto_rawDesc = "" +
 	"\n" +
 	"collateral\x18\x04 \x01(\fR\n" +
 	"collateral\"\r\n" +
-	"\vInfoRequest\"\x88\x04\n" +
+	"\vInfoRequest\"\x93\x05\n" +
 	"\fInfoResponse\x12 \n" +
 	"\vinitialized\x18\x01 \x01(\bR\vinitialized\x12\x1e\n" +
 	"\n" +
@@ -716,7 +808,17 @@ const file_cella_pruntime_v1_pruntime_proto_rawDesc = "" +
 	"\x0fmax_app_version\x18\f \x01(\x04R\rmaxAppVersion\x12%\n" +
 	"\x0eegress_pending\x18\r \x01(\x04R\regressPending\x12 \n" +
 	"\vmeasurement\x18\x0e \x01(\tR\vmeasurement\x12\x1a\n" +
-	"\boperator\x18\x0f \x01(\tR\boperator2\xcc\x02\n" +
+	"\boperator\x18\x0f \x01(\tR\boperator\x12\x1e\n" +
+	"\n" +
+	"gatekeeper\x18\x10 \x01(\bR\n" +
+	"gatekeeper\x12*\n" +
+	"\x11master_public_key\x18\x11 \x01(\tR\x0fmasterPublicKey\x12=\n" +
+	"\bclusters\x18\x12 \x03(\v2!.cella.pruntime.v1.ClusterKeyInfoR\bclusters\"U\n" +
+	"\x0eClusterKeyInfo\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
+	"\x05epoch\x18\x02 \x01(\rR\x05epoch\x12\x1d\n" +
+	"\n" +
+	"public_key\x18\x03 \x01(\tR\tpublicKey2\xcc\x02\n" +
 	"\bInternal\x12G\n" +
 	"\x04Init\x12\x1e.cella.pruntime.v1.InitRequest\x1a\x1f.cella.pruntime.v1.InitResponse\x12G\n" +
 	"\x04Sync\x12\x1e.cella.pruntime.v1.SyncRequest\x1a\x1f.cella.pruntime.v1.SyncResponse\x12M\n" +
@@ -737,7 +839,7 @@ func file_cella_pruntime_v1_pruntime_proto_rawDescGZIP() []byte {
 	return file_cella_pruntime_v1_pruntime_proto_rawDescData
 }
 
-var file_cella_pruntime_v1_pruntime_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
+var file_cella_pruntime_v1_pruntime_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
 var file_cella_pruntime_v1_pruntime_proto_goTypes = []any{
 	(*InitRequest)(nil),          // 0: cella.pruntime.v1.InitRequest
 	(*InitResponse)(nil),         // 1: cella.pruntime.v1.InitResponse
@@ -749,23 +851,25 @@ var file_cella_pruntime_v1_pruntime_proto_goTypes = []any{
 	(*RegistrationResponse)(nil), // 7: cella.pruntime.v1.RegistrationResponse
 	(*InfoRequest)(nil),          // 8: cella.pruntime.v1.InfoRequest
 	(*InfoResponse)(nil),         // 9: cella.pruntime.v1.InfoResponse
+	(*ClusterKeyInfo)(nil),       // 10: cella.pruntime.v1.ClusterKeyInfo
 }
 var file_cella_pruntime_v1_pruntime_proto_depIdxs = []int32{
-	0, // 0: cella.pruntime.v1.Internal.Init:input_type -> cella.pruntime.v1.InitRequest
-	2, // 1: cella.pruntime.v1.Internal.Sync:input_type -> cella.pruntime.v1.SyncRequest
-	4, // 2: cella.pruntime.v1.Internal.Egress:input_type -> cella.pruntime.v1.EgressRequest
-	6, // 3: cella.pruntime.v1.Internal.Registration:input_type -> cella.pruntime.v1.RegistrationRequest
-	8, // 4: cella.pruntime.v1.Public.Info:input_type -> cella.pruntime.v1.InfoRequest
-	1, // 5: cella.pruntime.v1.Internal.Init:output_type -> cella.pruntime.v1.InitResponse
-	3, // 6: cella.pruntime.v1.Internal.Sync:output_type -> cella.pruntime.v1.SyncResponse
-	5, // 7: cella.pruntime.v1.Internal.Egress:output_type -> cella.pruntime.v1.EgressResponse
-	7, // 8: cella.pruntime.v1.Internal.Registration:output_type -> cella.pruntime.v1.RegistrationResponse
-	9, // 9: cella.pruntime.v1.Public.Info:output_type -> cella.pruntime.v1.InfoResponse
-	5, // [5:10] is the sub-list for method output_type
-	0, // [0:5] is the sub-list for method input_type
-	0, // [0:0] is the sub-list for extension type_name
-	0, // [0:0] is the sub-list for extension extendee
-	0, // [0:0] is the sub-list for field type_name
+	10, // 0: cella.pruntime.v1.InfoResponse.clusters:type_name -> cella.pruntime.v1.ClusterKeyInfo
+	0,  // 1: cella.pruntime.v1.Internal.Init:input_type -> cella.pruntime.v1.InitRequest
+	2,  // 2: cella.pruntime.v1.Internal.Sync:input_type -> cella.pruntime.v1.SyncRequest
+	4,  // 3: cella.pruntime.v1.Internal.Egress:input_type -> cella.pruntime.v1.EgressRequest
+	6,  // 4: cella.pruntime.v1.Internal.Registration:input_type -> cella.pruntime.v1.RegistrationRequest
+	8,  // 5: cella.pruntime.v1.Public.Info:input_type -> cella.pruntime.v1.InfoRequest
+	1,  // 6: cella.pruntime.v1.Internal.Init:output_type -> cella.pruntime.v1.InitResponse
+	3,  // 7: cella.pruntime.v1.Internal.Sync:output_type -> cella.pruntime.v1.SyncResponse
+	5,  // 8: cella.pruntime.v1.Internal.Egress:output_type -> cella.pruntime.v1.EgressResponse
+	7,  // 9: cella.pruntime.v1.Internal.Registration:output_type -> cella.pruntime.v1.RegistrationResponse
+	9,  // 10: cella.pruntime.v1.Public.Info:output_type -> cella.pruntime.v1.InfoResponse
+	6,  // [6:11] is the sub-list for method output_type
+	1,  // [1:6] is the sub-list for method input_type
+	1,  // [1:1] is the sub-list for extension type_name
+	1,  // [1:1] is the sub-list for extension extendee
+	0,  // [0:1] is the sub-list for field type_name
 }
 
 func init() { file_cella_pruntime_v1_pruntime_proto_init() }
@@ -779,7 +883,7 @@ func file_cella_pruntime_v1_pruntime_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_cella_pruntime_v1_pruntime_proto_rawDesc), len(file_cella_pruntime_v1_pruntime_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   10,
+			NumMessages:   11,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

@@ -1,0 +1,86 @@
+package worker
+
+import (
+	"io"
+
+	"github.com/cella-network/cella/internal/keys"
+	"github.com/cella-network/cella/internal/msg"
+	"github.com/cella-network/cella/internal/state"
+	"github.com/cella-network/cella/internal/tee"
+)
+
+// ChainView reads the parts of the verified chain state that the key
+// hierarchy needs. The core builds one per block from Block.State through
+// Options.View, so every answer is the state right after the block. An
+// error means verified state that does not decode: the core cannot go on
+// and the whole Step is undone.
+type ChainView interface {
+	// Gatekeepers returns the gatekeeper set, sorted by identity.
+	Gatekeepers() ([]Gatekeeper, error)
+	// MasterKey returns the current master-key record, if any.
+	MasterKey() (MasterRecord, bool, error)
+	// ClusterIDs returns the ids of every cluster, sorted.
+	ClusterIDs() ([][32]byte, error)
+	// Cluster returns one cluster's record.
+	Cluster(id [32]byte) (Cluster, bool, error)
+	// Worker returns a registered worker's record (with its last
+	// attestation).
+	Worker(id keys.PublicKey) (msg.WorkerRecord, bool, error)
+	// AllowedMeasurements returns the measurement hashes on the allow-list.
+	AllowedMeasurements() ([][32]byte, error)
+	// DevAttestation says whether the chain accepts dev attestations, and
+	// the dev root that signs them.
+	DevAttestation() (allowed bool, root keys.PublicKey, err error)
+}
+
+// Gatekeeper is one member of the gatekeeper set.
+type Gatekeeper struct {
+	Identity keys.PublicKey
+	// Active: the gatekeeper holds the chain's master key (it announced
+	// it, or it received it and said so).
+	Active bool
+}
+
+// MasterRecord is the chain's record of the current master key.
+type MasterRecord struct {
+	Epoch  uint32
+	Pubkey keys.PublicKey
+}
+
+// Cluster is the chain's record of a cluster.
+type Cluster struct {
+	ID [32]byte
+	// Workers are the cluster's workers, sorted.
+	Workers []keys.PublicKey
+	// Pubkey is the cluster key's public key, once a gatekeeper sent it.
+	Pubkey    keys.PublicKey
+	HasPubkey bool
+	// Epoch is the master-key epoch the cluster key derives from.
+	Epoch uint32
+	// Keyed are the workers a cluster-key share was delivered to, sorted.
+	Keyed []keys.PublicKey
+}
+
+// AttestationVerifier checks another worker's attestation inside the
+// core before a gatekeeper releases any key to it. It is pure (nowUnix,
+// the block time, is its only clock) and deterministic. devRoot is nil
+// when the chain refuses dev attestations; otherwise dev quotes must be
+// signed by it.
+type AttestationVerifier interface {
+	Verify(att msg.Attestation, reportData [64]byte, nowUnix int64, devRoot *keys.PublicKey) (tee.Measurement, error)
+}
+
+// Options are what the shell gives the core beyond the worker's own keys.
+// With no View the core plays no part in the key hierarchy.
+type Options struct {
+	// View builds the chain view of a block's verified state.
+	View func(state.Store) ChainView
+	// Verifier checks the attestations of workers a key is sent to. With
+	// none, a gatekeeper sends no key to anyone.
+	Verifier AttestationVerifier
+	// Entropy is read only to generate a master key, by a gatekeeper when
+	// the chain has none. The shell passes crypto/rand; tests a fixed
+	// reader. The step that generates one reports ChangeKeys, and the
+	// shell seals the key before it releases the step's egress.
+	Entropy io.Reader
+}
