@@ -72,10 +72,10 @@ func worstCases() map[string][]byte {
 			b = append(b, repeat(brUnit, 16)...)
 			return append(b, repeat([]byte{wasm.OpEnd}, 8)...)
 		}),
-		// Blocks nested 1024 deep, each metered, with a br_table of 256
+		// Blocks nested to the cap (1024), each metered, with a br_table of 256
 		// far-reaching targets at the bottom, in 6 KiB functions.
 		"nesting": worstCase(size, func(int) []byte {
-			const depth = 1024
+			const depth = wasm.MaxNesting
 			b := repeat([]byte{wasm.OpBlock, 0x40, wasm.OpI32Const, 0, wasm.OpDrop}, depth-1)
 			b = append(b, wasm.OpI32Const, 0, wasm.OpBrTable, 0x80, 0x02)
 			for t := 0; t <= wasm.MaxBrTableTargets; t++ {

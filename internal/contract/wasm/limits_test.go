@@ -135,6 +135,8 @@ func TestHostileSections(t *testing.T) {
 			bytes.Repeat([]byte{0x7F}, wasm.MaxParams+1), []byte{0x00})}, "129 parameters exceed the limit of 128"},
 		{"old: start out of range", map[byte][]byte{wasm.SecStart: {0x05}}, "start function 5 out of range"},
 		{"locals over the cap", withBody(nil, []byte{0x01, 0x81, 0x80, 0x04, 0x7F, 0x0B}), "declares 65537 locals, over the limit of 65536"},
+		{"nesting over the cap", withBody(nil, cat([]byte{0x00}, bytes.Repeat([]byte{0x02, 0x40}, wasm.MaxNesting+1),
+			bytes.Repeat([]byte{0x0B}, wasm.MaxNesting+2))), "blocks nested deeper than 1024"},
 		// Defect 4: br_table targets.
 		{"old: br_table of 257 targets", withBody(nil, brTable(257)), "br_table with 257 targets exceeds the limit of 256"},
 		{"old: br_table of 500k targets", withBody(nil, brTable(500_000)), "br_table with 500000 targets exceeds the limit of 256"},
@@ -188,6 +190,7 @@ func TestAcceptedCompile(t *testing.T) {
 		"elements":            {wasm.SecTable: table1, wasm.SecElement: {0x01, 0x00, 0x41, 0x02, 0x0B, 0x02, 0x00, 0x01}},
 		"globals":             {wasm.SecGlobal: {0x02, 0x7F, 0x01, 0x41, 0x2A, 0x0B, 0x7E, 0x00, 0x42, 0x7F, 0x0B}},
 		"locals at the cap":   withBody(nil, []byte{0x01, 0x80, 0x80, 0x04, 0x7F, 0x0B}),
+		"nesting at the cap":  withBody(nil, cat([]byte{0x00}, bytes.Repeat([]byte{0x02, 0x40}, wasm.MaxNesting), bytes.Repeat([]byte{0x0B}, wasm.MaxNesting+1))),
 		"max data segments":   {wasm.SecData: cat(u32(wasm.MaxDataSegments), bytes.Repeat([]byte{0x00, 0x41, 0x00, 0x0B, 0x00}, wasm.MaxDataSegments))},
 		"max element entries": {wasm.SecTable: table1, wasm.SecElement: cat(u32(wasm.MaxElemSegments), bytes.Repeat([]byte{0x00, 0x41, 0x00, 0x0B, 0x01, 0x00}, wasm.MaxElemSegments))},
 	}
