@@ -1,21 +1,19 @@
 package cli
 
 import (
-	"context"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/cella-network/cella/internal/contract/engine"
 	"github.com/cella-network/cella/internal/contract/metadata"
+	"github.com/cella-network/cella/internal/contract/sandbox"
 	"github.com/cella-network/cella/internal/keys"
-	"github.com/cella-network/cella/internal/scale"
 )
 
 // newContractCmd is `cella contract`: offline tools for ink! contracts.
@@ -28,17 +26,7 @@ func newContractCmd() *cobra.Command {
 	return cmd
 }
 
-func readMetadata(path string) (*metadata.Metadata, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	m, err := metadata.Parse(b)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return m, nil
-}
+func readMetadata(path string) (*metadata.Metadata, error) { return sandbox.ReadMetadata(path) }
 
 func newContractInspectCmd() *cobra.Command {
 	cmd := &cobra.Command{
@@ -233,36 +221,6 @@ func writeLine(w io.Writer, v any) error {
 	return err
 }
 
-// sandboxResult is one object of `sandbox --output json`; its keys are fixed.
-type sandboxResult struct {
-	Call     string            `json:"call"`
-	Success  bool              `json:"success"`
-	Reverted bool              `json:"reverted"`
-	Value    json.RawMessage   `json:"value"`
-	Events   []json.RawMessage `json:"events"`
-	GasUsed  uint64            `json:"gasUsed"`
-	Debug    string            `json:"debug"`
-	err      string
-}
-
-// rawResult is one object of `sandbox --raw … --output json`.
-type rawResult struct {
-	Call     string   `json:"call"`
-	Success  bool     `json:"success"`
-	Reverted bool     `json:"reverted"`
-	Flags    uint32   `json:"flags"`
-	Data     string   `json:"data"`
-	Events   []rawEvt `json:"events"`
-	GasUsed  uint64   `json:"gasUsed"`
-	Debug    string   `json:"debug"`
-	Error    string   `json:"error,omitempty"`
-}
-
-type rawEvt struct {
-	Topics []string `json:"topics"`
-	Data   string   `json:"data"`
-}
-
 func newContractSandboxCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "sandbox [FILE.contract]",
@@ -285,55 +243,42 @@ func newContractSandboxCmd() *cobra.Command {
 		if err := checkOutput(*output); err != nil {
 			return err
 		}
-		var md *metadata.Metadata
-		mp := *metaPath
-		if mp == "" && len(args) == 1 && !strings.HasSuffix(args[0], ".wasm") {
-			mp = args[0]
+		files := sandbox.Files{Wasm: *wasmPath, Metadata: *metaPath}
+		if len(args) == 1 {
+			files.Bundle = args[0]
 		}
-		if mp != "" {
-			m, err := readMetadata(mp)
-			if err != nil {
-				return err
-			}
-			md = m
-		}
-		var code []byte
-		switch {
-		case *wasmPath != "":
-			b, err := os.ReadFile(*wasmPath)
-			if err != nil {
-				return err
-			}
-			code = b
-		case len(args) == 1 && strings.HasSuffix(args[0], ".wasm"):
-			b, err := os.ReadFile(args[0])
-			if err != nil {
-				return err
-			}
-			code = b
-		case md != nil && md.Wasm != nil:
-			code = md.Wasm
-		default:
-			return errors.New("no code: give a .contract bundle, a .wasm file or --wasm")
+		code, md, err := sandbox.Load(files)
+		if err != nil {
+			return err
 		}
 		caller, err := parseCaller(*callerURI)
 		if err != nil {
 			return err
 		}
-		sb, err := newSandbox(cmd.Context(), code, caller, *gasLimit)
+		var rawIns []sandbox.RawInput
+		for _, r := range *raws {
+			in, err := sandbox.ParseRaw(r)
+			if err != nil {
+				return fmt.Errorf("--raw %w", err)
+			}
+			rawIns = append(rawIns, in)
+		}
+		switch {
+		case len(rawIns) > 0 && len(*execs) > 0:
+			return errors.New("use either --exec or --raw")
+		case len(rawIns) == 0 && md == nil:
+			return errors.New("--exec needs metadata (a .contract bundle or --metadata)")
+		case len(rawIns) == 0 && len(*execs) == 0:
+			return errors.New("nothing to run: give --exec (the first is a constructor) or --raw")
+		}
+		sb, err := sandbox.New(cmd.Context(), code, sandbox.Config{Caller: caller, GasLimit: *gasLimit})
 		if err != nil {
 			return err
 		}
-		defer sb.close()
+		defer sb.Close()
 		w := cmd.OutOrStdout()
-		if len(*raws) > 0 {
-			if len(*execs) > 0 {
-				return errors.New("use either --exec or --raw")
-			}
-			res, err := sb.runRaw(*raws)
-			if err != nil {
-				return err
-			}
+		if len(rawIns) > 0 {
+			res := sb.ExecRaw(rawIns)
 			if *output == "json" {
 				return printJSON(w, res)
 			}
@@ -349,15 +294,9 @@ func newContractSandboxCmd() *cobra.Command {
 			}
 			return nil
 		}
-		if md == nil {
-			return errors.New("--exec needs metadata (a .contract bundle or --metadata)")
-		}
-		if len(*execs) == 0 {
-			return errors.New("nothing to run: give --exec (the first is a constructor) or --raw")
-		}
-		res, err := sb.runExecs(md, *execs)
+		res, err := sb.Exec(md, *execs)
 		if err != nil {
-			return err
+			return fmt.Errorf("--exec %w", err)
 		}
 		if *output == "json" {
 			return printJSON(w, res)
@@ -368,7 +307,7 @@ func newContractSandboxCmd() *cobra.Command {
 			case r.Reverted:
 				status = "reverted"
 			case !r.Success:
-				status = "failed: " + r.err
+				status = "failed: " + r.Error
 			}
 			fmt.Fprintf(w, "%s → %s  value=%s gas=%d\n", r.Call, status, r.Value, r.GasUsed)
 			for _, e := range r.Events {
@@ -394,126 +333,4 @@ func parseCaller(s string) (engine.AccountID, error) {
 		return engine.AccountID{}, fmt.Errorf("--caller: %w", err)
 	}
 	return engine.AccountID(p.Public()), nil
-}
-
-type sandbox struct {
-	ctx    context.Context
-	e      *engine.Engine
-	st     *engine.MemState
-	host   engine.Host
-	caller engine.AccountID
-	hash   engine.Hash
-	gas    uint64
-	addr   *engine.AccountID
-}
-
-func newSandbox(ctx context.Context, code []byte, caller engine.AccountID, gas uint64) (*sandbox, error) {
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	e, err := engine.New(ctx, engine.Config{})
-	if err != nil {
-		return nil, err
-	}
-	st := engine.NewMemState()
-	st.SetBalance(caller, scale.U128From(1_000_000_000_000))
-	h, _, err := e.Upload(ctx, code, func(_ engine.Hash, c []byte) { st.PutCode(c) })
-	if err != nil {
-		e.Close(ctx)
-		return nil, err
-	}
-	// Fixed block context: the sandbox never reads the wall clock.
-	host := engine.Host{State: st, Env: engine.Environment{BlockNumber: 1, Timestamp: 1_700_000_000_000}}
-	return &sandbox{ctx: ctx, e: e, st: st, host: host, caller: caller, hash: h, gas: gas}, nil
-}
-
-func (s *sandbox) close() { s.e.Close(s.ctx) }
-
-func (s *sandbox) exec(input []byte, deploy bool) *engine.Outcome {
-	if deploy {
-		o := s.e.Instantiate(s.ctx, s.host, engine.InstantiateRequest{Caller: s.caller, CodeHash: s.hash, Input: input,
-			GasLimit: s.gas})
-		if o.Success() {
-			a := o.Address
-			s.addr = &a
-		}
-		return o
-	}
-	if s.addr == nil {
-		return &engine.Outcome{Err: errors.New("no contract deployed (the constructor failed)")}
-	}
-	return s.e.Call(s.ctx, s.host, engine.CallRequest{Caller: s.caller, Dest: *s.addr, Input: input, GasLimit: s.gas})
-}
-
-func (s *sandbox) runExecs(md *metadata.Metadata, execs []string) ([]sandboxResult, error) {
-	out := make([]sandboxResult, 0, len(execs))
-	for i, ex := range execs {
-		msg, input, err := md.EncodeExpr(ex, i == 0)
-		if err != nil {
-			return nil, fmt.Errorf("--exec %q: %w", ex, err)
-		}
-		o := s.exec(input, i == 0)
-		r := sandboxResult{Call: ex, Success: o.Success(), Reverted: o.Reverted(), Value: json.RawMessage("null"),
-			Events: []json.RawMessage{}, GasUsed: o.GasUsed, Debug: o.Debug}
-		if o.Err != nil {
-			r.err = o.Err.Error()
-		} else {
-			v, err := md.DecodeResult(msg, o.Data)
-			var le *metadata.LangError
-			switch {
-			case errors.As(err, &le):
-				r.Success = false
-				v, _ = json.Marshal(map[string]string{"LangError": le.Value})
-			case err != nil:
-				v, _ = json.Marshal("0x" + hex.EncodeToString(o.Data))
-				r.err = err.Error()
-			}
-			r.Value = v
-		}
-		for _, ev := range o.Events {
-			topics := make([][]byte, len(ev.Topics))
-			for k := range ev.Topics {
-				topics[k] = ev.Topics[k][:]
-			}
-			d, err := md.DecodeEvent(topics, ev.Data)
-			if err != nil {
-				b, _ := json.Marshal(map[string]string{"undecoded": "0x" + hex.EncodeToString(ev.Data)})
-				r.Events = append(r.Events, b)
-				continue
-			}
-			b, _ := json.Marshal(d)
-			r.Events = append(r.Events, b)
-		}
-		out = append(out, r)
-	}
-	return out, nil
-}
-
-func (s *sandbox) runRaw(raws []string) ([]rawResult, error) {
-	out := make([]rawResult, 0, len(raws))
-	for _, raw := range raws {
-		kind, hx, ok := strings.Cut(raw, "=")
-		if !ok || (kind != "deploy" && kind != "call") {
-			return nil, fmt.Errorf("--raw %q: want deploy=0xHEX or call=0xHEX", raw)
-		}
-		input, err := hexArg(hx)
-		if err != nil {
-			return nil, fmt.Errorf("--raw %q: %w", raw, err)
-		}
-		o := s.exec(input, kind == "deploy")
-		r := rawResult{Call: raw, Success: o.Success(), Reverted: o.Reverted(), Flags: o.Flags,
-			Data: "0x" + hex.EncodeToString(o.Data), Events: []rawEvt{}, GasUsed: o.GasUsed, Debug: o.Debug}
-		if o.Err != nil {
-			r.Error = o.Err.Error()
-		}
-		for _, ev := range o.Events {
-			re := rawEvt{Topics: []string{}, Data: "0x" + hex.EncodeToString(ev.Data)}
-			for _, t := range ev.Topics {
-				re.Topics = append(re.Topics, "0x"+hex.EncodeToString(t[:]))
-			}
-			r.Events = append(r.Events, re)
-		}
-		out = append(out, r)
-	}
-	return out, nil
 }

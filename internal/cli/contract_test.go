@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cella-network/cella/internal/contract/sandbox"
 	"github.com/cella-network/cella/internal/contract/testcontracts"
 )
 
@@ -82,7 +83,7 @@ func TestContractSandboxERC20(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var res []sandboxResult
+	var res []sandbox.Result
 	if err := json.Unmarshal([]byte(out), &res); err != nil {
 		t.Fatal(err)
 	}

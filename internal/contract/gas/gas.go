@@ -12,12 +12,19 @@
 //     over-charge that is the same on every machine).
 //
 //   - Stack height. The module gets a second mutable i32 global, exported as
-//     StackGlobal. Around every call to a defined function the caller adds the
-//     callee's frame weight (1 + parameters + locals + code size/32) to it and traps when it
-//     exceeds Schedule.StackLimit; after the call it subtracts the weight
-//     again. call_indirect uses the largest weight of any function of the
-//     called type. wazero's own stack limit therefore never decides an
-//     outcome: our limit is reached first and at the same point everywhere.
+//     StackGlobal. Every defined function adds its own frame weight (1 +
+//     parameters + locals + code size/32) to it on entry and traps when it
+//     exceeds Schedule.StackLimit; on exit it subtracts the weight again. To
+//     have one exit, the original body is wrapped in a block of the
+//     function's result type (a branch to the function's label now reaches
+//     the end of that block) and every return becomes a branch to it. wazero's
+//     own stack limit therefore never decides an outcome: our limit is
+//     reached first and at the same point everywhere.
+//
+// The check sits in the callee rather than around every call site so that
+// straight-line calls stay straight-line: a conditional per call would give
+// the compiler a new basic block per call, and wazero's compile time grows
+// faster than linearly with the basic blocks of a function.
 //
 // Function indices are unchanged (no helper functions or imports are added),
 // so tables, exports and element segments need no rewriting.
@@ -63,7 +70,7 @@ type Schedule struct {
 // DefaultSchedule is the schedule of Cella's first release. One unit is
 // about one simple instruction.
 var DefaultSchedule = Schedule{
-	Version:      1,
+	Version:      2,
 	Instr:        1,
 	Load:         2,
 	Store:        2,
@@ -131,21 +138,17 @@ func Instrument(m *wasm.Module, s Schedule) (*wasm.Module, error) {
 
 	nImp := uint32(m.NumImportedFuncs())
 	limit := uint64(s.StackLimit)
-	weights := make([]uint64, len(m.Codes))
-	maxByType := make([]uint64, len(m.Types))
-	for i, c := range m.Codes {
-		w := FrameWeight(m.Types[m.Funcs[i]], c)
-		if w > limit+1 {
-			w = limit + 1 // such a function can never be called; keep the arithmetic small
-		}
-		weights[i] = w
-		if t := m.Funcs[i]; w > maxByType[t] {
-			maxByType[t] = w
-		}
-	}
 	out.Codes = make([]wasm.Code, len(m.Codes))
 	for i, c := range m.Codes {
-		expr, err := instrumentBody(c.Expr, &s, gasIdx, stackIdx, nImp, weights, maxByType)
+		ft := m.Types[m.Funcs[i]]
+		w := FrameWeight(ft, c)
+		if w > limit+1 {
+			w = limit + 1 // such a function can never run; keep the arithmetic small
+		}
+		if len(ft.Results) > 1 {
+			return nil, fmt.Errorf("gas: function %d has %d results (multi-value)", nImp+uint32(i), len(ft.Results))
+		}
+		expr, err := instrumentBody(c.Expr, &s, gasIdx, stackIdx, w, ft.Results)
 		if err != nil {
 			return nil, fmt.Errorf("gas: function %d: %w", nImp+uint32(i), err)
 		}
@@ -154,7 +157,7 @@ func Instrument(m *wasm.Module, s Schedule) (*wasm.Module, error) {
 	return &out, nil
 }
 
-func instrumentBody(expr []byte, s *Schedule, gasIdx, stackIdx, nImp uint32, weights, maxByType []uint64) ([]byte, error) {
+func instrumentBody(expr []byte, s *Schedule, gasIdx, stackIdx uint32, weight uint64, results []wasm.ValType) ([]byte, error) {
 	// Pass 1: the cost of every metered block, keyed by the code offset where
 	// its charge goes (the function start, or just after block/loop/if/else).
 	type counter struct {
@@ -186,39 +189,50 @@ func instrumentBody(expr []byte, s *Schedule, gasIdx, stackIdx, nImp uint32, wei
 	if err != nil {
 		return nil, err
 	}
-	// Pass 2: copy the code, inserting charges and stack checks.
-	out := make([]byte, 0, len(expr)+len(expr)/2+32)
-	pos := 0
+	// Pass 2: copy the code, inserting charges, inside the stack-height
+	// prologue and epilogue:
+	//   sh += w; if sh > limit { unreachable }
+	//   block (result) <charged body, return -> br to this block> end
+	//   sh -= w
+	//   end
+	out := make([]byte, 0, len(expr)+len(expr)/2+64)
+	out = appendStackEnter(out, stackIdx, weight, uint64(s.StackLimit))
+	out = append(out, wasm.OpBlock)
+	if len(results) == 1 {
+		out = append(out, byte(results[0]))
+	} else {
+		out = append(out, 0x40)
+	}
 	if c, ok := charges[0]; ok {
 		out = appendCharge(out, gasIdx, c)
 	}
+	pos, depth := 0, 0
 	for pos < len(expr) {
 		in, next, err := wasm.ReadInstr(expr, pos)
 		if err != nil {
 			return nil, err
 		}
-		var w uint64
 		switch in.Op {
-		case wasm.OpCall:
-			if in.Index >= nImp {
-				w = weights[in.Index-nImp]
-			}
-		case wasm.OpCallIndirect:
-			w = maxByType[in.Index]
+		case wasm.OpBlock, wasm.OpLoop, wasm.OpIf:
+			depth++
+		case wasm.OpEnd:
+			depth--
 		}
-		if w > 0 {
-			out = appendStackEnter(out, stackIdx, w, uint64(s.StackLimit))
-		}
-		out = append(out, expr[pos:next]...)
-		if w > 0 {
-			out = appendStackLeave(out, stackIdx, w)
+		if in.Op == wasm.OpReturn {
+			// The wrapper block is label depth here.
+			out = append(out, wasm.OpBr)
+			out = wasm.AppendU32(out, uint32(depth))
+		} else {
+			out = append(out, expr[pos:next]...)
 		}
 		if c, ok := charges[next]; ok && next < len(expr) {
 			out = appendCharge(out, gasIdx, c)
 		}
 		pos = next
 	}
-	return out, nil
+	// The copied final end closed the wrapper block.
+	out = appendStackLeave(out, stackIdx, weight)
+	return append(out, wasm.OpEnd), nil
 }
 
 // appendCharge emits: if gas < c { gas = -1; unreachable }; gas -= c.

@@ -5,11 +5,14 @@
 // MVP plus the sign-extension operators and the 0xFC prefix (saturating
 // truncation, bulk memory, table operations), which is everything a
 // pallet-contracts style contract may contain and a little more, so that the
-// validator can reject the rest with a precise error. Sections the engine
-// never rewrites (tables, elements, data) are kept as raw payloads.
+// validator can reject the rest with a precise error. Every section is parsed
+// and bounded (see the caps in limits.go); the element and data sections,
+// which the engine never rewrites, are additionally kept as raw payloads for
+// re-encoding.
 //
 // Decoding never panics on untrusted input and never allocates more than a
-// small multiple of the input size.
+// small multiple of the input size, so that nothing unparsed or unbounded
+// reaches the compiler.
 package wasm
 
 import (
@@ -203,6 +206,22 @@ func (c Code) NumLocals() uint64 {
 	return n
 }
 
+// ElemSegment is an active element segment of the MVP form: it writes
+// function indices into table 0 from a constant offset. (Passive and
+// declarative segments and expression elements belong to the bulk-memory and
+// reference-types proposals, which the decoder rejects.)
+type ElemSegment struct {
+	Offset uint32
+	Funcs  []uint32
+}
+
+// DataSegment is an active data segment of the MVP form: it writes Init into
+// memory 0 from a constant offset. Init aliases the decoded input.
+type DataSegment struct {
+	Offset uint32
+	Init   []byte
+}
+
 // Custom is a custom section.
 type Custom struct {
 	Name string
@@ -219,12 +238,18 @@ type Module struct {
 	Globals  []Global
 	Exports  []Export
 	Start    *uint32
-	Elements []byte // raw payload of the element section, nil if absent
+	// Elements is the raw payload of the element section (nil if absent),
+	// written back unchanged by Encode; ElemSegments is its parsed form.
+	Elements     []byte
+	ElemSegments []ElemSegment
 	// DataCount is the data count section, nil if absent.
 	DataCount *uint32
 	Codes     []Code
-	Data      []byte // raw payload of the data section, nil if absent
-	Customs   []Custom
+	// Data is the raw payload of the data section (nil if absent), written
+	// back unchanged by Encode; DataSegments is its parsed form.
+	Data         []byte
+	DataSegments []DataSegment
+	Customs      []Custom
 }
 
 // NumImportedFuncs returns how many functions the module imports; defined

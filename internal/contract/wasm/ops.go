@@ -2,7 +2,6 @@ package wasm
 
 import (
 	"fmt"
-	"math"
 )
 
 // Opcodes the engine refers to by name.
@@ -221,8 +220,11 @@ func ReadInstr(body []byte, pos int) (Instr, int, error) {
 		in.Index = v
 	case op == OpBrTable:
 		n, ok := u32()
-		if !ok || uint64(n) > uint64(len(body)-p) {
+		if !ok {
 			return fail("bad br_table")
+		}
+		if n > MaxBrTableTargets {
+			return fail(fmt.Sprintf("br_table with %d targets exceeds the limit of %d", n, MaxBrTableTargets))
 		}
 		for i := uint32(0); i <= n; i++ {
 			if _, ok := u32(); !ok {
@@ -371,8 +373,8 @@ func Walk(expr []byte, fn func(in Instr, depth int) error) error {
 		case OpBlock, OpLoop, OpIf:
 			depth++
 			kinds = append(kinds, in.Op)
-			if depth > math.MaxUint16 {
-				return fmt.Errorf("%w: blocks nested deeper than %d", ErrMalformed, math.MaxUint16)
+			if depth > MaxNesting {
+				return fmt.Errorf("%w: blocks nested deeper than %d", ErrMalformed, MaxNesting)
 			}
 		case OpElse:
 			if depth == 0 || kinds[len(kinds)-1] != OpIf {

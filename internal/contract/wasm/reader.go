@@ -95,6 +95,26 @@ func (r *reader) count(minSize int) uint32 {
 	return n
 }
 
+// capped reads a vector length like count and also rejects lengths above max,
+// naming what is counted.
+func (r *reader) capped(minSize int, max uint32, what string) uint32 {
+	start := r.pos
+	n := r.u32()
+	if r.err != nil {
+		return 0
+	}
+	if n > max {
+		r.pos = start
+		r.fail("%d %s exceed the limit of %d", n, what, max)
+		return 0
+	}
+	if uint64(n)*uint64(minSize) > uint64(len(r.b)-r.pos) {
+		r.fail("vector of %d %s exceeds remaining input", n, what)
+		return 0
+	}
+	return n
+}
+
 func (r *reader) name() string {
 	n := r.u32()
 	b := r.bytes(n)
@@ -155,29 +175,71 @@ func (r *reader) globalType() GlobalType {
 	return GlobalType{Type: t, Mutable: m == 1}
 }
 
-// constExpr reads a constant expression up to and including its end.
-func (r *reader) constExpr() []byte {
+// constExpr reads a constant expression of type want up to and including its
+// end: exactly one constant instruction (t.const, or global.get of an
+// immutable imported global of that type, given in imported) and end. It
+// returns the expression bytes and the instruction.
+func (r *reader) constExpr(want ValType, imported []GlobalType) ([]byte, Instr) {
 	if r.err != nil {
-		return nil
+		return nil, Instr{}
 	}
 	start := r.pos
-	for {
-		in, next, err := ReadInstr(r.b, r.pos)
-		if err != nil {
-			r.fail("constant expression: %v", err)
-			return nil
-		}
-		r.pos = next
-		switch in.Op {
-		case OpEnd:
-			return r.b[start:r.pos]
-		case OpI32Const, OpI64Const, OpF32Const, OpF64Const, OpGlobalGet, OpRefNull, OpRefFunc:
-		default:
-			r.pos = in.Start
-			r.fail("operator %s not allowed in a constant expression", in.Name())
-			return nil
-		}
+	in, next, err := ReadInstr(r.b, r.pos)
+	if err != nil {
+		r.fail("constant expression: %v", err)
+		return nil, Instr{}
 	}
+	var got ValType
+	switch in.Op {
+	case OpI32Const:
+		got = I32
+	case OpI64Const:
+		got = I64
+	case OpF32Const:
+		got = F32
+	case OpF64Const:
+		got = F64
+	case OpGlobalGet:
+		if int64(in.Index) >= int64(len(imported)) {
+			r.fail("constant expression: global.get %d is not an imported global", in.Index)
+			return nil, Instr{}
+		}
+		if imported[in.Index].Mutable {
+			r.fail("constant expression: global.get %d of a mutable global", in.Index)
+			return nil, Instr{}
+		}
+		got = imported[in.Index].Type
+	default:
+		r.fail("operator %s not allowed in a constant expression", in.Name())
+		return nil, Instr{}
+	}
+	if got != want {
+		r.fail("constant expression of type %s where %s is expected", got, want)
+		return nil, Instr{}
+	}
+	r.pos = next
+	if r.byte1() != OpEnd && r.err == nil {
+		r.pos--
+		r.fail("constant expression has more than one instruction")
+		return nil, Instr{}
+	}
+	return r.b[start:r.pos], in
+}
+
+// offsetExpr reads the offset of an active segment: an i32.const (a
+// global.get offset would need an imported global, which contracts may not
+// have).
+func (r *reader) offsetExpr() uint32 {
+	if r.err != nil {
+		return 0
+	}
+	at := r.pos
+	_, in := r.constExpr(I32, nil)
+	if r.err == nil && in.Op != OpI32Const {
+		r.pos = at
+		r.fail("segment offset must be an i32.const")
+	}
+	return uint32(int32(in.Const))
 }
 
 // readU32 decodes an unsigned LEB128 of at most 5 bytes.
@@ -245,6 +307,10 @@ func Decode(b []byte) (*Module, error) {
 	seen := [13]bool{}
 	var funcCount uint32
 	haveFuncs := false
+	// Imported entities, counted as the import section is read.
+	var impFuncs, impTables, impMems uint32
+	var impGlobals []GlobalType
+	var totalLocals uint64
 	for !r.eof() && r.err == nil {
 		id := r.byte1()
 		size := r.u32()
@@ -279,19 +345,19 @@ func Decode(b []byte) (*Module, error) {
 				s.pos = len(payload)
 			}
 		case SecType:
-			n := s.count(3)
+			n := s.capped(3, MaxTypes, "types")
 			m.Types = make([]FuncType, 0, n)
 			for i := uint32(0); i < n && s.err == nil; i++ {
 				if f := s.byte1(); f != 0x60 && s.err == nil {
 					s.fail("expected function type 0x60, got 0x%02x", f)
 				}
 				var ft FuncType
-				np := s.count(1)
+				np := s.capped(1, MaxParams, "parameters")
 				ft.Params = make([]ValType, np)
 				for j := range ft.Params {
 					ft.Params[j] = s.valType()
 				}
-				nr := s.count(1)
+				nr := s.capped(1, MaxParams, "results")
 				ft.Results = make([]ValType, nr)
 				for j := range ft.Results {
 					ft.Results[j] = s.valType()
@@ -299,7 +365,7 @@ func Decode(b []byte) (*Module, error) {
 				m.Types = append(m.Types, ft)
 			}
 		case SecImport:
-			n := s.count(4)
+			n := s.capped(4, MaxImports, "imports")
 			m.Imports = make([]Import, 0, n)
 			for i := uint32(0); i < n && s.err == nil; i++ {
 				im := Import{Module: s.name(), Name: s.name(), Kind: s.byte1()}
@@ -309,16 +375,26 @@ func Decode(b []byte) (*Module, error) {
 					if s.err == nil && int(im.TypeIndex) >= len(m.Types) {
 						s.fail("import %s.%s: type index %d out of range", im.Module, im.Name, im.TypeIndex)
 					}
+					impFuncs++
 				case KindTable:
 					im.Table = s.tableType()
+					impTables++
 				case KindMemory:
 					im.Memory = s.limits()
+					impMems++
 				case KindGlobal:
 					im.Global = s.globalType()
+					impGlobals = append(impGlobals, im.Global)
 				default:
 					s.fail("import %s.%s: unknown kind %d", im.Module, im.Name, im.Kind)
 				}
 				m.Imports = append(m.Imports, im)
+			}
+			if s.err == nil && impTables > MaxTables {
+				s.fail("%d imported tables exceed the limit of %d", impTables, MaxTables)
+			}
+			if s.err == nil && impMems > MaxMemories {
+				s.fail("%d imported memories exceed the limit of %d", impMems, MaxMemories)
 			}
 		case SecFunction:
 			n := s.count(1)
@@ -332,12 +408,20 @@ func Decode(b []byte) (*Module, error) {
 			funcCount, haveFuncs = n, true
 		case SecTable:
 			n := s.count(3)
+			if s.err == nil && uint64(n)+uint64(impTables) > MaxTables {
+				s.fail("%d tables (imported ones included) exceed the limit of %d", uint64(n)+uint64(impTables), MaxTables)
+				n = 0
+			}
 			m.Tables = make([]TableType, n)
 			for i := range m.Tables {
 				m.Tables[i] = s.tableType()
 			}
 		case SecMemory:
 			n := s.count(2)
+			if s.err == nil && uint64(n)+uint64(impMems) > MaxMemories {
+				s.fail("%d memories (imported ones included) exceed the limit of %d", uint64(n)+uint64(impMems), MaxMemories)
+				n = 0
+			}
 			m.Memories = make([]Limits, n)
 			for i := range m.Memories {
 				m.Memories[i] = s.limits()
@@ -347,7 +431,7 @@ func Decode(b []byte) (*Module, error) {
 			m.Globals = make([]Global, n)
 			for i := range m.Globals {
 				m.Globals[i].Type = s.globalType()
-				m.Globals[i].Init = s.constExpr()
+				m.Globals[i].Init, _ = s.constExpr(m.Globals[i].Type.Type, impGlobals)
 			}
 		case SecExport:
 			n := s.count(3)
@@ -358,6 +442,9 @@ func Decode(b []byte) (*Module, error) {
 				if s.err == nil && e.Kind > KindGlobal {
 					s.fail("export %q: unknown kind %d", e.Name, e.Kind)
 				}
+				if s.err == nil && uint64(e.Index) >= numOfKind(m, e.Kind, impFuncs, impTables, impMems, uint32(len(impGlobals))) {
+					s.fail("export %q: %s index %d out of range", e.Name, KindName(e.Kind), e.Index)
+				}
 				if s.err == nil && names[e.Name] {
 					s.fail("duplicate export %q", e.Name)
 				}
@@ -366,10 +453,37 @@ func Decode(b []byte) (*Module, error) {
 			}
 		case SecStart:
 			v := s.u32()
+			if s.err == nil && uint64(v) >= uint64(impFuncs)+uint64(len(m.Funcs)) {
+				s.fail("start function %d out of range", v)
+			}
 			m.Start = &v
 		case SecElement:
 			m.Elements = payload
-			s.pos = len(payload)
+			// flag, offset (i32.const x end: at least 3 bytes), length.
+			n := s.capped(5, MaxElemSegments, "element segments")
+			if s.err == nil && n > 0 && impTables+uint32(len(m.Tables)) == 0 {
+				s.fail("element segments without a table")
+			}
+			m.ElemSegments = make([]ElemSegment, 0, n)
+			nf := uint64(impFuncs) + uint64(len(m.Funcs))
+			for i := uint32(0); i < n && s.err == nil; i++ {
+				at := s.pos
+				if flag := s.u32(); flag != 0 && s.err == nil {
+					s.pos = at
+					s.fail("element segment %d: kind %d (bulk memory or reference types) not supported", i, flag)
+					break
+				}
+				seg := ElemSegment{Offset: s.offsetExpr()}
+				k := s.count(1)
+				seg.Funcs = make([]uint32, k)
+				for j := range seg.Funcs {
+					seg.Funcs[j] = s.u32()
+					if s.err == nil && uint64(seg.Funcs[j]) >= nf {
+						s.fail("element segment %d: function %d out of range", i, seg.Funcs[j])
+					}
+				}
+				m.ElemSegments = append(m.ElemSegments, seg)
+			}
 		case SecDataCount:
 			v := s.u32()
 			m.DataCount = &v
@@ -395,8 +509,12 @@ func Decode(b []byte) (*Module, error) {
 					c.Locals[j] = Local{Count: br.u32(), Type: br.valType()}
 					total += uint64(c.Locals[j].Count)
 				}
-				if br.err == nil && total > 1<<20 {
-					br.fail("function %d declares %d locals", i, total)
+				if br.err == nil && total > MaxFuncLocals {
+					br.fail("function %d declares %d locals, over the limit of %d", i, total, MaxFuncLocals)
+				}
+				totalLocals += total + uint64(len(m.Types[m.Funcs[i]].Params))
+				if br.err == nil && totalLocals > MaxTotalLocals {
+					br.fail("the functions declare more than %d locals in all", MaxTotalLocals)
 				}
 				if br.err == nil && br.eof() {
 					br.fail("function %d: empty body", i)
@@ -410,7 +528,26 @@ func Decode(b []byte) (*Module, error) {
 			}
 		case SecData:
 			m.Data = payload
-			s.pos = len(payload)
+			// flag, offset (3 bytes), length.
+			n := s.capped(5, MaxDataSegments, "data segments")
+			if s.err == nil && n > 0 && impMems+uint32(len(m.Memories)) == 0 {
+				s.fail("data segments without a memory")
+			}
+			m.DataSegments = make([]DataSegment, 0, n)
+			for i := uint32(0); i < n && s.err == nil; i++ {
+				at := s.pos
+				if flag := s.u32(); flag != 0 && s.err == nil {
+					s.pos = at
+					s.fail("data segment %d: kind %d (bulk memory) not supported", i, flag)
+					break
+				}
+				seg := DataSegment{Offset: s.offsetExpr()}
+				seg.Init = s.bytes(s.u32())
+				m.DataSegments = append(m.DataSegments, seg)
+			}
+			if s.err == nil && m.DataCount != nil && *m.DataCount != n {
+				s.fail("data count section says %d segments, data section has %d", *m.DataCount, n)
+			}
 		}
 		if s.err == nil && !s.eof() {
 			s.fail("section %d has %d trailing bytes", id, len(payload)-s.pos)
@@ -422,8 +559,27 @@ func Decode(b []byte) (*Module, error) {
 	if r.err != nil {
 		return nil, r.err
 	}
+	if m.DataCount != nil && *m.DataCount != 0 && !seen[SecData] {
+		return nil, fmt.Errorf("%w: %w", ErrMalformed, &Error{Offset: -1, Msg: fmt.Sprintf("data count section says %d segments but there is no data section", *m.DataCount)})
+	}
 	if haveFuncs && funcCount > 0 && !seen[SecCode] {
 		return nil, fmt.Errorf("%w: %w", ErrMalformed, &Error{Offset: -1, Msg: fmt.Sprintf("%d functions declared but no code section", funcCount)})
 	}
 	return m, nil
+}
+
+// numOfKind returns how many entities of an external kind the module has so
+// far (imported and defined).
+func numOfKind(m *Module, kind byte, funcs, tables, mems, globals uint32) uint64 {
+	switch kind {
+	case KindFunc:
+		return uint64(funcs) + uint64(len(m.Funcs))
+	case KindTable:
+		return uint64(tables) + uint64(len(m.Tables))
+	case KindMemory:
+		return uint64(mems) + uint64(len(m.Memories))
+	case KindGlobal:
+		return uint64(globals) + uint64(len(m.Globals))
+	}
+	return 0
 }

@@ -58,7 +58,9 @@ func invalid(format string, args ...any) error {
 // expected signatures, exactly one env.memory import with a maximum within the
 // limit, no other imports, exports exactly deploy and call of type () -> ()
 // (or () -> i32), no floating point unless allowed, no bulk-memory, SIMD,
-// reference-type or multi-value features, and the start-section policy.
+// reference-type or multi-value features, the start-section policy, and
+// element and data segments that fit the initial table and memory. The
+// structural caps of limits.go are enforced earlier, by Decode.
 func Validate(m *Module, p Policy) error {
 	memImports := 0
 	for _, im := range m.Imports {
@@ -113,8 +115,37 @@ func Validate(m *Module, p Policy) error {
 	if len(m.Funcs) > p.MaxFunctions {
 		return invalid("%d functions exceed the limit of %d", len(m.Funcs), p.MaxFunctions)
 	}
+	if len(m.Tables) == 1 && m.Tables[0].Elem != FuncRef {
+		return invalid("table of %s (reference types) not allowed", m.Tables[0].Elem)
+	}
 	if m.Start != nil && p.Start == StartReject {
 		return invalid("start section not allowed")
+	}
+	if m.Start != nil {
+		if ft, ok := m.FuncTypeOf(*m.Start); !ok || len(ft.Params) != 0 || len(ft.Results) != 0 {
+			return invalid("start function %d must have type () -> ()", *m.Start)
+		}
+	}
+	// Segments must fit the initial table and memory: an out-of-bounds
+	// segment could never be instantiated.
+	for i, seg := range m.ElemSegments {
+		if len(m.Tables) == 0 {
+			return invalid("element segment %d without a table", i)
+		}
+		if end := uint64(seg.Offset) + uint64(len(seg.Funcs)); end > uint64(m.Tables[0].Limits.Min) {
+			return invalid("element segment %d ends at %d, beyond the table of %d entries", i, end, m.Tables[0].Limits.Min)
+		}
+	}
+	var memMin uint64
+	for _, im := range m.Imports {
+		if im.Kind == KindMemory {
+			memMin = uint64(im.Memory.Min) * 65536
+		}
+	}
+	for i, seg := range m.DataSegments {
+		if end := uint64(seg.Offset) + uint64(len(seg.Init)); end > memMin {
+			return invalid("data segment %d ends at byte %d, beyond the initial memory of %d bytes", i, end, memMin)
+		}
 	}
 	if m.DataCount != nil {
 		return invalid("data count section (bulk memory) not allowed")

@@ -1,6 +1,7 @@
 package wasm_test
 
 import (
+	"context"
 	"errors"
 	"reflect"
 	"strings"
@@ -73,7 +74,7 @@ func TestValidationErrors(t *testing.T) {
 			m.Imports[len(m.Imports)-1].Memory = wasm.Limits{Min: 20}
 		}, "minimum 20 pages"},
 		{"no memory", func(m *wasm.Module, p *wasm.Policy) { m.Imports = m.Imports[:len(m.Imports)-1] }, "no env.memory import"},
-		{"own memory", func(m *wasm.Module, p *wasm.Policy) { m.Memories = []wasm.Limits{{Min: 1}} }, "defines its own memory"},
+		{"own memory", func(m *wasm.Module, p *wasm.Policy) { m.Memories = []wasm.Limits{{Min: 1}} }, "2 memories (imported ones included) exceed the limit of 1"},
 		{"extra export", func(m *wasm.Module, p *wasm.Policy) {
 			m.Exports = append(m.Exports, wasm.Export{Name: "x", Kind: wasm.KindFunc, Index: 0})
 		}, `unexpected export "x"`},
@@ -157,12 +158,17 @@ func TestLEB(t *testing.T) {
 }
 
 // FuzzCheck feeds arbitrary bytes through the decoder, validator,
-// instrumenter and encoder: none of them may panic, and whatever validates
-// must instrument and re-decode.
+// instrumenter, encoder and wazero's compiler (configured as the engine's):
+// none of them may panic or blow up, and whatever validates must instrument,
+// re-decode and reach the compiler. wazero may still reject what it compiles
+// (the decoder does not type-check function bodies); it must do so cleanly.
 func FuzzCheck(f *testing.F) {
 	for _, n := range testcontracts.Names {
 		f.Add(testcontracts.Wasm(n))
 	}
+	ctx := context.Background()
+	rt := newCompiler(ctx)
+	defer rt.Close(ctx)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		m, err := wasm.Decode(b)
 		if err != nil {
@@ -171,6 +177,7 @@ func FuzzCheck(f *testing.F) {
 		_ = wasm.Encode(m, true)
 		p := policyFor(m)
 		p.AllowFloats = true
+		p.Start = wasm.StartAllow
 		if wasm.Validate(m, p) != nil {
 			return
 		}
@@ -178,8 +185,12 @@ func FuzzCheck(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if _, err := wasm.Decode(wasm.Encode(im, false)); err != nil {
+		bin := wasm.Encode(im, false)
+		if _, err := wasm.Decode(bin); err != nil {
 			t.Fatalf("instrumented module does not decode: %v", err)
+		}
+		if cm, err := rt.CompileModule(ctx, bin); err == nil {
+			_ = cm.Close(ctx)
 		}
 	})
 }

@@ -1,0 +1,179 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+	"testing"
+
+	"github.com/cella-network/cella/internal/contract/wasm"
+)
+
+// worstCase builds a module of nearly maxSize bytes: deploy, call and as many
+// further functions as needed, each body produced by body(i) (locals and
+// instructions, without the final end) until the code section is full.
+func worstCase(maxSize int, body func(i int) []byte) []byte {
+	return worstCaseLocals(maxSize, func(int) []wasm.Local { return nil }, body)
+}
+
+// worstCaseLocals is worstCase with locals(i) declared in function i.
+func worstCaseLocals(maxSize int, locals func(i int) []wasm.Local, body func(i int) []byte) []byte {
+	m := &wasm.Module{
+		Types: []wasm.FuncType{{}},
+		Imports: []wasm.Import{{Module: "env", Name: "memory", Kind: wasm.KindMemory,
+			Memory: wasm.Limits{Min: 1, Max: MaxMemoryPages, HasMax: true}}},
+		Funcs:   []uint32{0, 0},
+		Exports: []wasm.Export{{Name: "deploy", Kind: wasm.KindFunc, Index: 0}, {Name: "call", Kind: wasm.KindFunc, Index: 1}},
+		Codes:   []wasm.Code{{Expr: []byte{wasm.OpEnd}}, {Expr: []byte{wasm.OpEnd}}},
+	}
+	size := len(wasm.Encode(m, false)) + 64 // slack for growing section headers
+	for i := 0; ; i++ {
+		b := append(body(i), wasm.OpEnd)
+		ls := locals(i)
+		n := len(b) + 8 + 4*len(ls) // body, size and count prefixes, locals
+		if size+n > maxSize || len(m.Funcs) >= 100_000 {
+			break
+		}
+		size += n
+		m.Funcs = append(m.Funcs, 0)
+		m.Codes = append(m.Codes, wasm.Code{Locals: ls, Expr: b})
+	}
+	return wasm.Encode(m, false)
+}
+
+func repeat(unit []byte, n int) []byte { return bytes.Repeat(unit, n) }
+
+// worstCases are modules at the 2 MiB code limit that stress the compiler
+// in different ways; "straight" is the baseline.
+func worstCases() map[string][]byte {
+	const size = wasm.DefaultMaxCodeSize
+	// A reachable br_table at the cap: block; i32.const 0; br_table of 256
+	// targets spread over the 9 enclosing labels; end.
+	brUnit := []byte{wasm.OpBlock, 0x40, wasm.OpI32Const, 0, wasm.OpBrTable, 0x80, 0x02}
+	for t := 0; t <= wasm.MaxBrTableTargets; t++ {
+		brUnit = append(brUnit, byte(t%9))
+	}
+	brUnit = append(brUnit, wasm.OpEnd)
+	return map[string][]byte{
+		// Baseline: plain straight-line code in 8 KiB functions.
+		"straight": worstCase(size, func(int) []byte {
+			return repeat([]byte{wasm.OpI32Const, 1, wasm.OpDrop}, 8192/3)
+		}),
+		// One function of straight-line code filling the limit.
+		"straight-1fn": worstCase(size, func(i int) []byte {
+			if i > 0 {
+				return repeat([]byte{wasm.OpNop}, size)
+			}
+			return repeat([]byte{wasm.OpI32Const, 1, wasm.OpDrop}, (size-200)/3)
+		}),
+		// Every br_table at the 256-target cap, 16 of them (4 KiB) per
+		// function inside 8 nested blocks: about 2M targets in all.
+		"br_table": worstCase(size, func(int) []byte {
+			b := repeat([]byte{wasm.OpBlock, 0x40}, 8)
+			b = append(b, repeat(brUnit, 16)...)
+			return append(b, repeat([]byte{wasm.OpEnd}, 8)...)
+		}),
+		// Blocks nested to the cap (1024), each metered, with a br_table of 256
+		// far-reaching targets at the bottom, in 6 KiB functions.
+		"nesting": worstCase(size, func(int) []byte {
+			const depth = wasm.MaxNesting
+			b := repeat([]byte{wasm.OpBlock, 0x40, wasm.OpI32Const, 0, wasm.OpDrop}, depth-1)
+			b = append(b, wasm.OpI32Const, 0, wasm.OpBrTable, 0x80, 0x02)
+			for t := 0; t <= wasm.MaxBrTableTargets; t++ {
+				b = wasm.AppendU32(b, uint32(t*4))
+			}
+			return append(b, repeat([]byte{wasm.OpEnd}, depth-1)...)
+		}),
+		// Calls to a defined function: each gets a stack-height check.
+		"calls": worstCase(size, func(int) []byte {
+			return repeat([]byte{wasm.OpCall, 0}, 4096)
+		}),
+		// Many small functions (each is a frame, a compile unit and a
+		// stack-weight entry).
+		"functions": worstCase(size, func(int) []byte {
+			return repeat([]byte{wasm.OpI32Const, 1, wasm.OpDrop}, 6)
+		}),
+		// Functions at the engine's locals limit, as many as the module-wide
+		// cap allows, then smaller ones.
+		"locals": worstCaseLocals(size, func(i int) []wasm.Local {
+			if i < wasm.MaxTotalLocals/16384-1 {
+				return []wasm.Local{{Count: 16384 - 1, Type: wasm.I64}, {Count: 1, Type: wasm.I32}}
+			}
+			return []wasm.Local{{Count: 3, Type: wasm.I64}, {Count: 1, Type: wasm.I32}}
+		}, func(int) []byte {
+			return repeat([]byte{wasm.OpLocalGet, 0, wasm.OpLocalSet, 0}, 8192/4)
+		}),
+	}
+}
+
+// BenchmarkValidate measures decoding and validation alone (MB/s of code).
+func BenchmarkValidate(b *testing.B) {
+	e, err := New(context.Background(), Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer e.Close(context.Background())
+	for _, name := range []string{"straight", "br_table", "nesting", "calls", "functions", "locals"} {
+		code := worstCases()[name]
+		b.Run(name, func(b *testing.B) {
+			b.SetBytes(int64(len(code)))
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				if _, err := e.Validate(code); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkPrepare measures validation, instrumentation and compilation by
+// wazero's compiler of each worst case at the 2 MiB limit; compare each with
+// "straight", the baseline of the same size.
+func BenchmarkPrepare(b *testing.B) {
+	ctx := context.Background()
+	e, err := New(ctx, Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer e.Close(ctx)
+	cases := worstCases()
+	for _, name := range []string{"straight", "straight-1fn", "br_table", "nesting", "calls", "functions", "locals"} {
+		code := cases[name]
+		b.Run(name, func(b *testing.B) {
+			b.SetBytes(int64(len(code)))
+			b.ReportAllocs()
+			h := CodeHash(code)
+			for i := 0; i < b.N; i++ {
+				c, err := e.prepare(ctx, h, code)
+				if err != nil {
+					b.Fatal(err)
+				}
+				// Drop the cached module so that the next round compiles.
+				b.StopTimer()
+				e.mu.Lock()
+				delete(e.cache, cacheKey{h, e.cfg.Schedule.Version})
+				e.mu.Unlock()
+				_ = c.mod.Close(ctx)
+				b.StartTimer()
+			}
+		})
+	}
+}
+
+// TestWorstCasesAccepted keeps the benchmark inputs honest: each is within
+// the code-size limit and accepted by the engine.
+func TestWorstCasesAccepted(t *testing.T) {
+	e, err := New(context.Background(), Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close(context.Background())
+	for name, code := range worstCases() {
+		if len(code) > wasm.DefaultMaxCodeSize || len(code) < wasm.DefaultMaxCodeSize*8/10 {
+			t.Errorf("%s: %d bytes", name, len(code))
+		}
+		if _, err := e.Validate(code); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
