@@ -50,7 +50,9 @@ const blockTime int64 = 1_725_263_032 * 1_000_000_000
 
 type hashes struct{ upTo int64 }
 
-func blockHash(h int64) [32]byte { return hashing.Blake2b256([]byte("cv"), []byte{byte(h), byte(h >> 8), byte(h >> 16)}) }
+func blockHash(h int64) [32]byte {
+	return hashing.Blake2b256([]byte("cv"), []byte{byte(h), byte(h >> 8), byte(h >> 16)})
+}
 
 func (o hashes) BlockHash(h int64) ([32]byte, bool) {
 	if h < 1 || h > o.upTo {
