@@ -20,6 +20,7 @@ import (
 	"github.com/cella-network/cella/internal/state"
 	"github.com/cella-network/cella/internal/tee"
 	"github.com/cella-network/cella/internal/worker"
+	"github.com/cella-network/cella/internal/worker/chainview"
 )
 
 // Version is pRuntime's software version, part of its registration.
@@ -67,8 +68,8 @@ type Config struct {
 	// genesis.
 	GenesisHash [32]byte
 	// ChainView builds the worker core's view of the gatekeeper, cluster
-	// and registry state from a block's verified state. Nil: the worker
-	// takes no part in the key hierarchy.
+	// and registry state from a block's verified state (chainview.New, the
+	// chain modules' records, when nil).
 	ChainView func(state.Store) worker.ChainView
 	// Verifier checks other workers' attestations before a gatekeeper
 	// sends them a key (DefaultAttestationVerifier when nil).
@@ -109,6 +110,9 @@ func Open(cfg Config) (*Runtime, error) {
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.ChainView == nil {
+		cfg.ChainView = chainview.New
 	}
 	if cfg.Verifier == nil {
 		cfg.Verifier = DefaultAttestationVerifier{}
@@ -270,8 +274,10 @@ type Info struct {
 	IdentityPublicKey keys.PublicKey
 	EcdhPublicKey     keys.PublicKey
 	TEEKind           string
-	EgressPending     int
-	Stopped           bool
+	// EgressPending counts the messages of every egress stream (the
+	// worker's own and its clusters') the chain has not accepted yet.
+	EgressPending int
+	Stopped       bool
 	// Measurement is the hash of the TEE's measurement (what allow-lists hold).
 	Measurement string
 	// Gatekeeper: the worker is in the chain's gatekeeper set.
@@ -312,8 +318,10 @@ func (r *Runtime) Info() Info {
 	in.IdentityPublicKey = r.keys.identity.Public()
 	in.EcdhPublicKey = r.keys.ecdh.Public()
 	in.Registered = r.core.Registered(r.sync.Store())
-	if msgs, _, err := r.core.Pending(r.sync.Store()); err == nil {
-		in.EgressPending = len(msgs)
+	if streams, err := r.core.PendingAll(r.sync.Store()); err == nil {
+		for _, e := range streams {
+			in.EgressPending += len(e.Messages)
+		}
 	}
 	ki := r.core.KeyInfo(r.sync.Store())
 	in.Gatekeeper, in.HasMaster = ki.Gatekeeper, ki.HasMaster
