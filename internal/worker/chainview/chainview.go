@@ -125,3 +125,11 @@ func (v View) DevAttestation() (bool, keys.PublicKey, error) {
 	}
 	return true, keys.PublicKey(c.DevAttestationRoot), nil
 }
+
+// Code returns code uploaded under hash and available in cluster.
+//
+// TODO(issue 9): read phat/code and phat/cluster_code with the phat
+// module's getters once they land; until then no code is found.
+func (v View) Code(cluster, hash [32]byte) (uint8, []byte, bool, error) {
+	return 0, nil, false, nil
+}
