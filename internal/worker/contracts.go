@@ -33,6 +33,31 @@ const (
 	RefuseGasOverLimit    = "gas limit above the reserved gas"
 )
 
+// Outcome retention: every OutcomePruneInterval blocks (at heights that
+// are multiples of it) the core forgets the outcomes recorded more than
+// OutcomeRetention blocks before, so that they do not grow without bound.
+// Every worker prunes at the same heights; a replaying late joiner prunes
+// as of the last prune height (see replayCluster), so roots agree.
+const (
+	OutcomeRetention     = 14_400
+	OutcomePruneInterval = 256
+)
+
+// outcomeCutoff is the oldest height of an outcome kept at height h.
+func outcomeCutoff(h int64) int64 { return h - h%OutcomePruneInterval - OutcomeRetention }
+
+// pruneOutcomes forgets cs's outcomes older than cutoff (journaled).
+func (c *Core) pruneOutcomes(id [32]byte, cs *clusterState, cutoff int64) {
+	for k, o := range cs.outcomes {
+		if o.Height < cutoff {
+			k, o := k, o
+			delete(cs.outcomes, k)
+			c.journal(func() { cs.outcomes[k] = o })
+			c.markDirty(id)
+		}
+	}
+}
+
 // CommandOutcome is what the cluster recorded for one instantiate or
 // command, kept for its sender's query.
 type CommandOutcome struct {
@@ -438,6 +463,7 @@ func (c *Core) replayCluster(x *Context, id [32]byte) error {
 			}
 		}
 	}
+	c.pruneOutcomes(id, cs, outcomeCutoff(x.Block.Height))
 	c.markDirty(id)
 	return nil
 }
@@ -491,6 +517,16 @@ func (c *Core) ClusterStates() []ClusterState {
 		out[i] = ClusterState{ID: id, Root: cs.root, Contracts: len(cs.contracts), Backlog: len(cs.backlog)}
 	}
 	return out
+}
+
+// pruneAll forgets old outcomes at a prune height.
+func (c *Core) pruneAll(h int64) {
+	if h%OutcomePruneInterval != 0 {
+		return
+	}
+	for id, cs := range c.clusters {
+		c.pruneOutcomes(id, cs, outcomeCutoff(h))
+	}
 }
 
 // updateRoots recomputes the root of every cluster the step changed and

@@ -307,6 +307,7 @@ func (c *Core) Step(b Block) (Ready, error) {
 			return Ready{}, fmt.Errorf("worker: block %d: %w", b.Height, err)
 		}
 	}
+	c.pruneAll(b.Height)
 	c.updateRoots(&Context{Block: &b, Index: -1, core: c, ready: &rd})
 	c.height = b.Height
 	return rd, nil

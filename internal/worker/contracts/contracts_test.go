@@ -624,3 +624,55 @@ func TestRestoreClustersRejectsCorrupt(t *testing.T) {
 		t.Fatalf("unsorted clusters: %v", err)
 	}
 }
+
+// TestOutcomesPruned: outcomes older than the retention are forgotten at
+// a prune height, by key holders and by a late joiner's replay alike.
+func TestOutcomesPruned(t *testing.T) {
+	ch := newChain(t)
+	fl := mustMeta(t, "flipper")
+	a, late := ch.core(1, cid), ch.core(3)
+	m1, flipper, id1 := ch.instantiate(cid, alice, "flipper", input(t, fl, "new(false)", true), 1, 0)
+	ch.step([]*worker.Core{a}, m1)
+	if _, err := late.Step(ch.block(1, m1)); err != nil {
+		t.Fatal(err)
+	}
+	pruneAt := int64(worker.OutcomeRetention/worker.OutcomePruneInterval+1) * worker.OutcomePruneInterval
+	m2, id2 := command(cid, flipper, bob, plain(t, "n", input(t, fl, "flip()", false), gas), gas, pruneAt-1, 0)
+	for ch.height < pruneAt-1 {
+		var ms []msg.Message
+		if ch.height == pruneAt-2 {
+			ms = []msg.Message{m2}
+		}
+		ch.step([]*worker.Core{a}, ms...)
+		if _, err := late.Step(ch.block(ch.height, ms...)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, ok := a.Outcome(cid, alice, id1); !ok {
+		t.Fatal("outcome pruned before the prune height")
+	}
+	before := root(a, cid)
+	rd := ch.step([]*worker.Core{a})[0]
+	if err := func() error { _, err := late.Step(ch.block(ch.height)); return err }(); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := a.Outcome(cid, alice, id1); ok {
+		t.Fatal("old outcome kept past the retention")
+	}
+	if _, ok := a.Outcome(cid, bob, id2); !ok {
+		t.Fatal("recent outcome pruned")
+	}
+	if root(a, cid) == before || len(rd.Changes) == 0 {
+		t.Fatal("pruning did not change the root")
+	}
+	ek, err := cipher.EncryptSecretTo(ch.master, []byte(cipher.ClusterKeySharingSalt), late.Ecdh(), ch.clusters[cid].SecretBytes(), cipher.IV{4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	share := msg.ClusterKeyShares{Cluster: cid, Pubkey: ch.clusters[cid].Public(), Shares: []msg.ClusterKeyShare{{Worker: late.Identity(), Key: *ek}}}
+	km := msg.Message{Origin: msg.OriginWorker(keys.PublicKey{0x6e}), Topic: []byte(msg.TopicClusterKeys), Payload: scale.Encode(&share)}
+	ch.step([]*worker.Core{a, late}, km) // checks equal roots
+	if _, ok := late.Outcome(cid, alice, id1); ok {
+		t.Fatal("replay kept a pruned outcome")
+	}
+}
