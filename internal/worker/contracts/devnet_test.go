@@ -125,6 +125,13 @@ func TestDevnetContract(t *testing.T) {
 	if o, _ := outcomeFor(r.Height, inst.CommandID); o.GasUsed == 0 || o.GasUsed > gas {
 		t.Fatalf("instantiate outcome %+v", o)
 	}
+	nodetest.WaitFor(ctx, t, "the contract instantiated on chain", 50*time.Millisecond, func() bool {
+		ci, err := c.Contract(ctx, inst.Contract)
+		return err == nil && ci.State == "instantiated"
+	})
+	if ci, err := c.Contract(ctx, inst.Contract); err != nil || ci.Pubkey != pub.Hex() {
+		t.Fatalf("chain's contract record %+v (%v), published key %s", ci, err, pub.Hex())
+	}
 	root := w.Runtime.Info().Clusters[0].StateRoot
 	if w.Runtime.Info().Clusters[0].Contracts != 1 {
 		t.Fatalf("worker cluster %+v", w.Runtime.Info().Clusters[0])
