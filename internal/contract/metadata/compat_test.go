@@ -2,6 +2,7 @@ package metadata
 
 import (
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -208,4 +209,50 @@ func TestInk6(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestTypeNameBounded(t *testing.T) {
+	// A type whose twelve generic parameters are itself: unbounded, its name
+	// has 12^9 parts (the old code never finished).
+	ps := strings.TrimSuffix(strings.Repeat(`{"name":"T","type":0},`, 12), ",")
+	doc := `{"V3":{"spec":{"messages":[{"label":"m","selector":"0x01020304","args":[{"label":"x","type":{"type":0}}]}]},
+"types":[{"id":0,"type":{"path":["X"],"params":[` + ps + `],"def":{"composite":{"fields":[]}}}}]}}`
+	m, err := Parse([]byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg, _ := m.Message("m")
+	// At most typeNameBudget named parts, each listing 12 parameters.
+	if sig := m.Signature(msg); len(sig) > typeNameBudget*12*8 || !strings.HasPrefix(sig, "m(x: X<X<") {
+		t.Fatalf("signature of %d bytes: %.80s", len(sig), sig)
+	}
+	// Encoding names the type too (in its errors).
+	if _, err := m.Encode(msg, nil); err == nil {
+		t.Fatal("missing argument accepted")
+	}
+}
+
+// FuzzParse checks that no document makes Parse, Signature, encoding or
+// decoding panic or run away.
+func FuzzParse(f *testing.F) {
+	f.Add([]byte(legacyDoc(0, "1")))
+	f.Add([]byte(legacyDoc(1, "2")))
+	f.Add([]byte(`{"version":6,"spec":{},"types":[]}`))
+	f.Add([]byte(`{"V3":{"spec":{"messages":[{"label":"m","selector":"0x01020304","args":[],"returnType":{"type":0}}]},"types":[{"id":0,"type":{"def":{"composite":{"fields":[{"type":0}]},"path":["A"]}}}]}}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		m, err := Parse(b)
+		if err != nil {
+			return
+		}
+		for _, msg := range append(append([]*Message{}, m.Constructors...), m.Messages...) {
+			_ = m.Signature(msg)
+			_, _ = m.DecodeResult(msg, b[:min(len(b), 64)])
+			args := make([]json.RawMessage, len(msg.Args))
+			for i := range args {
+				args[i] = json.RawMessage(`0`)
+			}
+			_, _ = m.Encode(msg, args)
+		}
+		_, _ = m.DecodeEvent(nil, b[:min(len(b), 64)])
+	})
 }

@@ -362,16 +362,24 @@ func (r *Registry) isAccountID(t *Type) bool {
 }
 
 // TypeName renders a type for humans (inspect output).
-func (r *Registry) TypeName(id int) string { return r.typeName(id, 0) }
+// A name has at most typeNameBudget parts (types named), so that
+// self-referring generic parameters cannot make it exponentially long.
+func (r *Registry) TypeName(id int) string {
+	budget := typeNameBudget
+	return r.typeName(id, 0, &budget)
+}
 
-func (r *Registry) typeName(id, depth int) string {
+const typeNameBudget = 64
+
+func (r *Registry) typeName(id, depth int, budget *int) string {
 	t := r.types[id]
 	if t == nil {
 		return fmt.Sprintf("?%d", id)
 	}
-	if depth > 8 {
+	if depth > 8 || *budget <= 0 {
 		return "…"
 	}
+	*budget--
 	gen := func(name string) string {
 		if len(t.Params) == 0 {
 			return name
@@ -379,7 +387,7 @@ func (r *Registry) typeName(id, depth int) string {
 		ps := make([]string, 0, len(t.Params))
 		for _, p := range t.Params {
 			if p >= 0 {
-				ps = append(ps, r.typeName(p, depth+1))
+				ps = append(ps, r.typeName(p, depth+1, budget))
 			}
 		}
 		if len(ps) == 0 {
@@ -391,15 +399,15 @@ func (r *Registry) typeName(id, depth int) string {
 	case KindPrimitive:
 		return t.Primitive
 	case KindSequence:
-		return "Vec<" + r.typeName(t.Elem, depth+1) + ">"
+		return "Vec<" + r.typeName(t.Elem, depth+1, budget) + ">"
 	case KindArray:
-		return fmt.Sprintf("[%s; %d]", r.typeName(t.Elem, depth+1), t.Len)
+		return fmt.Sprintf("[%s; %d]", r.typeName(t.Elem, depth+1, budget), t.Len)
 	case KindCompact:
-		return "Compact<" + r.typeName(t.Elem, depth+1) + ">"
+		return "Compact<" + r.typeName(t.Elem, depth+1, budget) + ">"
 	case KindTuple:
 		ps := make([]string, len(t.Tuple))
 		for i, x := range t.Tuple {
-			ps[i] = r.typeName(x, depth+1)
+			ps[i] = r.typeName(x, depth+1, budget)
 		}
 		return "(" + strings.Join(ps, ", ") + ")"
 	case KindBitSequence:
