@@ -193,7 +193,8 @@ func Parse(b []byte) (*Metadata, error) {
 		return nil, err
 	}
 	// Type references of metadataVersion 0.1.0 count from 1 (scale-info
-	// before 1.0) or, in some late ink! 3.0 release candidates, from 0.
+	// before 1.0) or, when scale-info 1.0 wrote the types under the old
+	// header, from 0.
 	// Documents with explicit ids, and every later version, refer to the
 	// ids as written.
 	oneBased := false
