@@ -3,6 +3,8 @@ package engine
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/cella-network/cella/internal/contract/wasm"
@@ -40,7 +42,56 @@ func worstCaseLocals(maxSize int, locals func(i int) []wasm.Local, body func(i i
 	return wasm.Encode(m, false)
 }
 
+// straightBody is 8 KiB of straight-line code (no compile cost).
+var straightBody = repeat([]byte{wasm.OpI32Const, 1, wasm.OpDrop}, 8192/3)
+
+// worstCaseBudget builds a module of nearly maxSize bytes whose first
+// functions have body fn as long as the module's compile budget
+// (wasm.MaxCompileBudget) allows, and whose remaining bytes are straight-line
+// functions: the worst case of a control-flow pattern among accepted modules.
+func worstCaseBudget(maxSize int, fn []byte) []byte {
+	cost, err := wasm.CompileCost(append(fn[:len(fn):len(fn)], wasm.OpEnd))
+	if err != nil || cost == 0 {
+		panic(fmt.Sprintf("worstCaseBudget: cost %d, %v", cost, err))
+	}
+	n := int(wasm.MaxCompileBudget / cost)
+	return worstCase(maxSize, func(i int) []byte {
+		if i < n {
+			return fn
+		}
+		return straightBody
+	})
+}
+
+// maxUnits is the largest n such that one function of n copies of unit
+// stays within the compile budget.
+func maxUnits(unit []byte) int {
+	n := 1
+	for {
+		c, err := wasm.CompileCost(append(repeat(unit, n+1), wasm.OpEnd))
+		if err != nil || c > wasm.MaxCompileBudget {
+			return n
+		}
+		n++
+	}
+}
+
 func repeat(unit []byte, n int) []byte { return bytes.Repeat(unit, n) }
+
+// Units of control flow for the compile-budget worst cases; metered ones
+// contain an instruction so that the instrumentation charges them.
+var (
+	loopUnit    = []byte{wasm.OpLoop, 0x40, wasm.OpI32Const, 0, wasm.OpDrop, wasm.OpEnd}
+	blockUnit   = []byte{wasm.OpBlock, 0x40, wasm.OpI32Const, 0, wasm.OpDrop, wasm.OpEnd}
+	brIfUnit    = []byte{wasm.OpI32Const, 0, wasm.OpBrIf, 0}
+	brTableUnit = func() []byte {
+		u := []byte{wasm.OpBlock, 0x40, wasm.OpI32Const, 0, wasm.OpBrTable, 0x80, 0x02}
+		for t := 0; t <= wasm.MaxBrTableTargets; t++ {
+			u = append(u, byte(t%2))
+		}
+		return append(u, wasm.OpEnd)
+	}()
+)
 
 // worstCases are modules at the 2 MiB code limit that stress the compiler
 // in different ways; "straight" is the baseline.
@@ -65,16 +116,18 @@ func worstCases() map[string][]byte {
 			}
 			return repeat([]byte{wasm.OpI32Const, 1, wasm.OpDrop}, (size-200)/3)
 		}),
-		// Every br_table at the 256-target cap, 16 of them (4 KiB) per
-		// function inside 8 nested blocks: about 2M targets in all.
-		"br_table": worstCase(size, func(int) []byte {
+		// br_tables at the 256-target cap, 16 of them (4 KiB) per function
+		// inside 8 nested blocks, in as many functions as the compile budget
+		// allows (101), then straight-line code.
+		"br_table": worstCaseBudget(size, func() []byte {
 			b := repeat([]byte{wasm.OpBlock, 0x40}, 8)
 			b = append(b, repeat(brUnit, 16)...)
 			return append(b, repeat([]byte{wasm.OpEnd}, 8)...)
-		}),
+		}()),
 		// Blocks nested to the cap (1024), each metered, with a br_table of 256
-		// far-reaching targets at the bottom, in 6 KiB functions.
-		"nesting": worstCase(size, func(int) []byte {
+		// far-reaching targets at the bottom, in as many 6 KiB functions as
+		// the compile budget allows (12), then straight-line code.
+		"nesting": worstCaseBudget(size, func() []byte {
 			const depth = wasm.MaxNesting
 			b := repeat([]byte{wasm.OpBlock, 0x40, wasm.OpI32Const, 0, wasm.OpDrop}, depth-1)
 			b = append(b, wasm.OpI32Const, 0, wasm.OpBrTable, 0x80, 0x02)
@@ -82,7 +135,18 @@ func worstCases() map[string][]byte {
 				b = wasm.AppendU32(b, uint32(t*4))
 			}
 			return append(b, repeat([]byte{wasm.OpEnd}, depth-1)...)
-		}),
+		}()),
+		// The compile budget spent on one function of the most expensive
+		// pattern measured, metered loops (b = 4096), then straight-line code.
+		"budget-loops": worstCaseBudget(size, repeat(loopUnit, maxUnits(loopUnit))),
+		// The same with metered blocks, and with br_if (the pattern).
+		"budget-blocks": worstCaseBudget(size, repeat(blockUnit, maxUnits(blockUnit))),
+		"budget-br_if":  worstCaseBudget(size, repeat(brIfUnit, maxUnits(brIfUnit))),
+		// The same with blocks each ending in a br_table of 256 targets (the
+		// targets count as edges: 179 of them fit).
+		"budget-br_table": worstCaseBudget(size, repeat(brTableUnit, maxUnits(brTableUnit))),
+		// The budget spread over 64 functions of metered loops (b = 512).
+		"budget-loops-64fn": worstCaseBudget(size, repeat(loopUnit, 512)),
 		// Calls to a defined function: each gets a stack-height check.
 		"calls": worstCase(size, func(int) []byte {
 			return repeat([]byte{wasm.OpCall, 0}, 4096)
@@ -105,6 +169,10 @@ func worstCases() map[string][]byte {
 	}
 }
 
+// benchCases lists worstCases in the order they are reported.
+var benchCases = []string{"straight", "straight-1fn", "br_table", "nesting", "calls", "functions", "locals",
+	"budget-loops", "budget-blocks", "budget-br_if", "budget-br_table", "budget-loops-64fn"}
+
 // BenchmarkValidate measures decoding and validation alone (MB/s of code).
 func BenchmarkValidate(b *testing.B) {
 	e, err := New(context.Background(), Config{})
@@ -112,7 +180,7 @@ func BenchmarkValidate(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer e.Close(context.Background())
-	for _, name := range []string{"straight", "br_table", "nesting", "calls", "functions", "locals"} {
+	for _, name := range benchCases {
 		code := worstCases()[name]
 		b.Run(name, func(b *testing.B) {
 			b.SetBytes(int64(len(code)))
@@ -137,7 +205,7 @@ func BenchmarkPrepare(b *testing.B) {
 	}
 	defer e.Close(ctx)
 	cases := worstCases()
-	for _, name := range []string{"straight", "straight-1fn", "br_table", "nesting", "calls", "functions", "locals"} {
+	for _, name := range benchCases {
 		code := cases[name]
 		b.Run(name, func(b *testing.B) {
 			b.SetBytes(int64(len(code)))
@@ -174,6 +242,25 @@ func TestWorstCasesAccepted(t *testing.T) {
 		}
 		if _, err := e.Validate(code); err != nil {
 			t.Errorf("%s: %v", name, err)
+		}
+		// The compile-budget cases must spend (nearly) all of it.
+		if strings.HasPrefix(name, "budget-") || name == "br_table" || name == "nesting" {
+			m, err := wasm.Decode(code)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var total uint64
+			for _, c := range m.Codes {
+				cost, err := wasm.CompileCost(c.Expr)
+				if err != nil {
+					t.Fatal(err)
+				}
+				total += cost
+			}
+			t.Logf("%s: %d functions, compile cost %d", name, len(m.Codes), total)
+			if total < wasm.MaxCompileBudget*9/10 {
+				t.Errorf("%s: compile cost %d, under 90%% of the budget %d", name, total, wasm.MaxCompileBudget)
+			}
 		}
 	}
 }

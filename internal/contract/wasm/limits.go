@@ -48,3 +48,63 @@ const (
 	// emit one level per match arm at most; real code stays far below.
 	MaxNesting = 1024
 )
+
+// The compile budget, enforced by Validate. wazero's optimizing compiler
+// spends time quadratic in the control flow of one function (its
+// dominator-tree, loop-nesting and SSA value-lookup passes walk the basic
+// blocks and edges once per block): 40k "i32.const 0; br_if 0" in one 160 KB
+// function took 18-29 s, 5000 metered loops in 30 KB took 5 s, and 1000
+// br_tables of 256 targets in 265 KB took 9 s, where 2 MiB of straight-line
+// code takes well under a second. Validate therefore measures each function
+// f by
+//
+//	b_f = its block, loop, if, else, br, br_if, br_table and return
+//	      instructions (each starts or ends a basic block; the gas
+//	      instrumentation adds a conditional to every metered block),
+//	e_f = b_f + the targets of all its br_tables (the extra edges),
+//
+// and bounds the module's compile budget Σ_f b_f·e_f by MaxCompileBudget.
+// Measured on the reference machine, wazero compiles one function in at most
+// about 200 ns · b_f·e_f (metered loops at b = 4096, the worst pattern
+// found), so the budget bounds the quadratic part of compiling any accepted
+// module by about 3 s, on top of the part linear in code size. Since
+// b_f·e_f ≥ b_f², it also caps one function at 4096 control instructions.
+const (
+	// MaxCompileBudget bounds Σ_f b_f·e_f (see above), 2^24. Real
+	// contracts stay far below: the largest of polkadot-js' ink! v0-v5 test
+	// contracts (multisig_plain, 93 KB) costs 2.1·10^5 (margin 80x), the
+	// largest of Phala's pink test contracts (check_system, 77 KB, largest
+	// function b = 1041, nesting 107) 1.4·10^6 (margin 11x), and Phala's
+	// QuickJS contract qjs (490 KB) 4.9·10^6 (margin 3.4x).
+	MaxCompileBudget = 1 << 24
+)
+
+// controlCount accumulates b and e of one function body (see
+// MaxCompileBudget).
+type controlCount struct{ b, e uint64 }
+
+func (c *controlCount) add(in Instr) {
+	switch in.Op {
+	case OpBlock, OpLoop, OpIf, OpElse, OpBr, OpBrIf, OpReturn:
+		c.b++
+		c.e++
+	case OpBrTable:
+		c.b++
+		c.e += 1 + uint64(in.Index) + 1 // the instruction, its targets and the default
+	}
+}
+
+// cost is b·e; b ≤ 2^21 and e ≤ 2^30 for any body of a 2 MiB module, so the
+// product cannot overflow.
+func (c *controlCount) cost() uint64 { return c.b * c.e }
+
+// CompileCost returns the compile cost b·e of one function body, the
+// quantity Validate sums over a module and bounds by MaxCompileBudget.
+func CompileCost(expr []byte) (uint64, error) {
+	var c controlCount
+	err := Walk(expr, func(in Instr, _ int) error {
+		c.add(in)
+		return nil
+	})
+	return c.cost(), err
+}
