@@ -45,18 +45,19 @@ func worstCaseLocals(maxSize int, locals func(i int) []wasm.Local, body func(i i
 // straightBody is 8 KiB of straight-line code (no compile cost).
 var straightBody = repeat([]byte{wasm.OpI32Const, 1, wasm.OpDrop}, 8192/3)
 
-// worstCaseBudget builds a module of nearly maxSize bytes whose first
-// functions have body fn as long as the module's compile budget
-// (wasm.MaxCompileBudget) allows, and whose remaining bytes are straight-line
-// functions: the worst case of a control-flow pattern among accepted modules.
-func worstCaseBudget(maxSize int, fn []byte) []byte {
-	cost, err := wasm.CompileCost(append(fn[:len(fn):len(fn)], wasm.OpEnd))
-	if err != nil || cost == 0 {
-		panic(fmt.Sprintf("worstCaseBudget: cost %d, %v", cost, err))
+// worstCaseLimits builds a module of nearly maxSize bytes whose first
+// functions have body fn as long as the module's compile budget and control
+// edges (wasm.MaxCompileBudget, wasm.MaxControlEdges) allow, and whose
+// remaining bytes are straight-line functions: the worst case of a
+// control-flow pattern among accepted modules.
+func worstCaseLimits(maxSize int, fn []byte) []byte {
+	b, e, err := wasm.ControlCounts(append(fn[:len(fn):len(fn)], wasm.OpEnd))
+	if err != nil || b == 0 {
+		panic(fmt.Sprintf("worstCaseLimits: b = %d, %v", b, err))
 	}
-	n := int(wasm.MaxCompileBudget / cost)
+	n := min(wasm.MaxCompileBudget/(b*e), wasm.MaxControlEdges/e)
 	return worstCase(maxSize, func(i int) []byte {
-		if i < n {
+		if uint64(i) < n {
 			return fn
 		}
 		return straightBody
@@ -68,8 +69,8 @@ func worstCaseBudget(maxSize int, fn []byte) []byte {
 func maxUnits(unit []byte) int {
 	n := 1
 	for {
-		c, err := wasm.CompileCost(append(repeat(unit, n+1), wasm.OpEnd))
-		if err != nil || c > wasm.MaxCompileBudget {
+		b, e, err := wasm.ControlCounts(append(repeat(unit, n+1), wasm.OpEnd))
+		if err != nil || b*e > wasm.MaxCompileBudget {
 			return n
 		}
 		n++
@@ -117,9 +118,9 @@ func worstCases() map[string][]byte {
 			return repeat([]byte{wasm.OpI32Const, 1, wasm.OpDrop}, (size-200)/3)
 		}),
 		// br_tables at the 256-target cap, 16 of them (4 KiB) per function
-		// inside 8 nested blocks, in as many functions as the compile budget
-		// allows (101), then straight-line code.
-		"br_table": worstCaseBudget(size, func() []byte {
+		// inside 8 nested blocks, in as many functions as the control edges
+		// allow (31), then straight-line code.
+		"br_table": worstCaseLimits(size, func() []byte {
 			b := repeat([]byte{wasm.OpBlock, 0x40}, 8)
 			b = append(b, repeat(brUnit, 16)...)
 			return append(b, repeat([]byte{wasm.OpEnd}, 8)...)
@@ -127,7 +128,7 @@ func worstCases() map[string][]byte {
 		// Blocks nested to the cap (1024), each metered, with a br_table of 256
 		// far-reaching targets at the bottom, in as many 6 KiB functions as
 		// the compile budget allows (12), then straight-line code.
-		"nesting": worstCaseBudget(size, func() []byte {
+		"nesting": worstCaseLimits(size, func() []byte {
 			const depth = wasm.MaxNesting
 			b := repeat([]byte{wasm.OpBlock, 0x40, wasm.OpI32Const, 0, wasm.OpDrop}, depth-1)
 			b = append(b, wasm.OpI32Const, 0, wasm.OpBrTable, 0x80, 0x02)
@@ -138,15 +139,34 @@ func worstCases() map[string][]byte {
 		}()),
 		// The compile budget spent on one function of the most expensive
 		// pattern measured, metered loops (b = 4096), then straight-line code.
-		"budget-loops": worstCaseBudget(size, repeat(loopUnit, maxUnits(loopUnit))),
+		"budget-loops": worstCaseLimits(size, repeat(loopUnit, maxUnits(loopUnit))),
 		// The same with metered blocks, and with br_if (the pattern).
-		"budget-blocks": worstCaseBudget(size, repeat(blockUnit, maxUnits(blockUnit))),
-		"budget-br_if":  worstCaseBudget(size, repeat(brIfUnit, maxUnits(brIfUnit))),
+		"budget-blocks": worstCaseLimits(size, repeat(blockUnit, maxUnits(blockUnit))),
+		"budget-br_if":  worstCaseLimits(size, repeat(brIfUnit, maxUnits(brIfUnit))),
 		// The same with blocks each ending in a br_table of 256 targets (the
 		// targets count as edges: 179 of them fit).
-		"budget-br_table": worstCaseBudget(size, repeat(brTableUnit, maxUnits(brTableUnit))),
+		"budget-br_table": worstCaseLimits(size, repeat(brTableUnit, maxUnits(brTableUnit))),
 		// The budget spread over 64 functions of metered loops (b = 512).
-		"budget-loops-64fn": worstCaseBudget(size, repeat(loopUnit, 512)),
+		"budget-loops-64fn": worstCaseLimits(size, repeat(loopUnit, 512)),
+		// Small functions of control flow up to MaxControlEdges (the linear
+		// part: the most control flow per byte), then straight-line code:
+		// 4096 functions of 32 metered loops, of 32 br_ifs, and 506
+		// functions of one block with a br_table of 256 targets.
+		"edges-loops":    worstCaseLimits(size, repeat(loopUnit, 32)),
+		"edges-br_if":    worstCaseLimits(size, repeat(brIfUnit, 32)),
+		"edges-br_table": worstCaseLimits(size, brTableUnit),
+		// Both limits spent: one function of 3968 metered loops (15.7M of
+		// the budget), the remaining edges on 15888 functions of 8 loops
+		// (1M of the budget), then straight-line code.
+		"budget-mixed": worstCase(size, func(i int) []byte {
+			switch {
+			case i == 0:
+				return repeat(loopUnit, 3968)
+			case i <= (wasm.MaxControlEdges-3968)/8:
+				return repeat(loopUnit, 8)
+			}
+			return straightBody
+		}),
 		// Calls to a defined function: each gets a stack-height check.
 		"calls": worstCase(size, func(int) []byte {
 			return repeat([]byte{wasm.OpCall, 0}, 4096)
@@ -171,7 +191,7 @@ func worstCases() map[string][]byte {
 
 // benchCases lists worstCases in the order they are reported.
 var benchCases = []string{"straight", "straight-1fn", "br_table", "nesting", "calls", "functions", "locals",
-	"budget-loops", "budget-blocks", "budget-br_if", "budget-br_table", "budget-loops-64fn"}
+	"budget-loops", "budget-blocks", "budget-br_if", "budget-br_table", "budget-loops-64fn", "edges-loops", "edges-br_if", "edges-br_table", "budget-mixed"}
 
 // BenchmarkValidate measures decoding and validation alone (MB/s of code).
 func BenchmarkValidate(b *testing.B) {
@@ -243,23 +263,24 @@ func TestWorstCasesAccepted(t *testing.T) {
 		if _, err := e.Validate(code); err != nil {
 			t.Errorf("%s: %v", name, err)
 		}
-		// The compile-budget cases must spend (nearly) all of it.
-		if strings.HasPrefix(name, "budget-") || name == "br_table" || name == "nesting" {
+		// The compile-budget cases must spend nearly all of one limit.
+		if strings.HasPrefix(name, "budget-") || strings.HasPrefix(name, "edges-") || name == "br_table" || name == "nesting" {
 			m, err := wasm.Decode(code)
 			if err != nil {
 				t.Fatal(err)
 			}
-			var total uint64
+			var total, edges uint64
 			for _, c := range m.Codes {
-				cost, err := wasm.CompileCost(c.Expr)
+				b, e, err := wasm.ControlCounts(c.Expr)
 				if err != nil {
 					t.Fatal(err)
 				}
-				total += cost
+				total += b * e
+				edges += e
 			}
-			t.Logf("%s: %d functions, compile cost %d", name, len(m.Codes), total)
-			if total < wasm.MaxCompileBudget*9/10 {
-				t.Errorf("%s: compile cost %d, under 90%% of the budget %d", name, total, wasm.MaxCompileBudget)
+			t.Logf("%s: %d functions, compile budget %d, control edges %d", name, len(m.Codes), total, edges)
+			if total < wasm.MaxCompileBudget*9/10 && edges < wasm.MaxControlEdges*9/10 {
+				t.Errorf("%s: compile budget %d and control edges %d, both under 90%% of their limits", name, total, edges)
 			}
 		}
 	}

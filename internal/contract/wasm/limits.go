@@ -63,12 +63,19 @@ const (
 //	      instrumentation adds a conditional to every metered block),
 //	e_f = b_f + the targets of all its br_tables (the extra edges),
 //
-// and bounds the module's compile budget Σ_f b_f·e_f by MaxCompileBudget.
-// Measured on the reference machine, wazero compiles one function in at most
-// about 200 ns · b_f·e_f (metered loops at b = 4096, the worst pattern
-// found), so the budget bounds the quadratic part of compiling any accepted
-// module by about 3 s, on top of the part linear in code size. Since
-// b_f·e_f ≥ b_f², it also caps one function at 4096 control instructions.
+// and bounds the module's compile budget Σ_f b_f·e_f by MaxCompileBudget
+// and its control edges Σ_f e_f by MaxControlEdges. Measured on the
+// reference machine (2 shared cores), wazero compiles one function in about
+// 120 ns · b_f·e_f at b = 4096 (metered loops, the worst pattern found), so
+// the budget bounds the quadratic part of compiling any accepted module by
+// about 2 s. Since b_f·e_f ≥ b_f², it also caps one function at 4096
+// control instructions. The linear part matters too: a metered loop costs
+// wazero about 6.5 µs (its instrumented loop has four basic blocks), a
+// br_table target about 0.7 µs, so 2 MiB of small functions of loops (350k
+// of them) took 2.2 s and 2 MiB of br_tables 1.5 s even within the budget,
+// against 0.14 s for 2 MiB of straight-line code. MaxControlEdges bounds
+// that part by about 0.9 s. The worst accepted module measured, spending both
+// (see the engine's BenchmarkPrepare), compiles in about 2.3 s.
 const (
 	// MaxCompileBudget bounds Σ_f b_f·e_f (see above), 2^24. Real
 	// contracts stay far below: the largest of polkadot-js' ink! v0-v5 test
@@ -77,6 +84,10 @@ const (
 	// function b = 1041, nesting 107) 1.4·10^6 (margin 11x), and Phala's
 	// QuickJS contract qjs (490 KB) 4.9·10^6 (margin 3.4x).
 	MaxCompileBudget = 1 << 24
+	// MaxControlEdges bounds Σ_f e_f (see above), 2^17. The largest real
+	// contracts: ink! test contracts 2.4·10^3 (margin 55x), pink's
+	// check_system 2.8·10^3 (47x), qjs 2.4·10^4 (5.6x).
+	MaxControlEdges = 1 << 17
 )
 
 // controlCount accumulates b and e of one function body (see
@@ -98,13 +109,14 @@ func (c *controlCount) add(in Instr) {
 // product cannot overflow.
 func (c *controlCount) cost() uint64 { return c.b * c.e }
 
-// CompileCost returns the compile cost b·e of one function body, the
-// quantity Validate sums over a module and bounds by MaxCompileBudget.
-func CompileCost(expr []byte) (uint64, error) {
+// ControlCounts returns b and e of one function body (see
+// MaxCompileBudget): Validate sums b·e over a module and bounds it by
+// MaxCompileBudget, and sums e and bounds it by MaxControlEdges.
+func ControlCounts(expr []byte) (b, e uint64, err error) {
 	var c controlCount
-	err := Walk(expr, func(in Instr, _ int) error {
+	err = Walk(expr, func(in Instr, _ int) error {
 		c.add(in)
 		return nil
 	})
-	return c.cost(), err
+	return c.b, c.e, err
 }

@@ -239,3 +239,129 @@ func compile(ctx context.Context, rt wazero.Runtime, m *wasm.Module) error {
 	}
 	return cm.Close(ctx)
 }
+
+// withBodies gives the module one function of type () -> () per body (locals
+// and code each): deploy, call, then others.
+func withBodies(bodies ...[]byte) map[byte][]byte {
+	funcs := cat(u32(uint32(len(bodies))), make([]byte, len(bodies)))
+	code := u32(uint32(len(bodies)))
+	for _, b := range bodies {
+		code = wasm.AppendU32(code, uint32(len(b)))
+		code = append(code, b...)
+	}
+	return map[byte][]byte{wasm.SecFunction: funcs, wasm.SecCode: code}
+}
+
+// copies returns n references to b.
+func copies(b []byte, n int) [][]byte {
+	out := make([][]byte, n)
+	for i := range out {
+		out[i] = b
+	}
+	return out
+}
+
+// body is a function body without locals: n copies of unit, then end.
+func body(unit []byte, n int) []byte {
+	return cat([]byte{0x00}, bytes.Repeat(unit, n), []byte{wasm.OpEnd})
+}
+
+var (
+	brIf0 = []byte{wasm.OpI32Const, 0x00, wasm.OpBrIf, 0x00} // i32.const 0; br_if 0
+	// block; i32.const 0; br_table of 256 targets (and the default); end:
+	// b = 2, e = 2 + 257 per unit.
+	blockBrTable = cat([]byte{wasm.OpBlock, 0x40, wasm.OpI32Const, 0x00, wasm.OpBrTable}, u32(256), make([]byte, 257), []byte{wasm.OpEnd})
+	// i32.const 0; br_table of 256 targets (and the default): b = 1,
+	// e = 258 per unit.
+	brTable256 = cat([]byte{wasm.OpI32Const, 0x00, wasm.OpBrTable}, u32(256), make([]byte, 257))
+	// Blocks nested to MaxNesting, each metered, with a br_table of 256
+	// targets at the bottom: b = 1025, e = 1025 + 257.
+	nestedBrTable = cat([]byte{0x00}, bytes.Repeat([]byte{wasm.OpBlock, 0x40, wasm.OpI32Const, 0x00, wasm.OpDrop}, wasm.MaxNesting),
+		[]byte{wasm.OpI32Const, 0x00, wasm.OpBrTable}, u32(256), bytes.Repeat([]byte{0x07}, 257),
+		bytes.Repeat([]byte{wasm.OpEnd}, wasm.MaxNesting+1))
+)
+
+// TestCompileBudget checks the compile budget (MaxCompileBudget) at its
+// boundary: b·e of each function is summed over the module; the old
+// validator accepted every rejected case here.
+func TestCompileBudget(t *testing.T) {
+	// sqrt(2^24) = 4096 control instructions fit one function exactly; over
+	// two functions, 2896 each fit (2·2896² ≤ 2^24 < 2·2897²).
+	cases := []struct {
+		name  string
+		extra map[byte][]byte
+		want  string // "" if accepted
+	}{
+		{"issue: br_if x40k in one function", withBody(nil, body(brIf0, 40_000)),
+			"compile budget exceeded at function 1: its 40000 control instructions (block, loop, if, else, br, br_if, br_table, return) and 0 br_table targets cost 40000·40000 = 1600000000, bringing the module's total to 1600000000, over the limit of 16777216"},
+		{"br_if x4096", withBody(nil, body(brIf0, 4096)), ""},
+		{"br_if x4097", withBody(nil, body(brIf0, 4097)), "cost 4097·4097 = 16785409"},
+		{"return x4096", withBody(nil, body([]byte{wasm.OpReturn}, 4096)), ""},
+		{"return x4097", withBody(nil, body([]byte{wasm.OpReturn}, 4097)), "over the limit of 16777216"},
+		{"two functions of 2896", withBodies(body(brIf0, 2896), body(brIf0, 2896)), ""},
+		{"two functions of 2897", withBodies(body(brIf0, 2897), body(brIf0, 2897)),
+			"compile budget exceeded at function 1: its 2897 control instructions (block, loop, if, else, br, br_if, br_table, return) and 0 br_table targets cost 2897·2897 = 8392609, bringing the module's total to 16785218"},
+		// br_table targets count as edges: 179 units cost 358·46361 ≤ 2^24.
+		{"block+br_table(256) x179", withBody(nil, body(blockBrTable, 179)), ""},
+		{"block+br_table(256) x180", withBody(nil, body(blockBrTable, 180)), "and 46260 br_table targets cost 360·46620 = 16783200"},
+		// Nesting at the cap with a far-reaching br_table costs 1025·1282.
+		{"nesting at the cap with br_table", withBody(nil, nestedBrTable), ""},
+		{"nesting at the cap, two functions", withBodies(nestedBrTable, nestedBrTable), ""},
+		// The nesting worst case: 12 such functions fit, 13 do not.
+		{"nesting at the cap x12", withBodies(copies(nestedBrTable, 12)...), ""},
+		{"nesting at the cap x13", withBodies(copies(nestedBrTable, 13)...),
+			"compile budget exceeded at function 12: its 1025 control instructions (block, loop, if, else, br, br_if, br_table, return) and 257 br_table targets cost 1025·1282 = 1314050, bringing the module's total to 17082650"},
+		// Control edges: 8 functions of 64 br_tables of 256 targets have
+		// 8·64·258 = 132096 edges (and cost 8·64·16512 = 8.5M of the budget).
+		{"edges x7", withBodies(copies(body(brTable256, 64), 7)...), ""},
+		{"edges x8", withBodies(copies(body(brTable256, 64), 8)...),
+			"compile budget exceeded at function 7: the module's control instructions (block, loop, if, else, br, br_if, br_table, return) and br_table targets reach 132096, over the limit of 131072"},
+		// The same edges in many small functions of br_if.
+		{"edges in small functions", withBodies(copies(body(brIf0, 32), 4097)...), "reach 131104, over the limit of 131072"},
+	}
+	rt := newCompiler(context.Background())
+	defer rt.Close(context.Background())
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			m, err := wasm.Check(contract(c.extra), enginePolicy)
+			if c.want != "" {
+				if !errors.Is(err, wasm.ErrInvalid) || !strings.Contains(err.Error(), c.want) {
+					t.Fatalf("err = %v, want %q", err, c.want)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := compile(context.Background(), rt, m); err != nil {
+				t.Fatalf("compile: %v", err)
+			}
+		})
+	}
+}
+
+// TestControlCounts checks b and e for single bodies.
+func TestControlCounts(t *testing.T) {
+	cases := []struct {
+		name string
+		body []byte
+		b, e uint64
+	}{
+		{"empty", []byte{wasm.OpEnd}, 0, 0},
+		{"straight-line and calls", []byte{wasm.OpI32Const, 0, wasm.OpDrop, wasm.OpCall, 0, wasm.OpUnreachable, wasm.OpEnd}, 0, 0},
+		{"one of each", cat([]byte{wasm.OpBlock, 0x40, wasm.OpLoop, 0x40, wasm.OpI32Const, 0, wasm.OpIf, 0x40, wasm.OpElse,
+			wasm.OpBr, 0, wasm.OpEnd, wasm.OpI32Const, 0, wasm.OpBrIf, 0, wasm.OpReturn, wasm.OpEnd, wasm.OpEnd, wasm.OpEnd}), 7, 7},
+		{"br_table of 3 targets", []byte{wasm.OpI32Const, 0, wasm.OpBrTable, 3, 0, 0, 0, 0, wasm.OpEnd}, 1, 5},
+		{"block and br_table of 256", cat(blockBrTable, []byte{wasm.OpEnd}), 2, 259},
+		{"nesting at the cap with br_table", nestedBrTable[1:], 1025, 1282},
+	}
+	for _, c := range cases {
+		b, e, err := wasm.ControlCounts(c.body)
+		if err != nil || b != c.b || e != c.e {
+			t.Errorf("%s: b = %d, e = %d, %v; want %d, %d", c.name, b, e, err, c.b, c.e)
+		}
+	}
+	if _, _, err := wasm.ControlCounts([]byte{wasm.OpBlock, 0x40, wasm.OpEnd}); err == nil {
+		t.Error("unterminated body accepted")
+	}
+}
