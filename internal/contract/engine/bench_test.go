@@ -46,16 +46,15 @@ func worstCaseLocals(maxSize int, locals func(i int) []wasm.Local, body func(i i
 var straightBody = repeat([]byte{wasm.OpI32Const, 1, wasm.OpDrop}, 8192/3)
 
 // worstCaseLimits builds a module of nearly maxSize bytes whose first
-// functions have body fn as long as the module's compile budget and control
-// edges (wasm.MaxCompileBudget, wasm.MaxControlEdges) allow, and whose
-// remaining bytes are straight-line functions: the worst case of a
-// control-flow pattern among accepted modules.
+// functions have body fn as long as the module's compile budget
+// (wasm.MaxCompileBudget) allows, and whose remaining bytes are straight-line
+// functions: the worst case of a control-flow pattern among accepted modules.
 func worstCaseLimits(maxSize int, fn []byte) []byte {
 	b, e, err := wasm.ControlCounts(append(fn[:len(fn):len(fn)], wasm.OpEnd))
 	if err != nil || b == 0 {
 		panic(fmt.Sprintf("worstCaseLimits: b = %d, %v", b, err))
 	}
-	n := min(wasm.MaxCompileBudget/(b*e), wasm.MaxControlEdges/e)
+	n := wasm.MaxCompileBudget / wasm.CompileCost(b, e)
 	return worstCase(maxSize, func(i int) []byte {
 		if uint64(i) < n {
 			return fn
@@ -70,7 +69,7 @@ func maxUnits(unit []byte) int {
 	n := 1
 	for {
 		b, e, err := wasm.ControlCounts(append(repeat(unit, n+1), wasm.OpEnd))
-		if err != nil || b*e > wasm.MaxCompileBudget {
+		if err != nil || wasm.CompileCost(b, e) > wasm.MaxCompileBudget {
 			return n
 		}
 		n++
@@ -82,10 +81,14 @@ func repeat(unit []byte, n int) []byte { return bytes.Repeat(unit, n) }
 // Units of control flow for the compile-budget worst cases; metered ones
 // contain an instruction so that the instrumentation charges them.
 var (
-	loopUnit    = []byte{wasm.OpLoop, 0x40, wasm.OpI32Const, 0, wasm.OpDrop, wasm.OpEnd}
-	blockUnit   = []byte{wasm.OpBlock, 0x40, wasm.OpI32Const, 0, wasm.OpDrop, wasm.OpEnd}
-	brIfUnit    = []byte{wasm.OpI32Const, 0, wasm.OpBrIf, 0}
-	brTableUnit = func() []byte {
+	loopUnit  = []byte{wasm.OpLoop, 0x40, wasm.OpI32Const, 0, wasm.OpDrop, wasm.OpEnd}
+	blockUnit = []byte{wasm.OpBlock, 0x40, wasm.OpI32Const, 0, wasm.OpDrop, wasm.OpEnd}
+	brIfUnit  = []byte{wasm.OpI32Const, 0, wasm.OpBrIf, 0}
+	// if-else with both arms metered, and a metered loop with a back edge.
+	ifElseUnit = []byte{wasm.OpI32Const, 0, wasm.OpIf, 0x40, wasm.OpI32Const, 0, wasm.OpDrop, wasm.OpElse,
+		wasm.OpI32Const, 0, wasm.OpDrop, wasm.OpEnd}
+	loopBrIfUnit = []byte{wasm.OpLoop, 0x40, wasm.OpI32Const, 0, wasm.OpBrIf, 0, wasm.OpEnd}
+	brTableUnit  = func() []byte {
 		u := []byte{wasm.OpBlock, 0x40, wasm.OpI32Const, 0, wasm.OpBrTable, 0x80, 0x02}
 		for t := 0; t <= wasm.MaxBrTableTargets; t++ {
 			u = append(u, byte(t%2))
@@ -118,8 +121,8 @@ func worstCases() map[string][]byte {
 			return repeat([]byte{wasm.OpI32Const, 1, wasm.OpDrop}, (size-200)/3)
 		}),
 		// br_tables at the 256-target cap, 16 of them (4 KiB) per function
-		// inside 8 nested blocks, in as many functions as the control edges
-		// allow (31), then straight-line code.
+		// inside 8 nested blocks, in as many functions as the compile budget
+		// allows (38), then straight-line code.
 		"br_table": worstCaseLimits(size, func() []byte {
 			b := repeat([]byte{wasm.OpBlock, 0x40}, 8)
 			b = append(b, repeat(brUnit, 16)...)
@@ -138,31 +141,35 @@ func worstCases() map[string][]byte {
 			return append(b, repeat([]byte{wasm.OpEnd}, depth-1)...)
 		}()),
 		// The compile budget spent on one function of the most expensive
-		// pattern measured, metered loops (b = 4096), then straight-line code.
+		// pattern measured, metered loops (b = 4064), then straight-line code.
 		"budget-loops": worstCaseLimits(size, repeat(loopUnit, maxUnits(loopUnit))),
 		// The same with metered blocks, and with br_if (the pattern).
-		"budget-blocks": worstCaseLimits(size, repeat(blockUnit, maxUnits(blockUnit))),
-		"budget-br_if":  worstCaseLimits(size, repeat(brIfUnit, maxUnits(brIfUnit))),
+		"budget-blocks":     worstCaseLimits(size, repeat(blockUnit, maxUnits(blockUnit))),
+		"budget-br_if":      worstCaseLimits(size, repeat(brIfUnit, maxUnits(brIfUnit))),
+		"budget-if_else":    worstCaseLimits(size, repeat(ifElseUnit, maxUnits(ifElseUnit))),
+		"budget-loop_br_if": worstCaseLimits(size, repeat(loopBrIfUnit, maxUnits(loopBrIfUnit))),
 		// The same with blocks each ending in a br_table of 256 targets (the
-		// targets count as edges: 179 of them fit).
+		// targets count as edges: 164 of them fit).
 		"budget-br_table": worstCaseLimits(size, repeat(brTableUnit, maxUnits(brTableUnit))),
-		// The budget spread over 64 functions of metered loops (b = 512).
+		// The budget spread over 56 functions of metered loops (b = 512).
 		"budget-loops-64fn": worstCaseLimits(size, repeat(loopUnit, 512)),
-		// Small functions of control flow up to MaxControlEdges (the linear
+		// The budget spent on small functions of control flow (the linear
 		// part: the most control flow per byte), then straight-line code:
-		// 4096 functions of 32 metered loops, of 32 br_ifs, and 506
-		// functions of one block with a br_table of 256 targets.
-		"edges-loops":    worstCaseLimits(size, repeat(loopUnit, 32)),
-		"edges-br_if":    worstCaseLimits(size, repeat(brIfUnit, 32)),
-		"edges-br_table": worstCaseLimits(size, brTableUnit),
-		// Both limits spent: one function of 3968 metered loops (15.7M of
-		// the budget), the remaining edges on 15888 functions of 8 loops
-		// (1M of the budget), then straight-line code.
+		// 5461 functions of 32 metered loops or br_ifs (175k of them), 2048
+		// of 32 if-elses or loops with a back edge, or 981 of one block with
+		// a br_table of 256 targets.
+		"small-loops":      worstCaseLimits(size, repeat(loopUnit, 32)),
+		"small-br_if":      worstCaseLimits(size, repeat(brIfUnit, 32)),
+		"small-br_table":   worstCaseLimits(size, brTableUnit),
+		"small-if_else":    worstCaseLimits(size, repeat(ifElseUnit, 32)),
+		"small-loop_br_if": worstCaseLimits(size, repeat(loopBrIfUnit, 32)),
+		// Half the budget on one function of 2864 metered loops, the other
+		// half on 14568 functions of 8 (117k loops), then straight-line code.
 		"budget-mixed": worstCase(size, func(i int) []byte {
 			switch {
 			case i == 0:
-				return repeat(loopUnit, 3968)
-			case i <= (wasm.MaxControlEdges-3968)/8:
+				return repeat(loopUnit, 2864)
+			case i <= 14568:
 				return repeat(loopUnit, 8)
 			}
 			return straightBody
@@ -191,7 +198,8 @@ func worstCases() map[string][]byte {
 
 // benchCases lists worstCases in the order they are reported.
 var benchCases = []string{"straight", "straight-1fn", "br_table", "nesting", "calls", "functions", "locals",
-	"budget-loops", "budget-blocks", "budget-br_if", "budget-br_table", "budget-loops-64fn", "edges-loops", "edges-br_if", "edges-br_table", "budget-mixed"}
+	"budget-loops", "budget-blocks", "budget-br_if", "budget-br_table", "budget-loops-64fn", "small-loops", "small-br_if", "small-br_table", "budget-mixed",
+	"budget-if_else", "budget-loop_br_if", "small-if_else", "small-loop_br_if"}
 
 // BenchmarkValidate measures decoding and validation alone (MB/s of code).
 func BenchmarkValidate(b *testing.B) {
@@ -263,24 +271,23 @@ func TestWorstCasesAccepted(t *testing.T) {
 		if _, err := e.Validate(code); err != nil {
 			t.Errorf("%s: %v", name, err)
 		}
-		// The compile-budget cases must spend nearly all of one limit.
-		if strings.HasPrefix(name, "budget-") || strings.HasPrefix(name, "edges-") || name == "br_table" || name == "nesting" {
+		// The compile-budget cases must spend nearly all of it.
+		if strings.HasPrefix(name, "budget-") || strings.HasPrefix(name, "small-") || name == "br_table" || name == "nesting" {
 			m, err := wasm.Decode(code)
 			if err != nil {
 				t.Fatal(err)
 			}
-			var total, edges uint64
+			var total uint64
 			for _, c := range m.Codes {
 				b, e, err := wasm.ControlCounts(c.Expr)
 				if err != nil {
 					t.Fatal(err)
 				}
-				total += b * e
-				edges += e
+				total += wasm.CompileCost(b, e)
 			}
-			t.Logf("%s: %d functions, compile budget %d, control edges %d", name, len(m.Codes), total, edges)
-			if total < wasm.MaxCompileBudget*9/10 && edges < wasm.MaxControlEdges*9/10 {
-				t.Errorf("%s: compile budget %d and control edges %d, both under 90%% of their limits", name, total, edges)
+			t.Logf("%s: %d functions, compile cost %d", name, len(m.Codes), total)
+			if total < wasm.MaxCompileBudget*9/10 {
+				t.Errorf("%s: compile cost %d, under 90%% of the budget %d", name, total, wasm.MaxCompileBudget)
 			}
 		}
 	}

@@ -55,39 +55,36 @@ const (
 // blocks and edges once per block): 40k "i32.const 0; br_if 0" in one 160 KB
 // function took 18-29 s, 5000 metered loops in 30 KB took 5 s, and 1000
 // br_tables of 256 targets in 265 KB took 9 s, where 2 MiB of straight-line
-// code takes well under a second. Validate therefore measures each function
-// f by
+// code takes 0.14 s. Validate therefore measures each function f by
 //
 //	b_f = its block, loop, if, else, br, br_if, br_table and return
 //	      instructions (each starts or ends a basic block; the gas
 //	      instrumentation adds a conditional to every metered block),
 //	e_f = b_f + the targets of all its br_tables (the extra edges),
 //
-// and bounds the module's compile budget Σ_f b_f·e_f by MaxCompileBudget
-// and its control edges Σ_f e_f by MaxControlEdges. Measured on the
-// reference machine (2 shared cores), wazero compiles one function in about
-// 120 ns · b_f·e_f at b = 4096 (metered loops, the worst pattern found), so
-// the budget bounds the quadratic part of compiling any accepted module by
-// about 2 s. Since b_f·e_f ≥ b_f², it also caps one function at 4096
-// control instructions. The linear part matters too: a metered loop costs
-// wazero about 6.5 µs (its instrumented loop has four basic blocks), a
-// br_table target about 0.7 µs, so 2 MiB of small functions of loops (350k
-// of them) took 2.2 s and 2 MiB of br_tables 1.5 s even within the budget,
-// against 0.14 s for 2 MiB of straight-line code. MaxControlEdges bounds
-// that part by about 0.9 s. The worst accepted module measured, spending both
-// (see the engine's BenchmarkPrepare), compiles in about 2.3 s.
+// and bounds the module's compile cost Σ_f e_f·(b_f + ControlEdgeWeight) by
+// MaxCompileBudget. Measured on the reference machine (2 cores shared with
+// other work), compiling costs about 125 ns per unit of e·b within one
+// function of b = 4096 (metered loops, the worst pattern found; less for
+// smaller functions) plus about 7 µs per metered loop whatever the function
+// (its instrumented form has four basic blocks): about 58 units per edge,
+// hence the weight of 64. So any accepted module compiles its control flow
+// in about 2^24 · 125 ns ≈ 2.1 s, whether it spends the budget on one large
+// function, on many small ones or on both; the rest is linear in code size
+// (0.14 s for 2 MiB of straight-line code). Since the cost of one function
+// is at least b_f², the budget also caps one function at 4064 control
+// instructions. See the engine's BenchmarkPrepare for the worst cases.
 const (
-	// MaxCompileBudget bounds Σ_f b_f·e_f (see above), 2^24. Real
-	// contracts stay far below: the largest of polkadot-js' ink! v0-v5 test
-	// contracts (multisig_plain, 93 KB) costs 2.1·10^5 (margin 80x), the
-	// largest of Phala's pink test contracts (check_system, 77 KB, largest
-	// function b = 1041, nesting 107) 1.4·10^6 (margin 11x), and Phala's
-	// QuickJS contract qjs (490 KB) 4.9·10^6 (margin 3.4x).
+	// MaxCompileBudget bounds Σ_f e_f·(b_f + 64), 2^24. Real contracts
+	// stay far below: the largest of polkadot-js' ink! v0-v5 test contracts
+	// (multisig_plain, 93 KB) costs 3.6·10^5 (margin 46x), the largest of
+	// Phala's pink test contracts (check_system, 77 KB, largest function
+	// b = 1041, nesting 107) 1.6·10^6 (margin 10x), and Phala's QuickJS
+	// contract qjs (490 KB) 6.4·10^6 (margin 2.6x).
 	MaxCompileBudget = 1 << 24
-	// MaxControlEdges bounds Σ_f e_f (see above), 2^17. The largest real
-	// contracts: ink! test contracts 2.4·10^3 (margin 55x), pink's
-	// check_system 2.8·10^3 (47x), qjs 2.4·10^4 (5.6x).
-	MaxControlEdges = 1 << 17
+	// ControlEdgeWeight is the linear part of the compile cost of one
+	// control edge, in units of the quadratic part (see above).
+	ControlEdgeWeight = 64
 )
 
 // controlCount accumulates b and e of one function body (see
@@ -105,13 +102,12 @@ func (c *controlCount) add(in Instr) {
 	}
 }
 
-// cost is b·e; b ≤ 2^21 and e ≤ 2^30 for any body of a 2 MiB module, so the
-// product cannot overflow.
-func (c *controlCount) cost() uint64 { return c.b * c.e }
+// cost is e·(b + ControlEdgeWeight); b ≤ 2^21 and e ≤ 2^30 for any body of
+// a 2 MiB module, so the product cannot overflow.
+func (c *controlCount) cost() uint64 { return c.e * (c.b + ControlEdgeWeight) }
 
 // ControlCounts returns b and e of one function body (see
-// MaxCompileBudget): Validate sums b·e over a module and bounds it by
-// MaxCompileBudget, and sums e and bounds it by MaxControlEdges.
+// MaxCompileBudget); CompileCost(b, e) is the function's compile cost.
 func ControlCounts(expr []byte) (b, e uint64, err error) {
 	var c controlCount
 	err = Walk(expr, func(in Instr, _ int) error {
@@ -119,4 +115,11 @@ func ControlCounts(expr []byte) (b, e uint64, err error) {
 		return nil
 	})
 	return c.b, c.e, err
+}
+
+// CompileCost is the compile cost e·(b + ControlEdgeWeight) of a function of
+// b control instructions and e control edges, as Validate sums it.
+func CompileCost(b, e uint64) uint64 {
+	c := controlCount{b, e}
+	return c.cost()
 }

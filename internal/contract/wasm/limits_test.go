@@ -285,39 +285,38 @@ var (
 // boundary: b·e of each function is summed over the module; the old
 // validator accepted every rejected case here.
 func TestCompileBudget(t *testing.T) {
-	// sqrt(2^24) = 4096 control instructions fit one function exactly; over
-	// two functions, 2896 each fit (2·2896² ≤ 2^24 < 2·2897²).
+	// A function of n br_ifs costs n·(n+64): 4064 fit the budget of 2^24,
+	// 4065 do not; over two functions, 2864 each fit and 2865 do not.
 	cases := []struct {
 		name  string
 		extra map[byte][]byte
 		want  string // "" if accepted
 	}{
 		{"issue: br_if x40k in one function", withBody(nil, body(brIf0, 40_000)),
-			"compile budget exceeded at function 1: its 40000 control instructions (block, loop, if, else, br, br_if, br_table, return) and 0 br_table targets cost 40000·40000 = 1600000000, bringing the module's total to 1600000000, over the limit of 16777216"},
-		{"br_if x4096", withBody(nil, body(brIf0, 4096)), ""},
-		{"br_if x4097", withBody(nil, body(brIf0, 4097)), "cost 4097·4097 = 16785409"},
-		{"return x4096", withBody(nil, body([]byte{wasm.OpReturn}, 4096)), ""},
-		{"return x4097", withBody(nil, body([]byte{wasm.OpReturn}, 4097)), "over the limit of 16777216"},
-		{"two functions of 2896", withBodies(body(brIf0, 2896), body(brIf0, 2896)), ""},
-		{"two functions of 2897", withBodies(body(brIf0, 2897), body(brIf0, 2897)),
-			"compile budget exceeded at function 1: its 2897 control instructions (block, loop, if, else, br, br_if, br_table, return) and 0 br_table targets cost 2897·2897 = 8392609, bringing the module's total to 16785218"},
-		// br_table targets count as edges: 179 units cost 358·46361 ≤ 2^24.
-		{"block+br_table(256) x179", withBody(nil, body(blockBrTable, 179)), ""},
-		{"block+br_table(256) x180", withBody(nil, body(blockBrTable, 180)), "and 46260 br_table targets cost 360·46620 = 16783200"},
-		// Nesting at the cap with a far-reaching br_table costs 1025·1282.
+			"compile budget exceeded at function 1: its 40000 control instructions (block, loop, if, else, br, br_if, br_table, return) and 0 br_table targets cost 40000·(40000+64) = 1602560000, bringing the module's total to 1602560000, over the limit of 16777216"},
+		{"br_if x4064", withBody(nil, body(brIf0, 4064)), ""},
+		{"br_if x4065", withBody(nil, body(brIf0, 4065)), "cost 4065·(4065+64) = 16784385"},
+		{"return x4064", withBody(nil, body([]byte{wasm.OpReturn}, 4064)), ""},
+		{"return x4065", withBody(nil, body([]byte{wasm.OpReturn}, 4065)), "over the limit of 16777216"},
+		{"two functions of 2864", withBodies(body(brIf0, 2864), body(brIf0, 2864)), ""},
+		{"two functions of 2865", withBodies(body(brIf0, 2865), body(brIf0, 2865)),
+			"compile budget exceeded at function 1: its 2865 control instructions (block, loop, if, else, br, br_if, br_table, return) and 0 br_table targets cost 2865·(2865+64) = 8391585, bringing the module's total to 16783170"},
+		// br_table targets count as edges: 164 units cost 42476·(328+64).
+		{"block+br_table(256) x164", withBody(nil, body(blockBrTable, 164)), ""},
+		{"block+br_table(256) x165", withBody(nil, body(blockBrTable, 165)), "and 42405 br_table targets cost 42735·(330+64) = 16837590"},
+		// Nesting at the cap with a far-reaching br_table costs
+		// 1282·(1025+64): 12 such functions fit, 13 do not.
 		{"nesting at the cap with br_table", withBody(nil, nestedBrTable), ""},
-		{"nesting at the cap, two functions", withBodies(nestedBrTable, nestedBrTable), ""},
-		// The nesting worst case: 12 such functions fit, 13 do not.
 		{"nesting at the cap x12", withBodies(copies(nestedBrTable, 12)...), ""},
 		{"nesting at the cap x13", withBodies(copies(nestedBrTable, 13)...),
-			"compile budget exceeded at function 12: its 1025 control instructions (block, loop, if, else, br, br_if, br_table, return) and 257 br_table targets cost 1025·1282 = 1314050, bringing the module's total to 17082650"},
-		// Control edges: 8 functions of 64 br_tables of 256 targets have
-		// 8·64·258 = 132096 edges (and cost 8·64·16512 = 8.5M of the budget).
-		{"edges x7", withBodies(copies(body(brTable256, 64), 7)...), ""},
-		{"edges x8", withBodies(copies(body(brTable256, 64), 8)...),
-			"compile budget exceeded at function 7: the module's control instructions (block, loop, if, else, br, br_if, br_table, return) and br_table targets reach 132096, over the limit of 131072"},
-		// The same edges in many small functions of br_if.
-		{"edges in small functions", withBodies(copies(body(brIf0, 32), 4097)...), "reach 131104, over the limit of 131072"},
+			"compile budget exceeded at function 12: its 1025 control instructions (block, loop, if, else, br, br_if, br_table, return) and 257 br_table targets cost 1282·(1025+64) = 1396098, bringing the module's total to 18149274"},
+		// The linear part: functions of 64 br_tables of 256 targets cost
+		// 16512·(64+64), 7 fit; functions of 32 br_ifs cost 32·96, 5461 fit.
+		{"br_table functions x7", withBodies(copies(body(brTable256, 64), 7)...), ""},
+		{"br_table functions x8", withBodies(copies(body(brTable256, 64), 8)...),
+			"cost 16512·(64+64) = 2113536, bringing the module's total to 16908288, over the limit of 16777216"},
+		{"small functions x5461", withBodies(copies(body(brIf0, 32), 5461)...), ""},
+		{"small functions x5462", withBodies(copies(body(brIf0, 32), 5462)...), "bringing the module's total to 16779264"},
 	}
 	rt := newCompiler(context.Background())
 	defer rt.Close(context.Background())
@@ -363,5 +362,8 @@ func TestControlCounts(t *testing.T) {
 	}
 	if _, _, err := wasm.ControlCounts([]byte{wasm.OpBlock, 0x40, wasm.OpEnd}); err == nil {
 		t.Error("unterminated body accepted")
+	}
+	if got := wasm.CompileCost(1025, 1282); got != 1282*(1025+wasm.ControlEdgeWeight) {
+		t.Errorf("CompileCost(1025, 1282) = %d", got)
 	}
 }

@@ -60,7 +60,7 @@ func invalid(format string, args ...any) error {
 // (or () -> i32), no floating point unless allowed, no bulk-memory, SIMD,
 // reference-type or multi-value features, the start-section policy, and
 // element and data segments that fit the initial table and memory, and the
-// compile budget of limits.go (MaxCompileBudget, MaxControlEdges). The
+// compile budget of limits.go (MaxCompileBudget). The
 // structural caps of limits.go are enforced earlier, by Decode.
 func Validate(m *Module, p Policy) error {
 	memImports := 0
@@ -193,8 +193,7 @@ func Validate(m *Module, p Policy) error {
 	nImp := uint32(m.NumImportedFuncs())
 	totalFuncs := uint64(nImp) + uint64(len(m.Funcs))
 	nGlobals := uint32(len(m.Globals))
-	var budget uint64 // Σ b·e of the functions so far (MaxCompileBudget)
-	var edges uint64  // Σ e of the functions so far (MaxControlEdges)
+	var budget uint64 // Σ e·(b+64) of the functions so far (MaxCompileBudget)
 	for i, c := range m.Codes {
 		fidx := uint64(nImp) + uint64(i)
 		ft := m.Types[m.Funcs[i]]
@@ -239,15 +238,9 @@ func Validate(m *Module, p Policy) error {
 		budget += cc.cost()
 		if budget > MaxCompileBudget {
 			return invalid("compile budget exceeded at function %d: its %d control instructions "+
-				"(block, loop, if, else, br, br_if, br_table, return) and %d br_table targets cost %d·%d = %d, "+
+				"(block, loop, if, else, br, br_if, br_table, return) and %d br_table targets cost %d·(%d+%d) = %d, "+
 				"bringing the module's total to %d, over the limit of %d",
-				fidx, cc.b, cc.e-cc.b, cc.b, cc.e, cc.cost(), budget, MaxCompileBudget)
-		}
-		edges += cc.e
-		if edges > MaxControlEdges {
-			return invalid("compile budget exceeded at function %d: the module's control instructions "+
-				"(block, loop, if, else, br, br_if, br_table, return) and br_table targets reach %d, over the limit of %d",
-				fidx, edges, MaxControlEdges)
+				fidx, cc.b, cc.e-cc.b, cc.e, cc.b, ControlEdgeWeight, cc.cost(), budget, MaxCompileBudget)
 		}
 	}
 	return nil
