@@ -255,3 +255,34 @@ func (p *InstantiateFailed) DecodeSCALE(r *scale.Reader) {
 	r.Fixed(p.Contract[:])
 	p.Reason = string(readBounded(r, MaxFailureReason, "failure reason"))
 }
+
+// TopicClusterStateRoot: Worker → chain, payload StateRootReport; a worker
+// of a cluster that holds the cluster key reports the cluster state root
+// after block Height, at every height that is a multiple of the cluster's
+// report interval. It is sent from the worker's own origin (signed by its
+// identity key), not the cluster's, so that the chain can tell which
+// worker said what: the workers of a cluster compute identical roots, and
+// a report that differs from the first one for the same height raises a
+// divergence alarm naming its worker.
+const TopicClusterStateRoot = "cluster/state_root"
+
+// StateRootReport is the payload of TopicClusterStateRoot.
+type StateRootReport struct {
+	Cluster [32]byte
+	Height  uint64
+	Root    [32]byte
+}
+
+// EncodeSCALE writes (cluster [u8;32], height u64, root [u8;32]).
+func (p *StateRootReport) EncodeSCALE(w *scale.Writer) {
+	w.Raw(p.Cluster[:])
+	w.U64(p.Height)
+	w.Raw(p.Root[:])
+}
+
+// DecodeSCALE reads the payload.
+func (p *StateRootReport) DecodeSCALE(r *scale.Reader) {
+	r.Fixed(p.Cluster[:])
+	p.Height = r.U64()
+	r.Fixed(p.Root[:])
+}

@@ -107,6 +107,12 @@ const (
 	CodeWrongCluster        uint32 = 78 // a cluster reports on a command or contract of another cluster
 	CodeGasUsedOverLimit    uint32 = 79 // outcome: gas_used above the reserved gas_limit
 	CodeContractNotPending  uint32 = 80 // instantiate_failed/contract_key: the contract is not pending
+
+	// Failures of cluster/state_root (a worker's report of a cluster state root).
+
+	CodeNotClusterWorker uint32 = 81 // the reporting worker is not a worker of the cluster
+	CodeBadReportHeight  uint32 = 82 // the height is 0, not a multiple of the report interval, or above the current block
+	CodeStaleReport      uint32 = 83 // the height is older than every root record the cluster keeps
 )
 
 var codeNames = map[uint32]string{
@@ -183,6 +189,9 @@ var codeNames = map[uint32]string{
 	CodeWrongCluster:             "wrong_cluster",
 	CodeGasUsedOverLimit:         "gas_used_over_limit",
 	CodeContractNotPending:       "contract_not_pending",
+	CodeNotClusterWorker:         "not_cluster_worker",
+	CodeBadReportHeight:          "bad_report_height",
+	CodeStaleReport:              "stale_report",
 }
 
 // CodeName returns the stable snake_case name of a code ("code_N" when unknown).

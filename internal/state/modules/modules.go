@@ -30,6 +30,7 @@ func topicHandlersV1() map[string]state.TopicHandler {
 		msg.TopicContractKey:       phat.HandleContractKey,          // Cluster: a contract's ECDH public key
 		msg.TopicClusterOutcome:    phat.HandleOutcome,              // Cluster: gas used by an instantiate or command
 		msg.TopicInstantiateFailed: phat.HandleInstantiateFailed,    // Cluster: a constructor failed
+		msg.TopicClusterStateRoot:  phat.HandleStateRoot,            // Worker: a cluster worker's state root report
 	}
 }
 

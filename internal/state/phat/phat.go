@@ -19,6 +19,7 @@
 //	"phat/cluster_contracts/" ‖ cluster → SCALE(Vec<[u8; 32]>) sorted: the cluster's contracts
 //	"phat/pending/" ‖ command_id  → SCALE(Pending): a reservation awaiting the cluster's outcome
 //	"phat/ledger/" ‖ cluster      → u128 LE: value credited to the cluster's ledger (transfers, deposits)
+//	"phat/report_interval/", "phat/root_heights/", "phat/root/", "phat/alarms/" → state root agreement (roots.go)
 //
 // A cluster id is the H256 of the counter (big-endian u64 in the last 8
 // bytes, as Phala's H256::from_low_u64_be): the first cluster is all zeros.
@@ -97,6 +98,10 @@ type Cluster struct {
 	// MaxGas bounds the gas_limit of a command or instantiation. Not stored
 	// yet: GetCluster sets DefaultMaxGas.
 	MaxGas uint64
+	// ReportInterval is how often (in blocks) the cluster's workers report
+	// its state root. Kept in its own record (roots.go), so the cluster
+	// record's format stays: GetCluster reads it.
+	ReportInterval uint32
 }
 
 func writeKeys(w *scale.Writer, ks []keys.PublicKey) {
@@ -173,12 +178,13 @@ func ContractKeyKey(contract [32]byte) []byte {
 // Module returns the phat module.
 func Module() *state.Module {
 	return &state.Module{Name: "phat", Methods: []*state.Method{
-		MethodCreateCluster: {Name: "create_cluster", Weight: CreateClusterWeight, Privileged: true, Check: checkCreate, Exec: execCreate},
-		MethodAddWorker:     {Name: "add_worker", Weight: WorkerChangeWeight, Privileged: true, Check: checkPair, Exec: execAddWorker},
-		MethodRemoveWorker:  {Name: "remove_worker", Weight: WorkerChangeWeight, Privileged: true, Check: checkPair, Exec: execRemoveWorker},
-		MethodUploadCode:    {Name: "upload_code", Weight: UploadCodeWeight, WeightPerByte: UploadCodeWeightPerByte, Check: checkUpload, Exec: execUpload},
-		MethodInstantiate:   {Name: "instantiate", Weight: InstantiateWeight, WeightPerByte: PayloadWeightPerByte, Check: checkInstantiate, Exec: execInstantiate},
-		MethodPushCommand:   {Name: "push_command", Weight: PushCommandWeight, WeightPerByte: PayloadWeightPerByte, Check: checkPush, Exec: execPush},
+		MethodCreateCluster:     {Name: "create_cluster", Weight: CreateClusterWeight, Privileged: true, Check: checkCreate, Exec: execCreate},
+		MethodAddWorker:         {Name: "add_worker", Weight: WorkerChangeWeight, Privileged: true, Check: checkPair, Exec: execAddWorker},
+		MethodRemoveWorker:      {Name: "remove_worker", Weight: WorkerChangeWeight, Privileged: true, Check: checkPair, Exec: execRemoveWorker},
+		MethodUploadCode:        {Name: "upload_code", Weight: UploadCodeWeight, WeightPerByte: UploadCodeWeightPerByte, Check: checkUpload, Exec: execUpload},
+		MethodInstantiate:       {Name: "instantiate", Weight: InstantiateWeight, WeightPerByte: PayloadWeightPerByte, Check: checkInstantiate, Exec: execInstantiate},
+		MethodPushCommand:       {Name: "push_command", Weight: PushCommandWeight, WeightPerByte: PayloadWeightPerByte, Check: checkPush, Exec: execPush},
+		MethodSetReportInterval: {Name: "set_report_interval", Weight: SetReportIntervalWeight, Privileged: true, Check: checkSetInterval, Exec: execSetInterval},
 	}}
 }
 
@@ -279,6 +285,9 @@ func GetCluster(st state.Store, id [32]byte) (Cluster, bool, error) {
 	}
 	c.ID = id
 	c.GasPrice, c.MaxGas = scale.U128From(DefaultGasPrice), DefaultMaxGas
+	if c.ReportInterval, err = ReportInterval(st, id); err != nil {
+		return Cluster{}, false, err
+	}
 	return c, true, nil
 }
 
