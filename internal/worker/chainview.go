@@ -62,6 +62,9 @@ type Cluster struct {
 	Epoch uint32
 	// Keyed are the workers a cluster-key share was delivered to, sorted.
 	Keyed []keys.PublicKey
+	// ReportInterval is how often (in blocks) the cluster's workers report
+	// its state root (msg.TopicClusterStateRoot); 0: never.
+	ReportInterval uint32
 }
 
 // AttestationVerifier checks another worker's attestation inside the

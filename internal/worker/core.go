@@ -309,6 +309,12 @@ func (c *Core) Step(b Block) (Ready, error) {
 	}
 	c.pruneAll(b.Height)
 	c.updateRoots(&Context{Block: &b, Index: -1, core: c, ready: &rd})
+	if c.view != nil {
+		if err := c.reportRoots(&Context{Block: &b, Index: -1, core: c, ready: &rd}); err != nil {
+			c.restore(undo)
+			return Ready{}, fmt.Errorf("worker: block %d: %w", b.Height, err)
+		}
+	}
 	c.height = b.Height
 	return rd, nil
 }

@@ -94,12 +94,13 @@ func (v View) Cluster(id [32]byte) (worker.Cluster, bool, error) {
 		return worker.Cluster{}, false, err
 	}
 	return worker.Cluster{
-		ID:        id,
-		Workers:   slices.Clone(c.Workers),
-		Pubkey:    c.Pubkey,
-		HasPubkey: c.HasPubkey,
-		Epoch:     c.Epoch,
-		Keyed:     slices.Clone(c.Keyed),
+		ID:             id,
+		Workers:        slices.Clone(c.Workers),
+		Pubkey:         c.Pubkey,
+		HasPubkey:      c.HasPubkey,
+		Epoch:          c.Epoch,
+		Keyed:          slices.Clone(c.Keyed),
+		ReportInterval: c.ReportInterval,
 	}, true, nil
 }
 

@@ -30,6 +30,10 @@ type chain struct {
 	st       *state.MemStore
 	codeErr  error
 	height   int64
+	// interval and members are what Cluster answers as the report
+	// interval and workers (zero: no reports).
+	interval uint32
+	members  []keys.PublicKey
 }
 
 type fakeCode struct {
@@ -80,7 +84,7 @@ func (v view) Cluster(id [32]byte) (worker.Cluster, bool, error) {
 	if p == nil {
 		return worker.Cluster{}, false, nil
 	}
-	return worker.Cluster{ID: id, Pubkey: p.Public(), HasPubkey: true}, true, nil
+	return worker.Cluster{ID: id, Pubkey: p.Public(), HasPubkey: true, Workers: v.ch.members, ReportInterval: v.ch.interval}, true, nil
 }
 func (v view) Code(cluster, hash [32]byte) (uint8, []byte, bool, error) {
 	if v.ch.codeErr != nil {
