@@ -2,6 +2,7 @@ package abciapp
 
 import (
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -182,7 +183,14 @@ func (a *App) Query(_ context.Context, req *abci.RequestQuery) (*abci.ResponseQu
 			if cl.HasPubkey {
 				pub = &cl.Pubkey
 			}
-			out = append(out, chainapi.ClusterInfoFrom(cl.ID, cl.Owner, cl.Permission, cl.Workers, pub, cl.Epoch, cl.Keyed, a.genesis.App.Params.SS58Prefix))
+			ci := chainapi.ClusterInfoFrom(cl.ID, cl.Owner, cl.Permission, cl.Workers, pub, cl.Epoch, cl.Keyed, a.genesis.App.Params.SS58Prefix)
+			ci.ReportInterval = cl.ReportInterval
+			if req.Path == chainapi.PathCluster {
+				if err := clusterAgreement(a.db, &cl, &ci); err != nil {
+					return fail(chainapi.QueryInternal, "%v", err)
+				}
+			}
+			out = append(out, ci)
 		}
 		if req.Path == chainapi.PathCluster {
 			res.Value = mustJSON(out[0])
@@ -271,4 +279,36 @@ func mustJSON(v any) []byte {
 		panic(err) // only our own plain types are marshalled
 	}
 	return b
+}
+
+// clusterAgreement fills ci's state root records, last agreed root and
+// divergence alarms.
+func clusterAgreement(st state.Store, cl *phat.Cluster, ci *chainapi.ClusterInfo) error {
+	recs, err := phat.RootRecords(st, cl.ID)
+	if err != nil {
+		return err
+	}
+	alarms, err := phat.Alarms(st, cl.ID)
+	if err != nil {
+		return err
+	}
+	info := func(r phat.RootRecord) chainapi.StateRootInfo {
+		ag := make([]string, len(r.Agreeing))
+		for i, w := range r.Agreeing {
+			ag[i] = w.Hex()
+		}
+		return chainapi.StateRootInfo{Height: r.Height, Root: "0x" + hex.EncodeToString(r.Root[:]), Agreeing: ag}
+	}
+	for _, r := range recs {
+		ci.Roots = append(ci.Roots, info(r))
+	}
+	if la, ok := phat.LastAgreed(recs, len(cl.Keyed)); ok {
+		li := info(la)
+		ci.LastAgreed = &li
+	}
+	for _, al := range alarms {
+		ci.Alarms = append(ci.Alarms, chainapi.AlarmInfo{Height: al.Height, Worker: al.Worker.Hex(),
+			Root: "0x" + hex.EncodeToString(al.Root[:]), ExpectedRoot: "0x" + hex.EncodeToString(al.Expected[:])})
+	}
+	return nil
 }

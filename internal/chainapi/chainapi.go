@@ -202,6 +202,32 @@ type ClusterInfo struct {
 	Pubkey     string   `json:"pubkey,omitempty"`
 	Epoch      uint32   `json:"epoch"`
 	Keyed      []string `json:"keyedWorkers"`
+	// ReportInterval is how often (blocks) the workers report the cluster
+	// state root.
+	ReportInterval uint32 `json:"reportInterval"`
+	// The state root agreement (PathCluster only): the last root a
+	// majority of the keyed workers agree on, the kept report records
+	// (ascending height) and the divergence alarms (oldest first).
+	LastAgreed *StateRootInfo  `json:"lastAgreed,omitempty"`
+	Roots      []StateRootInfo `json:"roots,omitempty"`
+	Alarms     []AlarmInfo     `json:"alarms,omitempty"`
+}
+
+// StateRootInfo is the chain's record of a cluster state root at a height:
+// the first reported root and the workers that reported it (0x hex).
+type StateRootInfo struct {
+	Height   uint64   `json:"height"`
+	Root     string   `json:"root"`
+	Agreeing []string `json:"agreeing"`
+}
+
+// AlarmInfo is a divergence: Worker reported Root for the state after
+// block Height, where ExpectedRoot had been reported first (0x hex).
+type AlarmInfo struct {
+	Height       uint64 `json:"height"`
+	Worker       string `json:"worker"`
+	Root         string `json:"root"`
+	ExpectedRoot string `json:"expectedRoot"`
 }
 
 // PermissionName returns the JSON name of a cluster permission.

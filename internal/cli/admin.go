@@ -90,6 +90,19 @@ from --from, --from-file or the CELLA_SURI environment variable.`,
 				id, w, err := parseClusterWorker(args)
 				return phat.RemoveWorkerCall(id, w), err
 			}, nil),
+		newSudoCmd("report-interval <cluster> <blocks>", "Set how often (in blocks) the cluster's workers report its state root", cobra.ExactArgs(2),
+			"  cella admin cluster report-interval 0 5 --from //Alice --wait",
+			func(_ *cobra.Command, args []string) (tx.Call, error) {
+				id, err := parseClusterID(args[0])
+				if err != nil {
+					return tx.Call{}, err
+				}
+				n, err := strconv.ParseUint(args[1], 10, 32)
+				if err != nil || n == 0 || n > uint64(phat.MaxReportInterval) {
+					return tx.Call{}, fmt.Errorf("report interval %q: want 1 to %d blocks", args[1], phat.MaxReportInterval)
+				}
+				return phat.SetReportIntervalCall(id, uint32(n)), nil
+			}, nil),
 	)
 	cmd.AddCommand(gk, cl)
 	return cmd
@@ -230,6 +243,19 @@ func printCluster(cmd *cobra.Command, ci *chainapi.ClusterInfo) {
 			}
 		}
 		fmt.Fprintf(w, "  worker      %s  %s\n", x, keyed)
+	}
+	fmt.Fprintf(w, "  reports     state root every %d blocks\n", ci.ReportInterval)
+	if ci.LastAgreed != nil {
+		fmt.Fprintf(w, "  agreed root %s at height %d (%d workers)\n", ci.LastAgreed.Root, ci.LastAgreed.Height, len(ci.LastAgreed.Agreeing))
+	} else if len(ci.Roots) > 0 {
+		fmt.Fprintf(w, "  agreed root none yet\n")
+	}
+	if n := len(ci.Roots); n > 0 {
+		r := ci.Roots[n-1]
+		fmt.Fprintf(w, "  last root   %s at height %d (%d workers)\n", r.Root, r.Height, len(r.Agreeing))
+	}
+	for _, a := range ci.Alarms {
+		fmt.Fprintf(w, "  DIVERGENCE  height %d: worker %s reported %s, expected %s\n", a.Height, a.Worker, a.Root, a.ExpectedRoot)
 	}
 }
 

@@ -159,7 +159,7 @@ func TestDevCommand(t *testing.T) {
 		t.Fatalf("cluster 0 %+v", c0)
 	}
 	if !info.Gatekeeper || info.MasterPublicKey != gks.MasterPubkey ||
-		info.Clusters[0] != (pruntimeCluster{ID: c0.ID, Epoch: 0, PublicKey: c0.Pubkey}) {
+		info.Clusters[0].ID != c0.ID || info.Clusters[0].Epoch != 0 || info.Clusters[0].PublicKey != c0.Pubkey || len(info.Clusters[0].StateRoot) != 66 {
 		t.Fatalf("pruntime info %+v; chain: master %s, cluster 0 %+v", info, gks.MasterPubkey, c0)
 	}
 	// The admin (//Alice) creates cluster 1; anyone else is refused.

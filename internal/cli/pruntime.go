@@ -58,6 +58,10 @@ type pruntimeCluster struct {
 	ID        string `json:"id"`
 	Epoch     uint32 `json:"epoch"`
 	PublicKey string `json:"publicKey"`
+	// StateRoot is the cluster's contract state root after the last block
+	// (0x hex); Contracts the number of its contracts.
+	StateRoot string `json:"stateRoot"`
+	Contracts uint32 `json:"contracts"`
 }
 
 func newPRuntimeInfoCmd() *cobra.Command {
@@ -89,7 +93,7 @@ func newPRuntimeInfoCmd() *cobra.Command {
 				Gatekeeper: m.Gatekeeper, MasterPublicKey: m.MasterPublicKey, Clusters: []pruntimeCluster{},
 			}
 			for _, c := range m.Clusters {
-				in.Clusters = append(in.Clusters, pruntimeCluster{ID: c.Id, Epoch: c.Epoch, PublicKey: c.PublicKey})
+				in.Clusters = append(in.Clusters, pruntimeCluster{ID: c.Id, Epoch: c.Epoch, PublicKey: c.PublicKey, StateRoot: c.StateRoot, Contracts: c.Contracts})
 			}
 			if output == "json" {
 				return printJSON(cmd.OutOrStdout(), in)
@@ -125,6 +129,7 @@ func newPRuntimeInfoCmd() *cobra.Command {
 			}
 			for _, c := range in.Clusters {
 				fmt.Fprintf(w, "cluster        %s (epoch %d, key %s)\n", c.ID, c.Epoch, c.PublicKey)
+				fmt.Fprintf(w, "  state root   %s (%d contracts)\n", c.StateRoot, c.Contracts)
 			}
 			return nil
 		},

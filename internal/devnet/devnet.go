@@ -25,6 +25,7 @@ import (
 	"github.com/cella-network/cella/internal/pherry"
 	"github.com/cella-network/cella/internal/pruntime"
 	devtee "github.com/cella-network/cella/internal/tee/dev"
+	"github.com/cella-network/cella/internal/worker"
 )
 
 // DefaultOperator is the dev account that operates the worker: it
@@ -134,9 +135,13 @@ type WorkerConfig struct {
 	// BatchSize and PollInterval tune pherry (defaults pherry's).
 	BatchSize    int
 	PollInterval time.Duration
-	// Metrics registers pherry's metrics (default: not registered).
+	// Metrics registers pherry's metrics and the pRuntime's cluster state
+	// roots (pruntime.Runtime.Collector) (default: not registered).
 	Metrics prometheus.Registerer
-	Log     *slog.Logger
+	// Contracts, when set, runs the pRuntime's contracts instead of the
+	// default engine (tests inject faults with it).
+	Contracts worker.ContractRuntime
+	Log       *slog.Logger
 }
 
 // Worker is a running dev worker: a pRuntime serving its two APIs and a
@@ -178,9 +183,17 @@ func StartWorker(ctx context.Context, cfg WorkerConfig) (*Worker, error) {
 		return nil, err
 	}
 	rt, err := pruntime.Open(pruntime.Config{DataDir: cfg.Dir, TEE: prov, CheckpointInterval: cfg.CheckpointInterval,
-		Operator: op.Public(), GenesisHash: cfg.GenesisHash, Log: cfg.Log})
+		Operator: op.Public(), GenesisHash: cfg.GenesisHash, Log: cfg.Log, Contracts: cfg.Contracts})
 	if err != nil {
 		return nil, err
+	}
+	if cfg.Metrics != nil {
+		// A restarted worker in the same process replaces the old one's.
+		cfg.Metrics.Unregister(rt.Collector())
+		if err := cfg.Metrics.Register(rt.Collector()); err != nil {
+			rt.Close()
+			return nil, fmt.Errorf("devnet: pRuntime metrics: %w", err)
+		}
 	}
 	token, err := pruntime.LoadOrCreateToken(cfg.Dir)
 	if err != nil {

@@ -323,7 +323,8 @@ type ClusterInfo struct {
 	Epoch  uint32
 	Pubkey keys.PublicKey
 	// StateRoot is the cluster's contract state root after the last
-	// block (worker.ClusterStates; zero before the first execution), and
+	// block (worker.Core.ClusterRoot: the root of the empty state before
+	// the first execution), the one the worker reports to the chain, and
 	// Contracts the number of its contracts.
 	StateRoot [32]byte
 	Contracts int
@@ -366,7 +367,7 @@ func (r *Runtime) Info() Info {
 	}
 	for _, c := range ki.Clusters {
 		s := states[c.ID]
-		in.Clusters = append(in.Clusters, ClusterInfo{ID: c.ID, Epoch: c.Epoch, Pubkey: c.Pubkey, StateRoot: s.Root, Contracts: s.Contracts})
+		in.Clusters = append(in.Clusters, ClusterInfo{ID: c.ID, Epoch: c.Epoch, Pubkey: c.Pubkey, StateRoot: r.core.ClusterRoot(c.ID), Contracts: s.Contracts})
 	}
 	return in
 }

@@ -212,7 +212,8 @@ func (a *publicAPI) Info(_ context.Context, _ *pruntimev1.InfoRequest) (*pruntim
 		out.MasterPublicKey = in.MasterPublicKey.Hex()
 	}
 	for _, c := range in.Clusters {
-		out.Clusters = append(out.Clusters, &pruntimev1.ClusterKeyInfo{Id: fmt.Sprintf("0x%x", c.ID), Epoch: c.Epoch, PublicKey: c.Pubkey.Hex()})
+		out.Clusters = append(out.Clusters, &pruntimev1.ClusterKeyInfo{Id: fmt.Sprintf("0x%x", c.ID), Epoch: c.Epoch, PublicKey: c.Pubkey.Hex(),
+			StateRoot: fmt.Sprintf("0x%x", c.StateRoot), Contracts: uint32(c.Contracts)})
 	}
 	if op := a.r.Operator(); op != (keys.PublicKey{}) {
 		out.Operator = op.String()

@@ -11,9 +11,10 @@ import (
 	"github.com/cella-network/cella/internal/scale"
 )
 
-// clusterRoot returns cluster id's state root as of the last step (the
-// root of the empty state when the core has executed nothing for it).
-func (c *Core) clusterRoot(id [32]byte) [32]byte {
+// ClusterRoot returns cluster id's state root as of the last step (the
+// root of the empty state when the core has executed nothing for it): the
+// root the worker reports.
+func (c *Core) ClusterRoot(id [32]byte) [32]byte {
 	if cs := c.clusters[id]; cs != nil && cs.root != ([32]byte{}) {
 		return cs.root
 	}
@@ -51,7 +52,7 @@ func (c *Core) reportRoots(x *Context) error {
 		if _, in := slices.BinarySearchFunc(cl.Workers, me, func(a, b keys.PublicKey) int { return bytes.Compare(a[:], b[:]) }); !in {
 			continue
 		}
-		p := msg.StateRootReport{Cluster: id, Height: uint64(x.Block.Height), Root: c.clusterRoot(id)}
+		p := msg.StateRootReport{Cluster: id, Height: uint64(x.Block.Height), Root: c.ClusterRoot(id)}
 		if err := x.Emit(c.Origin(), msg.TopicClusterStateRoot, scale.Encode(&p)); err != nil {
 			return err
 		}

@@ -767,7 +767,14 @@ type ClusterKeyInfo struct {
 	// The master-key epoch the cluster key derives from.
 	Epoch uint32 `protobuf:"varint,2,opt,name=epoch,proto3" json:"epoch,omitempty"`
 	// The cluster key's public key (0x hex).
-	PublicKey     string `protobuf:"bytes,3,opt,name=public_key,json=publicKey,proto3" json:"public_key,omitempty"`
+	PublicKey string `protobuf:"bytes,3,opt,name=public_key,json=publicKey,proto3" json:"public_key,omitempty"`
+	// The cluster's contract state root after the last block (0x hex, 32
+	// bytes): blake2-256 over the cluster state; every worker of the
+	// cluster computes the same one, and reports it to the chain every
+	// report interval (cluster/state_root).
+	StateRoot string `protobuf:"bytes,4,opt,name=state_root,json=stateRoot,proto3" json:"state_root,omitempty"`
+	// The number of contracts in the cluster.
+	Contracts     uint32 `protobuf:"varint,5,opt,name=contracts,proto3" json:"contracts,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -821,6 +828,20 @@ func (x *ClusterKeyInfo) GetPublicKey() string {
 		return x.PublicKey
 	}
 	return ""
+}
+
+func (x *ClusterKeyInfo) GetStateRoot() string {
+	if x != nil {
+		return x.StateRoot
+	}
+	return ""
+}
+
+func (x *ClusterKeyInfo) GetContracts() uint32 {
+	if x != nil {
+		return x.Contracts
+	}
+	return 0
 }
 
 var File_cella_pruntime_v1_pruntime_proto protoreflect.FileDescriptor
@@ -885,12 +906,15 @@ const file_cella_pruntime_v1_pruntime_proto_rawDesc = "" +
 	"gatekeeper\x18\x10 \x01(\bR\n" +
 	"gatekeeper\x12*\n" +
 	"\x11master_public_key\x18\x11 \x01(\tR\x0fmasterPublicKey\x12=\n" +
-	"\bclusters\x18\x12 \x03(\v2!.cella.pruntime.v1.ClusterKeyInfoR\bclusters\"U\n" +
+	"\bclusters\x18\x12 \x03(\v2!.cella.pruntime.v1.ClusterKeyInfoR\bclusters\"\x92\x01\n" +
 	"\x0eClusterKeyInfo\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
 	"\x05epoch\x18\x02 \x01(\rR\x05epoch\x12\x1d\n" +
 	"\n" +
-	"public_key\x18\x03 \x01(\tR\tpublicKey2\xcc\x02\n" +
+	"public_key\x18\x03 \x01(\tR\tpublicKey\x12\x1d\n" +
+	"\n" +
+	"state_root\x18\x04 \x01(\tR\tstateRoot\x12\x1c\n" +
+	"\tcontracts\x18\x05 \x01(\rR\tcontracts2\xcc\x02\n" +
 	"\bInternal\x12G\n" +
 	"\x04Init\x12\x1e.cella.pruntime.v1.InitRequest\x1a\x1f.cella.pruntime.v1.InitResponse\x12G\n" +
 	"\x04Sync\x12\x1e.cella.pruntime.v1.SyncRequest\x1a\x1f.cella.pruntime.v1.SyncResponse\x12M\n" +
