@@ -25,7 +25,7 @@ import (
 
 // TestDevnetDivergence runs two workers of cluster 0 against one dev node:
 // the dev worker (honest) and a second one whose contract execution is
-// deliberately faulty (contracts.Faulty). While no contract exists both
+// deliberately faulty (faultyRuntime). While no contract exists both
 // report the same roots and the chain records them as agreed. The faulty
 // worker is then stopped, a contract is instantiated, and the honest
 // worker's root for the next report height is recorded; restarted, the
@@ -92,7 +92,7 @@ func TestDevnetDivergence(t *testing.T) {
 	defer rt.Close(context.Background())
 	fcfg := devnet.WorkerConfig{Dir: t.TempDir(), NodeURL: devnet.HTTPURL(cfg.Node.RPCAddr), PublicAddr: nodetest.FreeAddr(t),
 		Operator: "//Eve", GenesisHash: n.Node.App.Machine().GenesisHash(), PollInterval: 50 * time.Millisecond,
-		Contracts: contracts.Faulty{ContractRuntime: rt}}
+		Contracts: faultyRuntime{ContractRuntime: rt}}
 	faulty, err := devnet.StartWorker(ctx, fcfg)
 	if err != nil {
 		t.Fatal(err)

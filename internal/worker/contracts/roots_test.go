@@ -9,7 +9,6 @@ import (
 	"github.com/cella-network/cella/internal/msg"
 	"github.com/cella-network/cella/internal/scale"
 	"github.com/cella-network/cella/internal/worker"
-	"github.com/cella-network/cella/internal/worker/contracts"
 )
 
 // stateRoots returns the cluster/state_root reports in rd's egress.
@@ -35,11 +34,11 @@ func TestStateRootReports(t *testing.T) {
 	fl := mustMeta(t, "flipper")
 	a, b, outsider := ch.core(1, cid), ch.core(2, cid), ch.core(4, cid)
 	fk := workerKeys(3)
-	faulty, err := worker.NewWithOptions(fk, ch.height, worker.Options{View: ch.view, Contracts: contracts.Faulty{ContractRuntime: runtime(t)}})
+	faulty, err := worker.NewWithOptions(fk, ch.height, worker.Options{View: ch.view, Contracts: faultyRuntime{ContractRuntime: runtime(t)}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if faulty, err = worker.RestoreWith(fk, worker.Options{View: ch.view, Contracts: contracts.Faulty{ContractRuntime: runtime(t)}}, faulty.Snapshot(), ch.keysSnapshot(cid)); err != nil {
+	if faulty, err = worker.RestoreWith(fk, worker.Options{View: ch.view, Contracts: faultyRuntime{ContractRuntime: runtime(t)}}, faulty.Snapshot(), ch.keysSnapshot(cid)); err != nil {
 		t.Fatal(err)
 	}
 	ch.members = []keys.PublicKey{a.Identity(), b.Identity(), faulty.Identity()}
