@@ -21,7 +21,9 @@ var phatFuzzTopics = []string{msg.TopicClusterOutcome, msg.TopicInstantiateFaile
 // flipper, one instantiated contract and one pending instantiation: kind
 // 0..2 are the arguments of upload_code, instantiate and push_command
 // (signed by Bob), kind 3..5 a payload of cluster 0 on the outcome,
-// instantiate_failed and contract_key topics. Execution must not fail and
+// instantiate_failed and contract_key topics, kind 6 a cluster/state_root
+// payload of Worker1 (a worker of cluster 0, whose root at a report
+// height is recorded: a different root there raises an alarm). Execution must not fail and
 // must be deterministic; a rejection writes nothing; a failed call or a
 // refused message writes only fees (and the origin's sequence) and emits
 // nothing; no token is created or destroyed.
@@ -38,6 +40,20 @@ func FuzzPhat(f *testing.F) {
 	ia.Salt = []byte("b")
 	pc.do(state.CodeOK, pc.send(bob, phat.InstantiateCall(ia)))
 	pendingCmd := msg.CommandID(uint64(pc.height), 0)
+	w1 := dev(f, "Worker1")
+	rootSeq := func(tb testing.TB) uint64 {
+		n, err := mq.NextSequence(pc.st, msg.OriginWorker(w1.Public()))
+		if err != nil {
+			tb.Fatal(err)
+		}
+		return n
+	}
+	for pc.height < 10 {
+		pc.block()
+	}
+	rootHeight := uint64(pc.height+1) - uint64(pc.height+1)%uint64(phat.DefaultReportInterval)
+	pc.do(state.CodeOK, pc.submit(bob, pc.account(bob.Public()).Nonce,
+		gkMsg(w1, rootSeq(f), msg.TopicClusterStateRoot, &msg.StateRootReport{Cluster: pc.ids[0], Height: rootHeight, Root: [32]byte{1}})))
 	issuance := totalIssuance(f, pc.st)
 
 	f.Add(uint8(0), phat.UploadCodeCall(phat.UploadArgs{Cluster: pc.ids[0], Kind: 1, Code: testcontracts.Wasm("float")}).Args)
@@ -46,13 +62,18 @@ func FuzzPhat(f *testing.F) {
 	f.Add(uint8(3), scale.Encode(&msg.Outcome{CommandID: pendingCmd, GasUsed: 3}))
 	f.Add(uint8(4), scale.Encode(&msg.InstantiateFailed{Contract: msg.ContractID(bob.Public(), hash, pc.ids[0], []byte("b")), Reason: "x"}))
 	f.Add(uint8(5), scale.Encode(&msg.ContractKey{Contract: live, Pubkey: keys.PublicKey{2}}))
+	f.Add(uint8(6), scale.Encode(&msg.StateRootReport{Cluster: pc.ids[0], Height: rootHeight, Root: [32]byte{2}}))
 
 	f.Fuzz(func(t *testing.T, kind uint8, data []byte) {
 		pc.t = t
 		var raw, origin []byte
-		switch k := int(kind) % 6; {
+		switch k := int(kind) % 7; {
 		case k < 3:
 			raw = pc.send(bob, tx.Call{Module: phat.Index, Method: phat.MethodUploadCode + uint8(k), Args: data})
+		case k == 6:
+			o := msg.OriginWorker(w1.Public())
+			s := msg.Sign(w1, msg.Message{Origin: o, Topic: []byte(msg.TopicClusterStateRoot), Payload: data}, rootSeq(t))
+			raw, origin = pc.submit(bob, pc.account(bob.Public()).Nonce, s), o
 		default:
 			o := msg.OriginCluster(pc.ids[0])
 			seq, err := mq.NextSequence(pc.st, o)
