@@ -162,6 +162,23 @@ func TestDevCommand(t *testing.T) {
 		info.Clusters[0].ID != c0.ID || info.Clusters[0].Epoch != 0 || info.Clusters[0].PublicKey != c0.Pubkey || len(info.Clusters[0].StateRoot) != 66 {
 		t.Fatalf("pruntime info %+v; chain: master %s, cluster 0 %+v", info, gks.MasterPubkey, c0)
 	}
+	if txt := runCmd(t, "pruntime", "info", "--endpoint", "http://"+pr); !strings.Contains(txt, "state root   0x") {
+		t.Fatalf("pruntime info without the cluster state root:\n%s", txt)
+	}
+	// The worker reports cluster 0's state root every interval; the chain
+	// records it as agreed (the worker is the only keyed one).
+	runCmd(t, "admin", "cluster", "report-interval", "0", "2", "--node", node, "--from", "//Alice", "--wait")
+	waitFor(ctx, t, "an agreed cluster state root", func() bool {
+		c0 = chainapi.ClusterInfo{}
+		if err := json.Unmarshal([]byte(runCmd(t, "query", "cluster", "0", "--node", node, "--output", "json")), &c0); err != nil {
+			t.Fatal(err)
+		}
+		return c0.ReportInterval == 2 && c0.LastAgreed != nil && c0.LastAgreed.Height%2 == 0
+	})
+	if txt := runCmd(t, "query", "cluster", "0", "--node", node); !strings.Contains(txt, "state root every 2 blocks") ||
+		!strings.Contains(txt, "agreed root 0x") || strings.Contains(txt, "DIVERGENCE") {
+		t.Fatalf("query cluster 0:\n%s", txt)
+	}
 	// The admin (//Alice) creates cluster 1; anyone else is refused.
 	if _, err := runCmdErr(t, "admin", "gatekeeper", "remove", worker.Hex(), "--node", node, "--from", "//Bob", "--wait"); err == nil || !strings.Contains(err.Error(), "not the admin") {
 		t.Fatalf("sudo by Bob: %v", err)
