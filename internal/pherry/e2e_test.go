@@ -23,6 +23,8 @@ import (
 	"github.com/cella-network/cella/internal/pruntime/api/pruntimev1/pruntimev1connect"
 	"github.com/cella-network/cella/internal/scale"
 	"github.com/cella-network/cella/internal/state"
+	"github.com/cella-network/cella/internal/state/admin"
+	"github.com/cella-network/cella/internal/state/phat"
 	devtee "github.com/cella-network/cella/internal/tee/dev"
 )
 
@@ -278,6 +280,25 @@ func TestEndToEnd(t *testing.T) {
 		return err1 == nil && err2 == nil && gks.MasterPubkey == master.Public().Hex() && len(gks.Gatekeepers) == 1 && gks.Gatekeepers[0].Active &&
 			cl.Pubkey == clusterKey.Public().Hex() && len(cl.Keyed) == 1 && cl.Keyed[0] == id.Hex() &&
 			in.MasterPublicKey == master.Public().Hex() && len(in.Clusters) == 1 && in.EgressPending == 0
+	})
+	// The worker would also report cluster 0's state root every report
+	// interval from its own origin; this test counts its other egress, so
+	// the admin makes the interval longer than the test.
+	x, err := c.Build(ctx, alice, admin.SudoCall(phat.SetReportIntervalCall(cid, phat.MaxReportInterval)), client.TxOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	txh, err := c.Submit(ctx, x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := c.Wait(ctx, txh)
+	if err != nil || !set.OK() {
+		t.Fatalf("set_report_interval: %+v %v", set, err)
+	}
+	waitFor(ctx, t, "the reports before the change on chain", func() bool {
+		in := info()
+		return in.HeaderHeight > set.Height+2 && in.EgressPending == 0
 	})
 	settled := seq()
 	if settled < 3 { // online, master_pubkey, cluster_key
