@@ -27,7 +27,8 @@ func stateRoots(t *testing.T, rd worker.Ready) []msg.SignedMessage {
 // own origin, the cluster state root at each multiple of the report
 // interval; two honest workers' payloads are identical bytes, a worker
 // whose contract execution is faulty reports another root; a worker
-// outside the cluster's workers does not report.
+// outside the cluster's workers, or without the cluster key, does not
+// report.
 func TestStateRootReports(t *testing.T) {
 	ch := newChain(t)
 	ch.interval = 3
@@ -41,9 +42,10 @@ func TestStateRootReports(t *testing.T) {
 	if faulty, err = worker.RestoreWith(fk, worker.Options{View: ch.view, Contracts: faultyRuntime{ContractRuntime: runtime(t)}}, faulty.Snapshot(), ch.keysSnapshot(cid)); err != nil {
 		t.Fatal(err)
 	}
-	ch.members = []keys.PublicKey{a.Identity(), b.Identity(), faulty.Identity()}
+	keyless := ch.core(5)
+	ch.members = []keys.PublicKey{a.Identity(), b.Identity(), faulty.Identity(), keyless.Identity()}
 	slices.SortFunc(ch.members, func(x, y keys.PublicKey) int { return bytes.Compare(x[:], y[:]) })
-	cores := []*worker.Core{a, b, faulty, outsider}
+	cores := []*worker.Core{a, b, faulty, outsider, keyless}
 
 	inst, flipper, _ := ch.instantiate(cid, alice, "flipper", input(t, fl, "new(false)", true), 1, 0)
 	var reports int
@@ -65,8 +67,8 @@ func TestStateRootReports(t *testing.T) {
 			}
 			got = append(got, stateRoots(t, rd))
 		}
-		if len(got[3]) != 0 {
-			t.Fatalf("block %d: a worker outside the cluster reported", h)
+		if len(got[3]) != 0 || len(got[4]) != 0 {
+			t.Fatalf("block %d: a worker outside the cluster or without its key reported", h)
 		}
 		if h%3 != 0 {
 			for i := range 3 {
