@@ -13,10 +13,12 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/cella-network/cella/internal/chainsync"
 	"github.com/cella-network/cella/internal/keys"
 	"github.com/cella-network/cella/internal/msg"
+	"github.com/cella-network/cella/internal/phatwire"
 	"github.com/cella-network/cella/internal/state"
 	"github.com/cella-network/cella/internal/tee"
 	"github.com/cella-network/cella/internal/worker"
@@ -76,6 +78,12 @@ type Config struct {
 	Verifier worker.AttestationVerifier
 	// Entropy generates a gatekeeper's master key (crypto/rand when nil).
 	Entropy io.Reader
+	// QueryExecutor runs contract queries read-only (none configured: every
+	// contract is unknown to queries).
+	QueryExecutor QueryExecutor
+	// QueryTimeout is the wall-clock backstop of one query
+	// (DefaultQueryTimeout when 0).
+	QueryTimeout time.Duration
 }
 
 // Runtime is one pRuntime: the shell around the pure worker core
@@ -96,6 +104,10 @@ type Runtime struct {
 	// unsealed: the core learned a key since the last checkpoint; egress
 	// is held back until a checkpoint seals it.
 	unsealed bool
+
+	// Queries (query.go): set at Open, never changed.
+	exec  QueryExecutor
+	certs *phatwire.VerifyCache
 }
 
 // Open starts a pRuntime on cfg.DataDir. When the folder holds sealed keys
@@ -123,7 +135,11 @@ func Open(cfg Config) (*Runtime, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("pruntime: data dir: %w", err)
 	}
-	r := &Runtime{cfg: cfg, log: cfg.Log.With("component", "pruntime")}
+	if cfg.QueryExecutor == nil {
+		cfg.QueryExecutor = noContracts{}
+	}
+	r := &Runtime{cfg: cfg, log: cfg.Log.With("component", "pruntime"),
+		exec: cfg.QueryExecutor, certs: phatwire.NewVerifyCache(QueryCertificateCacheSize)}
 	gh, ok, err := r.readGenesisHash()
 	if err != nil || !ok {
 		return r, err
