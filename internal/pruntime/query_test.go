@@ -230,7 +230,9 @@ func TestQueryEndToEnd(t *testing.T) {
 	pub := pruntimev1connect.NewPublicClient(http.DefaultClient, srv.URL)
 	cjson := pruntimev1connect.NewPublicClient(http.DefaultClient, srv.URL, connect.WithProtoJSON())
 	transports := map[string]func(*prpcpb.ContractQueryRequest) *prpcpb.ContractQueryResponse{
-		"prpc": func(req *prpcpb.ContractQueryRequest) *prpcpb.ContractQueryResponse { return prpcQuery(t, srv.URL, req) },
+		"prpc": func(req *prpcpb.ContractQueryRequest) *prpcpb.ContractQueryResponse {
+			return prpcQuery(t, srv.URL, req)
+		},
 		"connect": func(req *prpcpb.ContractQueryRequest) *prpcpb.ContractQueryResponse {
 			res, err := pub.Query(context.Background(), req)
 			if err != nil {
