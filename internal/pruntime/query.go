@@ -158,7 +158,22 @@ func (r *Runtime) Query(ctx context.Context, encodedEncryptedData []byte, sig *p
 		o, _ := phatwire.Origin(chain)
 		origin = &o
 	}
-	q, env, err := phatwire.OpenQuery(ecdh, encodedEncryptedData)
+	// One agreement serves both directions (phatwire.OpenQuery and
+	// SealResponse would compute it twice).
+	env, err := cipher.DecodeEncryptedData(encodedEncryptedData)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrQueryRejected, err)
+	}
+	key, err := ecdh.Agree(env.Pubkey)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrQueryRejected, err)
+	}
+	defer clear(key[:])
+	plain, err := cipher.Open(key, env.IV, env.Data)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrQueryRejected, err)
+	}
+	q, err := phatwire.DecodeContractQuery(plain)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrQueryRejected, err)
 	}
@@ -173,12 +188,9 @@ func (r *Runtime) Query(ctx context.Context, encodedEncryptedData []byte, sig *p
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", errInternal, err)
 	}
-	out, err := phatwire.SealResponse(ecdh, env.Pubkey, iv, resp)
-	if err != nil {
-		// The client's key decoded for the agreement that opened the
-		// query, so this cannot fail; report it as the client's fault.
-		return nil, fmt.Errorf("%w: %w", ErrQueryRejected, err)
-	}
+	// As phatwire.SealResponse: sealed from the worker's key to the
+	// client's, under the agreement that opened the query.
+	out := &cipher.EncryptedData{IV: iv, Pubkey: ecdh.Public(), Data: cipher.Seal(key, iv, resp.Encode())}
 	return &QueryAnswer{EncodedEncryptedData: out.Encode(), Blocknum: block}, nil
 }
 
