@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"connectrpc.com/connect"
 	"google.golang.org/protobuf/proto"
@@ -37,6 +38,7 @@ type queryWorld struct {
 	exec     *EngineQueryExecutor
 	flipper  engine.AccountID
 	float    engine.AccountID
+	loop     engine.AccountID
 	flipCode engine.Hash
 	calls    atomic.Int64
 }
@@ -66,6 +68,7 @@ func newQueryWorld(t testing.TB) *queryWorld {
 	w := &queryWorld{st: st}
 	w.flipper, w.flipCode = deploy("flipper", append(append([]byte{}, selFlipperNew...), 0))
 	w.float, _ = deploy("float", nil)
+	w.loop, _ = deploy("loop", nil)
 	w.exec = &EngineQueryExecutor{Engine: e, State: func(int64) (engine.State, engine.Environment, bool) {
 		w.calls.Add(1)
 		return st, env, true
@@ -76,7 +79,12 @@ func newQueryWorld(t testing.TB) *queryWorld {
 // queryRuntime is an initialised runtime at height 5 serving w's contracts.
 func queryRuntime(t testing.TB, w *queryWorld) *Runtime {
 	t.Helper()
-	r, err := openConfig(t.TempDir(), Config{CheckpointInterval: 100, QueryExecutor: w.exec})
+	return queryRuntimeWith(t, Config{CheckpointInterval: 100, QueryExecutor: w.exec})
+}
+
+func queryRuntimeWith(t testing.TB, cfg Config) *Runtime {
+	t.Helper()
+	r, err := openConfig(t.TempDir(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -525,4 +533,88 @@ func TestQueryGate(t *testing.T) {
 		t.Fatalf("cancelled wait: %v", err)
 	}
 	leave()
+}
+
+// recordingExecutor records the origin of every query it runs.
+type recordingExecutor struct {
+	trivialExecutor
+	origins chan phatwire.AccountID
+}
+
+func (x *recordingExecutor) QueryMessage(ctx context.Context, q *MessageQuery) (*phatwire.ContractExecResult, error) {
+	x.origins <- q.Origin
+	return x.trivialExecutor.QueryMessage(ctx, q)
+}
+
+// TestQueryOrigin: the origin is the root of the certificate chain, for
+// certificates signed directly (Sr25519) and by a wallet extension
+// (Sr25519WrapBytes), and the signer itself without a parent certificate.
+func TestQueryOrigin(t *testing.T) {
+	x := &recordingExecutor{origins: make(chan phatwire.AccountID, 1)}
+	r, err := openConfig(t.TempDir(), Config{CheckpointInterval: 100, QueryExecutor: x})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var id keys.PublicKey
+	ch := testChain(t, &id, 100)
+	if _, err := r.Init(ch.Genesis(), ch.GenesisRecord()); err != nil {
+		t.Fatal(err)
+	}
+	c := newQClient(t, r.Info().EcdhPublicKey, 1000)
+	bob, _ := keys.FromURI("//Bob")
+	wrapped, err := phatwire.IssueCertificate(bob, c.eph.Public(), 1000, phatwire.Sr25519WrapBytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ephPub := c.eph.Public()
+	selfCert := &phatwire.Certificate{EncodedBody: (&phatwire.CertificateBody{Pubkey: ephPub[:], TTL: 1000}).Encode()}
+	for _, tc := range []struct {
+		name string
+		cert *phatwire.Certificate
+		want keys.PublicKey
+	}{
+		{"Sr25519", c.cert, c.alice.Public()},
+		{"Sr25519WrapBytes", wrapped, bob.Public()},
+		{"no parent", selfCert, c.eph.Public()},
+	} {
+		q := c.query([32]byte{1}, inkMessage(selGet))
+		req := c.seal(t, q)
+		sig, err := prpcpb.ToSignature(prpcpb.FromSignature(phatwire.SignQuery(tc.cert, c.eph, req.EncodedEncryptedData)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ans, err := r.Query(context.Background(), req.EncodedEncryptedData, sig)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if got := <-x.origins; got != phatwire.AccountID(tc.want) {
+			t.Fatalf("%s: origin %x, want %x", tc.name, got, tc.want)
+		}
+		if _, err := phatwire.OpenResponse(c.ecdh, c.worker, q.Head, ans.EncodedEncryptedData); err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+	}
+}
+
+// TestQueryTimeout: a contract that spins is stopped by the wall-clock
+// backstop (its gas, 5×10^13, would last far longer) and the client gets
+// QueryError::Timeout.
+func TestQueryTimeout(t *testing.T) {
+	w := newQueryWorld(t)
+	r := queryRuntimeWith(t, Config{CheckpointInterval: 100, QueryExecutor: w.exec, QueryTimeout: 50 * time.Millisecond})
+	c := newQClient(t, r.Info().EcdhPublicKey, 1000)
+	q := c.query(w.loop, inkMessage([]byte{0, 0, 0, 0}))
+	req := c.seal(t, q)
+	sig, _ := prpcpb.ToSignature(req.Signature)
+	ans, err := r.Query(context.Background(), req.EncodedEncryptedData, sig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := phatwire.OpenResponse(c.ecdh, c.worker, q.Head, ans.EncodedEncryptedData)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.Err == nil || resp.Err.Kind != phatwire.QueryErrTimeout {
+		t.Fatalf("answer %+v", resp)
+	}
 }
