@@ -1,6 +1,7 @@
 package pruntime
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/cella-network/cella/internal/chainsync"
+	"github.com/cella-network/cella/internal/contract/engine"
 	"github.com/cella-network/cella/internal/keys"
 	"github.com/cella-network/cella/internal/msg"
 	"github.com/cella-network/cella/internal/phatwire"
@@ -23,6 +25,7 @@ import (
 	"github.com/cella-network/cella/internal/tee"
 	"github.com/cella-network/cella/internal/worker"
 	"github.com/cella-network/cella/internal/worker/chainview"
+	"github.com/cella-network/cella/internal/worker/contracts"
 )
 
 // Version is pRuntime's software version, part of its registration.
@@ -84,6 +87,10 @@ type Config struct {
 	// QueryTimeout is the wall-clock backstop of one query
 	// (DefaultQueryTimeout when 0).
 	QueryTimeout time.Duration
+	// Contracts runs the Phat contracts of the worker's clusters (a
+	// transaction-mode wasm engine, contracts.New, when nil; the runtime
+	// then closes it on Close).
+	Contracts worker.ContractRuntime
 }
 
 // Runtime is one pRuntime: the shell around the pure worker core
@@ -108,6 +115,8 @@ type Runtime struct {
 	// Queries (query.go): set at Open, never changed.
 	exec  QueryExecutor
 	certs *phatwire.VerifyCache
+	// ownRT is the contract engine Open created (closed by Close).
+	ownRT *contracts.Runtime
 }
 
 // Open starts a pRuntime on cfg.DataDir. When the folder holds sealed keys
@@ -132,13 +141,29 @@ func Open(cfg Config) (*Runtime, error) {
 	if cfg.Entropy == nil {
 		cfg.Entropy = rand.Reader
 	}
+	var ownRT *contracts.Runtime
+	if cfg.Contracts == nil {
+		rt, err := contracts.New(context.Background(), engine.Config{})
+		if err != nil {
+			return nil, fmt.Errorf("pruntime: contract engine: %w", err)
+		}
+		cfg.Contracts, ownRT = rt, rt
+	}
+	r, err := open(cfg, ownRT)
+	if err != nil && ownRT != nil {
+		_ = ownRT.Close(context.Background())
+	}
+	return r, err
+}
+
+func open(cfg Config, ownRT *contracts.Runtime) (*Runtime, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("pruntime: data dir: %w", err)
 	}
 	if cfg.QueryExecutor == nil {
 		cfg.QueryExecutor = noContracts{}
 	}
-	r := &Runtime{cfg: cfg, log: cfg.Log.With("component", "pruntime"),
+	r := &Runtime{cfg: cfg, log: cfg.Log.With("component", "pruntime"), ownRT: ownRT,
 		exec: cfg.QueryExecutor, certs: phatwire.NewVerifyCache(QueryCertificateCacheSize)}
 	gh, ok, err := r.readGenesisHash()
 	if err != nil || !ok {
@@ -258,7 +283,7 @@ func (r *Runtime) Sync(b chainsync.Batch) error {
 
 // coreOptions are the worker core's options from the config.
 func (r *Runtime) coreOptions() worker.Options {
-	return worker.Options{View: r.cfg.ChainView, Verifier: r.cfg.Verifier, Entropy: r.cfg.Entropy}
+	return worker.Options{View: r.cfg.ChainView, Verifier: r.cfg.Verifier, Entropy: r.cfg.Entropy, Contracts: r.cfg.Contracts}
 }
 
 // logChange logs a change of the worker core. Changes carry no secret.
@@ -271,6 +296,8 @@ func (r *Runtime) logChange(c worker.Change) {
 		attrs = append(attrs, "cluster", fmt.Sprintf("0x%x", c.Cluster))
 	}
 	switch c.Kind {
+	case worker.ChangeClusterState:
+		r.log.Debug("worker core", append(attrs, "root", fmt.Sprintf("0x%x", c.Root))...)
 	case worker.ChangeKeyRefused, worker.ChangeShareRejected:
 		r.log.Warn("worker core", append(attrs, "detail", c.Detail)...)
 	default:
@@ -311,6 +338,11 @@ type ClusterInfo struct {
 	ID     [32]byte
 	Epoch  uint32
 	Pubkey keys.PublicKey
+	// StateRoot is the cluster's contract state root after the last
+	// block (worker.ClusterStates; zero before the first execution), and
+	// Contracts the number of its contracts.
+	StateRoot [32]byte
+	Contracts int
 }
 
 // Info returns the runtime's current state.
@@ -344,8 +376,13 @@ func (r *Runtime) Info() Info {
 	if ki.HasMaster {
 		in.MasterPublicKey = ki.MasterPublicKey
 	}
+	states := map[[32]byte]worker.ClusterState{}
+	for _, s := range r.core.ClusterStates() {
+		states[s.ID] = s
+	}
 	for _, c := range ki.Clusters {
-		in.Clusters = append(in.Clusters, ClusterInfo{ID: c.ID, Epoch: c.Epoch, Pubkey: c.Pubkey})
+		s := states[c.ID]
+		in.Clusters = append(in.Clusters, ClusterInfo{ID: c.ID, Epoch: c.Epoch, Pubkey: c.Pubkey, StateRoot: s.Root, Contracts: s.Contracts})
 	}
 	return in
 }
@@ -420,6 +457,7 @@ func (r *Runtime) writeCheckpoint() error {
 		{sectionChain, r.sync.Snapshot()},
 		{sectionWorker, r.core.Snapshot()},
 		{sectionKeys, r.core.KeysSnapshot()},
+		{sectionClusters, r.core.ClustersSnapshot()},
 	})
 	defer clear(plain)
 	h := r.sync.Height()
@@ -538,6 +576,9 @@ func (r *Runtime) restoreCheckpoint(cp checkpointFile, gh [32]byte, k *workerKey
 		core, err = worker.FromStateWith(k.core(), r.coreOptions(), dec.v1Egress.workerState(k.identity.Public(), s.Height()), nil)
 	} else {
 		core, err = worker.RestoreWith(k.core(), r.coreOptions(), dec.worker, dec.keys)
+		if err == nil && dec.clusters != nil {
+			err = core.RestoreClusters(dec.clusters)
+		}
 	}
 	if err != nil {
 		return err
@@ -634,10 +675,15 @@ func (r *Runtime) Registration() (msg.RegistrationInfo, msg.Attestation, error) 
 }
 
 // Close seals a checkpoint of the current state, so that the next start
-// resumes from here rather than from the last periodic checkpoint.
+// resumes from here rather than from the last periodic checkpoint, and
+// releases the contract engine Open created. The runtime is not used
+// after Close.
 func (r *Runtime) Close() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.ownRT != nil {
+		defer func() { _ = r.ownRT.Close(context.Background()); r.ownRT = nil }()
+	}
 	if r.sync == nil || r.sync.Height() == r.checkpoint {
 		return nil
 	}

@@ -89,6 +89,24 @@ const (
 	CodeNotInCluster          uint32 = 65 // phat.remove_worker of a worker outside the cluster
 	CodeTooManyClusterWorkers uint32 = 66 // a cluster would have more than phat.MaxClusterWorkers workers
 	CodeTooManyGatekeepers    uint32 = 67 // the gatekeeper set would exceed gatekeeper.MaxGatekeepers
+
+	// Failures of the phat contract calls (upload_code, instantiate,
+	// push_command) and of the cluster messages that report on them
+	// (cluster/outcome, cluster/instantiate_failed, cluster/contract_key).
+
+	CodeCodeRejected        uint32 = 68 // upload_code: the validator refused the code (reason in the log)
+	CodeUnknownCode         uint32 = 69 // instantiate: no such code available in the cluster
+	CodeIndeterministicCode uint32 = 70 // instantiate: the code may use floating point (query-only)
+	CodeContractExists      uint32 = 71 // instantiate: a contract with this id exists
+	CodeGasLimitTooHigh     uint32 = 72 // instantiate/push_command: gas_limit above the cluster's maximum
+	CodeUnknownContract     uint32 = 73 // push_command: no such contract
+	CodeContractNotReady    uint32 = 74 // push_command: the contract is not instantiated (pending or failed)
+	CodeClusterPermission   uint32 = 75 // upload_code/instantiate in an owner-only cluster by another account
+	CodeTooManyContracts    uint32 = 76 // the cluster has phat.MaxClusterContracts contracts already
+	CodeUnknownCommand      uint32 = 77 // outcome: no pending instantiate or command with this id
+	CodeWrongCluster        uint32 = 78 // a cluster reports on a command or contract of another cluster
+	CodeGasUsedOverLimit    uint32 = 79 // outcome: gas_used above the reserved gas_limit
+	CodeContractNotPending  uint32 = 80 // instantiate_failed/contract_key: the contract is not pending
 )
 
 var codeNames = map[uint32]string{
@@ -152,6 +170,19 @@ var codeNames = map[uint32]string{
 	CodeNotInCluster:             "not_in_cluster",
 	CodeTooManyClusterWorkers:    "too_many_cluster_workers",
 	CodeTooManyGatekeepers:       "too_many_gatekeepers",
+	CodeCodeRejected:             "code_rejected",
+	CodeUnknownCode:              "unknown_code",
+	CodeIndeterministicCode:      "indeterministic_code",
+	CodeContractExists:           "contract_exists",
+	CodeGasLimitTooHigh:          "gas_limit_too_high",
+	CodeUnknownContract:          "unknown_contract",
+	CodeContractNotReady:         "contract_not_instantiated",
+	CodeClusterPermission:        "cluster_permission",
+	CodeTooManyContracts:         "too_many_contracts",
+	CodeUnknownCommand:           "unknown_command",
+	CodeWrongCluster:             "wrong_cluster",
+	CodeGasUsedOverLimit:         "gas_used_over_limit",
+	CodeContractNotPending:       "contract_not_pending",
 }
 
 // CodeName returns the stable snake_case name of a code ("code_N" when unknown).

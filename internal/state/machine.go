@@ -320,7 +320,7 @@ func (e *executor) apply(p *prepared, check *nonceRule) (TxResult, error) {
 	} else if b.Nonce > acct.Nonce {
 		return reject(CodeFutureNonce, "nonce %d is too far ahead: account nonce is %d", b.Nonce, acct.Nonce), nil
 	}
-	weight := TxBaseWeight + p.meth.Weight
+	weight := TxBaseWeight + p.meth.CallWeight(b.Call.Args)
 	if weight > e.params.MaxBlockWeight {
 		return reject(CodeTooHeavy, "transaction weight %d exceeds the block limit %d", weight, e.params.MaxBlockWeight), nil
 	}
@@ -375,7 +375,7 @@ func (e *executor) apply(p *prepared, check *nonceRule) (TxResult, error) {
 	e.blockWeight += weight
 
 	// Run the call in a nested overlay: its writes survive only if it succeeds.
-	c := &CallCtx{ov: e.ov.Child(), params: &e.params, signer: b.Signer, signerKey: signerKey, m: e.m, h: &e.h, dryRun: check != nil}
+	c := &CallCtx{ov: e.ov.Child(), params: &e.params, signer: b.Signer, signerKey: signerKey, m: e.m, h: &e.h, dryRun: check != nil, msgBase: len(e.msgs)}
 	code, log, err := p.meth.Exec(c, b.Call.Args)
 	if err != nil {
 		return TxResult{}, err
@@ -547,7 +547,7 @@ func (m *Machine) CheckTx(st Store, nextHeight int64, raw []byte, pending Pendin
 			cr.MqOrigin, cr.MqSequence = origin, seq
 		}
 	}
-	cr.Weight = TxBaseWeight + p.meth.Weight
+	cr.Weight = TxBaseWeight + p.meth.CallWeight(p.tx.Body.Call.Args)
 	cr.Fee, _ = computeFee(&e.params, len(raw), cr.Weight)
 	return cr
 }

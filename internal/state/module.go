@@ -59,6 +59,7 @@ type CallCtx struct {
 	dryRun   bool
 	events   []Event
 	msgs     []msg.Message // messages the call emits, kept only if it succeeds
+	msgBase  int           // the block's messages before this context's first
 	valDirty bool          // the validator set was written
 }
 
@@ -87,7 +88,7 @@ func (c *CallCtx) KeepWritesOnFailure() { c.keepOnErr = true }
 // c's overlay and what it emits is kept apart, until c.Merge(sub). Dropping a
 // sub without merging it discards all of it.
 func (c *CallCtx) Sub(origin CallOrigin) *CallCtx {
-	return &CallCtx{ov: c.ov.Child(), origin: origin, params: c.params, signer: c.signer, signerKey: c.signerKey, m: c.m, h: c.h, dryRun: c.dryRun}
+	return &CallCtx{ov: c.ov.Child(), origin: origin, params: c.params, signer: c.signer, signerKey: c.signerKey, m: c.m, h: c.h, dryRun: c.dryRun, msgBase: c.NextMessageIndex()}
 }
 
 // Merge commits sub's writes into c's overlay and appends what sub emitted
@@ -153,6 +154,13 @@ func (c *CallCtx) DryRun() bool { return c.dryRun }
 // execution order, if the call succeeds).
 func (c *CallCtx) Emit(m msg.Message) { c.msgs = append(c.msgs, m) }
 
+// NextMessageIndex returns the index in the block's Messages that the
+// call's next Emit will have if the call succeeds (messages of earlier
+// transactions, then this call's, in order). A Sub context counts from its
+// parent's emitted messages at the time it was made: the parent must not
+// emit between Sub and Merge.
+func (c *CallCtx) NextMessageIndex() int { return c.msgBase + len(c.msgs) }
+
 // AddEvent records a display-only event of the call.
 func (c *CallCtx) AddEvent(e Event) { c.events = append(c.events, e) }
 
@@ -175,6 +183,10 @@ type Method struct {
 	Name string
 	// Weight is the call's weight (the transaction adds TxBaseWeight).
 	Weight uint64
+	// WeightPerByte, when set, adds this weight per byte of the call's
+	// arguments (calls whose cost grows with their input, such as code
+	// uploads). See CallWeight.
+	WeightPerByte uint64
 	// DevOnly methods exist only on dev chains (CodeDevOnly elsewhere).
 	DevOnly bool
 	// Privileged methods act with the chain's authority: a transaction
@@ -195,6 +207,16 @@ type Method struct {
 	// the call carries, for CheckResult.MqOrigin and MqSequence.
 	Egress func(args []byte) (origin []byte, sequence uint64, ok bool)
 }
+
+// CallWeight returns the weight of a call of m with these arguments:
+// Weight + WeightPerByte·len(args) (the transaction adds TxBaseWeight).
+func (m *Method) CallWeight(args []byte) uint64 {
+	return m.Weight + m.WeightPerByte*uint64(len(args))
+}
+
+// maxWeight is the weight of m's heaviest call: with arguments of
+// tx.MaxTxBytes at most.
+func (m *Method) maxWeight() uint64 { return m.Weight + m.WeightPerByte*tx.MaxTxBytes }
 
 // Module is one module of an app version: its name and methods, by method
 // index.
@@ -250,7 +272,7 @@ func (rs Runtimes) MaxCallWeight(appVersion uint64) uint64 {
 			}
 			for _, meth := range mod.Methods {
 				if meth != nil {
-					w = max(w, meth.Weight)
+					w = max(w, meth.maxWeight())
 				}
 			}
 		}

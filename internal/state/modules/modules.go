@@ -23,11 +23,13 @@ import (
 // (see mq.Module); messages of other topics are delivered unjudged.
 func topicHandlersV1() map[string]state.TopicHandler {
 	return map[string]state.TopicHandler{
-		msg.TopicMasterPubkey:    gatekeeper.HandleMasterPubkey,   // Worker: a gatekeeper's new master key
-		msg.TopicMasterKeyShare:  gatekeeper.HandleMasterKeyShare, // Worker: an active gatekeeper's share to a new one
-		msg.TopicGatekeeperReady: gatekeeper.HandleReady,          // Worker: a gatekeeper holds the master key
-		msg.TopicClusterKeys:     phat.HandleClusterKeys,          // Worker: an active gatekeeper's cluster key shares
-		msg.TopicContractKey:     phat.HandleContractKey,          // Cluster: a contract's ECDH public key
+		msg.TopicMasterPubkey:      gatekeeper.HandleMasterPubkey,   // Worker: a gatekeeper's new master key
+		msg.TopicMasterKeyShare:    gatekeeper.HandleMasterKeyShare, // Worker: an active gatekeeper's share to a new one
+		msg.TopicGatekeeperReady:   gatekeeper.HandleReady,          // Worker: a gatekeeper holds the master key
+		msg.TopicClusterKeys:       phat.HandleClusterKeys,          // Worker: an active gatekeeper's cluster key shares
+		msg.TopicContractKey:       phat.HandleContractKey,          // Cluster: a contract's ECDH public key
+		msg.TopicClusterOutcome:    phat.HandleOutcome,              // Cluster: gas used by an instantiate or command
+		msg.TopicInstantiateFailed: phat.HandleInstantiateFailed,    // Cluster: a constructor failed
 	}
 }
 
@@ -40,7 +42,7 @@ func runtimeV1() *state.Runtime {
 	rt.Modules[mq.Index] = mq.Module(topicHandlersV1())        // 3: submit
 	rt.Modules[registry.Index] = registry.Module(devBootstrap) // 4: register_worker
 	rt.Modules[gatekeeper.Index] = gatekeeper.Module()         // 6: add, remove (privileged)
-	rt.Modules[phat.Index] = phat.Module()                     // 7: create_cluster, add_worker, remove_worker (privileged)
+	rt.Modules[phat.Index] = phat.Module()                     // 7: create_cluster, add_worker, remove_worker (privileged); upload_code, instantiate, push_command
 	rt.Modules[admin.Index] = admin.Module(rt)                 // 5: sudo (built last: its weight covers the privileged methods)
 	return rt
 }

@@ -40,6 +40,9 @@ func TestTableV1(t *testing.T) {
 		{phat.CreateClusterCall(phat.CreateArgs{}), "phat.create_cluster", phat.CreateClusterWeight, false, true},
 		{phat.AddWorkerCall([32]byte{}, keys.PublicKey{1}), "phat.add_worker", phat.WorkerChangeWeight, false, true},
 		{phat.RemoveWorkerCall([32]byte{}, keys.PublicKey{1}), "phat.remove_worker", phat.WorkerChangeWeight, false, true},
+		{phat.UploadCodeCall(phat.UploadArgs{}), "phat.upload_code", phat.UploadCodeWeight, false, false},
+		{phat.InstantiateCall(phat.InstantiateArgs{}), "phat.instantiate", phat.InstantiateWeight, false, false},
+		{phat.PushCommandCall(phat.PushArgs{}), "phat.push_command", phat.PushCommandWeight, false, false},
 	} {
 		meth, ok := rs.Lookup(state.AppVersion1, &tc.call)
 		if !ok {
@@ -52,7 +55,8 @@ func TestTableV1(t *testing.T) {
 			t.Errorf("%s: %+v", tc.name, meth)
 		}
 	}
-	if got := state.MaxTxWeight(rs, state.AppVersion1); got != state.TxBaseWeight+registry.RegisterWorkerWeight {
+	// The heaviest call: an upload of tx.MaxTxBytes.
+	if got := state.MaxTxWeight(rs, state.AppVersion1); got != state.TxBaseWeight+phat.UploadCodeWeight+phat.UploadCodeWeightPerByte*tx.MaxTxBytes {
 		t.Errorf("max tx weight %d", got)
 	}
 	if rs.Supports(state.AppVersion1+1) || rs.Supports(0) {

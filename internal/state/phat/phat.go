@@ -1,8 +1,11 @@
-// Package phat is the Phat module (index 7 of AppVersion1). In this version
-// it keeps clusters: groups of registered workers that share a cluster key
-// (derived by a gatekeeper from the master key and the cluster id, and sent
-// to each worker encrypted), and the ECDH public keys of contracts that
-// clusters publish. Contracts themselves come with the next version.
+// Package phat is the Phat module (index 7 of AppVersion1). It keeps
+// clusters: groups of registered workers that share a cluster key (derived
+// by a gatekeeper from the master key and the cluster id, and sent to each
+// worker encrypted); the contract code users upload to a cluster; the
+// contracts they instantiate and the commands they push (executed by the
+// cluster's workers, which report back through the cluster's egress); the
+// gas reserved for them in the cluster's escrow account; and the ECDH public
+// keys of contracts that clusters publish.
 //
 // Storage:
 //
@@ -10,6 +13,12 @@
 //	"phat/clusters"               → SCALE(Vec<[u8; 32]>) sorted: every cluster id
 //	"phat/cluster/" ‖ id          → SCALE(Cluster) without its id
 //	"phat/contract_key/" ‖ id     → SCALE(ContractKey): the contract's cluster and ECDH public key
+//	"phat/code/" ‖ hash           → SCALE(Code): (kind u8, code Vec<u8>), stored once per hash
+//	"phat/cluster_code/" ‖ cluster ‖ hash → [kind]: the code is available in the cluster
+//	"phat/contract/" ‖ id         → SCALE(Contract) without its id
+//	"phat/cluster_contracts/" ‖ cluster → SCALE(Vec<[u8; 32]>) sorted: the cluster's contracts
+//	"phat/pending/" ‖ command_id  → SCALE(Pending): a reservation awaiting the cluster's outcome
+//	"phat/ledger/" ‖ cluster      → u128 LE: value credited to the cluster's ledger (transfers, deposits)
 //
 // A cluster id is the H256 of the counter (big-endian u64 in the last 8
 // bytes, as Phala's H256::from_low_u64_be): the first cluster is all zeros.
@@ -80,6 +89,14 @@ type Cluster struct {
 	Epoch uint32
 	// Keyed are the workers a gatekeeper sent the cluster key to, sorted.
 	Keyed []keys.PublicKey
+	// GasPrice is the price of GasPriceUnit gas in base units: commands and
+	// instantiations reserve Cost(gas_limit, GasPrice). Not stored yet:
+	// GetCluster sets DefaultGasPrice (a call to set it comes later, with
+	// its own record, so the cluster record's format stays).
+	GasPrice scale.U128
+	// MaxGas bounds the gas_limit of a command or instantiation. Not stored
+	// yet: GetCluster sets DefaultMaxGas.
+	MaxGas uint64
 }
 
 func writeKeys(w *scale.Writer, ks []keys.PublicKey) {
@@ -159,6 +176,9 @@ func Module() *state.Module {
 		MethodCreateCluster: {Name: "create_cluster", Weight: CreateClusterWeight, Privileged: true, Check: checkCreate, Exec: execCreate},
 		MethodAddWorker:     {Name: "add_worker", Weight: WorkerChangeWeight, Privileged: true, Check: checkPair, Exec: execAddWorker},
 		MethodRemoveWorker:  {Name: "remove_worker", Weight: WorkerChangeWeight, Privileged: true, Check: checkPair, Exec: execRemoveWorker},
+		MethodUploadCode:    {Name: "upload_code", Weight: UploadCodeWeight, WeightPerByte: UploadCodeWeightPerByte, Check: checkUpload, Exec: execUpload},
+		MethodInstantiate:   {Name: "instantiate", Weight: InstantiateWeight, WeightPerByte: PayloadWeightPerByte, Check: checkInstantiate, Exec: execInstantiate},
+		MethodPushCommand:   {Name: "push_command", Weight: PushCommandWeight, WeightPerByte: PayloadWeightPerByte, Check: checkPush, Exec: execPush},
 	}}
 }
 
@@ -258,6 +278,7 @@ func GetCluster(st state.Store, id [32]byte) (Cluster, bool, error) {
 		return Cluster{}, false, fmt.Errorf("%w: cluster %x: %w", state.ErrCorruptState, id, err)
 	}
 	c.ID = id
+	c.GasPrice, c.MaxGas = scale.U128From(DefaultGasPrice), DefaultMaxGas
 	return c, true, nil
 }
 
@@ -476,7 +497,9 @@ func HandleClusterKeys(c *state.CallCtx, o msg.Origin, payload []byte) (uint32, 
 
 // HandleContractKey: a cluster (its origin was verified against its key by
 // mq.submit) publishes a contract's ECDH public key; a contract keeps the
-// first key and cluster recorded for it.
+// first key and cluster recorded for it. A contract instantiated through
+// phat.instantiate must be of the publishing cluster and pending: the key
+// marks it instantiated (commands may then be pushed to it).
 func HandleContractKey(c *state.CallCtx, o msg.Origin, payload []byte) (uint32, string, error) {
 	if o.Kind != msg.OriginKindCluster {
 		return state.CodeMqWrongOrigin, fmt.Sprintf("%s takes messages of clusters, not of %s", msg.TopicContractKey, o), nil
@@ -490,10 +513,13 @@ func HandleContractKey(c *state.CallCtx, o msg.Origin, payload []byte) (uint32, 
 	if err != nil {
 		return 0, "", err
 	}
+	if ok && old != rec {
+		return state.CodeContractKeyMismatch, fmt.Sprintf("contract %x already has key %s from cluster %x", p.Contract, old.Pubkey.Hex(), old.Cluster), nil
+	}
+	if code, log, err := markInstantiated(c, o.Cluster, p.Contract, p.Pubkey); code != state.CodeOK || err != nil {
+		return code, log, err
+	}
 	if ok {
-		if old != rec {
-			return state.CodeContractKeyMismatch, fmt.Sprintf("contract %x already has key %s from cluster %x", p.Contract, old.Pubkey.Hex(), old.Cluster), nil
-		}
 		return state.CodeOK, "", nil
 	}
 	c.Overlay().SetOwned(ContractKeyKey(p.Contract), scale.Encode(&rec))

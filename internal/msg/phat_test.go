@@ -1,0 +1,133 @@
+package msg
+
+import (
+	"bytes"
+	"encoding/hex"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/cella-network/cella/internal/keys"
+	"github.com/cella-network/cella/internal/scale"
+)
+
+type codec interface {
+	scale.Encodable
+	scale.Decodable
+}
+
+func TestPhatPayloadsRoundTrip(t *testing.T) {
+	limit := scale.U128{Lo: 5, Hi: 1}
+	cases := []struct {
+		in, out codec
+		size    int
+	}{
+		{&CodeUploaded{Cluster: [32]byte{1}, CodeHash: [32]byte{2}, Kind: CodeKindIndeterministic}, &CodeUploaded{}, 65},
+		{&Instantiate{Cluster: [32]byte{1}, Contract: [32]byte{2}, Deployer: keys.PublicKey{3}, CodeHash: [32]byte{4},
+			Data: []byte{0x9b, 0xae, 0x9d, 0x5e, 1}, Salt: []byte("s"), Transfer: scale.U128From(7), GasLimit: 1e12,
+			StorageDepositLimit: &limit, CommandID: [32]byte{5}}, &Instantiate{}, 128 + 6 + 2 + 16 + 8 + 17 + 32},
+		{&Instantiate{Data: []byte{}, Salt: []byte{}}, &Instantiate{}, 128 + 1 + 1 + 16 + 8 + 1 + 32},
+		{&Command{Cluster: [32]byte{1}, Contract: [32]byte{2}, Origin: keys.PublicKey{3}, Payload: []byte{0, 1, 2},
+			CommandID: [32]byte{4}, GasLimit: 9, Deposit: scale.U128From(3)}, &Command{}, 96 + 4 + 32 + 8 + 16},
+		{&Outcome{CommandID: [32]byte{9}, GasUsed: 1 << 40}, &Outcome{}, 40},
+		{&InstantiateFailed{Contract: [32]byte{8}, Reason: "trapped"}, &InstantiateFailed{}, 32 + 8},
+	}
+	for _, c := range cases {
+		b := scale.Encode(c.in)
+		if len(b) != c.size {
+			t.Errorf("%T: %d bytes, want %d", c.in, len(b), c.size)
+		}
+		if err := scale.Decode(b, c.out); err != nil {
+			t.Fatalf("%T: %v", c.in, err)
+		}
+		if !reflect.DeepEqual(c.in, c.out) {
+			t.Errorf("%T: round trip\n got %+v\nwant %+v", c.in, c.out, c.in)
+		}
+		if !bytes.Equal(scale.Encode(c.out), b) {
+			t.Errorf("%T: re-encoding differs", c.in)
+		}
+		// Every strict prefix fails to decode.
+		for n := 0; n < len(b); n++ {
+			if err := scale.Decode(b[:n], reflect.New(reflect.TypeOf(c.out).Elem()).Interface().(codec)); err == nil {
+				t.Errorf("%T: prefix of %d bytes decoded", c.in, n)
+			}
+		}
+	}
+}
+
+func TestPhatPayloadLayouts(t *testing.T) {
+	// Exact bytes of an Outcome and an InstantiateFailed.
+	o := scale.Encode(&Outcome{CommandID: [32]byte{31: 1}, GasUsed: 0x0102})
+	if hex.EncodeToString(o) != strings.Repeat("00", 31)+"01"+"0201000000000000" {
+		t.Fatalf("outcome %x", o)
+	}
+	f := scale.Encode(&InstantiateFailed{Contract: [32]byte{}, Reason: "ab"})
+	if hex.EncodeToString(f[32:]) != "086162" {
+		t.Fatalf("failed %x", f)
+	}
+	// None storage deposit limit is one zero byte before the command id.
+	i := scale.Encode(&Instantiate{CommandID: [32]byte{0xee}})
+	if i[len(i)-33] != 0 || i[len(i)-32] != 0xee {
+		t.Fatalf("instantiate %x", i)
+	}
+}
+
+func TestPhatPayloadBounds(t *testing.T) {
+	big := func(n int) []byte { return make([]byte, n) }
+	bad := map[string]codec{
+		"code kind": &CodeUploaded{Kind: 2},
+		"data":      &Instantiate{Data: big(MaxCommandPayload + 1)},
+		"salt":      &Instantiate{Salt: big(MaxSaltLen + 1)},
+		"payload":   &Command{Payload: big(MaxCommandPayload + 1)},
+		"reason":    &InstantiateFailed{Reason: string(big(MaxFailureReason + 1))},
+	}
+	for name, v := range bad {
+		b := scale.Encode(v)
+		out := reflect.New(reflect.TypeOf(v).Elem()).Interface().(codec)
+		if err := scale.Decode(b, out); err == nil {
+			t.Errorf("%s: decoded", name)
+		}
+	}
+	ok := map[string]codec{
+		"data":    &Instantiate{Data: big(MaxCommandPayload), Salt: big(MaxSaltLen)},
+		"payload": &Command{Payload: big(MaxCommandPayload)},
+		"reason":  &InstantiateFailed{Reason: string(big(MaxFailureReason))},
+	}
+	for name, v := range ok {
+		out := reflect.New(reflect.TypeOf(v).Elem()).Interface().(codec)
+		if err := scale.Decode(scale.Encode(v), out); err != nil {
+			t.Errorf("%s at the limit: %v", name, err)
+		}
+	}
+	// A hostile length prefix fails without allocating.
+	if err := scale.Decode(append(make([]byte, 96), 0xff, 0xff, 0xff, 0xff), &Command{}); err == nil {
+		t.Error("hostile command length decoded")
+	}
+	// Option tag other than 0/1.
+	b := scale.Encode(&Instantiate{})
+	b[len(b)-33] = 2
+	if err := scale.Decode(b, &Instantiate{}); err == nil {
+		t.Error("option tag 2 decoded")
+	}
+}
+
+// Known answers computed independently (Python hashlib.blake2b, 32-byte digest).
+func TestContractAndCommandIDs(t *testing.T) {
+	var deployer keys.PublicKey
+	for i := range deployer {
+		deployer[i] = byte(i)
+	}
+	code := [32]byte(bytes.Repeat([]byte{0xaa}, 32))
+	cluster := [32]byte{31: 1}
+	id := ContractID(deployer, code, cluster, []byte("salt"))
+	if got := hex.EncodeToString(id[:]); got != "6ef1b0c7e7adb03e927ad17c3ead48cece8a7ab0c48ee528581d4bb1945aa363" {
+		t.Fatalf("contract id %s", got)
+	}
+	cid := CommandID(7, 3)
+	if got := hex.EncodeToString(cid[:]); got != "4d7df3028a88c4f682802635ac20044d7cd188d1ee2c85f65e4d63b2300727db" {
+		t.Fatalf("command id %s", got)
+	}
+	if CommandID(7, 4) == cid || CommandID(8, 3) == cid {
+		t.Fatal("command ids collide")
+	}
+}
