@@ -97,17 +97,6 @@ type QueryExecutor interface {
 	QueryInstantiate(ctx context.Context, q *InstantiateQuery) (*phatwire.ContractInstantiateResult, error)
 }
 
-// noContracts is the executor of a runtime configured without one.
-type noContracts struct{}
-
-func (noContracts) QueryMessage(_ context.Context, q *MessageQuery) (*phatwire.ContractExecResult, error) {
-	return nil, fmt.Errorf("%w: 0x%x", ErrContractNotFound, q.Contract)
-}
-
-func (noContracts) QueryInstantiate(_ context.Context, q *InstantiateQuery) (*phatwire.ContractInstantiateResult, error) {
-	return nil, fmt.Errorf("%w: code 0x%x", ErrContractNotFound, q.CodeHash)
-}
-
 // QueryAnswer is the answer to a query: the SCALE EncryptedData of the
 // response, sealed to the client, and the block the query read.
 type QueryAnswer struct {

@@ -69,9 +69,9 @@ func newQueryWorld(t testing.TB) *queryWorld {
 	w.flipper, w.flipCode = deploy("flipper", append(append([]byte{}, selFlipperNew...), 0))
 	w.float, _ = deploy("float", nil)
 	w.loop, _ = deploy("loop", nil)
-	w.exec = &EngineQueryExecutor{Engine: e, State: func(int64) (engine.State, engine.Environment, bool) {
+	w.exec = &EngineQueryExecutor{Engine: e, State: func([32]byte) (engine.State, engine.Environment, func(), bool) {
 		w.calls.Add(1)
-		return st, env, true
+		return st, env, nil, true
 	}}
 	return w
 }

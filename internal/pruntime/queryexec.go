@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/cella-network/cella/internal/contract/engine"
 	"github.com/cella-network/cella/internal/phatwire"
+	"github.com/cella-network/cella/internal/scale"
+	"github.com/cella-network/cella/internal/worker"
 )
 
 // EngineQueryExecutor runs queries with a contract engine over a state it
@@ -16,9 +19,11 @@ import (
 // context deadline (NewQueryEngine).
 type EngineQueryExecutor struct {
 	Engine *engine.Engine
-	// State returns the state a query at height reads and its block
-	// context; ok false means the contract's cluster is not served here.
-	State func(height int64) (st engine.State, env engine.Environment, ok bool)
+	// State returns the state a query of target (a contract, or for an
+	// instantiate dry run the id the query names) reads and its block
+	// context, and release, called when the query is done with the state
+	// (nil: nothing to release); ok false means no state here holds target.
+	State func(target [32]byte) (st engine.State, env engine.Environment, release func(), ok bool)
 }
 
 // NewQueryEngine returns an engine configured for queries: floats allowed,
@@ -85,9 +90,12 @@ func execResult(o *engine.Outcome) phatwire.ContractExecResult {
 
 // QueryMessage implements QueryExecutor.
 func (x *EngineQueryExecutor) QueryMessage(ctx context.Context, q *MessageQuery) (*phatwire.ContractExecResult, error) {
-	st, env, ok := x.State(q.Height)
+	st, env, release, ok := x.State(q.Contract)
 	if !ok {
 		return nil, fmt.Errorf("%w: 0x%x", ErrContractNotFound, q.Contract)
+	}
+	if release != nil {
+		defer release()
 	}
 	if _, ok := st.ContractCodeHash(q.Contract); !ok {
 		return nil, fmt.Errorf("%w: 0x%x", ErrContractNotFound, q.Contract)
@@ -104,9 +112,12 @@ func (x *EngineQueryExecutor) QueryMessage(ctx context.Context, q *MessageQuery)
 
 // QueryInstantiate implements QueryExecutor.
 func (x *EngineQueryExecutor) QueryInstantiate(ctx context.Context, q *InstantiateQuery) (*phatwire.ContractInstantiateResult, error) {
-	st, env, ok := x.State(q.Height)
+	st, env, release, ok := x.State(q.Target)
 	if !ok {
 		return nil, fmt.Errorf("%w: 0x%x", ErrContractNotFound, q.Target)
+	}
+	if release != nil {
+		defer release()
 	}
 	if _, ok := st.Code(q.CodeHash); !ok {
 		return nil, fmt.Errorf("%w: code 0x%x", ErrContractNotFound, q.CodeHash)
@@ -123,3 +134,90 @@ func (x *EngineQueryExecutor) QueryInstantiate(ctx context.Context, q *Instantia
 	}
 	return &r, nil
 }
+
+// coreQueries is the runtime's own executor: queries read the worker
+// core's cluster state (worker.Core.QueryStore) with a query engine made
+// at the first query. A query holds the runtime's query lock for reading
+// while it runs; Sync takes it for writing, so a block is never applied
+// under a running query (a query delays a Sync by at most its timeout).
+type coreQueries struct {
+	r    *Runtime
+	once sync.Once
+	x    *EngineQueryExecutor
+	err  error
+}
+
+func (c *coreQueries) executor() (*EngineQueryExecutor, error) {
+	c.once.Do(func() {
+		e, err := NewQueryEngine(context.Background())
+		if err != nil {
+			c.err = fmt.Errorf("query engine: %w", err)
+			return
+		}
+		c.x = &EngineQueryExecutor{Engine: e, State: c.r.queryState}
+	})
+	return c.x, c.err
+}
+
+func (c *coreQueries) QueryMessage(ctx context.Context, q *MessageQuery) (*phatwire.ContractExecResult, error) {
+	x, err := c.executor()
+	if err != nil {
+		return nil, err
+	}
+	return x.QueryMessage(ctx, q)
+}
+
+func (c *coreQueries) QueryInstantiate(ctx context.Context, q *InstantiateQuery) (*phatwire.ContractInstantiateResult, error) {
+	x, err := c.executor()
+	if err != nil {
+		return nil, err
+	}
+	return x.QueryInstantiate(ctx, q)
+}
+
+func (c *coreQueries) close() {
+	c.once.Do(func() {}) // no engine after close
+	if c.x != nil {
+		_ = c.x.Engine.Close(context.Background())
+	}
+}
+
+// queryState is the state of target in the worker core's clusters.
+func (r *Runtime) queryState(target [32]byte) (engine.State, engine.Environment, func(), bool) {
+	r.qmu.RLock()
+	r.mu.Lock()
+	if r.sync == nil {
+		r.mu.Unlock()
+		r.qmu.RUnlock()
+		return nil, engine.Environment{}, nil, false
+	}
+	_, st, ok := r.core.QueryStore(target, r.cfg.ChainView(r.sync.Store()))
+	env := engine.Environment{BlockNumber: queryHeight(r.sync.Height()), Timestamp: uint64(max(r.lastBlockTime, 0) / 1e6)}
+	r.mu.Unlock()
+	if !ok {
+		r.qmu.RUnlock()
+		return nil, env, nil, false
+	}
+	return coreState{st}, env, r.qmu.RUnlock, true
+}
+
+// coreState is engine.State over a worker.ContractStore (no existential
+// deposit in a cluster's ledger).
+type coreState struct{ st worker.ContractStore }
+
+func (s coreState) GetStorage(c engine.AccountID, key []byte) ([]byte, bool) {
+	return s.st.GetStorage(c, key)
+}
+func (s coreState) SetStorage(c engine.AccountID, key, value []byte) { s.st.SetStorage(c, key, value) }
+func (s coreState) ContractCodeHash(c engine.AccountID) (engine.Hash, bool) {
+	h, ok := s.st.ContractCodeHash(c)
+	return h, ok
+}
+func (s coreState) SetContractCodeHash(c engine.AccountID, h engine.Hash) {
+	s.st.SetContractCodeHash(c, h)
+}
+func (s coreState) RemoveContract(c engine.AccountID)           { s.st.RemoveContract(c) }
+func (s coreState) Code(h engine.Hash) ([]byte, bool)           { return s.st.Code(h) }
+func (s coreState) Balance(a engine.AccountID) scale.U128       { return s.st.Balance(a) }
+func (s coreState) SetBalance(a engine.AccountID, v scale.U128) { s.st.SetBalance(a, v) }
+func (s coreState) MinimumBalance() scale.U128                  { return scale.U128{} }
