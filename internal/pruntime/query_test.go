@@ -22,6 +22,7 @@ import (
 	"github.com/cella-network/cella/internal/phatwire"
 	"github.com/cella-network/cella/internal/phatwire/prpcpb"
 	"github.com/cella-network/cella/internal/pruntime/api/pruntimev1/pruntimev1connect"
+	"github.com/cella-network/cella/internal/scale"
 )
 
 // Selectors of the test contracts (testcontracts/flipper.json).
@@ -300,6 +301,21 @@ func TestQueryEndToEnd(t *testing.T) {
 			}
 			if _, ok := w.st.ContractCodeHash(engine.AccountID(ir.AccountID)); ok {
 				t.Fatal("the dry run deployed the contract")
+			}
+			// Transfers need funds: refused without a deposit, paid from it
+			// with one (Phala deposits it to the origin for the query).
+			q = c.query(w.flipper, phatwire.Query{Kind: phatwire.QueryInkMessage, Message: phatwire.InkMessageQuery{
+				Payload: selGet, Transfer: scale.U128From(5)}})
+			if er := execResultOf(t, c.open(t, q, send(c.seal(t, q)))); er.Err == nil {
+				t.Fatalf("transfer without funds: %+v", er)
+			}
+			q = c.query(w.flipper, phatwire.Query{Kind: phatwire.QueryInkMessage, Message: phatwire.InkMessageQuery{
+				Payload: selGet, Transfer: scale.U128From(5), Deposit: scale.U128From(5)}})
+			if er := execResultOf(t, c.open(t, q, send(c.seal(t, q)))); er.Err != nil {
+				t.Fatalf("transfer from the deposit: %+v", er)
+			}
+			if b := w.st.Balance(engine.AccountID(c.alice.Public())); !b.IsZero() {
+				t.Fatalf("the deposit stayed: %v", b)
 			}
 			// A trap is a result with a DispatchError, not a query error.
 			q = c.query(w.flipper, inkMessage([]byte{0xde, 0xad, 0xbe, 0xef}))

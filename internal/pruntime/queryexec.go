@@ -100,7 +100,7 @@ func (x *EngineQueryExecutor) QueryMessage(ctx context.Context, q *MessageQuery)
 	if _, ok := st.ContractCodeHash(q.Contract); !ok {
 		return nil, fmt.Errorf("%w: 0x%x", ErrContractNotFound, q.Contract)
 	}
-	o := x.Engine.Call(ctx, engine.Host{State: st, Env: env}, engine.CallRequest{
+	o := x.Engine.Call(ctx, engine.Host{State: withDeposit(st, q.Origin, q.Deposit), Env: env}, engine.CallRequest{
 		Caller: engine.AccountID(q.Origin), Dest: q.Contract, Value: q.Transfer, Input: q.Input,
 		GasLimit: q.GasLimit, DryRun: true})
 	if errors.Is(o.Err, engine.ErrDeadline) || ctx.Err() != nil {
@@ -122,7 +122,7 @@ func (x *EngineQueryExecutor) QueryInstantiate(ctx context.Context, q *Instantia
 	if _, ok := st.Code(q.CodeHash); !ok {
 		return nil, fmt.Errorf("%w: code 0x%x", ErrContractNotFound, q.CodeHash)
 	}
-	o := x.Engine.Instantiate(ctx, engine.Host{State: st, Env: env}, engine.InstantiateRequest{
+	o := x.Engine.Instantiate(ctx, engine.Host{State: withDeposit(st, q.Origin, q.Deposit), Env: env}, engine.InstantiateRequest{
 		Caller: engine.AccountID(q.Origin), CodeHash: q.CodeHash, Value: q.Transfer, Input: q.Input, Salt: q.Salt,
 		GasLimit: q.GasLimit, DryRun: true})
 	if errors.Is(o.Err, engine.ErrDeadline) || ctx.Err() != nil {
@@ -221,3 +221,31 @@ func (s coreState) Code(h engine.Hash) ([]byte, bool)           { return s.st.Co
 func (s coreState) Balance(a engine.AccountID) scale.U128       { return s.st.Balance(a) }
 func (s coreState) SetBalance(a engine.AccountID, v scale.U128) { s.st.SetBalance(a, v) }
 func (s coreState) MinimumBalance() scale.U128                  { return scale.U128{} }
+
+// depositState shows origin's balance increased by a query's deposit, as
+// Phala's pink runtime deposits it to the origin before a query runs (so
+// that a query may transfer value). Being a dry run, nothing is written.
+type depositState struct {
+	engine.State
+	origin  engine.AccountID
+	deposit scale.U128
+}
+
+func withDeposit(st engine.State, origin phatwire.AccountID, deposit scale.U128) engine.State {
+	if deposit.IsZero() {
+		return st
+	}
+	return depositState{State: st, origin: engine.AccountID(origin), deposit: deposit}
+}
+
+func (s depositState) Balance(a engine.AccountID) scale.U128 {
+	b := s.State.Balance(a)
+	if a != s.origin {
+		return b
+	}
+	n, over := b.Add(s.deposit)
+	if over {
+		return scale.U128{Lo: ^uint64(0), Hi: ^uint64(0)}
+	}
+	return n
+}
