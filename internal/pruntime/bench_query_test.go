@@ -90,3 +90,39 @@ func BenchmarkQueryHTTP(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkQueryHTTPParallel is BenchmarkQueryHTTP with concurrent
+// clients (through the query gate: cores+2 in flight).
+func BenchmarkQueryHTTPParallel(b *testing.B) {
+	r, err := openConfig(b.TempDir(), Config{CheckpointInterval: 100, QueryExecutor: trivialExecutor{}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var id keys.PublicKey
+	c := testChain(b, &id, 100)
+	if _, err := r.Init(c.Genesis(), c.GenesisRecord()); err != nil {
+		b.Fatal(err)
+	}
+	srv := httptest.NewServer(PublicHandler(r))
+	defer srv.Close()
+	qc := newQClient(b, r.Info().EcdhPublicKey, 1000)
+	body := marshal(b, qc.seal(b, qc.query([32]byte{1}, inkMessage(selGet))))
+	url := srv.URL + "/prpc/PhactoryAPI.ContractQuery"
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			res, err := http.Post(url, "application/octet-stream", bytes.NewReader(body))
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			_, _ = io.Copy(io.Discard, res.Body)
+			res.Body.Close()
+			if res.StatusCode != http.StatusOK {
+				b.Errorf("status %d", res.StatusCode)
+				return
+			}
+		}
+	})
+}
