@@ -2,6 +2,7 @@ package abciapp
 
 import (
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -13,11 +14,13 @@ import (
 
 	"github.com/cella-network/cella/internal/appdb"
 	"github.com/cella-network/cella/internal/chainapi"
+	"github.com/cella-network/cella/internal/contract/testcontracts"
 	"github.com/cella-network/cella/internal/keys"
 	"github.com/cella-network/cella/internal/msg"
 	"github.com/cella-network/cella/internal/scale"
 	"github.com/cella-network/cella/internal/state"
 	"github.com/cella-network/cella/internal/state/mq"
+	"github.com/cella-network/cella/internal/state/phat"
 	"github.com/cella-network/cella/internal/state/registry"
 	"github.com/cella-network/cella/internal/tee"
 	"github.com/cella-network/cella/internal/tx"
@@ -237,5 +240,54 @@ func TestRegistrationAndEgressThroughABCI(t *testing.T) {
 	}
 	if r := q(chainapi.PathCluster, []byte{1}); r.Code != chainapi.QueryBadInput {
 		t.Fatal(r.Code)
+	}
+
+	contractQueries(t, ta, alice, q, cs[0].ID)
+}
+
+// contractQueries: Alice uploads flipper to cluster 0 (id clusterHex) and
+// instantiates it; the contract and code queries show them.
+func contractQueries(t *testing.T, ta *testApp, alice *keys.Pair, q func(string, []byte) *abci.ResponseQuery, clusterHex string) {
+	flipper := testcontracts.Wasm("flipper")
+	hash := phat.CodeHash(flipper)
+	res := ta.block(ta.sign(alice, 2, phat.UploadCodeCall(phat.UploadArgs{Kind: msg.CodeKindInk, Code: flipper})),
+		ta.sign(alice, 3, phat.InstantiateCall(phat.InstantiateArgs{CodeHash: hash, Salt: []byte("x"), GasLimit: 1_000_000})))
+	for _, r := range res.TxResults {
+		if r.Code != state.CodeOK {
+			t.Fatalf("%s: %s", state.CodeName(r.Code), r.Log)
+		}
+	}
+	id := msg.ContractID(alice.Public(), hash, [32]byte{}, []byte("x"))
+	want := chainapi.ContractInfo{ID: "0x" + hex.EncodeToString(id[:]), Cluster: clusterHex, Deployer: keys.EncodeSS58(alice.Public(), 42),
+		CodeHash: "0x" + hex.EncodeToString(hash[:]), State: "pending"}
+	for _, data := range [][]byte{nil, make([]byte, 32)} {
+		var cts []chainapi.ContractInfo
+		if r := q(chainapi.PathContracts, data); r.Code != 0 || json.Unmarshal(r.Value, &cts) != nil || len(cts) != 1 || cts[0] != want {
+			t.Fatalf("contracts %d %s", r.Code, r.Value)
+		}
+	}
+	var ct chainapi.ContractInfo
+	if r := q(chainapi.PathContract, id[:]); r.Code != 0 || json.Unmarshal(r.Value, &ct) != nil || ct != want {
+		t.Fatalf("contract %d %s", r.Code, r.Value)
+	}
+	var ci chainapi.CodeInfo
+	if r := q(chainapi.PathCode, hash[:]); r.Code != 0 || json.Unmarshal(r.Value, &ci) != nil || ci != (chainapi.CodeInfo{Hash: want.CodeHash, Kind: "ink", Size: len(flipper)}) {
+		t.Fatalf("code %d %s", r.Code, r.Value)
+	}
+	for _, x := range []struct {
+		path string
+		data []byte
+		code uint32
+	}{
+		{chainapi.PathContracts, append(make([]byte, 31), 1), chainapi.QueryNotFound},
+		{chainapi.PathContracts, []byte{1}, chainapi.QueryBadInput},
+		{chainapi.PathContract, make([]byte, 32), chainapi.QueryNotFound},
+		{chainapi.PathContract, nil, chainapi.QueryBadInput},
+		{chainapi.PathCode, make([]byte, 32), chainapi.QueryNotFound},
+		{chainapi.PathCode, []byte{1}, chainapi.QueryBadInput},
+	} {
+		if r := q(x.path, x.data); r.Code != x.code {
+			t.Errorf("%s %x: code %d, want %d", x.path, x.data, r.Code, x.code)
+		}
 	}
 }

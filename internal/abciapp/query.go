@@ -189,10 +189,71 @@ func (a *App) Query(_ context.Context, req *abci.RequestQuery) (*abci.ResponseQu
 		} else {
 			res.Value = mustJSON(out)
 		}
+	case chainapi.PathContracts, chainapi.PathContract:
+		var ids [][32]byte
+		switch {
+		case req.Path == chainapi.PathContract:
+			if len(req.Data) != 32 {
+				return fail(chainapi.QueryBadInput, "contract query needs a 32-byte contract id, got %d bytes", len(req.Data))
+			}
+			ids = [][32]byte{[32]byte(req.Data)}
+		case len(req.Data) == 32:
+			if _, ok, err := phat.GetCluster(a.db, [32]byte(req.Data)); err != nil {
+				return fail(chainapi.QueryInternal, "%v", err)
+			} else if !ok {
+				return fail(chainapi.QueryNotFound, "no cluster 0x%x", req.Data)
+			}
+			var err error
+			if ids, err = phat.ClusterContracts(a.db, [32]byte(req.Data)); err != nil {
+				return fail(chainapi.QueryInternal, "%v", err)
+			}
+		case len(req.Data) == 0:
+			cls, err := phat.ClusterIDs(a.db)
+			if err != nil {
+				return fail(chainapi.QueryInternal, "%v", err)
+			}
+			for _, cl := range cls {
+				more, err := phat.ClusterContracts(a.db, cl)
+				if err != nil {
+					return fail(chainapi.QueryInternal, "%v", err)
+				}
+				ids = append(ids, more...)
+			}
+		default:
+			return fail(chainapi.QueryBadInput, "contracts query takes nothing or a 32-byte cluster id, got %d bytes", len(req.Data))
+		}
+		out := make([]chainapi.ContractInfo, 0, len(ids))
+		for _, id := range ids {
+			ct, ok, err := phat.GetContract(a.db, id)
+			if err != nil {
+				return fail(chainapi.QueryInternal, "%v", err)
+			}
+			if !ok {
+				return fail(chainapi.QueryNotFound, "no contract 0x%x", id)
+			}
+			out = append(out, chainapi.ContractInfoFrom(id, ct.Cluster, ct.Deployer, ct.CodeHash, phat.ContractStateName(ct.State), ct.Pubkey, a.genesis.App.Params.SS58Prefix))
+		}
+		if req.Path == chainapi.PathContract {
+			res.Value = mustJSON(out[0])
+		} else {
+			res.Value = mustJSON(out)
+		}
+	case chainapi.PathCode:
+		if len(req.Data) != 32 {
+			return fail(chainapi.QueryBadInput, "code query needs a 32-byte code hash, got %d bytes", len(req.Data))
+		}
+		code, ok, err := phat.GetCode(a.db, [32]byte(req.Data))
+		if err != nil {
+			return fail(chainapi.QueryInternal, "%v", err)
+		}
+		if !ok {
+			return fail(chainapi.QueryNotFound, "no code 0x%x", req.Data)
+		}
+		res.Value = mustJSON(chainapi.CodeInfo{Hash: fmt.Sprintf("0x%x", req.Data), Kind: chainapi.CodeKindName(code.Kind), Size: len(code.Code)})
 	default:
 		return fail(chainapi.QueryBadPath, "unknown query path %q (known: %s)", req.Path, strings.Join([]string{
 			chainapi.PathAccount, chainapi.PathChain, chainapi.PathValidators, chainapi.PathBlocks, chainapi.PathWorkers, chainapi.PathMqSequence,
-			chainapi.PathGatekeepers, chainapi.PathClusters, chainapi.PathCluster,
+			chainapi.PathGatekeepers, chainapi.PathClusters, chainapi.PathCluster, chainapi.PathContracts, chainapi.PathContract, chainapi.PathCode,
 		}, ", "))
 	}
 	return res, nil

@@ -45,6 +45,17 @@ const (
 	// PathCluster takes a 32-byte cluster id and answers its ClusterInfo as
 	// JSON (QueryNotFound when absent).
 	PathCluster = "/cluster"
+	// PathContracts answers contracts as a JSON []ContractInfo: with a
+	// 32-byte cluster id as data, that cluster's (sorted by id;
+	// QueryNotFound when the cluster does not exist); without data, every
+	// cluster's, cluster by cluster.
+	PathContracts = "/contracts"
+	// PathContract takes a 32-byte contract id and answers its ContractInfo
+	// as JSON (QueryNotFound when absent).
+	PathContract = "/contract"
+	// PathCode takes a 32-byte code hash and answers CodeInfo as JSON
+	// (QueryNotFound when no such code was uploaded).
+	PathCode = "/code"
 )
 
 // Limits of a PathBlocks query.
@@ -233,6 +244,50 @@ func ClusterInfoFrom(id [32]byte, owner keys.PublicKey, permission uint8, worker
 		ci.Pubkey = pubkey.Hex()
 	}
 	return ci
+}
+
+// ContractInfo is a contract in the PathContracts and PathContract answers:
+// ids, hashes and keys 0x-hex, the deployer an SS58 address, the state
+// "pending", "instantiated" or "failed". Pubkey (the contract's ECDH public
+// key, for encrypted commands) is empty until the cluster published it.
+type ContractInfo struct {
+	ID       string `json:"id"`
+	Cluster  string `json:"cluster"`
+	Deployer string `json:"deployer"`
+	CodeHash string `json:"codeHash"`
+	State    string `json:"state"`
+	Pubkey   string `json:"pubkey,omitempty"`
+}
+
+// ContractInfoFrom renders a contract record (fields as phat.Contract).
+func ContractInfoFrom(id, cluster [32]byte, deployer keys.PublicKey, codeHash [32]byte, stateName string, pubkey *keys.PublicKey, ss58Prefix uint16) ContractInfo {
+	ci := ContractInfo{
+		ID: "0x" + hex.EncodeToString(id[:]), Cluster: "0x" + hex.EncodeToString(cluster[:]),
+		Deployer: keys.EncodeSS58(deployer, ss58Prefix), CodeHash: "0x" + hex.EncodeToString(codeHash[:]), State: stateName,
+	}
+	if pubkey != nil {
+		ci.Pubkey = pubkey.Hex()
+	}
+	return ci
+}
+
+// CodeInfo is the JSON answer of PathCode: the code's hash, kind ("ink" or
+// "indeterministic") and size in bytes.
+type CodeInfo struct {
+	Hash string `json:"hash"`
+	Kind string `json:"kind"`
+	Size int    `json:"size"`
+}
+
+// CodeKindName returns the JSON name of a code kind.
+func CodeKindName(k uint8) string {
+	switch k {
+	case msg.CodeKindInk:
+		return "ink"
+	case msg.CodeKindIndeterministic:
+		return "indeterministic"
+	}
+	return fmt.Sprintf("kind(%d)", k)
 }
 
 // BlocksRequest is the SCALE request of PathBlocks.

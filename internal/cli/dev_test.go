@@ -176,6 +176,20 @@ func TestDevCommand(t *testing.T) {
 	if err := json.Unmarshal([]byte(runCmd(t, "query", "cluster", "1", "--node", node, "--output", "json")), &c1); err != nil || c1.ID != cs[1].ID {
 		t.Fatalf("cluster 1 %+v %v", c1, err)
 	}
+	// No contracts yet: an empty list, a missing contract, a missing cluster.
+	var cts []chainapi.ContractInfo
+	if err := json.Unmarshal([]byte(runCmd(t, "query", "contracts", "--cluster", "1", "--node", node, "--output", "json")), &cts); err != nil || cts == nil || len(cts) != 0 {
+		t.Fatalf("contracts %+v %v", cts, err)
+	}
+	if out := runCmd(t, "query", "contracts", "--node", node); !strings.Contains(out, "no contracts") {
+		t.Fatalf("contracts: %q", out)
+	}
+	if _, err := runCmdErr(t, "query", "contract", "0x"+strings.Repeat("00", 32), "--node", node); err == nil || !strings.Contains(err.Error(), "no contract") {
+		t.Fatalf("missing contract: %v", err)
+	}
+	if _, err := runCmdErr(t, "query", "contracts", "--cluster", "7", "--node", node); err == nil || !strings.Contains(err.Error(), "no cluster") {
+		t.Fatalf("missing cluster: %v", err)
+	}
 	info = pruntimeInfo{}
 	if err := json.Unmarshal([]byte(runCmd(t, "pruntime", "info", "--endpoint", "http://"+pr, "--output", "json")), &info); err != nil {
 		t.Fatal(err)

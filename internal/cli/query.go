@@ -21,7 +21,9 @@ func newQueryCmd() *cobra.Command {
 		newWorkersQueryCmd(),
 		newGatekeepersQueryCmd(),
 		newClustersQueryCmd(),
-		newClusterQueryCmd())
+		newClusterQueryCmd(),
+		newContractsQueryCmd(),
+		newContractQueryCmd())
 	return cmd
 }
 

@@ -212,6 +212,41 @@ func (c *Client) Cluster(ctx context.Context, id [32]byte) (*chainapi.ClusterInf
 	return &ci, nil
 }
 
+// Contracts returns contracts: of one cluster when cluster is not nil
+// (sorted by id; a *QueryError with code chainapi.QueryNotFound when the
+// cluster does not exist), else of every cluster.
+func (c *Client) Contracts(ctx context.Context, cluster *[32]byte) ([]chainapi.ContractInfo, error) {
+	var data []byte
+	if cluster != nil {
+		data = cluster[:]
+	}
+	var cs []chainapi.ContractInfo
+	if err := c.queryJSON(ctx, chainapi.PathContracts, data, &cs); err != nil {
+		return nil, err
+	}
+	return cs, nil
+}
+
+// Contract returns one contract; a *QueryError with code
+// chainapi.QueryNotFound when there is none with this id.
+func (c *Client) Contract(ctx context.Context, id [32]byte) (*chainapi.ContractInfo, error) {
+	var ci chainapi.ContractInfo
+	if err := c.queryJSON(ctx, chainapi.PathContract, id[:], &ci); err != nil {
+		return nil, err
+	}
+	return &ci, nil
+}
+
+// Code returns uploaded code's kind and size; a *QueryError with code
+// chainapi.QueryNotFound when no code has this hash.
+func (c *Client) Code(ctx context.Context, hash [32]byte) (*chainapi.CodeInfo, error) {
+	var ci chainapi.CodeInfo
+	if err := c.queryJSON(ctx, chainapi.PathCode, hash[:], &ci); err != nil {
+		return nil, err
+	}
+	return &ci, nil
+}
+
 // Sudo builds, signs (by signer, who must be the chain's admin) and submits
 // admin.sudo(inner) for a privileged call (gatekeeper.AddCall,
 // phat.CreateClusterCall, …), and returns the transaction's hash once the

@@ -181,6 +181,9 @@ func TestPhatContractLifecycle(t *testing.T) {
 		feeOnly(t, res)
 		_ = name
 	}
+	if !pc.escrow(0).IsZero() || !pc.ledger(0).IsZero() {
+		t.Fatal("a refused instantiate moved value")
+	}
 	// A reservation that would leave dust below the existential deposit.
 	{
 		a := base
@@ -292,10 +295,18 @@ func TestPhatContractLifecycle(t *testing.T) {
 		t.Fatal("full use refunded something")
 	}
 
-	// A failing constructor.
+	// A failing constructor, instantiated in a block whose first message is
+	// another call's: the command id counts every message of the block.
 	b2 := base
 	b2.Salt = []byte("s2")
-	pc.do(state.CodeOK, pc.send(bob, inst(b2)))
+	res = pc.block(pc.send(charlie, phat.UploadCodeCall(phat.UploadArgs{Cluster: pc.ids[1], Code: flipper})), pc.send(bob, inst(b2)))
+	if len(res.Messages) != 2 || res.TxResults[1].Code != state.CodeOK || scale.Decode(res.Messages[1].Payload, &im) != nil ||
+		im.CommandID != msg.CommandID(uint64(pc.height), 1) {
+		t.Fatalf("second message of the block: %+v", im)
+	}
+	if _, ok, _ := phat.GetPending(pc.st, msg.CommandID(uint64(pc.height), 1)); !ok {
+		t.Fatal("reservation not under message index 1")
+	}
 	id2 := msg.ContractID(bob.Public(), hash, pc.ids[0], b2.Salt)
 	pc.report(state.CodeWrongCluster, 1, msg.TopicInstantiateFailed, &msg.InstantiateFailed{Contract: id2, Reason: "trapped"})
 	pc.report(state.CodeUnknownContract, 0, msg.TopicInstantiateFailed, &msg.InstantiateFailed{Contract: [32]byte{3}})

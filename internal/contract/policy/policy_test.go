@@ -54,3 +54,25 @@ func TestFloats(t *testing.T) {
 		t.Fatalf("flipper: %v", err)
 	}
 }
+
+// BenchmarkCheckPerByte measures validation under the transaction policy
+// (the chain charges phat.UploadCodeWeightPerByte = 50 units ≈ 50 ns per
+// byte of an upload).
+func BenchmarkCheckPerByte(b *testing.B) {
+	for _, name := range []string{"erc20", "flipper"} {
+		code, err := os.ReadFile("../testcontracts/" + name + ".wasm")
+		if err != nil {
+			b.Fatal(err)
+		}
+		p := policy.Transaction()
+		b.Run(name, func(b *testing.B) {
+			b.SetBytes(int64(len(code)))
+			for b.Loop() {
+				if _, err := wasm.Check(code, p); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(code)), "ns/byte")
+		})
+	}
+}
