@@ -62,7 +62,7 @@ func (s *queryStore) Code(hash [32]byte) ([]byte, bool) {
 
 func (s *queryStore) Balance(a [32]byte) scale.U128 { return s.cs.ledger[a] }
 
-func (s *queryStore) SetStorage([32]byte, []byte, []byte)   {}
+func (s *queryStore) SetStorage([32]byte, []byte, []byte)    {}
 func (s *queryStore) SetContractCodeHash([32]byte, [32]byte) {}
 func (s *queryStore) RemoveContract([32]byte)                {}
 func (s *queryStore) SetBalance([32]byte, scale.U128)        {}
