@@ -85,6 +85,9 @@ func TestQueryCoreContracts(t *testing.T) {
 
 	srv := httptest.NewServer(PublicHandler(r))
 	defer srv.Close()
+	if pi := PhactoryInfo(r.Info()); pi.System.NumberOfClusters != 1 || pi.System.NumberOfContracts != 1 {
+		t.Fatalf("GetInfo system %v", pi.System)
+	}
 	qc := newQClient(t, r.Info().EcdhPublicKey, 1000)
 	q := qc.query(contract, inkMessage(selGet))
 	er := execResultOf(t, qc.open(t, q, prpcQuery(t, srv.URL, qc.seal(t, q))))
