@@ -6,7 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cella-network/cella/internal/chainapi"
-	"github.com/cella-network/cella/internal/genesisfile"
+	"github.com/cella-network/cella/internal/keys"
 )
 
 func printContract(cmd *cobra.Command, ci *chainapi.ContractInfo) {
@@ -62,14 +62,15 @@ func newContractsQueryCmd() *cobra.Command {
 func newContractQueryCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:     "contract <address>",
-		Short:   "Show one Phat contract (by its 0x id): state, cluster, deployer, code hash and ECDH public key",
+		Short:   "Show one Phat contract (by its 0x id or SS58 address): state, cluster, deployer, code hash and ECDH public key",
 		Example: "  cella query contract 0x6ef1b0c7e7adb03e927ad17c3ead48cece8a7ab0c48ee528581d4bb1945aa363 --output json",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := genesisfile.ParseHash32(args[0])
+			pub, err := keys.ParseAccount(args[0])
 			if err != nil {
 				return fmt.Errorf("contract address: %w", err)
 			}
+			id := [32]byte(pub)
 			output, c, err := nodeQuery(cmd)
 			if err != nil {
 				return err

@@ -61,6 +61,15 @@ func shutdownNoise(msg string, kv []any) bool {
 				return true
 			}
 		}
+	case "Failed to read request":
+		// A websocket client (pherry's subscription, a browser) went away
+		// without a close frame: its own business, not a fault of the node.
+		for _, v := range kv {
+			if s := fmt.Sprint(v); strings.Contains(s, "close 1006") || strings.Contains(s, "close 1001") ||
+				strings.Contains(s, "unexpected EOF") {
+				return true
+			}
+		}
 	case "Error serving server", "Failed to write response":
 		for _, v := range kv {
 			if s := fmt.Sprint(v); strings.Contains(s, "use of closed network connection") ||

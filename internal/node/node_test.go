@@ -305,6 +305,8 @@ func TestShutdownNoise(t *testing.T) {
 		{"Error serving server", []any{"err", "permission denied"}, false},
 		{"CONSENSUS FAILURE!!!", []any{"err", "use of closed network connection"}, false},
 		{"Error stopping pool", []any{"err", "already stopped"}, true},
+		{"Failed to read request", []any{"protocol", "websocket", "err", "websocket: close 1006 (abnormal closure): unexpected EOF"}, true},
+		{"Failed to read request", []any{"err", "invalid character"}, false},
 	}
 	for _, c := range cases {
 		if got := node.ShutdownNoise(c.msg, c.kv); got != c.want {

@@ -1,7 +1,7 @@
 // Package metadata reads ink! contract metadata (.contract bundles and .json
-// files, versions V0–V5), encodes constructor and message calls from JSON
-// arguments through the scale-info type registry, and decodes return values
-// and events to JSON.
+// files, versions V0–V5; ink! 6 metadata is refused with ErrInk6), encodes
+// constructor and message calls from JSON arguments through the scale-info
+// type registry, and decodes return values and events to JSON.
 //
 // Decoded values follow one convention everywhere: integers as JSON numbers
 // below 2^53 and decimal strings above; AccountId as SS58 (prefix 42);
@@ -69,6 +69,15 @@ type EventSpec struct {
 // ErrUnsupported is returned for metadata this package cannot read.
 var ErrUnsupported = errors.New("unsupported metadata")
 
+// ErrInk6 is returned (wrapped, with the reason) for ink! 6 metadata
+// (version 6). It wraps ErrUnsupported.
+var ErrInk6 = fmt.Errorf("%w: ink! 6 (metadata version 6)", ErrUnsupported)
+
+// ink6Why says why ink! 6 cannot run here and what to do instead.
+const ink6Why = "ink! 6 targets pallet-revive, whose contracts are PolkaVM (RISC-V) programs " +
+	"with 20-byte H160 addresses and U256 balances, not Wasm; Cella runs Wasm contracts " +
+	"under the pallet-contracts ABI (ink! 3 to 5, metadata V0 to V5): rebuild the contract with ink! 5 (cargo-contract 4)"
+
 type jsonTypeRef struct {
 	DisplayName []string `json:"displayName"`
 	Type        int      `json:"type"`
@@ -107,8 +116,9 @@ type jsonSpec struct {
 }
 
 type jsonBody struct {
-	Spec  jsonSpec        `json:"spec"`
-	Types json.RawMessage `json:"types"`
+	Spec    jsonSpec        `json:"spec"`
+	Types   json.RawMessage `json:"types"`
+	Storage json.RawMessage `json:"storage"`
 }
 
 type jsonTop struct {
@@ -118,6 +128,8 @@ type jsonTop struct {
 	Source          struct {
 		Language string `json:"language"`
 		Wasm     string `json:"wasm"`
+		// ContractBinary is the PolkaVM blob of an ink! 6 bundle.
+		ContractBinary string `json:"contract_binary"`
 	} `json:"source"`
 	Contract struct {
 		Name    string `json:"name"`
@@ -136,7 +148,7 @@ func Parse(b []byte) (*Metadata, error) {
 	}
 	md := &Metadata{Name: top.Contract.Name, ContractVersion: top.Contract.Version, Language: top.Source.Language}
 	body := &top.jsonBody
-	oneBased := false
+	legacy := false
 	switch {
 	case top.V3 != nil:
 		md.Version, body = 3, top.V3
@@ -155,12 +167,17 @@ func Parse(b []byte) (*Metadata, error) {
 				return nil, fmt.Errorf("%w: version %q", ErrUnsupported, s)
 			}
 		}
+		if v == 6 {
+			return nil, ink6Error(top.Source.Language)
+		}
 		if v != 4 && v != 5 {
-			return nil, fmt.Errorf("%w: version %d", ErrUnsupported, v)
+			return nil, fmt.Errorf("%w: version %d (this reader knows metadata V0 to V5, ink! 3 to 5)", ErrUnsupported, v)
 		}
 		md.Version = v
 	case top.MetadataVersion != "":
-		md.Version, oneBased = 0, true
+		md.Version, legacy = 0, true
+	case top.Source.ContractBinary != "":
+		return nil, ink6Error(top.Source.Language)
 	default:
 		return nil, fmt.Errorf("%w: no version marker (V1/V2/V3/version/metadataVersion)", ErrUnsupported)
 	}
@@ -171,8 +188,25 @@ func Parse(b []byte) (*Metadata, error) {
 		}
 		md.Wasm = w
 	}
-	reg, err := parseRegistry(body.Types, oneBased)
+	reg, positional, err := parseRegistry(body.Types)
 	if err != nil {
+		return nil, err
+	}
+	// Type references of metadataVersion 0.1.0 count from 1 (scale-info
+	// before 1.0) or, when scale-info 1.0 wrote the types under the old
+	// header, from 0.
+	// Documents with explicit ids, and every later version, refer to the
+	// ids as written.
+	oneBased := false
+	if legacy && positional {
+		if oneBased, err = legacyOneBased(len(reg.types), reg, &body.Spec, body.Storage); err != nil {
+			return nil, err
+		}
+		if oneBased {
+			reg.shiftRefs(-1)
+		}
+	}
+	if err := reg.checkRefs(); err != nil {
 		return nil, err
 	}
 	md.Registry = reg
@@ -232,6 +266,91 @@ func Parse(b []byte) (*Metadata, error) {
 		md.Events = append(md.Events, ev)
 	}
 	return md, nil
+}
+
+func ink6Error(language string) error {
+	if language != "" {
+		return fmt.Errorf("%w, built with %q: %s", ErrInk6, language, ink6Why)
+	}
+	return fmt.Errorf("%w: %s", ErrInk6, ink6Why)
+}
+
+// legacyOneBased decides, from the references alone, whether the positional
+// type ids of a metadataVersion 0.1.0 document count from 1 or from 0.
+// Every type in a registry is there because something refers to it, so a
+// 0-based document refers to id 0 and a 1-based one to id n (the last of n
+// types). A document that refers to both is neither and is rejected; one
+// that refers to neither keeps the format's original 1-based reading (its
+// references are then checked as usual).
+func legacyOneBased(n int, reg *Registry, spec *jsonSpec, storage json.RawMessage) (bool, error) {
+	zero, top := false, false
+	see := func(x int) {
+		zero = zero || x == 0
+		top = top || x == n
+	}
+	reg.eachRef(func(x *int) { see(*x) })
+	for _, list := range [][]jsonMessage{spec.Constructors, spec.Messages} {
+		for _, m := range list {
+			for _, a := range m.Args {
+				see(a.Type.Type)
+			}
+			if m.ReturnType != nil {
+				see(m.ReturnType.Type)
+			}
+		}
+	}
+	for _, e := range spec.Events {
+		for _, a := range e.Args {
+			see(a.Type.Type)
+		}
+	}
+	if err := storageRefs(storage, see); err != nil {
+		return false, err
+	}
+	switch {
+	case n == 0:
+		return true, nil
+	case zero && top:
+		return false, fmt.Errorf("%w: metadataVersion 0.1.0 with %d types refers to both type 0 and type %d, so its ids are neither 0-based nor 1-based", ErrUnsupported, n, n)
+	case zero:
+		return false, nil
+	}
+	return true, nil
+}
+
+// storageRefs calls see with every type id in a storage layout (the integer
+// values of its "ty" keys).
+func storageRefs(storage json.RawMessage, see func(int)) error {
+	if len(storage) == 0 {
+		return nil
+	}
+	d := json.NewDecoder(strings.NewReader(string(storage)))
+	d.UseNumber()
+	var v any
+	if err := d.Decode(&v); err != nil {
+		return fmt.Errorf("metadata: storage: %w", err)
+	}
+	var walk func(v any)
+	walk = func(v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			for k, e := range x {
+				if n, ok := e.(json.Number); ok && k == "ty" {
+					if i, err := n.Int64(); err == nil && i >= 0 && i <= 1<<31 {
+						see(int(i))
+					}
+					continue
+				}
+				walk(e)
+			}
+		case []any:
+			for _, e := range x {
+				walk(e)
+			}
+		}
+	}
+	walk(v)
+	return nil
 }
 
 // label returns the V3+ label or the older name (a string or an array of

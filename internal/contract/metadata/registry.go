@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math/big"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -69,126 +71,230 @@ type jsonField struct {
 	Type int     `json:"type"`
 }
 
-type jsonTypeDef struct {
-	Path   []string `json:"path"`
-	Params []struct {
-		Name string `json:"name"`
-		Type *int   `json:"type"`
-	} `json:"params"`
-	Def map[string]json.RawMessage `json:"def"`
+// jsonParam is a generic parameter: {"name": "T", "type": id} in scale-info
+// 1.0 and later (type may be null), a bare type id in the older format of
+// metadataVersion 0.1.0.
+type jsonParam struct{ Type *int }
+
+func (p *jsonParam) UnmarshalJSON(b []byte) error {
+	var id int
+	if json.Unmarshal(b, &id) == nil {
+		p.Type = &id
+		return nil
+	}
+	var o struct {
+		Type *int `json:"type"`
+	}
+	if err := json.Unmarshal(b, &o); err != nil {
+		return errors.New("type parameter: want a type id or {\"name\", \"type\"}")
+	}
+	p.Type = o.Type
+	return nil
 }
 
-func parseRegistry(raw json.RawMessage, oneBased bool) (*Registry, error) {
-	r := &Registry{types: map[int]*Type{}}
+type jsonTypeDef struct {
+	Path   []string                   `json:"path"`
+	Params []jsonParam                `json:"params"`
+	Def    map[string]json.RawMessage `json:"def"`
+}
+
+// parseRegistry reads the "types" section. It keeps type references exactly
+// as written (no renumbering; see shiftRefs) and does not check them (see
+// checkRefs). positional reports that the entries carry no "id" and take
+// their array index as id, as in metadataVersion 0.1.0 documents.
+func parseRegistry(raw json.RawMessage) (r *Registry, positional bool, err error) {
+	r = &Registry{types: map[int]*Type{}}
 	if len(raw) == 0 {
-		return r, nil
+		return r, true, nil
 	}
 	var entries []json.RawMessage
 	if err := json.Unmarshal(raw, &entries); err != nil {
-		return nil, fmt.Errorf("metadata: types: %w", err)
+		return nil, false, fmt.Errorf("metadata: types: %w", err)
 	}
-	fix := func(id int) int {
-		if oneBased {
-			return id - 1
-		}
-		return id
-	}
+	withIDs := 0
 	for i, e := range entries {
-		var withID struct {
-			ID   *int        `json:"id"`
-			Type jsonTypeDef `json:"type"`
+		var probe struct {
+			ID   *int            `json:"id"`
+			Type json.RawMessage `json:"type"`
+		}
+		if err := json.Unmarshal(e, &probe); err != nil {
+			return nil, false, fmt.Errorf("metadata: type %d: %w", i, err)
 		}
 		var def jsonTypeDef
 		id := i
-		if err := json.Unmarshal(e, &withID); err == nil && withID.ID != nil {
-			id, def = *withID.ID, withID.Type
-		} else if err := json.Unmarshal(e, &def); err != nil {
-			return nil, fmt.Errorf("metadata: type %d: %w", i, err)
-		}
-		t := &Type{Path: def.Path}
-		for _, p := range def.Params {
-			if p.Type != nil {
-				t.Params = append(t.Params, fix(*p.Type))
-			} else {
-				t.Params = append(t.Params, -1)
+		src := e
+		if probe.ID != nil {
+			withIDs++
+			id, src = *probe.ID, probe.Type
+			if id < 0 {
+				return nil, false, fmt.Errorf("metadata: type entry %d: negative id %d", i, id)
 			}
 		}
-		if len(def.Def) != 1 {
-			return nil, fmt.Errorf("metadata: type %d: def must have exactly one kind", id)
+		if err := json.Unmarshal(src, &def); err != nil {
+			return nil, false, fmt.Errorf("metadata: type %d: %w", id, err)
 		}
-		for k, v := range def.Def {
-			var err error
-			switch k {
-			case "primitive":
-				t.Kind = KindPrimitive
-				err = json.Unmarshal(v, &t.Primitive)
-			case "composite":
-				t.Kind = KindComposite
-				var c struct{ Fields []jsonField }
-				err = json.Unmarshal(v, &c)
-				for _, f := range c.Fields {
-					t.Fields = append(t.Fields, Field{Name: deref(f.Name), Type: fix(f.Type)})
-				}
-			case "variant":
-				t.Kind = KindVariant
-				var c struct {
-					Variants []struct {
-						Name   string      `json:"name"`
-						Index  *int        `json:"index"`
-						Fields []jsonField `json:"fields"`
-					} `json:"variants"`
-				}
-				err = json.Unmarshal(v, &c)
-				for j, vv := range c.Variants {
-					idx := j
-					if vv.Index != nil {
-						idx = *vv.Index
-					}
-					if idx < 0 || idx > 255 {
-						return nil, fmt.Errorf("metadata: type %d: variant index %d", id, idx)
-					}
-					var fs []Field
-					for _, f := range vv.Fields {
-						fs = append(fs, Field{Name: deref(f.Name), Type: fix(f.Type)})
-					}
-					t.Variants = append(t.Variants, Variant{Name: vv.Name, Index: uint8(idx), Fields: fs})
-				}
-			case "sequence", "compact":
-				t.Kind = KindSequence
-				if k == "compact" {
-					t.Kind = KindCompact
-				}
-				var c struct{ Type int }
-				err = json.Unmarshal(v, &c)
-				t.Elem = fix(c.Type)
-			case "array":
-				t.Kind = KindArray
-				var c struct {
-					Len  uint32
-					Type int
-				}
-				err = json.Unmarshal(v, &c)
-				t.Elem, t.Len = fix(c.Type), c.Len
-			case "tuple":
-				t.Kind = KindTuple
-				var ids []int
-				err = json.Unmarshal(v, &ids)
-				for _, x := range ids {
-					t.Tuple = append(t.Tuple, fix(x))
-				}
-			case "bitSequence":
-				t.Kind = KindBitSequence
-			default:
-				return nil, fmt.Errorf("metadata: type %d: unknown kind %q", id, k)
-			}
-			if err != nil {
-				return nil, fmt.Errorf("metadata: type %d: %w", id, err)
-			}
+		if withIDs != 0 && withIDs != i+1 {
+			return nil, false, fmt.Errorf("metadata: type entry %d: some entries have an \"id\" and some do not", i)
+		}
+		if _, dup := r.types[id]; dup {
+			return nil, false, fmt.Errorf("metadata: type %d defined twice", id)
+		}
+		t, err := parseType(id, def)
+		if err != nil {
+			return nil, false, err
 		}
 		r.types[id] = t
 	}
-	// Check references so that encoding and decoding never meet a dangling id.
-	for id, t := range r.types {
+	return r, withIDs == 0, nil
+}
+
+func parseType(id int, def jsonTypeDef) (*Type, error) {
+	t := &Type{Path: def.Path}
+	for _, p := range def.Params {
+		if p.Type != nil {
+			if *p.Type < 0 {
+				return nil, fmt.Errorf("metadata: type %d: parameter type %d", id, *p.Type)
+			}
+			t.Params = append(t.Params, *p.Type)
+		} else {
+			t.Params = append(t.Params, -1)
+		}
+	}
+	// Ask! (AssemblyScript) writes the path inside "def"; accept it there.
+	if p, ok := def.Def["path"]; ok && len(def.Def) == 2 {
+		var inner []string
+		if err := json.Unmarshal(p, &inner); err != nil {
+			return nil, fmt.Errorf("metadata: type %d: def.path: %w", id, err)
+		}
+		if len(t.Path) == 0 {
+			t.Path = inner
+		}
+		delete(def.Def, "path")
+	}
+	if len(def.Def) != 1 {
+		return nil, fmt.Errorf("metadata: type %d: def must have exactly one kind", id)
+	}
+	for k, v := range def.Def {
+		var err error
+		switch k {
+		case "primitive":
+			t.Kind = KindPrimitive
+			err = json.Unmarshal(v, &t.Primitive)
+		case "composite":
+			t.Kind = KindComposite
+			var c struct{ Fields []jsonField }
+			err = json.Unmarshal(v, &c)
+			for _, f := range c.Fields {
+				t.Fields = append(t.Fields, Field{Name: deref(f.Name), Type: f.Type})
+			}
+		case "variant":
+			t.Kind = KindVariant
+			var c struct {
+				Variants []struct {
+					Name  string `json:"name"`
+					Index *int   `json:"index"`
+					// Discriminant is the index of a field-less variant in
+					// the scale-info of metadataVersion 0.1.0.
+					Discriminant *int        `json:"discriminant"`
+					Fields       []jsonField `json:"fields"`
+				} `json:"variants"`
+			}
+			err = json.Unmarshal(v, &c)
+			for j, vv := range c.Variants {
+				idx := j
+				switch {
+				case vv.Index != nil:
+					idx = *vv.Index
+				case vv.Discriminant != nil:
+					idx = *vv.Discriminant
+				}
+				if idx < 0 || idx > 255 {
+					return nil, fmt.Errorf("metadata: type %d: variant index %d", id, idx)
+				}
+				var fs []Field
+				for _, f := range vv.Fields {
+					fs = append(fs, Field{Name: deref(f.Name), Type: f.Type})
+				}
+				t.Variants = append(t.Variants, Variant{Name: vv.Name, Index: uint8(idx), Fields: fs})
+			}
+		case "sequence", "compact":
+			t.Kind = KindSequence
+			if k == "compact" {
+				t.Kind = KindCompact
+			}
+			var c struct{ Type int }
+			err = json.Unmarshal(v, &c)
+			t.Elem = c.Type
+		case "array":
+			t.Kind = KindArray
+			var c struct {
+				Len  uint32
+				Type int
+			}
+			err = json.Unmarshal(v, &c)
+			t.Elem, t.Len = c.Type, c.Len
+		case "tuple":
+			t.Kind = KindTuple
+			err = json.Unmarshal(v, &t.Tuple)
+		case "bitSequence":
+			t.Kind = KindBitSequence
+		default:
+			return nil, fmt.Errorf("metadata: type %d: unknown kind %q", id, k)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("metadata: type %d: %w", id, err)
+		}
+	}
+	return t, nil
+}
+
+// hasElem reports whether t.Elem is a type reference.
+func (t *Type) hasElem() bool {
+	return t.Kind == KindSequence || t.Kind == KindArray || t.Kind == KindCompact
+}
+
+// eachRef calls f with a pointer to every type reference of t: fields,
+// variant fields, element and tuple types, and the generic parameters that
+// are present.
+func (t *Type) eachRef(f func(*int)) {
+	for i := range t.Tuple {
+		f(&t.Tuple[i])
+	}
+	for i := range t.Fields {
+		f(&t.Fields[i].Type)
+	}
+	for i := range t.Variants {
+		for j := range t.Variants[i].Fields {
+			f(&t.Variants[i].Fields[j].Type)
+		}
+	}
+	if t.hasElem() {
+		f(&t.Elem)
+	}
+	for i := range t.Params {
+		if t.Params[i] >= 0 {
+			f(&t.Params[i])
+		}
+	}
+}
+
+// eachRef calls f with every type reference in the registry.
+func (r *Registry) eachRef(f func(*int)) {
+	for _, t := range r.types {
+		t.eachRef(f)
+	}
+}
+
+// shiftRefs adds d to every type reference (not to the ids themselves).
+func (r *Registry) shiftRefs(d int) {
+	r.eachRef(func(x *int) { *x += d })
+}
+
+// checkRefs makes sure encoding and decoding never meet a dangling id.
+// Generic parameters are only names for humans and are not checked.
+func (r *Registry) checkRefs() error {
+	for _, id := range slices.Sorted(maps.Keys(r.types)) {
+		t := r.types[id]
 		refs := append([]int{}, t.Tuple...)
 		for _, f := range t.Fields {
 			refs = append(refs, f.Type)
@@ -198,16 +304,16 @@ func parseRegistry(raw json.RawMessage, oneBased bool) (*Registry, error) {
 				refs = append(refs, f.Type)
 			}
 		}
-		if t.Kind == KindSequence || t.Kind == KindArray || t.Kind == KindCompact {
+		if t.hasElem() {
 			refs = append(refs, t.Elem)
 		}
 		for _, x := range refs {
 			if !r.has(x) {
-				return nil, fmt.Errorf("metadata: type %d refers to unknown type %d", id, x)
+				return fmt.Errorf("metadata: type %d refers to unknown type %d", id, x)
 			}
 		}
 	}
-	return r, nil
+	return nil
 }
 
 func deref(s *string) string {
@@ -256,16 +362,24 @@ func (r *Registry) isAccountID(t *Type) bool {
 }
 
 // TypeName renders a type for humans (inspect output).
-func (r *Registry) TypeName(id int) string { return r.typeName(id, 0) }
+// A name has at most typeNameBudget parts (types named), so that
+// self-referring generic parameters cannot make it exponentially long.
+func (r *Registry) TypeName(id int) string {
+	budget := typeNameBudget
+	return r.typeName(id, 0, &budget)
+}
 
-func (r *Registry) typeName(id, depth int) string {
+const typeNameBudget = 64
+
+func (r *Registry) typeName(id, depth int, budget *int) string {
 	t := r.types[id]
 	if t == nil {
 		return fmt.Sprintf("?%d", id)
 	}
-	if depth > 8 {
+	if depth > 8 || *budget <= 0 {
 		return "…"
 	}
+	*budget--
 	gen := func(name string) string {
 		if len(t.Params) == 0 {
 			return name
@@ -273,7 +387,7 @@ func (r *Registry) typeName(id, depth int) string {
 		ps := make([]string, 0, len(t.Params))
 		for _, p := range t.Params {
 			if p >= 0 {
-				ps = append(ps, r.typeName(p, depth+1))
+				ps = append(ps, r.typeName(p, depth+1, budget))
 			}
 		}
 		if len(ps) == 0 {
@@ -285,15 +399,15 @@ func (r *Registry) typeName(id, depth int) string {
 	case KindPrimitive:
 		return t.Primitive
 	case KindSequence:
-		return "Vec<" + r.typeName(t.Elem, depth+1) + ">"
+		return "Vec<" + r.typeName(t.Elem, depth+1, budget) + ">"
 	case KindArray:
-		return fmt.Sprintf("[%s; %d]", r.typeName(t.Elem, depth+1), t.Len)
+		return fmt.Sprintf("[%s; %d]", r.typeName(t.Elem, depth+1, budget), t.Len)
 	case KindCompact:
-		return "Compact<" + r.typeName(t.Elem, depth+1) + ">"
+		return "Compact<" + r.typeName(t.Elem, depth+1, budget) + ">"
 	case KindTuple:
 		ps := make([]string, len(t.Tuple))
 		for i, x := range t.Tuple {
-			ps[i] = r.typeName(x, depth+1)
+			ps[i] = r.typeName(x, depth+1, budget)
 		}
 		return "(" + strings.Join(ps, ", ") + ")"
 	case KindBitSequence:

@@ -44,7 +44,84 @@ const (
 	// MaxNesting bounds the nesting depth of blocks in one function body.
 	// wazero's compile time grows quadratically with a function's nesting
 	// (a chain of dominators): 1024 levels in 6 KiB functions filling 2 MiB
-	// take about 20 s to compile, 65535 levels would take hours. Compilers
-	// emit one level per match arm at most; real code stays far below.
+	// took about 20 s to compile before the compile budget (below), which
+	// now admits 12 such functions (0.9 s); 65535 levels would take hours.
+	// Compilers emit one level per match arm at most; real code stays far
+	// below (270 in Phala's phatjs, 107 in pink's check_system).
 	MaxNesting = 1024
 )
+
+// The compile budget, enforced by Validate. wazero's optimizing compiler
+// spends time quadratic in the control flow of one function (its
+// dominator-tree, loop-nesting and SSA value-lookup passes walk the basic
+// blocks and edges once per block): 40k "i32.const 0; br_if 0" in one 160 KB
+// function took 18-29 s, 5000 metered loops in 30 KB took 5 s, and 1000
+// br_tables of 256 targets in 265 KB took 9 s, where 2 MiB of straight-line
+// code takes 0.14 s. Validate therefore measures each function f by
+//
+//	b_f = its block, loop, if, else, br, br_if, br_table and return
+//	      instructions (each starts or ends a basic block; the gas
+//	      instrumentation adds a conditional to every metered block),
+//	e_f = b_f + the targets of all its br_tables (the extra edges),
+//
+// and bounds the module's compile cost Σ_f e_f·(b_f + ControlEdgeWeight) by
+// MaxCompileBudget. Measured on the reference machine (2 cores shared with
+// other work), compiling costs about 125 ns per unit of e·b within one
+// function of b = 4096 (metered loops, the worst pattern found; less for
+// smaller functions) plus about 7 µs per metered loop whatever the function
+// (its instrumented form has four basic blocks): about 58 units per edge,
+// hence the weight of 64. So any accepted module compiles its control flow
+// in about 2^24 · 125 ns ≈ 2.1 s, whether it spends the budget on one large
+// function, on many small ones or on both; the rest is linear in code size
+// (0.14 s for 2 MiB of straight-line code). Since the cost of one function
+// is at least b_f², the budget also caps one function at 4064 control
+// instructions. See the engine's BenchmarkPrepare for the worst cases.
+const (
+	// MaxCompileBudget bounds Σ_f e_f·(b_f + 64), 2^24. Real contracts
+	// stay far below: the largest of polkadot-js' ink! v0-v5 test contracts
+	// (multisig_plain, 93 KB) costs 3.6·10^5 (margin 46x), the largest of
+	// Phala's pink test contracts (check_system, 77 KB, largest function
+	// b = 1041, nesting 107) 1.6·10^6 (margin 10x), and Phala's QuickJS
+	// contract qjs (490 KB) 6.4·10^6 (margin 2.6x).
+	MaxCompileBudget = 1 << 24
+	// ControlEdgeWeight is the linear part of the compile cost of one
+	// control edge, in units of the quadratic part (see above).
+	ControlEdgeWeight = 64
+)
+
+// controlCount accumulates b and e of one function body (see
+// MaxCompileBudget).
+type controlCount struct{ b, e uint64 }
+
+func (c *controlCount) add(in Instr) {
+	switch in.Op {
+	case OpBlock, OpLoop, OpIf, OpElse, OpBr, OpBrIf, OpReturn:
+		c.b++
+		c.e++
+	case OpBrTable:
+		c.b++
+		c.e += 1 + uint64(in.Index) + 1 // the instruction, its targets and the default
+	}
+}
+
+// cost is e·(b + ControlEdgeWeight); b ≤ 2^21 and e ≤ 2^30 for any body of
+// a 2 MiB module, so the product cannot overflow.
+func (c *controlCount) cost() uint64 { return c.e * (c.b + ControlEdgeWeight) }
+
+// ControlCounts returns b and e of one function body (see
+// MaxCompileBudget); CompileCost(b, e) is the function's compile cost.
+func ControlCounts(expr []byte) (b, e uint64, err error) {
+	var c controlCount
+	err = Walk(expr, func(in Instr, _ int) error {
+		c.add(in)
+		return nil
+	})
+	return c.b, c.e, err
+}
+
+// CompileCost is the compile cost e·(b + ControlEdgeWeight) of a function of
+// b control instructions and e control edges, as Validate sums it.
+func CompileCost(b, e uint64) uint64 {
+	c := controlCount{b, e}
+	return c.cost()
+}

@@ -239,3 +239,131 @@ func compile(ctx context.Context, rt wazero.Runtime, m *wasm.Module) error {
 	}
 	return cm.Close(ctx)
 }
+
+// withBodies gives the module one function of type () -> () per body (locals
+// and code each): deploy, call, then others.
+func withBodies(bodies ...[]byte) map[byte][]byte {
+	funcs := cat(u32(uint32(len(bodies))), make([]byte, len(bodies)))
+	code := u32(uint32(len(bodies)))
+	for _, b := range bodies {
+		code = wasm.AppendU32(code, uint32(len(b)))
+		code = append(code, b...)
+	}
+	return map[byte][]byte{wasm.SecFunction: funcs, wasm.SecCode: code}
+}
+
+// copies returns n references to b.
+func copies(b []byte, n int) [][]byte {
+	out := make([][]byte, n)
+	for i := range out {
+		out[i] = b
+	}
+	return out
+}
+
+// body is a function body without locals: n copies of unit, then end.
+func body(unit []byte, n int) []byte {
+	return cat([]byte{0x00}, bytes.Repeat(unit, n), []byte{wasm.OpEnd})
+}
+
+var (
+	brIf0 = []byte{wasm.OpI32Const, 0x00, wasm.OpBrIf, 0x00} // i32.const 0; br_if 0
+	// block; i32.const 0; br_table of 256 targets (and the default); end:
+	// b = 2, e = 2 + 257 per unit.
+	blockBrTable = cat([]byte{wasm.OpBlock, 0x40, wasm.OpI32Const, 0x00, wasm.OpBrTable}, u32(256), make([]byte, 257), []byte{wasm.OpEnd})
+	// i32.const 0; br_table of 256 targets (and the default): b = 1,
+	// e = 258 per unit.
+	brTable256 = cat([]byte{wasm.OpI32Const, 0x00, wasm.OpBrTable}, u32(256), make([]byte, 257))
+	// Blocks nested to MaxNesting, each metered, with a br_table of 256
+	// targets at the bottom: b = 1025, e = 1025 + 257.
+	nestedBrTable = cat([]byte{0x00}, bytes.Repeat([]byte{wasm.OpBlock, 0x40, wasm.OpI32Const, 0x00, wasm.OpDrop}, wasm.MaxNesting),
+		[]byte{wasm.OpI32Const, 0x00, wasm.OpBrTable}, u32(256), bytes.Repeat([]byte{0x07}, 257),
+		bytes.Repeat([]byte{wasm.OpEnd}, wasm.MaxNesting+1))
+)
+
+// TestCompileBudget checks the compile budget (MaxCompileBudget) at its
+// boundary: b·e of each function is summed over the module; the old
+// validator accepted every rejected case here.
+func TestCompileBudget(t *testing.T) {
+	// A function of n br_ifs costs n·(n+64): 4064 fit the budget of 2^24,
+	// 4065 do not; over two functions, 2864 each fit and 2865 do not.
+	cases := []struct {
+		name  string
+		extra map[byte][]byte
+		want  string // "" if accepted
+	}{
+		{"issue: br_if x40k in one function", withBody(nil, body(brIf0, 40_000)),
+			"compile budget exceeded at function 1: its 40000 control instructions (block, loop, if, else, br, br_if, br_table, return) and 0 br_table targets cost 40000·(40000+64) = 1602560000, bringing the module's total to 1602560000, over the limit of 16777216"},
+		{"br_if x4064", withBody(nil, body(brIf0, 4064)), ""},
+		{"br_if x4065", withBody(nil, body(brIf0, 4065)), "cost 4065·(4065+64) = 16784385"},
+		{"return x4064", withBody(nil, body([]byte{wasm.OpReturn}, 4064)), ""},
+		{"return x4065", withBody(nil, body([]byte{wasm.OpReturn}, 4065)), "over the limit of 16777216"},
+		{"two functions of 2864", withBodies(body(brIf0, 2864), body(brIf0, 2864)), ""},
+		{"two functions of 2865", withBodies(body(brIf0, 2865), body(brIf0, 2865)),
+			"compile budget exceeded at function 1: its 2865 control instructions (block, loop, if, else, br, br_if, br_table, return) and 0 br_table targets cost 2865·(2865+64) = 8391585, bringing the module's total to 16783170"},
+		// br_table targets count as edges: 164 units cost 42476·(328+64).
+		{"block+br_table(256) x164", withBody(nil, body(blockBrTable, 164)), ""},
+		{"block+br_table(256) x165", withBody(nil, body(blockBrTable, 165)), "and 42405 br_table targets cost 42735·(330+64) = 16837590"},
+		// Nesting at the cap with a far-reaching br_table costs
+		// 1282·(1025+64): 12 such functions fit, 13 do not.
+		{"nesting at the cap with br_table", withBody(nil, nestedBrTable), ""},
+		{"nesting at the cap x12", withBodies(copies(nestedBrTable, 12)...), ""},
+		{"nesting at the cap x13", withBodies(copies(nestedBrTable, 13)...),
+			"compile budget exceeded at function 12: its 1025 control instructions (block, loop, if, else, br, br_if, br_table, return) and 257 br_table targets cost 1282·(1025+64) = 1396098, bringing the module's total to 18149274"},
+		// The linear part: functions of 64 br_tables of 256 targets cost
+		// 16512·(64+64), 7 fit; functions of 32 br_ifs cost 32·96, 5461 fit.
+		{"br_table functions x7", withBodies(copies(body(brTable256, 64), 7)...), ""},
+		{"br_table functions x8", withBodies(copies(body(brTable256, 64), 8)...),
+			"cost 16512·(64+64) = 2113536, bringing the module's total to 16908288, over the limit of 16777216"},
+		{"small functions x5461", withBodies(copies(body(brIf0, 32), 5461)...), ""},
+		{"small functions x5462", withBodies(copies(body(brIf0, 32), 5462)...), "bringing the module's total to 16779264"},
+	}
+	rt := newCompiler(context.Background())
+	defer rt.Close(context.Background())
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			m, err := wasm.Check(contract(c.extra), enginePolicy)
+			if c.want != "" {
+				if !errors.Is(err, wasm.ErrInvalid) || !strings.Contains(err.Error(), c.want) {
+					t.Fatalf("err = %v, want %q", err, c.want)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := compile(context.Background(), rt, m); err != nil {
+				t.Fatalf("compile: %v", err)
+			}
+		})
+	}
+}
+
+// TestControlCounts checks b and e for single bodies.
+func TestControlCounts(t *testing.T) {
+	cases := []struct {
+		name string
+		body []byte
+		b, e uint64
+	}{
+		{"empty", []byte{wasm.OpEnd}, 0, 0},
+		{"straight-line and calls", []byte{wasm.OpI32Const, 0, wasm.OpDrop, wasm.OpCall, 0, wasm.OpUnreachable, wasm.OpEnd}, 0, 0},
+		{"one of each", cat([]byte{wasm.OpBlock, 0x40, wasm.OpLoop, 0x40, wasm.OpI32Const, 0, wasm.OpIf, 0x40, wasm.OpElse,
+			wasm.OpBr, 0, wasm.OpEnd, wasm.OpI32Const, 0, wasm.OpBrIf, 0, wasm.OpReturn, wasm.OpEnd, wasm.OpEnd, wasm.OpEnd}), 7, 7},
+		{"br_table of 3 targets", []byte{wasm.OpI32Const, 0, wasm.OpBrTable, 3, 0, 0, 0, 0, wasm.OpEnd}, 1, 5},
+		{"block and br_table of 256", cat(blockBrTable, []byte{wasm.OpEnd}), 2, 259},
+		{"nesting at the cap with br_table", nestedBrTable[1:], 1025, 1282},
+	}
+	for _, c := range cases {
+		b, e, err := wasm.ControlCounts(c.body)
+		if err != nil || b != c.b || e != c.e {
+			t.Errorf("%s: b = %d, e = %d, %v; want %d, %d", c.name, b, e, err, c.b, c.e)
+		}
+	}
+	if _, _, err := wasm.ControlCounts([]byte{wasm.OpBlock, 0x40, wasm.OpEnd}); err == nil {
+		t.Error("unterminated body accepted")
+	}
+	if got := wasm.CompileCost(1025, 1282); got != 1282*(1025+wasm.ControlEdgeWeight) {
+		t.Errorf("CompileCost(1025, 1282) = %d", got)
+	}
+}

@@ -59,7 +59,8 @@ func invalid(format string, args ...any) error {
 // limit, no other imports, exports exactly deploy and call of type () -> ()
 // (or () -> i32), no floating point unless allowed, no bulk-memory, SIMD,
 // reference-type or multi-value features, the start-section policy, and
-// element and data segments that fit the initial table and memory. The
+// element and data segments that fit the initial table and memory, and the
+// compile budget of limits.go (MaxCompileBudget). The
 // structural caps of limits.go are enforced earlier, by Decode.
 func Validate(m *Module, p Policy) error {
 	memImports := 0
@@ -192,6 +193,7 @@ func Validate(m *Module, p Policy) error {
 	nImp := uint32(m.NumImportedFuncs())
 	totalFuncs := uint64(nImp) + uint64(len(m.Funcs))
 	nGlobals := uint32(len(m.Globals))
+	var budget uint64 // Σ e·(b+64) of the functions so far (MaxCompileBudget)
 	for i, c := range m.Codes {
 		fidx := uint64(nImp) + uint64(i)
 		ft := m.Types[m.Funcs[i]]
@@ -204,7 +206,9 @@ func Validate(m *Module, p Policy) error {
 				return invalid("function %d: local: %v", fidx, err)
 			}
 		}
+		var cc controlCount
 		err := Walk(c.Expr, func(in Instr, _ int) error {
+			cc.add(in)
 			switch {
 			case in.Op == OpPrefixFC && in.Sub > 7:
 				return invalid("operator %s (bulk memory) not allowed", in.Name())
@@ -230,6 +234,13 @@ func Validate(m *Module, p Policy) error {
 		})
 		if err != nil {
 			return fmt.Errorf("function %d: %w", fidx, err)
+		}
+		budget += cc.cost()
+		if budget > MaxCompileBudget {
+			return invalid("compile budget exceeded at function %d: its %d control instructions "+
+				"(block, loop, if, else, br, br_if, br_table, return) and %d br_table targets cost %d·(%d+%d) = %d, "+
+				"bringing the module's total to %d, over the limit of %d",
+				fidx, cc.b, cc.e-cc.b, cc.e, cc.b, ControlEdgeWeight, cc.cost(), budget, MaxCompileBudget)
 		}
 	}
 	return nil
