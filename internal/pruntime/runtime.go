@@ -14,11 +14,13 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/cella-network/cella/internal/chainsync"
 	"github.com/cella-network/cella/internal/contract/engine"
 	"github.com/cella-network/cella/internal/keys"
 	"github.com/cella-network/cella/internal/msg"
+	"github.com/cella-network/cella/internal/phatwire"
 	"github.com/cella-network/cella/internal/state"
 	"github.com/cella-network/cella/internal/tee"
 	"github.com/cella-network/cella/internal/worker"
@@ -79,6 +81,13 @@ type Config struct {
 	Verifier worker.AttestationVerifier
 	// Entropy generates a gatekeeper's master key (crypto/rand when nil).
 	Entropy io.Reader
+	// QueryExecutor runs contract queries read-only (when nil: a query
+	// engine over the worker core's cluster state, made at the first
+	// query).
+	QueryExecutor QueryExecutor
+	// QueryTimeout is the wall-clock backstop of one query
+	// (DefaultQueryTimeout when 0).
+	QueryTimeout time.Duration
 	// Contracts runs the Phat contracts of the worker's clusters (a
 	// transaction-mode wasm engine, contracts.New, when nil; the runtime
 	// then closes it on Close).
@@ -103,6 +112,18 @@ type Runtime struct {
 	// unsealed: the core learned a key since the last checkpoint; egress
 	// is held back until a checkpoint seals it.
 	unsealed bool
+
+	// Queries (query.go): set at Open, never changed; own is the
+	// runtime's own executor when the config names none.
+	exec  QueryExecutor
+	own   *coreQueries
+	certs *phatwire.VerifyCache
+	// qmu: queries reading the core's cluster state hold it for reading,
+	// Sync for writing (taken before mu).
+	qmu sync.RWMutex
+	// lastBlockTime is the time of the last stepped block (0 after a
+	// restart until the next block), the block context of queries.
+	lastBlockTime int64
 	// ownRT is the contract engine Open created (closed by Close).
 	ownRT *contracts.Runtime
 }
@@ -148,7 +169,12 @@ func open(cfg Config, ownRT *contracts.Runtime) (*Runtime, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("pruntime: data dir: %w", err)
 	}
-	r := &Runtime{cfg: cfg, log: cfg.Log.With("component", "pruntime"), ownRT: ownRT}
+	r := &Runtime{cfg: cfg, log: cfg.Log.With("component", "pruntime"), ownRT: ownRT,
+		exec: cfg.QueryExecutor, certs: phatwire.NewVerifyCache(QueryCertificateCacheSize)}
+	if r.exec == nil {
+		r.own = &coreQueries{r: r}
+		r.exec = r.own
+	}
 	gh, ok, err := r.readGenesisHash()
 	if err != nil || !ok {
 		return r, err
@@ -220,6 +246,8 @@ func (r *Runtime) Init(g *state.Genesis, rec *state.BlockRecord) ([32]byte, erro
 // chainsync.Syncer.SyncBatch. The worker core is stepped with each applied
 // block in order, and a checkpoint is sealed when one is due.
 func (r *Runtime) Sync(b chainsync.Batch) error {
+	r.qmu.Lock()
+	defer r.qmu.Unlock()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.sync == nil {
@@ -236,6 +264,7 @@ func (r *Runtime) Sync(b chainsync.Batch) error {
 		return err
 	}
 	for _, blk := range r.sync.DrainBlocks() {
+		r.lastBlockTime = blk.TimeUnixNano
 		rd, err := r.core.Step(worker.Block{Height: blk.Height, TimeUnixNano: blk.TimeUnixNano, AppVersion: blk.AppVersion, Messages: blk.Messages, State: blk.State})
 		if err != nil {
 			// The chain state moved on without the core: stop, so that
@@ -668,6 +697,9 @@ func (r *Runtime) Close() error {
 	defer r.mu.Unlock()
 	if r.ownRT != nil {
 		defer func() { _ = r.ownRT.Close(context.Background()); r.ownRT = nil }()
+	}
+	if r.own != nil {
+		defer r.own.close()
 	}
 	if r.sync == nil || r.sync.Height() == r.checkpoint {
 		return nil

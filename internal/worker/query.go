@@ -68,3 +68,25 @@ func (q *queryStore) Code(hash [32]byte) ([]byte, bool) {
 	}
 	return code, ok
 }
+
+// QueryStore returns a read-only ContractStore over the cluster state that
+// holds target, a contract (or, for an instantiate dry run, a cluster id),
+// for the shell's query executor: code is read through view (the chain view
+// of the verified state) and may be of either kind; writes are dropped. It
+// reads the core's live state: the caller must not step the core while the
+// store is in use. ok is false when no cluster whose key the worker holds
+// has target.
+func (c *Core) QueryStore(target [32]byte, view ChainView) (cluster [32]byte, st ContractStore, ok bool) {
+	if view == nil {
+		return [32]byte{}, nil, false
+	}
+	if cs := c.clusters[target]; cs != nil && c.clusterKeys[target] != nil {
+		return target, &queryStore{store: store{c: c, cluster: target, cs: cs}, view: view}, true
+	}
+	for id, cs := range c.clusters {
+		if cs.contracts[target] != nil && c.clusterKeys[id] != nil {
+			return id, &queryStore{store: store{c: c, cluster: id, cs: cs}, view: view}, true
+		}
+	}
+	return [32]byte{}, nil, false
+}
