@@ -38,7 +38,10 @@ const (
 	// cluster keys with their epochs); the worker's own keys are sealed
 	// apart. Absent in checkpoints of older pRuntimes: no key.
 	sectionKeys uint8 = 3
-	// sectionClusters is reserved for cluster state (contracts).
+	// sectionClusters is the cluster contract state
+	// (worker.ClustersSnapshot: contracts and their storage, ledgers,
+	// nonces, outcomes, retained inputs). Absent in checkpoints of older
+	// pRuntimes: no contract state.
 	sectionClusters uint8 = 4
 )
 
@@ -51,7 +54,7 @@ func sectionName(id uint8) string {
 	case sectionKeys:
 		return "keys"
 	case sectionClusters:
-		return "clusters (reserved)"
+		return "clusters"
 	}
 	return "unknown"
 }
@@ -64,6 +67,8 @@ type checkpoint struct {
 	chain  []byte // chainsync snapshot
 	worker []byte // worker snapshot; nil for a v1 checkpoint
 	keys   []byte // worker keys snapshot; nil when absent
+	// clusters is the worker clusters snapshot; nil when absent.
+	clusters []byte
 	// v1Egress is a v1 checkpoint's egress state (worker nil).
 	v1Egress *v1Egress
 }
@@ -123,6 +128,8 @@ func decodeCheckpoint(b []byte) (checkpoint, error) {
 			cp.worker = body
 		case sectionKeys:
 			cp.keys = body
+		case sectionClusters:
+			cp.clusters = body
 		default:
 			return bad("section %d (%s) is not known to this pRuntime version %d.%d.%d; it was written by a newer pRuntime", id, sectionName(id), Version[0], Version[1], Version[2])
 		}

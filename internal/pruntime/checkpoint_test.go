@@ -25,6 +25,14 @@ func TestCheckpointFormat(t *testing.T) {
 	if err != nil || !bytes.Equal(cp.keys, ks) || !bytes.Equal(cp.worker, core) {
 		t.Fatalf("round trip with keys: %+v %v", cp, err)
 	}
+	if cp.clusters != nil {
+		t.Fatal("clusters without a clusters section")
+	}
+	cl := []byte("clusters")
+	cp, err = decodeCheckpoint(encodeCheckpoint([]section{{sectionChain, chain}, {sectionWorker, core}, {sectionKeys, ks}, {sectionClusters, cl}}))
+	if err != nil || !bytes.Equal(cp.keys, ks) || !bytes.Equal(cp.clusters, cl) {
+		t.Fatalf("round trip with clusters: %+v %v", cp, err)
+	}
 	withVersion := func(v uint32) []byte {
 		var w scale.Writer
 		w.String(checkpointDomain)
@@ -38,8 +46,7 @@ func TestCheckpointFormat(t *testing.T) {
 		msg  string // part of the error
 	}{
 		{"unknown section", encodeCheckpoint([]section{{sectionChain, chain}, {sectionWorker, core}, {9, nil}}), "section 9 (unknown) is not known"},
-		{"keys after clusters", encodeCheckpoint([]section{{sectionChain, chain}, {sectionWorker, core}, {sectionClusters, nil}, {sectionKeys, nil}}), "clusters (reserved)"},
-		{"reserved clusters section", encodeCheckpoint([]section{{sectionChain, chain}, {sectionWorker, core}, {sectionClusters, nil}}), "clusters (reserved)"},
+		{"keys after clusters", encodeCheckpoint([]section{{sectionChain, chain}, {sectionWorker, core}, {sectionClusters, nil}, {sectionKeys, nil}}), "ids must increase"},
 		{"missing worker", encodeCheckpoint([]section{{sectionChain, chain}}), "missing section"},
 		{"missing chain", encodeCheckpoint([]section{{sectionWorker, core}}), "missing section"},
 		{"repeated section", encodeCheckpoint([]section{{sectionChain, chain}, {sectionChain, chain}, {sectionWorker, core}}), "ids must increase"},

@@ -4,7 +4,10 @@
 // (internal/chainsync: light client + write-set checks against the AppHash),
 // steps the core with every applied block, seals checkpoints (checkpoint.go)
 // and restores them, and serves its API to pherry (internal) and to anyone
-// (public) with connect-go. What the worker does with a block (egress
+// (public) with connect-go. The public listener also answers signed,
+// encrypted contract queries (query.go) on the Connect service and on
+// Phala's pRPC (prpc.go: /prpc/PhactoryAPI.GetInfo and .ContractQuery, what
+// @phala/sdk's createPruntimeClient speaks). What the worker does with a block (egress
 // messages, later keys and clusters) lives in the core, not here.
 //
 // Nothing that reaches it through the API is trusted: pherry, the host and

@@ -71,6 +71,7 @@ func (v staticView) AllowedMeasurements() ([][32]byte, error) { return nil, nil 
 func (v staticView) DevAttestation() (bool, keys.PublicKey, error) {
 	return false, keys.PublicKey{}, nil
 }
+func (v staticView) Code(_, _ [32]byte) (uint8, []byte, bool, error) { return 0, nil, false, nil }
 
 // chain is a synthetic chain that registers the worker at regAt and
 // delivers its cluster key share at shareAt.

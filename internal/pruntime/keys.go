@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/cella-network/cella/internal/cipher"
 	"github.com/cella-network/cella/internal/keys"
 	"github.com/cella-network/cella/internal/scale"
 	"github.com/cella-network/cella/internal/worker"
@@ -18,6 +19,8 @@ type workerKeys struct {
 	// ecdh is an sr25519 key whose scalar serves ECDH on ristretto255
 	// (secure channels with clients and gatekeepers).
 	ecdh *keys.Pair
+	// channel is ecdh as the secure channel uses it (query envelopes).
+	channel *cipher.EcdhKey
 
 	identitySeed, ecdhSeed [32]byte
 }
@@ -34,7 +37,8 @@ func newWorkerKeys() (*workerKeys, error) {
 }
 
 func keysFromSeeds(a, b [32]byte) *workerKeys {
-	return &workerKeys{identity: keys.FromSeed(a), ecdh: keys.FromSeed(b), identitySeed: a, ecdhSeed: b}
+	ecdh := keys.FromSeed(b)
+	return &workerKeys{identity: keys.FromSeed(a), ecdh: ecdh, channel: cipher.NewEcdhKey(ecdh), identitySeed: a, ecdhSeed: b}
 }
 
 const keysDomain = "cella/pruntime/keys/v1"

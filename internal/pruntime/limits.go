@@ -30,10 +30,10 @@ const (
 	MaxValidatorsBytes = 16 << 20
 )
 
-// Limits of the public API: its requests are empty.
+// Limits of the public API: its requests are empty but for queries
+// (connectQueryBody; pRPC methods bound their own bodies).
 const (
-	publicMaxBodyBytes    = 16 << 10
-	publicMaxMessageBytes = 64 << 10
+	publicMaxBodyBytes = 16 << 10
 )
 
 // syncConcurrency is how many Sync requests are read and verified at once;
@@ -176,10 +176,19 @@ func guardInternal(h http.Handler) http.Handler {
 	})
 }
 
-// guardPublic bounds the public API's request bodies (compressed or not).
+// guardPublic bounds the public API's request bodies (compressed or not):
+// a query may carry up to connectQueryBody, pRPC methods their own limits,
+// everything else publicMaxBodyBytes.
 func guardPublic(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r.Body = http.MaxBytesReader(w, r.Body, publicMaxBodyBytes)
+		limit := int64(publicMaxBodyBytes)
+		switch {
+		case r.URL.Path == pruntimev1connect.PublicQueryProcedure:
+			limit = connectQueryBody + 64
+		case strings.HasPrefix(r.URL.Path, PrpcPrefix):
+			limit = prpcContractQueryBody
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		h.ServeHTTP(w, r)
 	})
 }

@@ -1,6 +1,7 @@
 package pruntime
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -13,14 +14,18 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/cella-network/cella/internal/chainsync"
+	"github.com/cella-network/cella/internal/contract/engine"
 	"github.com/cella-network/cella/internal/keys"
 	"github.com/cella-network/cella/internal/msg"
+	"github.com/cella-network/cella/internal/phatwire"
 	"github.com/cella-network/cella/internal/state"
 	"github.com/cella-network/cella/internal/tee"
 	"github.com/cella-network/cella/internal/worker"
 	"github.com/cella-network/cella/internal/worker/chainview"
+	"github.com/cella-network/cella/internal/worker/contracts"
 )
 
 // Version is pRuntime's software version, part of its registration.
@@ -76,6 +81,17 @@ type Config struct {
 	Verifier worker.AttestationVerifier
 	// Entropy generates a gatekeeper's master key (crypto/rand when nil).
 	Entropy io.Reader
+	// QueryExecutor runs contract queries read-only (when nil: a query
+	// engine over the worker core's cluster state, made at the first
+	// query).
+	QueryExecutor QueryExecutor
+	// QueryTimeout is the wall-clock backstop of one query
+	// (DefaultQueryTimeout when 0).
+	QueryTimeout time.Duration
+	// Contracts runs the Phat contracts of the worker's clusters (a
+	// transaction-mode wasm engine, contracts.New, when nil; the runtime
+	// then closes it on Close).
+	Contracts worker.ContractRuntime
 }
 
 // Runtime is one pRuntime: the shell around the pure worker core
@@ -96,6 +112,20 @@ type Runtime struct {
 	// unsealed: the core learned a key since the last checkpoint; egress
 	// is held back until a checkpoint seals it.
 	unsealed bool
+
+	// Queries (query.go): set at Open, never changed; own is the
+	// runtime's own executor when the config names none.
+	exec  QueryExecutor
+	own   *coreQueries
+	certs *phatwire.VerifyCache
+	// qmu: queries reading the core's cluster state hold it for reading,
+	// Sync for writing (taken before mu).
+	qmu sync.RWMutex
+	// lastBlockTime is the time of the last stepped block (0 after a
+	// restart until the next block), the block context of queries.
+	lastBlockTime int64
+	// ownRT is the contract engine Open created (closed by Close).
+	ownRT *contracts.Runtime
 }
 
 // Open starts a pRuntime on cfg.DataDir. When the folder holds sealed keys
@@ -120,10 +150,31 @@ func Open(cfg Config) (*Runtime, error) {
 	if cfg.Entropy == nil {
 		cfg.Entropy = rand.Reader
 	}
+	var ownRT *contracts.Runtime
+	if cfg.Contracts == nil {
+		rt, err := contracts.New(context.Background(), engine.Config{})
+		if err != nil {
+			return nil, fmt.Errorf("pruntime: contract engine: %w", err)
+		}
+		cfg.Contracts, ownRT = rt, rt
+	}
+	r, err := open(cfg, ownRT)
+	if err != nil && ownRT != nil {
+		_ = ownRT.Close(context.Background())
+	}
+	return r, err
+}
+
+func open(cfg Config, ownRT *contracts.Runtime) (*Runtime, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("pruntime: data dir: %w", err)
 	}
-	r := &Runtime{cfg: cfg, log: cfg.Log.With("component", "pruntime")}
+	r := &Runtime{cfg: cfg, log: cfg.Log.With("component", "pruntime"), ownRT: ownRT,
+		exec: cfg.QueryExecutor, certs: phatwire.NewVerifyCache(QueryCertificateCacheSize)}
+	if r.exec == nil {
+		r.own = &coreQueries{r: r}
+		r.exec = r.own
+	}
 	gh, ok, err := r.readGenesisHash()
 	if err != nil || !ok {
 		return r, err
@@ -195,6 +246,8 @@ func (r *Runtime) Init(g *state.Genesis, rec *state.BlockRecord) ([32]byte, erro
 // chainsync.Syncer.SyncBatch. The worker core is stepped with each applied
 // block in order, and a checkpoint is sealed when one is due.
 func (r *Runtime) Sync(b chainsync.Batch) error {
+	r.qmu.Lock()
+	defer r.qmu.Unlock()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.sync == nil {
@@ -211,6 +264,7 @@ func (r *Runtime) Sync(b chainsync.Batch) error {
 		return err
 	}
 	for _, blk := range r.sync.DrainBlocks() {
+		r.lastBlockTime = blk.TimeUnixNano
 		rd, err := r.core.Step(worker.Block{Height: blk.Height, TimeUnixNano: blk.TimeUnixNano, AppVersion: blk.AppVersion, Messages: blk.Messages, State: blk.State})
 		if err != nil {
 			// The chain state moved on without the core: stop, so that
@@ -242,7 +296,7 @@ func (r *Runtime) Sync(b chainsync.Batch) error {
 
 // coreOptions are the worker core's options from the config.
 func (r *Runtime) coreOptions() worker.Options {
-	return worker.Options{View: r.cfg.ChainView, Verifier: r.cfg.Verifier, Entropy: r.cfg.Entropy}
+	return worker.Options{View: r.cfg.ChainView, Verifier: r.cfg.Verifier, Entropy: r.cfg.Entropy, Contracts: r.cfg.Contracts}
 }
 
 // logChange logs a change of the worker core. Changes carry no secret.
@@ -255,6 +309,8 @@ func (r *Runtime) logChange(c worker.Change) {
 		attrs = append(attrs, "cluster", fmt.Sprintf("0x%x", c.Cluster))
 	}
 	switch c.Kind {
+	case worker.ChangeClusterState:
+		r.log.Debug("worker core", append(attrs, "root", fmt.Sprintf("0x%x", c.Root))...)
 	case worker.ChangeKeyRefused, worker.ChangeShareRejected:
 		r.log.Warn("worker core", append(attrs, "detail", c.Detail)...)
 	default:
@@ -295,6 +351,11 @@ type ClusterInfo struct {
 	ID     [32]byte
 	Epoch  uint32
 	Pubkey keys.PublicKey
+	// StateRoot is the cluster's contract state root after the last
+	// block (worker.ClusterStates; zero before the first execution), and
+	// Contracts the number of its contracts.
+	StateRoot [32]byte
+	Contracts int
 }
 
 // Info returns the runtime's current state.
@@ -328,8 +389,13 @@ func (r *Runtime) Info() Info {
 	if ki.HasMaster {
 		in.MasterPublicKey = ki.MasterPublicKey
 	}
+	states := map[[32]byte]worker.ClusterState{}
+	for _, s := range r.core.ClusterStates() {
+		states[s.ID] = s
+	}
 	for _, c := range ki.Clusters {
-		in.Clusters = append(in.Clusters, ClusterInfo{ID: c.ID, Epoch: c.Epoch, Pubkey: c.Pubkey})
+		s := states[c.ID]
+		in.Clusters = append(in.Clusters, ClusterInfo{ID: c.ID, Epoch: c.Epoch, Pubkey: c.Pubkey, StateRoot: s.Root, Contracts: s.Contracts})
 	}
 	return in
 }
@@ -404,6 +470,7 @@ func (r *Runtime) writeCheckpoint() error {
 		{sectionChain, r.sync.Snapshot()},
 		{sectionWorker, r.core.Snapshot()},
 		{sectionKeys, r.core.KeysSnapshot()},
+		{sectionClusters, r.core.ClustersSnapshot()},
 	})
 	defer clear(plain)
 	h := r.sync.Height()
@@ -522,6 +589,9 @@ func (r *Runtime) restoreCheckpoint(cp checkpointFile, gh [32]byte, k *workerKey
 		core, err = worker.FromStateWith(k.core(), r.coreOptions(), dec.v1Egress.workerState(k.identity.Public(), s.Height()), nil)
 	} else {
 		core, err = worker.RestoreWith(k.core(), r.coreOptions(), dec.worker, dec.keys)
+		if err == nil && dec.clusters != nil {
+			err = core.RestoreClusters(dec.clusters)
+		}
 	}
 	if err != nil {
 		return err
@@ -618,10 +688,18 @@ func (r *Runtime) Registration() (msg.RegistrationInfo, msg.Attestation, error) 
 }
 
 // Close seals a checkpoint of the current state, so that the next start
-// resumes from here rather than from the last periodic checkpoint.
+// resumes from here rather than from the last periodic checkpoint, and
+// releases the contract engine Open created. The runtime is not used
+// after Close.
 func (r *Runtime) Close() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.ownRT != nil {
+		defer func() { _ = r.ownRT.Close(context.Background()); r.ownRT = nil }()
+	}
+	if r.own != nil {
+		defer r.own.close()
+	}
 	if r.sync == nil || r.sync.Height() == r.checkpoint {
 		return nil
 	}

@@ -50,7 +50,7 @@ func openConfig(dir string, cfg Config) (*Runtime, error) {
 
 // testChain is a synthetic chain whose registry announces the worker with
 // identity *id at height regAt, with transfers in every block.
-func testChain(t *testing.T, id *keys.PublicKey, regAt int64) *synth.Chain {
+func testChain(t testing.TB, id *keys.PublicKey, regAt int64) *synth.Chain {
 	t.Helper()
 	c, err := synth.New(synth.Config{Messages: func(h int64) []msg.Message {
 		if h != regAt {
@@ -69,7 +69,7 @@ func testChain(t *testing.T, id *keys.PublicKey, regAt int64) *synth.Chain {
 	return c
 }
 
-func addBlocks(t *testing.T, c *synth.Chain, n int) {
+func addBlocks(t testing.TB, c *synth.Chain, n int) {
 	t.Helper()
 	pairs := synth.DevPairs()
 	if err := c.AddBlocks(n, func(h int64) [][]byte {
@@ -89,7 +89,7 @@ func toBatch(b synth.Batch) chainsync.Batch {
 
 // syncTo feeds r the chain from its verified height to the chain's top in
 // batches of size.
-func syncTo(t *testing.T, r *Runtime, c *synth.Chain, size int) {
+func syncTo(t testing.TB, r *Runtime, c *synth.Chain, size int) {
 	t.Helper()
 	from := r.Info().HeaderHeight + 1
 	if from > c.Height() {

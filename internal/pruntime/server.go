@@ -39,10 +39,14 @@ func InternalHandler(r *Runtime, token string) http.Handler {
 }
 
 // PublicHandler serves the public API, and nothing else: the internal
-// service's paths are not found here.
+// service's paths are not found here. It serves the Connect service and
+// Phala's pRPC (/prpc/PhactoryAPI.GetInfo and .ContractQuery, prpc.go);
+// both kinds of query share one admission gate.
 func PublicHandler(r *Runtime) http.Handler {
+	gate := defaultQueryGate()
 	mux := http.NewServeMux()
-	mux.Handle(pruntimev1connect.NewPublicHandler(&publicAPI{r}, connect.WithReadMaxBytes(publicMaxMessageBytes)))
+	mux.Handle(pruntimev1connect.NewPublicHandler(&publicAPI{r: r, gate: gate}, connect.WithReadMaxBytes(connectQueryBody)))
+	mux.Handle(PrpcPrefix, &prpcHandler{r: r, gate: gate})
 	return guardPublic(mux)
 }
 
@@ -191,7 +195,10 @@ func (a *internalAPI) Registration(_ context.Context, req *pruntimev1.Registrati
 	return &pruntimev1.RegistrationResponse{Info: scale.Encode(&info), TeeKind: att.Kind, Quote: att.Quote, Collateral: att.Collateral}, nil
 }
 
-type publicAPI struct{ r *Runtime }
+type publicAPI struct {
+	r    *Runtime
+	gate *queryGate
+}
 
 func (a *publicAPI) Info(_ context.Context, _ *pruntimev1.InfoRequest) (*pruntimev1.InfoResponse, error) {
 	in := a.r.Info()

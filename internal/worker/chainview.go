@@ -31,6 +31,9 @@ type ChainView interface {
 	// DevAttestation says whether the chain accepts dev attestations, and
 	// the dev root that signs them.
 	DevAttestation() (allowed bool, root keys.PublicKey, err error)
+	// Code returns the code uploaded under hash with its kind
+	// (msg.CodeKindInk...), when it is available in cluster.
+	Code(cluster, hash [32]byte) (kind uint8, code []byte, ok bool, err error)
 }
 
 // Gatekeeper is one member of the gatekeeper set.
@@ -83,4 +86,9 @@ type Options struct {
 	// reader. The step that generates one reports ChangeKeys, and the
 	// shell seals the key before it releases the step's egress.
 	Entropy io.Reader
+	// Contracts executes Phat contracts for the clusters whose key the
+	// core holds (internal/worker/contracts). A core that holds a cluster
+	// key and has none cannot step a block carrying the cluster's
+	// instantiates or commands.
+	Contracts ContractRuntime
 }

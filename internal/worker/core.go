@@ -74,6 +74,9 @@ const (
 	// be used (it does not decrypt, or its key does not match the chain's
 	// public key); Detail says why. Diagnostic only.
 	ChangeShareRejected ChangeKind = 4
+	// ChangeClusterState: a cluster's contract state changed; Root is its
+	// new state root (see Core.ClusterStates).
+	ChangeClusterState ChangeKind = 5
 )
 
 // String names the kind.
@@ -87,6 +90,8 @@ func (k ChangeKind) String() string {
 		return "key_refused"
 	case ChangeShareRejected:
 		return "share_rejected"
+	case ChangeClusterState:
+		return "cluster_state"
 	}
 	return fmt.Sprintf("change(%d)", uint8(k))
 }
@@ -102,6 +107,8 @@ type Change struct {
 	Cluster [32]byte
 	// Detail explains a refusal or a rejection.
 	Detail string
+	// Root is a cluster's new state root (ChangeClusterState).
+	Root [32]byte
 }
 
 // Ready is what one Step produced.
@@ -194,6 +201,17 @@ type Core struct {
 	// a receiver that keeps failing is reported once, not every block. It
 	// only shapes diagnostics and is not part of the snapshot.
 	refused map[string]string
+
+	// clusters is the contract state of each cluster the core executed
+	// (or retained inputs for), by id (contracts.go).
+	clusters map[[32]byte]*clusterState
+	// dirty are the clusters a step changed (their roots are recomputed
+	// at its end).
+	dirty map[[32]byte]bool
+	// undo journals cluster-state changes during a Step (undoing set),
+	// to put them back if the step fails.
+	undo    []func()
+	undoing bool
 }
 
 // ErrBlockOrder means a block was stepped out of height order.
@@ -215,7 +233,8 @@ func NewWithOptions(k Keys, height int64, o Options) (*Core, error) {
 	}
 	c := &Core{keys: k, opts: o, height: height, routes: map[string]route{},
 		clusterKeys: map[[32]byte]*clusterKey{}, refused: map[string]string{},
-		masterSent: map[keys.PublicKey]uint64{}}
+		masterSent: map[keys.PublicKey]uint64{}, clusters: map[[32]byte]*clusterState{},
+		dirty: map[[32]byte]bool{}}
 	c.addStream(msg.OriginWorker(k.Identity.Public()), k.Identity)
 	c.registerBuiltins()
 	return c, nil
@@ -257,6 +276,8 @@ func (c *Core) Step(b Block) (Ready, error) {
 		return Ready{}, errors.New("worker: block without state")
 	}
 	undo := c.save()
+	c.undo, c.undoing = c.undo[:0], true
+	defer func() { c.undoing = false; c.undo = c.undo[:0]; clear(c.dirty) }()
 	var rd Ready
 	if c.opts.View != nil {
 		c.view = c.opts.View(b.State)
@@ -286,6 +307,8 @@ func (c *Core) Step(b Block) (Ready, error) {
 			return Ready{}, fmt.Errorf("worker: block %d: %w", b.Height, err)
 		}
 	}
+	c.pruneAll(b.Height)
+	c.updateRoots(&Context{Block: &b, Index: -1, core: c, ready: &rd})
 	c.height = b.Height
 	return rd, nil
 }
@@ -331,6 +354,7 @@ func (c *Core) save() saved {
 }
 
 func (c *Core) restore(s saved) {
+	c.rollbackClusters()
 	c.online = s.online
 	c.streams = s.list
 	for i, st := range c.streams {

@@ -30,6 +30,9 @@ type fakeChain struct {
 	devAllowed bool
 	devRoot    keys.PublicKey
 	contracts  map[[32]byte]keys.PublicKey
+	codes      map[[32]byte]fakeCode
+	// outcomes counts the cluster/outcome messages accepted, by command id.
+	outcomes map[[32]byte]int
 	// refused counts the messages that landed but were refused.
 	refused int
 	viewErr error
@@ -42,6 +45,7 @@ var goodCode = [32]byte{0xc0, 0xde}
 func newFakeChain() *fakeChain {
 	return &fakeChain{st: state.NewMemStore(), clusters: map[[32]byte]*Cluster{},
 		workers: map[keys.PublicKey]msg.WorkerRecord{}, contracts: map[[32]byte]keys.PublicKey{},
+		codes: map[[32]byte]fakeCode{}, outcomes: map[[32]byte]int{},
 		devAllowed: true, devRoot: keys.PublicKey{0xd0}, allowed: [][32]byte{tee.NewDevMeasurement(goodCode).Hash()}}
 }
 
@@ -177,6 +181,12 @@ func (f *fakeChain) accept(sender keys.PublicKey, m msg.Message) bool {
 			return false
 		}
 		f.contracts[p.Contract] = p.Pubkey
+	case msg.TopicClusterOutcome:
+		var p msg.Outcome
+		if scale.Decode(m.Payload, &p) != nil {
+			return false
+		}
+		f.outcomes[p.CommandID]++
 	}
 	return true
 }
@@ -361,4 +371,18 @@ func hasChange(rd Ready, k ChangeKind) *Change {
 		}
 	}
 	return nil
+}
+
+// Code answers from the fake chain's uploaded code (all in every cluster).
+func (v fakeView) Code(cluster, hash [32]byte) (uint8, []byte, bool, error) {
+	c, ok := v.f.codes[hash]
+	if !ok {
+		return 0, nil, false, v.f.viewErr
+	}
+	return c.kind, c.code, true, v.f.viewErr
+}
+
+type fakeCode struct {
+	kind uint8
+	code []byte
 }

@@ -8,6 +8,8 @@ import (
 
 	"github.com/cella-network/cella/internal/cipher"
 	"github.com/cella-network/cella/internal/keys"
+	"github.com/cella-network/cella/internal/msg"
+	"github.com/cella-network/cella/internal/scale"
 	"github.com/cella-network/cella/internal/state"
 )
 
@@ -77,6 +79,50 @@ func FuzzRestoreKeys(f *testing.F) {
 		}
 		if !bytes.Equal(r2.KeysSnapshot(), ks) {
 			t.Fatal("keys snapshot not stable")
+		}
+	})
+}
+
+// clustersSeed is a clusters snapshot with one cluster of every part: a
+// contract with storage, a ledger, a nonce, an outcome with an event, and
+// a second cluster with a backlog.
+func clustersSeed() []byte {
+	c, err := New(testKeys(11), 0)
+	if err != nil {
+		panic(err)
+	}
+	cs := newClusterState()
+	cs.contracts[[32]byte{0xc7}] = &contractState{codeHash: [32]byte{0xcd}, deployer: [32]byte{0xa1},
+		storage: map[string][]byte{"k1": {1}, "k2": {}}}
+	cs.ledger[[32]byte{0xa1}] = scale.U128From(5)
+	cs.nonces[nonceKey{origin: [32]byte{0xa1}, contract: [32]byte{0xc7}, nonce: "n"}] = struct{}{}
+	cs.outcomes[outcomeKey{[32]byte{0xa1}, [32]byte{0x11}}] = &CommandOutcome{Height: 3, Contract: [32]byte{0xc7},
+		Result: ExecResult{Data: []byte{0, 1}, GasUsed: 9, Events: []ContractEvent{{Contract: [32]byte{0xc7}, Topics: [][32]byte{{1}}, Data: []byte{2}}}}}
+	c.clusters[[32]byte{1}] = cs
+	other := newClusterState()
+	other.backlog = []clusterInput{{height: 2, timeNano: 7, topic: msg.TopicPhatCommand, payload: []byte{1, 2, 3}}}
+	c.clusters[[32]byte{2}] = other
+	return c.ClustersSnapshot()
+}
+
+// FuzzRestoreClusters feeds RestoreClusters arbitrary bytes: it must never
+// panic, and a snapshot it accepts must snapshot again to the same bytes.
+func FuzzRestoreClusters(f *testing.F) {
+	f.Add(clustersSeed())
+	empty, _ := New(testKeys(11), 0)
+	f.Add(empty.ClustersSnapshot())
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		c, _ := New(testKeys(11), 0)
+		if err := c.RestoreClusters(b); err != nil {
+			if len(c.clusters) != 0 {
+				t.Fatal("failed restore left cluster state")
+			}
+			return
+		}
+		snap := c.ClustersSnapshot()
+		if !bytes.Equal(snap, b) {
+			t.Fatalf("accepted a non-canonical snapshot:\n%x\n%x", b, snap)
 		}
 	})
 }

@@ -412,7 +412,8 @@ func handleClusterKeys(x *Context, m msg.Message) error {
 	c.clusterKeys[p.Cluster] = &clusterKey{epoch: p.Epoch, pair: pair}
 	c.ensureClusterStream(p.Cluster).signer = pair
 	x.recordChange(Change{Kind: ChangeKeys, Subject: c.Identity(), Cluster: p.Cluster})
-	return nil
+	// Late joiner: run the cluster's inputs retained so far.
+	return c.replayCluster(x, p.Cluster)
 }
 
 // trackClusters gives every cluster on chain a stream, so that its

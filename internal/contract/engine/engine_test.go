@@ -345,3 +345,26 @@ func BenchmarkCompute(b *testing.B) {
 		benchCall(b, Config{Unmetered: true, Interpreter: true}, "compute", sel("9bae9d5e"), computeIn)
 	})
 }
+
+func TestInstantiateAtGivenAddress(t *testing.T) {
+	v := newEnv(t, Config{})
+	h := v.upload("flipper")
+	at := AccountID{0xc1, 0x05}
+	o := v.e.Instantiate(context.Background(), v.h, InstantiateRequest{Caller: alice, CodeHash: h,
+		Input: cat(sel("9bae9d5e"), []byte{1}), GasLimit: gasLimit, Address: &at})
+	if !o.Success() || o.Address != at {
+		t.Fatalf("deploy: err=%v address %x, want %x", o.Err, o.Address, at)
+	}
+	if got, ok := v.st.ContractCodeHash(at); !ok || got != h {
+		t.Fatalf("contract not recorded at the given address")
+	}
+	if r := v.call(at, sel("2f865bd9")); !r.Success() || hex.EncodeToString(r.Data) != "0001" {
+		t.Fatalf("get: %+v", r)
+	}
+	// The same address twice is a duplicate.
+	o = v.e.Instantiate(context.Background(), v.h, InstantiateRequest{Caller: alice, CodeHash: h,
+		Input: cat(sel("9bae9d5e"), []byte{0}), GasLimit: gasLimit, Address: &at})
+	if !errors.Is(o.Err, ErrDuplicateContract) {
+		t.Fatalf("second deploy: %v", o.Err)
+	}
+}

@@ -168,6 +168,11 @@ type InstantiateRequest struct {
 	Salt     []byte
 	GasLimit uint64
 	DryRun   bool
+	// Address, when set, is the new contract's address instead of
+	// ContractAddress(Caller, CodeHash, Input, Salt): a Phat contract's id
+	// is assigned by the chain (blake2_256(deployer ‖ code ‖ cluster ‖
+	// salt)). Nested instantiations always derive theirs.
+	Address *AccountID
 }
 
 // execution is one top-level call with all its nested frames.
@@ -269,7 +274,7 @@ func (e *Engine) Call(ctx context.Context, h Host, req CallRequest) *Outcome {
 func (e *Engine) Instantiate(ctx context.Context, h Host, req InstantiateRequest) *Outcome {
 	x := e.newExecution(ctx, h, req.Caller)
 	o := &Outcome{}
-	r, addr := x.instantiate(req.Caller, req.CodeHash, req.Value, req.Input, req.Salt, int64(req.GasLimit), false)
+	r, addr := x.instantiate(req.Caller, req.CodeHash, req.Address, req.Value, req.Input, req.Salt, int64(req.GasLimit), false)
 	o.Flags, o.Data, o.Err, o.GasUsed, o.Address = r.flags, r.data, r.err, r.used, addr
 	return x.finish(o, req.DryRun)
 }
@@ -313,12 +318,15 @@ type result struct {
 // instantiate creates a contract in a new frame. The gas limit is the
 // frame's budget. callerErr reports errors that belong to the calling frame
 // (they trap it) as opposed to the callee.
-func (x *execution) instantiate(caller AccountID, codeHash Hash, value scale.U128, input, salt []byte, budget int64, nested bool) (result, AccountID) {
+func (x *execution) instantiate(caller AccountID, codeHash Hash, at *AccountID, value scale.U128, input, salt []byte, budget int64, nested bool) (result, AccountID) {
 	code, ok := x.host.State.Code(codeHash)
 	if !ok {
 		return result{err: ErrCodeNotFound}, AccountID{}
 	}
 	addr := ContractAddress(caller, codeHash, input, salt)
+	if at != nil {
+		addr = *at
+	}
 	if _, exists := x.j.codeHash(addr); exists {
 		return result{err: ErrDuplicateContract}, AccountID{}
 	}

@@ -419,7 +419,7 @@ func (f *frame) doInstantiate(hashP uint32, gasLimit uint64, value scale.U128, i
 	salt := f.readCopy(saltP, saltL)
 	f.checkDepth()
 	f.x.nonce++
-	r, addr := f.x.instantiate(f.address, h, value, input, salt, f.budget(gasLimit), true)
+	r, addr := f.x.instantiate(f.address, h, nil, value, input, salt, f.budget(gasLimit), true)
 	if r.err == ErrDuplicateContract {
 		f.trap(ErrDuplicateContract)
 	}

@@ -125,3 +125,25 @@ func (v View) DevAttestation() (bool, keys.PublicKey, error) {
 	}
 	return true, keys.PublicKey(c.DevAttestationRoot), nil
 }
+
+// Code returns code uploaded under hash and available in cluster, with
+// its kind. The cluster's availability record and the code record must
+// agree on the kind; anything else is corrupt state. (The chain hashed
+// the code when it stored it; it is not hashed again on every read.)
+func (v View) Code(cluster, hash [32]byte) (uint8, []byte, bool, error) {
+	kind, ok, err := phat.CodeInCluster(v.st, cluster, hash)
+	if err != nil || !ok {
+		return 0, nil, false, err
+	}
+	c, ok, err := phat.GetCode(v.st, hash)
+	if err != nil {
+		return 0, nil, false, err
+	}
+	if !ok {
+		return 0, nil, false, fmt.Errorf("%w: code %x available in cluster %x but not stored", state.ErrCorruptState, hash, cluster)
+	}
+	if c.Kind != kind {
+		return 0, nil, false, fmt.Errorf("%w: code %x does not match its record", state.ErrCorruptState, hash)
+	}
+	return c.Kind, c.Code, true, nil
+}

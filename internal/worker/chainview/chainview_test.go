@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/cella-network/cella/internal/cipher"
+	"github.com/cella-network/cella/internal/contract/testcontracts"
 	"github.com/cella-network/cella/internal/hashing"
 	"github.com/cella-network/cella/internal/keys"
 	"github.com/cella-network/cella/internal/msg"
@@ -288,3 +289,47 @@ func TestDevAttestationOff(t *testing.T) {
 
 // fakeShare is a well-formed envelope (the chain cannot open it).
 var fakeShare = cipher.EncryptedKey{EncryptedKey: make([]byte, 48)}
+
+// TestCodeOfRealState: code uploaded with phat.upload_code is found in its
+// cluster, with its kind, and nowhere else.
+func TestCodeOfRealState(t *testing.T) {
+	c := newChain(t)
+	alice := pair(t, "//Alice")
+	c.register(alice, pair(t, "//CvWorker1")) // dev bootstrap: cluster 0
+	cl := [32]byte{}
+	code := testcontracts.Wasm("flipper")
+	c.send(alice, phat.UploadCodeCall(phat.UploadArgs{Cluster: cl, Kind: msg.CodeKindInk, Code: code}))
+	v := chainview.New(c.st)
+	kind, got, ok, err := v.Code(cl, phat.CodeHash(code))
+	if err != nil || !ok || kind != msg.CodeKindInk || !bytes.Equal(got, code) {
+		t.Fatalf("code: kind %d ok %v err %v (%d bytes)", kind, ok, err, len(got))
+	}
+	if _, _, ok, err := v.Code([32]byte{1}, phat.CodeHash(code)); ok || err != nil {
+		t.Fatalf("code found in another cluster (%v)", err)
+	}
+	if _, _, ok, err := v.Code(cl, [32]byte{9}); ok || err != nil {
+		t.Fatalf("unknown code found (%v)", err)
+	}
+}
+
+func TestCorruptCode(t *testing.T) {
+	cl, h := [32]byte{}, [32]byte{7}
+	for _, tc := range []struct {
+		name string
+		ws   state.WriteSet
+	}{
+		{"availability without code", state.WriteSet{{Key: phat.ClusterCodeKey(cl, h), Value: []byte{0}}}},
+		{"bad kind byte", state.WriteSet{{Key: phat.ClusterCodeKey(cl, h), Value: []byte{7}}}},
+		{"kinds disagree", state.WriteSet{{Key: phat.ClusterCodeKey(cl, h), Value: []byte{0}},
+			{Key: phat.CodeKey(h), Value: scale.Encode(&phat.Code{Kind: 1, Code: []byte{1}})}}},
+		{"code garbage", state.WriteSet{{Key: phat.ClusterCodeKey(cl, h), Value: []byte{0}}, {Key: phat.CodeKey(h), Value: []byte{0, 9}}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st := state.NewMemStore()
+			st.Apply(tc.ws)
+			if _, _, _, err := chainview.New(st).Code(cl, h); !errors.Is(err, state.ErrCorruptState) {
+				t.Fatalf("got %v, want corrupt state", err)
+			}
+		})
+	}
+}

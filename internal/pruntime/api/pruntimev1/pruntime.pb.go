@@ -12,6 +12,7 @@
 package pruntimev1
 
 import (
+	prpcpb "github.com/cella-network/cella/internal/phatwire/prpcpb"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	reflect "reflect"
@@ -827,7 +828,7 @@ var File_cella_pruntime_v1_pruntime_proto protoreflect.FileDescriptor
 
 const file_cella_pruntime_v1_pruntime_proto_rawDesc = "" +
 	"\n" +
-	" cella/pruntime/v1/pruntime.proto\x12\x11cella.pruntime.v1\"N\n" +
+	" cella/pruntime/v1/pruntime.proto\x12\x11cella.pruntime.v1\x1a\x18phala/pruntime_rpc.proto\"N\n" +
 	"\vInitRequest\x12\x18\n" +
 	"\agenesis\x18\x01 \x01(\fR\agenesis\x12%\n" +
 	"\x0egenesis_record\x18\x02 \x01(\fR\rgenesisRecord\"1\n" +
@@ -895,9 +896,10 @@ const file_cella_pruntime_v1_pruntime_proto_rawDesc = "" +
 	"\x04Init\x12\x1e.cella.pruntime.v1.InitRequest\x1a\x1f.cella.pruntime.v1.InitResponse\x12G\n" +
 	"\x04Sync\x12\x1e.cella.pruntime.v1.SyncRequest\x1a\x1f.cella.pruntime.v1.SyncResponse\x12M\n" +
 	"\x06Egress\x12 .cella.pruntime.v1.EgressRequest\x1a!.cella.pruntime.v1.EgressResponse\x12_\n" +
-	"\fRegistration\x12&.cella.pruntime.v1.RegistrationRequest\x1a'.cella.pruntime.v1.RegistrationResponse2Q\n" +
+	"\fRegistration\x12&.cella.pruntime.v1.RegistrationRequest\x1a'.cella.pruntime.v1.RegistrationResponse2\xa3\x01\n" +
 	"\x06Public\x12G\n" +
-	"\x04Info\x12\x1e.cella.pruntime.v1.InfoRequest\x1a\x1f.cella.pruntime.v1.InfoResponseBLZJgithub.com/cella-network/cella/internal/pruntime/api/pruntimev1;pruntimev1b\x06proto3"
+	"\x04Info\x12\x1e.cella.pruntime.v1.InfoRequest\x1a\x1f.cella.pruntime.v1.InfoResponse\x12P\n" +
+	"\x05Query\x12\".pruntime_rpc.ContractQueryRequest\x1a#.pruntime_rpc.ContractQueryResponseBLZJgithub.com/cella-network/cella/internal/pruntime/api/pruntimev1;pruntimev1b\x06proto3"
 
 var (
 	file_cella_pruntime_v1_pruntime_proto_rawDescOnce sync.Once
@@ -913,18 +915,20 @@ func file_cella_pruntime_v1_pruntime_proto_rawDescGZIP() []byte {
 
 var file_cella_pruntime_v1_pruntime_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
 var file_cella_pruntime_v1_pruntime_proto_goTypes = []any{
-	(*InitRequest)(nil),          // 0: cella.pruntime.v1.InitRequest
-	(*InitResponse)(nil),         // 1: cella.pruntime.v1.InitResponse
-	(*SyncRequest)(nil),          // 2: cella.pruntime.v1.SyncRequest
-	(*SyncResponse)(nil),         // 3: cella.pruntime.v1.SyncResponse
-	(*EgressRequest)(nil),        // 4: cella.pruntime.v1.EgressRequest
-	(*EgressResponse)(nil),       // 5: cella.pruntime.v1.EgressResponse
-	(*EgressStream)(nil),         // 6: cella.pruntime.v1.EgressStream
-	(*RegistrationRequest)(nil),  // 7: cella.pruntime.v1.RegistrationRequest
-	(*RegistrationResponse)(nil), // 8: cella.pruntime.v1.RegistrationResponse
-	(*InfoRequest)(nil),          // 9: cella.pruntime.v1.InfoRequest
-	(*InfoResponse)(nil),         // 10: cella.pruntime.v1.InfoResponse
-	(*ClusterKeyInfo)(nil),       // 11: cella.pruntime.v1.ClusterKeyInfo
+	(*InitRequest)(nil),                  // 0: cella.pruntime.v1.InitRequest
+	(*InitResponse)(nil),                 // 1: cella.pruntime.v1.InitResponse
+	(*SyncRequest)(nil),                  // 2: cella.pruntime.v1.SyncRequest
+	(*SyncResponse)(nil),                 // 3: cella.pruntime.v1.SyncResponse
+	(*EgressRequest)(nil),                // 4: cella.pruntime.v1.EgressRequest
+	(*EgressResponse)(nil),               // 5: cella.pruntime.v1.EgressResponse
+	(*EgressStream)(nil),                 // 6: cella.pruntime.v1.EgressStream
+	(*RegistrationRequest)(nil),          // 7: cella.pruntime.v1.RegistrationRequest
+	(*RegistrationResponse)(nil),         // 8: cella.pruntime.v1.RegistrationResponse
+	(*InfoRequest)(nil),                  // 9: cella.pruntime.v1.InfoRequest
+	(*InfoResponse)(nil),                 // 10: cella.pruntime.v1.InfoResponse
+	(*ClusterKeyInfo)(nil),               // 11: cella.pruntime.v1.ClusterKeyInfo
+	(*prpcpb.ContractQueryRequest)(nil),  // 12: pruntime_rpc.ContractQueryRequest
+	(*prpcpb.ContractQueryResponse)(nil), // 13: pruntime_rpc.ContractQueryResponse
 }
 var file_cella_pruntime_v1_pruntime_proto_depIdxs = []int32{
 	6,  // 0: cella.pruntime.v1.EgressResponse.streams:type_name -> cella.pruntime.v1.EgressStream
@@ -934,13 +938,15 @@ var file_cella_pruntime_v1_pruntime_proto_depIdxs = []int32{
 	4,  // 4: cella.pruntime.v1.Internal.Egress:input_type -> cella.pruntime.v1.EgressRequest
 	7,  // 5: cella.pruntime.v1.Internal.Registration:input_type -> cella.pruntime.v1.RegistrationRequest
 	9,  // 6: cella.pruntime.v1.Public.Info:input_type -> cella.pruntime.v1.InfoRequest
-	1,  // 7: cella.pruntime.v1.Internal.Init:output_type -> cella.pruntime.v1.InitResponse
-	3,  // 8: cella.pruntime.v1.Internal.Sync:output_type -> cella.pruntime.v1.SyncResponse
-	5,  // 9: cella.pruntime.v1.Internal.Egress:output_type -> cella.pruntime.v1.EgressResponse
-	8,  // 10: cella.pruntime.v1.Internal.Registration:output_type -> cella.pruntime.v1.RegistrationResponse
-	10, // 11: cella.pruntime.v1.Public.Info:output_type -> cella.pruntime.v1.InfoResponse
-	7,  // [7:12] is the sub-list for method output_type
-	2,  // [2:7] is the sub-list for method input_type
+	12, // 7: cella.pruntime.v1.Public.Query:input_type -> pruntime_rpc.ContractQueryRequest
+	1,  // 8: cella.pruntime.v1.Internal.Init:output_type -> cella.pruntime.v1.InitResponse
+	3,  // 9: cella.pruntime.v1.Internal.Sync:output_type -> cella.pruntime.v1.SyncResponse
+	5,  // 10: cella.pruntime.v1.Internal.Egress:output_type -> cella.pruntime.v1.EgressResponse
+	8,  // 11: cella.pruntime.v1.Internal.Registration:output_type -> cella.pruntime.v1.RegistrationResponse
+	10, // 12: cella.pruntime.v1.Public.Info:output_type -> cella.pruntime.v1.InfoResponse
+	13, // 13: cella.pruntime.v1.Public.Query:output_type -> pruntime_rpc.ContractQueryResponse
+	8,  // [8:14] is the sub-list for method output_type
+	2,  // [2:8] is the sub-list for method input_type
 	2,  // [2:2] is the sub-list for extension type_name
 	2,  // [2:2] is the sub-list for extension extendee
 	0,  // [0:2] is the sub-list for field type_name

@@ -13,6 +13,7 @@ import (
 	connect "connectrpc.com/connect"
 	context "context"
 	errors "errors"
+	prpcpb "github.com/cella-network/cella/internal/phatwire/prpcpb"
 	pruntimev1 "github.com/cella-network/cella/internal/pruntime/api/pruntimev1"
 	http "net/http"
 	strings "strings"
@@ -50,6 +51,8 @@ const (
 	InternalRegistrationProcedure = "/cella.pruntime.v1.Internal/Registration"
 	// PublicInfoProcedure is the fully-qualified name of the Public's Info RPC.
 	PublicInfoProcedure = "/cella.pruntime.v1.Public/Info"
+	// PublicQueryProcedure is the fully-qualified name of the Public's Query RPC.
+	PublicQueryProcedure = "/cella.pruntime.v1.Public/Query"
 )
 
 // InternalClient is a client for the cella.pruntime.v1.Internal service.
@@ -231,6 +234,14 @@ func (UnimplementedInternalHandler) Registration(context.Context, *pruntimev1.Re
 // PublicClient is a client for the cella.pruntime.v1.Public service.
 type PublicClient interface {
 	Info(context.Context, *pruntimev1.InfoRequest) (*pruntimev1.InfoResponse, error)
+	// Query answers a signed, encrypted contract query, exactly as Phala's
+	// pRPC ContractQuery (also served at /prpc/PhactoryAPI.ContractQuery):
+	// the request's encoded_encrypted_data is a SCALE EncryptedData of a
+	// ContractQuery sealed to the worker's ECDH key, signed through a
+	// certificate chain; the answer is sealed to the client's ephemeral key.
+	// A request that does not decrypt or verify is refused (INVALID_ARGUMENT,
+	// UNAUTHENTICATED); the query's own failures are answered encrypted.
+	Query(context.Context, *prpcpb.ContractQueryRequest) (*prpcpb.ContractQueryResponse, error)
 }
 
 // NewPublicClient constructs a client for the cella.pruntime.v1.Public service. By default, it uses
@@ -250,12 +261,19 @@ func NewPublicClient(httpClient connect.HTTPClient, baseURL string, opts ...conn
 			connect.WithSchema(publicMethods.ByName("Info")),
 			connect.WithClientOptions(opts...),
 		),
+		query: connect.NewClient[prpcpb.ContractQueryRequest, prpcpb.ContractQueryResponse](
+			httpClient,
+			baseURL+PublicQueryProcedure,
+			connect.WithSchema(publicMethods.ByName("Query")),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
 // publicClient implements PublicClient.
 type publicClient struct {
-	info *connect.Client[pruntimev1.InfoRequest, pruntimev1.InfoResponse]
+	info  *connect.Client[pruntimev1.InfoRequest, pruntimev1.InfoResponse]
+	query *connect.Client[prpcpb.ContractQueryRequest, prpcpb.ContractQueryResponse]
 }
 
 // Info calls cella.pruntime.v1.Public.Info.
@@ -267,9 +285,26 @@ func (c *publicClient) Info(ctx context.Context, req *pruntimev1.InfoRequest) (*
 	return nil, err
 }
 
+// Query calls cella.pruntime.v1.Public.Query.
+func (c *publicClient) Query(ctx context.Context, req *prpcpb.ContractQueryRequest) (*prpcpb.ContractQueryResponse, error) {
+	response, err := c.query.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
 // PublicHandler is an implementation of the cella.pruntime.v1.Public service.
 type PublicHandler interface {
 	Info(context.Context, *pruntimev1.InfoRequest) (*pruntimev1.InfoResponse, error)
+	// Query answers a signed, encrypted contract query, exactly as Phala's
+	// pRPC ContractQuery (also served at /prpc/PhactoryAPI.ContractQuery):
+	// the request's encoded_encrypted_data is a SCALE EncryptedData of a
+	// ContractQuery sealed to the worker's ECDH key, signed through a
+	// certificate chain; the answer is sealed to the client's ephemeral key.
+	// A request that does not decrypt or verify is refused (INVALID_ARGUMENT,
+	// UNAUTHENTICATED); the query's own failures are answered encrypted.
+	Query(context.Context, *prpcpb.ContractQueryRequest) (*prpcpb.ContractQueryResponse, error)
 }
 
 // NewPublicHandler builds an HTTP handler from the service implementation. It returns the path on
@@ -285,10 +320,18 @@ func NewPublicHandler(svc PublicHandler, opts ...connect.HandlerOption) (string,
 		connect.WithSchema(publicMethods.ByName("Info")),
 		connect.WithHandlerOptions(opts...),
 	)
+	publicQueryHandler := connect.NewUnaryHandlerSimple(
+		PublicQueryProcedure,
+		svc.Query,
+		connect.WithSchema(publicMethods.ByName("Query")),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/cella.pruntime.v1.Public/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case PublicInfoProcedure:
 			publicInfoHandler.ServeHTTP(w, r)
+		case PublicQueryProcedure:
+			publicQueryHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -300,4 +343,8 @@ type UnimplementedPublicHandler struct{}
 
 func (UnimplementedPublicHandler) Info(context.Context, *pruntimev1.InfoRequest) (*pruntimev1.InfoResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("cella.pruntime.v1.Public.Info is not implemented"))
+}
+
+func (UnimplementedPublicHandler) Query(context.Context, *prpcpb.ContractQueryRequest) (*prpcpb.ContractQueryResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("cella.pruntime.v1.Public.Query is not implemented"))
 }

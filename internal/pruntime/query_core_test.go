@@ -1,0 +1,146 @@
+package pruntime
+
+import (
+	"bytes"
+	"fmt"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/cella-network/cella/internal/cipher"
+	"github.com/cella-network/cella/internal/contract/engine"
+	"github.com/cella-network/cella/internal/contract/testcontracts"
+	"github.com/cella-network/cella/internal/keys"
+	"github.com/cella-network/cella/internal/msg"
+	"github.com/cella-network/cella/internal/phatwire"
+	"github.com/cella-network/cella/internal/phatwire/prpcpb"
+	"github.com/cella-network/cella/internal/scale"
+	"github.com/cella-network/cella/internal/state"
+	"github.com/cella-network/cella/internal/synth"
+	"github.com/cella-network/cella/internal/tee/dev"
+	"github.com/cella-network/cella/internal/worker"
+)
+
+// codeView is keyWorld's chain view with flipper's code uploaded.
+type codeView struct {
+	staticView
+	hash [32]byte
+	code []byte
+}
+
+func (v codeView) Code(_, hash [32]byte) (uint8, []byte, bool, error) {
+	if hash != v.hash {
+		return 0, nil, false, nil
+	}
+	return msg.CodeKindInk, v.code, true, nil
+}
+
+// TestQueryCoreContracts queries a contract the worker core instantiated
+// from a verified phat/instantiate, through the runtime's own executor
+// (no QueryExecutor configured): the query reads the core's cluster state.
+func TestQueryCoreContracts(t *testing.T) {
+	kw := newKeyWorld()
+	code := testcontracts.Wasm("flipper")
+	view := codeView{staticView{kw}, engine.CodeHash(code), code}
+	dir := t.TempDir()
+	p, err := dev.New(dev.Config{BuildID: DevBuildID(), SealDir: dir, Log: quietLog()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := Open(Config{DataDir: dir, TEE: p, CheckpointInterval: 100, Log: quietLog(),
+		ChainView: func(state.Store) worker.ChainView { return view }, Entropy: &fixedEntropy{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	alice, _ := keys.FromURI("//Alice")
+	contract := msg.ContractID(alice.Public(), view.hash, kw.cluster, []byte{1})
+	inst := msg.Instantiate{Cluster: kw.cluster, Contract: contract, Deployer: alice.Public(), CodeHash: view.hash,
+		Data: append(append([]byte{}, selFlipperNew...), 1), Salt: []byte{1}, GasLimit: 1e11, CommandID: [32]byte{1}}
+	c, err := synth.New(synth.Config{Messages: func(h int64) []msg.Message {
+		switch h {
+		case 2: // the worker registers
+			rec := msg.WorkerRecord{Info: msg.RegistrationInfo{IdentityPublicKey: kw.id, TeeKind: "dev"}, RegisteredAt: uint64(h)}
+			return []msg.Message{{Origin: msg.OriginModule(msg.RegistryModuleName), Topic: []byte(msg.TopicWorkerRegistered), Payload: scale.Encode(&rec)}}
+		case 3: // and receives the cluster key
+			ek, err := cipher.EncryptKeyTo(kw.m, cipher.NewIVGenerator(kw.m, 0), []byte(cipher.ClusterKeySharingSalt), kw.ecdh, kw.ck.SecretBytes(), uint32(h))
+			if err != nil {
+				t.Fatal(err)
+			}
+			sh := msg.ClusterKeyShares{Cluster: kw.cluster, Pubkey: kw.ck.Public(), Shares: []msg.ClusterKeyShare{{Worker: kw.id, Key: *ek}}}
+			return []msg.Message{{Origin: msg.OriginWorker(kw.m.Public()), Topic: []byte(msg.TopicClusterKeys), Payload: scale.Encode(&sh)}}
+		case 5:
+			return []msg.Message{{Origin: msg.OriginModule(msg.PhatModuleName), Topic: []byte(msg.TopicPhatInstantiate), Payload: scale.Encode(&inst)}}
+		}
+		return nil
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	initKeys(t, r, kw, c)
+	addBlocks(t, c, 8)
+	syncTo(t, r, c, 4)
+	if in := r.Info(); len(in.Clusters) != 1 || in.Clusters[0].Contracts != 1 {
+		t.Fatalf("clusters %+v", in.Clusters)
+	}
+
+	srv := httptest.NewServer(PublicHandler(r))
+	defer srv.Close()
+	qc := newQClient(t, r.Info().EcdhPublicKey, 1000)
+	q := qc.query(contract, inkMessage(selGet))
+	er := execResultOf(t, qc.open(t, q, prpcQuery(t, srv.URL, qc.seal(t, q))))
+	if er.Err != nil || !bytes.Equal(er.Result.Data, []byte{0, 1}) {
+		t.Fatalf("get: %+v", er)
+	}
+	// flip in a query changes nothing.
+	q = qc.query(contract, inkMessage(selFlip))
+	execResultOf(t, qc.open(t, q, prpcQuery(t, srv.URL, qc.seal(t, q))))
+	q = qc.query(contract, inkMessage(selGet))
+	if er := execResultOf(t, qc.open(t, q, prpcQuery(t, srv.URL, qc.seal(t, q)))); !bytes.Equal(er.Result.Data, []byte{0, 1}) {
+		t.Fatalf("get after flip: %+v", er)
+	}
+	// A constructor dry run addressed to the cluster.
+	q = qc.query(kw.cluster, phatwire.Query{Kind: phatwire.QueryInkInstantiate, Instantiate: phatwire.InkInstantiateQuery{
+		CodeHash: view.hash, Salt: []byte{9}, InstantiateData: append(append([]byte{}, selFlipperNew...), 0)}})
+	resp := qc.open(t, q, prpcQuery(t, srv.URL, qc.seal(t, q)))
+	if resp.Err != nil {
+		t.Fatal(resp.Err)
+	}
+	if ir, err := phatwire.DecodeContractInstantiateResult(resp.Payload); err != nil || ir.Err != nil {
+		t.Fatalf("instantiate: %+v %v", ir, err)
+	}
+	// Queries run while blocks are applied (run with -race: the query
+	// lock keeps Sync off the state a query reads).
+	done := make(chan error)
+	go func() {
+		for i := 0; i < 5; i++ {
+			q := qc.query(contract, inkMessage(selGet))
+			req := qc.seal(t, q)
+			sig, err := prpcpb.ToSignature(req.Signature)
+			if err != nil {
+				done <- err
+				return
+			}
+			ans, err := r.Query(t.Context(), req.EncodedEncryptedData, sig)
+			if err != nil {
+				done <- err
+				return
+			}
+			resp, err := phatwire.OpenResponse(qc.ecdh, qc.worker, q.Head, ans.EncodedEncryptedData)
+			if err != nil || resp.Err != nil {
+				done <- fmt.Errorf("%v %+v", err, resp)
+				return
+			}
+		}
+		done <- nil
+	}()
+	addBlocks(t, c, 4)
+	syncTo(t, r, c, 2)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	// Unknown contract.
+	q = qc.query([32]byte{0x77}, inkMessage(selGet))
+	if resp := qc.open(t, q, prpcQuery(t, srv.URL, qc.seal(t, q))); resp.Err == nil || resp.Err.Kind != phatwire.QueryErrRuntimeError {
+		t.Fatalf("unknown contract: %+v", resp)
+	}
+}

@@ -1,0 +1,555 @@
+package worker
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"sort"
+
+	"github.com/cella-network/cella/internal/cipher"
+	"github.com/cella-network/cella/internal/msg"
+	"github.com/cella-network/cella/internal/phatwire"
+	"github.com/cella-network/cella/internal/scale"
+)
+
+// Cluster execution: every worker handles phat/instantiate and phat/command
+// for every cluster, in block order. A worker holding the cluster key runs
+// them with the ContractRuntime over the cluster's state and reports on the
+// cluster's egress; one without the key emits nothing but counts the same
+// number of sequences (instantiate: 2, command: 1, whatever the result),
+// and retains the verified inputs (the cluster's backlog) so that it can
+// replay them once it receives the key (late joiner; see replayCluster).
+//
+// Outcomes: cluster/outcome {command_id, gas_used} for every instantiate
+// and command; on top, for an instantiate, cluster/contract_key on success
+// or cluster/instantiate_failed on failure (before the outcome).
+
+// Refusal reasons recorded in a CommandOutcome (stable strings).
+const (
+	RefuseUnknownContract = "unknown contract"
+	RefuseUndecodable     = "payload does not decode"
+	RefuseUndecryptable   = "payload does not decrypt"
+	RefuseNonceReplayed   = "nonce already used"
+	RefuseGasOverLimit    = "gas limit above the reserved gas"
+)
+
+// Outcome retention: every OutcomePruneInterval blocks (at heights that
+// are multiples of it) the core forgets the outcomes recorded more than
+// OutcomeRetention blocks before, so that they do not grow without bound.
+// Every worker prunes at the same heights; a replaying late joiner prunes
+// as of the last prune height (see replayCluster), so roots agree.
+const (
+	OutcomeRetention     = 14_400
+	OutcomePruneInterval = 256
+)
+
+// outcomeCutoff is the oldest height of an outcome kept at height h.
+func outcomeCutoff(h int64) int64 { return h - h%OutcomePruneInterval - OutcomeRetention }
+
+// pruneOutcomes forgets cs's outcomes older than cutoff (journaled).
+func (c *Core) pruneOutcomes(id [32]byte, cs *clusterState, cutoff int64) {
+	for k, o := range cs.outcomes {
+		if o.Height < cutoff {
+			k, o := k, o
+			delete(cs.outcomes, k)
+			c.journal(func() { cs.outcomes[k] = o })
+			c.markDirty(id)
+		}
+	}
+}
+
+// CommandOutcome is what the cluster recorded for one instantiate or
+// command, kept for its sender's query.
+type CommandOutcome struct {
+	// Height is the block that carried it.
+	Height   int64
+	Contract [32]byte
+	// Refused is non-empty when the command was not executed: why.
+	Refused string
+	// Result is the execution's result (zero when refused).
+	Result ExecResult
+}
+
+type contractState struct {
+	codeHash [32]byte
+	deployer [32]byte
+	storage  map[string][]byte
+}
+
+type nonceKey struct {
+	origin, contract [32]byte
+	nonce            string
+}
+
+type outcomeKey struct{ origin, command [32]byte }
+
+// clusterInput is a verified phat/instantiate or phat/command a worker
+// without the cluster key retains, with its block context.
+type clusterInput struct {
+	height   int64
+	timeNano int64
+	topic    string
+	payload  []byte
+}
+
+// clusterState is one cluster's contract state.
+type clusterState struct {
+	contracts map[[32]byte]*contractState
+	ledger    map[[32]byte]scale.U128
+	nonces    map[nonceKey]struct{}
+	outcomes  map[outcomeKey]*CommandOutcome
+	backlog   []clusterInput
+	// root is StateRoot's value as of the last block that changed it.
+	root [32]byte
+}
+
+func newClusterState() *clusterState {
+	return &clusterState{contracts: map[[32]byte]*contractState{}, ledger: map[[32]byte]scale.U128{},
+		nonces: map[nonceKey]struct{}{}, outcomes: map[outcomeKey]*CommandOutcome{}}
+}
+
+// journal records how to undo a mutation of cluster state while a Step
+// runs (nil outside a Step: nothing to record).
+func (c *Core) journal(undo func()) {
+	if c.undoing {
+		c.undo = append(c.undo, undo)
+	}
+}
+
+func (c *Core) rollbackClusters() {
+	for i := len(c.undo) - 1; i >= 0; i-- {
+		c.undo[i]()
+	}
+	c.undo = c.undo[:0]
+}
+
+// clusterOf returns cluster id's state, creating it (journaled).
+func (c *Core) clusterOf(id [32]byte) *clusterState {
+	cs := c.clusters[id]
+	if cs == nil {
+		cs = newClusterState()
+		c.clusters[id] = cs
+		c.journal(func() { delete(c.clusters, id) })
+	}
+	return cs
+}
+
+func (c *Core) markDirty(id [32]byte) { c.dirty[id] = true }
+
+// store is a ContractStore over one cluster's state; every write is
+// journaled. Code comes from the verified chain state (the cluster's
+// uploaded, deterministic code); a view error is kept and fails the step.
+type store struct {
+	c       *Core
+	cluster [32]byte
+	cs      *clusterState
+	err     error
+}
+
+func (s *store) GetStorage(ct [32]byte, key []byte) ([]byte, bool) {
+	k := s.cs.contracts[ct]
+	if k == nil {
+		return nil, false
+	}
+	v, ok := k.storage[string(key)]
+	return v, ok
+}
+
+func (s *store) contract(ct [32]byte) *contractState {
+	k := s.cs.contracts[ct]
+	if k == nil {
+		k = &contractState{storage: map[string][]byte{}}
+		s.cs.contracts[ct] = k
+		s.c.journal(func() { delete(s.cs.contracts, ct) })
+	}
+	return k
+}
+
+func (s *store) SetStorage(ct [32]byte, key, value []byte) {
+	k := s.contract(ct)
+	old, had := k.storage[string(key)]
+	sk := string(key)
+	s.c.journal(func() {
+		if had {
+			k.storage[sk] = old
+		} else {
+			delete(k.storage, sk)
+		}
+	})
+	if value == nil {
+		delete(k.storage, sk)
+		return
+	}
+	k.storage[sk] = bytes.Clone(value)
+}
+
+func (s *store) ContractCodeHash(ct [32]byte) ([32]byte, bool) {
+	k := s.cs.contracts[ct]
+	if k == nil {
+		return [32]byte{}, false
+	}
+	return k.codeHash, true
+}
+
+func (s *store) SetContractCodeHash(ct, code [32]byte) {
+	k := s.contract(ct)
+	old := k.codeHash
+	s.c.journal(func() { k.codeHash = old })
+	k.codeHash = code
+}
+
+func (s *store) RemoveContract(ct [32]byte) {
+	k := s.cs.contracts[ct]
+	if k == nil {
+		return
+	}
+	delete(s.cs.contracts, ct)
+	s.c.journal(func() { s.cs.contracts[ct] = k })
+}
+
+func (s *store) Code(hash [32]byte) ([]byte, bool) {
+	if s.c.view == nil {
+		return nil, false
+	}
+	kind, code, ok, err := s.c.view.Code(s.cluster, hash)
+	if err != nil {
+		if s.err == nil {
+			s.err = fmt.Errorf("code %x: %w", hash, err)
+		}
+		return nil, false
+	}
+	if !ok || kind != msg.CodeKindInk {
+		return nil, false
+	}
+	return code, true
+}
+
+func (s *store) Balance(a [32]byte) scale.U128 { return s.cs.ledger[a] }
+
+func (s *store) SetBalance(a [32]byte, v scale.U128) {
+	old, had := s.cs.ledger[a]
+	s.c.journal(func() {
+		if had {
+			s.cs.ledger[a] = old
+		} else {
+			delete(s.cs.ledger, a)
+		}
+	})
+	if v.IsZero() {
+		delete(s.cs.ledger, a)
+		return
+	}
+	s.cs.ledger[a] = v
+}
+
+// credit adds v to a's balance (saturating: the escrow behind it is a
+// u128 on chain too, so it never overflows in practice).
+func (s *store) credit(a [32]byte, v scale.U128) {
+	if v.IsZero() {
+		return
+	}
+	n, over := s.Balance(a).Add(v)
+	if over {
+		n = scale.U128{Lo: ^uint64(0), Hi: ^uint64(0)}
+	}
+	s.SetBalance(a, n)
+}
+
+func (c *Core) recordOutcome(cs *clusterState, origin, command [32]byte, o *CommandOutcome) {
+	k := outcomeKey{origin, command}
+	old, had := cs.outcomes[k]
+	c.journal(func() {
+		if had {
+			cs.outcomes[k] = old
+		} else {
+			delete(cs.outcomes, k)
+		}
+	})
+	cs.outcomes[k] = o
+}
+
+// errNoRuntime: the core holds a cluster key but has no contract runtime.
+var errNoRuntime = errors.New("worker: cluster key held but no contract runtime (Options.Contracts)")
+
+// execEnv is a block's context for executions.
+func execEnv(height, timeNano int64) ExecEnv {
+	return ExecEnv{BlockNumber: uint32(height), TimestampMs: uint64(max(timeNano, 0) / 1_000_000)}
+}
+
+// retain keeps a verified input for a later replay.
+func (c *Core) retain(x *Context, id [32]byte, m msg.Message) {
+	cs := c.clusterOf(id)
+	n := len(cs.backlog)
+	cs.backlog = append(cs.backlog, clusterInput{height: x.Block.Height, timeNano: x.Block.TimeUnixNano,
+		topic: string(m.Topic), payload: bytes.Clone(m.Payload)})
+	c.journal(func() { cs.backlog = cs.backlog[:n] })
+}
+
+// emitter emits on a cluster's stream, or (replay) not at all.
+type emitter func(topic string, payload []byte)
+
+func (c *Core) clusterEmitter(x *Context, s *stream) emitter {
+	return func(topic string, payload []byte) {
+		x.ready.Egress = append(x.ready.Egress, s.emit(topic, payload))
+	}
+}
+
+func handleInstantiate(x *Context, m msg.Message) error {
+	c := x.core
+	var p msg.Instantiate
+	if scale.Decode(m.Payload, &p) != nil {
+		return nil
+	}
+	s := c.stream(msg.OriginCluster(p.Cluster))
+	if s == nil {
+		return nil
+	}
+	if s.signer == nil {
+		c.retain(x, p.Cluster, m)
+		s.advance()
+		s.advance()
+		return nil
+	}
+	return c.instantiate(x, &p, x.Block.Height, x.Block.TimeUnixNano, c.clusterEmitter(x, s))
+}
+
+func handleCommand(x *Context, m msg.Message) error {
+	c := x.core
+	var p msg.Command
+	if scale.Decode(m.Payload, &p) != nil {
+		return nil
+	}
+	s := c.stream(msg.OriginCluster(p.Cluster))
+	if s == nil {
+		return nil
+	}
+	if s.signer == nil {
+		c.retain(x, p.Cluster, m)
+		s.advance()
+		return nil
+	}
+	return c.command(x, &p, x.Block.Height, x.Block.TimeUnixNano, c.clusterEmitter(x, s))
+}
+
+func (c *Core) instantiate(x *Context, p *msg.Instantiate, height, timeNano int64, emit emitter) error {
+	if c.opts.Contracts == nil {
+		return errNoRuntime
+	}
+	cs := c.clusterOf(p.Cluster)
+	st := &store{c: c, cluster: p.Cluster, cs: cs}
+	// The chain moved the transfer into the cluster's escrow: credit the
+	// deployer, whose balance the constructor's value comes from.
+	st.credit(p.Deployer, p.Transfer)
+	res := c.opts.Contracts.Instantiate(st, execEnv(height, timeNano), InstantiateRequest{
+		Caller: p.Deployer, Address: p.Contract, CodeHash: p.CodeHash, Value: p.Transfer,
+		Input: p.Data, Salt: p.Salt, GasLimit: p.GasLimit})
+	if st.err != nil {
+		return st.err
+	}
+	if res.Success() {
+		k := cs.contracts[p.Contract]
+		if k == nil {
+			return fmt.Errorf("worker: contract runtime reported success but recorded no contract %x", p.Contract)
+		}
+		old := k.deployer
+		c.journal(func() { k.deployer = old })
+		k.deployer = p.Deployer
+		pub, _ := c.ContractPublicKey(p.Cluster, p.Contract)
+		emit(msg.TopicContractKey, scale.Encode(&msg.ContractKey{Contract: p.Contract, Pubkey: pub}))
+	} else {
+		reason := res.Err
+		if reason == "" {
+			reason = fmt.Sprintf("constructor reverted: 0x%x", res.Data)
+		}
+		if len(reason) > msg.MaxFailureReason {
+			reason = reason[:msg.MaxFailureReason]
+		}
+		emit(msg.TopicInstantiateFailed, scale.Encode(&msg.InstantiateFailed{Contract: p.Contract, Reason: reason}))
+	}
+	c.recordOutcome(cs, p.Deployer, p.CommandID, &CommandOutcome{Height: height, Contract: p.Contract, Result: res})
+	emit(msg.TopicClusterOutcome, scale.Encode(&msg.Outcome{CommandID: p.CommandID, GasUsed: min(res.GasUsed, p.GasLimit)}))
+	c.markDirty(p.Cluster)
+	return nil
+}
+
+func (c *Core) command(x *Context, p *msg.Command, height, timeNano int64, emit emitter) error {
+	if c.opts.Contracts == nil {
+		return errNoRuntime
+	}
+	cs := c.clusterOf(p.Cluster)
+	st := &store{c: c, cluster: p.Cluster, cs: cs}
+	c.markDirty(p.Cluster)
+	// The deposit is in the escrow whether or not the command runs.
+	st.credit(p.Origin, p.Deposit)
+	done := func(o *CommandOutcome) {
+		o.Height, o.Contract = height, p.Contract
+		c.recordOutcome(cs, p.Origin, p.CommandID, o)
+		emit(msg.TopicClusterOutcome, scale.Encode(&msg.Outcome{CommandID: p.CommandID, GasUsed: min(o.Result.GasUsed, p.GasLimit)}))
+	}
+	refuse := func(why string) error {
+		done(&CommandOutcome{Refused: why})
+		return nil
+	}
+	if cs.contracts[p.Contract] == nil {
+		return refuse(RefuseUnknownContract)
+	}
+	payload, err := phatwire.DecodeCommandPayload(p.Payload)
+	if err != nil {
+		return refuse(RefuseUndecodable)
+	}
+	var cmd *phatwire.InkCommand
+	if payload.Encrypted != nil {
+		k := c.clusterKeys[p.Cluster]
+		plain, err := payload.Encrypted.Decrypt(cipher.NewEcdhKey(cipher.ContractKey(k.pair, p.Contract)))
+		if err != nil {
+			return refuse(RefuseUndecryptable)
+		}
+		if cmd, err = phatwire.DecodeInkCommand(plain); err != nil {
+			return refuse(RefuseUndecodable)
+		}
+	} else if cmd, err = payload.Open(nil); err != nil {
+		return refuse(RefuseUndecodable)
+	}
+	nk := nonceKey{origin: p.Origin, contract: p.Contract, nonce: string(cmd.Nonce)}
+	if _, seen := cs.nonces[nk]; seen {
+		return refuse(RefuseNonceReplayed)
+	}
+	if cmd.GasLimit > p.GasLimit {
+		return refuse(RefuseGasOverLimit)
+	}
+	cs.nonces[nk] = struct{}{}
+	c.journal(func() { delete(cs.nonces, nk) })
+	res := c.opts.Contracts.Call(st, execEnv(height, timeNano), CallRequest{Caller: p.Origin, Dest: p.Contract,
+		Value: cmd.Transfer, Input: cmd.Message, GasLimit: cmd.GasLimit})
+	if st.err != nil {
+		return st.err
+	}
+	done(&CommandOutcome{Result: res})
+	return nil
+}
+
+// replayCluster runs the inputs a worker retained while it lacked
+// cluster id's key, in their block order and each with its block's
+// context, now that it holds the key. It emits nothing: the cluster's
+// key holders reported them, and this core counted their sequences. The
+// code is read from the current verified state (uploaded code is never
+// removed). Afterwards the cluster state is the key holders'.
+func (c *Core) replayCluster(x *Context, id [32]byte) error {
+	cs := c.clusters[id]
+	if cs == nil || len(cs.backlog) == 0 {
+		return nil
+	}
+	inputs := cs.backlog
+	cs.backlog = nil
+	c.journal(func() { cs.backlog = inputs })
+	mute := func(string, []byte) {}
+	for _, in := range inputs {
+		switch in.topic {
+		case msg.TopicPhatInstantiate:
+			var p msg.Instantiate
+			if scale.Decode(in.payload, &p) != nil {
+				continue
+			}
+			if err := c.instantiate(x, &p, in.height, in.timeNano, mute); err != nil {
+				return err
+			}
+		case msg.TopicPhatCommand:
+			var p msg.Command
+			if scale.Decode(in.payload, &p) != nil {
+				continue
+			}
+			if err := c.command(x, &p, in.height, in.timeNano, mute); err != nil {
+				return err
+			}
+		}
+	}
+	c.pruneOutcomes(id, cs, outcomeCutoff(x.Block.Height))
+	c.markDirty(id)
+	return nil
+}
+
+// Outcome returns what the cluster recorded for origin's command (or
+// instantiate) commandID, when this worker executed it.
+func (c *Core) Outcome(cluster, origin, commandID [32]byte) (CommandOutcome, bool) {
+	cs := c.clusters[cluster]
+	if cs == nil {
+		return CommandOutcome{}, false
+	}
+	o, ok := cs.outcomes[outcomeKey{origin, commandID}]
+	if !ok {
+		return CommandOutcome{}, false
+	}
+	return *o, true
+}
+
+// ContractStorage returns a value of a contract's storage in cluster.
+func (c *Core) ContractStorage(cluster, contract [32]byte, key []byte) ([]byte, bool) {
+	cs := c.clusters[cluster]
+	if cs == nil || cs.contracts[contract] == nil {
+		return nil, false
+	}
+	v, ok := cs.contracts[contract].storage[string(key)]
+	return bytes.Clone(v), ok
+}
+
+// ClusterState describes one cluster's contract state: public parts only.
+type ClusterState struct {
+	ID [32]byte
+	// Root is the cluster state root (see StateRoot).
+	Root [32]byte
+	// Contracts counts the cluster's contracts.
+	Contracts int
+	// Backlog counts the inputs retained for a replay (the worker does
+	// not hold the cluster key yet).
+	Backlog int
+}
+
+// ClusterStates returns the clusters the core keeps state for, by id.
+func (c *Core) ClusterStates() []ClusterState {
+	ids := make([][32]byte, 0, len(c.clusters))
+	for id := range c.clusters {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool { return bytes.Compare(ids[i][:], ids[j][:]) < 0 })
+	out := make([]ClusterState, len(ids))
+	for i, id := range ids {
+		cs := c.clusters[id]
+		out[i] = ClusterState{ID: id, Root: cs.root, Contracts: len(cs.contracts), Backlog: len(cs.backlog)}
+	}
+	return out
+}
+
+// pruneAll forgets old outcomes at a prune height.
+func (c *Core) pruneAll(h int64) {
+	if h%OutcomePruneInterval != 0 {
+		return
+	}
+	for id, cs := range c.clusters {
+		c.pruneOutcomes(id, cs, outcomeCutoff(h))
+	}
+}
+
+// updateRoots recomputes the root of every cluster the step changed and
+// reports each new one.
+func (c *Core) updateRoots(x *Context) {
+	ids := make([][32]byte, 0, len(c.dirty))
+	for id := range c.dirty {
+		ids = append(ids, id)
+	}
+	clear(c.dirty)
+	sort.Slice(ids, func(i, j int) bool { return bytes.Compare(ids[i][:], ids[j][:]) < 0 })
+	for _, id := range ids {
+		cs := c.clusters[id]
+		if cs == nil {
+			continue
+		}
+		r := stateRoot(id, cs)
+		if r == cs.root {
+			continue
+		}
+		old := cs.root
+		c.journal(func() { cs.root = old })
+		cs.root = r
+		x.recordChange(Change{Kind: ChangeClusterState, Cluster: id, Root: r})
+	}
+}

@@ -1,0 +1,98 @@
+// Package contracts implements worker.ContractRuntime with the wasm contract
+// engine (internal/contract/engine). The shell (internal/pruntime) creates
+// one and hands it to the worker core through worker.Options.Contracts, so
+// that the core itself never imports the wasm runtime.
+//
+// Executions are transactions: no floating point (the engine's transaction
+// policy), no wall-clock deadline (gas alone stops code), changes journaled
+// by the engine and written to the cluster state only when the outermost
+// call succeeds.
+package contracts
+
+import (
+	"context"
+
+	"github.com/cella-network/cella/internal/contract/engine"
+	"github.com/cella-network/cella/internal/scale"
+	"github.com/cella-network/cella/internal/worker"
+)
+
+// Runtime runs Phat contracts in transaction mode. It is safe for
+// concurrent use (the engine is); the core calls it from Step only.
+type Runtime struct {
+	e *engine.Engine
+}
+
+var _ worker.ContractRuntime = (*Runtime)(nil)
+
+// New creates the engine with cfg (the zero Config is the transaction
+// engine: floats rejected, default schedule). cfg.AllowFloats and
+// cfg.CloseOnContextDone are refused: both would make executions
+// nondeterministic.
+func New(ctx context.Context, cfg engine.Config) (*Runtime, error) {
+	cfg.AllowFloats = false
+	cfg.CloseOnContextDone = false
+	e, err := engine.New(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &Runtime{e: e}, nil
+}
+
+// Close releases the engine.
+func (r *Runtime) Close(ctx context.Context) error { return r.e.Close(ctx) }
+
+// Instantiate implements worker.ContractRuntime.
+func (r *Runtime) Instantiate(st worker.ContractStore, env worker.ExecEnv, req worker.InstantiateRequest) worker.ExecResult {
+	at := engine.AccountID(req.Address)
+	o := r.e.Instantiate(context.Background(), host(st, env), engine.InstantiateRequest{
+		Caller: req.Caller, CodeHash: req.CodeHash, Value: req.Value, Input: req.Input, Salt: req.Salt,
+		GasLimit: req.GasLimit, Address: &at})
+	return result(o)
+}
+
+// Call implements worker.ContractRuntime.
+func (r *Runtime) Call(st worker.ContractStore, env worker.ExecEnv, req worker.CallRequest) worker.ExecResult {
+	o := r.e.Call(context.Background(), host(st, env), engine.CallRequest{
+		Caller: req.Caller, Dest: req.Dest, Value: req.Value, Input: req.Input, GasLimit: req.GasLimit})
+	return result(o)
+}
+
+func host(st worker.ContractStore, env worker.ExecEnv) engine.Host {
+	return engine.Host{State: state{st}, Env: engine.Environment{BlockNumber: env.BlockNumber, Timestamp: env.TimestampMs}}
+}
+
+func result(o *engine.Outcome) worker.ExecResult {
+	r := worker.ExecResult{Flags: o.Flags, Data: o.Data, GasUsed: o.GasUsed}
+	if o.Err != nil {
+		r.Err = o.Err.Error()
+		r.Data = nil
+	}
+	for _, ev := range o.Events {
+		e := worker.ContractEvent{Contract: ev.Contract, Data: ev.Data}
+		for _, t := range ev.Topics {
+			e.Topics = append(e.Topics, t)
+		}
+		r.Events = append(r.Events, e)
+	}
+	return r
+}
+
+// state is engine.State over the core's cluster store. The cluster ledger
+// has no existential deposit.
+type state struct{ st worker.ContractStore }
+
+func (s state) GetStorage(c engine.AccountID, key []byte) ([]byte, bool) {
+	return s.st.GetStorage(c, key)
+}
+func (s state) SetStorage(c engine.AccountID, key, value []byte) { s.st.SetStorage(c, key, value) }
+func (s state) ContractCodeHash(c engine.AccountID) (engine.Hash, bool) {
+	h, ok := s.st.ContractCodeHash(c)
+	return h, ok
+}
+func (s state) SetContractCodeHash(c engine.AccountID, h engine.Hash) { s.st.SetContractCodeHash(c, h) }
+func (s state) RemoveContract(c engine.AccountID)                     { s.st.RemoveContract(c) }
+func (s state) Code(h engine.Hash) ([]byte, bool)                     { return s.st.Code(h) }
+func (s state) Balance(a engine.AccountID) scale.U128                 { return s.st.Balance(a) }
+func (s state) SetBalance(a engine.AccountID, v scale.U128)           { s.st.SetBalance(a, v) }
+func (s state) MinimumBalance() scale.U128                            { return scale.U128{} }

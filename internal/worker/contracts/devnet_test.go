@@ -1,0 +1,161 @@
+package contracts_test
+
+import (
+	"bytes"
+	"context"
+	"testing"
+	"time"
+
+	"github.com/cella-network/cella/internal/client"
+	"github.com/cella-network/cella/internal/contract/testcontracts"
+	"github.com/cella-network/cella/internal/devnet"
+	"github.com/cella-network/cella/internal/keys"
+	"github.com/cella-network/cella/internal/msg"
+	"github.com/cella-network/cella/internal/node"
+	"github.com/cella-network/cella/internal/nodetest"
+	"github.com/cella-network/cella/internal/scale"
+	"github.com/cella-network/cella/internal/state/phat"
+	"github.com/cella-network/cella/internal/tx"
+)
+
+// TestDevnetContract runs a Phat contract end to end on the dev network:
+// Alice uploads and instantiates flipper in cluster 0 and sends an
+// encrypted flip; the dev worker executes both, and the chain accepts the
+// cluster's contract key and outcomes (a refused egress would not appear
+// in the block's messages).
+func TestDevnetContract(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a node")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cfg := devnet.Config{
+		Home: t.TempDir(), ChainID: "cella-contract-test",
+		Node: node.ConfigOptions{Moniker: "t", BlockTime: 30 * time.Millisecond, EmptyBlocks: true,
+			RPCAddr: nodetest.FreeURL(t), P2PAddr: nodetest.FreeURL(t), Loopback: true},
+		Worker: devnet.WorkerConfig{PublicAddr: nodetest.FreeAddr(t), PollInterval: 50 * time.Millisecond},
+	}
+	n, err := devnet.Start(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close()
+	w := n.Worker
+	nodetest.WaitFor(ctx, t, "cluster 0's key", 50*time.Millisecond, func() bool { return len(w.Runtime.Info().Clusters) == 1 })
+	c, err := client.New(cfg.Node.RPCAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	alice, _ := keys.FromURI("//Alice")
+	send := func(call tx.Call) *client.TxResult {
+		t.Helper()
+		x, err := c.Build(ctx, alice, call, client.TxOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		h, err := c.Submit(ctx, x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := c.Wait(ctx, h)
+		if err != nil || !r.OK() {
+			t.Fatalf("tx: %+v %v", r, err)
+		}
+		return r
+	}
+	// messages returns the messages of topic in blocks from..latest.
+	messages := func(from int64, topic string) []msg.Message {
+		t.Helper()
+		ci, err := c.ChainInfo(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs, err := c.Blocks(ctx, uint64(from), uint64(ci.Height))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []msg.Message
+		for _, r := range recs {
+			for _, m := range r.Messages {
+				if string(m.Topic) == topic {
+					out = append(out, m)
+				}
+			}
+		}
+		return out
+	}
+	outcomeFor := func(from int64, id [32]byte) (msg.Outcome, bool) {
+		for _, m := range messages(from, msg.TopicClusterOutcome) {
+			var o msg.Outcome
+			if scale.Decode(m.Payload, &o) == nil && o.CommandID == id && bytes.Equal(m.Origin, msg.OriginCluster([32]byte{})) {
+				return o, true
+			}
+		}
+		return msg.Outcome{}, false
+	}
+	fl := mustMeta(t, "flipper")
+	code := testcontracts.Wasm("flipper")
+	send(phat.UploadCodeCall(phat.UploadArgs{Kind: msg.CodeKindInk, Code: code}))
+	r := send(phat.InstantiateCall(phat.InstantiateArgs{CodeHash: phat.CodeHash(code), Data: input(t, fl, "new(false)", true),
+		Salt: []byte("e2e"), GasLimit: gas}))
+	var inst msg.Instantiate
+	for _, m := range messages(r.Height, msg.TopicPhatInstantiate) {
+		if scale.Decode(m.Payload, &inst) != nil {
+			t.Fatal("phat/instantiate does not decode")
+		}
+	}
+	if inst.Contract != msg.ContractID(alice.Public(), phat.CodeHash(code), [32]byte{}, []byte("e2e")) {
+		t.Fatalf("instantiate event %+v", inst)
+	}
+	var pub keys.PublicKey
+	nodetest.WaitFor(ctx, t, "the contract key on chain", 50*time.Millisecond, func() bool {
+		for _, m := range messages(r.Height, msg.TopicContractKey) {
+			var k msg.ContractKey
+			if scale.Decode(m.Payload, &k) == nil && k.Contract == inst.Contract {
+				pub = k.Pubkey
+				return true
+			}
+		}
+		return false
+	})
+	nodetest.WaitFor(ctx, t, "the instantiate's outcome on chain", 50*time.Millisecond, func() bool {
+		_, ok := outcomeFor(r.Height, inst.CommandID)
+		return ok
+	})
+	if o, _ := outcomeFor(r.Height, inst.CommandID); o.GasUsed == 0 || o.GasUsed > gas {
+		t.Fatalf("instantiate outcome %+v", o)
+	}
+	nodetest.WaitFor(ctx, t, "the contract instantiated on chain", 50*time.Millisecond, func() bool {
+		ci, err := c.Contract(ctx, inst.Contract)
+		return err == nil && ci.State == "instantiated"
+	})
+	if ci, err := c.Contract(ctx, inst.Contract); err != nil || ci.Pubkey != pub.Hex() {
+		t.Fatalf("chain's contract record %+v (%v), published key %s", ci, err, pub.Hex())
+	}
+	root := w.Runtime.Info().Clusters[0].StateRoot
+	if w.Runtime.Info().Clusters[0].Contracts != 1 {
+		t.Fatalf("worker cluster %+v", w.Runtime.Info().Clusters[0])
+	}
+
+	r = send(phat.PushCommandCall(phat.PushArgs{Contract: inst.Contract, GasLimit: gas,
+		Payload: encrypted(t, pub, "e2e-1", input(t, fl, "flip()", false), gas)}))
+	var cmd msg.Command
+	for _, m := range messages(r.Height, msg.TopicPhatCommand) {
+		if scale.Decode(m.Payload, &cmd) != nil {
+			t.Fatal("phat/command does not decode")
+		}
+	}
+	if cmd.Origin != alice.Public() || cmd.Contract != inst.Contract {
+		t.Fatalf("command event %+v", cmd)
+	}
+	nodetest.WaitFor(ctx, t, "the command's outcome on chain", 50*time.Millisecond, func() bool {
+		_, ok := outcomeFor(r.Height, cmd.CommandID)
+		return ok
+	})
+	if o, _ := outcomeFor(r.Height, cmd.CommandID); o.GasUsed == 0 {
+		t.Fatal("the flip used no gas")
+	}
+	if w.Runtime.Info().Clusters[0].StateRoot == root {
+		t.Fatal("the worker's cluster state root did not change")
+	}
+}

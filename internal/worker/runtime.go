@@ -1,0 +1,88 @@
+package worker
+
+import "github.com/cella-network/cella/internal/scale"
+
+// ContractRuntime executes Phat contracts for the core. The shell injects
+// it (Options.Contracts; internal/worker/contracts wraps the wasm engine)
+// so that the core stays free of the wasm runtime. Executions are
+// transactions: deterministic (gas, never the wall clock, decides when
+// code stops) and atomic: on success the runtime writes its changes to
+// the store in a deterministic order; on a trap or a revert it writes
+// nothing.
+type ContractRuntime interface {
+	// Instantiate runs code's constructor for a new contract at
+	// req.Address.
+	Instantiate(st ContractStore, env ExecEnv, req InstantiateRequest) ExecResult
+	// Call runs a message of a deployed contract.
+	Call(st ContractStore, env ExecEnv, req CallRequest) ExecResult
+}
+
+// ContractStore is the cluster state a contract execution reads and, on
+// success, writes: contract storage, the contract registry, code (read
+// from verified chain state) and the cluster's balance ledger.
+type ContractStore interface {
+	// GetStorage returns the value under key in contract's storage.
+	GetStorage(contract [32]byte, key []byte) ([]byte, bool)
+	// SetStorage stores value under key; a nil value deletes it.
+	SetStorage(contract [32]byte, key, value []byte)
+	// ContractCodeHash returns a contract's code hash.
+	ContractCodeHash(contract [32]byte) ([32]byte, bool)
+	// SetContractCodeHash records a contract (instantiate, set_code_hash).
+	SetContractCodeHash(contract, code [32]byte)
+	// RemoveContract deletes a terminated contract and its storage.
+	RemoveContract(contract [32]byte)
+	// Code returns the code uploaded to the chain under hash.
+	Code(hash [32]byte) ([]byte, bool)
+	// Balance returns an account's balance in the cluster's ledger.
+	Balance(acct [32]byte) scale.U128
+	// SetBalance sets an account's balance in the cluster's ledger.
+	SetBalance(acct [32]byte, v scale.U128)
+}
+
+// ExecEnv is the block context of an execution: the block being stepped.
+type ExecEnv struct {
+	BlockNumber uint32
+	// TimestampMs is the verified header's time in milliseconds.
+	TimestampMs uint64
+}
+
+// InstantiateRequest deploys uploaded code at a chain-assigned address.
+type InstantiateRequest struct {
+	Caller   [32]byte
+	Address  [32]byte
+	CodeHash [32]byte
+	Value    scale.U128
+	Input    []byte
+	Salt     []byte
+	GasLimit uint64
+}
+
+// CallRequest calls a deployed contract.
+type CallRequest struct {
+	Caller   [32]byte
+	Dest     [32]byte
+	Value    scale.U128
+	Input    []byte
+	GasLimit uint64
+}
+
+// ExecResult is what an execution gave. Err is empty on success and on a
+// revert (Flags bit 0); otherwise it says why the execution trapped.
+type ExecResult struct {
+	Flags   uint32
+	Data    []byte
+	Err     string
+	GasUsed uint64
+	// Events are the events deposited, empty unless it succeeded.
+	Events []ContractEvent
+}
+
+// Success reports an execution that neither trapped nor reverted.
+func (r *ExecResult) Success() bool { return r.Err == "" && r.Flags&1 == 0 }
+
+// ContractEvent is one event a contract deposited.
+type ContractEvent struct {
+	Contract [32]byte
+	Topics   [][32]byte
+	Data     []byte
+}
