@@ -74,3 +74,29 @@ func (k *Key) Address() Address { return Address(k.pair.Public()) }
 
 // String shows the address only.
 func (k *Key) String() string { return k.Address().String() }
+
+// MarshalText writes the address in SS58 form (DefaultSS58Prefix).
+func (a Address) MarshalText() ([]byte, error) { return []byte(a.String()), nil }
+
+// UnmarshalText reads what ParseAddress reads.
+func (a *Address) UnmarshalText(b []byte) error {
+	v, err := ParseAddress(string(b))
+	if err != nil {
+		return err
+	}
+	*a = v
+	return nil
+}
+
+// MarshalText writes the hash as 0x hex.
+func (h Hash) MarshalText() ([]byte, error) { return []byte(h.Hex()), nil }
+
+// UnmarshalText reads what ParseHash reads.
+func (h *Hash) UnmarshalText(b []byte) error {
+	v, err := ParseHash(string(b))
+	if err != nil {
+		return err
+	}
+	*h = v
+	return nil
+}

@@ -1,6 +1,7 @@
 package sdk_test
 
 import (
+	"encoding/json"
 	"math/big"
 	"strings"
 	"testing"
@@ -112,5 +113,25 @@ func TestAmountBounds(t *testing.T) {
 	}
 	if _, err := c.Call(ctx, alice, sdk.Address{}, nil, sdk.CallOptions{Plain: true, Value: big.NewInt(-1)}); err == nil {
 		t.Error("negative value accepted")
+	}
+}
+
+func TestJSON(t *testing.T) {
+	type rec struct {
+		A sdk.Address
+		H sdk.Hash
+	}
+	alice, _ := sdk.KeyFromURI("//Alice")
+	in := rec{A: alice.Address(), H: sdk.Hash{0xab}}
+	b, err := json.Marshal(in)
+	if err != nil || !strings.Contains(string(b), `"5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY"`) || !strings.Contains(string(b), `"0xab00`) {
+		t.Fatalf("%s %v", b, err)
+	}
+	var out rec
+	if err := json.Unmarshal(b, &out); err != nil || out != in {
+		t.Fatalf("%+v %v", out, err)
+	}
+	if err := json.Unmarshal([]byte(`{"H":"0x12"}`), &out); err == nil {
+		t.Fatal("short hash accepted")
 	}
 }
