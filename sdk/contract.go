@@ -64,8 +64,38 @@ func (c *Client) Upload(ctx context.Context, key *Key, code []byte, o UploadOpti
 		kind = msg.CodeKindIndeterministic
 	}
 	call := phat.UploadCodeCall(phat.UploadArgs{Cluster: o.Cluster, Kind: kind, Code: code})
+	if o.FeeLimit == nil {
+		fl, err := c.feeLimitFor(ctx, len(call.Args), phat.UploadCodeWeight, phat.UploadCodeWeightPerByte)
+		if err != nil {
+			return Hash{}, nil, err
+		}
+		o.FeeLimit = fl
+	}
 	res, err := c.Send(ctx, key, Call(call), o.TxOptions)
 	return CodeHash(code), res, err
+}
+
+// feeLimitFor returns a fee limit for a call with n bytes of arguments and
+// weight base + perByte·n: twice the fee the chain's parameters give (the
+// chain charges the fee, never the limit), or nil when the client's
+// default limit is higher.
+func (c *Client) feeLimitFor(ctx context.Context, n int, base, perByte uint64) (*big.Int, error) {
+	ci, err := c.node.ChainInfo(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p := ci.Params
+	const txOverhead = 512 // signature, signer, nonce and the other body fields, generously
+	fee := new(big.Int).Mul(p.ByteFee.Big(), big.NewInt(int64(n+txOverhead)))
+	fee.Add(fee, p.BaseFee.Big())
+	w := new(big.Int).Mul(new(big.Int).SetUint64(perByte), big.NewInt(int64(n)))
+	w.Add(w, new(big.Int).SetUint64(base))
+	fee.Add(fee, w.Mul(w, p.WeightFee.Big()))
+	fee.Lsh(fee, 1)
+	if fee.Cmp(client.DefaultFeeLimit.Big()) <= 0 {
+		return nil, nil
+	}
+	return fee, nil
 }
 
 // CodeInfo is the chain's record of uploaded code.
@@ -137,7 +167,13 @@ func (c *Client) Instantiate(ctx context.Context, key *Key, codeHash Hash, data 
 		a.StorageDepositLimit = &v
 	}
 	addr := ContractAddress(key.Address(), codeHash, o.Cluster, o.Salt)
-	res, err := c.Send(ctx, key, Call(phat.InstantiateCall(a)), o.TxOptions)
+	call := phat.InstantiateCall(a)
+	if o.FeeLimit == nil {
+		if o.FeeLimit, err = c.feeLimitFor(ctx, len(call.Args), phat.InstantiateWeight, phat.PayloadWeightPerByte); err != nil {
+			return Address{}, nil, err
+		}
+	}
+	res, err := c.Send(ctx, key, Call(call), o.TxOptions)
 	if res != nil {
 		res.match = matchInstantiate(addr)
 	}
@@ -252,7 +288,13 @@ func (c *Client) Call(ctx context.Context, key *Key, contract Address, data []by
 		return nil, err
 	}
 	args := phat.PushArgs{Contract: contract, Payload: payload, GasLimit: gasOr(o.GasLimit), Deposit: value}
-	res, err := c.Send(ctx, key, Call(phat.PushCommandCall(args)), o.TxOptions)
+	call := phat.PushCommandCall(args)
+	if o.FeeLimit == nil {
+		if o.FeeLimit, err = c.feeLimitFor(ctx, len(call.Args), phat.PushCommandWeight, phat.PayloadWeightPerByte); err != nil {
+			return nil, err
+		}
+	}
+	res, err := c.Send(ctx, key, Call(call), o.TxOptions)
 	if res != nil {
 		res.match = matchCommand(key.Address(), contract, payload)
 	}

@@ -136,3 +136,22 @@ func TestDevnetFlipper(t *testing.T) {
 		t.Fatalf("decode %s %v", j, err)
 	}
 }
+
+// TestDevnetUploadLarge uploads code whose fee is over the client's default
+// fee limit: Upload raises the limit from the chain's fee parameters.
+func TestDevnetUploadLarge(t *testing.T) {
+	ctx, c, _ := startDevnet(t)
+	alice, _ := sdk.KeyFromURI("//Alice")
+	// flipper with a 1.5 MiB custom section: valid code, fee about 1.6 tokens.
+	code := append([]byte{}, testcontracts.Wasm("flipper")...)
+	const n = 3 << 19
+	sec := []byte{0, 0x80 | byte((n+5)&0x7f), 0x80 | byte((n+5)>>7&0x7f), byte((n + 5) >> 14), 4, 'p', 'a', 'd', '!'}
+	code = append(append(code, sec...), make([]byte, n)...)
+	hash, res, err := c.Upload(ctx, alice, code, sdk.UploadOptions{TxOptions: sdk.TxOptions{Wait: true}})
+	if err != nil || !res.OK() {
+		t.Fatalf("upload: %+v %v", res, err)
+	}
+	if ci, err := c.Code(ctx, hash); err != nil || ci.Size != len(code) {
+		t.Fatalf("code record %+v %v", ci, err)
+	}
+}
