@@ -14,6 +14,7 @@ import (
 	cmttypes "github.com/cometbft/cometbft/types"
 
 	"github.com/cella-network/cella/internal/chainsync"
+	"github.com/cella-network/cella/internal/phatwire/prpcpb"
 	"github.com/cella-network/cella/internal/pruntime/api/pruntimev1"
 	"github.com/cella-network/cella/internal/scale"
 	"github.com/cella-network/cella/internal/state"
@@ -278,6 +279,11 @@ func (f *fakeRuntime) Egress(context.Context, *pruntimev1.EgressRequest) (*prunt
 }
 
 func (f *fakeRuntime) Registration(context.Context, *pruntimev1.RegistrationRequest) (*pruntimev1.RegistrationResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("fake"))
+}
+
+// Query is not used by pherry.
+func (f *fakeRuntime) Query(context.Context, *prpcpb.ContractQueryRequest) (*prpcpb.ContractQueryResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("fake"))
 }
 

@@ -126,3 +126,28 @@ func BenchmarkQueryHTTPParallel(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkQueryHTTPFlipper is a full pRPC query of flipper's get() on the
+// engine (compiled code cached after the first query).
+func BenchmarkQueryHTTPFlipper(b *testing.B) {
+	w := newQueryWorld(b)
+	r := queryRuntime(b, w)
+	srv := httptest.NewServer(PublicHandler(r))
+	defer srv.Close()
+	qc := newQClient(b, r.Info().EcdhPublicKey, 1000)
+	body := marshal(b, qc.seal(b, qc.query(w.flipper, inkMessage(selGet))))
+	url := srv.URL + "/prpc/PhactoryAPI.ContractQuery"
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		res, err := http.Post(url, "application/octet-stream", bytes.NewReader(body))
+		if err != nil {
+			b.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK {
+			b.Fatalf("status %d", res.StatusCode)
+		}
+	}
+}

@@ -245,6 +245,9 @@ func PhactoryInfo(in Info) *prpcpb.PhactoryInfo {
 		// NumberOfClusters counts the clusters whose key the worker holds.
 		NumberOfClusters: uint64(len(in.Clusters)),
 	}
+	for _, c := range in.Clusters {
+		out.System.NumberOfContracts += uint64(c.Contracts)
+	}
 	return out
 }
 

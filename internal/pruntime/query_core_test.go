@@ -85,6 +85,9 @@ func TestQueryCoreContracts(t *testing.T) {
 
 	srv := httptest.NewServer(PublicHandler(r))
 	defer srv.Close()
+	if pi := PhactoryInfo(r.Info()); pi.System.NumberOfClusters != 1 || pi.System.NumberOfContracts != 1 {
+		t.Fatalf("GetInfo system %v", pi.System)
+	}
 	qc := newQClient(t, r.Info().EcdhPublicKey, 1000)
 	q := qc.query(contract, inkMessage(selGet))
 	er := execResultOf(t, qc.open(t, q, prpcQuery(t, srv.URL, qc.seal(t, q))))
@@ -97,6 +100,20 @@ func TestQueryCoreContracts(t *testing.T) {
 	q = qc.query(contract, inkMessage(selGet))
 	if er := execResultOf(t, qc.open(t, q, prpcQuery(t, srv.URL, qc.seal(t, q)))); !bytes.Equal(er.Result.Data, []byte{0, 1}) {
 		t.Fatalf("get after flip: %+v", er)
+	}
+	// A transfer without funds fails as pallet-contracts' TransferFailed;
+	// with a deposit it is paid from it.
+	for _, dep := range []uint64{0, 5} {
+		q = qc.query(contract, phatwire.Query{Kind: phatwire.QueryInkMessage, Message: phatwire.InkMessageQuery{
+			Payload: selGet, Transfer: scale.U128From(5), Deposit: scale.U128From(dep)}})
+		er := execResultOf(t, qc.open(t, q, prpcQuery(t, srv.URL, qc.seal(t, q))))
+		want := &phatwire.DispatchError{Kind: phatwire.DispatchModule, Module: phatwire.ModuleError{Index: ContractsPalletIndex, Error: [4]byte{4}}}
+		if dep > 0 {
+			want = nil
+		}
+		if (er.Err == nil) != (want == nil) || (want != nil && *er.Err != *want) {
+			t.Fatalf("transfer with deposit %d: %+v", dep, er.Err)
+		}
 	}
 	// A constructor dry run addressed to the cluster.
 	q = qc.query(kw.cluster, phatwire.Query{Kind: phatwire.QueryInkInstantiate, Instantiate: phatwire.InkInstantiateQuery{

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 
 	"github.com/cella-network/cella/internal/contract/engine"
@@ -136,8 +137,9 @@ func (x *EngineQueryExecutor) QueryInstantiate(ctx context.Context, q *Instantia
 }
 
 // coreQueries is the runtime's own executor: queries read the worker
-// core's cluster state (worker.Core.QueryStore) with a query engine made
-// at the first query. A query holds the runtime's query lock for reading
+// core's cluster state (worker.Core.QueryStore); messages run on the
+// worker's contract runtime (its query engine), instantiate dry runs on a
+// query engine made at the first one. A query holds the runtime's query lock for reading
 // while it runs; Sync takes it for writing, so a block is never applied
 // under a running query (a query delays a Sync by at most its timeout).
 type coreQueries struct {
@@ -159,12 +161,72 @@ func (c *coreQueries) executor() (*EngineQueryExecutor, error) {
 	return c.x, c.err
 }
 
+// QueryMessage runs a message on the worker's contract runtime (its query
+// engine, worker.ContractRuntime.Query), over the core's cluster state.
 func (c *coreQueries) QueryMessage(ctx context.Context, q *MessageQuery) (*phatwire.ContractExecResult, error) {
-	x, err := c.executor()
-	if err != nil {
-		return nil, err
+	rt := c.r.cfg.Contracts
+	if rt == nil {
+		x, err := c.executor()
+		if err != nil {
+			return nil, err
+		}
+		return x.QueryMessage(ctx, q)
 	}
-	return x.QueryMessage(ctx, q)
+	st, env, release, ok := c.r.coreStore(q.Contract)
+	if !ok {
+		return nil, fmt.Errorf("%w: 0x%x", ErrContractNotFound, q.Contract)
+	}
+	defer release()
+	if _, ok := st.ContractCodeHash(q.Contract); !ok {
+		return nil, fmt.Errorf("%w: 0x%x", ErrContractNotFound, q.Contract)
+	}
+	if !q.Deposit.IsZero() {
+		st = depositStore{ContractStore: st, origin: q.Origin, deposit: q.Deposit}
+	}
+	res := rt.Query(ctx, st, worker.ExecEnv{BlockNumber: env.BlockNumber, TimestampMs: env.Timestamp},
+		worker.CallRequest{Caller: q.Origin, Dest: q.Contract, Value: q.Transfer, Input: q.Input, GasLimit: q.GasLimit})
+	if ctx.Err() != nil {
+		return nil, context.DeadlineExceeded
+	}
+	gas := phatwire.Weight{RefTime: res.GasUsed}
+	out := &phatwire.ContractExecResult{GasConsumed: gas, GasRequired: gas}
+	if res.Err != "" {
+		out.Err = dispatchErrorOfMessage(res.Err)
+	} else {
+		out.Result = phatwire.ExecReturnValue{Flags: res.Flags, Data: res.Data}
+	}
+	return out, nil
+}
+
+// dispatchErrorOfMessage is DispatchErrorOf for an engine error that
+// reached us as its message (worker.ExecResult.Err).
+func dispatchErrorOfMessage(msg string) *phatwire.DispatchError {
+	for _, e := range contractErrors {
+		if strings.HasPrefix(msg, e.err.Error()) {
+			return DispatchErrorOf(e.err)
+		}
+	}
+	return DispatchErrorOf(errors.New(msg))
+}
+
+// depositStore shows origin's balance increased by a query's deposit (see
+// depositState).
+type depositStore struct {
+	worker.ContractStore
+	origin  [32]byte
+	deposit scale.U128
+}
+
+func (s depositStore) Balance(a [32]byte) scale.U128 {
+	b := s.ContractStore.Balance(a)
+	if a != s.origin {
+		return b
+	}
+	n, over := b.Add(s.deposit)
+	if over {
+		return scale.U128{Lo: ^uint64(0), Hi: ^uint64(0)}
+	}
+	return n
 }
 
 func (c *coreQueries) QueryInstantiate(ctx context.Context, q *InstantiateQuery) (*phatwire.ContractInstantiateResult, error) {
@@ -184,6 +246,16 @@ func (c *coreQueries) close() {
 
 // queryState is the state of target in the worker core's clusters.
 func (r *Runtime) queryState(target [32]byte) (engine.State, engine.Environment, func(), bool) {
+	st, env, release, ok := r.coreStore(target)
+	if !ok {
+		return nil, env, nil, false
+	}
+	return coreState{st}, env, release, true
+}
+
+// coreStore is the read-only store of target in the worker core's
+// clusters, with the query lock held for reading until release.
+func (r *Runtime) coreStore(target [32]byte) (worker.ContractStore, engine.Environment, func(), bool) {
 	r.qmu.RLock()
 	r.mu.Lock()
 	if r.sync == nil {
@@ -198,7 +270,7 @@ func (r *Runtime) queryState(target [32]byte) (engine.State, engine.Environment,
 		r.qmu.RUnlock()
 		return nil, env, nil, false
 	}
-	return coreState{st}, env, r.qmu.RUnlock, true
+	return st, env, r.qmu.RUnlock, true
 }
 
 // coreState is engine.State over a worker.ContractStore (no existential

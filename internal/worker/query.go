@@ -1,68 +1,92 @@
 package worker
 
 import (
-	"bytes"
+	"context"
+	"errors"
 
 	"github.com/cella-network/cella/internal/scale"
+	"github.com/cella-network/cella/internal/state"
 )
 
+// QueryGasLimit caps a query's gas (Phala's query gas limit, 5×10^13).
+const QueryGasLimit uint64 = 50_000_000_000_000
+
+// Errors of Query.
+var (
+	// ErrNoClusterKey: the worker does not hold the cluster's key, so it
+	// keeps no contract state for it.
+	ErrNoClusterKey = errors.New("worker: cluster key not held")
+	// ErrUnknownContract: the cluster holds no such contract.
+	ErrUnknownContract = errors.New("worker: unknown contract")
+)
+
+// Query runs a contract message read-only against the cluster state as of
+// the last block stepped: st is that block's verified state (for code),
+// env its context. Writes are discarded; gas is capped at QueryGasLimit.
+// It changes nothing in the core; the shell must not call it while a Step
+// runs (the core is not safe for concurrent use).
+func (c *Core) Query(ctx context.Context, st state.Store, env ExecEnv, cluster [32]byte, req CallRequest) (ExecResult, error) {
+	if c.opts.Contracts == nil || c.opts.View == nil {
+		return ExecResult{}, errNoRuntime
+	}
+	if c.clusterKeys[cluster] == nil {
+		return ExecResult{}, ErrNoClusterKey
+	}
+	cs := c.clusters[cluster]
+	if cs == nil || cs.contracts[req.Dest] == nil {
+		return ExecResult{}, ErrUnknownContract
+	}
+	req.GasLimit = min(req.GasLimit, QueryGasLimit)
+	ro := &queryStore{store: store{c: c, cluster: cluster, cs: cs}, view: c.opts.View(st)}
+	res := c.opts.Contracts.Query(ctx, ro, env, req)
+	if ro.err != nil {
+		return ExecResult{}, ro.err
+	}
+	return res, nil
+}
+
+// queryStore is a read-only ContractStore: writes are dropped (the engine
+// makes none in a dry run; this only makes sure), and code of either kind
+// is served.
+type queryStore struct {
+	store
+	view ChainView
+}
+
+func (q *queryStore) SetStorage([32]byte, []byte, []byte)    {}
+func (q *queryStore) SetContractCodeHash([32]byte, [32]byte) {}
+func (q *queryStore) RemoveContract([32]byte)                {}
+func (q *queryStore) SetBalance([32]byte, scale.U128)        {}
+
+func (q *queryStore) Code(hash [32]byte) ([]byte, bool) {
+	_, code, ok, err := q.view.Code(q.cluster, hash)
+	if err != nil {
+		if q.err == nil {
+			q.err = err
+		}
+		return nil, false
+	}
+	return code, ok
+}
+
 // QueryStore returns a read-only ContractStore over the cluster state that
-// holds contract (target may also name a cluster: an instantiate dry run
-// addresses the cluster), for contract queries. Code is read through view
-// (the chain view of the verified state) and may be of either kind:
-// queries may run indeterministic code. Its writes are ignored (a query is
-// a dry run: the engine never writes to the store). It reads the core's
-// live state: the caller must not step the core while the store is in use.
+// holds target, a contract (or, for an instantiate dry run, a cluster id),
+// for the shell's query executor: code is read through view (the chain view
+// of the verified state) and may be of either kind; writes are dropped. It
+// reads the core's live state: the caller must not step the core while the
+// store is in use. ok is false when no cluster whose key the worker holds
+// has target.
 func (c *Core) QueryStore(target [32]byte, view ChainView) (cluster [32]byte, st ContractStore, ok bool) {
-	if cs := c.clusters[target]; cs != nil {
-		return target, &queryStore{cluster: target, cs: cs, view: view}, true
+	if view == nil {
+		return [32]byte{}, nil, false
+	}
+	if cs := c.clusters[target]; cs != nil && c.clusterKeys[target] != nil {
+		return target, &queryStore{store: store{c: c, cluster: target, cs: cs}, view: view}, true
 	}
 	for id, cs := range c.clusters {
-		if cs.contracts[target] != nil {
-			return id, &queryStore{cluster: id, cs: cs, view: view}, true
+		if cs.contracts[target] != nil && c.clusterKeys[id] != nil {
+			return id, &queryStore{store: store{c: c, cluster: id, cs: cs}, view: view}, true
 		}
 	}
 	return [32]byte{}, nil, false
 }
-
-// queryStore is the read-only store of QueryStore.
-type queryStore struct {
-	cluster [32]byte
-	cs      *clusterState
-	view    ChainView
-}
-
-func (s *queryStore) GetStorage(ct [32]byte, key []byte) ([]byte, bool) {
-	k := s.cs.contracts[ct]
-	if k == nil {
-		return nil, false
-	}
-	v, ok := k.storage[string(key)]
-	return bytes.Clone(v), ok
-}
-
-func (s *queryStore) ContractCodeHash(ct [32]byte) ([32]byte, bool) {
-	k := s.cs.contracts[ct]
-	if k == nil {
-		return [32]byte{}, false
-	}
-	return k.codeHash, true
-}
-
-func (s *queryStore) Code(hash [32]byte) ([]byte, bool) {
-	if s.view == nil {
-		return nil, false
-	}
-	_, code, ok, err := s.view.Code(s.cluster, hash)
-	if err != nil || !ok {
-		return nil, false
-	}
-	return code, true
-}
-
-func (s *queryStore) Balance(a [32]byte) scale.U128 { return s.cs.ledger[a] }
-
-func (s *queryStore) SetStorage([32]byte, []byte, []byte)   {}
-func (s *queryStore) SetContractCodeHash([32]byte, [32]byte) {}
-func (s *queryStore) RemoveContract([32]byte)                {}
-func (s *queryStore) SetBalance([32]byte, scale.U128)        {}

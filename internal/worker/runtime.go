@@ -1,6 +1,10 @@
 package worker
 
-import "github.com/cella-network/cella/internal/scale"
+import (
+	"context"
+
+	"github.com/cella-network/cella/internal/scale"
+)
 
 // ContractRuntime executes Phat contracts for the core. The shell injects
 // it (Options.Contracts; internal/worker/contracts wraps the wasm engine)
@@ -15,6 +19,11 @@ type ContractRuntime interface {
 	Instantiate(st ContractStore, env ExecEnv, req InstantiateRequest) ExecResult
 	// Call runs a message of a deployed contract.
 	Call(st ContractStore, env ExecEnv, req CallRequest) ExecResult
+	// Query runs a message read-only, in query mode: floating point is
+	// allowed, nothing is written to st, and ctx's deadline may stop the
+	// code (queries are answered by one worker; their result is never
+	// consensus).
+	Query(ctx context.Context, st ContractStore, env ExecEnv, req CallRequest) ExecResult
 }
 
 // ContractStore is the cluster state a contract execution reads and, on

@@ -11,36 +11,53 @@ package contracts
 
 import (
 	"context"
+	"errors"
 
 	"github.com/cella-network/cella/internal/contract/engine"
 	"github.com/cella-network/cella/internal/scale"
 	"github.com/cella-network/cella/internal/worker"
 )
 
-// Runtime runs Phat contracts in transaction mode. It is safe for
-// concurrent use (the engine is); the core calls it from Step only.
+// Runtime runs Phat contracts: transactions on a transaction engine,
+// queries on a query engine (floats allowed, stopped by the context's
+// deadline). It is safe for concurrent use (the engines are).
 type Runtime struct {
 	e *engine.Engine
+	q *engine.Engine
 }
 
 var _ worker.ContractRuntime = (*Runtime)(nil)
 
-// New creates the engine with cfg (the zero Config is the transaction
-// engine: floats rejected, default schedule). cfg.AllowFloats and
-// cfg.CloseOnContextDone are refused: both would make executions
-// nondeterministic.
+// New creates the engines with cfg (the zero Config: default schedule).
+// The transaction engine always rejects floats and ignores context
+// deadlines (either would make executions nondeterministic); the query
+// engine allows floats and stops at the context's deadline.
 func New(ctx context.Context, cfg engine.Config) (*Runtime, error) {
-	cfg.AllowFloats = false
-	cfg.CloseOnContextDone = false
+	cfg.AllowFloats, cfg.CloseOnContextDone = false, false
 	e, err := engine.New(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
-	return &Runtime{e: e}, nil
+	cfg.AllowFloats, cfg.CloseOnContextDone = true, true
+	q, err := engine.New(ctx, cfg)
+	if err != nil {
+		_ = e.Close(ctx)
+		return nil, err
+	}
+	return &Runtime{e: e, q: q}, nil
 }
 
-// Close releases the engine.
-func (r *Runtime) Close(ctx context.Context) error { return r.e.Close(ctx) }
+// Close releases the engines.
+func (r *Runtime) Close(ctx context.Context) error {
+	return errors.Join(r.e.Close(ctx), r.q.Close(ctx))
+}
+
+// Query implements worker.ContractRuntime: a dry run on the query engine.
+func (r *Runtime) Query(ctx context.Context, st worker.ContractStore, env worker.ExecEnv, req worker.CallRequest) worker.ExecResult {
+	o := r.q.Call(ctx, host(st, env), engine.CallRequest{
+		Caller: req.Caller, Dest: req.Dest, Value: req.Value, Input: req.Input, GasLimit: req.GasLimit, DryRun: true})
+	return result(o)
+}
 
 // Instantiate implements worker.ContractRuntime.
 func (r *Runtime) Instantiate(st worker.ContractStore, env worker.ExecEnv, req worker.InstantiateRequest) worker.ExecResult {

@@ -676,3 +676,41 @@ func TestOutcomesPruned(t *testing.T) {
 		t.Fatal("replay kept a pruned outcome")
 	}
 }
+
+// TestQuery: a query reads the cluster state as of the last block and
+// changes nothing, even when the message writes.
+func TestQuery(t *testing.T) {
+	ch := newChain(t)
+	fl := mustMeta(t, "flipper")
+	c, keyless := ch.core(1, cid), ch.core(2)
+	m1, flipper, _ := ch.instantiate(cid, alice, "flipper", input(t, fl, "new(true)", true), 1, 0)
+	ch.step([]*worker.Core{c}, m1)
+	if _, err := keyless.Step(ch.block(1, m1)); err != nil {
+		t.Fatal(err)
+	}
+	env := worker.ExecEnv{BlockNumber: 1, TimestampMs: 1_700_000_000_000}
+	ctx := context.Background()
+	q := func(c *worker.Core, dest [32]byte, expr string) (worker.ExecResult, error) {
+		return c.Query(ctx, ch.st, env, cid, worker.CallRequest{Caller: bob, Dest: dest, Input: input(t, fl, expr, false), GasLimit: 1 << 62})
+	}
+	before, snap := root(c, cid), c.ClustersSnapshot()
+	res, err := q(c, flipper, "get()")
+	if err != nil || !res.Success() || hex.EncodeToString(res.Data) != "0001" {
+		t.Fatalf("get: %+v %v", res, err)
+	}
+	if res, err := q(c, flipper, "flip()"); err != nil || !res.Success() {
+		t.Fatalf("flip: %+v %v", res, err)
+	}
+	if res, _ := q(c, flipper, "get()"); hex.EncodeToString(res.Data) != "0001" {
+		t.Fatalf("a query's write stuck: %x", res.Data)
+	}
+	if root(c, cid) != before || !bytes.Equal(c.ClustersSnapshot(), snap) {
+		t.Fatal("a query changed the cluster state")
+	}
+	if _, err := q(c, [32]byte{0xde}, "get()"); !errors.Is(err, worker.ErrUnknownContract) {
+		t.Fatalf("unknown contract: %v", err)
+	}
+	if _, err := q(keyless, flipper, "get()"); !errors.Is(err, worker.ErrNoClusterKey) {
+		t.Fatalf("keyless worker: %v", err)
+	}
+}

@@ -158,4 +158,8 @@ func TestDevnetContract(t *testing.T) {
 	if w.Runtime.Info().Clusters[0].StateRoot == root {
 		t.Fatal("the worker's cluster state root did not change")
 	}
+	// A signed query over the worker's public pRPC reads the flipped value.
+	if got := queryPRPC(t, "http://"+w.PublicAddr, inst.Contract, input(t, fl, "get()", false)); !bytes.Equal(got, []byte{0, 1}) {
+		t.Fatalf("get() after the flip: %x", got)
+	}
 }
