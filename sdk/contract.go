@@ -427,11 +427,19 @@ func (c *Client) WaitOutcome(ctx context.Context, res *TxResult) (*Outcome, erro
 	}
 }
 
-// ErrOutcomeQueryUnavailable: workers keep each command's result for its
-// sender, but serve no query for it yet.
-// TODO(issue 9): read the result once pRuntime serves the sender's signed
-// outcome query.
+// ErrOutcomeQueryUnavailable is CommandResult's error until workers serve
+// command results: they keep each command's result for its sender
+// (worker.Core.Outcome) but their public API has no query for it yet.
 var ErrOutcomeQueryUnavailable = errors.New("sdk: the workers serve no command outcome query yet")
+
+// CommandResult will return what the message of a command returned
+// (output, revert, events), asked of worker w by the command's sender key.
+// TODO(issue 9): implement once pRuntime's public API serves the sender's
+// signed outcome query; until then it returns ErrOutcomeQueryUnavailable.
+// WaitOutcome tells the gas used, from the chain.
+func (c *Client) CommandResult(ctx context.Context, key *Key, w *Worker, o *Outcome) (*QueryResult, error) {
+	return nil, ErrOutcomeQueryUnavailable
+}
 
 // commandOf finds the command id the block gave the transaction's
 // phat/instantiate or phat/command message (recognised by the contract id

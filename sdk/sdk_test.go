@@ -2,6 +2,7 @@ package sdk_test
 
 import (
 	"encoding/json"
+	"errors"
 	"math/big"
 	"strings"
 	"testing"
@@ -133,5 +134,12 @@ func TestJSON(t *testing.T) {
 	}
 	if err := json.Unmarshal([]byte(`{"H":"0x12"}`), &out); err == nil {
 		t.Fatal("short hash accepted")
+	}
+}
+
+func TestCommandResultNotServedYet(t *testing.T) {
+	c, _ := sdk.Connect("http://127.0.0.1:1")
+	if _, err := c.CommandResult(t.Context(), nil, nil, nil); !errors.Is(err, sdk.ErrOutcomeQueryUnavailable) {
+		t.Fatal(err)
 	}
 }
