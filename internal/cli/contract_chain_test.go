@@ -168,3 +168,21 @@ func TestContractCommandsDevnet(t *testing.T) {
 		t.Fatalf("the dry run changed the contract: get = %s", v)
 	}
 }
+
+// TestContractChainArgvWarning: a real secret given with --from draws the
+// warning; the same secret from --from-file does not.
+func TestContractChainArgvWarning(t *testing.T) {
+	noEnvSecret(t)
+	meta := filepath.Join(t.TempDir(), "flipper.json")
+	os.WriteFile(meta, testcontracts.Metadata("flipper"), 0o644)
+	const seed = "0x1111111111111111111111111111111111111111111111111111111111111111"
+	base := []string{"query", "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY", "get", "--metadata", meta, "--node", "http://127.0.0.1:1", "--worker", "http://127.0.0.1:1", "--timeout", "2s"}
+	out, err := runContract(t, append(base, "--from", seed)...)
+	if err == nil || !strings.Contains(out, "warning:") || strings.Contains(out, seed) {
+		t.Fatalf("argv secret: %v\n%s", err, out)
+	}
+	out, err = runContract(t, append(base, "--from-file", writeFile(t, seed))...)
+	if err == nil || strings.Contains(out, "warning:") {
+		t.Fatalf("file secret: %v\n%s", err, out)
+	}
+}
