@@ -79,6 +79,15 @@ func TestDevnetFlipper(t *testing.T) {
 	if addr != sdk.ContractAddress(alice.Address(), hash, sdk.ClusterID(0), []byte("sdk")) {
 		t.Fatal("address")
 	}
+	w, err := c.Worker(ctx, workerURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The constructor's dry run.
+	if r, would, err := c.QueryInstantiate(ctx, alice, w, sdk.ClusterID(0), hash, data, []byte("dry"), sdk.QueryOptions{}); err != nil || r.Reverted || r.GasRequired == 0 ||
+		would != sdk.ContractAddress(alice.Address(), hash, sdk.ClusterID(0), []byte("dry")) {
+		t.Fatalf("instantiate dry run %+v %s %v", r, would, err)
+	}
 	ci, err := c.WaitContract(ctx, addr)
 	if err != nil || ci.State != sdk.ContractInstantiated || ci.Pubkey == nil || ci.Deployer != alice.Address() || ci.CodeHash != hash {
 		t.Fatalf("contract record %+v %v", ci, err)
@@ -87,10 +96,6 @@ func TestDevnetFlipper(t *testing.T) {
 		t.Fatalf("instantiate outcome %+v %v", o, err)
 	}
 
-	w, err := c.Worker(ctx, workerURL)
-	if err != nil {
-		t.Fatal(err)
-	}
 	get := func() string {
 		t.Helper()
 		in, _ := md.EncodeMessage("get")

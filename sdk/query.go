@@ -133,9 +133,68 @@ func (c *Client) Query(ctx context.Context, key *Key, w *Worker, contract Addres
 	if err != nil {
 		return nil, fmt.Errorf("deposit: %w", err)
 	}
-	q := &phatwire.ContractQuery{Head: phatwire.ContractQueryHead{ID: contract},
-		Data: phatwire.Query{Kind: phatwire.QueryInkMessage, Message: phatwire.InkMessageQuery{
-			Payload: data, Deposit: deposit, Transfer: value, Estimating: o.Estimating}}}
+	payload, err := c.query(ctx, key, w, contract, phatwire.Query{Kind: phatwire.QueryInkMessage, Message: phatwire.InkMessageQuery{
+		Payload: data, Deposit: deposit, Transfer: value, Estimating: o.Estimating}})
+	if err != nil {
+		return nil, err
+	}
+	r, err := phatwire.DecodeContractExecResult(payload)
+	if err != nil {
+		return nil, fmt.Errorf("worker %s's answer: %w", w.URL, err)
+	}
+	return queryResult(r)
+}
+
+// QueryInstantiate dry-runs a constructor on worker w in cluster as
+// Instantiate would run it (codeHash uploaded to the cluster, data from
+// Metadata.EncodeConstructor, salt), without creating anything: the result
+// tells whether the constructor succeeds and the gas it needs, and the
+// address is the contract's would-be address on chain (ContractAddress).
+func (c *Client) QueryInstantiate(ctx context.Context, key *Key, w *Worker, cluster, codeHash Hash, data, salt []byte, o QueryOptions) (*QueryResult, Address, error) {
+	if w == nil || key == nil {
+		return nil, Address{}, errors.New("sdk: QueryInstantiate needs a worker and a key")
+	}
+	value, err := toU128(o.Value)
+	if err != nil {
+		return nil, Address{}, fmt.Errorf("value: %w", err)
+	}
+	deposit, err := toU128(o.Deposit)
+	if err != nil {
+		return nil, Address{}, fmt.Errorf("deposit: %w", err)
+	}
+	payload, err := c.query(ctx, key, w, Address(cluster), phatwire.Query{Kind: phatwire.QueryInkInstantiate, Instantiate: phatwire.InkInstantiateQuery{
+		CodeHash: codeHash, Salt: salt, InstantiateData: data, Deposit: deposit, Transfer: value}})
+	if err != nil {
+		return nil, Address{}, err
+	}
+	r, err := phatwire.DecodeContractInstantiateResult(payload)
+	if err != nil {
+		return nil, Address{}, fmt.Errorf("worker %s's answer: %w", w.URL, err)
+	}
+	// The address is the chain's (ContractAddress), not the dry run's
+	// AccountID: the worker's engine derives dry-run addresses its own way.
+	out, err := queryResult(&r.ContractExecResult)
+	return out, ContractAddress(key.Address(), codeHash, cluster, salt), err
+}
+
+func queryResult(r *phatwire.ContractExecResult) (*QueryResult, error) {
+	out := &QueryResult{GasConsumed: r.GasConsumed.RefTime, GasRequired: r.GasRequired.RefTime, Debug: r.DebugMessage,
+		StorageDeposit: r.StorageDeposit.Amount.Big()}
+	if !r.StorageDeposit.Charge && r.StorageDeposit.Amount != (scale.U128{}) {
+		out.StorageDeposit.Neg(out.StorageDeposit)
+	}
+	if r.Err != nil {
+		return out, fmt.Errorf("%w: %w", ErrQuery, r.Err)
+	}
+	out.Output, out.Reverted = r.Result.Data, r.Result.Reverted()
+	return out, nil
+}
+
+// query seals data to w for target (a contract, or a cluster for an
+// instantiation dry run), signed by key through a fresh certificate, and
+// returns the answer's InkMessageReturn payload.
+func (c *Client) query(ctx context.Context, key *Key, w *Worker, target Address, data phatwire.Query) ([]byte, error) {
+	q := &phatwire.ContractQuery{Head: phatwire.ContractQueryHead{ID: target}, Data: data}
 	if _, err := rand.Read(q.Head.Nonce[:]); err != nil {
 		return nil, err
 	}
@@ -179,18 +238,5 @@ func (c *Client) Query(ctx context.Context, key *Key, w *Worker, contract Addres
 	if resp.Err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrQuery, resp.Err)
 	}
-	r, err := phatwire.DecodeContractExecResult(resp.Payload)
-	if err != nil {
-		return nil, fmt.Errorf("worker %s's answer: %w", w.URL, err)
-	}
-	out := &QueryResult{GasConsumed: r.GasConsumed.RefTime, GasRequired: r.GasRequired.RefTime, Debug: r.DebugMessage,
-		StorageDeposit: r.StorageDeposit.Amount.Big()}
-	if !r.StorageDeposit.Charge && r.StorageDeposit.Amount != (scale.U128{}) {
-		out.StorageDeposit.Neg(out.StorageDeposit)
-	}
-	if r.Err != nil {
-		return out, fmt.Errorf("%w: %w", ErrQuery, r.Err)
-	}
-	out.Output, out.Reverted = r.Result.Data, r.Result.Reverted()
-	return out, nil
+	return resp.Payload, nil
 }

@@ -204,6 +204,8 @@ instantiated (or failed).`,
 	value := cmd.Flags().String("value", "", "base units transferred to the contract")
 	gas := cmd.Flags().Uint64("gas", sdk.DefaultGasLimit, "gas limit of the constructor (reserved at the cluster's gas price, the unused part refunded)")
 	deposit := cmd.Flags().String("storage-deposit-limit", "", "cap on the storage deposit in base units (default: none)")
+	dry := cmd.Flags().Bool("dry-run", false, "only estimate: run the constructor as a query on --worker (the code must be in the cluster) and send nothing")
+	worker := workerFlag(cmd)
 	f := addChainFlags(cmd, true)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		cl, err := parseClusterID(*cluster)
@@ -246,6 +248,26 @@ instantiated (or failed).`,
 		}
 		w := cmd.OutOrStdout()
 		hash := sdk.CodeHash(code)
+		if *dry {
+			wk, err := c.Worker(ctx, *worker)
+			if err != nil {
+				return err
+			}
+			r, addr, err := c.QueryInstantiate(ctx, key, wk, cl, hash, data, s, sdk.QueryOptions{Value: v})
+			if err != nil {
+				return err
+			}
+			if *f.output == "json" {
+				return printJSON(w, map[string]any{"address": addr, "codeHash": hash, "reverted": r.Reverted,
+					"gasConsumed": r.GasConsumed, "gasRequired": r.GasRequired, "storageDeposit": r.StorageDeposit.String(), "debug": r.Debug})
+			}
+			status := "ok"
+			if r.Reverted {
+				status = "reverted"
+			}
+			fmt.Fprintf(w, "constructor %s: %s\n  contract    %s\n  gas consumed %d, required %d\n", *ctor, status, addr, r.GasConsumed, r.GasRequired)
+			return nil
+		}
 		out := map[string]any{"codeHash": hash}
 		// TODO(issue 9): the chain answers whether code exists, not whether
 		// this cluster has it; code uploaded to another cluster only is

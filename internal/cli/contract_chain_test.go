@@ -137,6 +137,15 @@ func TestContractCommandsDevnet(t *testing.T) {
 	if err != nil || rec.State != sdk.ContractInstantiated || rec.Pubkey == nil || ci.State != sdk.ContractInstantiated {
 		t.Fatalf("chain's contract record %+v %v (command said %+v)", rec, err, ci)
 	}
+	// A dry run of the constructor sends nothing.
+	m = run("instantiate", bun, "--args", "true", "--salt", "0x02", "--dry-run", "--worker", worker)
+	var dryAddr sdk.Address
+	if json.Unmarshal(m["address"], &dryAddr) != nil || string(m["reverted"]) != "false" || string(m["gasRequired"]) == "0" {
+		t.Fatalf("instantiate dry run output %s", m)
+	}
+	if _, err := c.Contract(ctx, dryAddr); err == nil {
+		t.Fatal("the dry run created the contract")
+	}
 	// A second instance of the same code: no upload.
 	if m := run("instantiate", bun, "--args", "true", "--salt", "0x02", "--wait"); m["upload"] != nil {
 		t.Fatal("instantiate uploaded code the chain has")
