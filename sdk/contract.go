@@ -483,3 +483,46 @@ func matchCommand(origin, contract Address, payload []byte) func(msg.Message) (H
 		return Hash(p.CommandID), true
 	}
 }
+
+// ClusterInfo is the chain's record of a cluster.
+type ClusterInfo struct {
+	ID Hash `json:"id"`
+	// Workers are the identity keys of the cluster's workers; Keyed those
+	// that hold the cluster key (and so execute and answer queries).
+	Workers []Address `json:"workers"`
+	Keyed   []Address `json:"keyedWorkers"`
+}
+
+// Cluster looks up a cluster; an error wrapping ErrNotFound when there is
+// none with this id.
+func (c *Client) Cluster(ctx context.Context, id Hash) (*ClusterInfo, error) {
+	ci, err := c.node.Cluster(ctx, id)
+	if err != nil {
+		return nil, notFound(err)
+	}
+	out := &ClusterInfo{ID: id}
+	for _, l := range []struct {
+		in  []string
+		out *[]Address
+	}{{ci.Workers, &out.Workers}, {ci.Keyed, &out.Keyed}} {
+		for _, s := range l.in {
+			a, err := ParseAddress(s)
+			if err != nil {
+				return nil, fmt.Errorf("sdk: node's cluster record: %w", err)
+			}
+			*l.out = append(*l.out, a)
+		}
+	}
+	return out, nil
+}
+
+// HasKeyedWorker reports whether the worker with identity id holds the
+// cluster's key.
+func (ci *ClusterInfo) HasKeyedWorker(id Address) bool {
+	for _, k := range ci.Keyed {
+		if k == id {
+			return true
+		}
+	}
+	return false
+}

@@ -83,6 +83,12 @@ func TestDevnetFlipper(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if cl, err := c.Cluster(ctx, sdk.ClusterID(0)); err != nil || !cl.HasKeyedWorker(w.Identity) || cl.HasKeyedWorker(alice.Address()) {
+		t.Fatalf("cluster 0 %+v %v (worker %s)", cl, err, w.Identity)
+	}
+	if _, err := c.Cluster(ctx, sdk.ClusterID(7)); !errors.Is(err, sdk.ErrNotFound) {
+		t.Fatalf("cluster 7: %v", err)
+	}
 	// The constructor's dry run.
 	if r, would, err := c.QueryInstantiate(ctx, alice, w, sdk.ClusterID(0), hash, data, []byte("dry"), sdk.QueryOptions{}); err != nil || r.Reverted || r.GasRequired == 0 ||
 		would != sdk.ContractAddress(alice.Address(), hash, sdk.ClusterID(0), []byte("dry")) {

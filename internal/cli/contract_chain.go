@@ -249,7 +249,7 @@ instantiated (or failed).`,
 		w := cmd.OutOrStdout()
 		hash := sdk.CodeHash(code)
 		if *dry {
-			wk, err := c.Worker(ctx, *worker)
+			wk, err := workerOf(ctx, c, *worker, nil, cl)
 			if err != nil {
 				return err
 			}
@@ -350,6 +350,32 @@ func parseMessageCall(args []string, metaPath string) (*messageCall, error) {
 	return &messageCall{addr: addr, md: md, name: args[1], data: data}, nil
 }
 
+// workerOf connects to the worker at url and checks, in the chain's
+// records, that it holds the key of cluster (the cluster of the contract,
+// when contract is not nil), so that a wrong --worker is told plainly.
+func workerOf(ctx context.Context, c *sdk.Client, url string, contract *sdk.Address, cluster sdk.Hash) (*sdk.Worker, error) {
+	if contract != nil {
+		ci, err := c.Contract(ctx, *contract)
+		if err != nil {
+			return nil, err
+		}
+		cluster = ci.Cluster
+	}
+	cl, err := c.Cluster(ctx, cluster)
+	if err != nil {
+		return nil, err
+	}
+	wk, err := c.Worker(ctx, url)
+	if err != nil {
+		return nil, err
+	}
+	if !cl.HasKeyedWorker(wk.Identity) {
+		return nil, fmt.Errorf("worker %s (%s) does not hold the key of cluster %s: give --worker the URL of one of its workers (%d hold its key)",
+			url, wk.Identity.Hex(), cluster, len(cl.Keyed))
+	}
+	return wk, nil
+}
+
 func workerFlag(cmd *cobra.Command) *string {
 	return cmd.Flags().String("worker", sdk.DefaultWorkerURL, "public API URL of a worker of the contract's cluster (the chain's registry has no worker URLs yet)")
 }
@@ -422,7 +448,7 @@ nothing: it runs the message as a signed query on --worker and prints the result
 		}
 		w := cmd.OutOrStdout()
 		if *dry {
-			wk, err := c.Worker(ctx, *worker)
+			wk, err := workerOf(ctx, c, *worker, &mc.addr, sdk.Hash{})
 			if err != nil {
 				return err
 			}
@@ -486,7 +512,7 @@ func newContractQueryMsgCmd() *cobra.Command {
 		if err != nil {
 			return err
 		}
-		wk, err := c.Worker(ctx, *worker)
+		wk, err := workerOf(ctx, c, *worker, &mc.addr, sdk.Hash{})
 		if err != nil {
 			return err
 		}

@@ -146,6 +146,9 @@ func TestContractCommandsDevnet(t *testing.T) {
 	if _, err := c.Contract(ctx, dryAddr); err == nil {
 		t.Fatal("the dry run created the contract")
 	}
+	if _, err := runContract(t, "instantiate", bun, "--args", "true", "--dry-run", "--cluster", "1", "--worker", worker, "--node", rpc, "--from-file", suri); err == nil || !strings.Contains(err.Error(), "not found") {
+		t.Fatalf("dry run in a cluster that does not exist: %v", err)
+	}
 	// A second instance of the same code: no upload.
 	if m := run("instantiate", bun, "--args", "true", "--salt", "0x02", "--wait"); m["upload"] != nil {
 		t.Fatal("instantiate uploaded code the chain has")
