@@ -20,9 +20,10 @@ import (
 func newContractCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "contract",
-		Short: "Inspect, encode, decode and run ink! contracts locally",
+		Short: "Inspect, encode, decode and run ink! contracts locally; upload, instantiate, call and query them on a network",
 	}
-	cmd.AddCommand(newContractInspectCmd(), newContractSandboxCmd(), newContractEncodeCmd(), newContractDecodeCmd())
+	cmd.AddCommand(newContractInspectCmd(), newContractSandboxCmd(), newContractEncodeCmd(), newContractDecodeCmd(),
+		newContractUploadCmd(), newContractInstantiateCmd(), newContractCallCmd(), newContractQueryMsgCmd())
 	return cmd
 }
 

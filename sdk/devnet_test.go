@@ -1,0 +1,168 @@
+package sdk_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/cella-network/cella/internal/contract/testcontracts"
+	"github.com/cella-network/cella/internal/devnet"
+	"github.com/cella-network/cella/internal/node"
+	"github.com/cella-network/cella/internal/nodetest"
+	"github.com/cella-network/cella/sdk"
+)
+
+// startDevnet starts an in-process dev network (a node and a worker
+// holding cluster 0's key) and returns the SDK client and worker URL.
+func startDevnet(t *testing.T) (context.Context, *sdk.Client, string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("starts a node")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	t.Cleanup(cancel)
+	cfg := devnet.Config{
+		Home: t.TempDir(), ChainID: "cella-sdk-test",
+		Node: node.ConfigOptions{Moniker: "t", BlockTime: 30 * time.Millisecond, EmptyBlocks: true,
+			RPCAddr: nodetest.FreeURL(t), P2PAddr: nodetest.FreeURL(t), Loopback: true},
+		Worker: devnet.WorkerConfig{PublicAddr: nodetest.FreeAddr(t), PollInterval: 50 * time.Millisecond},
+	}
+	n, err := devnet.Start(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { n.Close() })
+	nodetest.WaitFor(ctx, t, "cluster 0's key", 50*time.Millisecond, func() bool { return len(n.Worker.Runtime.Info().Clusters) == 1 })
+	c, err := sdk.Connect(cfg.Node.RPCAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ctx, c, "http://" + n.Worker.PublicAddr
+}
+
+// TestDevnetFlipper deploys flipper through the SDK on a dev network,
+// flips it with an encrypted command and a plain one, and reads it back
+// with signed, encrypted queries.
+func TestDevnetFlipper(t *testing.T) {
+	ctx, c, workerURL := startDevnet(t)
+	sdk.PollInterval = 50 * time.Millisecond
+	alice, err := sdk.KeyFromURI("//Alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	md, err := sdk.ParseMetadata(testcontracts.Metadata("flipper"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	code := testcontracts.Wasm("flipper")
+	wait := sdk.TxOptions{Wait: true}
+	hash, res, err := c.Upload(ctx, alice, code, sdk.UploadOptions{TxOptions: wait})
+	if err != nil || !res.OK() || hash != sdk.CodeHash(code) {
+		t.Fatalf("upload: %+v %v", res, err)
+	}
+	if ci, err := c.Code(ctx, hash); err != nil || ci.Kind != "ink" || ci.Size != len(code) {
+		t.Fatalf("code record %+v %v", ci, err)
+	}
+	if _, err := c.Code(ctx, sdk.Hash{1}); !errors.Is(err, sdk.ErrNotFound) {
+		t.Fatalf("unknown code: %v", err)
+	}
+	data, err := md.EncodeConstructor("new", "false")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr, res, err := c.Instantiate(ctx, alice, hash, data, sdk.InstantiateOptions{Salt: []byte("sdk"), TxOptions: wait})
+	if err != nil || !res.OK() {
+		t.Fatalf("instantiate: %+v %v", res, err)
+	}
+	if addr != sdk.ContractAddress(alice.Address(), hash, sdk.ClusterID(0), []byte("sdk")) {
+		t.Fatal("address")
+	}
+	w, err := c.Worker(ctx, workerURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cl, err := c.Cluster(ctx, sdk.ClusterID(0)); err != nil || !cl.HasKeyedWorker(w.Identity) || cl.HasKeyedWorker(alice.Address()) {
+		t.Fatalf("cluster 0 %+v %v (worker %s)", cl, err, w.Identity)
+	}
+	if _, err := c.Cluster(ctx, sdk.ClusterID(7)); !errors.Is(err, sdk.ErrNotFound) {
+		t.Fatalf("cluster 7: %v", err)
+	}
+	// The constructor's dry run.
+	if r, would, err := c.QueryInstantiate(ctx, alice, w, sdk.ClusterID(0), hash, data, []byte("dry"), sdk.QueryOptions{}); err != nil || r.Reverted || r.GasRequired == 0 ||
+		would != sdk.ContractAddress(alice.Address(), hash, sdk.ClusterID(0), []byte("dry")) {
+		t.Fatalf("instantiate dry run %+v %s %v", r, would, err)
+	}
+	ci, err := c.WaitContract(ctx, addr)
+	if err != nil || ci.State != sdk.ContractInstantiated || ci.Pubkey == nil || ci.Deployer != alice.Address() || ci.CodeHash != hash {
+		t.Fatalf("contract record %+v %v", ci, err)
+	}
+	if o, err := c.WaitOutcome(ctx, res); err != nil || !o.Reported || o.GasUsed == 0 {
+		t.Fatalf("instantiate outcome %+v %v", o, err)
+	}
+
+	get := func() string {
+		t.Helper()
+		in, _ := md.EncodeMessage("get")
+		r, err := c.Query(ctx, alice, w, addr, in, sdk.QueryOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := md.DecodeReturn("get", r.Output)
+		if err != nil || r.Reverted {
+			t.Fatalf("get: %s %+v %v", v, r, err)
+		}
+		return string(v)
+	}
+	if v := get(); v != "false" {
+		t.Fatalf("get after new(false) = %s", v)
+	}
+	flip, _ := md.EncodeMessage("flip")
+	for i, plain := range []bool{false, true} {
+		res, err := c.Call(ctx, alice, addr, flip, sdk.CallOptions{Plain: plain, TxOptions: wait})
+		if err != nil || !res.OK() {
+			t.Fatalf("flip (plain %v): %+v %v", plain, res, err)
+		}
+		o, err := c.WaitOutcome(ctx, res)
+		if err != nil || o.GasUsed == 0 {
+			t.Fatalf("flip outcome %+v %v", o, err)
+		}
+		// The outcome is reported after the worker executed the block, so a
+		// later query sees the flip (queries read the worker's cluster state).
+		want := []string{"true", "false"}[i]
+		nodetest.WaitFor(ctx, t, "the flip in the worker's state", 50*time.Millisecond, func() bool { return get() == want })
+	}
+	// Estimating a flip through a query (the CLI's --dry-run).
+	r, err := c.Query(ctx, alice, w, addr, flip, sdk.QueryOptions{Estimating: true})
+	if err != nil || r.GasRequired == 0 {
+		t.Fatalf("dry run %+v %v", r, err)
+	}
+	// A query of an unknown contract fails with the worker's answer.
+	if _, err := c.Query(ctx, alice, w, sdk.Address{9}, flip, sdk.QueryOptions{}); !errors.Is(err, sdk.ErrQuery) {
+		t.Fatalf("unknown contract query: %v", err)
+	}
+	var j json.RawMessage
+	if j, err = md.DecodeReturn("get", []byte{0, 1}); err != nil || string(j) != "true" {
+		t.Fatalf("decode %s %v", j, err)
+	}
+}
+
+// TestDevnetUploadLarge uploads code whose fee is over the client's default
+// fee limit: Upload raises the limit from the chain's fee parameters.
+func TestDevnetUploadLarge(t *testing.T) {
+	ctx, c, _ := startDevnet(t)
+	alice, _ := sdk.KeyFromURI("//Alice")
+	// flipper with a 1.5 MiB custom section: valid code, fee about 1.6 tokens.
+	code := append([]byte{}, testcontracts.Wasm("flipper")...)
+	const n = 3 << 19
+	sec := []byte{0, 0x80 | byte((n+5)&0x7f), 0x80 | byte((n+5)>>7&0x7f), byte((n + 5) >> 14), 4, 'p', 'a', 'd', '!'}
+	code = append(append(code, sec...), make([]byte, n)...)
+	hash, res, err := c.Upload(ctx, alice, code, sdk.UploadOptions{TxOptions: sdk.TxOptions{Wait: true}})
+	if err != nil || !res.OK() {
+		t.Fatalf("upload: %+v %v", res, err)
+	}
+	if ci, err := c.Code(ctx, hash); err != nil || ci.Size != len(code) {
+		t.Fatalf("code record %+v %v", ci, err)
+	}
+}

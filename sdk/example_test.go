@@ -1,0 +1,86 @@
+package sdk_test
+
+import (
+	"context"
+	"fmt"
+	"log"
+
+	"github.com/cella-network/cella/sdk"
+)
+
+// Deploy a contract from an ink! .contract bundle and wait until its
+// cluster has instantiated it.
+func ExampleClient_Instantiate() {
+	ctx := context.Background()
+	c, err := sdk.Connect("http://127.0.0.1:26657")
+	if err != nil {
+		log.Fatal(err)
+	}
+	alice, err := sdk.KeyFromURI("//Alice")
+	if err != nil {
+		log.Fatal(err)
+	}
+	md, err := sdk.LoadMetadata("flipper.contract")
+	if err != nil {
+		log.Fatal(err)
+	}
+	hash, _, err := c.Upload(ctx, alice, md.Code(), sdk.UploadOptions{Cluster: sdk.ClusterID(0), TxOptions: sdk.TxOptions{Wait: true}})
+	if err != nil {
+		log.Fatal(err)
+	}
+	data, err := md.EncodeConstructor("new", "false")
+	if err != nil {
+		log.Fatal(err)
+	}
+	addr, res, err := c.Instantiate(ctx, alice, hash, data, sdk.InstantiateOptions{Cluster: sdk.ClusterID(0), TxOptions: sdk.TxOptions{Wait: true}})
+	if err != nil || res.Err() != nil {
+		log.Fatal(err, res.Err())
+	}
+	ci, err := c.WaitContract(ctx, addr)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(addr, ci.State)
+}
+
+// Send an encrypted command, then read the contract with a signed query.
+func ExampleClient_Query() {
+	ctx := context.Background()
+	c, _ := sdk.Connect(sdk.DefaultNodeURL)
+	alice, _ := sdk.KeyFromURI("//Alice")
+	md, _ := sdk.LoadMetadata("flipper.json")
+	addr, _ := sdk.ParseAddress("5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty")
+
+	flip, _ := md.EncodeMessage("flip")
+	res, err := c.Call(ctx, alice, addr, flip, sdk.CallOptions{GasLimit: 1_000_000_000, TxOptions: sdk.TxOptions{Wait: true}})
+	if err != nil || res.Err() != nil {
+		log.Fatal(err, res.Err())
+	}
+	if _, err := c.WaitOutcome(ctx, res); err != nil {
+		log.Fatal(err)
+	}
+
+	w, err := c.Worker(ctx, sdk.DefaultWorkerURL)
+	if err != nil {
+		log.Fatal(err)
+	}
+	get, _ := md.EncodeMessage("get")
+	r, err := c.Query(ctx, alice, w, addr, get, sdk.QueryOptions{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	v, err := md.DecodeReturn("get", r.Output)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(string(v))
+}
+
+// Contract addresses are computed before instantiation.
+func ExampleContractAddress() {
+	alice, _ := sdk.KeyFromURI("//Alice")
+	code := []byte("\x00asm\x01\x00\x00\x00")
+	addr := sdk.ContractAddress(alice.Address(), sdk.CodeHash(code), sdk.ClusterID(0), []byte("salt"))
+	fmt.Println(len(addr.Hex()))
+	// Output: 66
+}
