@@ -20,6 +20,7 @@ import (
 	"github.com/cella-network/cella/internal/state"
 	"github.com/cella-network/cella/internal/tee"
 	"github.com/cella-network/cella/internal/worker"
+	"github.com/cella-network/cella/internal/worker/chainview"
 )
 
 // Version is pRuntime's software version, part of its registration.
@@ -67,8 +68,8 @@ type Config struct {
 	// genesis.
 	GenesisHash [32]byte
 	// ChainView builds the worker core's view of the gatekeeper, cluster
-	// and registry state from a block's verified state. Nil: the worker
-	// takes no part in the key hierarchy.
+	// and registry state from a block's verified state (chainview.New, the
+	// chain modules' records, when nil).
 	ChainView func(state.Store) worker.ChainView
 	// Verifier checks other workers' attestations before a gatekeeper
 	// sends them a key (DefaultAttestationVerifier when nil).
@@ -109,6 +110,9 @@ func Open(cfg Config) (*Runtime, error) {
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.ChainView == nil {
+		cfg.ChainView = chainview.New
 	}
 	if cfg.Verifier == nil {
 		cfg.Verifier = DefaultAttestationVerifier{}

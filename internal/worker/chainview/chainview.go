@@ -1,0 +1,127 @@
+// Package chainview implements worker.ChainView over verified chain state:
+// the gatekeeper, phat and registry modules' records, read with the
+// modules' own getters. It is pure (no I/O beyond the given state.Store)
+// and sits outside the worker core so that the core does not depend on
+// the chain modules' storage layout.
+package chainview
+
+import (
+	"bytes"
+	"fmt"
+	"slices"
+
+	"github.com/cella-network/cella/internal/keys"
+	"github.com/cella-network/cella/internal/msg"
+	"github.com/cella-network/cella/internal/state"
+	"github.com/cella-network/cella/internal/state/gatekeeper"
+	"github.com/cella-network/cella/internal/state/phat"
+	"github.com/cella-network/cella/internal/state/registry"
+	"github.com/cella-network/cella/internal/worker"
+)
+
+// View is the chain view of one state. Its zero value is unusable; use New.
+type View struct{ st state.Store }
+
+var _ worker.ChainView = View{}
+
+// New returns the view of st. Its signature fits worker.Options.View.
+func New(st state.Store) worker.ChainView { return View{st: st} }
+
+func cmpKey(a, b keys.PublicKey) int { return bytes.Compare(a[:], b[:]) }
+
+// sortedKeys fails unless ks is strictly increasing: the chain stores its
+// sets sorted and deduplicated, so anything else is corrupt state.
+func sortedKeys(what string, ks []keys.PublicKey) error {
+	for i := 1; i < len(ks); i++ {
+		if cmpKey(ks[i-1], ks[i]) >= 0 {
+			return fmt.Errorf("%w: %s not sorted", state.ErrCorruptState, what)
+		}
+	}
+	return nil
+}
+
+// Gatekeepers returns the gatekeeper set, sorted by identity.
+func (v View) Gatekeepers() ([]worker.Gatekeeper, error) {
+	set, err := gatekeeper.List(v.st)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]worker.Gatekeeper, len(set))
+	ids := make([]keys.PublicKey, len(set))
+	for i, g := range set {
+		out[i] = worker.Gatekeeper{Identity: g.Identity, Active: g.Active}
+		ids[i] = g.Identity
+	}
+	if err := sortedKeys("gatekeeper set", ids); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// MasterKey returns the current master-key record, if any.
+func (v View) MasterKey() (worker.MasterRecord, bool, error) {
+	m, ok, err := gatekeeper.GetMasterKey(v.st)
+	if err != nil || !ok {
+		return worker.MasterRecord{}, false, err
+	}
+	return worker.MasterRecord{Epoch: m.Epoch, Pubkey: m.Pubkey}, true, nil
+}
+
+// ClusterIDs returns the ids of every cluster, sorted.
+func (v View) ClusterIDs() ([][32]byte, error) {
+	ids, err := phat.ClusterIDs(v.st)
+	if err != nil {
+		return nil, err
+	}
+	for i := 1; i < len(ids); i++ {
+		if bytes.Compare(ids[i-1][:], ids[i][:]) >= 0 {
+			return nil, fmt.Errorf("%w: cluster ids not sorted", state.ErrCorruptState)
+		}
+	}
+	return ids, nil
+}
+
+// Cluster returns one cluster's record.
+func (v View) Cluster(id [32]byte) (worker.Cluster, bool, error) {
+	c, ok, err := phat.GetCluster(v.st, id)
+	if err != nil || !ok {
+		return worker.Cluster{}, false, err
+	}
+	if err := sortedKeys(fmt.Sprintf("cluster %x workers", id), c.Workers); err != nil {
+		return worker.Cluster{}, false, err
+	}
+	if err := sortedKeys(fmt.Sprintf("cluster %x keyed workers", id), c.Keyed); err != nil {
+		return worker.Cluster{}, false, err
+	}
+	return worker.Cluster{
+		ID:        id,
+		Workers:   slices.Clone(c.Workers),
+		Pubkey:    c.Pubkey,
+		HasPubkey: c.HasPubkey,
+		Epoch:     c.Epoch,
+		Keyed:     slices.Clone(c.Keyed),
+	}, true, nil
+}
+
+// Worker returns a registered worker's record.
+func (v View) Worker(id keys.PublicKey) (msg.WorkerRecord, bool, error) {
+	return registry.GetWorker(v.st, id)
+}
+
+// AllowedMeasurements returns the measurement allow-list, sorted.
+func (v View) AllowedMeasurements() ([][32]byte, error) {
+	return registry.AllowedMeasurements(v.st)
+}
+
+// DevAttestation says whether the chain accepts dev attestations and with
+// which root.
+func (v View) DevAttestation() (bool, keys.PublicKey, error) {
+	c, err := registry.GetConfig(v.st)
+	if err != nil {
+		return false, keys.PublicKey{}, err
+	}
+	if !c.AllowDevAttestation {
+		return false, keys.PublicKey{}, nil
+	}
+	return true, keys.PublicKey(c.DevAttestationRoot), nil
+}
