@@ -120,7 +120,9 @@ func (n *Network) AddWorker(ctx context.Context, name string, cfg WorkerConfig) 
 		cfg.Dir = filepath.Join(n.home, name)
 	}
 	if cfg.PublicAddr == "" {
-		cfg.PublicAddr = "127.0.0.1:0"
+		// An ephemeral port; spelt apart from the internal API's default
+		// ("127.0.0.1:0"), which Serve would take for the same listener.
+		cfg.PublicAddr = "localhost:0"
 	}
 	if cfg.NodeURL == "" {
 		cfg.NodeURL = n.nodeURL
