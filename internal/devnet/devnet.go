@@ -189,6 +189,13 @@ type WorkerConfig struct {
 	// Metrics registers pherry's metrics (default: not registered).
 	Metrics prometheus.Registerer
 	Log     *slog.Logger
+	// SyncOnly runs pherry without an operator: it keeps the pRuntime in
+	// sync but neither registers the worker nor submits its egress (an
+	// observer, e.g. a copy of a worker's data folder replaying blocks).
+	// Operator is then ignored; the pRuntime keeps its folder's operator.
+	SyncOnly bool
+	// Source overrides how pherry reads the chain (default: NodeURL's node).
+	Source pherry.Source
 }
 
 // Worker is a dev worker: a pRuntime serving its two APIs and a pherry
@@ -200,7 +207,7 @@ type Worker struct {
 	PublicAddr, InternalAddr string
 	// TokenFile holds the internal API's token.
 	TokenFile string
-	// Operator is the operating account.
+	// Operator is the operating account (zero with SyncOnly).
 	Operator keys.PublicKey
 	Runtime  *pruntime.Runtime
 
@@ -255,12 +262,16 @@ func (w *Worker) start(ctx context.Context, cfg WorkerConfig) error {
 	if err != nil {
 		return errors.New("devnet: the operator's secret URI is not valid")
 	}
+	opPub := op.Public()
+	if cfg.SyncOnly {
+		op, opPub = nil, keys.PublicKey{}
+	}
 	prov, err := devtee.New(devtee.Config{BuildID: pruntime.DevBuildID(), SealDir: cfg.Dir, Log: cfg.Log})
 	if err != nil {
 		return err
 	}
 	rt, err := pruntime.Open(pruntime.Config{DataDir: cfg.Dir, TEE: prov, CheckpointInterval: cfg.CheckpointInterval,
-		Operator: op.Public(), GenesisHash: cfg.GenesisHash, Log: cfg.Log})
+		Operator: opPub, GenesisHash: cfg.GenesisHash, Log: cfg.Log})
 	if err != nil {
 		return err
 	}
@@ -269,7 +280,7 @@ func (w *Worker) start(ctx context.Context, cfg WorkerConfig) error {
 		return err
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	w.Runtime, w.cancel, w.TokenFile, w.Operator = rt, cancel, pruntime.TokenPath(cfg.Dir), op.Public()
+	w.Runtime, w.cancel, w.TokenFile, w.Operator = rt, cancel, pruntime.TokenPath(cfg.Dir), opPub
 	type addrs struct{ pub, in string }
 	ready := make(chan addrs, 1)
 	errc := make(chan error, 1)
@@ -297,6 +308,7 @@ func (w *Worker) start(ctx context.Context, cfg WorkerConfig) error {
 		PollInterval: cfg.PollInterval,
 		Log:          cfg.Log,
 		Metrics:      cfg.Metrics,
+		Source:       cfg.Source,
 	})
 	if err != nil {
 		cancel()

@@ -1,12 +1,17 @@
 package devnet
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io/fs"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,7 +21,9 @@ import (
 	"github.com/cella-network/cella/internal/msg"
 	"github.com/cella-network/cella/internal/node"
 	"github.com/cella-network/cella/internal/nodetest"
+	"github.com/cella-network/cella/internal/pherry"
 	"github.com/cella-network/cella/internal/pruntime"
+	"github.com/cella-network/cella/internal/scale"
 	"github.com/cella-network/cella/internal/state/gatekeeper"
 	"github.com/cella-network/cella/internal/state/phat"
 	"github.com/cella-network/cella/internal/tx"
@@ -218,25 +225,7 @@ func (k *keyNet) checkEgress(name string, w *Worker) {
 	if err != nil {
 		k.t.Fatal(err)
 	}
-	ci, err := k.c.ChainInfo(k.ctx)
-	if err != nil {
-		k.t.Fatal(err)
-	}
-	top := uint64(ci.Height)
-	var delivered uint64
-	for from := uint64(1); from <= top; from += chainapi.MaxBlocksPerQuery {
-		recs, err := k.c.Blocks(k.ctx, from, min(top, from+chainapi.MaxBlocksPerQuery-1))
-		if err != nil {
-			k.t.Fatal(err)
-		}
-		for _, r := range recs {
-			for _, m := range r.Messages {
-				if string(m.Origin) == string(origin) {
-					delivered++
-				}
-			}
-		}
-	}
+	delivered := uint64(len(k.delivered(origin, 1)))
 	if next2, err := k.c.NextSequence(k.ctx, origin); err != nil || next2 != next {
 		k.t.Fatalf("%s: egress still moving (%d then %d, %v): call checkEgress once the keys are settled", name, next, next2, err)
 	}
@@ -365,6 +354,32 @@ func TestKeyHierarchyE2E(t *testing.T) {
 		}
 	}
 
+	// Restart every pRuntime from its sealed checkpoint (crash-like, all
+	// at once): each keeps its keys. The designated gatekeeper's folder
+	// is copied while it is down, for the replay below.
+	all := []*Worker{a, b, c, d, e}
+	for _, w := range all {
+		w.Kill()
+		before[w] = w.Runtime.Info()
+	}
+	// The designated gatekeeper is the active one with the lowest identity.
+	designated, ia, ib := a, id(a), id(b)
+	if bytes.Compare(ib[:], ia[:]) < 0 {
+		designated = b
+	}
+	replayDir := filepath.Join(t.TempDir(), "replay")
+	copyDir(t, designated.cfg.Dir, replayDir)
+	for _, w := range all {
+		if err := w.Restart(ctx); err != nil {
+			t.Fatal(err)
+		}
+		in := w.Runtime.Info()
+		if masterKey(in) != masterKey(before[w]) || !slices.Equal(in.Clusters, before[w].Clusters) || in.Gatekeeper != before[w].Gatekeeper {
+			t.Fatalf("%s after the restart of all: master %s clusters %+v; before: %s %+v", names[w],
+				masterKey(in), in.Clusters, masterKey(before[w]), before[w].Clusters)
+		}
+	}
+
 	// E joins cluster 1 later and catches up with the same key.
 	joined := k.sudo("phat.add_worker(1, E)", phat.AddWorkerCall(cluster1, id(e)))
 	if got := k.waitClusterKey("E", e, cluster1); got != key1 {
@@ -383,10 +398,121 @@ func TestKeyHierarchyE2E(t *testing.T) {
 	if masterKey(b.Runtime.Info()) != master || clusterKey(c.Runtime.Info(), cluster1) != key1 {
 		t.Fatal("B or C lost a key")
 	}
-	for _, w := range []*Worker{a, b, c, d, e} {
+	for _, w := range all {
 		k.checkEgress(names[w], w)
 		if l := logs[w].matching("egress", "sequence", "refused", "rejected"); len(l) > 0 {
 			t.Errorf("%s: egress warnings: %q", names[w], l)
 		}
+	}
+
+	// Same egress bytes: a second pRuntime restored from the designated
+	// gatekeeper's folder as the crash left it replays the chain up to
+	// the block that added E, without submitting anything; what it then
+	// has to send (E's cluster-key share) is byte for byte what the chain
+	// took from the gatekeeper restarted from the same folder.
+	src := &cappedSource{Source: pherry.NewNodeSource(k.c)}
+	src.cap.Store(joined + 1) // the records of block J are confirmed by header J+1
+	replay, err := k.net.AddWorker(ctx, "replay", WorkerConfig{Dir: replayDir, SyncOnly: true, Source: src,
+		CheckpointInterval: 3, PollInterval: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nodetest.WaitFor(ctx, t, "the replay at the block that added E", 20*time.Millisecond, func() bool { return replay.Runtime.Info().Height >= joined })
+	if h := replay.Runtime.Info().Height; h != joined {
+		t.Fatalf("the replay applied block %d, past %d", h, joined)
+	}
+	origin := msg.OriginWorker(id(designated))
+	streams, err := replay.Runtime.EgressAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var replayed []msg.Message
+	for _, st := range streams {
+		if bytes.Equal(st.Origin, origin) {
+			for _, m := range st.Messages {
+				replayed = append(replayed, m.Message)
+			}
+		}
+	}
+	if len(replayed) == 0 || string(replayed[0].Topic) != msg.TopicClusterKeys {
+		t.Fatalf("the replay has %d messages to send at block %d, not E's cluster-key share", len(replayed), joined)
+	}
+	took := k.delivered(origin, joined+1)
+	if len(took) < len(replayed) {
+		t.Fatalf("the chain took %d messages from the gatekeeper after block %d, the replay has %d", len(took), joined, len(replayed))
+	}
+	for i, m := range replayed {
+		if !bytes.Equal(scale.Encode(&m), scale.Encode(&took[i])) {
+			t.Errorf("message %d after block %d: the replay's (%s) differs from the one the chain took (%s)", i, joined, m.Topic, took[i].Topic)
+		}
+	}
+	if !t.Failed() {
+		t.Logf("replay of %s from its crash folder: %d egress messages identical to the chain's", names[designated], len(replayed))
+	}
+}
+
+// cappedSource is a chain source that shows a node's chain up to a height.
+type cappedSource struct {
+	pherry.Source
+	cap atomic.Int64
+}
+
+func (s *cappedSource) Height(ctx context.Context) (int64, error) {
+	h, err := s.Source.Height(ctx)
+	return min(h, s.cap.Load()), err
+}
+
+// delivered returns the messages of origin delivered in blocks from..head,
+// in order.
+func (k *keyNet) delivered(origin []byte, from int64) []msg.Message {
+	k.t.Helper()
+	ci, err := k.c.ChainInfo(k.ctx)
+	if err != nil {
+		k.t.Fatal(err)
+	}
+	var out []msg.Message
+	for f := uint64(from); f <= uint64(ci.Height); f += chainapi.MaxBlocksPerQuery {
+		recs, err := k.c.Blocks(k.ctx, f, min(uint64(ci.Height), f+chainapi.MaxBlocksPerQuery-1))
+		if err != nil {
+			k.t.Fatal(err)
+		}
+		for _, r := range recs {
+			for _, m := range r.Messages {
+				if bytes.Equal(m.Origin, origin) {
+					out = append(out, m)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// copyDir copies a pRuntime's data folder, keeping the files' permissions.
+func copyDir(t testing.TB, from, to string) {
+	t.Helper()
+	err := filepath.WalkDir(from, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(from, path)
+		if err != nil {
+			return err
+		}
+		dst := filepath.Join(to, rel)
+		if d.IsDir() {
+			return os.MkdirAll(dst, 0o700)
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(dst, b, fi.Mode().Perm())
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
