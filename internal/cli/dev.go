@@ -120,6 +120,7 @@ func printDevBanner(w io.Writer, home string, fresh bool, n *node.Node, metrics 
 	fmt.Fprintln(w, "Try: cella tx transfer --from //Alice --to 5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty --amount 1000000000000 --wait")
 	if worker != nil {
 		fmt.Fprintln(w, "     cella pruntime info      cella query workers")
+		fmt.Fprintln(w, "     cella query gatekeepers  cella query cluster 0  (the dev worker is the gatekeeper and cluster 0)")
 	}
 	fmt.Fprintln(w, "Press Ctrl-C to stop.")
 }

@@ -44,6 +44,20 @@ type pruntimeInfo struct {
 	MaxAppVersion     uint64 `json:"maxAppVersion"`
 	EgressPending     uint64 `json:"egressPending"`
 	Operator          string `json:"operator"`
+	// Gatekeeper: the worker is in the chain's gatekeeper set.
+	Gatekeeper bool `json:"gatekeeper"`
+	// MasterPublicKey is the master key's public key when the worker
+	// holds the master key (empty otherwise).
+	MasterPublicKey string `json:"masterPublicKey"`
+	// Clusters are the clusters whose key the worker holds.
+	Clusters []pruntimeCluster `json:"clusters"`
+}
+
+// pruntimeCluster is a cluster whose key a pRuntime holds (public parts).
+type pruntimeCluster struct {
+	ID        string `json:"id"`
+	Epoch     uint32 `json:"epoch"`
+	PublicKey string `json:"publicKey"`
 }
 
 func newPRuntimeInfoCmd() *cobra.Command {
@@ -72,6 +86,10 @@ func newPRuntimeInfoCmd() *cobra.Command {
 				IdentityPublicKey: m.IdentityPublicKey, EcdhPublicKey: m.EcdhPublicKey, TEEProvider: m.TeeProvider,
 				Measurement: m.Measurement, GenesisHash: m.GenesisHash, ChainID: m.ChainId, AppHash: m.AppHash,
 				Version: m.Version, MaxAppVersion: m.MaxAppVersion, EgressPending: m.EgressPending, Operator: m.Operator,
+				Gatekeeper: m.Gatekeeper, MasterPublicKey: m.MasterPublicKey, Clusters: []pruntimeCluster{},
+			}
+			for _, c := range m.Clusters {
+				in.Clusters = append(in.Clusters, pruntimeCluster{ID: c.Id, Epoch: c.Epoch, PublicKey: c.PublicKey})
 			}
 			if output == "json" {
 				return printJSON(cmd.OutOrStdout(), in)
@@ -96,6 +114,18 @@ func newPRuntimeInfoCmd() *cobra.Command {
 			fmt.Fprintf(w, "TEE            %s (measurement %s)\n", in.TEEProvider, in.Measurement)
 			fmt.Fprintf(w, "version        %s (app versions up to %d)\n", in.Version, in.MaxAppVersion)
 			fmt.Fprintf(w, "egress pending %d\n", in.EgressPending)
+			switch {
+			case in.MasterPublicKey != "":
+				fmt.Fprintf(w, "gatekeeper     %v (master key %s)\n", in.Gatekeeper, in.MasterPublicKey)
+			default:
+				fmt.Fprintf(w, "gatekeeper     %v (no master key held)\n", in.Gatekeeper)
+			}
+			if len(in.Clusters) == 0 {
+				fmt.Fprintf(w, "clusters       none keyed\n")
+			}
+			for _, c := range in.Clusters {
+				fmt.Fprintf(w, "cluster        %s (epoch %d, key %s)\n", c.ID, c.Epoch, c.PublicKey)
+			}
 			return nil
 		},
 	}

@@ -247,15 +247,25 @@ func (s *submitter) egress(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// The pRuntime's view of each origin's next sequence (its verified
+	// state); one without streams knows only its own origin's.
+	seen := make(map[string]uint64, len(res.Streams))
+	for _, st := range res.Streams {
+		seen[string(st.Origin)] = st.NextChainSequence
+	}
 	budget := maxEgressPerRound
 	for _, g := range groups {
-		// The chain's committed state is ahead of the pRuntime's view
-		// (res.NextChainSequence) by a block or two.
+		// The chain's committed state is ahead of the pRuntime's view by a
+		// block or two; the larger of the two is where to start.
 		next, err := s.p.nodeClient().NextSequence(cctx, g.origin)
 		if err != nil {
 			return err
 		}
-		next = max(next, res.NextChainSequence)
+		if v, ok := seen[string(g.origin)]; ok {
+			next = max(next, v)
+		} else if len(res.Streams) == 0 {
+			next = max(next, res.NextChainSequence)
+		}
 		start := next
 		if fl, ok := s.inflight[string(g.origin)]; ok && fl.next > next && time.Since(fl.at) < inflightTimeout {
 			start = fl.next

@@ -1,6 +1,7 @@
 package pruntime
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/cella-network/cella/internal/chainsync"
 	"github.com/cella-network/cella/internal/keys"
+	"github.com/cella-network/cella/internal/msg"
 	"github.com/cella-network/cella/internal/pruntime/api/pruntimev1"
 	"github.com/cella-network/cella/internal/pruntime/api/pruntimev1/pruntimev1connect"
 	"github.com/cella-network/cella/internal/scale"
@@ -150,13 +152,20 @@ func (a *internalAPI) Sync(_ context.Context, req *pruntimev1.SyncRequest) (*pru
 }
 
 func (a *internalAPI) Egress(_ context.Context, _ *pruntimev1.EgressRequest) (*pruntimev1.EgressResponse, error) {
-	msgs, next, err := a.r.Egress()
+	streams, err := a.r.EgressAll()
 	if err != nil {
 		return nil, apiError(err)
 	}
-	out := &pruntimev1.EgressResponse{NextChainSequence: next}
-	for i := range msgs {
-		out.Messages = append(out.Messages, scale.Encode(&msgs[i]))
+	own := msg.OriginWorker(a.r.Info().IdentityPublicKey)
+	out := &pruntimev1.EgressResponse{Streams: make([]*pruntimev1.EgressStream, 0, len(streams))}
+	for _, s := range streams {
+		if bytes.Equal(s.Origin, own) {
+			out.NextChainSequence = s.Next
+		}
+		out.Streams = append(out.Streams, &pruntimev1.EgressStream{Origin: s.Origin, NextChainSequence: s.Next})
+		for i := range s.Messages {
+			out.Messages = append(out.Messages, scale.Encode(&s.Messages[i]))
+		}
 	}
 	return out, nil
 }

@@ -300,13 +300,20 @@ func (*EgressRequest) Descriptor() ([]byte, []int) {
 
 type EgressResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// SCALE(msg.SignedMessage), in sequence order.
+	// SCALE(msg.SignedMessage) of every egress stream (the worker's own and
+	// each cluster's whose key the worker holds), stream after stream in the
+	// order of streams, each in sequence order.
 	Messages [][]byte `protobuf:"bytes,1,rep,name=messages,proto3" json:"messages,omitempty"`
-	// The next sequence the chain expects is re-read by pRuntime from its
-	// verified state; messages below it are already on chain.
+	// The next sequence the chain expects from the worker's own origin, as
+	// pRuntime reads it from its verified state; messages below it are
+	// already on chain.
 	NextChainSequence uint64 `protobuf:"varint,2,opt,name=next_chain_sequence,json=nextChainSequence,proto3" json:"next_chain_sequence,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// Every egress stream's origin and the next sequence the chain expects
+	// from it (the worker's own included), read from the verified state,
+	// sorted by origin. A stream may have no pending message.
+	Streams       []*EgressStream `protobuf:"bytes,3,rep,name=streams,proto3" json:"streams,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *EgressResponse) Reset() {
@@ -353,6 +360,67 @@ func (x *EgressResponse) GetNextChainSequence() uint64 {
 	return 0
 }
 
+func (x *EgressResponse) GetStreams() []*EgressStream {
+	if x != nil {
+		return x.Streams
+	}
+	return nil
+}
+
+// EgressStream is one egress stream's position on chain.
+type EgressStream struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The origin (msg.Origin encoding) of the stream's messages.
+	Origin            []byte `protobuf:"bytes,1,opt,name=origin,proto3" json:"origin,omitempty"`
+	NextChainSequence uint64 `protobuf:"varint,2,opt,name=next_chain_sequence,json=nextChainSequence,proto3" json:"next_chain_sequence,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *EgressStream) Reset() {
+	*x = EgressStream{}
+	mi := &file_cella_pruntime_v1_pruntime_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EgressStream) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EgressStream) ProtoMessage() {}
+
+func (x *EgressStream) ProtoReflect() protoreflect.Message {
+	mi := &file_cella_pruntime_v1_pruntime_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EgressStream.ProtoReflect.Descriptor instead.
+func (*EgressStream) Descriptor() ([]byte, []int) {
+	return file_cella_pruntime_v1_pruntime_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *EgressStream) GetOrigin() []byte {
+	if x != nil {
+		return x.Origin
+	}
+	return nil
+}
+
+func (x *EgressStream) GetNextChainSequence() uint64 {
+	if x != nil {
+		return x.NextChainSequence
+	}
+	return 0
+}
+
 type RegistrationRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Optional: the operator's account id (32 bytes) the caller expects. The
@@ -365,7 +433,7 @@ type RegistrationRequest struct {
 
 func (x *RegistrationRequest) Reset() {
 	*x = RegistrationRequest{}
-	mi := &file_cella_pruntime_v1_pruntime_proto_msgTypes[6]
+	mi := &file_cella_pruntime_v1_pruntime_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -377,7 +445,7 @@ func (x *RegistrationRequest) String() string {
 func (*RegistrationRequest) ProtoMessage() {}
 
 func (x *RegistrationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cella_pruntime_v1_pruntime_proto_msgTypes[6]
+	mi := &file_cella_pruntime_v1_pruntime_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -390,7 +458,7 @@ func (x *RegistrationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegistrationRequest.ProtoReflect.Descriptor instead.
 func (*RegistrationRequest) Descriptor() ([]byte, []int) {
-	return file_cella_pruntime_v1_pruntime_proto_rawDescGZIP(), []int{6}
+	return file_cella_pruntime_v1_pruntime_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *RegistrationRequest) GetOperator() []byte {
@@ -413,7 +481,7 @@ type RegistrationResponse struct {
 
 func (x *RegistrationResponse) Reset() {
 	*x = RegistrationResponse{}
-	mi := &file_cella_pruntime_v1_pruntime_proto_msgTypes[7]
+	mi := &file_cella_pruntime_v1_pruntime_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -425,7 +493,7 @@ func (x *RegistrationResponse) String() string {
 func (*RegistrationResponse) ProtoMessage() {}
 
 func (x *RegistrationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cella_pruntime_v1_pruntime_proto_msgTypes[7]
+	mi := &file_cella_pruntime_v1_pruntime_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -438,7 +506,7 @@ func (x *RegistrationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegistrationResponse.ProtoReflect.Descriptor instead.
 func (*RegistrationResponse) Descriptor() ([]byte, []int) {
-	return file_cella_pruntime_v1_pruntime_proto_rawDescGZIP(), []int{7}
+	return file_cella_pruntime_v1_pruntime_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *RegistrationResponse) GetInfo() []byte {
@@ -477,7 +545,7 @@ type InfoRequest struct {
 
 func (x *InfoRequest) Reset() {
 	*x = InfoRequest{}
-	mi := &file_cella_pruntime_v1_pruntime_proto_msgTypes[8]
+	mi := &file_cella_pruntime_v1_pruntime_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -489,7 +557,7 @@ func (x *InfoRequest) String() string {
 func (*InfoRequest) ProtoMessage() {}
 
 func (x *InfoRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cella_pruntime_v1_pruntime_proto_msgTypes[8]
+	mi := &file_cella_pruntime_v1_pruntime_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -502,7 +570,7 @@ func (x *InfoRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InfoRequest.ProtoReflect.Descriptor instead.
 func (*InfoRequest) Descriptor() ([]byte, []int) {
-	return file_cella_pruntime_v1_pruntime_proto_rawDescGZIP(), []int{8}
+	return file_cella_pruntime_v1_pruntime_proto_rawDescGZIP(), []int{9}
 }
 
 type InfoResponse struct {
@@ -537,7 +605,7 @@ type InfoResponse struct {
 
 func (x *InfoResponse) Reset() {
 	*x = InfoResponse{}
-	mi := &file_cella_pruntime_v1_pruntime_proto_msgTypes[9]
+	mi := &file_cella_pruntime_v1_pruntime_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -549,7 +617,7 @@ func (x *InfoResponse) String() string {
 func (*InfoResponse) ProtoMessage() {}
 
 func (x *InfoResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cella_pruntime_v1_pruntime_proto_msgTypes[9]
+	mi := &file_cella_pruntime_v1_pruntime_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -562,7 +630,7 @@ func (x *InfoResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InfoResponse.ProtoReflect.Descriptor instead.
 func (*InfoResponse) Descriptor() ([]byte, []int) {
-	return file_cella_pruntime_v1_pruntime_proto_rawDescGZIP(), []int{9}
+	return file_cella_pruntime_v1_pruntime_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *InfoResponse) GetInitialized() bool {
@@ -706,7 +774,7 @@ type ClusterKeyInfo struct {
 
 func (x *ClusterKeyInfo) Reset() {
 	*x = ClusterKeyInfo{}
-	mi := &file_cella_pruntime_v1_pruntime_proto_msgTypes[10]
+	mi := &file_cella_pruntime_v1_pruntime_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -718,7 +786,7 @@ func (x *ClusterKeyInfo) String() string {
 func (*ClusterKeyInfo) ProtoMessage() {}
 
 func (x *ClusterKeyInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_cella_pruntime_v1_pruntime_proto_msgTypes[10]
+	mi := &file_cella_pruntime_v1_pruntime_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -731,7 +799,7 @@ func (x *ClusterKeyInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClusterKeyInfo.ProtoReflect.Descriptor instead.
 func (*ClusterKeyInfo) Descriptor() ([]byte, []int) {
-	return file_cella_pruntime_v1_pruntime_proto_rawDescGZIP(), []int{10}
+	return file_cella_pruntime_v1_pruntime_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ClusterKeyInfo) GetId() string {
@@ -776,9 +844,13 @@ const file_cella_pruntime_v1_pruntime_proto_rawDesc = "" +
 	"\rheader_height\x18\x01 \x01(\x03R\fheaderHeight\x12%\n" +
 	"\x0eapplied_height\x18\x02 \x01(\x03R\rappliedHeight\x12\x19\n" +
 	"\bapp_hash\x18\x03 \x01(\fR\aappHash\"\x0f\n" +
-	"\rEgressRequest\"\\\n" +
+	"\rEgressRequest\"\x97\x01\n" +
 	"\x0eEgressResponse\x12\x1a\n" +
 	"\bmessages\x18\x01 \x03(\fR\bmessages\x12.\n" +
+	"\x13next_chain_sequence\x18\x02 \x01(\x04R\x11nextChainSequence\x129\n" +
+	"\astreams\x18\x03 \x03(\v2\x1f.cella.pruntime.v1.EgressStreamR\astreams\"V\n" +
+	"\fEgressStream\x12\x16\n" +
+	"\x06origin\x18\x01 \x01(\fR\x06origin\x12.\n" +
 	"\x13next_chain_sequence\x18\x02 \x01(\x04R\x11nextChainSequence\"1\n" +
 	"\x13RegistrationRequest\x12\x1a\n" +
 	"\boperator\x18\x01 \x01(\fR\boperator\"{\n" +
@@ -839,7 +911,7 @@ func file_cella_pruntime_v1_pruntime_proto_rawDescGZIP() []byte {
 	return file_cella_pruntime_v1_pruntime_proto_rawDescData
 }
 
-var file_cella_pruntime_v1_pruntime_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
+var file_cella_pruntime_v1_pruntime_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
 var file_cella_pruntime_v1_pruntime_proto_goTypes = []any{
 	(*InitRequest)(nil),          // 0: cella.pruntime.v1.InitRequest
 	(*InitResponse)(nil),         // 1: cella.pruntime.v1.InitResponse
@@ -847,29 +919,31 @@ var file_cella_pruntime_v1_pruntime_proto_goTypes = []any{
 	(*SyncResponse)(nil),         // 3: cella.pruntime.v1.SyncResponse
 	(*EgressRequest)(nil),        // 4: cella.pruntime.v1.EgressRequest
 	(*EgressResponse)(nil),       // 5: cella.pruntime.v1.EgressResponse
-	(*RegistrationRequest)(nil),  // 6: cella.pruntime.v1.RegistrationRequest
-	(*RegistrationResponse)(nil), // 7: cella.pruntime.v1.RegistrationResponse
-	(*InfoRequest)(nil),          // 8: cella.pruntime.v1.InfoRequest
-	(*InfoResponse)(nil),         // 9: cella.pruntime.v1.InfoResponse
-	(*ClusterKeyInfo)(nil),       // 10: cella.pruntime.v1.ClusterKeyInfo
+	(*EgressStream)(nil),         // 6: cella.pruntime.v1.EgressStream
+	(*RegistrationRequest)(nil),  // 7: cella.pruntime.v1.RegistrationRequest
+	(*RegistrationResponse)(nil), // 8: cella.pruntime.v1.RegistrationResponse
+	(*InfoRequest)(nil),          // 9: cella.pruntime.v1.InfoRequest
+	(*InfoResponse)(nil),         // 10: cella.pruntime.v1.InfoResponse
+	(*ClusterKeyInfo)(nil),       // 11: cella.pruntime.v1.ClusterKeyInfo
 }
 var file_cella_pruntime_v1_pruntime_proto_depIdxs = []int32{
-	10, // 0: cella.pruntime.v1.InfoResponse.clusters:type_name -> cella.pruntime.v1.ClusterKeyInfo
-	0,  // 1: cella.pruntime.v1.Internal.Init:input_type -> cella.pruntime.v1.InitRequest
-	2,  // 2: cella.pruntime.v1.Internal.Sync:input_type -> cella.pruntime.v1.SyncRequest
-	4,  // 3: cella.pruntime.v1.Internal.Egress:input_type -> cella.pruntime.v1.EgressRequest
-	6,  // 4: cella.pruntime.v1.Internal.Registration:input_type -> cella.pruntime.v1.RegistrationRequest
-	8,  // 5: cella.pruntime.v1.Public.Info:input_type -> cella.pruntime.v1.InfoRequest
-	1,  // 6: cella.pruntime.v1.Internal.Init:output_type -> cella.pruntime.v1.InitResponse
-	3,  // 7: cella.pruntime.v1.Internal.Sync:output_type -> cella.pruntime.v1.SyncResponse
-	5,  // 8: cella.pruntime.v1.Internal.Egress:output_type -> cella.pruntime.v1.EgressResponse
-	7,  // 9: cella.pruntime.v1.Internal.Registration:output_type -> cella.pruntime.v1.RegistrationResponse
-	9,  // 10: cella.pruntime.v1.Public.Info:output_type -> cella.pruntime.v1.InfoResponse
-	6,  // [6:11] is the sub-list for method output_type
-	1,  // [1:6] is the sub-list for method input_type
-	1,  // [1:1] is the sub-list for extension type_name
-	1,  // [1:1] is the sub-list for extension extendee
-	0,  // [0:1] is the sub-list for field type_name
+	6,  // 0: cella.pruntime.v1.EgressResponse.streams:type_name -> cella.pruntime.v1.EgressStream
+	11, // 1: cella.pruntime.v1.InfoResponse.clusters:type_name -> cella.pruntime.v1.ClusterKeyInfo
+	0,  // 2: cella.pruntime.v1.Internal.Init:input_type -> cella.pruntime.v1.InitRequest
+	2,  // 3: cella.pruntime.v1.Internal.Sync:input_type -> cella.pruntime.v1.SyncRequest
+	4,  // 4: cella.pruntime.v1.Internal.Egress:input_type -> cella.pruntime.v1.EgressRequest
+	7,  // 5: cella.pruntime.v1.Internal.Registration:input_type -> cella.pruntime.v1.RegistrationRequest
+	9,  // 6: cella.pruntime.v1.Public.Info:input_type -> cella.pruntime.v1.InfoRequest
+	1,  // 7: cella.pruntime.v1.Internal.Init:output_type -> cella.pruntime.v1.InitResponse
+	3,  // 8: cella.pruntime.v1.Internal.Sync:output_type -> cella.pruntime.v1.SyncResponse
+	5,  // 9: cella.pruntime.v1.Internal.Egress:output_type -> cella.pruntime.v1.EgressResponse
+	8,  // 10: cella.pruntime.v1.Internal.Registration:output_type -> cella.pruntime.v1.RegistrationResponse
+	10, // 11: cella.pruntime.v1.Public.Info:output_type -> cella.pruntime.v1.InfoResponse
+	7,  // [7:12] is the sub-list for method output_type
+	2,  // [2:7] is the sub-list for method input_type
+	2,  // [2:2] is the sub-list for extension type_name
+	2,  // [2:2] is the sub-list for extension extendee
+	0,  // [0:2] is the sub-list for field type_name
 }
 
 func init() { file_cella_pruntime_v1_pruntime_proto_init() }
@@ -883,7 +957,7 @@ func file_cella_pruntime_v1_pruntime_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_cella_pruntime_v1_pruntime_proto_rawDesc), len(file_cella_pruntime_v1_pruntime_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   11,
+			NumMessages:   12,
 			NumExtensions: 0,
 			NumServices:   2,
 		},
