@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
 	"slices"
 	"testing"
 	"time"
@@ -83,7 +84,8 @@ func (k *keyNet) sharesDelivered(id [32]byte, from int64) int64 {
 }
 
 // BenchmarkClusterKeyDistribution measures how fast a new cluster of 10
-// workers gets its key: one dev node with 250 ms blocks, the dev
+// workers gets its key: one dev node with 250 ms blocks (the environment
+// variable CELLA_BENCH_BLOCK_TIME sets another block time), the dev
 // gatekeeper and 10 more workers (each a pRuntime and a pherry, all in this
 // process), and each iteration the admin creates a cluster of the 10.
 //
@@ -102,7 +104,15 @@ func BenchmarkClusterKeyDistribution(b *testing.B) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	k := startKeyNet(ctx, b, 250*time.Millisecond)
+	blockTime := 250 * time.Millisecond
+	if v := os.Getenv("CELLA_BENCH_BLOCK_TIME"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			b.Fatalf("CELLA_BENCH_BLOCK_TIME=%q is not a positive duration", v)
+		}
+		blockTime = d
+	}
+	k := startKeyNet(ctx, b, blockTime)
 	gk, _ := k.worker("gk", "Bob")
 	k.waitRegistered(gk)
 	nodetest.WaitFor(ctx, b, "the master key", 20*time.Millisecond, func() bool { return masterKey(gk.Runtime.Info()) != "" })
