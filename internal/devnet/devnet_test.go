@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cella-network/cella/internal/client"
 	"github.com/cella-network/cella/internal/keys"
 	"github.com/cella-network/cella/internal/node"
 	"github.com/cella-network/cella/internal/nodetest"
@@ -47,6 +48,25 @@ func TestNetwork(t *testing.T) {
 	}
 	nodetest.WaitFor(ctx, t, "the worker's registration", 50*time.Millisecond, func() bool { return w.Runtime.Info().Registered })
 	id := w.Runtime.Info().IdentityPublicKey
+	// The dev bootstrap: the worker is the gatekeeper, generates the master
+	// key and keys cluster 0 for itself, as the chain records.
+	nodetest.WaitFor(ctx, t, "the master key and cluster 0's key", 50*time.Millisecond, func() bool {
+		in := w.Runtime.Info()
+		return in.HasMaster && len(in.Clusters) == 1
+	})
+	keyed := w.Runtime.Info()
+	c, err := client.New(cfg.Node.RPCAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gks, err := c.Gatekeepers(ctx)
+	if err != nil || !keyed.Gatekeeper || len(gks.Gatekeepers) != 1 || gks.Gatekeepers[0].Identity != id.Hex() || keyed.MasterPublicKey.Hex() != gks.MasterPubkey {
+		t.Fatalf("worker master %x (gatekeeper %v), chain %+v %v", keyed.MasterPublicKey, keyed.Gatekeeper, gks, err)
+	}
+	cl, err := c.Cluster(ctx, [32]byte{})
+	if err != nil || cl.Pubkey == "" || keyed.Clusters[0].ID != ([32]byte{}) || keyed.Clusters[0].Pubkey.Hex() != cl.Pubkey || keyed.Clusters[0].Epoch != cl.Epoch {
+		t.Fatalf("worker clusters %+v, chain %+v %v", keyed.Clusters, cl, err)
+	}
 	if err := n.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -58,6 +78,10 @@ func TestNetwork(t *testing.T) {
 	defer n.Close()
 	if n.Fresh || n.Worker.Runtime.Info().IdentityPublicKey != id {
 		t.Fatal("the second start did not continue the chain and the worker")
+	}
+	// The keys come back from the sealed folder.
+	if in := n.Worker.Runtime.Info(); !in.HasMaster || in.MasterPublicKey != keyed.MasterPublicKey || len(in.Clusters) != 1 || in.Clusters[0] != keyed.Clusters[0] {
+		t.Fatalf("after the restart: %+v", in)
 	}
 	// The worker is pinned to this chain's genesis.
 	gh := n.Node.App.Machine().GenesisHash()

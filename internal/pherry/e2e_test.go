@@ -9,6 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"connectrpc.com/connect"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/cella-network/cella/internal/cipher"
 	"github.com/cella-network/cella/internal/client"
 	"github.com/cella-network/cella/internal/keys"
 	"github.com/cella-network/cella/internal/msg"
@@ -17,6 +21,7 @@ import (
 	"github.com/cella-network/cella/internal/pruntime"
 	"github.com/cella-network/cella/internal/pruntime/api/pruntimev1"
 	"github.com/cella-network/cella/internal/pruntime/api/pruntimev1/pruntimev1connect"
+	"github.com/cella-network/cella/internal/scale"
 	"github.com/cella-network/cella/internal/state"
 	devtee "github.com/cella-network/cella/internal/tee/dev"
 )
@@ -46,11 +51,59 @@ func openRuntime(t *testing.T, dir string, operator keys.PublicKey) *pruntime.Ru
 	if err != nil {
 		t.Fatal(err)
 	}
-	rt, err := pruntime.Open(pruntime.Config{DataDir: dir, TEE: prov, CheckpointInterval: 10, Log: nodetest.Log(), Operator: operator})
+	rt, err := pruntime.Open(pruntime.Config{DataDir: dir, TEE: prov, CheckpointInterval: 10, Log: nodetest.Log(), Operator: operator,
+		Entropy: fixedEntropy{}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return rt
+}
+
+// fixedEntropy makes the master key of the test's gatekeeper known to the
+// test: keys.FromSeed(testMasterSeed).
+type fixedEntropy struct{}
+
+var testMasterSeed = [32]byte{7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7}
+
+func (fixedEntropy) Read(b []byte) (int, error) {
+	for i := range b {
+		b[i] = 7
+	}
+	return len(b), nil
+}
+
+// injector serves the internal API by forwarding to a pRuntime's, and adds
+// the messages of an extra egress stream to Egress answers, as a pRuntime
+// holding a cluster key does; its view of that stream's next sequence is
+// stale (always 0), as a lagging pRuntime's may be.
+type injector struct {
+	pruntimev1connect.InternalClient
+	mu     sync.Mutex
+	origin []byte
+	extra  [][]byte
+}
+
+func (j *injector) set(origin []byte, msgs ...msg.SignedMessage) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.origin, j.extra = origin, nil
+	for i := range msgs {
+		j.extra = append(j.extra, scale.Encode(&msgs[i]))
+	}
+}
+
+func (j *injector) Egress(ctx context.Context, req *pruntimev1.EgressRequest) (*pruntimev1.EgressResponse, error) {
+	res, err := j.InternalClient.Egress(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.origin != nil {
+		res.Messages = append(res.Messages, j.extra...)
+		res.Streams = append(res.Streams, &pruntimev1.EgressStream{Origin: j.origin})
+	}
+	return res, nil
 }
 
 // runtimeServers serves a pRuntime's two APIs on two test servers, as
@@ -104,7 +157,8 @@ func startPherry(t *testing.T, cfg Config) func() {
 // TestEndToEnd runs a dev node, a pRuntime with the dev TEE and pherry in
 // process: the pRuntime catches up and follows with the node's AppHash, the
 // worker gets registered and its "worker/online" message reaches the chain;
-// then the pRuntime, pherry and the node restart in turn and everything
+// the dev bootstrap gives it the master key and cluster 0's key; a cluster
+// egress stream reaches the chain from its own sequence; then the pRuntime, pherry and the node restart in turn and everything
 // resumes.
 func TestEndToEnd(t *testing.T) {
 	if testing.Short() {
@@ -150,8 +204,15 @@ func TestEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := Config{NodeURL: o.RPCAddr, PublicURL: sw.pubURL, InternalURL: sw.inURL, Token: token, Operator: alice, BatchSize: 16,
-		PollInterval: 100 * time.Millisecond, Log: nodetest.Log()}
+	reg := prometheus.NewRegistry()
+	// pherry reaches the internal API through the injector.
+	inj := &injector{InternalClient: pruntimev1connect.NewInternalClient(http.DefaultClient, sw.inURL, connect.WithInterceptors(bearer(token)))}
+	mux := http.NewServeMux()
+	mux.Handle(pruntimev1connect.NewInternalHandler(inj))
+	injSrv := httptest.NewServer(mux)
+	defer injSrv.Close()
+	cfg := Config{NodeURL: o.RPCAddr, PublicURL: sw.pubURL, InternalURL: injSrv.URL, Token: token, Operator: alice, BatchSize: 16,
+		PollInterval: 100 * time.Millisecond, Log: nodetest.Log(), Metrics: reg}
 	stop := startPherry(t, cfg)
 	defer func() { stop() }()
 
@@ -205,13 +266,75 @@ func TestEndToEnd(t *testing.T) {
 	}
 	t.Logf("worker registered: %+v", *w)
 
+	// The dev bootstrap: the worker generates the master key and keys
+	// cluster 0 for itself, through the chain. Its egress then settles.
+	master := keys.FromSeed(testMasterSeed)
+	cid := [32]byte{}
+	clusterKey := cipher.ClusterKey(master, cid)
+	waitFor(ctx, t, "the master key and cluster 0's key on chain and in the pRuntime", func() bool {
+		gks, err1 := c.Gatekeepers(ctx)
+		cl, err2 := c.Cluster(ctx, cid)
+		in := info()
+		return err1 == nil && err2 == nil && gks.MasterPubkey == master.Public().Hex() && len(gks.Gatekeepers) == 1 && gks.Gatekeepers[0].Active &&
+			cl.Pubkey == clusterKey.Public().Hex() && len(cl.Keyed) == 1 && cl.Keyed[0] == id.Hex() &&
+			in.MasterPublicKey == master.Public().Hex() && len(in.Clusters) == 1 && in.EgressPending == 0
+	})
+	settled := seq()
+	if settled < 3 { // online, master_pubkey, cluster_key
+		t.Fatalf("worker's next sequence %d after the bootstrap", settled)
+	}
+
+	// A cluster stream: pherry submits its messages from the cluster
+	// origin's own next sequence (not the worker's), the chain verifies
+	// them against cluster 0's recorded key, and nothing fails.
+	corigin := msg.OriginCluster(cid)
+	var cmsgs []msg.SignedMessage
+	for i := range uint64(2) {
+		m := msg.Message{Origin: corigin, Topic: []byte(msg.TopicContractKey),
+			Payload: scale.Encode(&msg.ContractKey{Contract: [32]byte{0xc1, byte(i)}, Pubkey: keys.PublicKey{0xc2, byte(i)}})}
+		cmsgs = append(cmsgs, msg.Sign(clusterKey, m, i))
+	}
+	egressErrors := func() float64 {
+		mfs, err := reg.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, mf := range mfs {
+			if mf.GetName() != "cella_pherry_errors_total" {
+				continue
+			}
+			for _, m := range mf.GetMetric() {
+				for _, l := range m.GetLabel() {
+					if l.GetName() == "kind" && l.GetValue() == errKindEgress {
+						return m.GetCounter().GetValue()
+					}
+				}
+			}
+		}
+		return 0
+	}
+	errsBefore := egressErrors()
+	inj.set(corigin, cmsgs...)
+	waitFor(ctx, t, "the cluster's messages on chain", func() bool {
+		n, err := c.NextSequence(ctx, corigin)
+		return err == nil && n == 2
+	})
+	// Submitted again each round (the stream's view stays stale), they
+	// are skipped as already on chain, without errors.
+	h0 := info().HeaderHeight
+	waitFor(ctx, t, "more rounds", func() bool { return info().HeaderHeight > h0+5 })
+	if n, _ := c.NextSequence(ctx, corigin); n != 2 || egressErrors() != errsBefore || seq() != settled {
+		t.Fatalf("cluster next %d, worker next %d (want %d), egress errors %v → %v", n, seq(), settled, errsBefore, egressErrors())
+	}
+	inj.set(nil)
+
 	// The pRuntime restarts from its last checkpoint (older than its
 	// height): pherry resyncs it; nothing is submitted twice.
 	sw.set(nil)
 	time.Sleep(200 * time.Millisecond)
 	sw.set(openRuntime(t, dir, keys.PublicKey{})) // the folder keeps its operator
 	synced("after a pRuntime restart")
-	if !info().Registered || seq() != 1 {
+	if !info().Registered || seq() != settled {
 		t.Fatalf("after the pRuntime restart: registered %v, next sequence %d", info().Registered, seq())
 	}
 
@@ -233,7 +356,7 @@ func TestEndToEnd(t *testing.T) {
 	}
 	h := synced("after a node restart")
 	waitFor(ctx, t, "new blocks after the node restart", func() bool { return info().HeaderHeight > h+5 })
-	if seq() != 1 {
-		t.Fatalf("next sequence %d after the restarts, want 1", seq())
+	if seq() != settled {
+		t.Fatalf("next sequence %d after the restarts, want %d", seq(), settled)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -213,6 +214,25 @@ func TestKeysSealedBeforeEgress(t *testing.T) {
 	all, err := r.EgressAll()
 	if err != nil || len(all) != 2 || !bytes.Equal(all[1].Origin, msg.OriginCluster(w.cluster)) {
 		t.Fatalf("egress streams %+v: %v", all, err)
+	}
+	// The internal API hands over every stream, with each origin's next
+	// sequence.
+	authed := httptest.NewServer(InternalHandler(r, testToken))
+	defer authed.Close()
+	eg, err := pruntimev1connect.NewInternalClient(http.DefaultClient, authed.URL, withToken(testToken)).Egress(context.Background(), &pruntimev1.EgressRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want [][]byte
+	for _, e := range all {
+		for i := range e.Messages {
+			want = append(want, scale.Encode(&e.Messages[i]))
+		}
+	}
+	if !slices.EqualFunc(eg.Messages, want, bytes.Equal) || len(eg.Streams) != 2 || in.EgressPending != len(want) ||
+		!bytes.Equal(eg.Streams[0].Origin, all[0].Origin) || eg.Streams[0].NextChainSequence != all[0].Next || eg.NextChainSequence != all[0].Next ||
+		!bytes.Equal(eg.Streams[1].Origin, all[1].Origin) || eg.Streams[1].NextChainSequence != all[1].Next {
+		t.Fatalf("API egress: %d messages (want %d), streams %v, next %d; info pending %d", len(eg.Messages), len(want), eg.Streams, eg.NextChainSequence, in.EgressPending)
 	}
 	before := egressBytes(t, r)
 	ks := r.core.KeysSnapshot()

@@ -274,8 +274,10 @@ type Info struct {
 	IdentityPublicKey keys.PublicKey
 	EcdhPublicKey     keys.PublicKey
 	TEEKind           string
-	EgressPending     int
-	Stopped           bool
+	// EgressPending counts the messages of every egress stream (the
+	// worker's own and its clusters') the chain has not accepted yet.
+	EgressPending int
+	Stopped       bool
 	// Measurement is the hash of the TEE's measurement (what allow-lists hold).
 	Measurement string
 	// Gatekeeper: the worker is in the chain's gatekeeper set.
@@ -316,8 +318,10 @@ func (r *Runtime) Info() Info {
 	in.IdentityPublicKey = r.keys.identity.Public()
 	in.EcdhPublicKey = r.keys.ecdh.Public()
 	in.Registered = r.core.Registered(r.sync.Store())
-	if msgs, _, err := r.core.Pending(r.sync.Store()); err == nil {
-		in.EgressPending = len(msgs)
+	if streams, err := r.core.PendingAll(r.sync.Store()); err == nil {
+		for _, e := range streams {
+			in.EgressPending += len(e.Messages)
+		}
 	}
 	ki := r.core.KeyInfo(r.sync.Store())
 	in.Gatekeeper, in.HasMaster = ki.Gatekeeper, ki.HasMaster
