@@ -211,9 +211,14 @@ type Worker struct {
 	Operator keys.PublicKey
 	Runtime  *pruntime.Runtime
 
-	cfg     WorkerConfig
-	cancel  context.CancelFunc
-	wg      sync.WaitGroup
+	cfg    WorkerConfig
+	cancel context.CancelFunc // ends the pRuntime's APIs (and pherry)
+	wg     sync.WaitGroup     // the APIs
+	pherry struct {
+		cancel context.CancelFunc
+		done   chan struct{}
+		http   *http.Client
+	}
 	running bool
 }
 
@@ -297,12 +302,13 @@ func (w *Worker) start(ctx context.Context, cfg WorkerConfig) error {
 		cancel()
 		return fmt.Errorf("dev pRuntime: %w", err)
 	}
+	hc := &http.Client{Timeout: 2 * time.Minute}
 	p, err := pherry.New(pherry.Config{
 		NodeURL:      cfg.NodeURL,
 		PublicURL:    defaults.HTTP(w.PublicAddr),
 		InternalURL:  defaults.HTTP(w.InternalAddr),
 		Token:        token,
-		HTTPClient:   &http.Client{Timeout: 2 * time.Minute},
+		HTTPClient:   hc,
 		Operator:     op,
 		BatchSize:    cfg.BatchSize,
 		PollInterval: cfg.PollInterval,
@@ -315,13 +321,14 @@ func (w *Worker) start(ctx context.Context, cfg WorkerConfig) error {
 		w.wg.Wait()
 		return err
 	}
-	w.wg.Add(1)
-	go func() {
-		defer w.wg.Done()
-		if err := p.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+	pctx, pcancel := context.WithCancel(ctx)
+	w.pherry.cancel, w.pherry.done, w.pherry.http = pcancel, make(chan struct{}), hc
+	go func(done chan struct{}) {
+		defer close(done)
+		if err := p.Run(pctx); err != nil && !errors.Is(err, context.Canceled) {
 			cfg.Log.Error("pherry stopped", "err", err)
 		}
-	}()
+	}(w.pherry.done)
 	w.running = true
 	return nil
 }
@@ -346,7 +353,14 @@ func (w *Worker) Kill() {
 	}
 }
 
+// stop ends pherry first, then the APIs. pherry's client may hold a
+// connection it dialled for a request that was cancelled meanwhile; the
+// server would wait seconds for its first request before shutting down,
+// so it is closed in between.
 func (w *Worker) stop() {
+	w.pherry.cancel()
+	<-w.pherry.done
+	w.pherry.http.CloseIdleConnections()
 	w.cancel()
 	w.wg.Wait()
 	w.running = false
