@@ -56,6 +56,12 @@ type Network struct {
 	Worker *Worker // nil with NoWorker
 	// Fresh says the chain was created by this start.
 	Fresh bool
+
+	home    string
+	nodeURL string
+	log     *slog.Logger
+	mu      sync.Mutex
+	added   []*Worker
 }
 
 // Start creates the chain in cfg.Home when there is none (allow-listing
@@ -77,7 +83,7 @@ func Start(ctx context.Context, cfg Config) (*Network, error) {
 	if err != nil {
 		return nil, err
 	}
-	net := &Network{Node: n, Fresh: fresh}
+	net := &Network{Node: n, Fresh: fresh, home: cfg.Home, nodeURL: HTTPURL(ncfg.RPC.ListenAddress), log: cfg.Log}
 	if cfg.NoWorker {
 		return net, nil
 	}
@@ -101,9 +107,55 @@ func Start(ctx context.Context, cfg Config) (*Network, error) {
 	return net, nil
 }
 
-// Close stops the worker (sealing its final checkpoint) and the node.
+// AddWorker starts one more worker on the network's node: its data folder
+// defaults to Home/name, its APIs to ephemeral loopback ports, its node and
+// genesis pin to the network's, its log to the network's (tagged with
+// name). Give each worker an operator of its own (cfg.Operator; the dev
+// accounts //Bob … //Ferdie are funded at genesis): workers sharing an
+// operator race for its nonces. Network.Close closes it.
+func (n *Network) AddWorker(ctx context.Context, name string, cfg WorkerConfig) (*Worker, error) {
+	if name == "" || filepath.Base(name) != name || name == "." || name == ".." {
+		return nil, fmt.Errorf("devnet: worker name %q is not a plain folder name", name)
+	}
+	if cfg.Dir == "" {
+		cfg.Dir = filepath.Join(n.home, name)
+	}
+	if cfg.PublicAddr == "" {
+		// An ephemeral port; spelt apart from the internal API's default
+		// ("127.0.0.1:0"), which Serve would take for the same listener.
+		cfg.PublicAddr = "localhost:0"
+	}
+	if cfg.NodeURL == "" {
+		cfg.NodeURL = n.nodeURL
+	}
+	if cfg.GenesisHash == ([32]byte{}) {
+		cfg.GenesisHash = n.Node.App.Machine().GenesisHash()
+	}
+	if cfg.Log == nil {
+		cfg.Log = n.log.With("worker", name)
+	}
+	w, err := StartWorker(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	n.mu.Lock()
+	n.added = append(n.added, w)
+	n.mu.Unlock()
+	return w, nil
+}
+
+// Close stops the workers (sealing their final checkpoints) and the node.
 func (n *Network) Close() error {
 	var errs []error
+	n.mu.Lock()
+	added := n.added
+	n.added = nil
+	n.mu.Unlock()
+	for _, w := range added {
+		if err := w.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("sealing a pRuntime's final checkpoint: %w", err))
+		}
+	}
 	if n.Worker != nil {
 		if err := n.Worker.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("sealing the pRuntime's final checkpoint: %w", err))
@@ -142,26 +194,67 @@ type WorkerConfig struct {
 	// default engine (tests inject faults with it).
 	Contracts worker.ContractRuntime
 	Log       *slog.Logger
+	// SyncOnly runs pherry without an operator: it keeps the pRuntime in
+	// sync but neither registers the worker nor submits its egress (an
+	// observer, e.g. a copy of a worker's data folder replaying blocks).
+	// Operator is then ignored; the pRuntime keeps its folder's operator.
+	SyncOnly bool
+	// Source overrides how pherry reads the chain (default: NodeURL's node).
+	Source pherry.Source
 }
 
-// Worker is a running dev worker: a pRuntime serving its two APIs and a
-// pherry relaying to it.
+// Worker is a dev worker: a pRuntime serving its two APIs and a pherry
+// relaying to it. It can be stopped (Close, or Kill for a crash) and
+// started again from its data folder (Restart). Its fields are replaced by
+// Restart: read them from the goroutine that restarts it.
 type Worker struct {
 	// PublicAddr and InternalAddr are the bound API addresses.
 	PublicAddr, InternalAddr string
 	// TokenFile holds the internal API's token.
 	TokenFile string
-	// Operator is the operating account.
+	// Operator is the operating account (zero with SyncOnly).
 	Operator keys.PublicKey
 	Runtime  *pruntime.Runtime
 
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	cfg    WorkerConfig
+	cancel context.CancelFunc // ends the pRuntime's APIs (and pherry)
+	wg     sync.WaitGroup     // the APIs
+	pherry struct {
+		cancel context.CancelFunc
+		done   chan struct{}
+		http   *http.Client
+	}
+	running bool
 }
 
 // StartWorker opens the pRuntime in cfg.Dir with the dev TEE, serves its
 // APIs and starts a pherry operated by cfg.Operator.
 func StartWorker(ctx context.Context, cfg WorkerConfig) (*Worker, error) {
+	w := &Worker{}
+	if err := w.start(ctx, cfg); err != nil {
+		return nil, err
+	}
+	return w, nil
+}
+
+// Restart starts a stopped worker again from its data folder, with its
+// configuration (a pRuntime resumes from its last sealed checkpoint). The
+// APIs get new ports when they were ephemeral. pherry's metrics are
+// registered at the first start only (a registry takes them once). ctx
+// bounds the new run.
+func (w *Worker) Restart(ctx context.Context) error {
+	if w.running {
+		return errors.New("devnet: the worker is running")
+	}
+	cfg := w.cfg
+	cfg.Metrics = nil
+	return w.start(ctx, cfg)
+}
+
+// Running says whether the worker was started and not stopped since.
+func (w *Worker) Running() bool { return w.running }
+
+func (w *Worker) start(ctx context.Context, cfg WorkerConfig) error {
 	if cfg.Operator == "" {
 		cfg.Operator = "//" + DefaultOperator
 	}
@@ -174,33 +267,38 @@ func StartWorker(ctx context.Context, cfg WorkerConfig) (*Worker, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
+	w.cfg = cfg
 	op, err := keys.FromURI(cfg.Operator)
 	if err != nil {
-		return nil, errors.New("devnet: the operator's secret URI is not valid")
+		return errors.New("devnet: the operator's secret URI is not valid")
+	}
+	opPub := op.Public()
+	if cfg.SyncOnly {
+		op, opPub = nil, keys.PublicKey{}
 	}
 	prov, err := devtee.New(devtee.Config{BuildID: pruntime.DevBuildID(), SealDir: cfg.Dir, Log: cfg.Log})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	rt, err := pruntime.Open(pruntime.Config{DataDir: cfg.Dir, TEE: prov, CheckpointInterval: cfg.CheckpointInterval,
-		Operator: op.Public(), GenesisHash: cfg.GenesisHash, Log: cfg.Log, Contracts: cfg.Contracts})
+		Operator: opPub, GenesisHash: cfg.GenesisHash, Log: cfg.Log, Contracts: cfg.Contracts})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if cfg.Metrics != nil {
 		// A restarted worker in the same process replaces the old one's.
 		cfg.Metrics.Unregister(rt.Collector())
 		if err := cfg.Metrics.Register(rt.Collector()); err != nil {
 			rt.Close()
-			return nil, fmt.Errorf("devnet: pRuntime metrics: %w", err)
+			return fmt.Errorf("devnet: pRuntime metrics: %w", err)
 		}
 	}
 	token, err := pruntime.LoadOrCreateToken(cfg.Dir)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	w := &Worker{Runtime: rt, cancel: cancel, TokenFile: pruntime.TokenPath(cfg.Dir), Operator: op.Public()}
+	w.Runtime, w.cancel, w.TokenFile, w.Operator = rt, cancel, pruntime.TokenPath(cfg.Dir), opPub
 	type addrs struct{ pub, in string }
 	ready := make(chan addrs, 1)
 	errc := make(chan error, 1)
@@ -215,41 +313,70 @@ func StartWorker(ctx context.Context, cfg WorkerConfig) (*Worker, error) {
 		w.PublicAddr, w.InternalAddr = a.pub, a.in
 	case err := <-errc:
 		cancel()
-		return nil, fmt.Errorf("dev pRuntime: %w", err)
+		return fmt.Errorf("dev pRuntime: %w", err)
 	}
+	hc := &http.Client{Timeout: 2 * time.Minute}
 	p, err := pherry.New(pherry.Config{
 		NodeURL:      cfg.NodeURL,
 		PublicURL:    defaults.HTTP(w.PublicAddr),
 		InternalURL:  defaults.HTTP(w.InternalAddr),
 		Token:        token,
-		HTTPClient:   &http.Client{Timeout: 2 * time.Minute},
+		HTTPClient:   hc,
 		Operator:     op,
 		BatchSize:    cfg.BatchSize,
 		PollInterval: cfg.PollInterval,
 		Log:          cfg.Log,
 		Metrics:      cfg.Metrics,
+		Source:       cfg.Source,
 	})
 	if err != nil {
 		cancel()
 		w.wg.Wait()
-		return nil, err
+		return err
 	}
-	w.wg.Add(1)
-	go func() {
-		defer w.wg.Done()
-		if err := p.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+	pctx, pcancel := context.WithCancel(ctx)
+	w.pherry.cancel, w.pherry.done, w.pherry.http = pcancel, make(chan struct{}), hc
+	go func(done chan struct{}) {
+		defer close(done)
+		if err := p.Run(pctx); err != nil && !errors.Is(err, context.Canceled) {
 			cfg.Log.Error("pherry stopped", "err", err)
 		}
-	}()
-	return w, nil
+	}(w.pherry.done)
+	w.running = true
+	return nil
 }
 
 // Close ends pherry and the pRuntime's APIs, waits for them, and seals a
-// final checkpoint.
+// final checkpoint. Closing a stopped worker does nothing.
 func (w *Worker) Close() error {
+	if !w.running {
+		return nil
+	}
+	w.stop()
+	return w.Runtime.Close()
+}
+
+// Kill stops the worker as a crash would: pherry and the APIs end, and no
+// final checkpoint is sealed, so that Restart resumes from the last
+// periodic (or key-sealing) checkpoint and replays the blocks after it.
+// Killing a stopped worker does nothing.
+func (w *Worker) Kill() {
+	if w.running {
+		w.stop()
+	}
+}
+
+// stop ends pherry first, then the APIs. pherry's client may hold a
+// connection it dialled for a request that was cancelled meanwhile; the
+// server would wait seconds for its first request before shutting down,
+// so it is closed in between.
+func (w *Worker) stop() {
+	w.pherry.cancel()
+	<-w.pherry.done
+	w.pherry.http.CloseIdleConnections()
 	w.cancel()
 	w.wg.Wait()
-	return w.Runtime.Close()
+	w.running = false
 }
 
 // HTTPURL turns CometBFT's tcp://host:port into http://host:port.
