@@ -84,3 +84,49 @@ func ExampleContractAddress() {
 	fmt.Println(len(addr.Hex()))
 	// Output: 66
 }
+
+// Transfer erc20 tokens with an encrypted command and read a balance on
+// two workers of the cluster: every worker of a cluster answers alike.
+func ExampleClient_Call_erc20() {
+	ctx := context.Background()
+	c, err := sdk.Connect(sdk.DefaultNodeURL)
+	if err != nil {
+		log.Fatal(err)
+	}
+	alice, _ := sdk.KeyFromURI("//Alice")
+	bob, _ := sdk.KeyFromURI("//Bob")
+	md, err := sdk.LoadMetadata("erc20.json")
+	if err != nil {
+		log.Fatal(err)
+	}
+	token, _ := sdk.ParseAddress("5Ee96b1v8urDHDPFe1Ni2Akps84nWRSDcwWgfsNAXPUcDvt9")
+
+	// Encrypted to the contract's key (CallOptions.Plain sends it in clear).
+	transfer, err := md.EncodeMessage("transfer", bob.Address().String(), "250")
+	if err != nil {
+		log.Fatal(err)
+	}
+	res, err := c.Call(ctx, alice, token, transfer, sdk.CallOptions{GasLimit: 10_000_000_000, TxOptions: sdk.TxOptions{Wait: true}})
+	if err != nil || res.Err() != nil {
+		log.Fatal(err, res.Err())
+	}
+	o, err := c.WaitOutcome(ctx, res) // the cluster ran it; the unused gas is refunded
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("gas used", o.GasUsed)
+
+	balanceOf, _ := md.EncodeMessage("balance_of", bob.Address().String())
+	for _, url := range []string{sdk.DefaultWorkerURL, "http://127.0.0.1:8001"} {
+		w, err := c.Worker(ctx, url)
+		if err != nil {
+			log.Fatal(err)
+		}
+		r, err := c.Query(ctx, bob, w, token, balanceOf, sdk.QueryOptions{})
+		if err != nil {
+			log.Fatal(err)
+		}
+		v, _ := md.DecodeReturn("balance_of", r.Output)
+		fmt.Println(url, string(v))
+	}
+}
