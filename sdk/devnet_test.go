@@ -52,6 +52,7 @@ func TestDevnetFlipper(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	bob, _ := sdk.KeyFromURI("//Bob")
 	md, err := sdk.ParseMetadata(testcontracts.Metadata("flipper"))
 	if err != nil {
 		t.Fatal(err)
@@ -132,6 +133,36 @@ func TestDevnetFlipper(t *testing.T) {
 		// later query sees the flip (queries read the worker's cluster state).
 		want := []string{"true", "false"}[i]
 		nodetest.WaitFor(ctx, t, "the flip in the worker's state", 50*time.Millisecond, func() bool { return get() == want })
+		// The sender reads the command's outcome from the worker.
+		r, err := c.CommandResult(ctx, alice, w, o)
+		if err != nil || !r.Success() || r.CommandID != o.CommandID || r.Contract != addr || r.GasUsed != o.GasUsed || r.Height != o.Height {
+			t.Fatalf("flip result %+v %v (chain outcome %+v)", r, err, o)
+		}
+		// Nobody else does.
+		if _, err := c.CommandResult(ctx, bob, w, o); !errors.Is(err, sdk.ErrNoOutcome) {
+			t.Fatalf("bob reads alice's outcome: %v", err)
+		}
+	}
+	// A command's output: get as a command.
+	in, _ := md.EncodeMessage("get")
+	res, err = c.Call(ctx, alice, addr, in, sdk.CallOptions{TxOptions: wait})
+	if err != nil || !res.OK() {
+		t.Fatalf("get command: %+v %v", res, err)
+	}
+	o, err := c.WaitOutcome(ctx, res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cr, err := c.CommandResult(ctx, alice, w, o)
+	if err != nil || !cr.Success() {
+		t.Fatalf("get command result %+v %v", cr, err)
+	}
+	if v, err := md.DecodeReturn("get", cr.Output); err != nil || string(v) != "false" {
+		t.Fatalf("get command output %x: %s %v", cr.Output, v, err)
+	}
+	// An unknown command id.
+	if _, err := c.CommandResult(ctx, alice, w, &sdk.Outcome{CommandID: sdk.Hash{7}, Height: o.Height}); !errors.Is(err, sdk.ErrNoOutcome) {
+		t.Fatalf("unknown command: %v", err)
 	}
 	// Estimating a flip through a query (the CLI's --dry-run).
 	r, err := c.Query(ctx, alice, w, addr, flip, sdk.QueryOptions{Estimating: true})

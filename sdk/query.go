@@ -193,7 +193,12 @@ func queryResult(r *phatwire.ContractExecResult) (*QueryResult, error) {
 // query seals data to w for target (a contract, or a cluster for an
 // instantiation dry run), signed by key through a fresh certificate, and
 // returns the answer's InkMessageReturn payload.
-func (c *Client) query(ctx context.Context, key *Key, w *Worker, target Address, data phatwire.Query) ([]byte, error) {
+func (c *Client) query(ctx context.Context, key *Key, w *Worker, target Address, data phatwire.Query,
+	method ...func(context.Context, *prpcpb.ContractQueryRequest) (*prpcpb.ContractQueryResponse, error)) ([]byte, error) {
+	call := w.api.Query
+	if len(method) > 0 {
+		call = method[0]
+	}
 	q := &phatwire.ContractQuery{Head: phatwire.ContractQueryHead{ID: target}, Data: data}
 	if _, err := rand.Read(q.Head.Nonce[:]); err != nil {
 		return nil, err
@@ -227,7 +232,7 @@ func (c *Client) query(ctx context.Context, key *Key, w *Worker, target Address,
 	}
 	b := env.Encode()
 	req := &prpcpb.ContractQueryRequest{EncodedEncryptedData: b, Signature: prpcpb.FromSignature(phatwire.SignQuery(cert, signer, b))}
-	res, err := w.api.Query(ctx, req)
+	res, err := call(ctx, req)
 	if err != nil {
 		return nil, fmt.Errorf("worker %s: %w", w.URL, err)
 	}

@@ -13,6 +13,11 @@ import (
 // payload is a SCALE CommandOutcome. Only the certificate chain's root
 // account that sent the command gets it.
 
+// NoOutcome is the message of the RuntimeError a worker answers when it has
+// no outcome of the command for the query's account: the same for a
+// command of another account as for an unknown one.
+const NoOutcome = "no outcome for this account and command"
+
 // MaxOutcomeSize bounds an encoded CommandOutcome.
 const MaxOutcomeSize = MaxQuerySize
 

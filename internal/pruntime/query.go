@@ -128,9 +128,8 @@ func (r *Runtime) Query(ctx context.Context, encodedEncryptedData []byte, sig *p
 }
 
 // ErrNoOutcome is the message of the QueryError CommandOutcome answers
-// when it has no outcome of the command for the query's account: the same
-// for a command of another account as for an unknown one.
-const ErrNoOutcome = "no outcome for this account and command"
+// when it has no outcome of the command for the query's account.
+const ErrNoOutcome = phatwire.NoOutcome
 
 // CommandOutcome answers the outcome of a command to its sender: the
 // request is sealed and signed as Query's, with the command id as the
