@@ -87,6 +87,18 @@ func TestDevnetFlipper(t *testing.T) {
 	if cl, err := c.Cluster(ctx, sdk.ClusterID(0)); err != nil || !cl.HasKeyedWorker(w.Identity) || cl.HasKeyedWorker(alice.Address()) {
 		t.Fatalf("cluster 0 %+v %v (worker %s)", cl, err, w.Identity)
 	}
+	// The worker recorded its endpoint on chain: found without its URL.
+	var cw *sdk.Worker
+	nodetest.WaitFor(ctx, t, "the worker's endpoint on chain", 50*time.Millisecond, func() bool {
+		cw, err = c.ClusterWorker(ctx, sdk.ClusterID(0))
+		return err == nil
+	})
+	if cw.Identity != w.Identity || cw.URL != workerURL || cw.Ecdh != w.Ecdh {
+		t.Fatalf("cluster worker %+v, want %+v", cw, w)
+	}
+	if _, err := c.ClusterWorker(ctx, sdk.ClusterID(7)); !errors.Is(err, sdk.ErrNotFound) {
+		t.Fatalf("worker of cluster 7: %v", err)
+	}
 	if _, err := c.Cluster(ctx, sdk.ClusterID(7)); !errors.Is(err, sdk.ErrNotFound) {
 		t.Fatalf("cluster 7: %v", err)
 	}
@@ -159,6 +171,10 @@ func TestDevnetFlipper(t *testing.T) {
 	}
 	if v, err := md.DecodeReturn("get", cr.Output); err != nil || string(v) != "false" {
 		t.Fatalf("get command output %x: %s %v", cr.Output, v, err)
+	}
+	// The contract's worker, from the chain.
+	if cw, err := c.ContractWorker(ctx, addr); err != nil || cw.Identity != w.Identity {
+		t.Fatalf("contract worker %+v %v", cw, err)
 	}
 	// An unknown command id.
 	if _, err := c.CommandResult(ctx, alice, w, &sdk.Outcome{CommandID: sdk.Hash{7}, Height: o.Height}); !errors.Is(err, sdk.ErrNoOutcome) {
