@@ -362,6 +362,11 @@ func workerOf(ctx context.Context, c *sdk.Client, url string, contract *sdk.Addr
 		}
 		cluster = ci.Cluster
 	}
+	if url == "" {
+		// The chain's registry: a keyed worker of the cluster that recorded
+		// its endpoint.
+		return c.ClusterWorker(ctx, cluster)
+	}
 	cl, err := c.Cluster(ctx, cluster)
 	if err != nil {
 		return nil, err
@@ -378,7 +383,7 @@ func workerOf(ctx context.Context, c *sdk.Client, url string, contract *sdk.Addr
 }
 
 func workerFlag(cmd *cobra.Command) *string {
-	return cmd.Flags().String("worker", sdk.DefaultWorkerURL, "public API URL of a worker of the contract's cluster (the chain's registry has no worker URLs yet)")
+	return cmd.Flags().String("worker", "", "public API URL of a worker of the contract's cluster (default: a worker of the cluster whose endpoint is in the chain's registry)")
 }
 
 // commandResultJSON is a command's outcome with its output decoded with

@@ -158,14 +158,21 @@ func TestContractCommandsDevnet(t *testing.T) {
 		t.Fatalf("upload output %s", m)
 	}
 
+	// Without --worker: a worker of the contract's cluster from the
+	// chain's registry (the dev worker records its endpoint once
+	// registered).
+	waitFor(ctx, t, "the worker's endpoint on chain", func() bool {
+		_, err := c.ContractWorker(ctx, addr)
+		return err == nil
+	})
 	get := func() string {
-		m := run("query", addr.Hex(), "get", "--metadata", bun, "--worker", worker)
+		m := run("query", addr.Hex(), "get", "--metadata", bun)
 		return string(m["value"])
 	}
 	if v := get(); v != "false" {
 		t.Fatalf("get = %s", v)
 	}
-	m = run("call", addr.String(), "flip", "--metadata", bun, "--wait", "--gas", "1000000000", "--worker", worker)
+	m = run("call", addr.String(), "flip", "--metadata", bun, "--wait", "--gas", "1000000000")
 	var o sdk.Outcome
 	if json.Unmarshal(m["outcome"], &o) != nil || !o.Reported || o.GasUsed == 0 || o.GasUsed > 1_000_000_000 {
 		t.Fatalf("call output %s", m)
