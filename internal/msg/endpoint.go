@@ -53,6 +53,11 @@ func ValidEndpoint(s string) error {
 	if strings.ContainsAny(s, "@?#\\") {
 		return fmt.Errorf("endpoint %q: user information, query, fragment or backslash", s)
 	}
+	for i := 0; i < len(s); i++ {
+		if s[i] == '%' && (i+2 >= len(s) || !isHex(s[i+1]) || !isHex(s[i+2])) {
+			return fmt.Errorf("endpoint %q: bad percent escape", s)
+		}
+	}
 	rest, ok := strings.CutPrefix(s, "http://")
 	if !ok {
 		if rest, ok = strings.CutPrefix(s, "https://"); !ok {
@@ -63,7 +68,7 @@ func ValidEndpoint(s string) error {
 	port := ""
 	if strings.HasPrefix(host, "[") {
 		end := strings.IndexByte(host, ']')
-		if end < 2 || strings.Trim(host[1:end], "0123456789abcdefABCDEF:.") != "" {
+		if end < 0 || !validIPv6(host[1:end]) {
 			return fmt.Errorf("endpoint %q: bad IPv6 host", s)
 		}
 		if after := host[end+1:]; after != "" {
@@ -95,4 +100,75 @@ func ValidEndpoint(s string) error {
 		}
 	}
 	return nil
+}
+
+func isHex(b byte) bool {
+	return '0' <= b && b <= '9' || 'a' <= b && b <= 'f' || 'A' <= b && b <= 'F'
+}
+
+// validIPv6 checks a textual IPv6 address (RFC 4291 section 2.2: eight
+// groups of 1 to 4 hex digits, one "::" for a run of zero groups, an
+// IPv4 tail counting as two groups; no zone).
+func validIPv6(a string) bool {
+	groups := 0
+	head, tail, compressed := strings.Cut(a, "::")
+	if compressed && strings.Contains(tail, "::") {
+		return false
+	}
+	for i, part := range []string{head, tail} {
+		if part == "" {
+			if !compressed && i == 0 {
+				return false
+			}
+			continue
+		}
+		fields := strings.Split(part, ":")
+		for j, f := range fields {
+			last := i == 1 || !compressed
+			if last && j == len(fields)-1 && strings.Contains(f, ".") {
+				if !validIPv4(f) {
+					return false
+				}
+				groups += 2
+				continue
+			}
+			if len(f) < 1 || len(f) > 4 {
+				return false
+			}
+			for k := 0; k < len(f); k++ {
+				if !isHex(f[k]) {
+					return false
+				}
+			}
+			groups++
+		}
+	}
+	if compressed {
+		return groups < 8
+	}
+	return groups == 8
+}
+
+// validIPv4 checks dotted-decimal a.b.c.d (no leading zeros).
+func validIPv4(a string) bool {
+	fields := strings.Split(a, ".")
+	if len(fields) != 4 {
+		return false
+	}
+	for _, f := range fields {
+		if len(f) < 1 || len(f) > 3 || (len(f) > 1 && f[0] == '0') {
+			return false
+		}
+		n := 0
+		for k := 0; k < len(f); k++ {
+			if f[k] < '0' || f[k] > '9' {
+				return false
+			}
+			n = n*10 + int(f[k]-'0')
+		}
+		if n > 255 {
+			return false
+		}
+	}
+	return true
 }
