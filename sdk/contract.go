@@ -15,6 +15,7 @@ import (
 	"github.com/cella-network/cella/internal/keys"
 	"github.com/cella-network/cella/internal/msg"
 	"github.com/cella-network/cella/internal/phatwire"
+	"github.com/cella-network/cella/internal/pruntime/api/pruntimev1"
 	"github.com/cella-network/cella/internal/scale"
 	"github.com/cella-network/cella/internal/state/phat"
 )
@@ -384,8 +385,7 @@ type Outcome struct {
 // WaitOutcome waits until the cluster's outcome of the command or
 // instantiation sent by the committed transaction res is on chain. The
 // message's own result (return value, revert) is held by the workers:
-// reading it needs the workers' outcome query, which is not served yet
-// (ErrOutcomeQueryUnavailable).
+// CommandResult asks a worker for it.
 func (c *Client) WaitOutcome(ctx context.Context, res *TxResult) (*Outcome, error) {
 	if res == nil || !res.OK() {
 		return nil, errors.New("sdk: WaitOutcome needs a successful committed transaction (TxOptions.Wait)")
@@ -427,18 +427,105 @@ func (c *Client) WaitOutcome(ctx context.Context, res *TxResult) (*Outcome, erro
 	}
 }
 
-// ErrOutcomeQueryUnavailable is CommandResult's error until workers serve
-// command results: they keep each command's result for its sender
-// (worker.Core.Outcome) but their public API has no query for it yet.
-var ErrOutcomeQueryUnavailable = errors.New("sdk: the workers serve no command outcome query yet")
+// CommandOutcome is what a command (or instantiation) did, as the
+// workers of its cluster recorded it for its sender.
+type CommandOutcome struct {
+	CommandID Hash `json:"commandId"`
+	// Height is the block that carried the command.
+	Height   int64   `json:"height"`
+	Contract Address `json:"contract"`
+	// Refused is set when the cluster did not execute the command (a
+	// payload that does not decrypt or decode, a nonce seen before, gas
+	// over the reservation): why.
+	Refused string `json:"refused,omitempty"`
+	// Trapped is set when the execution failed (a trap, out of gas, a
+	// dispatch error): Error tells.
+	Trapped bool   `json:"trapped,omitempty"`
+	Error   string `json:"error,omitempty"`
+	// Reverted is set when the contract returned with the revert flag.
+	Reverted bool `json:"reverted"`
+	// Flags are the contract's return flags.
+	Flags uint32 `json:"flags"`
+	// Output is the message's SCALE return value (Metadata.DecodeReturn).
+	Output  []byte `json:"output"`
+	GasUsed uint64 `json:"gasUsed"`
+	// Events are the events the contract deposited (only when it
+	// succeeded).
+	Events []Event `json:"events"`
+}
 
-// CommandResult will return what the message of a command returned
-// (output, revert, events), asked of worker w by the command's sender key.
-// TODO(issue 9): implement once pRuntime's public API serves the sender's
-// signed outcome query; until then it returns ErrOutcomeQueryUnavailable.
-// WaitOutcome tells the gas used, from the chain.
-func (c *Client) CommandResult(ctx context.Context, key *Key, w *Worker, o *Outcome) (*QueryResult, error) {
-	return nil, ErrOutcomeQueryUnavailable
+// Success reports a command that was executed and neither trapped nor
+// reverted.
+func (o *CommandOutcome) Success() bool { return o.Refused == "" && !o.Trapped && !o.Reverted }
+
+// Event is one event a contract deposited.
+type Event struct {
+	Contract Address `json:"contract"`
+	Topics   []Hash  `json:"topics"`
+	Data     []byte  `json:"data"`
+}
+
+// ErrNoOutcome is wrapped by CommandResult's error when the worker, having
+// applied the command's block, has no outcome of it for the key's account:
+// the command was sent by another account (whose outcome nobody else may
+// read), or the worker does not execute the contract's cluster.
+var ErrNoOutcome = errors.New("no outcome of the command for this account")
+
+// CommandResult asks worker w (of the contract's cluster) what the command
+// or instantiation o did (WaitOutcome gives o), as its sender key: the
+// query is signed by key and sealed to the worker, and the worker answers
+// it, sealed to the query, only to the account that sent the command. It
+// waits for the worker to apply the command's block.
+func (c *Client) CommandResult(ctx context.Context, key *Key, w *Worker, o *Outcome) (*CommandOutcome, error) {
+	if w == nil || key == nil || o == nil {
+		return nil, errors.New("sdk: CommandResult needs a worker, a key and an outcome")
+	}
+	t := time.NewTicker(PollInterval)
+	defer t.Stop()
+	for {
+		payload, err := c.query(ctx, key, w, Address(o.CommandID), phatwire.Query{Kind: phatwire.QueryInkMessage}, w.api.CommandOutcome)
+		if err == nil {
+			r, err := phatwire.DecodeCommandOutcome(payload)
+			if err != nil {
+				return nil, fmt.Errorf("worker %s's answer: %w", w.URL, err)
+			}
+			return commandOutcome(o.CommandID, r), nil
+		}
+		var qe *phatwire.QueryError
+		if !errors.As(err, &qe) || qe.Kind != phatwire.QueryErrRuntimeError || qe.Message != phatwire.NoOutcome {
+			return nil, err
+		}
+		// No outcome: final once the worker has applied the block.
+		info, ierr := w.api.Info(ctx, &pruntimev1.InfoRequest{})
+		if ierr != nil {
+			return nil, fmt.Errorf("worker %s: %w", w.URL, ierr)
+		}
+		if info.GetHeight() >= o.Height {
+			return nil, fmt.Errorf("worker %s, command %s: %w", w.URL, o.CommandID, ErrNoOutcome)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("waiting for worker %s to apply block %d: %w", w.URL, o.Height, ctx.Err())
+		case <-t.C:
+		}
+	}
+}
+
+func commandOutcome(id Hash, r *phatwire.CommandOutcome) *CommandOutcome {
+	out := &CommandOutcome{CommandID: id, Height: int64(min(r.Height, 1<<62)), Contract: Address(r.Contract), Refused: r.Refused,
+		Trapped: r.Refused == "" && r.Error != "", Error: r.Error, Reverted: r.Reverted(), Flags: r.Flags, Output: r.Output,
+		GasUsed: r.GasUsed, Events: []Event{}}
+	if out.Output == nil {
+		out.Output = []byte{}
+	}
+	for _, ev := range r.Events {
+		e := Event{Contract: Address(ev.Contract), Data: ev.Data, Topics: []Hash{}}
+		for _, tp := range ev.Topics {
+			e.Topics = append(e.Topics, Hash(tp))
+		}
+		out.Events = append(out.Events, e)
+	}
+	return out
 }
 
 // commandOf finds the command id the block gave the transaction's

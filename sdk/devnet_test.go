@@ -52,6 +52,7 @@ func TestDevnetFlipper(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	bob, _ := sdk.KeyFromURI("//Bob")
 	md, err := sdk.ParseMetadata(testcontracts.Metadata("flipper"))
 	if err != nil {
 		t.Fatal(err)
@@ -85,6 +86,18 @@ func TestDevnetFlipper(t *testing.T) {
 	}
 	if cl, err := c.Cluster(ctx, sdk.ClusterID(0)); err != nil || !cl.HasKeyedWorker(w.Identity) || cl.HasKeyedWorker(alice.Address()) {
 		t.Fatalf("cluster 0 %+v %v (worker %s)", cl, err, w.Identity)
+	}
+	// The worker recorded its endpoint on chain: found without its URL.
+	var cw *sdk.Worker
+	nodetest.WaitFor(ctx, t, "the worker's endpoint on chain", 50*time.Millisecond, func() bool {
+		cw, err = c.ClusterWorker(ctx, sdk.ClusterID(0))
+		return err == nil
+	})
+	if cw.Identity != w.Identity || cw.URL != workerURL || cw.Ecdh != w.Ecdh {
+		t.Fatalf("cluster worker %+v, want %+v", cw, w)
+	}
+	if _, err := c.ClusterWorker(ctx, sdk.ClusterID(7)); !errors.Is(err, sdk.ErrNotFound) {
+		t.Fatalf("worker of cluster 7: %v", err)
 	}
 	if _, err := c.Cluster(ctx, sdk.ClusterID(7)); !errors.Is(err, sdk.ErrNotFound) {
 		t.Fatalf("cluster 7: %v", err)
@@ -132,6 +145,40 @@ func TestDevnetFlipper(t *testing.T) {
 		// later query sees the flip (queries read the worker's cluster state).
 		want := []string{"true", "false"}[i]
 		nodetest.WaitFor(ctx, t, "the flip in the worker's state", 50*time.Millisecond, func() bool { return get() == want })
+		// The sender reads the command's outcome from the worker.
+		r, err := c.CommandResult(ctx, alice, w, o)
+		if err != nil || !r.Success() || r.CommandID != o.CommandID || r.Contract != addr || r.GasUsed != o.GasUsed || r.Height != o.Height {
+			t.Fatalf("flip result %+v %v (chain outcome %+v)", r, err, o)
+		}
+		// Nobody else does.
+		if _, err := c.CommandResult(ctx, bob, w, o); !errors.Is(err, sdk.ErrNoOutcome) {
+			t.Fatalf("bob reads alice's outcome: %v", err)
+		}
+	}
+	// A command's output: get as a command.
+	in, _ := md.EncodeMessage("get")
+	res, err = c.Call(ctx, alice, addr, in, sdk.CallOptions{TxOptions: wait})
+	if err != nil || !res.OK() {
+		t.Fatalf("get command: %+v %v", res, err)
+	}
+	o, err := c.WaitOutcome(ctx, res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cr, err := c.CommandResult(ctx, alice, w, o)
+	if err != nil || !cr.Success() {
+		t.Fatalf("get command result %+v %v", cr, err)
+	}
+	if v, err := md.DecodeReturn("get", cr.Output); err != nil || string(v) != "false" {
+		t.Fatalf("get command output %x: %s %v", cr.Output, v, err)
+	}
+	// The contract's worker, from the chain.
+	if cw, err := c.ContractWorker(ctx, addr); err != nil || cw.Identity != w.Identity {
+		t.Fatalf("contract worker %+v %v", cw, err)
+	}
+	// An unknown command id.
+	if _, err := c.CommandResult(ctx, alice, w, &sdk.Outcome{CommandID: sdk.Hash{7}, Height: o.Height}); !errors.Is(err, sdk.ErrNoOutcome) {
+		t.Fatalf("unknown command: %v", err)
 	}
 	// Estimating a flip through a query (the CLI's --dry-run).
 	r, err := c.Query(ctx, alice, w, addr, flip, sdk.QueryOptions{Estimating: true})

@@ -16,6 +16,10 @@
 // read-only: the query is signed by the account through a certificate for
 // an ephemeral key and encrypted to the worker's ECDH key, whose value is
 // taken from the chain's worker registry, not from the worker.
+// ClusterWorker and ContractWorker find a worker of a cluster through the
+// endpoints workers record in the registry. CommandResult tells a command's
+// sender what it did (output, revert, trap, gas, events); nobody else can
+// read it.
 //
 // The chain records a contract's state (pending, instantiated, failed) and
 // its ECDH public key once the cluster has published it: WaitContract waits

@@ -56,13 +56,19 @@ func ExampleClient_Query() {
 	if err != nil || res.Err() != nil {
 		log.Fatal(err, res.Err())
 	}
-	if _, err := c.WaitOutcome(ctx, res); err != nil {
+	o, err := c.WaitOutcome(ctx, res)
+	if err != nil {
 		log.Fatal(err)
 	}
 
-	w, err := c.Worker(ctx, sdk.DefaultWorkerURL)
+	// A worker of the contract's cluster, from the chain's registry.
+	w, err := c.ContractWorker(ctx, addr)
 	if err != nil {
 		log.Fatal(err)
+	}
+	// What the command did, readable by its sender only.
+	if r, err := c.CommandResult(ctx, alice, w, o); err != nil || !r.Success() {
+		log.Fatal(err, r)
 	}
 	get, _ := md.EncodeMessage("get")
 	r, err := c.Query(ctx, alice, w, addr, get, sdk.QueryOptions{})

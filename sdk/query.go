@@ -44,8 +44,8 @@ type Worker struct {
 // registered (attested) worker: a worker that is not registered, or that
 // announces another ECDH key than its registration, is refused.
 //
-// The registry does not record workers' endpoints yet, so the URL must be
-// known.
+// ClusterWorker finds a worker of a cluster from the chain's registry
+// instead.
 func (c *Client) Worker(ctx context.Context, url string) (*Worker, error) {
 	if url == "" {
 		url = DefaultWorkerURL
@@ -77,6 +77,54 @@ func (c *Client) Worker(ctx context.Context, url string) (*Worker, error) {
 		return nil, fmt.Errorf("worker %s announces ECDH key %q, its registration has %s", url, info.GetEcdhPublicKey(), ecdh.Hex())
 	}
 	return &Worker{URL: url, Identity: id, Ecdh: ecdh, api: api}, nil
+}
+
+// ErrNoWorkerEndpoint is wrapped by ClusterWorker's error when no worker
+// holding the cluster's key recorded a reachable endpoint.
+var ErrNoWorkerEndpoint = errors.New("no worker of the cluster with a reachable endpoint on chain")
+
+// ClusterWorker connects to a worker that holds the key of cluster (and
+// so executes its contracts and answers their queries), found in the
+// chain's registry: the first keyed worker, in the cluster's order, whose
+// recorded endpoint (the URL the worker signed on chain) answers as that
+// worker (Worker's checks, and the identity it announces is the
+// registry's).
+func (c *Client) ClusterWorker(ctx context.Context, cluster Hash) (*Worker, error) {
+	cl, err := c.Cluster(ctx, cluster)
+	if err != nil {
+		return nil, err
+	}
+	var errs []error
+	for _, id := range cl.Keyed {
+		rec, err := c.node.Worker(ctx, keys.PublicKey(id))
+		if err != nil {
+			errs = append(errs, fmt.Errorf("worker %s: %w", id.Hex(), notFound(err)))
+			continue
+		}
+		if rec.Endpoint == "" {
+			continue
+		}
+		w, err := c.Worker(ctx, rec.Endpoint)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if w.Identity != id {
+			errs = append(errs, fmt.Errorf("worker %s's endpoint %s answers as %s", id.Hex(), rec.Endpoint, w.Identity.Hex()))
+			continue
+		}
+		return w, nil
+	}
+	return nil, fmt.Errorf("cluster %s (%d workers hold its key): %w", cluster, len(cl.Keyed), errors.Join(append([]error{ErrNoWorkerEndpoint}, errs...)...))
+}
+
+// ContractWorker is ClusterWorker for the cluster of contract.
+func (c *Client) ContractWorker(ctx context.Context, contract Address) (*Worker, error) {
+	ci, err := c.Contract(ctx, contract)
+	if err != nil {
+		return nil, err
+	}
+	return c.ClusterWorker(ctx, ci.Cluster)
 }
 
 // QueryOptions are Query's options.
@@ -193,7 +241,12 @@ func queryResult(r *phatwire.ContractExecResult) (*QueryResult, error) {
 // query seals data to w for target (a contract, or a cluster for an
 // instantiation dry run), signed by key through a fresh certificate, and
 // returns the answer's InkMessageReturn payload.
-func (c *Client) query(ctx context.Context, key *Key, w *Worker, target Address, data phatwire.Query) ([]byte, error) {
+func (c *Client) query(ctx context.Context, key *Key, w *Worker, target Address, data phatwire.Query,
+	method ...func(context.Context, *prpcpb.ContractQueryRequest) (*prpcpb.ContractQueryResponse, error)) ([]byte, error) {
+	call := w.api.Query
+	if len(method) > 0 {
+		call = method[0]
+	}
 	q := &phatwire.ContractQuery{Head: phatwire.ContractQueryHead{ID: target}, Data: data}
 	if _, err := rand.Read(q.Head.Nonce[:]); err != nil {
 		return nil, err
@@ -227,7 +280,7 @@ func (c *Client) query(ctx context.Context, key *Key, w *Worker, target Address,
 	}
 	b := env.Encode()
 	req := &prpcpb.ContractQueryRequest{EncodedEncryptedData: b, Signature: prpcpb.FromSignature(phatwire.SignQuery(cert, signer, b))}
-	res, err := w.api.Query(ctx, req)
+	res, err := call(ctx, req)
 	if err != nil {
 		return nil, fmt.Errorf("worker %s: %w", w.URL, err)
 	}

@@ -137,9 +137,9 @@ func TestJSON(t *testing.T) {
 	}
 }
 
-func TestCommandResultNotServedYet(t *testing.T) {
+func TestCommandResultNeedsArguments(t *testing.T) {
 	c, _ := sdk.Connect("http://127.0.0.1:1")
-	if _, err := c.CommandResult(t.Context(), nil, nil, nil); !errors.Is(err, sdk.ErrOutcomeQueryUnavailable) {
+	if _, err := c.CommandResult(t.Context(), nil, nil, nil); err == nil || errors.Is(err, sdk.ErrNoOutcome) {
 		t.Fatal(err)
 	}
 }

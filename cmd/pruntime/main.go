@@ -35,6 +35,7 @@ func run(args []string) error {
 	operator := fs.String("operator", "", "the worker's operator account, SS58 or 0x hex (bound to the data folder at initialisation)")
 	genesisHash := fs.String("genesis-hash", "", "accept only the chain with this genesis hash (0x hex)")
 	teeKind := fs.String("tee", "dev", "TEE provider: dev (software only, NOT secure) or tdx")
+	publicURL := fs.String("public-url", "", "URL clients reach the public API at (http or https), recorded in the chain's registry once the worker is registered")
 	interval := fs.Int64("checkpoint-interval", pruntime.DefaultCheckpointInterval, "blocks between sealed checkpoints")
 	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	fs.Usage = func() {
@@ -49,7 +50,7 @@ func run(args []string) error {
 		return fmt.Errorf("--log-level: %w", err)
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl}))
-	wc := pruntime.Config{DataDir: *dataDir, CheckpointInterval: *interval, Log: log}
+	wc := pruntime.Config{DataDir: *dataDir, CheckpointInterval: *interval, Log: log, PublicURL: *publicURL}
 	var err error
 	if *operator != "" {
 		if wc.Operator, err = pruntime.ParseOperator(*operator); err != nil {

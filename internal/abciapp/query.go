@@ -126,6 +126,11 @@ func (a *App) Query(_ context.Context, req *abci.RequestQuery) (*abci.ResponseQu
 		out := make([]chainapi.WorkerInfo, len(recs))
 		for i := range recs {
 			out[i] = chainapi.WorkerInfoFrom(&recs[i], a.genesis.App.Params.SS58Prefix)
+			ep, err := registry.GetEndpoint(a.db, recs[i].Info.IdentityPublicKey)
+			if err != nil {
+				return fail(chainapi.QueryInternal, "%v", err)
+			}
+			out[i].Endpoint = ep
 		}
 		res.Value = mustJSON(out)
 	case chainapi.PathMqSequence:

@@ -140,6 +140,9 @@ type WorkerInfo struct {
 	RecentBlockHeight     uint64 `json:"recentBlockHeight"`
 	RegisteredHeight      uint64 `json:"registeredHeight"`
 	FirstRegisteredHeight uint64 `json:"firstRegisteredHeight"`
+	// Endpoint is the URL of the worker's public API, as the worker
+	// recorded it (worker/endpoint); empty when it recorded none.
+	Endpoint string `json:"endpoint,omitempty"`
 }
 
 // WorkerInfoFrom renders a registry record for PathWorkers.

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -361,6 +362,11 @@ func workerOf(ctx context.Context, c *sdk.Client, url string, contract *sdk.Addr
 		}
 		cluster = ci.Cluster
 	}
+	if url == "" {
+		// The chain's registry: a keyed worker of the cluster that recorded
+		// its endpoint.
+		return c.ClusterWorker(ctx, cluster)
+	}
 	cl, err := c.Cluster(ctx, cluster)
 	if err != nil {
 		return nil, err
@@ -377,7 +383,74 @@ func workerOf(ctx context.Context, c *sdk.Client, url string, contract *sdk.Addr
 }
 
 func workerFlag(cmd *cobra.Command) *string {
-	return cmd.Flags().String("worker", sdk.DefaultWorkerURL, "public API URL of a worker of the contract's cluster (the chain's registry has no worker URLs yet)")
+	return cmd.Flags().String("worker", "", "public API URL of a worker of the contract's cluster (default: a worker of the cluster whose endpoint is in the chain's registry)")
+}
+
+// commandResultJSON is a command's outcome with its output decoded with
+// the metadata.
+func commandResultJSON(mc *messageCall, r *sdk.CommandOutcome) map[string]any {
+	out := map[string]any{"status": commandStatus(r), "reverted": r.Reverted, "flags": r.Flags,
+		"output": "0x" + hex.EncodeToString(r.Output), "gasUsed": r.GasUsed, "height": r.Height}
+	if r.Refused != "" {
+		out["refused"] = r.Refused
+	}
+	if r.Error != "" {
+		out["error"] = r.Error
+	}
+	if r.Refused == "" && !r.Trapped {
+		if v, err := mc.md.DecodeReturn(mc.name, r.Output); err == nil {
+			out["value"] = v
+		} else {
+			out["decodeError"] = err.Error()
+		}
+	}
+	evs := []map[string]any{}
+	for _, ev := range r.Events {
+		ts := []string{}
+		for _, t := range ev.Topics {
+			ts = append(ts, t.String())
+		}
+		evs = append(evs, map[string]any{"contract": ev.Contract.String(), "topics": ts, "data": "0x" + hex.EncodeToString(ev.Data)})
+	}
+	out["events"] = evs
+	return out
+}
+
+func commandStatus(r *sdk.CommandOutcome) string {
+	switch {
+	case r.Refused != "":
+		return "refused"
+	case r.Trapped:
+		return "trapped"
+	case r.Reverted:
+		return "reverted"
+	}
+	return "success"
+}
+
+// printCommandResult prints a command's outcome in text.
+func printCommandResult(w io.Writer, mc *messageCall, r *sdk.CommandOutcome) {
+	j := commandResultJSON(mc, r)
+	fmt.Fprintf(w, "  result      %s", j["status"])
+	switch {
+	case r.Refused != "":
+		fmt.Fprintf(w, ": %s", r.Refused)
+	case r.Trapped:
+		fmt.Fprintf(w, ": %s", r.Error)
+	}
+	fmt.Fprintf(w, " (flags %d, gas used %d)\n", r.Flags, r.GasUsed)
+	if v, ok := j["value"].(json.RawMessage); ok {
+		fmt.Fprintf(w, "  output      %s\n", v)
+	} else if r.Refused == "" && !r.Trapped {
+		fmt.Fprintf(w, "  output      0x%x (does not decode: %s)\n", r.Output, j["decodeError"])
+	}
+	for i, ev := range r.Events {
+		fmt.Fprintf(w, "  event %d     contract %s data 0x%x", i, ev.Contract, ev.Data)
+		for _, t := range ev.Topics {
+			fmt.Fprintf(w, " topic %s", t)
+		}
+		fmt.Fprintln(w)
+	}
 }
 
 // queryResult prints a query's answer decoded with the metadata.
@@ -418,7 +491,9 @@ func newContractCallCmd() *cobra.Command {
 		Long: `Call a contract message as a command: the cluster's workers execute it after its block. Arguments
 are JSON values (a value that is not JSON is a string). The command is encrypted to the contract's
 ECDH key unless --plain. The transaction reserves --gas at the cluster's gas price and the unused
-part is refunded once the cluster reports the outcome (--wait waits for it). --dry-run sends
+part is refunded once the cluster reports the outcome. --wait waits for it and then asks --worker,
+as the sender, for the message's result (success, revert, trap or refusal, gas used, output decoded
+with the metadata, events): only the sender can read it. --dry-run sends
 nothing: it runs the message as a signed query on --worker and prints the result and gas needed.`,
 		Example: `  cella contract call 5Dfis6Xg… flip --metadata flipper.json --from-file alice.suri --wait
   cella contract call 5Dfis6Xg… transfer 5FHneW46… 10 --metadata erc20.json --dry-run`,
@@ -463,12 +538,28 @@ nothing: it runs the message as a signed query on --worker and prints the result
 			return err
 		}
 		out := map[string]any{"tx": res}
-		var o *sdk.Outcome
+		var (
+			o    *sdk.Outcome
+			cr   *sdk.CommandOutcome
+			rerr error
+		)
 		if res.OK() {
 			if o, err = c.WaitOutcome(ctx, res); err != nil {
 				return err
 			}
 			out["outcome"] = o
+			// The message's result, from a worker, as the sender. The
+			// command is on chain whatever happens here: a failure to read
+			// it is reported, not the command's error.
+			var wk *sdk.Worker
+			if wk, rerr = workerOf(ctx, c, *worker, &mc.addr, sdk.Hash{}); rerr == nil {
+				cr, rerr = c.CommandResult(ctx, key, wk, o)
+			}
+			if rerr != nil {
+				out["resultError"] = rerr.Error()
+			} else {
+				out["result"] = commandResultJSON(mc, cr)
+			}
 		}
 		if *f.output == "json" {
 			if err := printJSON(w, out); err != nil {
@@ -478,6 +569,11 @@ nothing: it runs the message as a signed query on --worker and prints the result
 			printTx(w, "call", res)
 			if o != nil {
 				fmt.Fprintf(w, "  command     %s\n  gas used    %d of %d\n", o.CommandID, o.GasUsed, *gas)
+			}
+			if rerr != nil {
+				fmt.Fprintf(w, "  result      not read: %v\n", rerr)
+			} else if cr != nil {
+				printCommandResult(w, mc, cr)
 			}
 		}
 		return txFailed(res)

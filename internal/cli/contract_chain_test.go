@@ -158,8 +158,15 @@ func TestContractCommandsDevnet(t *testing.T) {
 		t.Fatalf("upload output %s", m)
 	}
 
+	// Without --worker: a worker of the contract's cluster from the
+	// chain's registry (the dev worker records its endpoint once
+	// registered).
+	waitFor(ctx, t, "the worker's endpoint on chain", func() bool {
+		_, err := c.ContractWorker(ctx, addr)
+		return err == nil
+	})
 	get := func() string {
-		m := run("query", addr.Hex(), "get", "--metadata", bun, "--worker", worker)
+		m := run("query", addr.Hex(), "get", "--metadata", bun)
 		return string(m["value"])
 	}
 	if v := get(); v != "false" {
@@ -170,7 +177,21 @@ func TestContractCommandsDevnet(t *testing.T) {
 	if json.Unmarshal(m["outcome"], &o) != nil || !o.Reported || o.GasUsed == 0 || o.GasUsed > 1_000_000_000 {
 		t.Fatalf("call output %s", m)
 	}
+	var cr struct {
+		Status  string          `json:"status"`
+		GasUsed uint64          `json:"gasUsed"`
+		Value   json.RawMessage `json:"value"`
+		Events  []any           `json:"events"`
+	}
+	if json.Unmarshal(m["result"], &cr) != nil || cr.Status != "success" || cr.GasUsed != o.GasUsed || string(cr.Value) != "null" || cr.Events == nil {
+		t.Fatalf("call result %s", m)
+	}
 	waitFor(ctx, t, "the flip in the worker's state", func() bool { return get() == "true" })
+	// get as a command, in text: the sender reads its output.
+	out, err := runContract(t, "call", addr.String(), "get", "--metadata", bun, "--wait", "--worker", worker, "--node", rpc, "--from-file", suri)
+	if err != nil || !strings.Contains(out, "result      success") || !strings.Contains(out, "output      true") {
+		t.Fatalf("get command: %v\n%s", err, out)
+	}
 	m = run("call", addr.String(), "flip", "--metadata", bun, "--dry-run", "--worker", worker)
 	var gas uint64
 	if json.Unmarshal(m["gasRequired"], &gas) != nil || gas == 0 {

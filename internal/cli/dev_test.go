@@ -162,6 +162,10 @@ func TestDevCommand(t *testing.T) {
 		info.Clusters[0].ID != c0.ID || info.Clusters[0].Epoch != 0 || info.Clusters[0].PublicKey != c0.Pubkey || len(info.Clusters[0].StateRoot) != 66 {
 		t.Fatalf("pruntime info %+v; chain: master %s, cluster 0 %+v", info, gks.MasterPubkey, c0)
 	}
+	// The worker recorded its public API on chain.
+	waitFor(ctx, t, "the worker's endpoint in the registry", func() bool {
+		return strings.Contains(runCmd(t, "query", "workers", "--node", node), "endpoint      http://"+pr+"\n")
+	})
 	if txt := runCmd(t, "pruntime", "info", "--endpoint", "http://"+pr); !strings.Contains(txt, "state root   0x") {
 		t.Fatalf("pruntime info without the cluster state root:\n%s", txt)
 	}

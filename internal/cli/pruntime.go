@@ -142,7 +142,7 @@ func newPRuntimeInfoCmd() *cobra.Command {
 func newPRuntimeRunCmd() *cobra.Command {
 	var (
 		dataDir, listen, internal, teeKind, buildID string
-		operator, genesisHash                       string
+		operator, genesisHash, publicURL            string
 		interval                                    int64
 		lf                                          logFlags
 	)
@@ -177,7 +177,7 @@ default.`,
 			if teeKind != "dev" {
 				return fmt.Errorf("--tee %s: only the dev TEE runs in-process; a TDX worker runs the pruntime binary", teeKind)
 			}
-			wc := pruntime.Config{CheckpointInterval: interval, Log: log}
+			wc := pruntime.Config{CheckpointInterval: interval, Log: log, PublicURL: publicURL}
 			if operator != "" {
 				if wc.Operator, err = pruntime.ParseOperator(operator); err != nil {
 					return fmt.Errorf("--operator: %w", err)
@@ -204,6 +204,7 @@ default.`,
 	f.StringVar(&internal, "internal-listen", defaults.PRuntimeInternalAddr, "internal API address for pherry (host:port or unix:/path; never the public one)")
 	f.StringVar(&operator, "operator", "", "the worker's operator account (SS58 or 0x hex; bound to the data folder at initialisation)")
 	f.StringVar(&genesisHash, "genesis-hash", "", "accept only the chain with this genesis hash (0x hex)")
+	f.StringVar(&publicURL, "public-url", "", "URL clients reach the public API at (http or https), recorded in the chain's registry once the worker is registered")
 	f.StringVar(&teeKind, "tee", "dev", "TEE provider (dev)")
 	f.StringVar(&buildID, "build-id", string(pruntime.DevBuildID()), "dev TEE build identifier (its hash is the measurement)")
 	f.Int64Var(&interval, "checkpoint-interval", pruntime.DefaultCheckpointInterval, "blocks between sealed checkpoints")

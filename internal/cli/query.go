@@ -98,7 +98,7 @@ func newValidatorsQueryCmd() *cobra.Command {
 func newWorkersQueryCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:     "workers",
-		Short:   "List the registered workers (pRuntimes) with their TEE, measurement and registration height",
+		Short:   "List the registered workers (pRuntimes) with their TEE, measurement, registration height and public API endpoint",
 		Example: "  cella query workers\n  cella query workers --output json",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -121,6 +121,11 @@ func newWorkersQueryCmd() *cobra.Command {
 			for _, x := range ws {
 				fmt.Fprintf(w, "%s\n  ecdh key      %s\n  operator      %s\n  tee           %s (measurement %s)\n  pruntime      %s (app versions up to %d)\n  registered at %d (first %d)\n",
 					x.IdentityPublicKey, x.EcdhPublicKey, x.Operator, x.TeeKind, x.MeasurementHash, x.PRuntimeVersion, x.MaxAppVersion, x.RegisteredHeight, x.FirstRegisteredHeight)
+				ep := x.Endpoint
+				if ep == "" {
+					ep = "(none recorded)"
+				}
+				fmt.Fprintf(w, "  endpoint      %s\n", ep)
 			}
 			return nil
 		},

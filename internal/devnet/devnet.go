@@ -311,6 +311,11 @@ func (w *Worker) start(ctx context.Context, cfg WorkerConfig) error {
 	select {
 	case a := <-ready:
 		w.PublicAddr, w.InternalAddr = a.pub, a.in
+		// The worker records its public API in the chain's registry.
+		if err := rt.SetPublicURL(defaults.HTTP(w.PublicAddr)); err != nil {
+			cancel()
+			return err
+		}
 	case err := <-errc:
 		cancel()
 		return fmt.Errorf("dev pRuntime: %w", err)

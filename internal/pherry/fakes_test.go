@@ -287,6 +287,10 @@ func (f *fakeRuntime) Query(context.Context, *prpcpb.ContractQueryRequest) (*prp
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("fake"))
 }
 
+func (f *fakeRuntime) CommandOutcome(context.Context, *prpcpb.ContractQueryRequest) (*prpcpb.ContractQueryResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("fake"))
+}
+
 func (f *fakeRuntime) Info(context.Context, *pruntimev1.InfoRequest) (*pruntimev1.InfoResponse, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()

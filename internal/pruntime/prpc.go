@@ -271,6 +271,17 @@ func queryConnectError(err error) error {
 
 // Query implements the public Connect service's Query.
 func (a *publicAPI) Query(ctx context.Context, in *prpcpb.ContractQueryRequest) (*prpcpb.ContractQueryResponse, error) {
+	return a.serveQuery(ctx, in, a.r.Query)
+}
+
+// CommandOutcome is the Connect method Public.CommandOutcome (Cella's; not
+// on pRPC): Runtime.CommandOutcome behind the query gate.
+func (a *publicAPI) CommandOutcome(ctx context.Context, in *prpcpb.ContractQueryRequest) (*prpcpb.ContractQueryResponse, error) {
+	return a.serveQuery(ctx, in, a.r.CommandOutcome)
+}
+
+func (a *publicAPI) serveQuery(ctx context.Context, in *prpcpb.ContractQueryRequest,
+	run func(context.Context, []byte, *phatwire.Signature) (*QueryAnswer, error)) (*prpcpb.ContractQueryResponse, error) {
 	sig, err := prpcpb.ToSignature(in.GetSignature())
 	if err != nil {
 		return nil, connect.NewError(connect.CodeInvalidArgument, err)
@@ -280,7 +291,7 @@ func (a *publicAPI) Query(ctx context.Context, in *prpcpb.ContractQueryRequest) 
 		return nil, queryConnectError(err)
 	}
 	defer leave()
-	ans, err := a.r.Query(ctx, in.GetEncodedEncryptedData(), sig)
+	ans, err := run(ctx, in.GetEncodedEncryptedData(), sig)
 	if err != nil {
 		return nil, queryConnectError(err)
 	}

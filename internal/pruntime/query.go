@@ -11,6 +11,7 @@ import (
 	"github.com/cella-network/cella/internal/cipher"
 	"github.com/cella-network/cella/internal/phatwire"
 	"github.com/cella-network/cella/internal/scale"
+	"github.com/cella-network/cella/internal/worker"
 )
 
 // Contract queries (Phala's ContractQuery): a client encrypts a
@@ -123,6 +124,60 @@ func queryHeight(h int64) uint32 {
 // ErrNotInitialized before Init. Every other failure, the query's own, is
 // answered encrypted as a phatwire.QueryError. Nothing changes either way.
 func (r *Runtime) Query(ctx context.Context, encodedEncryptedData []byte, sig *phatwire.Signature) (*QueryAnswer, error) {
+	return r.answer(ctx, encodedEncryptedData, sig, r.runQuery)
+}
+
+// ErrNoOutcome is the message of the QueryError CommandOutcome answers
+// when it has no outcome of the command for the query's account.
+const ErrNoOutcome = phatwire.NoOutcome
+
+// CommandOutcome answers the outcome of a command to its sender: the
+// request is sealed and signed as Query's, with the command id as the
+// ContractQuery's head id (its data is not read), and the answer's payload
+// is a SCALE phatwire.CommandOutcome. Only the certificate chain's root
+// account that sent the command (the phat/command origin, or the deployer
+// of an instantiate) gets it; anyone else gets ErrNoOutcome, as for an
+// unknown command or one this worker did not execute. Refusals are
+// Query's.
+func (r *Runtime) CommandOutcome(ctx context.Context, encodedEncryptedData []byte, sig *phatwire.Signature) (*QueryAnswer, error) {
+	return r.answer(ctx, encodedEncryptedData, sig, r.runOutcome)
+}
+
+// runOutcome looks up the outcome of q's command for origin.
+func (r *Runtime) runOutcome(_ context.Context, q *phatwire.ContractQuery, origin *phatwire.AccountID, _ int64) ([]byte, *phatwire.QueryError) {
+	if origin == nil {
+		return nil, &phatwire.QueryError{Kind: phatwire.QueryErrBadOrigin}
+	}
+	r.qmu.RLock()
+	r.mu.Lock()
+	var (
+		o  worker.CommandOutcome
+		ok bool
+	)
+	if r.core != nil {
+		o, ok = r.core.OutcomeOf(*origin, q.Head.ID)
+	}
+	r.mu.Unlock()
+	r.qmu.RUnlock()
+	if !ok {
+		return nil, &phatwire.QueryError{Kind: phatwire.QueryErrRuntimeError, Message: ErrNoOutcome}
+	}
+	out := &phatwire.CommandOutcome{Height: uint64(max(o.Height, 0)), Contract: o.Contract, Refused: o.Refused,
+		Flags: o.Result.Flags, Output: o.Result.Data, Error: o.Result.Err, GasUsed: o.Result.GasUsed}
+	for _, ev := range o.Result.Events {
+		out.Events = append(out.Events, phatwire.OutcomeEvent{Contract: ev.Contract, Topics: ev.Topics, Data: ev.Data})
+	}
+	b := scale.Encode(out)
+	if len(b) > phatwire.MaxOutcomeSize {
+		return nil, &phatwire.QueryError{Kind: phatwire.QueryErrRuntimeError, Message: "the outcome is too large to answer"}
+	}
+	return b, nil
+}
+
+// answer opens a sealed, signed query, runs it with run and seals the
+// answer (Query and CommandOutcome).
+func (r *Runtime) answer(ctx context.Context, encodedEncryptedData []byte, sig *phatwire.Signature,
+	run func(context.Context, *phatwire.ContractQuery, *phatwire.AccountID, int64) ([]byte, *phatwire.QueryError)) (*QueryAnswer, error) {
 	if len(encodedEncryptedData) > MaxQueryEnvelope {
 		return nil, fmt.Errorf("%w: encrypted query of %d bytes, limit %d", ErrQueryRejected, len(encodedEncryptedData), MaxQueryEnvelope)
 	}
@@ -167,7 +222,7 @@ func (r *Runtime) Query(ctx context.Context, encodedEncryptedData []byte, sig *p
 		return nil, fmt.Errorf("%w: %w", ErrQueryRejected, err)
 	}
 	resp := &phatwire.ContractQueryResponse{Nonce: q.Head.Nonce}
-	payload, qerr := r.runQuery(ctx, q, origin, height)
+	payload, qerr := run(ctx, q, origin, height)
 	if qerr != nil {
 		resp.Err = qerr
 	} else {

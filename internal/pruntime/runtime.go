@@ -92,6 +92,11 @@ type Config struct {
 	// transaction-mode wasm engine, contracts.New, when nil; the runtime
 	// then closes it on Close).
 	Contracts worker.ContractRuntime
+	// PublicURL is the URL clients reach the worker's public API at, as
+	// the operator configured it (empty: none). Once registered the worker
+	// records it in the chain's registry (a signed worker/endpoint
+	// message), where clients find the workers of a cluster.
+	PublicURL string
 }
 
 // Runtime is one pRuntime: the shell around the pure worker core
@@ -134,6 +139,11 @@ type Runtime struct {
 func Open(cfg Config) (*Runtime, error) {
 	if cfg.TEE == nil {
 		return nil, errors.New("pruntime: no TEE provider")
+	}
+	if cfg.PublicURL != "" {
+		if err := msg.ValidEndpoint(cfg.PublicURL); err != nil {
+			return nil, fmt.Errorf("pruntime: public URL: %w", err)
+		}
 	}
 	if cfg.CheckpointInterval <= 0 {
 		cfg.CheckpointInterval = DefaultCheckpointInterval
@@ -294,9 +304,27 @@ func (r *Runtime) Sync(b chainsync.Batch) error {
 	return nil
 }
 
+// SetPublicURL sets the worker's public API URL (Config.PublicURL) after
+// Open, for a shell that binds its listener first (an address chosen at
+// bind time). It is recorded on chain from the next block on.
+func (r *Runtime) SetPublicURL(u string) error {
+	if u != "" {
+		if err := msg.ValidEndpoint(u); err != nil {
+			return fmt.Errorf("pruntime: public URL: %w", err)
+		}
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.cfg.PublicURL = u
+	if r.core != nil {
+		r.core.SetPublicURL(u)
+	}
+	return nil
+}
+
 // coreOptions are the worker core's options from the config.
 func (r *Runtime) coreOptions() worker.Options {
-	return worker.Options{View: r.cfg.ChainView, Verifier: r.cfg.Verifier, Entropy: r.cfg.Entropy, Contracts: r.cfg.Contracts}
+	return worker.Options{View: r.cfg.ChainView, Verifier: r.cfg.Verifier, Entropy: r.cfg.Entropy, Contracts: r.cfg.Contracts, PublicURL: r.cfg.PublicURL}
 }
 
 // logChange logs a change of the worker core. Changes carry no secret.

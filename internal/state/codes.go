@@ -113,6 +113,10 @@ const (
 	CodeNotClusterWorker uint32 = 81 // the reporting worker is not a worker of the cluster
 	CodeBadReportHeight  uint32 = 82 // the height is 0, not a multiple of the report interval, or above the current block
 	CodeStaleReport      uint32 = 83 // the height is older than every root record the cluster keeps
+
+	// Failure of worker/endpoint (a worker records its public URL).
+
+	CodeBadEndpoint uint32 = 84 // the URL is not a valid http(s) endpoint (msg.ValidEndpoint)
 )
 
 var codeNames = map[uint32]string{
@@ -192,6 +196,7 @@ var codeNames = map[uint32]string{
 	CodeNotClusterWorker:         "not_cluster_worker",
 	CodeBadReportHeight:          "bad_report_height",
 	CodeStaleReport:              "stale_report",
+	CodeBadEndpoint:              "bad_endpoint",
 }
 
 // CodeName returns the stable snake_case name of a code ("code_N" when unknown).

@@ -94,4 +94,17 @@ type Options struct {
 	// key and has none cannot step a block carrying the cluster's
 	// instantiates or commands.
 	Contracts ContractRuntime
+	// PublicURL is the worker's public API URL as its operator configured
+	// it (empty: none). Once registered, the core records it on chain with
+	// a worker/endpoint message whenever the chain's record differs (read
+	// through an EndpointView).
+	PublicURL string
+}
+
+// EndpointView is the part of a chain view that reads the workers'
+// recorded endpoints (chainview.View has it). With a view that lacks it,
+// the core sends no worker/endpoint message.
+type EndpointView interface {
+	// WorkerEndpoint returns the URL a worker recorded ("" for none).
+	WorkerEndpoint(id keys.PublicKey) (string, error)
 }

@@ -482,6 +482,18 @@ func (c *Core) Outcome(cluster, origin, commandID [32]byte) (CommandOutcome, boo
 	return *o, true
 }
 
+// OutcomeOf returns what any of this worker's clusters recorded for
+// origin's command (or instantiate) commandID. Command ids are unique on
+// the chain, so at most one cluster has it.
+func (c *Core) OutcomeOf(origin, commandID [32]byte) (CommandOutcome, bool) {
+	for _, cs := range c.clusters {
+		if o, ok := cs.outcomes[outcomeKey{origin, commandID}]; ok {
+			return *o, true
+		}
+	}
+	return CommandOutcome{}, false
+}
+
 // ContractStorage returns a value of a contract's storage in cluster.
 func (c *Core) ContractStorage(cluster, contract [32]byte, key []byte) ([]byte, bool) {
 	cs := c.clusters[cluster]

@@ -178,6 +178,9 @@ type Core struct {
 	opts   Options
 	height int64 // the last block stepped
 	online bool
+	// endpointSent is the public URL the core sent or found on chain
+	// (not in the snapshot: a restarted core checks the record again).
+	endpointSent string
 	// streams are the egress streams, sorted by origin: the worker's own
 	// and one per cluster known on chain (signer nil until the core holds
 	// the cluster key: the sequence is still tracked).
@@ -306,6 +309,10 @@ func (c *Core) Step(b Block) (Ready, error) {
 			c.restore(undo)
 			return Ready{}, fmt.Errorf("worker: block %d: %w", b.Height, err)
 		}
+		if err := c.announceEndpoint(&Context{Block: &b, Index: -1, core: c, ready: &rd}); err != nil {
+			c.restore(undo)
+			return Ready{}, fmt.Errorf("worker: block %d: %w", b.Height, err)
+		}
 	}
 	c.pruneAll(b.Height)
 	c.updateRoots(&Context{Block: &b, Index: -1, core: c, ready: &rd})
@@ -325,6 +332,7 @@ func (c *Core) Step(b Block) (Ready, error) {
 // learn keys; all are put back.
 type saved struct {
 	online      bool
+	endpoint    string
 	list        []*stream
 	streams     []streamSaved
 	master      *masterKey
@@ -340,7 +348,7 @@ type streamSaved struct {
 }
 
 func (c *Core) save() saved {
-	s := saved{online: c.online, list: append([]*stream(nil), c.streams...),
+	s := saved{online: c.online, endpoint: c.endpointSent, list: append([]*stream(nil), c.streams...),
 		streams: make([]streamSaved, len(c.streams)), master: c.master,
 		clusterKeys: make(map[[32]byte]*clusterKey, len(c.clusterKeys))}
 	for i, st := range c.streams {
@@ -362,6 +370,7 @@ func (c *Core) save() saved {
 func (c *Core) restore(s saved) {
 	c.rollbackClusters()
 	c.online = s.online
+	c.endpointSent = s.endpoint
 	c.streams = s.list
 	for i, st := range c.streams {
 		st.nextSeq, st.out, st.signer = s.streams[i].next, s.streams[i].out, s.streams[i].signer

@@ -1,6 +1,8 @@
 package worker
 
 import (
+	"fmt"
+
 	"github.com/cella-network/cella/internal/msg"
 	"github.com/cella-network/cella/internal/scale"
 )
@@ -36,3 +38,34 @@ func handleRegistered(x *Context, m msg.Message) error {
 	x.Record(ChangeOnline)
 	return nil
 }
+
+// announceEndpoint records the worker's configured public URL on chain: a
+// worker/endpoint message when the worker is registered and the chain's
+// record differs, once per URL this core sent (a restarted core checks the
+// record again). An invalid URL is not sent.
+func (c *Core) announceEndpoint(x *Context) error {
+	u := c.opts.PublicURL
+	if u == "" || !c.online || c.endpointSent == u || msg.ValidEndpoint(u) != nil {
+		return nil
+	}
+	ev, ok := c.view.(EndpointView)
+	if !ok {
+		return nil
+	}
+	cur, err := ev.WorkerEndpoint(c.Identity())
+	if err != nil {
+		return fmt.Errorf("endpoint: %w", err)
+	}
+	if cur != u {
+		if err := x.Emit(c.Origin(), msg.TopicWorkerEndpoint, scale.Encode(&msg.EndpointPayload{URL: u})); err != nil {
+			return err
+		}
+	}
+	c.endpointSent = u
+	return nil
+}
+
+// SetPublicURL changes the worker's configured public URL (Options.PublicURL),
+// for a shell that learns it after the core was made (an address bound at
+// start).
+func (c *Core) SetPublicURL(u string) { c.opts.PublicURL = u }

@@ -31,6 +31,7 @@ func topicHandlersV1() map[string]state.TopicHandler {
 		msg.TopicClusterOutcome:    phat.HandleOutcome,              // Cluster: gas used by an instantiate or command
 		msg.TopicInstantiateFailed: phat.HandleInstantiateFailed,    // Cluster: a constructor failed
 		msg.TopicClusterStateRoot:  phat.HandleStateRoot,            // Worker: a cluster worker's state root report
+		msg.TopicWorkerEndpoint:    registry.HandleEndpoint,         // Worker: the URL of its public API
 	}
 }
 

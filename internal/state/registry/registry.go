@@ -45,11 +45,13 @@ const RegisterWorkerWeight uint64 = 5_000_000
 //	"registry/measurements"         → SCALE(Vec<[u8; 32]>), sorted: the allow-list
 //	"registry/index"                → SCALE(Vec<[u8; 32]>), sorted: identity keys of all workers
 //	"registry/worker/" ‖ identity   → SCALE(msg.WorkerRecord)
+//	"registry/endpoint/" ‖ identity → the worker's public API URL (bytes), set by the worker
 var (
 	KeyConfig       = []byte("registry/config")
 	KeyMeasurements = []byte("registry/measurements")
 	KeyWorkerIndex  = []byte("registry/index")
 	PrefixWorker    = []byte("registry/worker/")
+	PrefixEndpoint  = []byte("registry/endpoint/")
 )
 
 // FirstWorkerHook runs, in register_worker's call, right after the chain's
@@ -360,4 +362,48 @@ func checkFreshness(h *state.Header, ref msg.BlockRef) (uint32, string) {
 		return state.CodeFreshnessHashMismatch, fmt.Sprintf("freshness block %d has hash %x on this chain, registration says %x", ref.Height, got, ref.Hash)
 	}
 	return state.CodeOK, ""
+}
+
+// EndpointKey returns the storage key of a worker's endpoint.
+func EndpointKey(identity keys.PublicKey) []byte {
+	k := make([]byte, 0, len(PrefixEndpoint)+32)
+	k = append(k, PrefixEndpoint...)
+	return append(k, identity[:]...)
+}
+
+// GetEndpoint reads the URL of a worker's public API; "" when the worker
+// recorded none.
+func GetEndpoint(st state.Store, identity keys.PublicKey) (string, error) {
+	b, err := st.Get(EndpointKey(identity))
+	if err != nil {
+		return "", fmt.Errorf("registry: reading an endpoint: %w", err)
+	}
+	return string(b), nil
+}
+
+// HandleEndpoint is the on-chain handler of msg.TopicWorkerEndpoint: a
+// registered worker (mq admitted the message only if its identity key
+// signed it, so a worker sets only its own) records the URL of its public
+// API, replacing the previous one. A URL that is not a valid http(s)
+// endpoint is refused (CodeBadEndpoint) and nothing changes.
+func HandleEndpoint(c *state.CallCtx, o msg.Origin, payload []byte) (uint32, string, error) {
+	if o.Kind != msg.OriginKindWorker {
+		return state.CodeMqWrongOrigin, fmt.Sprintf("%s takes messages of workers, not of %s", msg.TopicWorkerEndpoint, o), nil
+	}
+	var p msg.EndpointPayload
+	if err := scale.Decode(payload, &p); err != nil {
+		return state.CodeMqBadPayload, fmt.Sprintf("%s payload: %v", msg.TopicWorkerEndpoint, err), nil
+	}
+	if err := msg.ValidEndpoint(p.URL); err != nil {
+		return state.CodeBadEndpoint, err.Error(), nil
+	}
+	ov := c.Overlay()
+	if _, ok, err := GetWorker(ov, o.Worker); err != nil || !ok {
+		if err != nil {
+			return 0, "", err
+		}
+		return state.CodeMqWrongOrigin, fmt.Sprintf("%s is not a registered worker", o.Worker.Hex()), nil
+	}
+	ov.SetOwned(EndpointKey(o.Worker), []byte(p.URL))
+	return state.CodeOK, "", nil
 }

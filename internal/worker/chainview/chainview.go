@@ -109,6 +109,12 @@ func (v View) Worker(id keys.PublicKey) (msg.WorkerRecord, bool, error) {
 	return registry.GetWorker(v.st, id)
 }
 
+// WorkerEndpoint returns the URL a worker recorded with worker/endpoint
+// ("" for none): worker.EndpointView.
+func (v View) WorkerEndpoint(id keys.PublicKey) (string, error) {
+	return registry.GetEndpoint(v.st, id)
+}
+
 // AllowedMeasurements returns the measurement allow-list, sorted.
 func (v View) AllowedMeasurements() ([][32]byte, error) {
 	return registry.AllowedMeasurements(v.st)

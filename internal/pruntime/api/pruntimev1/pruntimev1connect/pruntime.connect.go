@@ -53,6 +53,8 @@ const (
 	PublicInfoProcedure = "/cella.pruntime.v1.Public/Info"
 	// PublicQueryProcedure is the fully-qualified name of the Public's Query RPC.
 	PublicQueryProcedure = "/cella.pruntime.v1.Public/Query"
+	// PublicCommandOutcomeProcedure is the fully-qualified name of the Public's CommandOutcome RPC.
+	PublicCommandOutcomeProcedure = "/cella.pruntime.v1.Public/CommandOutcome"
 )
 
 // InternalClient is a client for the cella.pruntime.v1.Internal service.
@@ -242,6 +244,13 @@ type PublicClient interface {
 	// A request that does not decrypt or verify is refused (INVALID_ARGUMENT,
 	// UNAUTHENTICATED); the query's own failures are answered encrypted.
 	Query(context.Context, *prpcpb.ContractQueryRequest) (*prpcpb.ContractQueryResponse, error)
+	// CommandOutcome answers what a command did (Cella's; Phala has no such
+	// method): the request is signed and sealed as Query's, its ContractQuery
+	// names the command id (the chain's phat/command command_id) as head id;
+	// the answer's payload is a SCALE CommandOutcome (phatwire), given only
+	// when the certificate chain's root account sent the command. Any other
+	// account, and an unknown command, get the same encrypted error.
+	CommandOutcome(context.Context, *prpcpb.ContractQueryRequest) (*prpcpb.ContractQueryResponse, error)
 }
 
 // NewPublicClient constructs a client for the cella.pruntime.v1.Public service. By default, it uses
@@ -267,13 +276,20 @@ func NewPublicClient(httpClient connect.HTTPClient, baseURL string, opts ...conn
 			connect.WithSchema(publicMethods.ByName("Query")),
 			connect.WithClientOptions(opts...),
 		),
+		commandOutcome: connect.NewClient[prpcpb.ContractQueryRequest, prpcpb.ContractQueryResponse](
+			httpClient,
+			baseURL+PublicCommandOutcomeProcedure,
+			connect.WithSchema(publicMethods.ByName("CommandOutcome")),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
 // publicClient implements PublicClient.
 type publicClient struct {
-	info  *connect.Client[pruntimev1.InfoRequest, pruntimev1.InfoResponse]
-	query *connect.Client[prpcpb.ContractQueryRequest, prpcpb.ContractQueryResponse]
+	info           *connect.Client[pruntimev1.InfoRequest, pruntimev1.InfoResponse]
+	query          *connect.Client[prpcpb.ContractQueryRequest, prpcpb.ContractQueryResponse]
+	commandOutcome *connect.Client[prpcpb.ContractQueryRequest, prpcpb.ContractQueryResponse]
 }
 
 // Info calls cella.pruntime.v1.Public.Info.
@@ -294,6 +310,15 @@ func (c *publicClient) Query(ctx context.Context, req *prpcpb.ContractQueryReque
 	return nil, err
 }
 
+// CommandOutcome calls cella.pruntime.v1.Public.CommandOutcome.
+func (c *publicClient) CommandOutcome(ctx context.Context, req *prpcpb.ContractQueryRequest) (*prpcpb.ContractQueryResponse, error) {
+	response, err := c.commandOutcome.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
 // PublicHandler is an implementation of the cella.pruntime.v1.Public service.
 type PublicHandler interface {
 	Info(context.Context, *pruntimev1.InfoRequest) (*pruntimev1.InfoResponse, error)
@@ -305,6 +330,13 @@ type PublicHandler interface {
 	// A request that does not decrypt or verify is refused (INVALID_ARGUMENT,
 	// UNAUTHENTICATED); the query's own failures are answered encrypted.
 	Query(context.Context, *prpcpb.ContractQueryRequest) (*prpcpb.ContractQueryResponse, error)
+	// CommandOutcome answers what a command did (Cella's; Phala has no such
+	// method): the request is signed and sealed as Query's, its ContractQuery
+	// names the command id (the chain's phat/command command_id) as head id;
+	// the answer's payload is a SCALE CommandOutcome (phatwire), given only
+	// when the certificate chain's root account sent the command. Any other
+	// account, and an unknown command, get the same encrypted error.
+	CommandOutcome(context.Context, *prpcpb.ContractQueryRequest) (*prpcpb.ContractQueryResponse, error)
 }
 
 // NewPublicHandler builds an HTTP handler from the service implementation. It returns the path on
@@ -326,12 +358,20 @@ func NewPublicHandler(svc PublicHandler, opts ...connect.HandlerOption) (string,
 		connect.WithSchema(publicMethods.ByName("Query")),
 		connect.WithHandlerOptions(opts...),
 	)
+	publicCommandOutcomeHandler := connect.NewUnaryHandlerSimple(
+		PublicCommandOutcomeProcedure,
+		svc.CommandOutcome,
+		connect.WithSchema(publicMethods.ByName("CommandOutcome")),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/cella.pruntime.v1.Public/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case PublicInfoProcedure:
 			publicInfoHandler.ServeHTTP(w, r)
 		case PublicQueryProcedure:
 			publicQueryHandler.ServeHTTP(w, r)
+		case PublicCommandOutcomeProcedure:
+			publicCommandOutcomeHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -347,4 +387,8 @@ func (UnimplementedPublicHandler) Info(context.Context, *pruntimev1.InfoRequest)
 
 func (UnimplementedPublicHandler) Query(context.Context, *prpcpb.ContractQueryRequest) (*prpcpb.ContractQueryResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("cella.pruntime.v1.Public.Query is not implemented"))
+}
+
+func (UnimplementedPublicHandler) CommandOutcome(context.Context, *prpcpb.ContractQueryRequest) (*prpcpb.ContractQueryResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("cella.pruntime.v1.Public.CommandOutcome is not implemented"))
 }
