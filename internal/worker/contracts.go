@@ -410,7 +410,13 @@ func (c *Core) command(x *Context, p *msg.Command, height, timeNano int64, emit 
 	} else if cmd, err = payload.Open(nil); err != nil {
 		return refuse(RefuseUndecodable)
 	}
-	nk := nonceKey{origin: p.Origin, contract: p.Contract, nonce: string(cmd.Nonce)}
+	// A nonce is spent for the contract, whoever sent it: a command's
+	// ciphertext copied into another account's transaction carries the
+	// same nonce and is refused, so it never runs (and never yields an
+	// outcome) under a second origin. @phala/sdk draws 32 random bytes, so
+	// honest senders do not collide. (The origin field stays in the key and
+	// in the snapshot format; it is zero.)
+	nk := nonceKey{contract: p.Contract, nonce: string(cmd.Nonce)}
 	if _, seen := cs.nonces[nk]; seen {
 		return refuse(RefuseNonceReplayed)
 	}

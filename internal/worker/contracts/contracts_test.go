@@ -393,7 +393,7 @@ func TestClusterExecution(t *testing.T) {
 
 	// Block 3: reads through commands (their output is kept for the sender).
 	m5, id5 := command(cid, flipper, bob, plain(t, "n2", input(t, fl, "get()", false), gas), gas, 3, 0)
-	m6, id6 := command(cid, token, bob, plain(t, "n1", input(t, erc, `balance_of("0x`+hex.EncodeToString(bob[:])+`")`, false), gas), gas, 3, 1)
+	m6, id6 := command(cid, token, bob, plain(t, "b1", input(t, erc, `balance_of("0x`+hex.EncodeToString(bob[:])+`")`, false), gas), gas, 3, 1)
 	ch.step([]*worker.Core{a, b, restored}, m5, m6)
 	if _, err := late.Step(ch.block(3, m5, m6)); err != nil {
 		t.Fatal(err)
@@ -448,9 +448,14 @@ func TestCommandRefusals(t *testing.T) {
 	wrongKey := cipher.NewEcdhKey(keys.FromSeed([32]byte{0x77})).Public()
 
 	m3, first := command(cid, flipper, bob, plain(t, "once", input(t, fl, "get()", false), gas), gas, 2, 0)
-	ch.step([]*worker.Core{c}, m3)
+	secret := encrypted(t, pub, "alice's", input(t, fl, "get()", false), gas)
+	m4, second := command(cid, flipper, alice, secret, gas, 2, 1)
+	ch.step([]*worker.Core{c}, m3, m4)
 	if o := outcome(t, c, cid, bob, first); o.Refused != "" {
 		t.Fatalf("first command refused: %s", o.Refused)
+	}
+	if o := outcome(t, c, cid, alice, second); o.Refused != "" {
+		t.Fatalf("alice's encrypted command refused: %s", o.Refused)
 	}
 	cases := []struct {
 		name     string
@@ -464,6 +469,7 @@ func TestCommandRefusals(t *testing.T) {
 		{"encrypted to another key", flipper, encrypted(t, wrongKey, "e1", flip, gas), gas, worker.RefuseUndecryptable},
 		{"encrypted garbage command", flipper, encryptedRaw(t, pub, []byte{9, 9}), gas, worker.RefuseUndecodable},
 		{"replayed nonce", flipper, plain(t, "once", flip, gas), gas, worker.RefuseNonceReplayed},
+		{"another account's ciphertext copied", flipper, secret, gas, worker.RefuseNonceReplayed},
 		{"unknown contract", [32]byte{0xde, 0xad}, plain(t, "n", flip, gas), gas, worker.RefuseUnknownContract},
 		{"contract of another cluster", other, plain(t, "n", flip, gas), gas, worker.RefuseUnknownContract},
 		{"gas above the reserved gas", flipper, plain(t, "g", flip, gas+1), gas, worker.RefuseGasOverLimit},
