@@ -201,6 +201,11 @@ type WorkerConfig struct {
 	SyncOnly bool
 	// Source overrides how pherry reads the chain (default: NodeURL's node).
 	Source pherry.Source
+	// PublicURL is the public API URL the worker records on chain
+	// (default: the bound public address; none for a SyncOnly worker).
+	// A replay of another worker's folder names that worker's URL, so
+	// that it re-creates the same egress.
+	PublicURL string
 }
 
 // Worker is a dev worker: a pRuntime serving its two APIs and a pherry
@@ -311,10 +316,18 @@ func (w *Worker) start(ctx context.Context, cfg WorkerConfig) error {
 	select {
 	case a := <-ready:
 		w.PublicAddr, w.InternalAddr = a.pub, a.in
-		// The worker records its public API in the chain's registry.
-		if err := rt.SetPublicURL(defaults.HTTP(w.PublicAddr)); err != nil {
-			cancel()
-			return err
+		// The worker records its public API in the chain's registry
+		// (PublicURL, when set, names another; an observer without one
+		// announces nothing).
+		url := cfg.PublicURL
+		if url == "" && !cfg.SyncOnly {
+			url = defaults.HTTP(w.PublicAddr)
+		}
+		if url != "" {
+			if err := rt.SetPublicURL(url); err != nil {
+				cancel()
+				return err
+			}
 		}
 	case err := <-errc:
 		cancel()

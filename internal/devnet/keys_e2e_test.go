@@ -17,6 +17,7 @@ import (
 
 	"github.com/cella-network/cella/internal/chainapi"
 	"github.com/cella-network/cella/internal/client"
+	"github.com/cella-network/cella/internal/defaults"
 	"github.com/cella-network/cella/internal/keys"
 	"github.com/cella-network/cella/internal/msg"
 	"github.com/cella-network/cella/internal/node"
@@ -416,8 +417,10 @@ func TestKeyHierarchyE2E(t *testing.T) {
 	// took from the gatekeeper restarted from the same folder.
 	src := &cappedSource{Source: pherry.NewNodeSource(k.c)}
 	src.cap.Store(joined + 1) // the records of block J are confirmed by header J+1
+	// It is configured as the gatekeeper was after its restart (the same
+	// public URL, which the gatekeeper announced on chain then).
 	replay, err := k.net.AddWorker(ctx, "replay", WorkerConfig{Dir: replayDir, SyncOnly: true, Source: src,
-		CheckpointInterval: 3, PollInterval: 20 * time.Millisecond})
+		CheckpointInterval: 3, PollInterval: 20 * time.Millisecond, PublicURL: defaults.HTTP(designated.PublicAddr)})
 	if err != nil {
 		t.Fatal(err)
 	}
