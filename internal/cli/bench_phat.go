@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/cella-network/cella/internal/client"
 	"github.com/cella-network/cella/internal/contract/testcontracts"
 	"github.com/cella-network/cella/internal/keys"
 	"github.com/cella-network/cella/internal/loadgen"
@@ -215,4 +216,140 @@ func printQueryRun(w io.Writer, name string, r *loadgen.QueryResult) {
 	for _, k := range names {
 		fmt.Fprintf(w, "  error %-40s %d\n", k, r.Errors[k])
 	}
+}
+
+// commandBenchReport is the JSON of `cella bench commands`.
+type commandBenchReport struct {
+	Contract sdk.Address `json:"contract"`
+	*loadgen.CommandResult
+}
+
+func newBenchCommandsCmd() *cobra.Command {
+	var (
+		cfg      loadgen.CommandConfig
+		contract string
+	)
+	cmd := &cobra.Command{
+		Use:   "commands",
+		Short: "Send encrypted erc20 transfer commands from many accounts and measure executed commands per second",
+		Long: `Deploy the repository's erc20 test contract as --from (or use --contract, an
+erc20 deployed by --from), fund --senders accounts from --from, give each
+erc20 tokens, then have them send encrypted transfer commands
+(phat.push_command, encrypted to the contract's key) with pipelined nonces
+over --workers connections for --duration. Report the commands the cluster
+executed per second (its outcomes on chain) and the latency from submission
+to the outcome's block, in milliseconds and in block times.
+
+Run it against a dev network in another process, e.g.:
+  cella dev --reset &   then   cella bench commands --duration 60s`,
+		Args: cobra.NoArgs,
+	}
+	f := addChainFlags(cmd, false)
+	cluster := clusterFlag(cmd)
+	fl := cmd.Flags()
+	fl.StringVar(&contract, "contract", "", "erc20 contract deployed by --from (default: deploy one)")
+	fl.IntVar(&cfg.Senders, "senders", 200, "number of distinct sending accounts")
+	fl.IntVar(&cfg.Workers, "workers", 32, "concurrent RPC connections")
+	fl.DurationVar(&cfg.Duration, "duration", 60*time.Second, "how long to send")
+	fl.Uint64Var(&cfg.GasLimit, "gas", sdk.DefaultGasLimit, "gas limit of each command")
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		key, c, err := f.signer(cmd.Context(), cmd)
+		if err != nil {
+			return err
+		}
+		suri, _, err := readSecretURIArgv(cmd, "from", "from-file")
+		if err != nil {
+			return err
+		}
+		if cfg.Funder, err = keys.FromURI(suri); err != nil {
+			return err
+		}
+		ctx, cancel := context.WithTimeout(cmd.Context(), f.timeout+2*cfg.Duration)
+		defer cancel()
+		log := cmd.ErrOrStderr()
+		cl, err := parseClusterID(*cluster)
+		if err != nil {
+			return err
+		}
+		var addr sdk.Address
+		var md *sdk.Metadata
+		if contract != "" {
+			if addr, err = sdk.ParseAddress(contract); err != nil {
+				return fmt.Errorf("--contract: %w", err)
+			}
+			if md, err = sdk.ParseMetadata(testcontracts.Metadata("erc20")); err != nil {
+				return err
+			}
+		} else if addr, md, err = deployTestContract(ctx, log, c, key, sdk.Hash(cl), "erc20", "new", "1000000000000000"); err != nil {
+			return err
+		}
+		ci, err := c.Contract(ctx, addr)
+		if err != nil {
+			return err
+		}
+		if ci.Pubkey == nil {
+			return fmt.Errorf("contract %s has no published key", addr.Hex())
+		}
+		cfg.Contract, cfg.ContractKey = addr, keys.PublicKey(*ci.Pubkey)
+		ic, err := client.New(*f.node)
+		if err != nil {
+			return err
+		}
+		data, err := md.EncodeMessage("transfer", key.Address().Hex(), "1")
+		if err != nil {
+			return err
+		}
+		cfg.Message = func(int, keys.PublicKey) []byte { return data }
+		cfg.Before = func(ctx context.Context, senders []keys.PublicKey) error {
+			fmt.Fprintf(log, "giving %d senders erc20 tokens...\n", len(senders))
+			acc, err := ic.Account(ctx, keys.PublicKey(key.Address()))
+			if err != nil {
+				return err
+			}
+			nonce := acc.Nonce
+			var last *sdk.TxResult
+			for i, s := range senders {
+				give, err := md.EncodeMessage("transfer", sdk.Address(s).Hex(), "1000000000")
+				if err != nil {
+					return err
+				}
+				n := nonce + uint64(i)
+				last, err = c.Call(ctx, key, addr, give, sdk.CallOptions{GasLimit: cfg.GasLimit, TxOptions: sdk.TxOptions{Nonce: &n, Wait: i == len(senders)-1}})
+				if err != nil {
+					return err
+				}
+			}
+			if err := last.Err(); err != nil {
+				return err
+			}
+			_, err = c.WaitOutcome(ctx, last)
+			return err
+		}
+		fmt.Fprintf(log, "funding %d senders, then sending for %s over %d connections...\n", cfg.Senders, cfg.Duration, cfg.Workers)
+		res, err := loadgen.RunCommands(ctx, ic, cfg)
+		if res == nil {
+			return err
+		}
+		w := cmd.OutOrStdout()
+		if *f.output == "json" {
+			if perr := printJSON(w, commandBenchReport{Contract: addr, CommandResult: res}); perr != nil {
+				return perr
+			}
+			return err
+		}
+		fmt.Fprintf(w, "executed %d commands over %.1fs: %.0f commands/s (submitted %d, accepted %d; load generator %.2f cores)\n",
+			res.Executed, res.WindowSeconds, res.ExecutedPerSecond, res.Submitted, res.Accepted, res.GeneratorCores)
+		fmt.Fprintf(w, "submit → outcome: p50 %.0f ms (%.2f block times), p99 %.0f ms (%.2f block times); block time %.0f ms\n",
+			res.P50ms, res.P50Blocks, res.P99ms, res.P99Blocks, res.BlockTimeMs)
+		names := make([]string, 0, len(res.Rejected))
+		for k := range res.Rejected {
+			names = append(names, k)
+		}
+		sort.Strings(names)
+		for _, k := range names {
+			fmt.Fprintf(w, "rejected %-20s %d\n", k, res.Rejected[k])
+		}
+		return err
+	}
+	return cmd
 }
