@@ -20,7 +20,7 @@ func newBenchCmd() *cobra.Command {
 		Use:   "bench",
 		Short: "Load tests against a running node",
 	}
-	cmd.AddCommand(newBenchTransfersCmd())
+	cmd.AddCommand(newBenchTransfersCmd(), newBenchQueriesCmd(), newBenchCommandsCmd())
 	return cmd
 }
 

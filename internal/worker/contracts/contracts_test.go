@@ -23,7 +23,7 @@ import (
 // chain is a fake verified chain: clusters with their keys, uploaded code
 // and an empty message queue.
 type chain struct {
-	t        *testing.T
+	t        testing.TB
 	master   *keys.Pair
 	clusters map[[32]byte]*keys.Pair
 	codes    map[[32]byte]fakeCode
@@ -48,7 +48,7 @@ var (
 	bob   = keys.PublicKey{0xb0}
 )
 
-func newChain(t *testing.T) *chain {
+func newChain(t testing.TB) *chain {
 	ch := &chain{t: t, master: keys.FromSeed([32]byte{0x99}), clusters: map[[32]byte]*keys.Pair{},
 		codes: map[[32]byte]fakeCode{}, st: state.NewMemStore()}
 	for _, id := range [][32]byte{cid, cid2} {
@@ -96,7 +96,7 @@ func (v view) Code(cluster, hash [32]byte) (uint8, []byte, bool, error) {
 
 var sharedRT worker.ContractRuntime
 
-func runtime(t *testing.T) worker.ContractRuntime {
+func runtime(t testing.TB) worker.ContractRuntime {
 	t.Helper()
 	if sharedRT == nil {
 		rt, err := contracts.New(context.Background(), engine.Config{})
@@ -217,7 +217,7 @@ func phatMsg(topic string, p scale.Encodable) msg.Message {
 	return msg.Message{Origin: msg.OriginModule(msg.PhatModuleName), Topic: []byte(topic), Payload: scale.Encode(p)}
 }
 
-func mustMeta(t *testing.T, name string) *metadata.Metadata {
+func mustMeta(t testing.TB, name string) *metadata.Metadata {
 	t.Helper()
 	md, err := metadata.Parse(testcontracts.Metadata(name))
 	if err != nil {
@@ -226,7 +226,7 @@ func mustMeta(t *testing.T, name string) *metadata.Metadata {
 	return md
 }
 
-func input(t *testing.T, md *metadata.Metadata, expr string, ctor bool) []byte {
+func input(t testing.TB, md *metadata.Metadata, expr string, ctor bool) []byte {
 	t.Helper()
 	_, b, err := md.EncodeExpr(expr, ctor)
 	if err != nil {
@@ -280,7 +280,7 @@ func encrypted(t *testing.T, to keys.PublicKey, nonce string, message []byte, ga
 }
 
 // published returns the contract keys and outcomes in rd's cluster egress.
-func published(t *testing.T, rd worker.Ready) (map[[32]byte]keys.PublicKey, map[[32]byte]uint64, []msg.InstantiateFailed) {
+func published(t testing.TB, rd worker.Ready) (map[[32]byte]keys.PublicKey, map[[32]byte]uint64, []msg.InstantiateFailed) {
 	t.Helper()
 	ks, outs := map[[32]byte]keys.PublicKey{}, map[[32]byte]uint64{}
 	var failed []msg.InstantiateFailed
