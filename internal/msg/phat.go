@@ -1,6 +1,7 @@
 package msg
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 
@@ -36,10 +37,12 @@ const (
 	// into the cluster's escrow account.
 	TopicPhatCommand = "phat/command"
 	// TopicClusterOutcome: Cluster → chain, payload Outcome; the gas an
-	// instantiate or command used, reported by the cluster that ran it. The
+	// instantiate or command used, reported by the cluster that ran it, and
+	// the value its contracts transferred to plain accounts (payouts). The
 	// chain checks that the command id is pending in that cluster and that
 	// gas_used ≤ the reserved gas_limit, refunds the unused gas to the
-	// signer and moves the used gas to the treasury.
+	// signer and moves the used gas to the treasury; it pays every payout
+	// out of the cluster's escrow and lowers the cluster's ledger total.
 	TopicClusterOutcome = "cluster/outcome"
 	// TopicInstantiateFailed: Cluster → chain, payload InstantiateFailed; the
 	// contract's constructor failed. The chain checks that the contract is
@@ -228,17 +231,72 @@ func (p *Command) DecodeSCALE(r *scale.Reader) {
 	p.Deposit = r.U128()
 }
 
+// MaxPayouts bounds the payouts of one Outcome. A cluster pays out at most
+// this many accounts per execution (the first ones in account order); the
+// others keep their balance in the cluster's ledger.
+const MaxPayouts = 64
+
+// Payout is value a contract transferred to a plain (non-contract) account
+// during an execution, paid out of the cluster's escrow on chain.
+type Payout struct {
+	Account [32]byte
+	Amount  scale.U128
+}
+
 // Outcome is the payload of TopicClusterOutcome.
 type Outcome struct {
 	CommandID [32]byte
 	GasUsed   uint64
+	// Payouts are in strictly increasing account order, at most MaxPayouts,
+	// each non-zero; the cluster debited them from its ledger.
+	Payouts []Payout
 }
 
-// EncodeSCALE writes (command_id [u8;32], gas_used u64).
-func (p *Outcome) EncodeSCALE(w *scale.Writer) { w.Raw(p.CommandID[:]); w.U64(p.GasUsed) }
+// EncodeSCALE writes (command_id [u8;32], gas_used u64, payouts
+// Vec<(AccountId [u8;32], u128)>).
+func (p *Outcome) EncodeSCALE(w *scale.Writer) {
+	w.Raw(p.CommandID[:])
+	w.U64(p.GasUsed)
+	w.Compact(uint64(len(p.Payouts)))
+	for i := range p.Payouts {
+		w.Raw(p.Payouts[i].Account[:])
+		w.U128(p.Payouts[i].Amount)
+	}
+}
 
-// DecodeSCALE reads the payload.
-func (p *Outcome) DecodeSCALE(r *scale.Reader) { r.Fixed(p.CommandID[:]); p.GasUsed = r.U64() }
+// DecodeSCALE reads the payload: at most MaxPayouts payouts, non-zero and in
+// strictly increasing account order (so an account is paid at most once).
+func (p *Outcome) DecodeSCALE(r *scale.Reader) {
+	r.Fixed(p.CommandID[:])
+	p.GasUsed = r.U64()
+	n := r.Len(48)
+	if r.Err() != nil {
+		return
+	}
+	if n > MaxPayouts {
+		r.Fail(fmt.Errorf("%d payouts, at most %d", n, MaxPayouts))
+		return
+	}
+	p.Payouts = nil
+	if n > 0 {
+		p.Payouts = make([]Payout, n)
+	}
+	for i := range p.Payouts {
+		r.Fixed(p.Payouts[i].Account[:])
+		p.Payouts[i].Amount = r.U128()
+		if r.Err() != nil {
+			return
+		}
+		if p.Payouts[i].Amount.IsZero() {
+			r.Fail(fmt.Errorf("payout %d is zero", i))
+			return
+		}
+		if i > 0 && bytes.Compare(p.Payouts[i-1].Account[:], p.Payouts[i].Account[:]) >= 0 {
+			r.Fail(fmt.Errorf("payout %d out of account order", i))
+			return
+		}
+	}
+}
 
 // InstantiateFailed is the payload of TopicInstantiateFailed.
 type InstantiateFailed struct {

@@ -29,7 +29,9 @@ func TestPhatPayloadsRoundTrip(t *testing.T) {
 		{&Instantiate{Data: []byte{}, Salt: []byte{}}, &Instantiate{}, 128 + 1 + 1 + 16 + 8 + 1 + 32},
 		{&Command{Cluster: [32]byte{1}, Contract: [32]byte{2}, Origin: keys.PublicKey{3}, Payload: []byte{0, 1, 2},
 			CommandID: [32]byte{4}, GasLimit: 9, Deposit: scale.U128From(3)}, &Command{}, 96 + 4 + 32 + 8 + 16},
-		{&Outcome{CommandID: [32]byte{9}, GasUsed: 1 << 40}, &Outcome{}, 40},
+		{&Outcome{CommandID: [32]byte{9}, GasUsed: 1 << 40}, &Outcome{}, 41},
+		{&Outcome{CommandID: [32]byte{9}, GasUsed: 3, Payouts: []Payout{{Account: [32]byte{1}, Amount: scale.U128From(5)},
+			{Account: [32]byte{2}, Amount: scale.U128{Hi: 1}}}}, &Outcome{}, 41 + 2*48},
 		{&InstantiateFailed{Contract: [32]byte{8}, Reason: "trapped"}, &InstantiateFailed{}, 32 + 8},
 	}
 	for _, c := range cases {
@@ -58,8 +60,12 @@ func TestPhatPayloadsRoundTrip(t *testing.T) {
 func TestPhatPayloadLayouts(t *testing.T) {
 	// Exact bytes of an Outcome and an InstantiateFailed.
 	o := scale.Encode(&Outcome{CommandID: [32]byte{31: 1}, GasUsed: 0x0102})
-	if hex.EncodeToString(o) != strings.Repeat("00", 31)+"01"+"0201000000000000" {
+	if hex.EncodeToString(o) != strings.Repeat("00", 31)+"01"+"0201000000000000"+"00" {
 		t.Fatalf("outcome %x", o)
+	}
+	o = scale.Encode(&Outcome{Payouts: []Payout{{Account: [32]byte{0: 7}, Amount: scale.U128From(0x0304)}}})
+	if hex.EncodeToString(o[40:]) != "04"+"07"+strings.Repeat("00", 31)+"0403"+strings.Repeat("00", 14) {
+		t.Fatalf("outcome with a payout %x", o)
 	}
 	f := scale.Encode(&InstantiateFailed{Contract: [32]byte{}, Reason: "ab"})
 	if hex.EncodeToString(f[32:]) != "086162" {
@@ -75,11 +81,17 @@ func TestPhatPayloadLayouts(t *testing.T) {
 func TestPhatPayloadBounds(t *testing.T) {
 	big := func(n int) []byte { return make([]byte, n) }
 	bad := map[string]codec{
-		"code kind": &CodeUploaded{Kind: 2},
-		"data":      &Instantiate{Data: big(MaxCommandPayload + 1)},
-		"salt":      &Instantiate{Salt: big(MaxSaltLen + 1)},
-		"payload":   &Command{Payload: big(MaxCommandPayload + 1)},
-		"reason":    &InstantiateFailed{Reason: string(big(MaxFailureReason + 1))},
+		"code kind":   &CodeUploaded{Kind: 2},
+		"data":        &Instantiate{Data: big(MaxCommandPayload + 1)},
+		"salt":        &Instantiate{Salt: big(MaxSaltLen + 1)},
+		"payload":     &Command{Payload: big(MaxCommandPayload + 1)},
+		"reason":      &InstantiateFailed{Reason: string(big(MaxFailureReason + 1))},
+		"payouts":     &Outcome{Payouts: payouts(MaxPayouts + 1)},
+		"zero payout": &Outcome{Payouts: []Payout{{Account: [32]byte{1}}}},
+		"payout order": &Outcome{Payouts: []Payout{{Account: [32]byte{2}, Amount: scale.U128From(1)},
+			{Account: [32]byte{1}, Amount: scale.U128From(1)}}},
+		"payout twice": &Outcome{Payouts: []Payout{{Account: [32]byte{1}, Amount: scale.U128From(1)},
+			{Account: [32]byte{1}, Amount: scale.U128From(1)}}},
 	}
 	for name, v := range bad {
 		b := scale.Encode(v)
@@ -92,6 +104,7 @@ func TestPhatPayloadBounds(t *testing.T) {
 		"data":    &Instantiate{Data: big(MaxCommandPayload), Salt: big(MaxSaltLen)},
 		"payload": &Command{Payload: big(MaxCommandPayload)},
 		"reason":  &InstantiateFailed{Reason: string(big(MaxFailureReason))},
+		"payouts": &Outcome{Payouts: payouts(MaxPayouts)},
 	}
 	for name, v := range ok {
 		out := reflect.New(reflect.TypeOf(v).Elem()).Interface().(codec)
@@ -109,6 +122,15 @@ func TestPhatPayloadBounds(t *testing.T) {
 	if err := scale.Decode(b, &Instantiate{}); err == nil {
 		t.Error("option tag 2 decoded")
 	}
+}
+
+// payouts returns n payouts of 1 to distinct accounts in increasing order.
+func payouts(n int) []Payout {
+	out := make([]Payout, n)
+	for i := range out {
+		out[i] = Payout{Account: [32]byte{0: byte(i >> 8), 1: byte(i)}, Amount: scale.U128From(1)}
+	}
+	return out
 }
 
 // Known answers computed independently (Python hashlib.blake2b, 32-byte digest).

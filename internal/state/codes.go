@@ -117,6 +117,10 @@ const (
 	// Failure of worker/endpoint (a worker records its public URL).
 
 	CodeBadEndpoint uint32 = 84 // the URL is not a valid http(s) endpoint (msg.ValidEndpoint)
+
+	// Failure of cluster/outcome's payouts.
+
+	CodePayoutOverLedger uint32 = 85 // outcome: the payouts exceed the cluster's ledger total
 )
 
 var codeNames = map[uint32]string{
@@ -197,6 +201,7 @@ var codeNames = map[uint32]string{
 	CodeBadReportHeight:          "bad_report_height",
 	CodeStaleReport:              "stale_report",
 	CodeBadEndpoint:              "bad_endpoint",
+	CodePayoutOverLedger:         "payout_over_ledger",
 }
 
 // CodeName returns the stable snake_case name of a code ("code_N" when unknown).

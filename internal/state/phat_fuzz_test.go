@@ -60,6 +60,7 @@ func FuzzPhat(f *testing.F) {
 	f.Add(uint8(1), phat.InstantiateCall(phat.InstantiateArgs{Cluster: pc.ids[0], CodeHash: hash, Salt: []byte("c"), GasLimit: 1}).Args)
 	f.Add(uint8(2), phat.PushCommandCall(phat.PushArgs{Contract: live, Payload: []byte{0}, GasLimit: 7, Deposit: u(1)}).Args)
 	f.Add(uint8(3), scale.Encode(&msg.Outcome{CommandID: pendingCmd, GasUsed: 3}))
+	f.Add(uint8(3), scale.Encode(&msg.Outcome{CommandID: pendingCmd, GasUsed: 3, Payouts: []msg.Payout{{Account: [32]byte(bob.Public()), Amount: u(1)}}}))
 	f.Add(uint8(4), scale.Encode(&msg.InstantiateFailed{Contract: msg.ContractID(bob.Public(), hash, pc.ids[0], []byte("b")), Reason: "x"}))
 	f.Add(uint8(5), scale.Encode(&msg.ContractKey{Contract: live, Pubkey: keys.PublicKey{2}}))
 	f.Add(uint8(6), scale.Encode(&msg.StateRootReport{Cluster: pc.ids[0], Height: rootHeight, Root: [32]byte{2}}))

@@ -2,7 +2,9 @@ package state_test
 
 import (
 	"bytes"
+	"maps"
 	"math/rand/v2"
+	"sort"
 	"strings"
 	"testing"
 
@@ -246,6 +248,11 @@ func TestPhatContractLifecycle(t *testing.T) {
 	pc.report(state.CodeUnknownCommand, 0, msg.TopicClusterOutcome, &msg.Outcome{CommandID: [32]byte{1}})
 	pc.report(state.CodeWrongCluster, 1, msg.TopicClusterOutcome, &msg.Outcome{CommandID: cmd})
 	pc.report(state.CodeGasUsedOverLimit, 0, msg.TopicClusterOutcome, &msg.Outcome{CommandID: cmd, GasUsed: base.GasLimit + 1})
+	// Payouts above the ledger, or to the escrow account itself, are refused.
+	pc.report(state.CodePayoutOverLedger, 0, msg.TopicClusterOutcome, &msg.Outcome{CommandID: cmd,
+		Payouts: []msg.Payout{{Account: [32]byte(bob.Public()), Amount: add(t, pc.ledger(0), u(1))}}})
+	pc.report(state.CodePayoutOverLedger, 0, msg.TopicClusterOutcome, &msg.Outcome{CommandID: cmd,
+		Payouts: []msg.Payout{{Account: [32]byte(phat.ClusterAccount(pc.ids[0])), Amount: u(1)}}})
 	pc.report(state.CodeWrongCluster, 1, msg.TopicContractKey, &msg.ContractKey{Contract: id, Pubkey: keys.PublicKey{0xec}})
 	bobBefore, trBefore := pc.free(bob.Public()), pc.free(state.TreasuryAccount)
 	res = pc.report(state.CodeOK, 0, msg.TopicClusterOutcome, &msg.Outcome{CommandID: cmd, GasUsed: 2_000_000})
@@ -372,6 +379,7 @@ func TestPhatEscrowInvariant(t *testing.T) {
 			pending           = map[[32]byte]phat.Pending{}
 			live              [][32]byte // instantiated contracts
 			salt, outcomes    int
+			payouts           int
 		)
 		for step := range 60 {
 			who := users[rng.IntN(len(users))]
@@ -416,16 +424,48 @@ func TestPhatEscrowInvariant(t *testing.T) {
 					pc.report(state.CodeGasUsedOverLimit, 0, msg.TopicClusterOutcome, &msg.Outcome{CommandID: cmd, GasUsed: p.GasLimit + 1 + used})
 					break
 				}
-				payer := pc.free(p.Payer)
-				res := pc.report(state.CodeOK, 0, msg.TopicClusterOutcome, &msg.Outcome{CommandID: cmd, GasUsed: used})
+				// Payouts: up to one per user, in account order, within the
+				// ledger; sometimes one above it, refused with no change.
+				var pays []msg.Payout
+				room := ledger
+				for _, i := range rng.Perm(len(users))[:rng.IntN(len(users)+1)] {
+					if room.IsZero() {
+						break
+					}
+					amt := scale.U128From(1 + rng.Uint64N(room.Lo))
+					if room.Hi != 0 {
+						amt = scale.U128From(1 + rng.Uint64N(1_000_000))
+					}
+					room = sub(t, room, amt)
+					pays = append(pays, msg.Payout{Account: [32]byte(users[i].Public()), Amount: amt})
+				}
+				sort.Slice(pays, func(i, j int) bool { return bytes.Compare(pays[i].Account[:], pays[j].Account[:]) < 0 })
+				if rng.IntN(5) == 0 {
+					over := []msg.Payout{{Account: [32]byte(users[0].Public()), Amount: add(t, ledger, u(1))}}
+					pc.report(state.CodePayoutOverLedger, 0, msg.TopicClusterOutcome, &msg.Outcome{CommandID: cmd, GasUsed: used, Payouts: over})
+					break
+				}
+				before := map[keys.PublicKey]scale.U128{p.Payer: pc.free(p.Payer)}
+				for _, po := range pays {
+					before[keys.PublicKey(po.Account)] = pc.free(keys.PublicKey(po.Account))
+				}
+				res := pc.report(state.CodeOK, 0, msg.TopicClusterOutcome, &msg.Outcome{CommandID: cmd, GasUsed: used, Payouts: pays})
 				charge, _ := phat.Cost(used, p.Price)
 				refund := sub(t, p.Reserved, charge)
-				want := add(t, payer, refund)
+				want := maps.Clone(before)
+				want[p.Payer] = add(t, want[p.Payer], refund)
 				if p.Payer == pc.relayer.Public() {
-					want = sub(t, want, res.TxResults[0].Fee)
+					want[p.Payer] = sub(t, want[p.Payer], res.TxResults[0].Fee)
 				}
-				if got := pc.free(p.Payer); got != want {
-					t.Fatalf("seed %d step %d: payer %s, want %s", seed, step, got, want)
+				for _, po := range pays {
+					want[keys.PublicKey(po.Account)] = add(t, want[keys.PublicKey(po.Account)], po.Amount)
+					ledger = sub(t, ledger, po.Amount)
+					payouts++
+				}
+				for a, w := range want {
+					if got := pc.free(a); got != w {
+						t.Fatalf("seed %d step %d: account %s has %s, want %s", seed, step, a.Hex(), got, w)
+					}
 				}
 				delete(pending, cmd)
 				outcomes++
@@ -447,8 +487,8 @@ func TestPhatEscrowInvariant(t *testing.T) {
 				t.Fatalf("seed %d step %d: issuance %s, want %s", seed, step, is, issuance)
 			}
 		}
-		if outcomes < 5 || len(live) < 3 {
-			t.Fatalf("seed %d: only %d outcomes, %d contracts", seed, outcomes, len(live))
+		if outcomes < 5 || len(live) < 3 || payouts < 2 {
+			t.Fatalf("seed %d: only %d outcomes, %d contracts, %d payouts", seed, outcomes, len(live), payouts)
 		}
 	}
 }

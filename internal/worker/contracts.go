@@ -10,6 +10,7 @@ import (
 	"github.com/cella-network/cella/internal/msg"
 	"github.com/cella-network/cella/internal/phatwire"
 	"github.com/cella-network/cella/internal/scale"
+	"github.com/cella-network/cella/internal/state/phat"
 )
 
 // Cluster execution: every worker handles phat/instantiate and phat/command
@@ -20,8 +21,8 @@ import (
 // and retains the verified inputs (the cluster's backlog) so that it can
 // replay them once it receives the key (late joiner; see replayCluster).
 //
-// Outcomes: cluster/outcome {command_id, gas_used} for every instantiate
-// and command; on top, for an instantiate, cluster/contract_key on success
+// Outcomes: cluster/outcome {command_id, gas_used, payouts} for every
+// instantiate and command; on top, for an instantiate, cluster/contract_key on success
 // or cluster/instantiate_failed on failure (before the outcome).
 
 // Refusal reasons recorded in a CommandOutcome (stable strings).
@@ -144,6 +145,9 @@ type store struct {
 	cluster [32]byte
 	cs      *clusterState
 	err     error
+	// before, when not nil, records the balance every account had before
+	// its first change by the execution (see payouts).
+	before map[[32]byte]scale.U128
 }
 
 func (s *store) GetStorage(ct [32]byte, key []byte) ([]byte, bool) {
@@ -228,6 +232,11 @@ func (s *store) Balance(a [32]byte) scale.U128 { return s.cs.ledger[a] }
 
 func (s *store) SetBalance(a [32]byte, v scale.U128) {
 	old, had := s.cs.ledger[a]
+	if s.before != nil {
+		if _, seen := s.before[a]; !seen {
+			s.before[a] = old
+		}
+	}
 	s.c.journal(func() {
 		if had {
 			s.cs.ledger[a] = old
@@ -253,6 +262,41 @@ func (s *store) credit(a [32]byte, v scale.U128) {
 		n = scale.U128{Lo: ^uint64(0), Hi: ^uint64(0)}
 	}
 	s.SetBalance(a, n)
+}
+
+// track starts recording the balances the execution changes.
+func (s *store) track() { s.before = map[[32]byte]scale.U128{} }
+
+// payouts ends an execution: every plain account (not a contract of the
+// cluster, not the cluster's escrow account) whose ledger balance rose
+// during it received value from a contract (only contracts transfer to
+// others; a caller's own value only leaves it). That rise is paid out on
+// chain from the escrow, so it is debited here: the ledger then counts it
+// no more. At most msg.MaxPayouts accounts, the first in account order,
+// are paid; the others keep the value in the ledger. Deterministic: the
+// result depends only on the ledger before and after.
+func (s *store) payouts() []msg.Payout {
+	changed := s.before
+	s.before = nil
+	escrow := [32]byte(phat.ClusterAccount(s.cluster))
+	var out []msg.Payout
+	for a, old := range changed {
+		if s.cs.contracts[a] != nil || a == escrow {
+			continue
+		}
+		if rise, under := s.Balance(a).Sub(old); !under && !rise.IsZero() {
+			out = append(out, msg.Payout{Account: a, Amount: rise})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return bytes.Compare(out[i].Account[:], out[j].Account[:]) < 0 })
+	if len(out) > msg.MaxPayouts {
+		out = out[:msg.MaxPayouts]
+	}
+	for _, po := range out {
+		left, _ := s.Balance(po.Account).Sub(po.Amount)
+		s.SetBalance(po.Account, left)
+	}
+	return out
 }
 
 func (c *Core) recordOutcome(cs *clusterState, origin, command [32]byte, o *CommandOutcome) {
@@ -340,6 +384,7 @@ func (c *Core) instantiate(x *Context, p *msg.Instantiate, height, timeNano int6
 	// The chain moved the transfer into the cluster's escrow: credit the
 	// deployer, whose balance the constructor's value comes from.
 	st.credit(p.Deployer, p.Transfer)
+	st.track()
 	res := c.opts.Contracts.Instantiate(st, execEnv(height, timeNano), InstantiateRequest{
 		Caller: p.Deployer, Address: p.Contract, CodeHash: p.CodeHash, Value: p.Transfer,
 		Input: p.Data, Salt: p.Salt, GasLimit: p.GasLimit})
@@ -366,8 +411,9 @@ func (c *Core) instantiate(x *Context, p *msg.Instantiate, height, timeNano int6
 		}
 		emit(msg.TopicInstantiateFailed, scale.Encode(&msg.InstantiateFailed{Contract: p.Contract, Reason: reason}))
 	}
+	pays := st.payouts()
 	c.recordOutcome(cs, p.Deployer, p.CommandID, &CommandOutcome{Height: height, Contract: p.Contract, Result: res})
-	emit(msg.TopicClusterOutcome, scale.Encode(&msg.Outcome{CommandID: p.CommandID, GasUsed: min(res.GasUsed, p.GasLimit)}))
+	emit(msg.TopicClusterOutcome, scale.Encode(&msg.Outcome{CommandID: p.CommandID, GasUsed: min(res.GasUsed, p.GasLimit), Payouts: pays}))
 	c.markDirty(p.Cluster)
 	return nil
 }
@@ -383,8 +429,9 @@ func (c *Core) command(x *Context, p *msg.Command, height, timeNano int64, emit 
 	st.credit(p.Origin, p.Deposit)
 	done := func(o *CommandOutcome) {
 		o.Height, o.Contract = height, p.Contract
+		pays := st.payouts()
 		c.recordOutcome(cs, p.Origin, p.CommandID, o)
-		emit(msg.TopicClusterOutcome, scale.Encode(&msg.Outcome{CommandID: p.CommandID, GasUsed: min(o.Result.GasUsed, p.GasLimit)}))
+		emit(msg.TopicClusterOutcome, scale.Encode(&msg.Outcome{CommandID: p.CommandID, GasUsed: min(o.Result.GasUsed, p.GasLimit), Payouts: pays}))
 	}
 	refuse := func(why string) error {
 		done(&CommandOutcome{Refused: why})
@@ -425,6 +472,7 @@ func (c *Core) command(x *Context, p *msg.Command, height, timeNano int64, emit 
 	}
 	cs.nonces[nk] = struct{}{}
 	c.journal(func() { delete(cs.nonces, nk) })
+	st.track()
 	res := c.opts.Contracts.Call(st, execEnv(height, timeNano), CallRequest{Caller: p.Origin, Dest: p.Contract,
 		Value: cmd.Transfer, Input: cmd.Message, GasLimit: cmd.GasLimit})
 	if st.err != nil {

@@ -677,7 +677,11 @@ func execPush(c *state.CallCtx, args []byte) (uint32, string, error) {
 // mq.submit) reports the gas an instantiate or command used. The command
 // must be pending in that cluster and gas_used at most its gas_limit. The
 // reservation leaves the escrow: Reserved − Cost(gas_used, Price) back to
-// the payer, Cost(gas_used, Price) to the treasury.
+// the payer, Cost(gas_used, Price) to the treasury. Then every payout (value
+// the cluster's contracts transferred to a plain account, which the cluster
+// debited from its ledger) moves from the escrow to its account and lowers
+// the cluster's ledger total; payouts above that total are refused
+// (payout_over_ledger) with no state change.
 func HandleOutcome(c *state.CallCtx, o msg.Origin, payload []byte) (uint32, string, error) {
 	if o.Kind != msg.OriginKindCluster {
 		return state.CodeMqWrongOrigin, fmt.Sprintf("%s takes messages of clusters, not of %s", msg.TopicClusterOutcome, o), nil
@@ -705,22 +709,66 @@ func HandleOutcome(c *state.CallCtx, o msg.Origin, payload []byte) (uint32, stri
 		return 0, "", fmt.Errorf("%w: pending %x: charge above its reservation", state.ErrCorruptState, p.CommandID)
 	}
 	refund, _ := pd.Reserved.Sub(charge)
+	ledger, err := Ledger(ov, pd.Cluster)
+	if err != nil {
+		return 0, "", err
+	}
+	var paid scale.U128
+	for _, po := range p.Payouts {
+		if keys.PublicKey(po.Account) == ClusterAccount(pd.Cluster) {
+			return state.CodePayoutOverLedger, "payout to the cluster's own escrow account", nil
+		}
+		var of bool
+		if paid, of = paid.Add(po.Amount); of {
+			return state.CodePayoutOverLedger, "payouts overflow u128", nil
+		}
+	}
+	ledgerLeft, under := ledger.Sub(paid)
+	if under {
+		return state.CodePayoutOverLedger, fmt.Sprintf("payouts %s exceed the cluster's ledger %s", paid, ledger), nil
+	}
 	escrowKey := state.AccountKey(ClusterAccount(pd.Cluster))
 	escrow, err := state.GetAccountAt(ov, escrowKey)
 	if err != nil {
 		return 0, "", err
 	}
-	left, under := escrow.Free.Sub(pd.Reserved)
-	if under {
-		return 0, "", fmt.Errorf("%w: cluster %x escrow %s below its reservation %s", state.ErrCorruptState, pd.Cluster, escrow.Free, pd.Reserved)
+	out, of := pd.Reserved.Add(paid)
+	left, under := escrow.Free.Sub(out)
+	if of || under {
+		return 0, "", fmt.Errorf("%w: cluster %x escrow %s below its reservation %s and ledger payouts %s", state.ErrCorruptState, pd.Cluster, escrow.Free, pd.Reserved, paid)
+	}
+	// Credits in order: refund, charge, then payouts (an account may get
+	// several). Every credit is checked before anything is written.
+	type credit struct {
+		to     keys.PublicKey
+		amount scale.U128
+	}
+	credits := []credit{{pd.Payer, refund}, {state.TreasuryAccount, charge}}
+	for _, po := range p.Payouts {
+		credits = append(credits, credit{keys.PublicKey(po.Account), po.Amount})
+	}
+	sums := map[keys.PublicKey]scale.U128{}
+	for _, cr := range credits {
+		cur, ok := sums[cr.to]
+		if !ok {
+			acct, err := state.GetAccountAt(ov, state.AccountKey(cr.to))
+			if err != nil {
+				return 0, "", err
+			}
+			cur = acct.Free
+		}
+		sum, of := cur.Add(cr.amount)
+		if of {
+			return state.CodeOverflow, fmt.Sprintf("account %s would overflow u128", cr.to.Hex()), nil
+		}
+		sums[cr.to] = sum
 	}
 	escrow.Free = left
 	state.PutAccount(ov, escrowKey, escrow)
-	// Credit in order: a payer that is the treasury gets both parts.
-	for _, cr := range []struct {
-		to     keys.PublicKey
-		amount scale.U128
-	}{{pd.Payer, refund}, {state.TreasuryAccount, charge}} {
+	if !paid.IsZero() {
+		putLedger(ov, pd.Cluster, ledgerLeft)
+	}
+	for _, cr := range credits {
 		if cr.amount.IsZero() {
 			continue
 		}
@@ -737,6 +785,11 @@ func HandleOutcome(c *state.CallCtx, o msg.Origin, payload []byte) (uint32, stri
 		state.PutAccount(ov, k, acct)
 	}
 	ov.Delete(PendingKey(p.CommandID))
+	for _, po := range p.Payouts {
+		c.AddEvent(state.Event{Type: "contract_payout", Attributes: []state.EventAttribute{
+			{Key: "command_id", Value: hex32(p.CommandID), Index: true}, {Key: "account", Value: keys.PublicKey(po.Account).Hex(), Index: true},
+			{Key: "amount", Value: po.Amount.String()}}})
+	}
 	c.AddEvent(state.Event{Type: "contract_outcome", Attributes: []state.EventAttribute{
 		{Key: "command_id", Value: hex32(p.CommandID), Index: true}, {Key: "contract", Value: hex32(pd.Contract), Index: true},
 		{Key: "gas_used", Value: fmt.Sprint(p.GasUsed)}, {Key: "refund", Value: refund.String()}, {Key: "charge", Value: charge.String()}}})

@@ -3,6 +3,8 @@ package contracts_test
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
+	"math/big"
 	"testing"
 	"time"
 
@@ -14,6 +16,7 @@ import (
 	"github.com/cella-network/cella/internal/node"
 	"github.com/cella-network/cella/internal/nodetest"
 	"github.com/cella-network/cella/internal/scale"
+	"github.com/cella-network/cella/internal/state"
 	"github.com/cella-network/cella/internal/state/phat"
 	"github.com/cella-network/cella/internal/tx"
 )
@@ -161,5 +164,52 @@ func TestDevnetContract(t *testing.T) {
 	// A signed query over the worker's public pRPC reads the flipped value.
 	if got := queryPRPC(t, "http://"+w.PublicAddr, inst.Contract, input(t, fl, "get()", false)); !bytes.Equal(got, []byte{0, 1}) {
 		t.Fatalf("get() after the flip: %x", got)
+	}
+
+	// Payouts: hostfns is instantiated with 2 units (into the cluster's
+	// escrow, credited to the contract) and pays 1 unit to a fresh
+	// account; the chain pays it out of the escrow with the outcome.
+	hf := testcontracts.Wasm("hostfns")
+	send(phat.UploadCodeCall(phat.UploadArgs{Kind: msg.CodeKindInk, Code: hf}))
+	escrow := phat.ClusterAccount([32]byte{})
+	free := func(a keys.PublicKey) string {
+		t.Helper()
+		ai, err := c.Account(ctx, a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ai.Free
+	}
+	escrow0 := free(escrow)
+	r = send(phat.InstantiateCall(phat.InstantiateArgs{CodeHash: phat.CodeHash(hf), Salt: []byte("pay"), GasLimit: gas,
+		Transfer: scale.U128From(2 * state.Unit)}))
+	payer := msg.ContractID(alice.Public(), phat.CodeHash(hf), [32]byte{}, []byte("pay"))
+	nodetest.WaitFor(ctx, t, "the payer instantiated on chain", 50*time.Millisecond, func() bool {
+		ci, err := c.Contract(ctx, payer)
+		return err == nil && ci.State == "instantiated"
+	})
+	dest := keys.PublicKey{0xde, 0x57}
+	pay := binary.LittleEndian.AppendUint32(nil, 4)
+	pay = append(append(pay, dest[:]...), u128(state.Unit)...)
+	r = send(phat.PushCommandCall(phat.PushArgs{Contract: payer, GasLimit: gas, Payload: plain(t, "pay-1", pay, gas)}))
+	for _, m := range messages(r.Height, msg.TopicPhatCommand) {
+		if scale.Decode(m.Payload, &cmd) != nil {
+			t.Fatal("phat/command does not decode")
+		}
+	}
+	nodetest.WaitFor(ctx, t, "the payment's outcome on chain", 50*time.Millisecond, func() bool {
+		_, ok := outcomeFor(r.Height, cmd.CommandID)
+		return ok
+	})
+	if o, _ := outcomeFor(r.Height, cmd.CommandID); len(o.Payouts) != 1 || o.Payouts[0].Account != dest || o.Payouts[0].Amount != scale.U128From(state.Unit) {
+		t.Fatalf("payment outcome %+v", o)
+	}
+	want := scale.U128From(state.Unit).String()
+	nodetest.WaitFor(ctx, t, "the payout on chain", 50*time.Millisecond, func() bool { return free(dest) == want })
+	// The escrow keeps the contract's other unit (plus nothing pending).
+	if e0, ok := new(big.Int).SetString(escrow0, 10); !ok {
+		t.Fatalf("escrow balance %q", escrow0)
+	} else if got, wantE := free(escrow), new(big.Int).Add(e0, big.NewInt(int64(state.Unit))).String(); got != wantE {
+		t.Fatalf("escrow %s, want %s", got, wantE)
 	}
 }
