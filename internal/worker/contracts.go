@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"sort"
 
-	"github.com/cella-network/cella/internal/cipher"
 	"github.com/cella-network/cella/internal/msg"
 	"github.com/cella-network/cella/internal/phatwire"
 	"github.com/cella-network/cella/internal/scale"
@@ -413,7 +412,7 @@ func (c *Core) command(x *Context, p *msg.Command, height, timeNano int64, emit 
 	var cmd *phatwire.InkCommand
 	if payload.Encrypted != nil {
 		k := c.clusterKeys[p.Cluster]
-		plain, err := payload.Encrypted.Decrypt(cipher.NewEcdhKey(cipher.ContractKey(k.pair, p.Contract)))
+		plain, err := payload.Encrypted.Decrypt(k.contractEcdh(p.Contract))
 		if err != nil {
 			return refuse(RefuseUndecryptable)
 		}
