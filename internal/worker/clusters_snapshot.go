@@ -15,7 +15,7 @@ import (
 const ClustersDomain = "cella/worker/clusters/v1"
 
 // StateRootDomain prefixes the encoding a cluster state root hashes.
-const StateRootDomain = "cella/cluster-state/v1"
+const StateRootDomain = "cella/cluster-state/v2"
 
 // ClustersSnapshot returns the contract state of every cluster the core
 // keeps state for, as deterministic SCALE bytes (equal states give equal
@@ -54,17 +54,101 @@ func (c *Core) ClustersSnapshot() []byte {
 	return w.Bytes()
 }
 
-// stateRoot is a cluster's state root: blake2-256 of
-// String "cella/cluster-state/v1" ‖ [u8;32] cluster id ‖ ClusterState (as
-// in ClustersSnapshot). The backlog is not part of it: every worker that
-// executed the cluster's inputs has the same root, whenever it got the
-// key.
+// stateRoot is a cluster's state root:
+//
+//	blake2-256(String "cella/cluster-state/v2" ‖ [u8;32] cluster id ‖
+//	  Vec<([u8;32] contract id, [u8;32] contract digest)> by id ‖ [u8;32] ledger digest)
+//	contract digest = blake2-256(String "cella/cluster-contract/v2" ‖ [u8;32] code hash ‖
+//	  [u8;32] deployer ‖ Vec<(Vec<u8> key, Vec<u8> value)> by key)
+//	ledger digest = blake2-256(String "cella/cluster-ledger/v2" ‖
+//	  Vec<([u8;32] account, u128)> by account (no zero balance))
+//
+// It covers the contract state and the ledger only: the backlog is not
+// part of it (every worker that executed the cluster's inputs has the same
+// root, whenever it got the key), nor are the spent nonces and the kept
+// outcomes. Those two are per-worker bookkeeping: a pure function of the
+// verified inputs and of the contract and ledger state before each input,
+// so workers that start from the same root and execute the same blocks
+// derive the same ones; a worker whose execution differs writes different
+// storage or balances, which the root catches at the next report. (A
+// command that ran but wrote nothing leaves only its nonce and outcome:
+// its gas is reported on the chain by the cluster's cluster/outcome
+// egress, not by the root.) Leaving them out keeps a block's root
+// cost proportional to what the block touched: each contract's digest and
+// the ledger digest are cached and recomputed only after a change (see
+// contractState.fresh), instead of re-encoding every nonce and outcome
+// ever kept.
 func stateRoot(id [32]byte, cs *clusterState) [32]byte {
+	ids := make([][32]byte, 0, len(cs.contracts))
+	for cid := range cs.contracts {
+		ids = append(ids, cid)
+	}
+	sortIDs(ids)
 	var w scale.Writer
 	w.String(StateRootDomain)
 	w.Raw(id[:])
-	encodeClusterState(&w, cs)
+	w.Compact(uint64(len(ids)))
+	for _, cid := range ids {
+		k := cs.contracts[cid]
+		if !k.fresh {
+			k.digest, k.fresh = contractDigest(k), true
+		}
+		w.Raw(cid[:])
+		w.Raw(k.digest[:])
+	}
+	if !cs.ledgerFresh {
+		cs.ledgerDigest, cs.ledgerFresh = ledgerDigest(cs), true
+	}
+	w.Raw(cs.ledgerDigest[:])
 	return hashing.Blake2b256(w.Bytes())
+}
+
+// Domains of the per-contract and ledger digests a state root hashes.
+const (
+	contractDigestDomain = "cella/cluster-contract/v2"
+	ledgerDigestDomain   = "cella/cluster-ledger/v2"
+)
+
+func contractDigest(k *contractState) [32]byte {
+	var w scale.Writer
+	w.String(contractDigestDomain)
+	w.Raw(k.codeHash[:])
+	w.Raw(k.deployer[:])
+	encodeStorage(&w, k)
+	return hashing.Blake2b256(w.Bytes())
+}
+
+func ledgerDigest(cs *clusterState) [32]byte {
+	var w scale.Writer
+	w.String(ledgerDigestDomain)
+	encodeLedger(&w, cs)
+	return hashing.Blake2b256(w.Bytes())
+}
+
+func encodeStorage(w *scale.Writer, k *contractState) {
+	keys := make([]string, 0, len(k.storage))
+	for key := range k.storage {
+		keys = append(keys, key)
+	}
+	sort.Strings(keys)
+	w.Compact(uint64(len(keys)))
+	for _, key := range keys {
+		w.BytesVec([]byte(key))
+		w.BytesVec(k.storage[key])
+	}
+}
+
+func encodeLedger(w *scale.Writer, cs *clusterState) {
+	accts := make([][32]byte, 0, len(cs.ledger))
+	for a := range cs.ledger {
+		accts = append(accts, a)
+	}
+	sortIDs(accts)
+	w.Compact(uint64(len(accts)))
+	for _, a := range accts {
+		w.Raw(a[:])
+		w.U128(cs.ledger[a])
+	}
 }
 
 func sortIDs(ids [][32]byte) {
@@ -83,27 +167,9 @@ func encodeClusterState(w *scale.Writer, cs *clusterState) {
 		w.Raw(id[:])
 		w.Raw(k.codeHash[:])
 		w.Raw(k.deployer[:])
-		keys := make([]string, 0, len(k.storage))
-		for key := range k.storage {
-			keys = append(keys, key)
-		}
-		sort.Strings(keys)
-		w.Compact(uint64(len(keys)))
-		for _, key := range keys {
-			w.BytesVec([]byte(key))
-			w.BytesVec(k.storage[key])
-		}
+		encodeStorage(w, k)
 	}
-	accts := make([][32]byte, 0, len(cs.ledger))
-	for a := range cs.ledger {
-		accts = append(accts, a)
-	}
-	sortIDs(accts)
-	w.Compact(uint64(len(accts)))
-	for _, a := range accts {
-		w.Raw(a[:])
-		w.U128(cs.ledger[a])
-	}
+	encodeLedger(w, cs)
 	nonces := make([]nonceKey, 0, len(cs.nonces))
 	for n := range cs.nonces {
 		nonces = append(nonces, n)
@@ -200,6 +266,7 @@ func (c *Core) RestoreClusters(b []byte) error {
 		if r.Err() != nil {
 			break
 		}
+		// Rebuilds the contract and ledger digest caches too.
 		cs.root = stateRoot(id, cs)
 		out[id] = cs
 	}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"sort"
 
-	"github.com/cella-network/cella/internal/cipher"
 	"github.com/cella-network/cella/internal/msg"
 	"github.com/cella-network/cella/internal/phatwire"
 	"github.com/cella-network/cella/internal/scale"
@@ -75,6 +74,11 @@ type contractState struct {
 	codeHash [32]byte
 	deployer [32]byte
 	storage  map[string][]byte
+	// digest is contractDigest's value when fresh; every mutation (and
+	// every undo of one) clears fresh, so the state root re-hashes only
+	// the contracts a block touched.
+	digest [32]byte
+	fresh  bool
 }
 
 type nonceKey struct {
@@ -102,6 +106,10 @@ type clusterState struct {
 	backlog   []clusterInput
 	// root is StateRoot's value as of the last block that changed it.
 	root [32]byte
+	// ledgerDigest is ledgerDigest's value when ledgerFresh (cleared by
+	// every balance change and its undo).
+	ledgerDigest [32]byte
+	ledgerFresh  bool
 }
 
 func newClusterState() *clusterState {
@@ -174,12 +182,14 @@ func (s *store) SetStorage(ct [32]byte, key, value []byte) {
 	old, had := k.storage[string(key)]
 	sk := string(key)
 	s.c.journal(func() {
+		k.fresh = false
 		if had {
 			k.storage[sk] = old
 		} else {
 			delete(k.storage, sk)
 		}
 	})
+	k.fresh = false
 	if value == nil {
 		delete(k.storage, sk)
 		return
@@ -198,8 +208,8 @@ func (s *store) ContractCodeHash(ct [32]byte) ([32]byte, bool) {
 func (s *store) SetContractCodeHash(ct, code [32]byte) {
 	k := s.contract(ct)
 	old := k.codeHash
-	s.c.journal(func() { k.codeHash = old })
-	k.codeHash = code
+	s.c.journal(func() { k.codeHash, k.fresh = old, false })
+	k.codeHash, k.fresh = code, false
 }
 
 func (s *store) RemoveContract(ct [32]byte) {
@@ -238,12 +248,14 @@ func (s *store) SetBalance(a [32]byte, v scale.U128) {
 		}
 	}
 	s.c.journal(func() {
+		s.cs.ledgerFresh = false
 		if had {
 			s.cs.ledger[a] = old
 		} else {
 			delete(s.cs.ledger, a)
 		}
 	})
+	s.cs.ledgerFresh = false
 	if v.IsZero() {
 		delete(s.cs.ledger, a)
 		return
@@ -397,8 +409,8 @@ func (c *Core) instantiate(x *Context, p *msg.Instantiate, height, timeNano int6
 			return fmt.Errorf("worker: contract runtime reported success but recorded no contract %x", p.Contract)
 		}
 		old := k.deployer
-		c.journal(func() { k.deployer = old })
-		k.deployer = p.Deployer
+		c.journal(func() { k.deployer, k.fresh = old, false })
+		k.deployer, k.fresh = p.Deployer, false
 		pub, _ := c.ContractPublicKey(p.Cluster, p.Contract)
 		emit(msg.TopicContractKey, scale.Encode(&msg.ContractKey{Contract: p.Contract, Pubkey: pub}))
 	} else {
@@ -447,7 +459,7 @@ func (c *Core) command(x *Context, p *msg.Command, height, timeNano int64, emit 
 	var cmd *phatwire.InkCommand
 	if payload.Encrypted != nil {
 		k := c.clusterKeys[p.Cluster]
-		plain, err := payload.Encrypted.Decrypt(cipher.NewEcdhKey(cipher.ContractKey(k.pair, p.Contract)))
+		plain, err := payload.Encrypted.Decrypt(k.contractEcdh(p.Contract))
 		if err != nil {
 			return refuse(RefuseUndecryptable)
 		}

@@ -473,7 +473,7 @@ func (c *Core) ContractPublicKey(cluster, contract [32]byte) (keys.PublicKey, bo
 	if k == nil {
 		return keys.PublicKey{}, false
 	}
-	return cipher.NewEcdhKey(cipher.ContractKey(k.pair, contract)).Public(), true
+	return k.contractEcdh(contract).Public(), true
 }
 
 // ClusterSequence returns the next sequence of cluster's egress, as the

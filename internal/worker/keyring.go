@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"sort"
+	"sync"
 
 	"github.com/cella-network/cella/internal/cipher"
 	"github.com/cella-network/cella/internal/keys"
@@ -23,6 +24,33 @@ type masterKey struct {
 type clusterKey struct {
 	epoch uint32
 	pair  *keys.Pair
+	// contracts caches the contracts' ECDH keys derived from pair (a
+	// derivation and a scalar decoding per command otherwise). A rotated
+	// key is a new clusterKey, so the cache never outlives its key; it is
+	// bounded by maxContractKeyCache and guarded by mu (snapshots share
+	// clusterKey values).
+	mu        sync.Mutex
+	contracts map[[32]byte]*cipher.EcdhKey
+}
+
+// maxContractKeyCache bounds a cluster key's cache of contract keys (it is
+// emptied when full: the keys are derived again on use).
+const maxContractKeyCache = 4096
+
+// contractEcdh is contract's ECDH key (cipher.ContractKey of the cluster
+// key), from the cache when it holds it.
+func (k *clusterKey) contractEcdh(contract [32]byte) *cipher.EcdhKey {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if e, ok := k.contracts[contract]; ok {
+		return e
+	}
+	if k.contracts == nil || len(k.contracts) >= maxContractKeyCache {
+		k.contracts = map[[32]byte]*cipher.EcdhKey{}
+	}
+	e := cipher.NewEcdhKey(cipher.ContractKey(k.pair, contract))
+	k.contracts[contract] = e
+	return e
 }
 
 // KeysDomain starts every keys snapshot (and names its format version).

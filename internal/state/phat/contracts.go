@@ -650,7 +650,7 @@ func execPush(c *state.CallCtx, args []byte) (uint32, string, error) {
 	if ct.State != ContractInstantiated {
 		return state.CodeContractNotReady, fmt.Sprintf("contract %x is %s", a.Contract, ContractStateName(ct.State)), nil
 	}
-	cl, ok, err := GetCluster(c.Overlay(), ct.Cluster)
+	cl, ok, err := clusterTerms(c.Overlay(), ct.Cluster)
 	if err != nil {
 		return 0, "", err
 	}

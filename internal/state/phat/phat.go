@@ -291,6 +291,22 @@ func GetCluster(st state.Store, id [32]byte) (Cluster, bool, error) {
 	return c, true, nil
 }
 
+// clusterTerms is what a command needs of its cluster — its id, gas price
+// and gas limit (GetCluster's values) — without decoding the record or
+// reading the report interval: one read that only checks the cluster
+// exists (phat.push_command runs it for every command, in CheckTx and in
+// the block). Its other fields are zero.
+func clusterTerms(st state.Store, id [32]byte) (Cluster, bool, error) {
+	v, err := st.Get(ClusterKey(id))
+	if err != nil {
+		return Cluster{}, false, fmt.Errorf("state: reading cluster: %w", err)
+	}
+	if v == nil {
+		return Cluster{}, false, nil
+	}
+	return Cluster{ID: id, GasPrice: scale.U128From(DefaultGasPrice), MaxGas: DefaultMaxGas}, true, nil
+}
+
 // ClusterPubkey returns a cluster's recorded public key; false when the
 // cluster does not exist or has no key yet. mq.submit verifies Cluster
 // origins with it.
