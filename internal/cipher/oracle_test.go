@@ -5,52 +5,18 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"math/rand/v2"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
 
 	"github.com/cella-network/cella/internal/keys"
+	"github.com/cella-network/cella/internal/oracletest"
 )
 
 // Differential tests against the @phala/sdk oracle's own scripts. They need
-// `node` and a copy of ../shared/oracle/phala where `npm ci` was run, named
-// by CELLA_PHALA_ORACLE:
-//
-//	d=$(mktemp -d) && cp -r ../shared/oracle/phala/. $d && (cd $d && npm ci)
-//	CELLA_PHALA_ORACLE=$d go test ./internal/cipher -run Oracle
-//
-// and skip otherwise.
-
-func oracleDir(t *testing.T) string {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("runs node")
-	}
-	d := os.Getenv("CELLA_PHALA_ORACLE")
-	if d == "" {
-		t.Skip("CELLA_PHALA_ORACLE not set")
-	}
-	if _, err := exec.LookPath("node"); err != nil {
-		t.Skip("node not found")
-	}
-	if _, err := os.Stat(filepath.Join(d, "node_modules", "@phala", "sdk")); err != nil {
-		t.Skipf("oracle copy without node_modules (%v); run npm ci there", err)
-	}
-	return d
-}
+// `node` and CELLA_PHALA_ORACLE (see internal/oracletest) and skip otherwise.
 
 func runNode(t *testing.T, dir string, args ...string) ([]byte, error) {
 	t.Helper()
-	cmd := exec.Command("node", args...)
-	cmd.Dir = dir
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil && stderr.Len() > 0 {
-		t.Logf("node stderr: %s", stderr.String())
-	}
-	return out, err
+	return oracletest.RunNode(t, dir, nil, args...)
 }
 
 type decryptOut struct {
@@ -69,7 +35,7 @@ func h(b []byte) string { return "0x" + hex.EncodeToString(b) }
 // decrypt() (node decrypt.mjs), for envelopes and encrypted commands, and
 // checks that a flipped bit makes the SDK refuse.
 func TestOracleDecrypt(t *testing.T) {
-	dir := oracleDir(t)
+	dir := oracletest.Dir(t)
 	rng := rand.New(rand.NewPCG(1, 2))
 	seed := func() [32]byte {
 		var s [32]byte
@@ -204,7 +170,7 @@ type kdfRes struct {
 // EncryptKeyTo against the independent JavaScript implementation, and
 // checks that the golden values in kdf_test.go are what it computes.
 func TestOracleKDF(t *testing.T) {
-	dir := oracleDir(t)
+	dir := oracletest.Dir(t)
 	var req kdfReq
 	for _, g := range kdfGolden {
 		req.Derive = append(req.Derive, struct {

@@ -4,12 +4,11 @@ import (
 	"bytes"
 	"encoding/hex"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/cella-network/cella/internal/keys"
+	"github.com/cella-network/cella/internal/oracletest"
 )
 
 // Vectors made by the real @phala/sdk (0.5.10) run offline, kept beside the
@@ -64,32 +63,9 @@ type phalaVectors struct {
 	} `json:"command"`
 }
 
-// moduleRoot walks up from the test's directory to go.mod.
-func moduleRoot(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("module root not found")
-		}
-		dir = parent
-	}
-}
-
 func loadVectors(t testing.TB) *phalaVectors {
 	t.Helper()
-	p := filepath.Join(moduleRoot(t), "..", "shared", "oracle", "phala", "vectors.json")
-	b, err := os.ReadFile(p)
-	if err != nil {
-		t.Skipf("phala oracle vectors not present (%v)", err)
-	}
+	b := oracletest.Vectors(t)
 	v := new(phalaVectors)
 	if err := json.Unmarshal(b, v); err != nil {
 		t.Fatalf("vectors.json: %v", err)

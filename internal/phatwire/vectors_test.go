@@ -4,13 +4,12 @@ import (
 	"bytes"
 	"encoding/hex"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/cella-network/cella/internal/cipher"
 	"github.com/cella-network/cella/internal/keys"
+	"github.com/cella-network/cella/internal/oracletest"
 	"github.com/cella-network/cella/internal/scale"
 )
 
@@ -20,16 +19,7 @@ import (
 
 func oracleFile(t testing.TB, name string) map[string]any {
 	t.Helper()
-	wd, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	// internal/phatwire -> module root -> ../shared
-	p := filepath.Join(wd, "..", "..", "..", "shared", "oracle", "phala", name)
-	b, err := os.ReadFile(p)
-	if err != nil {
-		t.Skipf("phala oracle %s not present (%v)", name, err)
-	}
+	b := oracletest.File(t, name)
 	var v map[string]any
 	if err := json.Unmarshal(b, &v); err != nil {
 		t.Fatalf("%s: %v", name, err)

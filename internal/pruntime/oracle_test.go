@@ -1,18 +1,17 @@
 package pruntime
 
 import (
-	"bytes"
 	"encoding/hex"
 	"encoding/json"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/cella-network/cella/internal/contract/engine"
 	"github.com/cella-network/cella/internal/keys"
+	"github.com/cella-network/cella/internal/oracletest"
 )
 
 // TestOracleSDKQuery runs @phala/sdk's own client against a live
@@ -20,21 +19,9 @@ import (
 // built, signed, encrypted and decoded by the SDK's pinkQuery path
 // (testdata/sdk-query.mjs). It needs node and a copy of
 // ../shared/oracle/phala with node_modules, named by CELLA_PHALA_ORACLE
-// (read only), and skips otherwise.
+// (read only; see internal/oracletest), and skips otherwise.
 func TestOracleSDKQuery(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs node")
-	}
-	dir := os.Getenv("CELLA_PHALA_ORACLE")
-	if dir == "" {
-		t.Skip("CELLA_PHALA_ORACLE not set")
-	}
-	if _, err := exec.LookPath("node"); err != nil {
-		t.Skip("node not found")
-	}
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", "@phala", "sdk")); err != nil {
-		t.Skipf("oracle copy without node_modules: %v", err)
-	}
+	dir := oracletest.Dir(t)
 	w := newQueryWorld(t)
 	r := queryRuntime(t, w)
 	srv := httptest.NewServer(PublicHandler(r))
@@ -47,13 +34,9 @@ func TestOracleSDKQuery(t *testing.T) {
 	if err := os.WriteFile(tmp, script, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command("node", tmp, srv.URL, "0x"+hex.EncodeToString(w.flipper[:]), "0x"+hex.EncodeToString(w.flipCode[:]))
-	cmd.Env = append(os.Environ(), "ORACLE="+dir)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
+	out, err := oracletest.RunNode(t, dir, nil, tmp, srv.URL, "0x"+hex.EncodeToString(w.flipper[:]), "0x"+hex.EncodeToString(w.flipCode[:]))
 	if err != nil {
-		t.Fatalf("node: %v\n%s", err, stderr.String())
+		t.Fatalf("node: %v (stderr logged above)", err)
 	}
 	t.Logf("SDK: %s", out)
 	var got struct {

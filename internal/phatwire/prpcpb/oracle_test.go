@@ -6,9 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
 
 	"google.golang.org/protobuf/encoding/protojson"
@@ -16,6 +13,7 @@ import (
 
 	"github.com/cella-network/cella/internal/cipher"
 	"github.com/cella-network/cella/internal/keys"
+	"github.com/cella-network/cella/internal/oracletest"
 	"github.com/cella-network/cella/internal/phatwire"
 	"github.com/cella-network/cella/internal/scale"
 )
@@ -23,49 +21,13 @@ import (
 // Differential tests against the @phala/sdk oracle's scripts: bytes this
 // package and phatwire produce are decoded, decrypted and verified by the
 // real SDK code, and inputs encoded by the SDK are compared with ours. They
-// need `node` and a copy of ../shared/oracle/phala where `npm ci` was run,
-// named by CELLA_PHALA_ORACLE:
-//
-//	d=$(mktemp -d) && cp -r ../shared/oracle/phala/. $d && (cd $d && npm ci)
-//	CELLA_PHALA_ORACLE=$d go test ./internal/phatwire/prpcpb -run Oracle
-//
-// and skip otherwise.
-
-func oracleDir(t *testing.T) string {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("runs node")
-	}
-	d := os.Getenv("CELLA_PHALA_ORACLE")
-	if d == "" {
-		t.Skip("CELLA_PHALA_ORACLE not set")
-	}
-	if _, err := exec.LookPath("node"); err != nil {
-		t.Skip("node not found")
-	}
-	if _, err := os.Stat(filepath.Join(d, "node_modules", "@phala", "sdk")); err != nil {
-		t.Skipf("oracle copy without node_modules (%v); run npm ci there", err)
-	}
-	return d
-}
+// need `node` and CELLA_PHALA_ORACLE (see internal/oracletest) and skip
+// otherwise.
 
 // node runs a script; it returns stdout and whether it exited 0.
 func node(t *testing.T, dir string, stdin []byte, args ...string) ([]byte, bool) {
 	t.Helper()
-	cmd := exec.Command("node", args...)
-	cmd.Dir = dir
-	if stdin != nil {
-		cmd.Stdin = bytes.NewReader(stdin)
-	}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if _, isExit := err.(*exec.ExitError); err != nil && !isExit {
-		t.Fatalf("node %v: %v", args, err)
-	}
-	if err != nil && stderr.Len() > 0 {
-		t.Logf("node stderr: %s", stderr.String())
-	}
+	out, err := oracletest.RunNode(t, dir, stdin, args...)
 	return out, err == nil
 }
 
@@ -101,7 +63,7 @@ func verifyRequest(t *testing.T, dir, wire string, args ...string) verifyOut {
 // TestOracleVerifyRequest builds ContractQuery requests the way our client
 // does and has the SDK-based checker decrypt and verify them.
 func TestOracleVerifyRequest(t *testing.T) {
-	dir := oracleDir(t)
+	dir := oracletest.Dir(t)
 	workerSeed := [32]byte(bytes.Repeat([]byte{0x22}, 32))
 	worker := cipher.EcdhKeyFromSeed(workerSeed)
 	alice, err := keys.FromURI("//Alice")
@@ -170,7 +132,7 @@ func TestOracleVerifyRequest(t *testing.T) {
 // TestOracleEncryptedCommand has the SDK decrypt and decode a command we
 // encrypt to a contract key.
 func TestOracleEncryptedCommand(t *testing.T) {
-	dir := oracleDir(t)
+	dir := oracletest.Dir(t)
 	contractSeed := [32]byte(bytes.Repeat([]byte{0x33}, 32))
 	contract := cipher.EcdhKeyFromSeed(contractSeed)
 	limit := scale.U128From(12345)
@@ -201,7 +163,7 @@ func TestOracleEncryptedCommand(t *testing.T) {
 // TestOracleEncode encodes random inputs with the SDK (encode.mjs) and
 // requires our encoders to produce the same bytes.
 func TestOracleEncode(t *testing.T) {
-	dir := oracleDir(t)
+	dir := oracletest.Dir(t)
 	rng := rand.New(rand.NewPCG(1, 2))
 	bytesN := func(n int) []byte {
 		b := make([]byte, n)
@@ -316,7 +278,7 @@ func TestOracleEncode(t *testing.T) {
 // TestOracleDepth: a valid three-level chain (Bob certifies Alice, Alice the
 // ephemeral key) is refused at pRuntime's max depth 2 by both sides.
 func TestOracleDepth(t *testing.T) {
-	dir := oracleDir(t)
+	dir := oracletest.Dir(t)
 	alice, _ := keys.FromURI("//Alice")
 	bob, _ := keys.FromURI("//Bob")
 	eph := keys.FromSeed([32]byte{0x78})
@@ -356,7 +318,7 @@ func TestOracleDepth(t *testing.T) {
 // class from the same values and compares bytes (the oracle does not export
 // PrpcError; TestFieldNumbers pins it).
 func TestOracleProtobufLayout(t *testing.T) {
-	dir := oracleDir(t)
+	dir := oracletest.Dir(t)
 	info := &PhactoryInfo{
 		Initialized: true, Registered: true, GenesisBlockHash: proto.String("0xgen"), PublicKey: proto.String("pk"),
 		EcdhPublicKey: proto.String("ecdh"), Headernum: 11, ParaHeadernum: 12, Blocknum: 13, StateRoot: "root",
@@ -389,7 +351,7 @@ console.log(JSON.stringify({info: hex(P.PhactoryInfo.encode(P.PhactoryInfo.fromO
 // derive the account the way polkadot.js does (blake2_256 of the compressed
 // key).
 func TestOracleEcdsa(t *testing.T) {
-	dir := oracleDir(t)
+	dir := oracletest.Dir(t)
 	eph := keys.FromSeed([32]byte{0x79})
 	ephPub := eph.Public()
 	body := (&phatwire.CertificateBody{Pubkey: ephPub[:], TTL: 50}).Encode()

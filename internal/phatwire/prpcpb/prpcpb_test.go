@@ -5,27 +5,18 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/cella-network/cella/internal/oracletest"
 	"github.com/cella-network/cella/internal/phatwire"
 )
 
 func vectors(t testing.TB) map[string]map[string]any {
 	t.Helper()
-	wd, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := filepath.Join(wd, "..", "..", "..", "..", "shared", "oracle", "phala", "vectors.json")
-	b, err := os.ReadFile(p)
-	if err != nil {
-		t.Skipf("phala oracle vectors not present (%v)", err)
-	}
+	b := oracletest.Vectors(t)
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal(b, &raw); err != nil {
 		t.Fatal(err)
