@@ -69,8 +69,10 @@ func TestSubmit(t *testing.T) {
 		if r.Code != state.CodeOK {
 			t.Fatalf("tx %d: %s: %s", i, state.CodeName(r.Code), r.Log)
 		}
-		if r.Weight != state.TxBaseWeight+mq.SubmitWeight {
-			t.Fatal(r.Weight)
+		// The weight grows with the submitted message.
+		args := mq.SubmitCall(egress(w, uint64(i), "ab"[i:i+1])).Args
+		if want := state.TxBaseWeight + mq.SubmitWeight + mq.SubmitWeightPerByte*uint64(len(args)); r.Weight != want || len(args) < 100 {
+			t.Fatalf("weight %d, want %d (%d bytes of arguments)", r.Weight, want, len(args))
 		}
 	}
 	if len(res.Messages) != 2 || string(res.Messages[0].Payload) != "a" || string(res.Messages[1].Payload) != "b" ||

@@ -41,6 +41,15 @@ const sigCacheDomain = "cella/mq/sigcache/v1"
 // sequence read and write).
 const SubmitWeight uint64 = 60_000
 
+// SubmitWeightPerByte is mq.submit's weight per byte of its arguments: the
+// message hash for the signature, and the topic handler's work, which grows
+// with the payload (a cluster/outcomes message carries up to
+// msg.MaxOutcomesPerMessage outcomes of at least 41 bytes each, so an
+// outcome weighs at least 4,100 on top of the message's share of
+// SubmitWeight). Bounded so that the heaviest mq.submit (tx.MaxTxBytes of
+// arguments, ≈ 419 M) fits a genesis block weight of 500 M.
+const SubmitWeightPerByte uint64 = 100
+
 // PrefixIngress starts the key of each origin's next expected sequence:
 // "mq/ingress/" ‖ origin → u64 little-endian.
 var PrefixIngress = []byte("mq/ingress/")
@@ -57,7 +66,7 @@ var PrefixIngress = []byte("mq/ingress/")
 func Module(handlers map[string]state.TopicHandler) *state.Module {
 	h := submitter{handlers: handlers}
 	return &state.Module{Name: "mq", Methods: []*state.Method{
-		MethodSubmit: {Name: "submit", Weight: SubmitWeight, Check: checkSubmit, Admit: admitSubmit, Exec: h.exec, Egress: egress},
+		MethodSubmit: {Name: "submit", Weight: SubmitWeight, WeightPerByte: SubmitWeightPerByte, Check: checkSubmit, Admit: admitSubmit, Exec: h.exec, Egress: egress},
 	}}
 }
 

@@ -690,6 +690,39 @@ func HandleOutcome(c *state.CallCtx, o msg.Origin, payload []byte) (uint32, stri
 	if err := scale.Decode(payload, &p); err != nil {
 		return state.CodeMqBadPayload, fmt.Sprintf("%s payload: %v", msg.TopicClusterOutcome, err), nil
 	}
+	return applyOutcome(c, o, &p)
+}
+
+// HandleOutcomes: a cluster reports the outcomes of a block's instantiates
+// and commands in one message. Every entry is checked and applied as by
+// HandleOutcome, in order, over the running state (so payouts of all the
+// entries together must fit in the cluster's ledger). The message is all
+// or nothing: mq.submit runs the handler in a Sub context whose writes and
+// events are dropped on refusal, so the first bad entry refuses the whole
+// message with its code and no entry takes effect.
+func HandleOutcomes(c *state.CallCtx, o msg.Origin, payload []byte) (uint32, string, error) {
+	if o.Kind != msg.OriginKindCluster {
+		return state.CodeMqWrongOrigin, fmt.Sprintf("%s takes messages of clusters, not of %s", msg.TopicClusterOutcomes, o), nil
+	}
+	var p msg.Outcomes
+	if err := scale.Decode(payload, &p); err != nil {
+		return state.CodeMqBadPayload, fmt.Sprintf("%s payload: %v", msg.TopicClusterOutcomes, err), nil
+	}
+	for i := range p.Entries {
+		code, log, err := applyOutcome(c, o, &p.Entries[i])
+		if err != nil || code != state.CodeOK {
+			if log != "" {
+				log = fmt.Sprintf("outcome %d of %d: %s", i, len(p.Entries), log)
+			}
+			return code, log, err
+		}
+	}
+	return state.CodeOK, "", nil
+}
+
+// applyOutcome checks one outcome and applies it; it writes nothing when it
+// refuses the outcome.
+func applyOutcome(c *state.CallCtx, o msg.Origin, p *msg.Outcome) (uint32, string, error) {
 	ov := c.Overlay()
 	pd, ok, err := GetPending(ov, p.CommandID)
 	if err != nil {
