@@ -274,7 +274,8 @@ func (p *Outcome) EncodeSCALE(w *scale.Writer) {
 // MaxOutcomesPerMessage bounds the entries of one Outcomes message. A
 // cluster worker splits a block's outcomes into ⌈n / MaxOutcomesPerMessage⌉
 // messages, so the number it emits is a function of the block's inputs.
-const MaxOutcomesPerMessage = 1024
+// At most MaxPayouts payouts each, a message stays below 400 KB.
+const MaxOutcomesPerMessage = 128
 
 // OutcomesMessages is the number of TopicClusterOutcomes messages a
 // cluster emits for n outcomes in one block.

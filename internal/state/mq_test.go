@@ -308,3 +308,26 @@ func TestSubmitSigCache(t *testing.T) {
 		t.Fatal("invalid signature cached")
 	}
 }
+
+// TestSubmitMaxArgs: an mq.submit above mq.MaxSubmitArgs is bad arguments
+// (rejected, nothing written), one just below it is judged as usual.
+func TestSubmitMaxArgs(t *testing.T) {
+	c, w := mqChain(t)
+	bob := dev(t, "Bob")
+	small := len(mq.SubmitCall(egress(w, 0, "")).Args)
+	// The payload's compact length grows from 1 to 4 bytes: 3 fewer.
+	over := egress(w, 0, string(make([]byte, mq.MaxSubmitArgs-small+1-3)))
+	if n := len(mq.SubmitCall(over).Args); n != mq.MaxSubmitArgs+1 {
+		t.Fatalf("arguments of %d bytes", n)
+	}
+	res := c.block(c.submit(bob, 0, over))
+	if r := res.TxResults[0]; r.Code != state.CodeBadArgs || len(res.WriteSet) != 0 {
+		t.Fatalf("%s: %s (%d writes)", state.CodeName(r.Code), r.Log, len(res.WriteSet))
+	}
+	fits := egress(w, 0, string(make([]byte, mq.MaxSubmitArgs-small-8)))
+	body := c.body(bob, 0, mq.SubmitCall(fits))
+	body.FeeLimit = u(10 * state.Unit)
+	if r := c.block(tx.Sign(body, bob).Encode()).TxResults[0]; r.Code != state.CodeOK {
+		t.Fatalf("%s: %s", state.CodeName(r.Code), r.Log)
+	}
+}

@@ -40,8 +40,15 @@ const (
 	UploadCodeWeight        uint64 = 200_000
 	UploadCodeWeightPerByte uint64 = 50
 	InstantiateWeight       uint64 = 300_000
-	PushCommandWeight       uint64 = 200_000
-	PayloadWeightPerByte    uint64 = 2
+	// PushCommandWeight is calibrated with BenchmarkExecuteBlockPushCommands
+	// against BenchmarkExecuteBlockPushBaseline (internal/state, 1,000
+	// senders, 400-byte payloads, signatures cached: TxBaseWeight covers
+	// them; 2-core shared dev box, 2026-11-27): a whole push_command
+	// transaction took 11.6–13.0 µs and a balances.transfer (weight
+	// TxBaseWeight + 10,000) 4.0–4.6 µs in the same run. 50,000 is about 4×
+	// the whole measured transaction (it was 200,000, unmeasured).
+	PushCommandWeight    uint64 = 50_000
+	PayloadWeightPerByte uint64 = 2
 )
 
 // Gas defaults of a new cluster (as Phala: a command's gas limit is clipped
