@@ -387,10 +387,12 @@ func (c *Core) batchOf(cluster [32]byte) *outcomeBatch {
 
 // flushOutcomes ends a block's messages: for every cluster with n
 // instantiates or commands in the block (in cluster id order) it emits
-// msg.OutcomesMessages(n) cluster/outcomes messages, or, when it did not run
-// all n (no key, or the key arrived during the block), counts as many
-// sequences and emits nothing: the key holders report them. The count is
-// thus a function of the block's inputs alone.
+// msg.OutcomesMessages(n) cluster/outcomes messages, or, without the key,
+// counts as many sequences and emits nothing: the key holders report them.
+// The count is thus a function of the block's inputs alone. A core whose key
+// arrived during the block replayed the block's earlier inputs (adding their
+// outcomes, in block order, see replayCluster), so it holds all n and emits
+// the key holders' bytes; should it hold fewer, it only counts.
 func (c *Core) flushOutcomes(x *Context) {
 	ids := make([][32]byte, 0, len(c.batches))
 	for id := range c.batches {
@@ -575,14 +577,24 @@ func (c *Core) replayCluster(x *Context, id [32]byte) error {
 	inputs := cs.backlog
 	cs.backlog = nil
 	c.journal(func() { cs.backlog = inputs })
+	// The outcomes of this block's earlier inputs (counted, not run) join
+	// the block's batch, ahead of the inputs still to come.
+	current := emitter{msg: muted.msg, outcome: func(o msg.Outcome) {
+		b := c.batchOf(id)
+		b.entries = append(b.entries, o)
+	}}
 	for _, in := range inputs {
+		emit := muted
+		if in.height == x.Block.Height {
+			emit = current
+		}
 		switch in.topic {
 		case msg.TopicPhatInstantiate:
 			var p msg.Instantiate
 			if scale.Decode(in.payload, &p) != nil {
 				continue
 			}
-			if err := c.instantiate(x, &p, in.height, in.timeNano, muted); err != nil {
+			if err := c.instantiate(x, &p, in.height, in.timeNano, emit); err != nil {
 				return err
 			}
 		case msg.TopicPhatCommand:
@@ -590,7 +602,7 @@ func (c *Core) replayCluster(x *Context, id [32]byte) error {
 			if scale.Decode(in.payload, &p) != nil {
 				continue
 			}
-			if err := c.command(x, &p, in.height, in.timeNano, muted); err != nil {
+			if err := c.command(x, &p, in.height, in.timeNano, emit); err != nil {
 				return err
 			}
 		}

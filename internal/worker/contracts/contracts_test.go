@@ -786,3 +786,31 @@ func TestOutcomesSplit(t *testing.T) {
 		t.Fatalf("sequences advanced by %d (keyed) and %d (keyless), want 2", sa-sa0, sl-sl0)
 	}
 }
+
+// TestKeyMidBlock: a worker that receives the cluster key between two
+// commands of a block replays the first and emits the same outcomes
+// message as the key holder, byte for byte.
+func TestKeyMidBlock(t *testing.T) {
+	ch := newChain(t)
+	fl := mustMeta(t, "flipper")
+	a, late := ch.core(1, cid), ch.core(3)
+	m1, flipper, _ := ch.instantiate(cid, alice, "flipper", input(t, fl, "new(false)", true), 1, 0)
+	ch.step([]*worker.Core{a}, m1)
+	if _, err := late.Step(ch.block(ch.height, m1)); err != nil {
+		t.Fatal(err)
+	}
+	ek, err := cipher.EncryptSecretTo(ch.master, []byte(cipher.ClusterKeySharingSalt), late.Ecdh(), ch.clusters[cid].SecretBytes(), cipher.IV{7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	share := msg.ClusterKeyShares{Cluster: cid, Pubkey: ch.clusters[cid].Public(), Shares: []msg.ClusterKeyShare{{Worker: late.Identity(), Key: *ek}}}
+	km := msg.Message{Origin: msg.OriginWorker(keys.PublicKey{0x6e}), Topic: []byte(msg.TopicClusterKeys), Payload: scale.Encode(&share)}
+	c1, id1 := command(cid, flipper, alice, plain(t, "k1", input(t, fl, "flip()", false), gas), gas, ch.height+1, 0)
+	c2, id2 := command(cid, flipper, bob, plain(t, "k2", input(t, fl, "flip()", false), gas), gas, ch.height+1, 2)
+	// ch.step fails the test if the two cores' egress differ.
+	rds := ch.step([]*worker.Core{a, late}, c1, km, c2)
+	_, outs, _ := published(t, rds[1])
+	if len(rds[1].Egress) != 1 || len(outs) != 2 || outs[id1] == 0 || outs[id2] == 0 {
+		t.Fatalf("late worker emitted %v, outcomes %v", topics(rds[1].Egress), outs)
+	}
+}
