@@ -410,10 +410,11 @@ func (c *Client) WaitOutcome(ctx context.Context, res *TxResult) (*Outcome, erro
 			}
 			for _, r := range recs {
 				for _, m := range r.Messages {
-					var o msg.Outcome
-					if string(m.Topic) == msg.TopicClusterOutcome && scale.Decode(m.Payload, &o) == nil && o.CommandID == [32]byte(id) {
-						out.Reported, out.GasUsed = true, o.GasUsed
-						return out, nil
+					for _, o := range msg.OutcomesOf(string(m.Topic), m.Payload) {
+						if o.CommandID == [32]byte(id) {
+							out.Reported, out.GasUsed = true, o.GasUsed
+							return out, nil
+						}
 					}
 				}
 			}

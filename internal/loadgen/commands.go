@@ -185,9 +185,8 @@ func RunCommands(ctx context.Context, c *client.Client, cfg CommandConfig) (*Com
 							delete(sentAt, keyOf(p.Payload))
 						}
 					}
-				case msg.TopicClusterOutcome:
-					var o msg.Outcome
-					if scale.Decode(m.Payload, &o) == nil {
+				case msg.TopicClusterOutcome, msg.TopicClusterOutcomes:
+					for _, o := range msg.OutcomesOf(string(m.Topic), m.Payload) {
 						if at, ok := ids[o.CommandID]; ok {
 							lat = append(lat, seen.Sub(at))
 							delete(ids, o.CommandID)

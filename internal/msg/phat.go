@@ -44,6 +44,13 @@ const (
 	// signer and moves the used gas to the treasury; it pays every payout
 	// out of the cluster's escrow and lowers the cluster's ledger total.
 	TopicClusterOutcome = "cluster/outcome"
+	// TopicClusterOutcomes: Cluster → chain, payload Outcomes; the outcomes
+	// of all the instantiates and commands of one block of one cluster, in
+	// block order (split into several messages of at most
+	// MaxOutcomesPerMessage entries). The chain checks every entry as for
+	// TopicClusterOutcome and applies the message all or nothing: one bad
+	// entry refuses the whole message with that entry's code.
+	TopicClusterOutcomes = "cluster/outcomes"
 	// TopicInstantiateFailed: Cluster → chain, payload InstantiateFailed; the
 	// contract's constructor failed. The chain checks that the contract is
 	// pending in that cluster and marks it failed.
@@ -261,6 +268,81 @@ func (p *Outcome) EncodeSCALE(w *scale.Writer) {
 	for i := range p.Payouts {
 		w.Raw(p.Payouts[i].Account[:])
 		w.U128(p.Payouts[i].Amount)
+	}
+}
+
+// MaxOutcomesPerMessage bounds the entries of one Outcomes message. A
+// cluster worker splits a block's outcomes into ⌈n / MaxOutcomesPerMessage⌉
+// messages, so the number it emits is a function of the block's inputs.
+// At most MaxPayouts payouts each, a message stays below 400 KB.
+const MaxOutcomesPerMessage = 128
+
+// OutcomesMessages is the number of TopicClusterOutcomes messages a
+// cluster emits for n outcomes in one block.
+func OutcomesMessages(n int) int {
+	return (n + MaxOutcomesPerMessage - 1) / MaxOutcomesPerMessage
+}
+
+// OutcomesOf returns the outcomes a delivered message reports: its entries
+// for TopicClusterOutcomes, the outcome itself for TopicClusterOutcome, and
+// none for other topics or an undecodable payload.
+func OutcomesOf(topic string, payload []byte) []Outcome {
+	switch topic {
+	case TopicClusterOutcomes:
+		var p Outcomes
+		if scale.Decode(payload, &p) == nil {
+			return p.Entries
+		}
+	case TopicClusterOutcome:
+		var o Outcome
+		if scale.Decode(payload, &o) == nil {
+			return []Outcome{o}
+		}
+	}
+	return nil
+}
+
+// Outcomes is the payload of TopicClusterOutcomes.
+type Outcomes struct {
+	// Entries are 1 to MaxOutcomesPerMessage outcomes, each with a distinct
+	// command id.
+	Entries []Outcome
+}
+
+// EncodeSCALE writes Vec<Outcome>.
+func (p *Outcomes) EncodeSCALE(w *scale.Writer) {
+	w.Compact(uint64(len(p.Entries)))
+	for i := range p.Entries {
+		p.Entries[i].EncodeSCALE(w)
+	}
+}
+
+// outcomeMinBytes is the smallest encoded Outcome (no payouts).
+const outcomeMinBytes = 32 + 8 + 1
+
+// DecodeSCALE reads 1 to MaxOutcomesPerMessage outcomes (each checked as
+// by Outcome.DecodeSCALE) with distinct command ids.
+func (p *Outcomes) DecodeSCALE(r *scale.Reader) {
+	n := r.Len(outcomeMinBytes)
+	if r.Err() != nil {
+		return
+	}
+	if n == 0 || n > MaxOutcomesPerMessage {
+		r.Fail(fmt.Errorf("%d outcomes, need 1 to %d", n, MaxOutcomesPerMessage))
+		return
+	}
+	p.Entries = make([]Outcome, n)
+	seen := make(map[[32]byte]struct{}, n)
+	for i := range p.Entries {
+		p.Entries[i].DecodeSCALE(r)
+		if r.Err() != nil {
+			return
+		}
+		if _, dup := seen[p.Entries[i].CommandID]; dup {
+			r.Fail(fmt.Errorf("outcome %d repeats command %x", i, p.Entries[i].CommandID))
+			return
+		}
+		seen[p.Entries[i].CommandID] = struct{}{}
 	}
 }
 

@@ -30,6 +30,8 @@ func TestPhatPayloadsRoundTrip(t *testing.T) {
 		{&Command{Cluster: [32]byte{1}, Contract: [32]byte{2}, Origin: keys.PublicKey{3}, Payload: []byte{0, 1, 2},
 			CommandID: [32]byte{4}, GasLimit: 9, Deposit: scale.U128From(3)}, &Command{}, 96 + 4 + 32 + 8 + 16},
 		{&Outcome{CommandID: [32]byte{9}, GasUsed: 1 << 40}, &Outcome{}, 41},
+		{&Outcomes{Entries: []Outcome{{CommandID: [32]byte{9}, GasUsed: 3}, {CommandID: [32]byte{8},
+			Payouts: []Payout{{Account: [32]byte{1}, Amount: scale.U128From(5)}}}}}, &Outcomes{}, 1 + 41 + 41 + 48},
 		{&Outcome{CommandID: [32]byte{9}, GasUsed: 3, Payouts: []Payout{{Account: [32]byte{1}, Amount: scale.U128From(5)},
 			{Account: [32]byte{2}, Amount: scale.U128{Hi: 1}}}}, &Outcome{}, 41 + 2*48},
 		{&InstantiateFailed{Contract: [32]byte{8}, Reason: "trapped"}, &InstantiateFailed{}, 32 + 8},
@@ -90,6 +92,10 @@ func TestPhatPayloadBounds(t *testing.T) {
 		"zero payout": &Outcome{Payouts: []Payout{{Account: [32]byte{1}}}},
 		"payout order": &Outcome{Payouts: []Payout{{Account: [32]byte{2}, Amount: scale.U128From(1)},
 			{Account: [32]byte{1}, Amount: scale.U128From(1)}}},
+		"no outcomes":       &Outcomes{},
+		"too many outcomes": &Outcomes{Entries: make([]Outcome, MaxOutcomesPerMessage+1)},
+		"outcome twice":     &Outcomes{Entries: []Outcome{{CommandID: [32]byte{1}}, {CommandID: [32]byte{1}}}},
+		"bad outcome entry": &Outcomes{Entries: []Outcome{{CommandID: [32]byte{1}}, {CommandID: [32]byte{2}, Payouts: []Payout{{Account: [32]byte{1}}}}}},
 		"payout twice": &Outcome{Payouts: []Payout{{Account: [32]byte{1}, Amount: scale.U128From(1)},
 			{Account: [32]byte{1}, Amount: scale.U128From(1)}}},
 	}
@@ -151,5 +157,29 @@ func TestContractAndCommandIDs(t *testing.T) {
 	}
 	if CommandID(7, 4) == cid || CommandID(8, 3) == cid {
 		t.Fatal("command ids collide")
+	}
+}
+
+// TestOutcomesOf: the outcomes of a batch, of a single outcome, and none for
+// other topics or undecodable payloads; the message count of a block's
+// outcomes.
+func TestOutcomesOf(t *testing.T) {
+	batch := &Outcomes{Entries: []Outcome{{CommandID: [32]byte{1}}, {CommandID: [32]byte{2}, GasUsed: 7}}}
+	if got := OutcomesOf(TopicClusterOutcomes, scale.Encode(batch)); len(got) != 2 || got[1].CommandID != ([32]byte{2}) || got[1].GasUsed != 7 {
+		t.Fatalf("batch: %+v", got)
+	}
+	if got := OutcomesOf(TopicClusterOutcome, scale.Encode(&Outcome{CommandID: [32]byte{3}})); len(got) != 1 || got[0].CommandID != ([32]byte{3}) {
+		t.Fatalf("single: %+v", got)
+	}
+	if got := OutcomesOf(TopicClusterOutcomes, []byte{0}); got != nil {
+		t.Fatalf("empty batch: %+v", got)
+	}
+	if got := OutcomesOf(TopicPhatCommand, scale.Encode(batch)); got != nil {
+		t.Fatalf("other topic: %+v", got)
+	}
+	for n, want := range map[int]int{0: 0, 1: 1, MaxOutcomesPerMessage: 1, MaxOutcomesPerMessage + 1: 2, 3 * MaxOutcomesPerMessage: 3} {
+		if got := OutcomesMessages(n); got != want {
+			t.Errorf("OutcomesMessages(%d) = %d, want %d", n, got, want)
+		}
 	}
 }

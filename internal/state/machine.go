@@ -194,7 +194,7 @@ func (m *Machine) static(raw []byte, appVersion uint64) prepared {
 		p.code, p.log = CodePrivilegedCall, m.rs.CallName(appVersion, t.Body.Call)+" is privileged: dispatch it through admin.sudo"
 		return p
 	}
-	if err := meth.Check(t.Body.Call.Args); err != nil {
+	if err := meth.CheckArgs(t.Body.Call.Args); err != nil {
 		p.code, p.log = CodeBadArgs, err.Error()
 		return p
 	}

@@ -109,7 +109,7 @@ func (c *CallCtx) Dispatch(meth *Method, args []byte, origin CallOrigin) (uint32
 	if meth.Privileged && origin != OriginRoot {
 		return CodeNotRoot, meth.Name + " is privileged: it needs the root origin", nil
 	}
-	if err := meth.Check(args); err != nil {
+	if err := meth.CheckArgs(args); err != nil {
 		return CodeBadDispatchArgs, err.Error(), nil
 	}
 	sub := c.Sub(origin)
@@ -187,6 +187,10 @@ type Method struct {
 	// arguments (calls whose cost grows with their input, such as code
 	// uploads). See CallWeight.
 	WeightPerByte uint64
+	// MaxArgs, when set, bounds the call's arguments in bytes (longer ones
+	// are bad arguments, see CheckArgs), and with it the call's heaviest
+	// weight; otherwise tx.MaxTxBytes bounds them.
+	MaxArgs int
 	// DevOnly methods exist only on dev chains (CodeDevOnly elsewhere).
 	DevOnly bool
 	// Privileged methods act with the chain's authority: a transaction
@@ -214,9 +218,24 @@ func (m *Method) CallWeight(args []byte) uint64 {
 	return m.Weight + m.WeightPerByte*uint64(len(args))
 }
 
+// CheckArgs checks a call's arguments statically: at most MaxArgs bytes
+// (when set), then Check.
+func (m *Method) CheckArgs(args []byte) error {
+	if m.MaxArgs > 0 && len(args) > m.MaxArgs {
+		return fmt.Errorf("%s: %d bytes of arguments, at most %d", m.Name, len(args), m.MaxArgs)
+	}
+	return m.Check(args)
+}
+
 // maxWeight is the weight of m's heaviest call: with arguments of
-// tx.MaxTxBytes at most.
-func (m *Method) maxWeight() uint64 { return m.Weight + m.WeightPerByte*tx.MaxTxBytes }
+// MaxArgs (when set) or tx.MaxTxBytes at most.
+func (m *Method) maxWeight() uint64 {
+	n := uint64(tx.MaxTxBytes)
+	if m.MaxArgs > 0 {
+		n = min(n, uint64(m.MaxArgs))
+	}
+	return m.Weight + m.WeightPerByte*n
+}
 
 // Module is one module of an app version: its name and methods, by method
 // index.

@@ -69,8 +69,10 @@ func TestSubmit(t *testing.T) {
 		if r.Code != state.CodeOK {
 			t.Fatalf("tx %d: %s: %s", i, state.CodeName(r.Code), r.Log)
 		}
-		if r.Weight != state.TxBaseWeight+mq.SubmitWeight {
-			t.Fatal(r.Weight)
+		// The weight grows with the submitted message.
+		args := mq.SubmitCall(egress(w, uint64(i), "ab"[i:i+1])).Args
+		if want := state.TxBaseWeight + mq.SubmitWeight + mq.SubmitWeightPerByte*uint64(len(args)); r.Weight != want || len(args) < 100 {
+			t.Fatalf("weight %d, want %d (%d bytes of arguments)", r.Weight, want, len(args))
 		}
 	}
 	if len(res.Messages) != 2 || string(res.Messages[0].Payload) != "a" || string(res.Messages[1].Payload) != "b" ||
@@ -304,5 +306,28 @@ func TestSubmitSigCache(t *testing.T) {
 	c.m.CheckTx(c.st, c.height+1, c.submit(alice, 1, bad), nil, nil)
 	if cache.Contains(mq.SigCacheKey(&bad, w.Public())) {
 		t.Fatal("invalid signature cached")
+	}
+}
+
+// TestSubmitMaxArgs: an mq.submit above mq.MaxSubmitArgs is bad arguments
+// (rejected, nothing written), one just below it is judged as usual.
+func TestSubmitMaxArgs(t *testing.T) {
+	c, w := mqChain(t)
+	bob := dev(t, "Bob")
+	small := len(mq.SubmitCall(egress(w, 0, "")).Args)
+	// The payload's compact length grows from 1 to 4 bytes: 3 fewer.
+	over := egress(w, 0, string(make([]byte, mq.MaxSubmitArgs-small+1-3)))
+	if n := len(mq.SubmitCall(over).Args); n != mq.MaxSubmitArgs+1 {
+		t.Fatalf("arguments of %d bytes", n)
+	}
+	res := c.block(c.submit(bob, 0, over))
+	if r := res.TxResults[0]; r.Code != state.CodeBadArgs || len(res.WriteSet) != 0 {
+		t.Fatalf("%s: %s (%d writes)", state.CodeName(r.Code), r.Log, len(res.WriteSet))
+	}
+	fits := egress(w, 0, string(make([]byte, mq.MaxSubmitArgs-small-8)))
+	body := c.body(bob, 0, mq.SubmitCall(fits))
+	body.FeeLimit = u(10 * state.Unit)
+	if r := c.block(tx.Sign(body, bob).Encode()).TxResults[0]; r.Code != state.CodeOK {
+		t.Fatalf("%s: %s", state.CodeName(r.Code), r.Log)
 	}
 }

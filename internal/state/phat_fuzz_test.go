@@ -63,12 +63,15 @@ func FuzzPhat(f *testing.F) {
 	f.Add(uint8(3), scale.Encode(&msg.Outcome{CommandID: pendingCmd, GasUsed: 3, Payouts: []msg.Payout{{Account: [32]byte(bob.Public()), Amount: u(1)}}}))
 	f.Add(uint8(4), scale.Encode(&msg.InstantiateFailed{Contract: msg.ContractID(bob.Public(), hash, pc.ids[0], []byte("b")), Reason: "x"}))
 	f.Add(uint8(5), scale.Encode(&msg.ContractKey{Contract: live, Pubkey: keys.PublicKey{2}}))
+	f.Add(uint8(7), scale.Encode(&msg.Outcomes{Entries: []msg.Outcome{{CommandID: pendingCmd, GasUsed: 3}}}))
+	f.Add(uint8(7), scale.Encode(&msg.Outcomes{Entries: []msg.Outcome{{CommandID: pendingCmd, GasUsed: 3,
+		Payouts: []msg.Payout{{Account: [32]byte(bob.Public()), Amount: u(1)}}}, {CommandID: [32]byte{1}}}}))
 	f.Add(uint8(6), scale.Encode(&msg.StateRootReport{Cluster: pc.ids[0], Height: rootHeight, Root: [32]byte{2}}))
 
 	f.Fuzz(func(t *testing.T, kind uint8, data []byte) {
 		pc.t = t
 		var raw, origin []byte
-		switch k := int(kind) % 7; {
+		switch k := int(kind) % 8; {
 		case k < 3:
 			raw = pc.send(bob, tx.Call{Module: phat.Index, Method: phat.MethodUploadCode + uint8(k), Args: data})
 		case k == 6:
@@ -81,7 +84,11 @@ func FuzzPhat(f *testing.F) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			s := msg.Sign(pc.ck[0], msg.Message{Origin: o, Topic: []byte(phatFuzzTopics[k-3]), Payload: data}, seq)
+			topic := msg.TopicClusterOutcomes
+			if k < 6 {
+				topic = phatFuzzTopics[k-3]
+			}
+			s := msg.Sign(pc.ck[0], msg.Message{Origin: o, Topic: []byte(topic), Payload: data}, seq)
 			raw, origin = pc.submit(bob, pc.account(bob.Public()).Nonce, s), o
 		}
 		h := pc.header()

@@ -295,11 +295,41 @@ func TestPhatContractLifecycle(t *testing.T) {
 	if pc.escrow(0) != add(t, base.Transfer, u(3+11)) || pc.ledger(0) != add(t, base.Transfer, u(11)) {
 		t.Fatalf("escrow %s ledger %s", pc.escrow(0), pc.ledger(0))
 	}
-	// All the gas used: nothing back, all to the treasury.
+	// A second command, then both outcomes in one cluster/outcomes
+	// message, which is all or nothing.
+	pc.do(state.CodeOK, pc.send(charlie, push(id, 2_000_000, u(0), []byte{4})))
+	cmd3 := msg.CommandID(uint64(pc.height), 0)
+	escrowBefore, ledgerBefore := pc.escrow(0), pc.ledger(0)
+	for _, bad := range []struct {
+		code    uint32
+		entries []msg.Outcome
+	}{
+		{state.CodeGasUsedOverLimit, []msg.Outcome{{CommandID: cmd2, GasUsed: 3_000_000}, {CommandID: cmd3, GasUsed: 2_000_001}}},
+		{state.CodeUnknownCommand, []msg.Outcome{{CommandID: cmd2}, {CommandID: cmd3}, {CommandID: [32]byte{9}}}},
+		{state.CodeMqBadPayload, []msg.Outcome{{CommandID: cmd2}, {CommandID: cmd2}}},
+		{state.CodeMqBadPayload, nil},
+		// Payouts that fit the ledger one by one but not together.
+		{state.CodePayoutOverLedger, []msg.Outcome{
+			{CommandID: cmd2, Payouts: []msg.Payout{{Account: [32]byte(bob.Public()), Amount: ledgerBefore}}},
+			{CommandID: cmd3, Payouts: []msg.Payout{{Account: [32]byte(bob.Public()), Amount: u(1)}}}}},
+	} {
+		pc.report(bad.code, 0, msg.TopicClusterOutcomes, &msg.Outcomes{Entries: bad.entries})
+		if _, ok, _ := phat.GetPending(pc.st, cmd2); !ok || pc.escrow(0) != escrowBefore || pc.ledger(0) != ledgerBefore {
+			t.Fatalf("refused batch (%s) changed state", state.CodeName(bad.code))
+		}
+	}
+	pc.report(state.CodeWrongCluster, 1, msg.TopicClusterOutcomes, &msg.Outcomes{Entries: []msg.Outcome{{CommandID: cmd2}}})
+	// All the gas of cmd2 used: nothing back, all to the treasury; cmd3
+	// used none: its reservation (2) goes back to Charlie.
 	charlieBefore := pc.free(charlie.Public())
-	pc.report(state.CodeOK, 0, msg.TopicClusterOutcome, &msg.Outcome{CommandID: cmd2, GasUsed: 3_000_000})
-	if pc.free(charlie.Public()) != charlieBefore || pc.escrow(0) != pc.ledger(0) {
-		t.Fatal("full use refunded something")
+	pc.report(state.CodeOK, 0, msg.TopicClusterOutcomes, &msg.Outcomes{Entries: []msg.Outcome{{CommandID: cmd2, GasUsed: 3_000_000}, {CommandID: cmd3}}})
+	if pc.free(charlie.Public()) != add(t, charlieBefore, u(2)) || pc.escrow(0) != pc.ledger(0) {
+		t.Fatalf("charlie %s (was %s), escrow %s ledger %s", pc.free(charlie.Public()), charlieBefore, pc.escrow(0), pc.ledger(0))
+	}
+	for _, c := range [][32]byte{cmd2, cmd3} {
+		if _, ok, _ := phat.GetPending(pc.st, c); ok {
+			t.Fatal("pending kept")
+		}
 	}
 
 	// A failing constructor, instantiated in a block whose first message is
@@ -331,6 +361,9 @@ func TestPhatContractLifecycle(t *testing.T) {
 	// A worker origin cannot report outcomes.
 	w1 := dev(t, "Worker1")
 	s := msg.Sign(w1, msg.Message{Origin: msg.OriginWorker(w1.Public()), Topic: []byte(msg.TopicClusterOutcome), Payload: scale.Encode(&msg.Outcome{})}, 3)
+	pc.do(state.CodeMqWrongOrigin, pc.submit(bob, pc.account(bob.Public()).Nonce, s))
+	s = msg.Sign(w1, msg.Message{Origin: msg.OriginWorker(w1.Public()), Topic: []byte(msg.TopicClusterOutcomes),
+		Payload: scale.Encode(&msg.Outcomes{Entries: []msg.Outcome{{}}})}, 4)
 	pc.do(state.CodeMqWrongOrigin, pc.submit(bob, pc.account(bob.Public()).Nonce, s))
 }
 

@@ -16,13 +16,17 @@ import (
 // for every cluster, in block order. A worker holding the cluster key runs
 // them with the ContractRuntime over the cluster's state and reports on the
 // cluster's egress; one without the key emits nothing but counts the same
-// number of sequences (instantiate: 2, command: 1, whatever the result),
-// and retains the verified inputs (the cluster's backlog) so that it can
+// number of sequences (whatever the result: instantiate 1, plus, at the
+// end of the block, ⌈n / msg.MaxOutcomesPerMessage⌉ for the cluster's n
+// instantiates and commands of the block), and retains the verified inputs (the cluster's backlog) so that it can
 // replay them once it receives the key (late joiner; see replayCluster).
 //
-// Outcomes: cluster/outcome {command_id, gas_used, payouts} for every
-// instantiate and command; on top, for an instantiate, cluster/contract_key on success
-// or cluster/instantiate_failed on failure (before the outcome).
+// Outcomes: at the end of each block, cluster/outcomes with the
+// {command_id, gas_used, payouts} of every instantiate and command of the
+// block, in block order, split into messages of at most
+// msg.MaxOutcomesPerMessage entries (flushOutcomes); on top, for an
+// instantiate, cluster/contract_key on success or
+// cluster/instantiate_failed on failure, when it runs.
 
 // Refusal reasons recorded in a CommandOutcome (stable strings).
 const (
@@ -341,13 +345,78 @@ func (c *Core) retain(x *Context, id [32]byte, m msg.Message) {
 	c.journal(func() { cs.backlog = cs.backlog[:n] })
 }
 
-// emitter emits on a cluster's stream, or (replay) not at all.
-type emitter func(topic string, payload []byte)
+// emitter emits on a cluster's stream, or (replay) not at all: msg emits a
+// message at once, outcome adds an outcome to the block's batch.
+type emitter struct {
+	msg     func(topic string, payload []byte)
+	outcome func(o msg.Outcome)
+}
 
-func (c *Core) clusterEmitter(x *Context, s *stream) emitter {
-	return func(topic string, payload []byte) {
-		x.ready.Egress = append(x.ready.Egress, s.emit(topic, payload))
+// muted is the emitter of a replay.
+var muted = emitter{msg: func(string, []byte) {}, outcome: func(msg.Outcome) {}}
+
+func (c *Core) clusterEmitter(x *Context, s *stream, cluster [32]byte) emitter {
+	return emitter{
+		msg: func(topic string, payload []byte) {
+			x.ready.Egress = append(x.ready.Egress, s.emit(topic, payload))
+		},
+		outcome: func(o msg.Outcome) {
+			b := c.batchOf(cluster)
+			b.n++
+			b.entries = append(b.entries, o)
+		},
 	}
+}
+
+// outcomeBatch is a cluster's outcomes of the block being stepped: n
+// instantiates and commands, of which the core ran (and holds the outcome
+// of) entries; a core without the key only counts them.
+type outcomeBatch struct {
+	n       int
+	entries []msg.Outcome
+}
+
+func (c *Core) batchOf(cluster [32]byte) *outcomeBatch {
+	b := c.batches[cluster]
+	if b == nil {
+		b = &outcomeBatch{}
+		c.batches[cluster] = b
+	}
+	return b
+}
+
+// flushOutcomes ends a block's messages: for every cluster with n
+// instantiates or commands in the block (in cluster id order) it emits
+// msg.OutcomesMessages(n) cluster/outcomes messages, or, without the key,
+// counts as many sequences and emits nothing: the key holders report them.
+// The count is thus a function of the block's inputs alone. A core whose key
+// arrived during the block replayed the block's earlier inputs (adding their
+// outcomes, in block order, see replayCluster), so it holds all n and emits
+// the key holders' bytes; should it hold fewer, it only counts.
+func (c *Core) flushOutcomes(x *Context) {
+	ids := make([][32]byte, 0, len(c.batches))
+	for id := range c.batches {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool { return bytes.Compare(ids[i][:], ids[j][:]) < 0 })
+	for _, id := range ids {
+		b := c.batches[id]
+		s := c.stream(msg.OriginCluster(id))
+		if s == nil || b.n == 0 {
+			continue
+		}
+		if s.signer == nil || len(b.entries) != b.n {
+			for range msg.OutcomesMessages(b.n) {
+				s.advance()
+			}
+			continue
+		}
+		for i := 0; i < len(b.entries); i += msg.MaxOutcomesPerMessage {
+			part := b.entries[i:min(i+msg.MaxOutcomesPerMessage, len(b.entries))]
+			x.ready.Egress = append(x.ready.Egress, s.emit(msg.TopicClusterOutcomes, scale.Encode(&msg.Outcomes{Entries: part})))
+		}
+	}
+	clear(c.batches)
 }
 
 func handleInstantiate(x *Context, m msg.Message) error {
@@ -363,10 +432,10 @@ func handleInstantiate(x *Context, m msg.Message) error {
 	if s.signer == nil {
 		c.retain(x, p.Cluster, m)
 		s.advance()
-		s.advance()
+		c.batchOf(p.Cluster).n++
 		return nil
 	}
-	return c.instantiate(x, &p, x.Block.Height, x.Block.TimeUnixNano, c.clusterEmitter(x, s))
+	return c.instantiate(x, &p, x.Block.Height, x.Block.TimeUnixNano, c.clusterEmitter(x, s, p.Cluster))
 }
 
 func handleCommand(x *Context, m msg.Message) error {
@@ -381,10 +450,10 @@ func handleCommand(x *Context, m msg.Message) error {
 	}
 	if s.signer == nil {
 		c.retain(x, p.Cluster, m)
-		s.advance()
+		c.batchOf(p.Cluster).n++
 		return nil
 	}
-	return c.command(x, &p, x.Block.Height, x.Block.TimeUnixNano, c.clusterEmitter(x, s))
+	return c.command(x, &p, x.Block.Height, x.Block.TimeUnixNano, c.clusterEmitter(x, s, p.Cluster))
 }
 
 func (c *Core) instantiate(x *Context, p *msg.Instantiate, height, timeNano int64, emit emitter) error {
@@ -412,7 +481,7 @@ func (c *Core) instantiate(x *Context, p *msg.Instantiate, height, timeNano int6
 		c.journal(func() { k.deployer, k.fresh = old, false })
 		k.deployer, k.fresh = p.Deployer, false
 		pub, _ := c.ContractPublicKey(p.Cluster, p.Contract)
-		emit(msg.TopicContractKey, scale.Encode(&msg.ContractKey{Contract: p.Contract, Pubkey: pub}))
+		emit.msg(msg.TopicContractKey, scale.Encode(&msg.ContractKey{Contract: p.Contract, Pubkey: pub}))
 	} else {
 		reason := res.Err
 		if reason == "" {
@@ -421,11 +490,11 @@ func (c *Core) instantiate(x *Context, p *msg.Instantiate, height, timeNano int6
 		if len(reason) > msg.MaxFailureReason {
 			reason = reason[:msg.MaxFailureReason]
 		}
-		emit(msg.TopicInstantiateFailed, scale.Encode(&msg.InstantiateFailed{Contract: p.Contract, Reason: reason}))
+		emit.msg(msg.TopicInstantiateFailed, scale.Encode(&msg.InstantiateFailed{Contract: p.Contract, Reason: reason}))
 	}
 	pays := st.payouts()
 	c.recordOutcome(cs, p.Deployer, p.CommandID, &CommandOutcome{Height: height, Contract: p.Contract, Result: res})
-	emit(msg.TopicClusterOutcome, scale.Encode(&msg.Outcome{CommandID: p.CommandID, GasUsed: min(res.GasUsed, p.GasLimit), Payouts: pays}))
+	emit.outcome(msg.Outcome{CommandID: p.CommandID, GasUsed: min(res.GasUsed, p.GasLimit), Payouts: pays})
 	c.markDirty(p.Cluster)
 	return nil
 }
@@ -443,7 +512,7 @@ func (c *Core) command(x *Context, p *msg.Command, height, timeNano int64, emit 
 		o.Height, o.Contract = height, p.Contract
 		pays := st.payouts()
 		c.recordOutcome(cs, p.Origin, p.CommandID, o)
-		emit(msg.TopicClusterOutcome, scale.Encode(&msg.Outcome{CommandID: p.CommandID, GasUsed: min(o.Result.GasUsed, p.GasLimit), Payouts: pays}))
+		emit.outcome(msg.Outcome{CommandID: p.CommandID, GasUsed: min(o.Result.GasUsed, p.GasLimit), Payouts: pays})
 	}
 	refuse := func(why string) error {
 		done(&CommandOutcome{Refused: why})
@@ -508,15 +577,24 @@ func (c *Core) replayCluster(x *Context, id [32]byte) error {
 	inputs := cs.backlog
 	cs.backlog = nil
 	c.journal(func() { cs.backlog = inputs })
-	mute := func(string, []byte) {}
+	// The outcomes of this block's earlier inputs (counted, not run) join
+	// the block's batch, ahead of the inputs still to come.
+	current := emitter{msg: muted.msg, outcome: func(o msg.Outcome) {
+		b := c.batchOf(id)
+		b.entries = append(b.entries, o)
+	}}
 	for _, in := range inputs {
+		emit := muted
+		if in.height == x.Block.Height {
+			emit = current
+		}
 		switch in.topic {
 		case msg.TopicPhatInstantiate:
 			var p msg.Instantiate
 			if scale.Decode(in.payload, &p) != nil {
 				continue
 			}
-			if err := c.instantiate(x, &p, in.height, in.timeNano, mute); err != nil {
+			if err := c.instantiate(x, &p, in.height, in.timeNano, emit); err != nil {
 				return err
 			}
 		case msg.TopicPhatCommand:
@@ -524,7 +602,7 @@ func (c *Core) replayCluster(x *Context, id [32]byte) error {
 			if scale.Decode(in.payload, &p) != nil {
 				continue
 			}
-			if err := c.command(x, &p, in.height, in.timeNano, mute); err != nil {
+			if err := c.command(x, &p, in.height, in.timeNano, emit); err != nil {
 				return err
 			}
 		}

@@ -211,6 +211,9 @@ type Core struct {
 	// dirty are the clusters a step changed (their roots are recomputed
 	// at its end).
 	dirty map[[32]byte]bool
+	// batches are the clusters' outcomes of the block being stepped
+	// (flushOutcomes).
+	batches map[[32]byte]*outcomeBatch
 	// undo journals cluster-state changes during a Step (undoing set),
 	// to put them back if the step fails.
 	undo    []func()
@@ -237,7 +240,7 @@ func NewWithOptions(k Keys, height int64, o Options) (*Core, error) {
 	c := &Core{keys: k, opts: o, height: height, routes: map[string]route{},
 		clusterKeys: map[[32]byte]*clusterKey{}, refused: map[string]string{},
 		masterSent: map[keys.PublicKey]uint64{}, clusters: map[[32]byte]*clusterState{},
-		dirty: map[[32]byte]bool{}}
+		dirty: map[[32]byte]bool{}, batches: map[[32]byte]*outcomeBatch{}}
 	c.addStream(msg.OriginWorker(k.Identity.Public()), k.Identity)
 	c.registerBuiltins()
 	return c, nil
@@ -280,7 +283,8 @@ func (c *Core) Step(b Block) (Ready, error) {
 	}
 	undo := c.save()
 	c.undo, c.undoing = c.undo[:0], true
-	defer func() { c.undoing = false; c.undo = c.undo[:0]; clear(c.dirty) }()
+	clear(c.batches)
+	defer func() { c.undoing = false; c.undo = c.undo[:0]; clear(c.dirty); clear(c.batches) }()
 	var rd Ready
 	if c.opts.View != nil {
 		c.view = c.opts.View(b.State)
@@ -300,6 +304,7 @@ func (c *Core) Step(b Block) (Ready, error) {
 			return Ready{}, fmt.Errorf("worker: block %d message %d (%q): %w", b.Height, i, m.Topic, err)
 		}
 	}
+	c.flushOutcomes(&Context{Block: &b, Index: -1, core: c, ready: &rd})
 	if err := c.prune(b.State); err != nil {
 		c.restore(undo)
 		return Ready{}, fmt.Errorf("worker: block %d: %w", b.Height, err)

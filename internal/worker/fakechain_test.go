@@ -181,12 +181,14 @@ func (f *fakeChain) accept(sender keys.PublicKey, m msg.Message) bool {
 			return false
 		}
 		f.contracts[p.Contract] = p.Pubkey
-	case msg.TopicClusterOutcome:
-		var p msg.Outcome
-		if scale.Decode(m.Payload, &p) != nil {
+	case msg.TopicClusterOutcome, msg.TopicClusterOutcomes:
+		os := msg.OutcomesOf(string(m.Topic), m.Payload)
+		if os == nil {
 			return false
 		}
-		f.outcomes[p.CommandID]++
+		for _, p := range os {
+			f.outcomes[p.CommandID]++
+		}
 	}
 	return true
 }

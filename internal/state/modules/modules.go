@@ -29,6 +29,7 @@ func topicHandlersV1() map[string]state.TopicHandler {
 		msg.TopicClusterKeys:       phat.HandleClusterKeys,          // Worker: an active gatekeeper's cluster key shares
 		msg.TopicContractKey:       phat.HandleContractKey,          // Cluster: a contract's ECDH public key
 		msg.TopicClusterOutcome:    phat.HandleOutcome,              // Cluster: gas used by an instantiate or command
+		msg.TopicClusterOutcomes:   phat.HandleOutcomes,             // Cluster: a block's outcomes, all or nothing
 		msg.TopicInstantiateFailed: phat.HandleInstantiateFailed,    // Cluster: a constructor failed
 		msg.TopicClusterStateRoot:  phat.HandleStateRoot,            // Worker: a cluster worker's state root report
 		msg.TopicWorkerEndpoint:    registry.HandleEndpoint,         // Worker: the URL of its public API

@@ -55,8 +55,10 @@ func TestTableV1(t *testing.T) {
 			t.Errorf("%s: %+v", tc.name, meth)
 		}
 	}
-	// The heaviest call: an upload of tx.MaxTxBytes.
-	if got := state.MaxTxWeight(rs, state.AppVersion1); got != state.TxBaseWeight+phat.UploadCodeWeight+phat.UploadCodeWeightPerByte*tx.MaxTxBytes {
+	// The heaviest call: an mq.submit of mq.MaxSubmitArgs (heavier than an
+	// upload of tx.MaxTxBytes), and it fits the genesis block weight.
+	if got := state.MaxTxWeight(rs, state.AppVersion1); got != state.TxBaseWeight+mq.SubmitWeight+mq.SubmitWeightPerByte*mq.MaxSubmitArgs ||
+		got <= state.TxBaseWeight+phat.UploadCodeWeight+phat.UploadCodeWeightPerByte*tx.MaxTxBytes || got > state.DefaultParams().MaxBlockWeight {
 		t.Errorf("max tx weight %d", got)
 	}
 	if rs.Supports(state.AppVersion1+1) || rs.Supports(0) {

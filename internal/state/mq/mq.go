@@ -41,6 +41,23 @@ const sigCacheDomain = "cella/mq/sigcache/v1"
 // sequence read and write).
 const SubmitWeight uint64 = 60_000
 
+// SubmitWeightPerByte is mq.submit's weight per byte of its arguments: the
+// message hash for the signature, and the topic handler's work, which grows
+// with the payload. A cluster/outcomes entry is at least 41 bytes (12,300)
+// plus 48 bytes (14,400) per payout. Calibrated with
+// BenchmarkExecuteBlockOutcomes (internal/state, 2-core shared dev box,
+// 2026-11-27): settling one outcome (refund and charge, no payouts) took
+// 5.8–6.2 µs, so about 2× margin per entry; a payout is one account read
+// and write (less than a transfer's 10,000).
+const SubmitWeightPerByte uint64 = 300
+
+// MaxSubmitArgs bounds mq.submit's arguments (and so its heaviest weight,
+// ≈ 315 M, within a genesis block weight of 500 M). The largest message a
+// worker emits is a cluster/outcomes of msg.MaxOutcomesPerMessage entries
+// with msg.MaxPayouts payouts each (≈ 399 KB, weight ≈ 120 M: its fee stays
+// below pherry's default fee limit of one Unit), far below.
+const MaxSubmitArgs = 1 << 20
+
 // PrefixIngress starts the key of each origin's next expected sequence:
 // "mq/ingress/" ‖ origin → u64 little-endian.
 var PrefixIngress = []byte("mq/ingress/")
@@ -57,7 +74,7 @@ var PrefixIngress = []byte("mq/ingress/")
 func Module(handlers map[string]state.TopicHandler) *state.Module {
 	h := submitter{handlers: handlers}
 	return &state.Module{Name: "mq", Methods: []*state.Method{
-		MethodSubmit: {Name: "submit", Weight: SubmitWeight, Check: checkSubmit, Admit: admitSubmit, Exec: h.exec, Egress: egress},
+		MethodSubmit: {Name: "submit", Weight: SubmitWeight, WeightPerByte: SubmitWeightPerByte, MaxArgs: MaxSubmitArgs, Check: checkSubmit, Admit: admitSubmit, Exec: h.exec, Egress: egress},
 	}}
 }
 

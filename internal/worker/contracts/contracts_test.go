@@ -292,12 +292,14 @@ func published(t testing.TB, rd worker.Ready) (map[[32]byte]keys.PublicKey, map[
 				t.Fatal(err)
 			}
 			ks[p.Contract] = p.Pubkey
-		case msg.TopicClusterOutcome:
-			var p msg.Outcome
+		case msg.TopicClusterOutcomes:
+			var p msg.Outcomes
 			if err := scale.Decode(m.Message.Payload, &p); err != nil {
 				t.Fatal(err)
 			}
-			outs[p.CommandID] = p.GasUsed
+			for _, o := range p.Entries {
+				outs[o.CommandID] = o.GasUsed
+			}
 		case msg.TopicInstantiateFailed:
 			var p msg.InstantiateFailed
 			if err := scale.Decode(m.Message.Payload, &p); err != nil {
@@ -334,7 +336,7 @@ func TestClusterExecution(t *testing.T) {
 	if _, err := late.Step(ch.block(1, m1, m2)); err != nil {
 		t.Fatal(err)
 	}
-	if got := topics(rds[0].Egress); len(got) != 4 || got[0] != msg.TopicContractKey || got[1] != msg.TopicClusterOutcome {
+	if got := topics(rds[0].Egress); len(got) != 3 || got[0] != msg.TopicContractKey || got[1] != msg.TopicContractKey || got[2] != msg.TopicClusterOutcomes {
 		t.Fatalf("instantiate egress %v", got)
 	}
 	ks, outs, _ := published(t, rds[0])
@@ -344,11 +346,11 @@ func TestClusterExecution(t *testing.T) {
 	if want := cipher.NewEcdhKey(cipher.ContractKey(ch.clusters[cid], token)).Public(); ks[token] != want {
 		t.Fatal("published contract key is not the derived one")
 	}
-	if sa, _ := a.ClusterSequence(cid); sa != 4 {
+	if sa, _ := a.ClusterSequence(cid); sa != 3 {
 		t.Fatalf("cluster sequence %d", sa)
 	}
-	if sl, _ := late.ClusterSequence(cid); sl != 4 {
-		t.Fatalf("keyless worker counts %d sequences, want 4", sl)
+	if sl, _ := late.ClusterSequence(cid); sl != 3 {
+		t.Fatalf("keyless worker counts %d sequences, want 3", sl)
 	}
 	if st := late.ClusterStates(); len(st) != 1 || st[0].Backlog != 2 || st[0].Contracts != 0 {
 		t.Fatalf("keyless worker's cluster state %+v", st)
@@ -537,7 +539,7 @@ func TestTrapsAndFailures(t *testing.T) {
 	if _, ok := ks[bad]; ok || outs[badID] == 0 {
 		t.Fatalf("failed constructor: key published or no gas reported (%v)", outs)
 	}
-	if got := topics(rd.Egress); len(got) != 6 {
+	if got := topics(rd.Egress); len(got) != 4 || got[3] != msg.TopicClusterOutcomes {
 		t.Fatalf("egress %v", got)
 	}
 
@@ -737,5 +739,78 @@ func TestQuery(t *testing.T) {
 	}
 	if _, err := q(keyless, flipper, "get()"); !errors.Is(err, worker.ErrNoClusterKey) {
 		t.Fatalf("keyless worker: %v", err)
+	}
+}
+
+// TestOutcomesSplit: a block's outcomes of one cluster leave in messages of
+// at most msg.MaxOutcomesPerMessage entries, in block order, and a worker
+// without the key counts as many sequences.
+func TestOutcomesSplit(t *testing.T) {
+	ch := newChain(t)
+	a, late := ch.core(1, cid), ch.core(3)
+	n := msg.MaxOutcomesPerMessage + 1
+	ms := make([]msg.Message, n)
+	ids := make([][32]byte, n)
+	for i := range ms {
+		ms[i], ids[i] = command(cid, [32]byte{0xee}, bob, []byte{0}, gas, ch.height+1, uint32(i))
+	}
+	sa0, _ := a.ClusterSequence(cid)
+	sl0, _ := late.ClusterSequence(cid)
+	rd := ch.step([]*worker.Core{a}, ms...)[0]
+	if _, err := late.Step(ch.block(ch.height, ms...)); err != nil {
+		t.Fatal(err)
+	}
+	var got [][32]byte
+	var sizes []int
+	for _, m := range rd.Egress {
+		var p msg.Outcomes
+		if string(m.Message.Topic) != msg.TopicClusterOutcomes || scale.Decode(m.Message.Payload, &p) != nil {
+			t.Fatalf("egress %v", topics(rd.Egress))
+		}
+		sizes = append(sizes, len(p.Entries))
+		for _, o := range p.Entries {
+			got = append(got, o.CommandID)
+		}
+	}
+	if len(sizes) != 2 || sizes[0] != msg.MaxOutcomesPerMessage || sizes[1] != 1 || len(got) != n {
+		t.Fatalf("outcome messages of sizes %v", sizes)
+	}
+	for i := range ids {
+		if got[i] != ids[i] {
+			t.Fatalf("outcome %d is %x, want %x", i, got[i][:4], ids[i][:4])
+		}
+	}
+	sa, _ := a.ClusterSequence(cid)
+	sl, _ := late.ClusterSequence(cid)
+	if sa-sa0 != 2 || sl-sl0 != 2 {
+		t.Fatalf("sequences advanced by %d (keyed) and %d (keyless), want 2", sa-sa0, sl-sl0)
+	}
+}
+
+// TestKeyMidBlock: a worker that receives the cluster key between two
+// commands of a block replays the first and emits the same outcomes
+// message as the key holder, byte for byte.
+func TestKeyMidBlock(t *testing.T) {
+	ch := newChain(t)
+	fl := mustMeta(t, "flipper")
+	a, late := ch.core(1, cid), ch.core(3)
+	m1, flipper, _ := ch.instantiate(cid, alice, "flipper", input(t, fl, "new(false)", true), 1, 0)
+	ch.step([]*worker.Core{a}, m1)
+	if _, err := late.Step(ch.block(ch.height, m1)); err != nil {
+		t.Fatal(err)
+	}
+	ek, err := cipher.EncryptSecretTo(ch.master, []byte(cipher.ClusterKeySharingSalt), late.Ecdh(), ch.clusters[cid].SecretBytes(), cipher.IV{7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	share := msg.ClusterKeyShares{Cluster: cid, Pubkey: ch.clusters[cid].Public(), Shares: []msg.ClusterKeyShare{{Worker: late.Identity(), Key: *ek}}}
+	km := msg.Message{Origin: msg.OriginWorker(keys.PublicKey{0x6e}), Topic: []byte(msg.TopicClusterKeys), Payload: scale.Encode(&share)}
+	c1, id1 := command(cid, flipper, alice, plain(t, "k1", input(t, fl, "flip()", false), gas), gas, ch.height+1, 0)
+	c2, id2 := command(cid, flipper, bob, plain(t, "k2", input(t, fl, "flip()", false), gas), gas, ch.height+1, 2)
+	// ch.step fails the test if the two cores' egress differ.
+	rds := ch.step([]*worker.Core{a, late}, c1, km, c2)
+	_, outs, _ := published(t, rds[1])
+	if len(rds[1].Egress) != 1 || len(outs) != 2 || outs[id1] == 0 || outs[id2] == 0 {
+		t.Fatalf("late worker emitted %v, outcomes %v", topics(rds[1].Egress), outs)
 	}
 }

@@ -88,10 +88,11 @@ func TestDevnetContract(t *testing.T) {
 		return out
 	}
 	outcomeFor := func(from int64, id [32]byte) (msg.Outcome, bool) {
-		for _, m := range messages(from, msg.TopicClusterOutcome) {
-			var o msg.Outcome
-			if scale.Decode(m.Payload, &o) == nil && o.CommandID == id && bytes.Equal(m.Origin, msg.OriginCluster([32]byte{})) {
-				return o, true
+		for _, m := range messages(from, msg.TopicClusterOutcomes) {
+			for _, o := range msg.OutcomesOf(string(m.Topic), m.Payload) {
+				if o.CommandID == id && bytes.Equal(m.Origin, msg.OriginCluster([32]byte{})) {
+					return o, true
+				}
 			}
 		}
 		return msg.Outcome{}, false

@@ -28,15 +28,17 @@ func hostfnsBalance() []byte { return binary.LittleEndian.AppendUint32(nil, 14) 
 func payoutsOf(t *testing.T, rd worker.Ready, id [32]byte) []msg.Payout {
 	t.Helper()
 	for _, m := range rd.Egress {
-		if string(m.Message.Topic) != msg.TopicClusterOutcome {
+		if string(m.Message.Topic) != msg.TopicClusterOutcomes {
 			continue
 		}
-		var o msg.Outcome
-		if err := scale.Decode(m.Message.Payload, &o); err != nil {
+		var p msg.Outcomes
+		if err := scale.Decode(m.Message.Payload, &p); err != nil {
 			t.Fatal(err)
 		}
-		if o.CommandID == id {
-			return o.Payouts
+		for _, o := range p.Entries {
+			if o.CommandID == id {
+				return o.Payouts
+			}
 		}
 	}
 	t.Fatalf("no outcome for %x", id[:4])
