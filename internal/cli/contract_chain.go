@@ -454,6 +454,20 @@ func printCommandResult(w io.Writer, mc *messageCall, r *sdk.CommandOutcome) {
 }
 
 // queryResult prints a query's answer decoded with the metadata.
+// queryAndPrint runs mc as a signed query on the contract's worker (url, or
+// one from the registry) and prints the decoded answer.
+func queryAndPrint(ctx context.Context, w io.Writer, output string, c *sdk.Client, key *sdk.Key, url string, mc *messageCall, o sdk.QueryOptions) error {
+	wk, err := workerOf(ctx, c, url, &mc.addr, sdk.Hash{})
+	if err != nil {
+		return err
+	}
+	r, err := c.Query(ctx, key, wk, mc.addr, mc.data, o)
+	if err != nil {
+		return err
+	}
+	return printQueryResult(w, output, mc, r)
+}
+
 func printQueryResult(w io.Writer, output string, mc *messageCall, r *sdk.QueryResult) error {
 	v, derr := mc.md.DecodeReturn(mc.name, r.Output)
 	if output == "json" {
@@ -523,15 +537,7 @@ nothing: it runs the message as a signed query on --worker and prints the result
 		}
 		w := cmd.OutOrStdout()
 		if *dry {
-			wk, err := workerOf(ctx, c, *worker, &mc.addr, sdk.Hash{})
-			if err != nil {
-				return err
-			}
-			r, err := c.Query(ctx, key, wk, mc.addr, mc.data, sdk.QueryOptions{Value: v, Estimating: true})
-			if err != nil {
-				return err
-			}
-			return printQueryResult(w, *f.output, mc, r)
+			return queryAndPrint(ctx, w, *f.output, c, key, *worker, mc, sdk.QueryOptions{Value: v, Estimating: true})
 		}
 		res, err := c.Call(ctx, key, mc.addr, mc.data, sdk.CallOptions{Plain: *plain, Value: v, GasLimit: *gas, TxOptions: sdk.TxOptions{Wait: f.wait}})
 		if err != nil {
@@ -608,15 +614,7 @@ func newContractQueryMsgCmd() *cobra.Command {
 		if err != nil {
 			return err
 		}
-		wk, err := workerOf(ctx, c, *worker, &mc.addr, sdk.Hash{})
-		if err != nil {
-			return err
-		}
-		r, err := c.Query(ctx, key, wk, mc.addr, mc.data, sdk.QueryOptions{Value: v})
-		if err != nil {
-			return err
-		}
-		return printQueryResult(cmd.OutOrStdout(), *f.output, mc, r)
+		return queryAndPrint(ctx, cmd.OutOrStdout(), *f.output, c, key, *worker, mc, sdk.QueryOptions{Value: v})
 	}
 	return cmd
 }
