@@ -15,7 +15,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cella-network/cella/internal/client"
+	"github.com/cella-network/cella/internal/keys"
 	"github.com/cella-network/cella/internal/node"
+	"github.com/cella-network/cella/internal/tx"
 )
 
 // ChainID is the chain id of a home that Start initialises when the
@@ -113,4 +116,23 @@ func WaitFor(ctx context.Context, t testing.TB, what string, every time.Duration
 		case <-time.After(every):
 		}
 	}
+}
+
+// SubmitOK builds call signed by from, submits it, waits for its result
+// and fails the test unless it executed OK.
+func SubmitOK(ctx context.Context, t testing.TB, c *client.Client, from *keys.Pair, call tx.Call) *client.TxResult {
+	t.Helper()
+	x, err := c.Build(ctx, from, call, client.TxOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := c.Submit(ctx, x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := c.Wait(ctx, h)
+	if err != nil || !r.OK() {
+		t.Fatalf("tx: %+v %v", r, err)
+	}
+	return r
 }

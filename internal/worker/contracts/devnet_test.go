@@ -52,19 +52,7 @@ func TestDevnetContract(t *testing.T) {
 	alice, _ := keys.FromURI("//Alice")
 	send := func(call tx.Call) *client.TxResult {
 		t.Helper()
-		x, err := c.Build(ctx, alice, call, client.TxOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		h, err := c.Submit(ctx, x)
-		if err != nil {
-			t.Fatal(err)
-		}
-		r, err := c.Wait(ctx, h)
-		if err != nil || !r.OK() {
-			t.Fatalf("tx: %+v %v", r, err)
-		}
-		return r
+		return nodetest.SubmitOK(ctx, t, c, alice, call)
 	}
 	// messages returns the messages of topic in blocks from..latest.
 	messages := func(from int64, topic string) []msg.Message {

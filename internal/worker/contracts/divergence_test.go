@@ -58,19 +58,7 @@ func TestDevnetDivergence(t *testing.T) {
 	alice, _ := keys.FromURI("//Alice")
 	send := func(call tx.Call) *client.TxResult {
 		t.Helper()
-		x, err := c.Build(ctx, alice, call, client.TxOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		h, err := c.Submit(ctx, x)
-		if err != nil {
-			t.Fatal(err)
-		}
-		r, err := c.Wait(ctx, h)
-		if err != nil || !r.OK() {
-			t.Fatalf("tx: %+v %v", r, err)
-		}
-		return r
+		return nodetest.SubmitOK(ctx, t, c, alice, call)
 	}
 	cluster := func() *chainapi.ClusterInfo {
 		t.Helper()
