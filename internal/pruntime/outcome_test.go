@@ -9,19 +9,10 @@ import (
 
 	"connectrpc.com/connect"
 
-	"github.com/cella-network/cella/internal/cipher"
-	"github.com/cella-network/cella/internal/contract/engine"
-	"github.com/cella-network/cella/internal/contract/testcontracts"
 	"github.com/cella-network/cella/internal/keys"
-	"github.com/cella-network/cella/internal/msg"
 	"github.com/cella-network/cella/internal/phatwire"
 	"github.com/cella-network/cella/internal/phatwire/prpcpb"
 	"github.com/cella-network/cella/internal/pruntime/api/pruntimev1/pruntimev1connect"
-	"github.com/cella-network/cella/internal/scale"
-	"github.com/cella-network/cella/internal/state"
-	"github.com/cella-network/cella/internal/synth"
-	"github.com/cella-network/cella/internal/tee/dev"
-	"github.com/cella-network/cella/internal/worker"
 )
 
 // TestCommandOutcome asks a worker for the outcome of an instantiate it
@@ -29,49 +20,10 @@ import (
 // Alice gets it; //Bob, an unknown command id and a tampered certificate
 // do not.
 func TestCommandOutcome(t *testing.T) {
-	kw := newKeyWorld()
-	code := testcontracts.Wasm("flipper")
-	view := codeView{staticView{kw}, engine.CodeHash(code), code}
-	dir := t.TempDir()
-	p, err := dev.New(dev.Config{BuildID: DevBuildID(), SealDir: dir, Log: quietLog()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := Open(Config{DataDir: dir, TEE: p, CheckpointInterval: 100, Log: quietLog(),
-		ChainView: func(state.Store) worker.ChainView { return view }, Entropy: &fixedEntropy{}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	r, _, _, contract, _ := flipperRuntime(t)
 	defer r.Close()
-	alice, _ := keys.FromURI("//Alice")
 	bob, _ := keys.FromURI("//Bob")
-	contract := msg.ContractID(alice.Public(), view.hash, kw.cluster, []byte{1})
-	cmd := [32]byte{1}
-	inst := msg.Instantiate{Cluster: kw.cluster, Contract: contract, Deployer: alice.Public(), CodeHash: view.hash,
-		Data: append(append([]byte{}, selFlipperNew...), 1), Salt: []byte{1}, GasLimit: 1e11, CommandID: cmd}
-	c, err := synth.New(synth.Config{Messages: func(h int64) []msg.Message {
-		switch h {
-		case 2:
-			rec := msg.WorkerRecord{Info: msg.RegistrationInfo{IdentityPublicKey: kw.id, TeeKind: "dev"}, RegisteredAt: uint64(h)}
-			return []msg.Message{{Origin: msg.OriginModule(msg.RegistryModuleName), Topic: []byte(msg.TopicWorkerRegistered), Payload: scale.Encode(&rec)}}
-		case 3:
-			ek, err := cipher.EncryptKeyTo(kw.m, cipher.NewIVGenerator(kw.m, 0), []byte(cipher.ClusterKeySharingSalt), kw.ecdh, kw.ck.SecretBytes(), uint32(h))
-			if err != nil {
-				t.Fatal(err)
-			}
-			sh := msg.ClusterKeyShares{Cluster: kw.cluster, Pubkey: kw.ck.Public(), Shares: []msg.ClusterKeyShare{{Worker: kw.id, Key: *ek}}}
-			return []msg.Message{{Origin: msg.OriginWorker(kw.m.Public()), Topic: []byte(msg.TopicClusterKeys), Payload: scale.Encode(&sh)}}
-		case 5:
-			return []msg.Message{{Origin: msg.OriginModule(msg.PhatModuleName), Topic: []byte(msg.TopicPhatInstantiate), Payload: scale.Encode(&inst)}}
-		}
-		return nil
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	initKeys(t, r, kw, c)
-	addBlocks(t, c, 8)
-	syncTo(t, r, c, 4)
+	cmd := [32]byte{1} // the instantiate's command id
 	srv := httptest.NewServer(PublicHandler(r))
 	defer srv.Close()
 	pub := pruntimev1connect.NewPublicClient(http.DefaultClient, srv.URL)

@@ -38,47 +38,8 @@ func (v codeView) Code(_, hash [32]byte) (uint8, []byte, bool, error) {
 // from a verified phat/instantiate, through the runtime's own executor
 // (no QueryExecutor configured): the query reads the core's cluster state.
 func TestQueryCoreContracts(t *testing.T) {
-	kw := newKeyWorld()
-	code := testcontracts.Wasm("flipper")
-	view := codeView{staticView{kw}, engine.CodeHash(code), code}
-	dir := t.TempDir()
-	p, err := dev.New(dev.Config{BuildID: DevBuildID(), SealDir: dir, Log: quietLog()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := Open(Config{DataDir: dir, TEE: p, CheckpointInterval: 100, Log: quietLog(),
-		ChainView: func(state.Store) worker.ChainView { return view }, Entropy: &fixedEntropy{}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	r, kw, view, contract, c := flipperRuntime(t)
 	defer r.Close()
-	alice, _ := keys.FromURI("//Alice")
-	contract := msg.ContractID(alice.Public(), view.hash, kw.cluster, []byte{1})
-	inst := msg.Instantiate{Cluster: kw.cluster, Contract: contract, Deployer: alice.Public(), CodeHash: view.hash,
-		Data: append(append([]byte{}, selFlipperNew...), 1), Salt: []byte{1}, GasLimit: 1e11, CommandID: [32]byte{1}}
-	c, err := synth.New(synth.Config{Messages: func(h int64) []msg.Message {
-		switch h {
-		case 2: // the worker registers
-			rec := msg.WorkerRecord{Info: msg.RegistrationInfo{IdentityPublicKey: kw.id, TeeKind: "dev"}, RegisteredAt: uint64(h)}
-			return []msg.Message{{Origin: msg.OriginModule(msg.RegistryModuleName), Topic: []byte(msg.TopicWorkerRegistered), Payload: scale.Encode(&rec)}}
-		case 3: // and receives the cluster key
-			ek, err := cipher.EncryptKeyTo(kw.m, cipher.NewIVGenerator(kw.m, 0), []byte(cipher.ClusterKeySharingSalt), kw.ecdh, kw.ck.SecretBytes(), uint32(h))
-			if err != nil {
-				t.Fatal(err)
-			}
-			sh := msg.ClusterKeyShares{Cluster: kw.cluster, Pubkey: kw.ck.Public(), Shares: []msg.ClusterKeyShare{{Worker: kw.id, Key: *ek}}}
-			return []msg.Message{{Origin: msg.OriginWorker(kw.m.Public()), Topic: []byte(msg.TopicClusterKeys), Payload: scale.Encode(&sh)}}
-		case 5:
-			return []msg.Message{{Origin: msg.OriginModule(msg.PhatModuleName), Topic: []byte(msg.TopicPhatInstantiate), Payload: scale.Encode(&inst)}}
-		}
-		return nil
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	initKeys(t, r, kw, c)
-	addBlocks(t, c, 8)
-	syncTo(t, r, c, 4)
 	if in := r.Info(); len(in.Clusters) != 1 || in.Clusters[0].Contracts != 1 {
 		t.Fatalf("clusters %+v", in.Clusters)
 	}
@@ -160,4 +121,52 @@ func TestQueryCoreContracts(t *testing.T) {
 	if resp := qc.open(t, q, prpcQuery(t, srv.URL, qc.seal(t, q))); resp.Err == nil || resp.Err.Kind != phatwire.QueryErrRuntimeError {
 		t.Fatalf("unknown contract: %+v", resp)
 	}
+}
+
+// flipperRuntime opens a keyed pRuntime whose cluster (kw.cluster) runs a
+// flipper that Alice instantiated at block 5 (salt 1, command id {1}),
+// with 8 blocks made and 4 synced; the caller closes it.
+func flipperRuntime(t *testing.T) (*Runtime, *keyWorld, codeView, [32]byte, *synth.Chain) {
+	t.Helper()
+	kw := newKeyWorld()
+	code := testcontracts.Wasm("flipper")
+	view := codeView{staticView{kw}, engine.CodeHash(code), code}
+	dir := t.TempDir()
+	p, err := dev.New(dev.Config{BuildID: DevBuildID(), SealDir: dir, Log: quietLog()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := Open(Config{DataDir: dir, TEE: p, CheckpointInterval: 100, Log: quietLog(),
+		ChainView: func(state.Store) worker.ChainView { return view }, Entropy: &fixedEntropy{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	alice, _ := keys.FromURI("//Alice")
+	contract := msg.ContractID(alice.Public(), view.hash, kw.cluster, []byte{1})
+	inst := msg.Instantiate{Cluster: kw.cluster, Contract: contract, Deployer: alice.Public(), CodeHash: view.hash,
+		Data: append(append([]byte{}, selFlipperNew...), 1), Salt: []byte{1}, GasLimit: 1e11, CommandID: [32]byte{1}}
+	c, err := synth.New(synth.Config{Messages: func(h int64) []msg.Message {
+		switch h {
+		case 2: // the worker registers
+			rec := msg.WorkerRecord{Info: msg.RegistrationInfo{IdentityPublicKey: kw.id, TeeKind: "dev"}, RegisteredAt: uint64(h)}
+			return []msg.Message{{Origin: msg.OriginModule(msg.RegistryModuleName), Topic: []byte(msg.TopicWorkerRegistered), Payload: scale.Encode(&rec)}}
+		case 3: // and receives the cluster key
+			ek, err := cipher.EncryptKeyTo(kw.m, cipher.NewIVGenerator(kw.m, 0), []byte(cipher.ClusterKeySharingSalt), kw.ecdh, kw.ck.SecretBytes(), uint32(h))
+			if err != nil {
+				t.Fatal(err)
+			}
+			sh := msg.ClusterKeyShares{Cluster: kw.cluster, Pubkey: kw.ck.Public(), Shares: []msg.ClusterKeyShare{{Worker: kw.id, Key: *ek}}}
+			return []msg.Message{{Origin: msg.OriginWorker(kw.m.Public()), Topic: []byte(msg.TopicClusterKeys), Payload: scale.Encode(&sh)}}
+		case 5:
+			return []msg.Message{{Origin: msg.OriginModule(msg.PhatModuleName), Topic: []byte(msg.TopicPhatInstantiate), Payload: scale.Encode(&inst)}}
+		}
+		return nil
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	initKeys(t, r, kw, c)
+	addBlocks(t, c, 8)
+	syncTo(t, r, c, 4)
+	return r, kw, view, contract, c
 }
