@@ -284,7 +284,7 @@ func GetCluster(st state.Store, id [32]byte) (Cluster, bool, error) {
 		return Cluster{}, false, fmt.Errorf("%w: cluster %x: %w", state.ErrCorruptState, id, err)
 	}
 	c.ID = id
-	c.GasPrice, c.MaxGas = scale.U128From(DefaultGasPrice), DefaultMaxGas
+	c.setTerms()
 	if c.ReportInterval, err = ReportInterval(st, id); err != nil {
 		return Cluster{}, false, err
 	}
@@ -304,8 +304,14 @@ func clusterTerms(st state.Store, id [32]byte) (Cluster, bool, error) {
 	if v == nil {
 		return Cluster{}, false, nil
 	}
-	return Cluster{ID: id, GasPrice: scale.U128From(DefaultGasPrice), MaxGas: DefaultMaxGas}, true, nil
+	c := Cluster{ID: id}
+	c.setTerms()
+	return c, true, nil
 }
+
+// setTerms sets the cluster's gas price and gas limit: the defaults, until
+// a call to set them per cluster exists.
+func (c *Cluster) setTerms() { c.GasPrice, c.MaxGas = scale.U128From(DefaultGasPrice), DefaultMaxGas }
 
 // ClusterPubkey returns a cluster's recorded public key; false when the
 // cluster does not exist or has no key yet. mq.submit verifies Cluster
