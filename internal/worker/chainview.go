@@ -60,6 +60,9 @@ type Cluster struct {
 	HasPubkey bool
 	// Epoch is the master-key epoch the cluster key derives from.
 	Epoch uint32
+	// Owner is the cluster's owner: only contracts it deployed may set
+	// block-end hooks (Phala: only the cluster's system contract).
+	Owner keys.PublicKey
 	// Keyed are the workers a cluster-key share was delivered to, sorted.
 	Keyed []keys.PublicKey
 	// ReportInterval is how often (in blocks) the cluster's workers report

@@ -12,7 +12,11 @@ import (
 
 // ClustersDomain starts every clusters snapshot (and names its format
 // version).
-const ClustersDomain = "cella/worker/clusters/v1"
+const ClustersDomain = "cella/worker/clusters/v2"
+
+// clustersDomainV1 is the format before block-end hooks (no hook field);
+// RestoreClusters still reads it.
+const clustersDomainV1 = "cella/worker/clusters/v1"
 
 // StateRootDomain prefixes the encoding a cluster state root hashes.
 const StateRootDomain = "cella/cluster-state/v2"
@@ -22,11 +26,12 @@ const StateRootDomain = "cella/cluster-state/v2"
 // bytes). Contract storage is confidential: the shell seals it
 // (checkpoint section 4) and never shows it.
 //
-//	String "cella/worker/clusters/v1" ‖ Vec<([u8;32] cluster id, ClusterState, Vec<Input> backlog)> by id
+//	String "cella/worker/clusters/v2" ‖ Vec<([u8;32] cluster id, ClusterState, Vec<Input> backlog)> by id
 //	ClusterState = Vec<Contract> by id ‖ Vec<([u8;32] account, u128)> ledger by account (no zero balance) ‖
 //	  Vec<([u8;32] origin, [u8;32] contract, Vec<u8> nonce)> seen nonces, sorted ‖
 //	  Vec<([u8;32] origin, [u8;32] command id, Outcome)> by (origin, command id)
-//	Contract = [u8;32] id ‖ [u8;32] code hash ‖ [u8;32] deployer ‖ Vec<(Vec<u8> key, Vec<u8> value)> by key
+//	Contract = [u8;32] id ‖ [u8;32] code hash ‖ [u8;32] deployer ‖ Vec<(Vec<u8> key, Vec<u8> value)> by key ‖
+//	  Option<(u32 selector, u64 gas limit)> block-end hook (absent in v1)
 //	Outcome = i64 height ‖ [u8;32] contract ‖ String refused ‖ u32 flags ‖ Vec<u8> output ‖
 //	  String error ‖ u64 gas used ‖ Vec<([u8;32] contract, Vec<[u8;32]> topics, Vec<u8> data)> events
 //	Input = i64 height ‖ i64 block time (ns) ‖ String topic ‖ Vec<u8> verified payload
@@ -59,7 +64,9 @@ func (c *Core) ClustersSnapshot() []byte {
 //	blake2-256(String "cella/cluster-state/v2" ‖ [u8;32] cluster id ‖
 //	  Vec<([u8;32] contract id, [u8;32] contract digest)> by id ‖ [u8;32] ledger digest)
 //	contract digest = blake2-256(String "cella/cluster-contract/v2" ‖ [u8;32] code hash ‖
-//	  [u8;32] deployer ‖ Vec<(Vec<u8> key, Vec<u8> value)> by key)
+//	  [u8;32] deployer ‖ Vec<(Vec<u8> key, Vec<u8> value)> by key [‖ u32 hook selector ‖ u64 hook gas])
+//	  (the hook's 12 bytes only when the contract has a block-end hook: the
+//	  storage vector is self-delimiting, so the two forms never collide)
 //	ledger digest = blake2-256(String "cella/cluster-ledger/v2" ‖
 //	  Vec<([u8;32] account, u128)> by account (no zero balance))
 //
@@ -115,6 +122,10 @@ func contractDigest(k *contractState) [32]byte {
 	w.Raw(k.codeHash[:])
 	w.Raw(k.deployer[:])
 	encodeStorage(&w, k)
+	if k.hook != nil {
+		w.U32(k.hook.selector)
+		w.U64(k.hook.gasLimit)
+	}
 	return hashing.Blake2b256(w.Bytes())
 }
 
@@ -168,6 +179,13 @@ func encodeClusterState(w *scale.Writer, cs *clusterState) {
 		w.Raw(k.codeHash[:])
 		w.Raw(k.deployer[:])
 		encodeStorage(w, k)
+		if k.hook == nil {
+			w.U8(0)
+		} else {
+			w.U8(1)
+			w.U32(k.hook.selector)
+			w.U64(k.hook.gasLimit)
+		}
 	}
 	encodeLedger(w, cs)
 	nonces := make([]nonceKey, 0, len(cs.nonces))
@@ -238,9 +256,11 @@ func (c *Core) RestoreClusters(b []byte) error {
 		return fmt.Errorf("worker: RestoreClusters on a core with cluster state")
 	}
 	r := scale.NewReader(b)
-	if d := r.String(); r.Err() != nil || d != ClustersDomain {
+	d := r.String()
+	if r.Err() != nil || (d != ClustersDomain && d != clustersDomainV1) {
 		return bad("not a %s snapshot", ClustersDomain)
 	}
+	hooks := d == ClustersDomain
 	out := map[[32]byte]*clusterState{}
 	var last []byte
 	n := r.Len(32 + 5)
@@ -251,14 +271,14 @@ func (c *Core) RestoreClusters(b []byte) error {
 			return bad("clusters not sorted")
 		}
 		last = bytes.Clone(id[:])
-		cs, err := decodeClusterState(r)
+		cs, err := decodeClusterState(r, hooks)
 		if err != nil {
 			return bad("cluster %x: %v", id, err)
 		}
 		m := r.Len(8 + 8 + 1 + 1)
 		for j := 0; j < m && r.Err() == nil; j++ {
 			in := clusterInput{height: r.I64(), timeNano: r.I64(), topic: r.String(), payload: r.BytesVec()}
-			if r.Err() == nil && in.topic != msg.TopicPhatInstantiate && in.topic != msg.TopicPhatCommand {
+			if r.Err() == nil && in.topic != msg.TopicPhatInstantiate && in.topic != msg.TopicPhatCommand && in.topic != blockEndTopic {
 				return bad("cluster %x: backlog input of topic %q", id, in.topic)
 			}
 			cs.backlog = append(cs.backlog, in)
@@ -277,7 +297,7 @@ func (c *Core) RestoreClusters(b []byte) error {
 	return nil
 }
 
-func decodeClusterState(r *scale.Reader) (*clusterState, error) {
+func decodeClusterState(r *scale.Reader, hooks bool) (*clusterState, error) {
 	cs := newClusterState()
 	var last []byte
 	n := r.Len(32 + 32 + 32 + 1)
@@ -303,6 +323,15 @@ func decodeClusterState(r *scale.Reader) (*clusterState, error) {
 			}
 			lastKey = &key
 			k.storage[key] = v
+		}
+		if hooks {
+			switch r.U8() {
+			case 0:
+			case 1:
+				k.hook = &blockHook{selector: r.U32(), gasLimit: r.U64()}
+			default:
+				return nil, fmt.Errorf("contract %x: bad hook option", id)
+			}
 		}
 		cs.contracts[id] = k
 	}

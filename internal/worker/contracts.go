@@ -78,12 +78,35 @@ type contractState struct {
 	codeHash [32]byte
 	deployer [32]byte
 	storage  map[string][]byte
+	// hook is the contract's block-end hook, if one was set.
+	hook *blockHook
 	// digest is contractDigest's value when fresh; every mutation (and
 	// every undo of one) clears fresh, so the state root re-hashes only
 	// the contracts a block touched.
 	digest [32]byte
 	fresh  bool
 }
+
+// blockHook is a pink OnBlockEnd hook: the selector called on the contract
+// at the end of every block, with its gas limit.
+type blockHook struct {
+	selector uint32
+	gasLimit uint64
+}
+
+// Hook limits: at most MaxHooksPerCluster contracts of a cluster have a
+// block-end hook, each running with at most MaxHookGas. Hooks run at every
+// block on every worker of the cluster, unpaid, so only the cluster owner's
+// contracts may set them (Phala: only the cluster's system contract) and
+// their total work per block is bounded.
+const (
+	MaxHooksPerCluster = 8
+	MaxHookGas         = 250_000_000_000
+)
+
+// blockEndTopic marks, in a keyless worker's backlog, the end of a block
+// whose hooks a replay must run.
+const blockEndTopic = "cella/block-end"
 
 type nonceKey struct {
 	origin, contract [32]byte
@@ -331,9 +354,130 @@ func (c *Core) recordOutcome(cs *clusterState, origin, command [32]byte, o *Comm
 // errNoRuntime: the core holds a cluster key but has no contract runtime.
 var errNoRuntime = errors.New("worker: cluster key held but no contract runtime (Options.Contracts)")
 
-// execEnv is a block's context for executions.
-func execEnv(height, timeNano int64) ExecEnv {
-	return ExecEnv{BlockNumber: uint32(height), TimestampMs: uint64(max(timeNano, 0) / 1_000_000)}
+// execEnv is a block's context for executions in cluster id.
+func (c *Core) execEnv(id [32]byte, height, timeNano int64) ExecEnv {
+	env := ExecEnv{BlockNumber: uint32(height), TimestampMs: uint64(max(timeNano, 0) / 1_000_000),
+		Cluster: id, DevChain: c.devChain}
+	if k := c.clusterKeys[id]; k != nil {
+		env.Keys = k
+	}
+	return env
+}
+
+// applyHooks records the SetHook requests of a successful execution in
+// cluster id: a contract may hook itself only, its deployer must be the
+// cluster's owner, the gas limit is clipped to MaxHookGas and a cluster
+// holds at most MaxHooksPerCluster hooks. Refused requests change nothing
+// (every worker refuses the same ones).
+func (c *Core) applyHooks(id [32]byte, cs *clusterState, reqs []HookRequest) {
+	if len(reqs) == 0 {
+		return
+	}
+	var owner [32]byte
+	if c.view != nil {
+		if cl, ok, err := c.view.Cluster(id); err == nil && ok {
+			owner = [32]byte(cl.Owner)
+		}
+	}
+	for _, h := range reqs {
+		k := cs.contracts[h.Target]
+		if k == nil || h.Emitter != h.Target || owner == ([32]byte{}) || k.deployer != owner {
+			continue
+		}
+		if k.hook == nil && countHooks(cs) >= MaxHooksPerCluster {
+			continue
+		}
+		old := k.hook
+		c.journal(func() { k.hook, k.fresh = old, false })
+		k.hook, k.fresh = &blockHook{selector: h.Selector, gasLimit: min(h.GasLimit, MaxHookGas)}, false
+	}
+}
+
+// backlogInputs counts the retained inputs, not the block-end marks.
+func backlogInputs(cs *clusterState) int {
+	n := 0
+	for _, in := range cs.backlog {
+		if in.topic != blockEndTopic {
+			n++
+		}
+	}
+	return n
+}
+
+func countHooks(cs *clusterState) int {
+	n := 0
+	for _, k := range cs.contracts {
+		if k.hook != nil {
+			n++
+		}
+	}
+	return n
+}
+
+// blockEnd runs, at the end of the block, the block-end hooks of every
+// cluster this core executes (clusters by id, contracts by id). A worker
+// without a cluster's key marks the block end in the cluster's backlog
+// (when it retains anything) so that its replay runs the same hooks.
+func (c *Core) blockEnd(x *Context) error {
+	for _, s := range c.streams {
+		if !isClusterOrigin(s.origin) {
+			continue
+		}
+		id := [32]byte(s.origin[1:])
+		cs := c.clusters[id]
+		if cs == nil {
+			continue
+		}
+		if s.signer == nil {
+			if len(cs.backlog) > 0 {
+				n := len(cs.backlog)
+				cs.backlog = append(cs.backlog, clusterInput{height: x.Block.Height, timeNano: x.Block.TimeUnixNano, topic: blockEndTopic})
+				c.journal(func() { cs.backlog = cs.backlog[:n] })
+			}
+			continue
+		}
+		if err := c.runHooks(id, cs, x.Block.Height, x.Block.TimeUnixNano); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// runHooks calls every hooked contract of cluster id. A hook's value
+// transfers stay in the cluster ledger (no payout: a hook has no outcome
+// to carry one); a failing hook changes nothing and stays set.
+func (c *Core) runHooks(id [32]byte, cs *clusterState, height, timeNano int64) error {
+	var hooked [][32]byte
+	for cid, k := range cs.contracts {
+		if k.hook != nil {
+			hooked = append(hooked, cid)
+		}
+	}
+	if len(hooked) == 0 {
+		return nil
+	}
+	if c.opts.Contracts == nil {
+		return errNoRuntime
+	}
+	sortIDs(hooked)
+	for _, cid := range hooked {
+		k := cs.contracts[cid]
+		if k == nil || k.hook == nil {
+			continue // removed by an earlier hook
+		}
+		h := *k.hook
+		st := &store{c: c, cluster: id, cs: cs}
+		sel := []byte{byte(h.selector >> 24), byte(h.selector >> 16), byte(h.selector >> 8), byte(h.selector)}
+		res := c.opts.Contracts.Call(st, c.execEnv(id, height, timeNano), CallRequest{Caller: cid, Dest: cid, Input: sel, GasLimit: h.gasLimit})
+		if st.err != nil {
+			return st.err
+		}
+		if res.Success() {
+			c.applyHooks(id, cs, res.Hooks)
+		}
+		c.markDirty(id)
+	}
+	return nil
 }
 
 // retain keeps a verified input for a later replay.
@@ -466,7 +610,7 @@ func (c *Core) instantiate(x *Context, p *msg.Instantiate, height, timeNano int6
 	// deployer, whose balance the constructor's value comes from.
 	st.credit(p.Deployer, p.Transfer)
 	st.track()
-	res := c.opts.Contracts.Instantiate(st, execEnv(height, timeNano), InstantiateRequest{
+	res := c.opts.Contracts.Instantiate(st, c.execEnv(p.Cluster, height, timeNano), InstantiateRequest{
 		Caller: p.Deployer, Address: p.Contract, CodeHash: p.CodeHash, Value: p.Transfer,
 		Input: p.Data, Salt: p.Salt, GasLimit: p.GasLimit})
 	if st.err != nil {
@@ -480,6 +624,7 @@ func (c *Core) instantiate(x *Context, p *msg.Instantiate, height, timeNano int6
 		old := k.deployer
 		c.journal(func() { k.deployer, k.fresh = old, false })
 		k.deployer, k.fresh = p.Deployer, false
+		c.applyHooks(p.Cluster, cs, res.Hooks)
 		pub, _ := c.ContractPublicKey(p.Cluster, p.Contract)
 		emit.msg(msg.TopicContractKey, scale.Encode(&msg.ContractKey{Contract: p.Contract, Pubkey: pub}))
 	} else {
@@ -554,10 +699,13 @@ func (c *Core) command(x *Context, p *msg.Command, height, timeNano int64, emit 
 	cs.nonces[nk] = struct{}{}
 	c.journal(func() { delete(cs.nonces, nk) })
 	st.track()
-	res := c.opts.Contracts.Call(st, execEnv(height, timeNano), CallRequest{Caller: p.Origin, Dest: p.Contract,
+	res := c.opts.Contracts.Call(st, c.execEnv(p.Cluster, height, timeNano), CallRequest{Caller: p.Origin, Dest: p.Contract,
 		Value: cmd.Transfer, Input: cmd.Message, GasLimit: cmd.GasLimit})
 	if st.err != nil {
 		return st.err
+	}
+	if res.Success() {
+		c.applyHooks(p.Cluster, cs, res.Hooks)
 	}
 	done(&CommandOutcome{Result: res})
 	return nil
@@ -603,6 +751,10 @@ func (c *Core) replayCluster(x *Context, id [32]byte) error {
 				continue
 			}
 			if err := c.command(x, &p, in.height, in.timeNano, emit); err != nil {
+				return err
+			}
+		case blockEndTopic:
+			if err := c.runHooks(id, cs, in.height, in.timeNano); err != nil {
 				return err
 			}
 		}
@@ -670,7 +822,7 @@ func (c *Core) ClusterStates() []ClusterState {
 	out := make([]ClusterState, len(ids))
 	for i, id := range ids {
 		cs := c.clusters[id]
-		out[i] = ClusterState{ID: id, Root: cs.root, Contracts: len(cs.contracts), Backlog: len(cs.backlog)}
+		out[i] = ClusterState{ID: id, Root: cs.root, Contracts: len(cs.contracts), Backlog: backlogInputs(cs)}
 	}
 	return out
 }

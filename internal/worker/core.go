@@ -181,6 +181,9 @@ type Core struct {
 	// endpointSent is the public URL the core sent or found on chain
 	// (not in the snapshot: a restarted core checks the record again).
 	endpointSent string
+	// devChain is the verified chain's dev-attestation switch as of the
+	// block being stepped (ExecEnv.DevChain).
+	devChain bool
 	// streams are the egress streams, sorted by origin: the worker's own
 	// and one per cluster known on chain (signer nil until the core holds
 	// the cluster key: the sequence is still tracked).
@@ -289,6 +292,9 @@ func (c *Core) Step(b Block) (Ready, error) {
 	if c.opts.View != nil {
 		c.view = c.opts.View(b.State)
 		defer func() { c.view = nil }()
+		if dev, _, err := c.view.DevAttestation(); err == nil {
+			c.devChain = dev
+		}
 		if err := c.trackClusters(); err != nil {
 			c.restore(undo)
 			return Ready{}, fmt.Errorf("worker: block %d: %w", b.Height, err)
@@ -303,6 +309,10 @@ func (c *Core) Step(b Block) (Ready, error) {
 			c.restore(undo)
 			return Ready{}, fmt.Errorf("worker: block %d message %d (%q): %w", b.Height, i, m.Topic, err)
 		}
+	}
+	if err := c.blockEnd(&Context{Block: &b, Index: -1, core: c, ready: &rd}); err != nil {
+		c.restore(undo)
+		return Ready{}, fmt.Errorf("worker: block %d hooks: %w", b.Height, err)
 	}
 	c.flushOutcomes(&Context{Block: &b, Index: -1, core: c, ready: &rd})
 	if err := c.prune(b.State); err != nil {

@@ -3,6 +3,7 @@ package worker
 import (
 	"context"
 
+	"github.com/cella-network/cella/internal/keys"
 	"github.com/cella-network/cella/internal/scale"
 )
 
@@ -53,6 +54,20 @@ type ExecEnv struct {
 	BlockNumber uint32
 	// TimestampMs is the verified header's time in milliseconds.
 	TimestampMs uint64
+	// Cluster is the executing cluster.
+	Cluster [32]byte
+	// Keys derives the cluster's contract keys (nil: none, e.g. tests).
+	Keys ContractKeys
+	// DevChain is set when the verified chain admits dev attestations:
+	// its workers may relax what only matters with a real TEE (plain
+	// HTTP, private addresses, extra test roots).
+	DevChain bool
+}
+
+// ContractKeys gives the keys the cluster derives for its contracts.
+type ContractKeys interface {
+	// ContractKey returns contract's key pair in the cluster.
+	ContractKey(contract [32]byte) (*keys.Pair, bool)
 }
 
 // InstantiateRequest deploys uploaded code at a chain-assigned address.
@@ -82,8 +97,23 @@ type ExecResult struct {
 	Data    []byte
 	Err     string
 	GasUsed uint64
-	// Events are the events deposited, empty unless it succeeded.
+	// Events are the events deposited, empty unless it succeeded. Pink
+	// events (the extension's requests to the runtime) are not among
+	// them: the runtime acts on those it serves itself (cache
+	// operations) and reports the ones for the core in Hooks.
 	Events []ContractEvent
+	// Hooks are the pink SetHook(OnBlockEnd) requests of a successful
+	// execution, in emission order.
+	Hooks []HookRequest
+}
+
+// HookRequest is a pink SetHook(OnBlockEnd) event: run Selector on Target,
+// with GasLimit, at the end of every block. Emitter is the contract that
+// asked.
+type HookRequest struct {
+	Emitter, Target [32]byte
+	Selector        uint32
+	GasLimit        uint64
 }
 
 // Success reports an execution that neither trapped nor reverted.

@@ -99,6 +99,7 @@ func (v View) Cluster(id [32]byte) (worker.Cluster, bool, error) {
 		Pubkey:         c.Pubkey,
 		HasPubkey:      c.HasPubkey,
 		Epoch:          c.Epoch,
+		Owner:          c.Owner,
 		Keyed:          slices.Clone(c.Keyed),
 		ReportInterval: c.ReportInterval,
 	}, true, nil

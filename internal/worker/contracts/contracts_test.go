@@ -34,6 +34,8 @@ type chain struct {
 	// interval and workers (zero: no reports).
 	interval uint32
 	members  []keys.PublicKey
+	// owner is the clusters' owner.
+	owner keys.PublicKey
 }
 
 type fakeCode struct {
@@ -84,7 +86,7 @@ func (v view) Cluster(id [32]byte) (worker.Cluster, bool, error) {
 	if p == nil {
 		return worker.Cluster{}, false, nil
 	}
-	return worker.Cluster{ID: id, Pubkey: p.Public(), HasPubkey: true, Workers: v.ch.members, ReportInterval: v.ch.interval}, true, nil
+	return worker.Cluster{ID: id, Pubkey: p.Public(), HasPubkey: true, Workers: v.ch.members, ReportInterval: v.ch.interval, Owner: v.ch.owner}, true, nil
 }
 func (v view) Code(cluster, hash [32]byte) (uint8, []byte, bool, error) {
 	if v.ch.codeErr != nil {
