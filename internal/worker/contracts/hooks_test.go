@@ -37,7 +37,9 @@ func (h hookRT) Query(ctx context.Context, st worker.ContractStore, env worker.E
 	return h.ContractRuntime.Query(ctx, st, env, req)
 }
 
-func beU32(b []byte) uint32 { return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3]) }
+func beU32(b []byte) uint32 {
+	return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
+}
 
 // TestBlockEndHooks: a SetHook from a contract the cluster owner deployed
 // makes every keyed worker call the hooked selector at each block end (the
