@@ -274,6 +274,12 @@ func (a *publicAPI) Query(ctx context.Context, in *prpcpb.ContractQueryRequest) 
 	return a.serveQuery(ctx, in, a.r.Query)
 }
 
+// ContractLogs is the Connect method Public.ContractLogs (Cella's):
+// Runtime.ContractLogs behind the query gate.
+func (a *publicAPI) ContractLogs(ctx context.Context, in *prpcpb.ContractQueryRequest) (*prpcpb.ContractQueryResponse, error) {
+	return a.serveQuery(ctx, in, a.r.ContractLogs)
+}
+
 // CommandOutcome is the Connect method Public.CommandOutcome (Cella's; not
 // on pRPC): Runtime.CommandOutcome behind the query gate.
 func (a *publicAPI) CommandOutcome(ctx context.Context, in *prpcpb.ContractQueryRequest) (*prpcpb.ContractQueryResponse, error) {

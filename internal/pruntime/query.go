@@ -174,6 +174,57 @@ func (r *Runtime) runOutcome(_ context.Context, q *phatwire.ContractQuery, origi
 	return b, nil
 }
 
+// ErrNoLogs is the message of the QueryError ContractLogs answers when the
+// contract is unknown here or the query's account did not deploy it.
+const ErrNoLogs = "no logs of this contract for this account"
+
+// LogSource is where ContractLogs reads a contract's log lines (the pink
+// extension's log ring).
+type LogSource interface {
+	// Page returns the lines of contract after sequence after, at most max.
+	Page(contract [32]byte, after uint64, max int) phatwire.LogPage
+}
+
+// ContractLogs answers a contract's log lines to its deployer: the request
+// is sealed and signed as Query's, with the contract as the
+// ContractQuery's head id and a SCALE phatwire.LogRequest as its
+// InkMessage payload; the answer's payload is a SCALE phatwire.LogPage.
+// Anyone but the deployer gets ErrNoLogs, as for an unknown contract.
+func (r *Runtime) ContractLogs(ctx context.Context, encodedEncryptedData []byte, sig *phatwire.Signature) (*QueryAnswer, error) {
+	return r.answer(ctx, encodedEncryptedData, sig, r.runLogs)
+}
+
+func (r *Runtime) runLogs(_ context.Context, q *phatwire.ContractQuery, origin *phatwire.AccountID, _ int64) ([]byte, *phatwire.QueryError) {
+	if origin == nil {
+		return nil, &phatwire.QueryError{Kind: phatwire.QueryErrBadOrigin}
+	}
+	var req phatwire.LogRequest
+	if q.Data.Kind != phatwire.QueryInkMessage || scale.Decode(q.Data.Message.Payload, &req) != nil {
+		return nil, &phatwire.QueryError{Kind: phatwire.QueryErrRuntimeError, Message: "not a log request"}
+	}
+	r.qmu.RLock()
+	r.mu.Lock()
+	var (
+		deployer [32]byte
+		ok       bool
+	)
+	if r.core != nil {
+		_, deployer, ok = r.core.ContractDeployer(q.Head.ID)
+	}
+	logs := r.logs
+	r.mu.Unlock()
+	r.qmu.RUnlock()
+	if !ok || deployer != [32]byte(*origin) || logs == nil {
+		return nil, &phatwire.QueryError{Kind: phatwire.QueryErrRuntimeError, Message: ErrNoLogs}
+	}
+	max := int(req.Max)
+	if max <= 0 || max > phatwire.MaxLogPage {
+		max = phatwire.MaxLogPage
+	}
+	page := logs.Page(q.Head.ID, req.After, max)
+	return scale.Encode(&page), nil
+}
+
 // answer opens a sealed, signed query, runs it with run and seals the
 // answer (Query and CommandOutcome).
 func (r *Runtime) answer(ctx context.Context, encodedEncryptedData []byte, sig *phatwire.Signature,

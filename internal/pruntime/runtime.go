@@ -131,6 +131,8 @@ type Runtime struct {
 	lastBlockTime int64
 	// ownRT is the contract engine Open created (closed by Close).
 	ownRT *contracts.Runtime
+	// logs holds the contracts' log lines (ContractLogs); nil: none kept.
+	logs LogSource
 }
 
 // Open starts a pRuntime on cfg.DataDir. When the folder holds sealed keys

@@ -800,6 +800,17 @@ func (c *Core) ContractStorage(cluster, contract [32]byte, key []byte) ([]byte, 
 	return bytes.Clone(v), ok
 }
 
+// ContractDeployer returns the cluster and the deployer of a contract this
+// core executes (the account allowed to read its logs).
+func (c *Core) ContractDeployer(contract [32]byte) (cluster, deployer [32]byte, ok bool) {
+	for id, cs := range c.clusters {
+		if k := cs.contracts[contract]; k != nil {
+			return id, k.deployer, true
+		}
+	}
+	return cluster, deployer, false
+}
+
 // ClusterState describes one cluster's contract state: public parts only.
 type ClusterState struct {
 	ID [32]byte

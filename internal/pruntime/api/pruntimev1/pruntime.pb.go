@@ -920,11 +920,12 @@ const file_cella_pruntime_v1_pruntime_proto_rawDesc = "" +
 	"\x04Init\x12\x1e.cella.pruntime.v1.InitRequest\x1a\x1f.cella.pruntime.v1.InitResponse\x12G\n" +
 	"\x04Sync\x12\x1e.cella.pruntime.v1.SyncRequest\x1a\x1f.cella.pruntime.v1.SyncResponse\x12M\n" +
 	"\x06Egress\x12 .cella.pruntime.v1.EgressRequest\x1a!.cella.pruntime.v1.EgressResponse\x12_\n" +
-	"\fRegistration\x12&.cella.pruntime.v1.RegistrationRequest\x1a'.cella.pruntime.v1.RegistrationResponse2\xfe\x01\n" +
+	"\fRegistration\x12&.cella.pruntime.v1.RegistrationRequest\x1a'.cella.pruntime.v1.RegistrationResponse2\xd7\x02\n" +
 	"\x06Public\x12G\n" +
 	"\x04Info\x12\x1e.cella.pruntime.v1.InfoRequest\x1a\x1f.cella.pruntime.v1.InfoResponse\x12P\n" +
 	"\x05Query\x12\".pruntime_rpc.ContractQueryRequest\x1a#.pruntime_rpc.ContractQueryResponse\x12Y\n" +
-	"\x0eCommandOutcome\x12\".pruntime_rpc.ContractQueryRequest\x1a#.pruntime_rpc.ContractQueryResponseBLZJgithub.com/cella-network/cella/internal/pruntime/api/pruntimev1;pruntimev1b\x06proto3"
+	"\x0eCommandOutcome\x12\".pruntime_rpc.ContractQueryRequest\x1a#.pruntime_rpc.ContractQueryResponse\x12W\n" +
+	"\fContractLogs\x12\".pruntime_rpc.ContractQueryRequest\x1a#.pruntime_rpc.ContractQueryResponseBLZJgithub.com/cella-network/cella/internal/pruntime/api/pruntimev1;pruntimev1b\x06proto3"
 
 var (
 	file_cella_pruntime_v1_pruntime_proto_rawDescOnce sync.Once
@@ -965,15 +966,17 @@ var file_cella_pruntime_v1_pruntime_proto_depIdxs = []int32{
 	9,  // 6: cella.pruntime.v1.Public.Info:input_type -> cella.pruntime.v1.InfoRequest
 	12, // 7: cella.pruntime.v1.Public.Query:input_type -> pruntime_rpc.ContractQueryRequest
 	12, // 8: cella.pruntime.v1.Public.CommandOutcome:input_type -> pruntime_rpc.ContractQueryRequest
-	1,  // 9: cella.pruntime.v1.Internal.Init:output_type -> cella.pruntime.v1.InitResponse
-	3,  // 10: cella.pruntime.v1.Internal.Sync:output_type -> cella.pruntime.v1.SyncResponse
-	5,  // 11: cella.pruntime.v1.Internal.Egress:output_type -> cella.pruntime.v1.EgressResponse
-	8,  // 12: cella.pruntime.v1.Internal.Registration:output_type -> cella.pruntime.v1.RegistrationResponse
-	10, // 13: cella.pruntime.v1.Public.Info:output_type -> cella.pruntime.v1.InfoResponse
-	13, // 14: cella.pruntime.v1.Public.Query:output_type -> pruntime_rpc.ContractQueryResponse
-	13, // 15: cella.pruntime.v1.Public.CommandOutcome:output_type -> pruntime_rpc.ContractQueryResponse
-	9,  // [9:16] is the sub-list for method output_type
-	2,  // [2:9] is the sub-list for method input_type
+	12, // 9: cella.pruntime.v1.Public.ContractLogs:input_type -> pruntime_rpc.ContractQueryRequest
+	1,  // 10: cella.pruntime.v1.Internal.Init:output_type -> cella.pruntime.v1.InitResponse
+	3,  // 11: cella.pruntime.v1.Internal.Sync:output_type -> cella.pruntime.v1.SyncResponse
+	5,  // 12: cella.pruntime.v1.Internal.Egress:output_type -> cella.pruntime.v1.EgressResponse
+	8,  // 13: cella.pruntime.v1.Internal.Registration:output_type -> cella.pruntime.v1.RegistrationResponse
+	10, // 14: cella.pruntime.v1.Public.Info:output_type -> cella.pruntime.v1.InfoResponse
+	13, // 15: cella.pruntime.v1.Public.Query:output_type -> pruntime_rpc.ContractQueryResponse
+	13, // 16: cella.pruntime.v1.Public.CommandOutcome:output_type -> pruntime_rpc.ContractQueryResponse
+	13, // 17: cella.pruntime.v1.Public.ContractLogs:output_type -> pruntime_rpc.ContractQueryResponse
+	10, // [10:18] is the sub-list for method output_type
+	2,  // [2:10] is the sub-list for method input_type
 	2,  // [2:2] is the sub-list for extension type_name
 	2,  // [2:2] is the sub-list for extension extendee
 	0,  // [0:2] is the sub-list for field type_name

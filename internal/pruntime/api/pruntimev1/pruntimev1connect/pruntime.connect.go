@@ -55,6 +55,8 @@ const (
 	PublicQueryProcedure = "/cella.pruntime.v1.Public/Query"
 	// PublicCommandOutcomeProcedure is the fully-qualified name of the Public's CommandOutcome RPC.
 	PublicCommandOutcomeProcedure = "/cella.pruntime.v1.Public/CommandOutcome"
+	// PublicContractLogsProcedure is the fully-qualified name of the Public's ContractLogs RPC.
+	PublicContractLogsProcedure = "/cella.pruntime.v1.Public/ContractLogs"
 )
 
 // InternalClient is a client for the cella.pruntime.v1.Internal service.
@@ -251,6 +253,14 @@ type PublicClient interface {
 	// when the certificate chain's root account sent the command. Any other
 	// account, and an unknown command, get the same encrypted error.
 	CommandOutcome(context.Context, *prpcpb.ContractQueryRequest) (*prpcpb.ContractQueryResponse, error)
+	// ContractLogs answers a contract's log lines (the pink extension's
+	// `log`, kept by this worker in a bounded ring) to the contract's
+	// deployer only (Cella's; Phala sends logs to a log-server contract):
+	// signed and sealed as Query's, its ContractQuery names the contract as
+	// head id and carries SCALE (u64 after sequence, u32 max entries) as
+	// data; the answer's payload is a SCALE LogPage (phatwire). Any other
+	// account, and an unknown contract, get the same encrypted error.
+	ContractLogs(context.Context, *prpcpb.ContractQueryRequest) (*prpcpb.ContractQueryResponse, error)
 }
 
 // NewPublicClient constructs a client for the cella.pruntime.v1.Public service. By default, it uses
@@ -282,6 +292,12 @@ func NewPublicClient(httpClient connect.HTTPClient, baseURL string, opts ...conn
 			connect.WithSchema(publicMethods.ByName("CommandOutcome")),
 			connect.WithClientOptions(opts...),
 		),
+		contractLogs: connect.NewClient[prpcpb.ContractQueryRequest, prpcpb.ContractQueryResponse](
+			httpClient,
+			baseURL+PublicContractLogsProcedure,
+			connect.WithSchema(publicMethods.ByName("ContractLogs")),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
@@ -290,6 +306,7 @@ type publicClient struct {
 	info           *connect.Client[pruntimev1.InfoRequest, pruntimev1.InfoResponse]
 	query          *connect.Client[prpcpb.ContractQueryRequest, prpcpb.ContractQueryResponse]
 	commandOutcome *connect.Client[prpcpb.ContractQueryRequest, prpcpb.ContractQueryResponse]
+	contractLogs   *connect.Client[prpcpb.ContractQueryRequest, prpcpb.ContractQueryResponse]
 }
 
 // Info calls cella.pruntime.v1.Public.Info.
@@ -319,6 +336,15 @@ func (c *publicClient) CommandOutcome(ctx context.Context, req *prpcpb.ContractQ
 	return nil, err
 }
 
+// ContractLogs calls cella.pruntime.v1.Public.ContractLogs.
+func (c *publicClient) ContractLogs(ctx context.Context, req *prpcpb.ContractQueryRequest) (*prpcpb.ContractQueryResponse, error) {
+	response, err := c.contractLogs.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
 // PublicHandler is an implementation of the cella.pruntime.v1.Public service.
 type PublicHandler interface {
 	Info(context.Context, *pruntimev1.InfoRequest) (*pruntimev1.InfoResponse, error)
@@ -337,6 +363,14 @@ type PublicHandler interface {
 	// when the certificate chain's root account sent the command. Any other
 	// account, and an unknown command, get the same encrypted error.
 	CommandOutcome(context.Context, *prpcpb.ContractQueryRequest) (*prpcpb.ContractQueryResponse, error)
+	// ContractLogs answers a contract's log lines (the pink extension's
+	// `log`, kept by this worker in a bounded ring) to the contract's
+	// deployer only (Cella's; Phala sends logs to a log-server contract):
+	// signed and sealed as Query's, its ContractQuery names the contract as
+	// head id and carries SCALE (u64 after sequence, u32 max entries) as
+	// data; the answer's payload is a SCALE LogPage (phatwire). Any other
+	// account, and an unknown contract, get the same encrypted error.
+	ContractLogs(context.Context, *prpcpb.ContractQueryRequest) (*prpcpb.ContractQueryResponse, error)
 }
 
 // NewPublicHandler builds an HTTP handler from the service implementation. It returns the path on
@@ -364,6 +398,12 @@ func NewPublicHandler(svc PublicHandler, opts ...connect.HandlerOption) (string,
 		connect.WithSchema(publicMethods.ByName("CommandOutcome")),
 		connect.WithHandlerOptions(opts...),
 	)
+	publicContractLogsHandler := connect.NewUnaryHandlerSimple(
+		PublicContractLogsProcedure,
+		svc.ContractLogs,
+		connect.WithSchema(publicMethods.ByName("ContractLogs")),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/cella.pruntime.v1.Public/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case PublicInfoProcedure:
@@ -372,6 +412,8 @@ func NewPublicHandler(svc PublicHandler, opts ...connect.HandlerOption) (string,
 			publicQueryHandler.ServeHTTP(w, r)
 		case PublicCommandOutcomeProcedure:
 			publicCommandOutcomeHandler.ServeHTTP(w, r)
+		case PublicContractLogsProcedure:
+			publicContractLogsHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -391,4 +433,8 @@ func (UnimplementedPublicHandler) Query(context.Context, *prpcpb.ContractQueryRe
 
 func (UnimplementedPublicHandler) CommandOutcome(context.Context, *prpcpb.ContractQueryRequest) (*prpcpb.ContractQueryResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("cella.pruntime.v1.Public.CommandOutcome is not implemented"))
+}
+
+func (UnimplementedPublicHandler) ContractLogs(context.Context, *prpcpb.ContractQueryRequest) (*prpcpb.ContractQueryResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("cella.pruntime.v1.Public.ContractLogs is not implemented"))
 }
