@@ -293,3 +293,57 @@ func (c *Client) query(ctx context.Context, key *Key, w *Worker, target Address,
 	}
 	return resp.Payload, nil
 }
+
+// LogLine is one line a contract logged through the pink extension's `log`.
+type LogLine struct {
+	// Seq numbers the worker's lines of the contract from 1.
+	Seq uint64 `json:"seq"`
+	// Block is the block the worker had verified when the line was logged.
+	Block uint32 `json:"block"`
+	// TimeMs is a command's block time, or the worker's clock for a query.
+	TimeMs uint64 `json:"timeMs"`
+	// Level is "error", "warn", "info", "debug" or "trace".
+	Level string `json:"level"`
+	// InQuery is set for a line logged while answering a query.
+	InQuery bool   `json:"inQuery"`
+	Message string `json:"message"`
+}
+
+// LogPage is ContractLogs' answer.
+type LogPage struct {
+	Lines []LogLine `json:"lines"`
+	// Next is the after to ask for the lines that follow.
+	Next uint64 `json:"next"`
+	// Dropped counts lines after the asked position that the worker's
+	// bounded ring no longer holds.
+	Dropped uint64 `json:"dropped"`
+}
+
+var logLevels = [...]string{"", "error", "warn", "info", "debug", "trace"}
+
+// ContractLogs reads the log lines contract wrote on worker w after
+// sequence after (0: from the oldest kept), at most max (0: the worker's
+// page size). Only the contract's deployer may read them: key must be
+// the deployer's. Logs live in each worker's memory, not on chain:
+// another worker of the cluster has its own lines (of the same commands,
+// and of the queries it answered).
+func (c *Client) ContractLogs(ctx context.Context, key *Key, w *Worker, contract Address, after uint64, max uint32) (*LogPage, error) {
+	payload, err := c.query(ctx, key, w, contract, phatwire.Query{Kind: phatwire.QueryInkMessage,
+		Message: phatwire.InkMessageQuery{Payload: scale.Encode(&phatwire.LogRequest{After: after, Max: max})}}, w.api.ContractLogs)
+	if err != nil {
+		return nil, err
+	}
+	var p phatwire.LogPage
+	if err := scale.Decode(payload, &p); err != nil {
+		return nil, fmt.Errorf("worker %s's log page: %w", w.URL, err)
+	}
+	out := &LogPage{Lines: make([]LogLine, 0, len(p.Entries)), Next: p.Next, Dropped: p.Dropped}
+	for _, e := range p.Entries {
+		lv := fmt.Sprintf("level-%d", e.Level)
+		if int(e.Level) < len(logLevels) && e.Level > 0 {
+			lv = logLevels[e.Level]
+		}
+		out.Lines = append(out.Lines, LogLine{Seq: e.Seq, Block: e.Block, TimeMs: e.TimeMs, Level: lv, InQuery: e.InQuery, Message: e.Message})
+	}
+	return out, nil
+}

@@ -60,6 +60,12 @@ func printJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
+// printJSONLine writes v as one line of JSON (a stream of records, as
+// `contract logs --follow --output json` prints).
+func printJSONLine(w io.Writer, v any) error {
+	return json.NewEncoder(w).Encode(v)
+}
+
 // nodeFlag adds --node (the RPC address of a node).
 func nodeFlag(cmd *cobra.Command) *string {
 	return cmd.Flags().String("node", client.DefaultNode, "RPC address of a Cella node")

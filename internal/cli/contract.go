@@ -23,7 +23,7 @@ func newContractCmd() *cobra.Command {
 		Short: "Inspect, encode, decode and run ink! contracts locally; upload, instantiate, call and query them on a network",
 	}
 	cmd.AddCommand(newContractInspectCmd(), newContractSandboxCmd(), newContractEncodeCmd(), newContractDecodeCmd(),
-		newContractUploadCmd(), newContractInstantiateCmd(), newContractCallCmd(), newContractQueryMsgCmd())
+		newContractUploadCmd(), newContractInstantiateCmd(), newContractCallCmd(), newContractQueryMsgCmd(), newContractLogsCmd())
 	return cmd
 }
 

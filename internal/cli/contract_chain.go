@@ -618,3 +618,87 @@ func newContractQueryMsgCmd() *cobra.Command {
 	}
 	return cmd
 }
+
+func newContractLogsCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "logs ADDRESS",
+		Short: "Print a contract's log lines (pink `log`) from a worker; only its deployer may read them",
+		Long: `Print the lines a contract logged with the pink extension's log function on one
+worker of its cluster. Lines are kept in the worker's memory, in a bounded ring
+per contract (the oldest go first); they are never on chain. The request is
+signed by --from and encrypted: the worker answers the contract's deployer only.`,
+		Example: `  cella contract logs 5Dfis6Xg… --from //Alice
+  cella contract logs 5Dfis6Xg… --from //Alice --follow
+  cella contract logs 5Dfis6Xg… --from //Alice --after 120 --output json`,
+		Args: cobra.ExactArgs(1),
+	}
+	follow := cmd.Flags().Bool("follow", false, "keep printing new lines as they come (until interrupted)")
+	after := cmd.Flags().Uint64("after", 0, "print the lines after this sequence number")
+	interval := cmd.Flags().Duration("interval", time.Second, "how often --follow asks the worker")
+	worker := workerFlag(cmd)
+	f := addChainFlags(cmd, false)
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		addr, err := sdk.ParseAddress(args[0])
+		if err != nil {
+			return fmt.Errorf("contract address: %w", err)
+		}
+		if *interval <= 0 {
+			return fmt.Errorf("--interval must be positive")
+		}
+		setup, cancel := context.WithTimeout(cmd.Context(), f.timeout)
+		defer cancel()
+		key, c, err := f.signer(setup, cmd)
+		if err != nil {
+			return err
+		}
+		wk, err := workerOf(setup, c, *worker, &addr, sdk.Hash{})
+		if err != nil {
+			return err
+		}
+		w := cmd.OutOrStdout()
+		next := *after
+		for {
+			ctx, cancel := context.WithTimeout(cmd.Context(), f.timeout)
+			page, err := c.ContractLogs(ctx, key, wk, addr, next, 0)
+			cancel()
+			if err != nil {
+				return err
+			}
+			if *f.output == "json" {
+				if *follow {
+					for _, l := range page.Lines {
+						if err := printJSONLine(w, l); err != nil {
+							return err
+						}
+					}
+				} else if err := printJSON(w, page); err != nil {
+					return err
+				}
+			} else {
+				if page.Dropped > 0 {
+					fmt.Fprintf(w, "… %d older lines no longer kept by the worker\n", page.Dropped)
+				}
+				for _, l := range page.Lines {
+					src := "cmd  "
+					if l.InQuery {
+						src = "query"
+					}
+					fmt.Fprintf(w, "%6d  #%-8d %s %-5s %s\n", l.Seq, l.Block, src, l.Level, l.Message)
+				}
+			}
+			next = page.Next
+			if !*follow {
+				return nil
+			}
+			if len(page.Lines) > 0 {
+				continue // more may be waiting
+			}
+			select {
+			case <-cmd.Context().Done():
+				return nil
+			case <-time.After(*interval):
+			}
+		}
+	}
+	return cmd
+}
