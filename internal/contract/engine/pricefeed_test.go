@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"strings"
 	"testing"
 
 	schnorrkel "github.com/ChainSafe/go-schnorrkel"
@@ -193,7 +194,7 @@ func pfMessage(price scale.U128, block uint32, url string) []byte {
 	return w.Bytes()
 }
 
-func newPricefeed(t *testing.T) (*env, *fakePink, AccountID) {
+func newPricefeed(t testing.TB) (*env, *fakePink, AccountID) {
 	t.Helper()
 	v := newEnv(t, Config{})
 	ext := &fakePink{status: 200, reason: "OK"}
@@ -532,4 +533,112 @@ func TestPricefeedMetadata(t *testing.T) {
 	if err != nil || !bytes.Equal(in, cat(sel(pfVerify), u128le(1), []byte{2, 0, 0, 0, 8, 1, 2})) {
 		t.Fatalf("encode verify: %x %v", in, err)
 	}
+}
+
+// A response that does not fit the contract's 64 KiB buffer traps it
+// (OutputBufferTooSmall), as an ink! contract's 16 KiB buffer would.
+func TestPricefeedResponseTooLarge(t *testing.T) {
+	v, ext, addr := newPricefeed(t)
+	ext.body = append([]byte(`{"price":1,"pad":"`), bytes.Repeat([]byte("x"), 64<<10)...)
+	if o := v.call(addr, sel(pfFetchPrice)); !errors.Is(o.Err, ErrOutputBufferTooSmall) {
+		t.Fatalf("oversized response: %+v", o)
+	}
+	ext.body = ext.body[:60<<10]
+	if o := v.call(addr, sel(pfFetchPrice)); !o.Success() {
+		t.Fatalf("60 KiB response: %+v", o)
+	}
+}
+
+// refPrice is the documented body grammar in Go: the first `"price"` that
+// is followed by ':' (whitespace around it allowed), an optional '"',
+// digits (at most 30 significant), optionally '.' and at least one digit
+// (only the first 8 count), then the closing '"' or, unquoted, the end of
+// the body, whitespace, ',', '}' or ']'.
+func refPrice(b []byte) (*big.Int, bool) {
+	ws := func(i int) int {
+		for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+			i++
+		}
+		return i
+	}
+	digits := func(i int) int {
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+		return i
+	}
+	for i := 0; i+7 <= len(b); i++ {
+		if string(b[i:i+7]) != `"price"` {
+			continue
+		}
+		q := ws(i + 7)
+		if q >= len(b) || b[q] != ':' {
+			continue
+		}
+		p := ws(q + 1)
+		quoted := p < len(b) && b[p] == '"'
+		if quoted {
+			p++
+		}
+		e := digits(p)
+		intPart := strings.TrimLeft(string(b[p:e]), "0")
+		if e == p || len(intPart) > 30 {
+			return nil, false
+		}
+		frac := ""
+		if e < len(b) && b[e] == '.' {
+			f := digits(e + 1)
+			if f == e+1 {
+				return nil, false
+			}
+			frac, e = string(b[e+1:f]), f
+		}
+		if len(frac) > 8 {
+			frac = frac[:8]
+		}
+		switch {
+		case quoted && (e >= len(b) || b[e] != '"'):
+			return nil, false
+		case !quoted && e < len(b) && !strings.ContainsRune(" \t\n\r,}]", rune(b[e])):
+			return nil, false
+		}
+		v, _ := new(big.Int).SetString("0"+intPart+frac+strings.Repeat("0", 8-len(frac)), 10)
+		return v, true
+	}
+	return nil, false
+}
+
+// FuzzPricefeedBody runs fetch_price on arbitrary bodies: the contract must
+// never trap and must agree with refPrice, and every price it returns must
+// carry a valid signature.
+func FuzzPricefeedBody(f *testing.F) {
+	for _, s := range []string{`{"price":"64123.45"}`, `{"price": 1}`, `"price":007.123456789`, `{"price":"1e5"}`,
+		`"price" : "9"`, `{"a":"price","price":[1]}`, `"price":.`, "\"price\":\xff"} {
+		f.Add([]byte(s))
+	}
+	v, ext, addr := newPricefeed(f)
+	f.Fuzz(func(t *testing.T, body []byte) {
+		if len(body) > 8<<10 {
+			return
+		}
+		ext.body = body
+		o := v.call(addr, sel(pfFetchPrice))
+		want, ok := refPrice(body)
+		if !ok {
+			if !o.Reverted() || !bytes.Equal(o.Data, []byte{0, 1, pfBadBody}) {
+				t.Fatalf("%q: err=%v flags=%d data=%x, want BadBody", body, o.Err, o.Flags, o.Data)
+			}
+			return
+		}
+		if !o.Success() {
+			t.Fatalf("%q: err=%v flags=%d data=%x, want %s", body, o.Err, o.Flags, o.Data, want)
+		}
+		sp := decodeSignedPrice(t, o.Data)
+		if sp.price.Big().Cmp(want) != 0 {
+			t.Fatalf("%q: price %s, want %s", body, sp.price, want)
+		}
+		if !pfSrVerify(sp.pubkey, pfMessage(sp.price, sp.block, pfURLString), [64]byte(sp.sig)) {
+			t.Fatalf("%q: bad signature", body)
+		}
+	})
 }

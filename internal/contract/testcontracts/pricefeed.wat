@@ -29,6 +29,8 @@
 ;; ':' (whitespace allowed), an optional '"', digits, optionally '.' and
 ;; digits; decimals beyond the 8th are dropped (rounding toward zero). The
 ;; result is a u128 with 8 decimals; at most 30 significant integer digits.
+;; The whole SCALE HttpResponse must fit in 64 KiB; a larger one traps the
+;; contract (OutputBufferTooSmall), as ink!'s 16 KiB buffer would.
 (module
   (import "seal0" "input" (func $input (param i32 i32)))
   (import "seal0" "seal_return" (func $return (param i32 i32 i32)))
