@@ -111,3 +111,22 @@ r = Reg(); acct = r.account(); h = r.hash(); b = r.prim("bool"); u32 = r.prim("u
 meta("caller", r, [ctor(r, "new", [arg("callee", acct, "AccountId")])],
      [msg(r, "call_flip", [], b), msg(r, "instantiate_flip", [arg("code_hash", h, "Hash")], acct),
       msg(r, "recurse", [], u32)])
+
+r = Reg(); u8 = r.prim("u8"); u16 = r.prim("u16"); u32 = r.prim("u32"); u128 = r.prim("u128")
+s = r.prim("str"); b = r.prim("bool"); bytes_ = r.add("Vec<u8>", {"def": {"sequence": {"type": u8}}})
+pk = r.bytes32()
+err = r.add("Error", {"def": {"variant": {"variants": [
+    {"fields": [{"type": u16, "typeName": "u16"}], "index": 0, "name": "HttpStatus"},
+    {"index": 1, "name": "BadBody"}, {"index": 2, "name": "NotInQuery"}, {"index": 3, "name": "NotOwner"},
+    {"index": 4, "name": "BadUrl"}, {"index": 5, "name": "SigningFailed"}]}},
+    "path": ["pricefeed", "pricefeed", "Error"]})
+signed = r.add("SignedPrice", {"def": {"composite": {"fields": [
+    {"name": "price", "type": u128, "typeName": "u128"}, {"name": "block", "type": u32, "typeName": "BlockNumber"},
+    {"name": "signature", "type": bytes_, "typeName": "Vec<u8>"}, {"name": "pubkey", "type": pk, "typeName": "[u8; 32]"}]}},
+    "path": ["pricefeed", "pricefeed", "SignedPrice"]})
+meta("pricefeed", r, [ctor(r, "new", [arg("url", s, "String")], r.result(r.unit(), err))],
+     [msg(r, "set_url", [arg("url", s, "String")], r.result(r.unit(), err)),
+      msg(r, "url", [], s, False),
+      msg(r, "fetch_price", [], r.result(signed, err), False),
+      msg(r, "verify", [arg("price", u128, "u128"), arg("block", u32, "BlockNumber"), arg("signature", bytes_, "Vec")], b, False),
+      msg(r, "pubkey", [], pk, False)])
