@@ -294,6 +294,9 @@ var errBodyTooLarge = &kindError{kind: pink.ErrResponseTooLarge, msg: "response 
 // into chunks that are joined once the end is seen.
 func readBody(r io.Reader, length int64, got *int) ([]byte, error) {
 	const limit = pink.MaxResponseBody
+	if length > limit {
+		return nil, errBodyTooLarge
+	}
 	if length >= 0 {
 		buf := make([]byte, length)
 		n, err := io.ReadFull(r, buf)

@@ -16,9 +16,11 @@ import (
 // out). Each must be refused, and the bytes the whole process allocates
 // meanwhile (runtime TotalAlloc, which no GC timing affects and which
 // bounds the heap's growth) must stay within what the caps allow: per
-// request at most pink.MaxResponseBody plus one read chunk of body, plus a
-// fixed allowance for TLS and HTTP state. Reading whole bodies, or
-// io.ReadAll's doubling, would take several times that.
+// request at most pink.MaxResponseBody plus one read chunk of body, plus an
+// allowance per connection for TLS and HTTP state (crypto/tls grows its
+// input buffer to what the socket holds, a few hundred KiB under load), plus
+// a fixed allowance. io.ReadAll's growth would take about five times the
+// body; TestReadBodyAllocation bounds readBody itself tightly.
 func TestFloodMemoryBounded(t *testing.T) {
 	if testing.Short() {
 		t.Skip("moves 150 MiB over loopback TLS")
@@ -26,8 +28,8 @@ func TestFloodMemoryBounded(t *testing.T) {
 	const (
 		n         = 50
 		size      = 3 << 20
-		perConn   = 512 << 10 // TLS handshake and record buffers, request and response state
-		allowance = 16 << 20  // the test's own goroutines and the runtime
+		perConn   = 1 << 20  // TLS handshake and record buffers, request and response state
+		allowance = 16 << 20 // the test's own goroutines and the runtime
 	)
 	big := bytes.Repeat([]byte("f"), size)
 	srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
@@ -79,3 +81,27 @@ func TestFloodMemoryBounded(t *testing.T) {
 }
 
 func mib(b uint64) float64 { return float64(b) / (1 << 20) }
+
+// TestReadBodyAllocation bounds what readBody allocates for a body over the
+// limit: the limit plus one chunk, not the body and not a doubling buffer.
+func TestReadBodyAllocation(t *testing.T) {
+	src := bytes.Repeat([]byte("r"), 3<<20)
+	for _, length := range []int64{-1, int64(len(src))} {
+		var before, after runtime.MemStats
+		var got int
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		_, err := readBody(bytes.NewReader(src), length, &got)
+		runtime.ReadMemStats(&after)
+		if err != errBodyTooLarge {
+			t.Fatalf("length %d: %v", length, err)
+		}
+		allocated := after.TotalAlloc - before.TotalAlloc
+		if bound := uint64(pink.MaxResponseBody + bodyChunk + 64<<10); allocated > bound {
+			t.Fatalf("readBody allocated %d bytes for a 3 MiB body, bound %d", allocated, bound)
+		}
+		if got > pink.MaxResponseBody+bodyChunk {
+			t.Fatalf("read %d bytes", got)
+		}
+	}
+}
