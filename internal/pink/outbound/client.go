@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"golang.org/x/net/http/httpguts"
 
@@ -125,7 +126,7 @@ func (c *Client) checkURL(u *url.URL) (pink.HTTPError, bool) {
 // then each header's name and value.
 func (c *Client) build(ctx context.Context, req pink.HTTPRequest) (*http.Request, *url.URL, error) {
 	u, err := url.Parse(req.URL)
-	if err != nil {
+	if err != nil || !utf8.ValidString(req.URL) {
 		return nil, nil, pink.ErrInvalidURL
 	}
 	if kind, ok := c.checkURL(u); !ok {
@@ -149,6 +150,9 @@ func (c *Client) build(ctx context.Context, req pink.HTTPRequest) (*http.Request
 		// As reqwest's HeaderMap::insert in Phala: a later header of the
 		// same name replaces an earlier one.
 		if strings.EqualFold(kv.Name, "Host") {
+			if !httpguts.ValidHostHeader(kv.Value) {
+				return nil, u, pink.ErrInvalidHeaderValue
+			}
 			host = kv.Value
 			continue
 		}

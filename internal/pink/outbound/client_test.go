@@ -295,6 +295,7 @@ func TestValidation(t *testing.T) {
 		{"unparseable", get("https://exa mple.com/"), pink.ErrInvalidURL},
 		{"control char", get("https://example.com/\x00"), pink.ErrInvalidURL},
 		{"bad percent", get("https://example.com/%zz"), pink.ErrInvalidURL},
+		{"not UTF-8", get("https://\xad.example/"), pink.ErrInvalidURL},
 		{"no scheme", get("example.com/x"), pink.ErrInvalidURL},
 		{"empty", get(""), pink.ErrInvalidURL},
 		{"ftp", get("ftp://example.com/x"), pink.ErrInvalidURL},
