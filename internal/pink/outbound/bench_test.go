@@ -31,8 +31,7 @@ func BenchmarkBareGoClient(b *testing.B) {
 		b.Fatal(err)
 	}
 	tr := &http.Transport{
-		TLSClientConfig:   &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12},
-		ForceAttemptHTTP2: true,
+		TLSClientConfig: &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12},
 	}
 	defer tr.CloseIdleConnections()
 	hc := &http.Client{Transport: tr}

@@ -62,7 +62,12 @@ func New(cfg Config) (*Client, error) {
 		MaxConnsPerHost:        cfg.MaxConnsPerHost,
 		IdleConnTimeout:        cfg.IdleConnTimeout,
 		MaxResponseHeaderBytes: MaxResponseHeaderBytes,
-		ForceAttemptHTTP2:      true,
+		// HTTP/1.1 only: net/http's HTTP/1 reader enforces the header
+		// limits exactly, while its HTTP/2 client lets a header list
+		// somewhat over MaxResponseHeaderBytes through and reports a larger
+		// one as a connection error that cannot be told apart.
+		ForceAttemptHTTP2: false,
+		TLSNextProto:      map[string]func(string, *tls.Conn) http.RoundTripper{},
 	}
 	c.http = &http.Client{Transport: c.transport, CheckRedirect: c.checkRedirect}
 	return c, nil

@@ -666,3 +666,62 @@ func TestReadBodyCut(t *testing.T) {
 		}
 	}
 }
+
+// TestHTTP2Server checks that a server offering HTTP/2 is spoken to in
+// HTTP/1.1, where the limits hold exactly.
+func TestHTTP2Server(t *testing.T) {
+	big := bytes.Repeat([]byte("h"), 3<<20)
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/big":
+			w.Write(big)
+		case "/headers":
+			for i := 0; i < 300; i++ {
+				w.Header().Set(fmt.Sprintf("X-H%03d", i), "v")
+			}
+		case "/header-bytes":
+			w.Header().Set("X-Huge", strings.Repeat("z", MaxResponseHeaderBytes+1))
+		default:
+			w.Header().Set("X-Proto", r.Proto)
+			body, _ := io.ReadAll(r.Body)
+			w.Write(body)
+		}
+	}))
+	srv.EnableHTTP2 = true
+	srv.StartTLS()
+	defer srv.Close()
+	c := newClient(t, devConfig(srv))
+	resp, err := c.Do(context.Background(), pink.HTTPRequest{URL: srv.URL, Method: "PUT", Body: []byte("h2 body")})
+	if err != nil || string(resp.Body) != "h2 body" {
+		t.Fatalf("round trip: %q, %v", resp.Body, err)
+	}
+	if i := slices.IndexFunc(resp.Headers, func(h pink.Header) bool { return h.Name == "x-proto" }); i < 0 || resp.Headers[i].Value != "HTTP/1.1" {
+		t.Fatalf("not HTTP/1.1: %v", resp.Headers)
+	}
+	_, err = c.Do(context.Background(), get(srv.URL+"/big"))
+	wantKind(t, err, pink.ErrResponseTooLarge)
+	_, err = c.Do(context.Background(), get(srv.URL+"/headers"))
+	wantKind(t, err, pink.ErrTooManyHeaders)
+	_, err = c.Do(context.Background(), get(srv.URL+"/header-bytes"))
+	wantKind(t, err, pink.ErrTooManyHeaders)
+}
+
+func TestObserverOnFailure(t *testing.T) {
+	var obs []Observation
+	c := newClient(t, Config{Observe: func(o Observation) { obs = append(obs, o) }})
+	c.Do(context.Background(), pink.HTTPRequest{URL: "https://127.0.0.1/private?token=x", Method: "POST", Body: []byte("abc")})
+	c.Do(context.Background(), get("::bad"))
+	want := []Observation{
+		{Host: "127.0.0.1", Err: pink.ErrNotAllowed, RequestBytes: 3},
+		{Host: "", Err: pink.ErrInvalidURL},
+	}
+	if len(obs) != len(want) {
+		t.Fatalf("%d observations", len(obs))
+	}
+	for i := range want {
+		obs[i].Duration = 0
+		if obs[i] != want[i] {
+			t.Errorf("observation %d: %+v, want %+v", i, obs[i], want[i])
+		}
+	}
+}

@@ -63,6 +63,9 @@
 // reqwest) are ErrNetworkError — in Phala every failed send, a redirect
 // loop included, is one "Unreachable" case.
 //
+// The client speaks HTTP/1.1 only (also to servers that offer HTTP/2),
+// where net/http enforces the header limits exactly.
+//
 // Responses are given as Phala's hyper gives them: header names in lower
 // case, values that are not visible ASCII as "", reason phrase the
 // canonical one for the status. net/http does not keep the order between
