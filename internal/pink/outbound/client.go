@@ -241,10 +241,14 @@ func (c *Client) Do(ctx context.Context, req pink.HTTPRequest) (resp pink.HTTPRe
 	if n > pink.MaxHeaders {
 		return pink.HTTPResponse{}, pink.ErrTooManyHeaders
 	}
-	if hresp.ContentLength > pink.MaxResponseBody {
+	length := hresp.ContentLength
+	if hresp.Request != nil && hresp.Request.Method == http.MethodHead {
+		length = -1 // a HEAD response's Content-Length describes no body here
+	}
+	if length > pink.MaxResponseBody {
 		return pink.HTTPResponse{}, pink.ErrResponseTooLarge
 	}
-	body, err := readBody(hresp.Body, hresp.ContentLength, &got)
+	body, err := readBody(hresp.Body, length, &got)
 	if err == nil && ctx.Err() != nil {
 		err = ctx.Err() // the body may have ended because the request was cut
 	}

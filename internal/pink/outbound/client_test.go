@@ -388,6 +388,12 @@ func TestResponseLimits(t *testing.T) {
 		}
 	})
 	c := newClient(t, devConfig(srv))
+	// HEAD of a large resource: its Content-Length is not a body.
+	resp, err := c.Do(context.Background(), pink.HTTPRequest{URL: srv.URL + "/big-length", Method: "HEAD"})
+	if err != nil || resp.StatusCode != 200 || len(resp.Body) != 0 ||
+		!slices.Contains(resp.Headers, pink.Header{Name: "content-length", Value: fmt.Sprint(len(big))}) {
+		t.Fatalf("HEAD: %d %d bytes %v, %v", resp.StatusCode, len(resp.Body), resp.Headers, err)
+	}
 	for _, tc := range []struct {
 		path string
 		want pink.HTTPError
