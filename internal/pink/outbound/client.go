@@ -188,9 +188,13 @@ func validMethod(m string) bool {
 }
 
 // Do makes one request. It returns the response or a pink.HTTPError, never
-// another error. A failure to resolve, connect, verify TLS or read is
-// pink.ErrNetworkError; the extension decides what the contract sees
-// (Phala: a 523 "Unreachable" response for a failed send).
+// another error. ctx's deadline (or Config.Timeout, if earlier) is
+// pink.ErrTimeout; a cancelled ctx, or a failure to resolve, connect,
+// verify TLS or read, is pink.ErrNetworkError. The extension decides what
+// the contract sees: Phala's http_request answers a failed send with a 523
+// "Unreachable" response and the errors after runtime 1.0 (NotAllowed,
+// NetworkError, ResponseTooLarge, TooManyHeaders) with a 524 "IO Error"
+// response, and passes the others as errors.
 func (c *Client) Do(ctx context.Context, req pink.HTTPRequest) (resp pink.HTTPResponse, err error) {
 	start := time.Now()
 	var host string
