@@ -104,7 +104,7 @@ type testRig struct {
 func newRig() *testRig {
 	clk := fixedClock(1_700_000_000_000)
 	r := &testRig{
-		http: &fakeHTTP{resp: map[string]HTTPResponse{}, errs: map[string]error{}},
+		http:  &fakeHTTP{resp: map[string]HTTPResponse{}, errs: map[string]error{}},
 		clock: &clk,
 		logs:  NewLogRing(LogRingConfig{}),
 		chain: &fakeChain{sys: &testSystem, codes: map[engine.Hash]bool{{0xaa}: true}},

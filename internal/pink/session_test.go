@@ -272,9 +272,24 @@ func TestSignFunctions(t *testing.T) {
 		{name: "sign/bad sigtype", id: FuncSign, in: unhex("03 00 00"), err: ErrDecode},
 		{name: "sign/ed25519/bad key", mode: Transaction, id: FuncSign, in: unhex("00 04 01 00"), err: ErrCall},
 		{name: "sign/ecdsa/zero key", mode: Transaction, id: FuncSign, in: enc(func(w *scale.Writer) { w.U8(2); w.BytesVec(make([]byte, 32)); w.BytesVec(nil) }), err: ErrCall},
-		{name: "verify/short pubkey", id: FuncVerify, in: enc(func(w *scale.Writer) { w.U8(1); w.BytesVec(make([]byte, 31)); w.BytesVec(nil); w.BytesVec(make([]byte, 64)) }), err: ErrCall},
-		{name: "verify/short sig", id: FuncVerify, in: enc(func(w *scale.Writer) { w.U8(0); w.BytesVec(make([]byte, 32)); w.BytesVec(nil); w.BytesVec(make([]byte, 63)) }), err: ErrCall},
-		{name: "verify/ecdsa zero sig false", id: FuncVerify, in: enc(func(w *scale.Writer) { w.U8(2); w.BytesVec(make([]byte, 33)); w.BytesVec(nil); w.BytesVec(make([]byte, 65)) }), out: []byte{0}},
+		{name: "verify/short pubkey", id: FuncVerify, in: enc(func(w *scale.Writer) {
+			w.U8(1)
+			w.BytesVec(make([]byte, 31))
+			w.BytesVec(nil)
+			w.BytesVec(make([]byte, 64))
+		}), err: ErrCall},
+		{name: "verify/short sig", id: FuncVerify, in: enc(func(w *scale.Writer) {
+			w.U8(0)
+			w.BytesVec(make([]byte, 32))
+			w.BytesVec(nil)
+			w.BytesVec(make([]byte, 63))
+		}), err: ErrCall},
+		{name: "verify/ecdsa zero sig false", id: FuncVerify, in: enc(func(w *scale.Writer) {
+			w.U8(2)
+			w.BytesVec(make([]byte, 33))
+			w.BytesVec(nil)
+			w.BytesVec(make([]byte, 65))
+		}), out: []byte{0}},
 		{name: "get_public_key/ecdsa/bad", id: FuncGetPublicKey, in: unhex("02 00"), err: ErrCall},
 		{name: "derive/no salt arg", id: FuncDeriveSr25519Key, err: ErrDecode},
 		{name: "ecdsa_sign_prehashed/short hash", id: FuncEcdsaSignPrehashed, in: append(enc(func(w *scale.Writer) { w.BytesVec(make([]byte, 32)) }), make([]byte, 31)...), err: ErrDecode},
