@@ -82,8 +82,9 @@ type Env struct {
 	// Clock is the untrusted clock of untrusted_millis_since_unix_epoch
 	// (queries) and of log timestamps. Nil: 0.
 	Clock Clock
-	// Rand is the randomness of getrandom and of sr25519 signing
-	// (queries). Nil: getrandom traps; signing uses crypto/rand.
+	// Rand is the randomness of getrandom (queries). Nil: getrandom
+	// traps ("Failed to get random bytes"). Sr25519 signing, also
+	// query-only, draws its nonce from crypto/rand.
 	Rand io.Reader
 	// ClusterKey is the cluster's key, from which derive_sr25519_key
 	// derives as Phala does (see cipher.ContractDerivedKey). Nil:
