@@ -408,3 +408,11 @@ func satAdd(a, b uint64) uint64 {
 	}
 	return a + b
 }
+
+// ApplyDeferred applies ops (as returned by Session.DeferredCacheOps) in
+// order, each to its own contract's cache.
+func ApplyDeferred(c Cache, ops []ContractCacheOp) {
+	for _, o := range ops {
+		ApplyCacheOps(c, o.Contract, []CacheOp{o.Op})
+	}
+}

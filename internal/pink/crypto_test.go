@@ -182,7 +182,7 @@ func TestDeriveDeterministic(t *testing.T) {
 	if bytes.Equal(a, derived(t, w1.session(Query), "salt2")) {
 		t.Fatal("salt ignored")
 	}
-	other := NewSession(w1.env, Query, nil, nil, 0, engine.AccountID{})
+	other := NewSession(w1.env, Exec{Mode: Query})
 	x := &fakeExt{addr: engine.AccountID{9}, gas: 1 << 30}
 	_, out, err := other.Call(x, FuncDeriveSr25519Key, enc(func(w *scale.Writer) { w.BytesVec([]byte("salt")) }))
 	if err != nil || bytes.Equal(out[2:], a) {

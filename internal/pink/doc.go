@@ -11,7 +11,8 @@
 // A worker builds one Env per cluster (services, cluster key, worker key,
 // quote, runtime version) and, per execution, a Session:
 //
-//	s := pink.NewSession(env, pink.Query, ctx, chain, blockNumber, entryContract)
+//	s := pink.NewSession(env, pink.Exec{Mode: pink.Query, Ctx: ctx, Chain: chain,
+//		BlockNumber: n, Entry: contract})
 //	// pass s as the engine's Host.Extension; after the execution:
 //	ops := s.DeferredCacheOps() // Transaction only: apply after commit
 //

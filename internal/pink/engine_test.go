@@ -41,7 +41,7 @@ func TestThroughEngine(t *testing.T) {
 	addr := o.Address
 	r := newRig()
 	call := func(mode Mode, id uint32, in []byte) (*engine.Outcome, *Session) {
-		s := NewSession(r.env, mode, ctx, r.chain, 3, addr)
+		s := NewSession(r.env, Exec{Mode: mode, Ctx: ctx, Chain: r.chain, BlockNumber: 3, Entry: addr})
 		host.Extension = s
 		msg := binary.LittleEndian.AppendUint32(nil, id)
 		o := e.Call(ctx, host, engine.CallRequest{Caller: deployer, Dest: addr, Input: append(msg, in...), GasLimit: 50_000_000, DryRun: mode == Query})

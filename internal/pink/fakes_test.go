@@ -120,7 +120,7 @@ func newRig() *testRig {
 }
 
 func (r *testRig) session(m Mode) *Session {
-	return NewSession(r.env, m, context.Background(), r.chain, 77, testContract)
+	return NewSession(r.env, Exec{Mode: m, Ctx: context.Background(), Chain: r.chain, BlockNumber: 77, Entry: testContract})
 }
 
 func newExt() *fakeExt { return &fakeExt{addr: testContract, gas: 1 << 40} }

@@ -40,7 +40,7 @@ func FuzzCall(f *testing.F) {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
-		s := NewSession(r.env, mode, ctx, r.chain, 1, testContract)
+		s := NewSession(r.env, Exec{Mode: mode, Ctx: ctx, Chain: r.chain, BlockNumber: 1, Entry: testContract})
 		x := &fakeExt{addr: testContract, gas: 50_000_000}
 		status, _, err := s.Call(x, id, input)
 		if err == nil && status > ErrTooManyHeaders.Code() {

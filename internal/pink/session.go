@@ -113,6 +113,22 @@ type Env struct {
 // does, so contracts that check for ≥1.1 or ≥1.2 take their modern paths.
 var DefaultRuntimeVersion = [2]uint32{1, 2}
 
+// Exec describes one contract execution.
+type Exec struct {
+	// Mode is Query, or Transaction for commands and their dry-runs.
+	Mode Mode
+	// Ctx bounds HTTP requests (its deadline is the query's remaining
+	// time); nil means context.Background().
+	Ctx context.Context
+	// Chain is the execution's view of cluster state; nil answers zero
+	// balances, no code and no system contract.
+	Chain Chain
+	// BlockNumber and Entry (the contract the query or command was sent
+	// to) are log metadata.
+	BlockNumber uint32
+	Entry       engine.AccountID
+}
+
 // Session is the pink chain extension for one contract execution (a query,
 // a command, or a dry-run). It implements engine.ChainExtension. A Session
 // is used by one execution at a time.
@@ -128,15 +144,13 @@ type Session struct {
 	deferred []ContractCacheOp
 }
 
-// NewSession returns the extension for one execution: mode, ctx (whose
-// deadline bounds HTTP requests; nil means Background), chain (the
-// execution's view of cluster state; nil answers zero balances, no code and
-// no system contract), the block number and the entry contract (for log
-// metadata). It allocates only the Session itself.
-func NewSession(env *Env, mode Mode, ctx context.Context, chain Chain, block uint32, entry engine.AccountID) *Session {
+// NewSession returns the extension for one execution. env is shared and
+// only read; NewSession allocates nothing but the Session.
+func NewSession(env *Env, x Exec) *Session {
 	if env == nil {
 		env = &Env{}
 	}
+	ctx := x.Ctx
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -144,7 +158,7 @@ func NewSession(env *Env, mode Mode, ctx context.Context, chain Chain, block uin
 	if g == nil {
 		g = &DefaultGas
 	}
-	return &Session{env: env, gas: g, mode: mode, ctx: ctx, chain: chain, block: block, entry: entry}
+	return &Session{env: env, gas: g, mode: x.Mode, ctx: ctx, chain: x.Chain, block: x.BlockNumber, entry: x.Entry}
 }
 
 // Mode returns the session's mode.
@@ -152,8 +166,10 @@ func (s *Session) Mode() Mode { return s.mode }
 
 // DeferredCacheOps returns the cache writes made in Transaction mode, in
 // call order, each with the contract that made it. They are Phala's
-// PinkEvent::CacheOp events: apply them (ApplyCacheOps) only after the
-// command commits, and drop them for a dry-run or a failed command.
+// PinkEvent::CacheOp events: apply them (ApplyDeferred, or ApplyCacheOps per
+// contract) only after the command commits, and drop them for a dry-run or a
+// failed command. The slice belongs to the caller once the execution is
+// over.
 func (s *Session) DeferredCacheOps() []ContractCacheOp { return s.deferred }
 
 // Errors that trap the calling contract.

@@ -243,7 +243,7 @@ func TestDeferredCacheOps(t *testing.T) {
 		}
 		plain[i] = o.Op
 	}
-	ApplyCacheOps(r.cache, testContract, plain)
+	ApplyDeferred(r.cache, ops)
 	if v, ok := r.cache.Get(testContract, []byte("k")); !ok || string(v) != "v" {
 		t.Fatalf("after apply: %q %v", v, ok)
 	}
@@ -299,7 +299,7 @@ func TestSignFunctions(t *testing.T) {
 	// Without a cluster key derive traps (Phala: KeySeedMissing).
 	env := *r.env
 	env.ClusterKey = nil
-	if _, _, err := NewSession(&env, Query, nil, nil, 0, engine.AccountID{}).Call(newExt(), FuncDeriveSr25519Key, []byte{0}); !errors.Is(err, ErrCall) {
+	if _, _, err := NewSession(&env, Exec{Mode: Query}).Call(newExt(), FuncDeriveSr25519Key, []byte{0}); !errors.Is(err, ErrCall) {
 		t.Fatalf("derive without key: %v", err)
 	}
 }
@@ -384,14 +384,14 @@ func TestHTTPRequest(t *testing.T) {
 	// An expired context is Timeout: a trap.
 	ctx, cancel := context.WithDeadline(context.Background(), time.Unix(1, 0))
 	defer cancel()
-	s := NewSession(r.env, Query, ctx, r.chain, 0, testContract)
+	s := NewSession(r.env, Exec{Mode: Query, Ctx: ctx, Chain: r.chain})
 	if _, _, err := s.Call(newExt(), FuncHTTPRequest, httpIn("https://ok/")); !errors.Is(err, ErrCall) || !strings.Contains(err.Error(), "Timeout") {
 		t.Fatalf("expired query: %v", err)
 	}
 	// No client: unreachable.
 	env := *r.env
 	env.HTTP = nil
-	st, out, err := NewSession(&env, Query, nil, nil, 0, testContract).Call(newExt(), FuncHTTPRequest, httpIn("https://ok/"))
+	st, out, err := NewSession(&env, Exec{Mode: Query}).Call(newExt(), FuncHTTPRequest, httpIn("https://ok/"))
 	if err != nil || st != 0 || !bytes.HasPrefix(out, unhex("0b02")) {
 		t.Fatalf("no client: %d %x %v", st, out, err)
 	}
