@@ -152,3 +152,20 @@ func TestApplyCacheOpsNilCache(t *testing.T) {
 		t.Fatal("set not applied")
 	}
 }
+
+func TestMemCachePeriodicGC(t *testing.T) {
+	clk := fixedClock(0)
+	c := NewMemCache(MemCacheConfig{DefaultQuota: 100, TTL: 1}, &clk)
+	c.gcEvery = 3
+	a, b := engine.AccountID{1}, engine.AccountID{2}
+	_ = c.Set(a, []byte("k"), []byte("v")) // write 1
+	clk = 2000
+	_ = c.Set(b, []byte("x"), []byte("y")) // write 2
+	if _, total := c.Size(a); total != 4 {
+		t.Fatalf("total %d before gc", total)
+	}
+	_ = c.Set(b, []byte("x"), []byte("z")) // write 3: gc drops a's expired entry
+	if n, total := c.Size(a); n != 0 || total != 2 {
+		t.Fatalf("after gc: a %d total %d", n, total)
+	}
+}
