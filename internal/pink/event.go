@@ -112,6 +112,12 @@ func IsPinkEvent(topics []engine.Hash) bool {
 // the topics do not mark one (an ordinary ink! event); err is set when they
 // do but the data is malformed. Trailing bytes after the event are ignored,
 // as Phala's PinkEvent::decode does.
+//
+// A CacheOp event, whether a contract emitted it itself or it came from the
+// extension in Phala, writes the emitting contract's cache and is applied
+// only after the command commits (ApplyCacheOps). A SetHook is honoured only
+// from the cluster's system contract in Phala; events that are not
+// AllowedInQuery must be refused in queries.
 func DecodePinkEvent(topics []engine.Hash, data []byte) (ev PinkEvent, ok bool, err error) {
 	if !IsPinkEvent(topics) {
 		return PinkEvent{}, false, nil
