@@ -91,6 +91,18 @@ func (e PinkEvent) AllowedInQuery() bool {
 	return true
 }
 
+// RequiresSystem reports whether Phala honours the event only from the
+// cluster's system contract (phactory apply_pink_events' ensure_system):
+// every variant except SidevmMessage, CacheOp and StopSidevm, which act on
+// the emitting contract itself.
+func (e PinkEvent) RequiresSystem() bool {
+	switch e.Kind {
+	case EventSidevmMessage, EventCacheOp, EventStopSidevm:
+		return false
+	}
+	return true
+}
+
 // IsPrivate reports Phala's PinkEvent::is_private: such events (CacheOp,
 // SidevmMessage) are not published with the contract's other events.
 func (e PinkEvent) IsPrivate() bool {
@@ -115,9 +127,9 @@ func IsPinkEvent(topics []engine.Hash) bool {
 //
 // A CacheOp event, whether a contract emitted it itself or it came from the
 // extension in Phala, writes the emitting contract's cache and is applied
-// only after the command commits (ApplyCacheOps). A SetHook is honoured only
-// from the cluster's system contract in Phala; events that are not
-// AllowedInQuery must be refused in queries.
+// only after the command commits (ApplyCacheOps). Events that
+// RequiresSystem are honoured only from the cluster's system contract, and
+// events that are not AllowedInQuery are refused in queries.
 func DecodePinkEvent(topics []engine.Hash, data []byte) (ev PinkEvent, ok bool, err error) {
 	if !IsPinkEvent(topics) {
 		return PinkEvent{}, false, nil

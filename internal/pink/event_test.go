@@ -74,11 +74,11 @@ func TestDecodePinkEvent(t *testing.T) {
 	}
 	ev, _, _ := DecodePinkEvent(topics, setHook)
 	want := SetHook{Hook: HookOnBlockEnd, Contract: engine.AccountID(c), Selector: 0x12345678, GasLimit: 1_000_000}
-	if ev.SetHook == nil || *ev.SetHook != want || ev.AllowedInQuery() || ev.IsPrivate() {
+	if ev.SetHook == nil || *ev.SetHook != want || ev.AllowedInQuery() || ev.IsPrivate() || !ev.RequiresSystem() {
 		t.Fatalf("SetHook = %+v", ev.SetHook)
 	}
 	ev, _, _ = DecodePinkEvent(topics, unhex("05 00 046b 0476"))
-	if ev.CacheOp == nil || ev.CacheOp.Kind != CacheSet || string(ev.CacheOp.Value) != "v" || !ev.IsPrivate() {
+	if ev.CacheOp == nil || ev.CacheOp.Kind != CacheSet || string(ev.CacheOp.Value) != "v" || !ev.IsPrivate() || ev.RequiresSystem() {
 		t.Fatalf("CacheOp = %+v", ev.CacheOp)
 	}
 	// Not marked: an ordinary event, whatever the data.
