@@ -80,9 +80,19 @@ const (
 
 // HTTPClient makes a contract's HTTP requests. It is the network edge of the
 // extension: the extension itself never touches a socket. Do returns either
-// a response or an HTTPError (any other error is reported to the contract
-// as ErrNetworkError). It must honour ctx's deadline, which the extension
-// sets to what is left of the query's time.
+// a response or an error. It must honour ctx's deadline, which the extension
+// sets to what is left of the query's time (or a batch's timeout).
+//
+// How the extension reports Do's outcome, as Phala's async_http_request:
+//   - an HTTPError (errors.As) is that error: validate in Phala's order,
+//     URL (ErrInvalidURL), client (ErrFailedToCreateClient), method
+//     (ErrInvalidMethod), more than MaxHeaders headers (ErrTooManyHeaders),
+//     header names and values; a failure while reading the response body is
+//     ErrNetworkError, a body over MaxResponseBody ErrResponseTooLarge;
+//   - any other error means the request could not be sent (refused, DNS,
+//     TLS, timed out before a response) and becomes Phala's synthetic 523
+//     "Unreachable" response (see Unreachable), with the error text as body;
+//   - a response whose body exceeds MaxResponseBody is ErrResponseTooLarge.
 type HTTPClient interface {
 	Do(ctx context.Context, req HTTPRequest) (HTTPResponse, error)
 }
