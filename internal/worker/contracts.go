@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 
+	"github.com/cella-network/cella/internal/keys"
 	"github.com/cella-network/cella/internal/msg"
 	"github.com/cella-network/cella/internal/phatwire"
 	"github.com/cella-network/cella/internal/scale"
@@ -359,7 +360,7 @@ func (c *Core) execEnv(id [32]byte, height, timeNano int64) ExecEnv {
 	env := ExecEnv{BlockNumber: uint32(height), TimestampMs: uint64(max(timeNano, 0) / 1_000_000),
 		Cluster: id, DevChain: c.devChain}
 	if k := c.clusterKeys[id]; k != nil {
-		env.Keys = k
+		env.ClusterKey = k.pair
 	}
 	return env
 }
@@ -798,6 +799,15 @@ func (c *Core) ContractStorage(cluster, contract [32]byte, key []byte) ([]byte, 
 	}
 	v, ok := cs.contracts[contract].storage[string(key)]
 	return bytes.Clone(v), ok
+}
+
+// QueryEnv is the context of a query of cluster id: its key and the
+// dev-chain switch, as of the last block stepped (ExecEnv's fields).
+func (c *Core) QueryEnv(id [32]byte) (clusterKey *keys.Pair, devChain bool) {
+	if k := c.clusterKeys[id]; k != nil {
+		clusterKey = k.pair
+	}
+	return clusterKey, c.devChain
 }
 
 // ContractDeployer returns the cluster and the deployer of a contract this

@@ -53,12 +53,6 @@ func (k *clusterKey) contractEcdh(contract [32]byte) *cipher.EcdhKey {
 	return e
 }
 
-// ContractKey implements ContractKeys: contract's key pair derived from
-// the cluster key (cipher.ContractKey).
-func (k *clusterKey) ContractKey(contract [32]byte) (*keys.Pair, bool) {
-	return cipher.ContractKey(k.pair, contract), true
-}
-
 // KeysDomain starts every keys snapshot (and names its format version).
 const KeysDomain = "cella/worker/keys/v1"
 

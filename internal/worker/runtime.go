@@ -56,19 +56,16 @@ type ExecEnv struct {
 	TimestampMs uint64
 	// Cluster is the executing cluster.
 	Cluster [32]byte
-	// Keys derives the cluster's contract keys (nil: none, e.g. tests).
-	Keys ContractKeys
+	// ClusterKey is the cluster's key, from which the pink extension
+	// derives contract keys (nil: none, e.g. tests). Secret: it never
+	// leaves the worker.
+	ClusterKey *keys.Pair
 	// DevChain is set when the verified chain admits dev attestations:
 	// its workers may relax what only matters with a real TEE (plain
 	// HTTP, private addresses, extra test roots).
 	DevChain bool
 }
 
-// ContractKeys gives the keys the cluster derives for its contracts.
-type ContractKeys interface {
-	// ContractKey returns contract's key pair in the cluster.
-	ContractKey(contract [32]byte) (*keys.Pair, bool)
-}
 
 // InstantiateRequest deploys uploaded code at a chain-assigned address.
 type InstantiateRequest struct {

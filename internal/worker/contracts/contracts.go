@@ -14,6 +14,7 @@ import (
 	"errors"
 
 	"github.com/cella-network/cella/internal/contract/engine"
+	"github.com/cella-network/cella/internal/pink"
 	"github.com/cella-network/cella/internal/scale"
 	"github.com/cella-network/cella/internal/worker"
 )
@@ -22,8 +23,9 @@ import (
 // queries on a query engine (floats allowed, stopped by the context's
 // deadline). It is safe for concurrent use (the engines are).
 type Runtime struct {
-	e *engine.Engine
-	q *engine.Engine
+	e   *engine.Engine
+	q   *engine.Engine
+	svc *Services
 }
 
 var _ worker.ContractRuntime = (*Runtime)(nil)
@@ -54,29 +56,38 @@ func (r *Runtime) Close(ctx context.Context) error {
 
 // Query implements worker.ContractRuntime: a dry run on the query engine.
 func (r *Runtime) Query(ctx context.Context, st worker.ContractStore, env worker.ExecEnv, req worker.CallRequest) worker.ExecResult {
-	o := r.q.Call(ctx, host(st, env), engine.CallRequest{
+	s := r.session(ctx, pink.Query, st, env, req.Dest)
+	o := r.q.Call(ctx, host(st, env, s), engine.CallRequest{
 		Caller: req.Caller, Dest: req.Dest, Value: req.Value, Input: req.Input, GasLimit: req.GasLimit, DryRun: true})
-	return result(o)
+	res := result(o)
+	r.finish(&res, s, false)
+	return res
 }
 
 // Instantiate implements worker.ContractRuntime.
 func (r *Runtime) Instantiate(st worker.ContractStore, env worker.ExecEnv, req worker.InstantiateRequest) worker.ExecResult {
 	at := engine.AccountID(req.Address)
-	o := r.e.Instantiate(context.Background(), host(st, env), engine.InstantiateRequest{
+	s := r.session(context.Background(), pink.Transaction, st, env, req.Address)
+	o := r.e.Instantiate(context.Background(), host(st, env, s), engine.InstantiateRequest{
 		Caller: req.Caller, CodeHash: req.CodeHash, Value: req.Value, Input: req.Input, Salt: req.Salt,
 		GasLimit: req.GasLimit, Address: &at})
-	return result(o)
+	res := result(o)
+	r.finish(&res, s, true)
+	return res
 }
 
 // Call implements worker.ContractRuntime.
 func (r *Runtime) Call(st worker.ContractStore, env worker.ExecEnv, req worker.CallRequest) worker.ExecResult {
-	o := r.e.Call(context.Background(), host(st, env), engine.CallRequest{
+	s := r.session(context.Background(), pink.Transaction, st, env, req.Dest)
+	o := r.e.Call(context.Background(), host(st, env, s), engine.CallRequest{
 		Caller: req.Caller, Dest: req.Dest, Value: req.Value, Input: req.Input, GasLimit: req.GasLimit})
-	return result(o)
+	res := result(o)
+	r.finish(&res, s, true)
+	return res
 }
 
-func host(st worker.ContractStore, env worker.ExecEnv) engine.Host {
-	return engine.Host{State: state{st}, Env: engine.Environment{BlockNumber: env.BlockNumber, Timestamp: env.TimestampMs}}
+func host(st worker.ContractStore, env worker.ExecEnv, ext engine.ChainExtension) engine.Host {
+	return engine.Host{State: state{st}, Env: engine.Environment{BlockNumber: env.BlockNumber, Timestamp: env.TimestampMs}, Extension: ext}
 }
 
 func result(o *engine.Outcome) worker.ExecResult {

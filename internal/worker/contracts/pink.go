@@ -1,0 +1,123 @@
+package contracts
+
+import (
+	"context"
+	"encoding/hex"
+	"io"
+	"log/slog"
+
+	"github.com/cella-network/cella/internal/contract/engine"
+	"github.com/cella-network/cella/internal/pink"
+	"github.com/cella-network/cella/internal/scale"
+	"github.com/cella-network/cella/internal/worker"
+)
+
+// Services are the worker's off-chain services behind the pink chain
+// extension: the network, the cache, the log ring, the clock and the
+// attestation. They are the shell's (pRuntime's); none of them is
+// consensus state, and commands never see the network, the clock or
+// randomness (the extension refuses them in transactions).
+type Services struct {
+	// HTTP makes queries' HTTP requests on production chains: TLS against
+	// the compiled-in roots only, public addresses only.
+	HTTP pink.HTTPClient
+	// DevHTTP makes them on dev chains (chains that admit dev
+	// attestations): plain http and private addresses allowed, extra
+	// test roots. Nil: HTTP is used on dev chains too.
+	DevHTTP pink.HTTPClient
+	// Cache is the contracts' off-chain cache.
+	Cache pink.Cache
+	// Logs receives the contracts' log lines.
+	Logs pink.Logger
+	// Clock is the worker's untrusted clock (queries only).
+	Clock pink.Clock
+	// Rand is the randomness of queries' getrandom.
+	Rand io.Reader
+	// WorkerPubkey is the worker's ECDH public key (worker_pubkey).
+	WorkerPubkey [32]byte
+	// Quote returns the worker's attestation (worker_sgx_quote).
+	Quote func() *pink.Quote
+	// Log receives refused pink events (nil: discarded).
+	Log *slog.Logger
+}
+
+// SetServices gives the runtime the worker's pink services. Call it before
+// the first execution; without it the extension answers as a worker with
+// no network, cache or logs does (see pink.Env).
+func (r *Runtime) SetServices(s *Services) { r.svc = s }
+
+// session is the pink extension of one execution in cluster env.Cluster.
+func (r *Runtime) session(ctx context.Context, mode pink.Mode, st worker.ContractStore, env worker.ExecEnv, entry [32]byte) *pink.Session {
+	pe := &pink.Env{ClusterKey: env.ClusterKey}
+	if s := r.svc; s != nil {
+		pe.HTTP, pe.Cache, pe.Logs, pe.Clock, pe.Rand = s.HTTP, s.Cache, s.Logs, s.Clock, s.Rand
+		if env.DevChain && s.DevHTTP != nil {
+			pe.HTTP = s.DevHTTP
+		}
+		pe.WorkerPubkey, pe.Quote = s.WorkerPubkey, s.Quote
+	}
+	return pink.NewSession(pe, pink.Exec{Mode: mode, Ctx: ctx, Chain: pinkChain{st}, BlockNumber: env.BlockNumber, Entry: entry})
+}
+
+// pinkChain is the extension's view of the cluster state: the cluster
+// ledger has no reserved balance (total = free), code is what the chain
+// stores for the cluster, and there is no system contract.
+type pinkChain struct{ st worker.ContractStore }
+
+func (c pinkChain) Balance(a engine.AccountID) (total, free scale.U128) {
+	b := c.st.Balance(a)
+	return b, b
+}
+
+func (c pinkChain) CodeExists(h engine.Hash, sidevm bool) bool {
+	if sidevm {
+		return false
+	}
+	_, ok := c.st.Code(h)
+	return ok
+}
+
+func (pinkChain) SystemContract() (engine.AccountID, bool) { return engine.AccountID{}, false }
+
+// finish ends an execution with the extension: pink events leave the
+// contract events; SetHook requests go to the core (res.Hooks); in a
+// transaction that succeeded, the deferred cache operations and the
+// CacheOp events are applied to the worker's cache (a failed or dry-run
+// execution drops them); other pink events are refused with a log line.
+func (r *Runtime) finish(res *worker.ExecResult, s *pink.Session, commit bool) {
+	events := res.Events[:0]
+	var cache pink.Cache
+	if r.svc != nil {
+		cache = r.svc.Cache
+	}
+	for _, ev := range res.Events {
+		topics := make([]engine.Hash, len(ev.Topics))
+		for i, t := range ev.Topics {
+			topics[i] = engine.Hash(t)
+		}
+		pe, ok, err := pink.DecodePinkEvent(topics, ev.Data)
+		if !ok || err != nil {
+			events = append(events, ev)
+			continue
+		}
+		switch {
+		case pe.Kind == pink.EventSetHook && pe.SetHook != nil:
+			if pe.SetHook.Hook == pink.HookOnBlockEnd {
+				res.Hooks = append(res.Hooks, worker.HookRequest{Emitter: ev.Contract, Target: pe.SetHook.Contract,
+					Selector: pe.SetHook.Selector, GasLimit: pe.SetHook.GasLimit})
+			}
+		case pe.Kind == pink.EventCacheOp && pe.CacheOp != nil:
+			if commit && cache != nil {
+				pink.ApplyCacheOps(cache, engine.AccountID(ev.Contract), []pink.CacheOp{*pe.CacheOp})
+			}
+		default:
+			if r.svc != nil && r.svc.Log != nil {
+				r.svc.Log.Info("pink event refused: not supported by Cella", "event", pe.Name(), "contract", hex.EncodeToString(ev.Contract[:]))
+			}
+		}
+	}
+	res.Events = events
+	if commit && cache != nil && res.Success() {
+		pink.ApplyDeferred(cache, s.DeferredCacheOps())
+	}
+}
