@@ -66,7 +66,6 @@ type ExecEnv struct {
 	DevChain bool
 }
 
-
 // InstantiateRequest deploys uploaded code at a chain-assigned address.
 type InstantiateRequest struct {
 	Caller   [32]byte
