@@ -296,7 +296,8 @@ func (c *Client) query(ctx context.Context, key *Key, w *Worker, target Address,
 
 // LogLine is one line a contract logged through the pink extension's `log`.
 type LogLine struct {
-	// Seq numbers the worker's lines of the contract from 1.
+	// Seq is the line's sequence number on the worker (increasing, over
+	// all contracts: not consecutive for one contract).
 	Seq uint64 `json:"seq"`
 	// Block is the block the worker had verified when the line was logged.
 	Block uint32 `json:"block"`
@@ -314,9 +315,6 @@ type LogPage struct {
 	Lines []LogLine `json:"lines"`
 	// Next is the after to ask for the lines that follow.
 	Next uint64 `json:"next"`
-	// Dropped counts lines after the asked position that the worker's
-	// bounded ring no longer holds.
-	Dropped uint64 `json:"dropped"`
 }
 
 var logLevels = [...]string{"", "error", "warn", "info", "debug", "trace"}
@@ -337,7 +335,7 @@ func (c *Client) ContractLogs(ctx context.Context, key *Key, w *Worker, contract
 	if err := scale.Decode(payload, &p); err != nil {
 		return nil, fmt.Errorf("worker %s's log page: %w", w.URL, err)
 	}
-	out := &LogPage{Lines: make([]LogLine, 0, len(p.Entries)), Next: p.Next, Dropped: p.Dropped}
+	out := &LogPage{Lines: make([]LogLine, 0, len(p.Entries)), Next: p.Next}
 	for _, e := range p.Entries {
 		lv := fmt.Sprintf("level-%d", e.Level)
 		if int(e.Level) < len(logLevels) && e.Level > 0 {

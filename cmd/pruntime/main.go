@@ -38,6 +38,8 @@ func run(args []string) error {
 	publicURL := fs.String("public-url", "", "URL clients reach the public API at (http or https), recorded in the chain's registry once the worker is registered")
 	interval := fs.Int64("checkpoint-interval", pruntime.DefaultCheckpointInterval, "blocks between sealed checkpoints")
 	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	httpProxy := fs.String("http-proxy", "", pruntime.HTTPProxyHelp)
+	devRootCA := fs.String("dev-extra-root-ca", "", pruntime.DevExtraRootCAHelp)
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: pruntime [flags]\n\nThe Cella worker runtime. pherry feeds it blocks; clients query it.\n\n")
 		fs.PrintDefaults()
@@ -51,7 +53,11 @@ func run(args []string) error {
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl}))
 	wc := pruntime.Config{DataDir: *dataDir, CheckpointInterval: *interval, Log: log, PublicURL: *publicURL}
-	var err error
+	pc, err := pruntime.PinkFlags(*httpProxy, *devRootCA)
+	if err != nil {
+		return err
+	}
+	wc.Pink = pc
 	if *operator != "" {
 		if wc.Operator, err = pruntime.ParseOperator(*operator); err != nil {
 			return fmt.Errorf("--operator: %w", err)

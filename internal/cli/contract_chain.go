@@ -675,9 +675,6 @@ signed by --from and encrypted: the worker answers the contract's deployer only.
 					return err
 				}
 			} else {
-				if page.Dropped > 0 {
-					fmt.Fprintf(w, "… %d older lines no longer kept by the worker\n", page.Dropped)
-				}
 				for _, l := range page.Lines {
 					src := "cmd  "
 					if l.InQuery {

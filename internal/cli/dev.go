@@ -13,6 +13,7 @@ import (
 	"github.com/cella-network/cella/internal/devnet"
 	"github.com/cella-network/cella/internal/keys"
 	"github.com/cella-network/cella/internal/node"
+	"github.com/cella-network/cella/internal/pruntime"
 	"github.com/cella-network/cella/internal/state"
 )
 
@@ -30,6 +31,8 @@ func newDevCmd() *cobra.Command {
 		metrics     string
 		pruntimeAt  string
 		noWorker    bool
+		httpProxy   string
+		devRootCA   string
 		lf          logFlags
 	)
 	cmd := &cobra.Command{
@@ -50,6 +53,10 @@ first. Stop with Ctrl-C.`,
 			if err != nil {
 				return err
 			}
+			pc, err := pruntime.PinkFlags(httpProxy, devRootCA)
+			if err != nil {
+				return err
+			}
 			if reset {
 				if err := os.RemoveAll(home); err != nil {
 					return fmt.Errorf("reset %s: %w", home, err)
@@ -61,7 +68,7 @@ first. Stop with Ctrl-C.`,
 			}
 			net, err := devnet.Start(cmd.Context(), devnet.Config{
 				Home: home, ChainID: DevChainID, Node: opts, NoWorker: noWorker, Log: log,
-				Worker: devnet.WorkerConfig{PublicAddr: pruntimeAt, Metrics: prometheus.DefaultRegisterer},
+				Worker: devnet.WorkerConfig{PublicAddr: pruntimeAt, Metrics: prometheus.DefaultRegisterer, Pink: pc},
 			})
 			if err != nil {
 				return err
@@ -88,6 +95,8 @@ first. Stop with Ctrl-C.`,
 	f.StringVar(&metrics, "metrics-addr", defaults.NodeMetricsAddr, "Prometheus metrics listen address (empty disables)")
 	f.StringVar(&pruntimeAt, "pruntime-addr", defaults.PRuntimePublicAddr, "public API address of the dev worker's pRuntime (its internal API takes a loopback port of its own)")
 	f.BoolVar(&noWorker, "no-worker", false, "run only the chain: no pRuntime, no pherry")
+	f.StringVar(&httpProxy, "http-proxy", "", pruntime.HTTPProxyHelp)
+	f.StringVar(&devRootCA, "dev-extra-root-ca", "", "PEM file of extra root CAs the dev worker trusts for contracts' HTTPS requests (a local test server's certificate)")
 	lf.add(cmd)
 	return cmd
 }

@@ -142,6 +142,7 @@ func newPRuntimeInfoCmd() *cobra.Command {
 func newPRuntimeRunCmd() *cobra.Command {
 	var (
 		dataDir, listen, internal, teeKind, buildID string
+		httpProxy, devRootCA                        string
 		operator, genesisHash, publicURL            string
 		interval                                    int64
 		lf                                          logFlags
@@ -178,6 +179,9 @@ default.`,
 				return fmt.Errorf("--tee %s: only the dev TEE runs in-process; a TDX worker runs the pruntime binary", teeKind)
 			}
 			wc := pruntime.Config{CheckpointInterval: interval, Log: log, PublicURL: publicURL}
+			if wc.Pink, err = pruntime.PinkFlags(httpProxy, devRootCA); err != nil {
+				return err
+			}
 			if operator != "" {
 				if wc.Operator, err = pruntime.ParseOperator(operator); err != nil {
 					return fmt.Errorf("--operator: %w", err)
@@ -208,6 +212,8 @@ default.`,
 	f.StringVar(&teeKind, "tee", "dev", "TEE provider (dev)")
 	f.StringVar(&buildID, "build-id", string(pruntime.DevBuildID()), "dev TEE build identifier (its hash is the measurement)")
 	f.Int64Var(&interval, "checkpoint-interval", pruntime.DefaultCheckpointInterval, "blocks between sealed checkpoints")
+	f.StringVar(&httpProxy, "http-proxy", "", pruntime.HTTPProxyHelp)
+	f.StringVar(&devRootCA, "dev-extra-root-ca", "", pruntime.DevExtraRootCAHelp)
 	lf.add(cmd)
 	return cmd
 }

@@ -193,6 +193,9 @@ type WorkerConfig struct {
 	// Contracts, when set, runs the pRuntime's contracts instead of the
 	// default engine (tests inject faults with it).
 	Contracts worker.ContractRuntime
+	// Pink configures the pRuntime's pink services (outbound HTTP proxy,
+	// extra test root CAs, cache).
+	Pink pruntime.PinkConfig
 	Log       *slog.Logger
 	// SyncOnly runs pherry without an operator: it keeps the pRuntime in
 	// sync but neither registers the worker nor submits its egress (an
@@ -286,7 +289,7 @@ func (w *Worker) start(ctx context.Context, cfg WorkerConfig) error {
 		return err
 	}
 	rt, err := pruntime.Open(pruntime.Config{DataDir: cfg.Dir, TEE: prov, CheckpointInterval: cfg.CheckpointInterval,
-		Operator: opPub, GenesisHash: cfg.GenesisHash, Log: cfg.Log, Contracts: cfg.Contracts})
+		Operator: opPub, GenesisHash: cfg.GenesisHash, Log: cfg.Log, Contracts: cfg.Contracts, Pink: cfg.Pink})
 	if err != nil {
 		return err
 	}

@@ -34,7 +34,7 @@ func (q *LogRequest) DecodeSCALE(r *scale.Reader) { q.After = r.U64(); q.Max = r
 //
 //	u64 seq ‖ u32 block ‖ u64 time_ms ‖ u8 level ‖ u8 in_query ‖ String message
 type LogEntry struct {
-	// Seq numbers the worker's log lines of the contract from 1.
+	// Seq is the worker's sequence number of the line (over all contracts).
 	Seq uint64
 	// Block is the block the worker had verified (or was executing).
 	Block uint32
@@ -50,14 +50,13 @@ type LogEntry struct {
 
 // LogPage is the answer to a ContractLogs query.
 //
-//	Vec<LogEntry> entries ‖ u64 next ‖ u64 dropped
+//	Vec<LogEntry> entries ‖ u64 next
 type LogPage struct {
 	Entries []LogEntry
-	// Next is the After to ask for the lines that follow.
+	// Next is the After to ask for the lines that follow. Sequence
+	// numbers are the worker's, over all contracts: a contract's lines are
+	// increasing but not consecutive.
 	Next uint64
-	// Dropped counts lines after the request's After that the ring no
-	// longer holds (it keeps the newest).
-	Dropped uint64
 }
 
 // EncodeSCALE writes the page.
@@ -73,7 +72,6 @@ func (p *LogPage) EncodeSCALE(w *scale.Writer) {
 		w.String(e.Message)
 	}
 	w.U64(p.Next)
-	w.U64(p.Dropped)
 }
 
 // DecodeSCALE reads the page; at most MaxLogPage entries.
@@ -88,5 +86,4 @@ func (p *LogPage) DecodeSCALE(r *scale.Reader) {
 		p.Entries = append(p.Entries, LogEntry{Seq: r.U64(), Block: r.U32(), TimeMs: r.U64(), Level: r.U8(), InQuery: r.Bool(), Message: r.String()})
 	}
 	p.Next = r.U64()
-	p.Dropped = r.U64()
 }

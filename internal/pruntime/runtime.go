@@ -92,6 +92,10 @@ type Config struct {
 	// transaction-mode wasm engine, contracts.New, when nil; the runtime
 	// then closes it on Close).
 	Contracts worker.ContractRuntime
+	// Pink configures the pink extension's off-chain services (outbound
+	// HTTP, cache, logs) of the contract runtime Open creates; ignored
+	// when Contracts is given.
+	Pink PinkConfig
 	// PublicURL is the URL clients reach the worker's public API at, as
 	// the operator configured it (empty: none). Once registered the worker
 	// records it in the chain's registry (a signed worker/endpoint
@@ -133,6 +137,8 @@ type Runtime struct {
 	ownRT *contracts.Runtime
 	// logs holds the contracts' log lines (ContractLogs); nil: none kept.
 	logs LogSource
+	// pink is the pink services of ownRT (nil with a given runtime).
+	pink *pinkState
 }
 
 // Open starts a pRuntime on cfg.DataDir. When the folder holds sealed keys
@@ -183,6 +189,15 @@ func open(cfg Config, ownRT *contracts.Runtime) (*Runtime, error) {
 	}
 	r := &Runtime{cfg: cfg, log: cfg.Log.With("component", "pruntime"), ownRT: ownRT,
 		exec: cfg.QueryExecutor, certs: phatwire.NewVerifyCache(QueryCertificateCacheSize)}
+	if ownRT != nil {
+		p, err := newPink(cfg.Pink)
+		if err != nil {
+			return nil, err
+		}
+		p.svc.Log = r.log
+		ownRT.SetServices(p.svc)
+		r.pink, r.logs = p, p
+	}
 	if r.exec == nil {
 		r.own = &coreQueries{r: r}
 		r.exec = r.own
@@ -243,6 +258,7 @@ func (r *Runtime) Init(g *state.Genesis, rec *state.BlockRecord) ([32]byte, erro
 		return [32]byte{}, fmt.Errorf("%w: %w", errInternal, err)
 	}
 	r.keys, r.sync, r.core = k, s, core
+	r.setPinkWorker()
 	if err := r.writeCheckpoint(); err != nil {
 		return [32]byte{}, fmt.Errorf("%w: %w", errInternal, err)
 	}
@@ -294,6 +310,11 @@ func (r *Runtime) Sync(b chainsync.Batch) error {
 		}
 		if len(rd.Egress) > 0 {
 			r.log.Debug("egress", "height", blk.Height, "messages", len(rd.Egress))
+		}
+		if r.pink != nil && r.pink.devRoot && !r.core.DevChain() {
+			r.stopped = fmt.Errorf("%w: %w", ErrStopped, ErrDevRootOnProductionChain)
+			r.log.Error("refusing to run: an extra root CA was given on a chain without dev attestations", "height", blk.Height)
+			return r.stopped
 		}
 	}
 	// A new key is sealed before any egress of its step can leave: Egress
@@ -631,7 +652,15 @@ func (r *Runtime) restoreCheckpoint(cp checkpointFile, gh [32]byte, k *workerKey
 		return fmt.Errorf("%w: worker core at height %d, chain state at %d", errCheckpointFormat, core.Height(), s.Height())
 	}
 	r.keys, r.sync, r.core, r.checkpoint = k, s, core, s.Height()
+	r.setPinkWorker()
 	return nil
+}
+
+// setPinkWorker gives the pink services the worker's keys.
+func (r *Runtime) setPinkWorker() {
+	if r.pink != nil && r.keys != nil {
+		r.pink.setWorker(r.cfg.TEE, r.keys.identity.Public(), r.keys.ecdh.Public())
+	}
 }
 
 // writeFileAtomic writes b to path through a synced temporary file and a rename.

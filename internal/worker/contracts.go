@@ -810,6 +810,10 @@ func (c *Core) QueryEnv(id [32]byte) (clusterKey *keys.Pair, devChain bool) {
 	return clusterKey, c.devChain
 }
 
+// DevChain reports the verified chain's dev-attestation switch as of the
+// last block stepped (false before the first one after a start).
+func (c *Core) DevChain() bool { return c.devChain }
+
 // ContractDeployer returns the cluster and the deployer of a contract this
 // core executes (the account allowed to read its logs).
 func (c *Core) ContractDeployer(contract [32]byte) (cluster, deployer [32]byte, ok bool) {
