@@ -25,6 +25,18 @@ type EngineQueryExecutor struct {
 	// context, and release, called when the query is done with the state
 	// (nil: nothing to release); ok false means no state here holds target.
 	State func(target [32]byte) (st engine.State, env engine.Environment, release func(), ok bool)
+	// Extension, when set, gives the chain extension of a query of target
+	// over st (the pink extension in query mode); nil: contracts that call
+	// the extension trap.
+	Extension func(ctx context.Context, target [32]byte, st engine.State, env engine.Environment) engine.ChainExtension
+}
+
+// ext is x's extension for a query of target, or nil.
+func (x *EngineQueryExecutor) ext(ctx context.Context, target [32]byte, st engine.State, env engine.Environment) engine.ChainExtension {
+	if x.Extension == nil {
+		return nil
+	}
+	return x.Extension(ctx, target, st, env)
 }
 
 // NewQueryEngine returns an engine configured for queries: floats allowed,
@@ -101,7 +113,7 @@ func (x *EngineQueryExecutor) QueryMessage(ctx context.Context, q *MessageQuery)
 	if _, ok := st.ContractCodeHash(q.Contract); !ok {
 		return nil, fmt.Errorf("%w: 0x%x", ErrContractNotFound, q.Contract)
 	}
-	o := x.Engine.Call(ctx, engine.Host{State: withDeposit(st, q.Origin, q.Deposit), Env: env}, engine.CallRequest{
+	o := x.Engine.Call(ctx, engine.Host{State: withDeposit(st, q.Origin, q.Deposit), Env: env, Extension: x.ext(ctx, q.Contract, st, env)}, engine.CallRequest{
 		Caller: engine.AccountID(q.Origin), Dest: q.Contract, Value: q.Transfer, Input: q.Input,
 		GasLimit: q.GasLimit, DryRun: true})
 	if errors.Is(o.Err, engine.ErrDeadline) || ctx.Err() != nil {
@@ -123,7 +135,7 @@ func (x *EngineQueryExecutor) QueryInstantiate(ctx context.Context, q *Instantia
 	if _, ok := st.Code(q.CodeHash); !ok {
 		return nil, fmt.Errorf("%w: code 0x%x", ErrContractNotFound, q.CodeHash)
 	}
-	o := x.Engine.Instantiate(ctx, engine.Host{State: withDeposit(st, q.Origin, q.Deposit), Env: env}, engine.InstantiateRequest{
+	o := x.Engine.Instantiate(ctx, engine.Host{State: withDeposit(st, q.Origin, q.Deposit), Env: env, Extension: x.ext(ctx, q.Target, st, env)}, engine.InstantiateRequest{
 		Caller: engine.AccountID(q.Origin), CodeHash: q.CodeHash, Value: q.Transfer, Input: q.Input, Salt: q.Salt,
 		GasLimit: q.GasLimit, DryRun: true})
 	if errors.Is(o.Err, engine.ErrDeadline) || ctx.Err() != nil {
@@ -157,6 +169,11 @@ func (c *coreQueries) executor() (*EngineQueryExecutor, error) {
 			return
 		}
 		c.x = &EngineQueryExecutor{Engine: e, State: c.r.queryState}
+		if rt := c.r.ownRT; rt != nil {
+			c.x.Extension = func(ctx context.Context, target [32]byte, st engine.State, env engine.Environment) engine.ChainExtension {
+				return rt.QueryExtension(ctx, st, c.r.execEnv(target, env), target)
+			}
+		}
 	})
 	return c.x, c.err
 }
@@ -183,7 +200,7 @@ func (c *coreQueries) QueryMessage(ctx context.Context, q *MessageQuery) (*phatw
 	if !q.Deposit.IsZero() {
 		st = depositStore{ContractStore: st, origin: q.Origin, deposit: q.Deposit}
 	}
-	res := rt.Query(ctx, st, worker.ExecEnv{BlockNumber: env.BlockNumber, TimestampMs: env.Timestamp},
+	res := rt.Query(ctx, st, c.r.execEnv(q.Contract, env),
 		worker.CallRequest{Caller: q.Origin, Dest: q.Contract, Value: q.Transfer, Input: q.Input, GasLimit: q.GasLimit})
 	if ctx.Err() != nil {
 		return nil, context.DeadlineExceeded
@@ -271,6 +288,22 @@ func (r *Runtime) coreStore(target [32]byte) (worker.ContractStore, engine.Envir
 		return nil, env, nil, false
 	}
 	return st, env, r.qmu.RUnlock, true
+}
+
+// execEnv is a query's execution context for target: the block env and,
+// for the pink extension, the cluster, its key and the dev-chain switch.
+// The caller holds the query lock (coreStore).
+func (r *Runtime) execEnv(target [32]byte, env engine.Environment) worker.ExecEnv {
+	x := worker.ExecEnv{BlockNumber: env.BlockNumber, TimestampMs: env.Timestamp}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.core != nil {
+		if cluster, _, ok := r.core.ContractDeployer(target); ok {
+			x.Cluster = cluster
+			x.ClusterKey, x.DevChain = r.core.QueryEnv(cluster)
+		}
+	}
+	return x
 }
 
 // coreState is engine.State over a worker.ContractStore (no existential

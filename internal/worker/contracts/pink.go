@@ -48,6 +48,11 @@ func (r *Runtime) SetServices(s *Services) { r.svc = s }
 
 // session is the pink extension of one execution in cluster env.Cluster.
 func (r *Runtime) session(ctx context.Context, mode pink.Mode, st worker.ContractStore, env worker.ExecEnv, entry [32]byte) *pink.Session {
+	return pink.NewSession(r.pinkEnv(env), pink.Exec{Mode: mode, Ctx: ctx, Chain: pinkChain{st}, BlockNumber: env.BlockNumber, Entry: entry})
+}
+
+// pinkEnv is the extension's environment for an execution in env's cluster.
+func (r *Runtime) pinkEnv(env worker.ExecEnv) *pink.Env {
 	pe := &pink.Env{ClusterKey: env.ClusterKey}
 	if s := r.svc; s != nil {
 		pe.HTTP, pe.Cache, pe.Logs, pe.Clock, pe.Rand = s.HTTP, s.Cache, s.Logs, s.Clock, s.Rand
@@ -56,8 +61,33 @@ func (r *Runtime) session(ctx context.Context, mode pink.Mode, st worker.Contrac
 		}
 		pe.WorkerPubkey, pe.Quote = s.WorkerPubkey, s.Quote
 	}
-	return pink.NewSession(pe, pink.Exec{Mode: mode, Ctx: ctx, Chain: pinkChain{st}, BlockNumber: env.BlockNumber, Entry: entry})
+	return pe
 }
+
+// QueryExtension is the pink extension, in query mode, of a query run
+// directly on an engine over st (pRuntime's instantiate dry runs).
+// Deferred effects are dropped: a query commits nothing.
+func (r *Runtime) QueryExtension(ctx context.Context, st engine.State, env worker.ExecEnv, entry [32]byte) engine.ChainExtension {
+	return pink.NewSession(r.pinkEnv(env), pink.Exec{Mode: pink.Query, Ctx: ctx, Chain: engineChain{st}, BlockNumber: env.BlockNumber, Entry: entry})
+}
+
+// engineChain is pinkChain over an engine.State.
+type engineChain struct{ st engine.State }
+
+func (c engineChain) Balance(a engine.AccountID) (total, free scale.U128) {
+	b := c.st.Balance(a)
+	return b, b
+}
+
+func (c engineChain) CodeExists(h engine.Hash, sidevm bool) bool {
+	if sidevm {
+		return false
+	}
+	_, ok := c.st.Code(h)
+	return ok
+}
+
+func (engineChain) SystemContract() (engine.AccountID, bool) { return engine.AccountID{}, false }
 
 // pinkChain is the extension's view of the cluster state: the cluster
 // ledger has no reserved balance (total = free), code is what the chain

@@ -1,0 +1,184 @@
+package sdk_test
+
+import (
+	"context"
+	"encoding/hex"
+	"encoding/pem"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	schnorrkel "github.com/ChainSafe/go-schnorrkel"
+
+	"github.com/cella-network/cella/internal/contract/testcontracts"
+	"github.com/cella-network/cella/internal/devnet"
+	"github.com/cella-network/cella/internal/node"
+	"github.com/cella-network/cella/internal/nodetest"
+	"github.com/cella-network/cella/internal/pruntime"
+	"github.com/cella-network/cella/internal/scale"
+	"github.com/cella-network/cella/sdk"
+)
+
+// TestDevnetPriceOracle is the pink extension end to end: on a dev network
+// whose worker trusts a local HTTPS server's certificate
+// (--dev-extra-root-ca), the pricefeed contract is deployed through the SDK
+// and an encrypted query makes it fetch a JSON price over HTTPS inside the
+// pRuntime, sign it with its derived sr25519 key and answer; the signature
+// verifies outside (go-schnorrkel) and with the contract's own verify. The
+// same fetch as a command is refused (HTTP is for queries only).
+func TestDevnetPriceOracle(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a node")
+	}
+	var hits atomic.Int32
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		if r.URL.Path != "/price" || r.Header.Get("accept") != "application/json" {
+			http.NotFound(w, r)
+			return
+		}
+		fmt.Fprint(w, `{"symbol":"BTC","price":"64123.45"}`)
+	}))
+	defer srv.Close()
+	ca := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
+
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cfg := devnet.Config{
+		Home: t.TempDir(), ChainID: "cella-pink-test",
+		Node: node.ConfigOptions{Moniker: "t", BlockTime: 30 * time.Millisecond, EmptyBlocks: true,
+			RPCAddr: nodetest.FreeURL(t), P2PAddr: nodetest.FreeURL(t), Loopback: true},
+		Worker: devnet.WorkerConfig{PublicAddr: nodetest.FreeAddr(t), PollInterval: 50 * time.Millisecond,
+			Pink: pruntime.PinkConfig{DevExtraRootCA: ca}},
+	}
+	n, err := devnet.Start(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close()
+	nodetest.WaitFor(ctx, t, "cluster 0's key", 50*time.Millisecond, func() bool { return len(n.Worker.Runtime.Info().Clusters) == 1 })
+	c, err := sdk.Connect(cfg.Node.RPCAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sdk.PollInterval = 50 * time.Millisecond
+	alice, _ := sdk.KeyFromURI("//Alice")
+	md, err := sdk.ParseMetadata(testcontracts.Metadata("pricefeed"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	code := testcontracts.Wasm("pricefeed")
+	wait := sdk.TxOptions{Wait: true}
+	hash, res, err := c.Upload(ctx, alice, code, sdk.UploadOptions{TxOptions: wait})
+	if err != nil || !res.OK() {
+		t.Fatalf("upload: %+v %v", res, err)
+	}
+	url := srv.URL + "/price"
+	data, err := md.EncodeConstructor("new", `"`+url+`"`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr, res, err := c.Instantiate(ctx, alice, hash, data, sdk.InstantiateOptions{Salt: []byte("oracle"), TxOptions: wait})
+	if err != nil || !res.OK() {
+		t.Fatalf("instantiate: %+v %v", res, err)
+	}
+	if _, err := c.WaitContract(ctx, addr); err != nil {
+		t.Fatal(err)
+	}
+	w, err := c.Worker(ctx, "http://"+n.Worker.PublicAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	query := func(msg string, args ...string) (string, *sdk.QueryResult) {
+		t.Helper()
+		in, err := md.EncodeMessage(msg, args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var r *sdk.QueryResult
+		nodetest.WaitFor(ctx, t, "the contract on the worker", 50*time.Millisecond, func() bool {
+			r, err = c.Query(ctx, alice, w, addr, in, sdk.QueryOptions{})
+			return err == nil || !strings.Contains(err.Error(), "not found")
+		})
+		if err != nil {
+			t.Fatalf("%s: %v", msg, err)
+		}
+		v, err := md.DecodeReturn(msg, r.Output)
+		if err != nil {
+			t.Fatalf("%s: decode %x: %v", msg, r.Output, err)
+		}
+		return string(v), r
+	}
+	v, r := query("fetch_price")
+	if r.Reverted || !strings.Contains(v, "6412345000000") {
+		t.Fatalf("fetch_price = %s (reverted %v, debug %q)", v, r.Reverted, r.Debug)
+	}
+	if hits.Load() == 0 {
+		t.Fatal("the server saw no request")
+	}
+	// SignedPrice{price u128, block u32, signature Vec<u8>, pubkey [u8;32]}
+	// after Result's Ok byte(s): decode the raw output.
+	out := r.Output
+	if len(out) < 2 || out[0] != 0 || out[1] != 0 {
+		t.Fatalf("fetch_price output %x: not Ok(Ok(..))", out)
+	}
+	rd := scale.NewReader(out[2:])
+	price := rd.U128()
+	block := rd.U32()
+	sig := rd.BytesVec()
+	var pub [32]byte
+	rd.Fixed(pub[:])
+	if rd.Err() != nil || len(sig) != 64 {
+		t.Fatalf("signed price %x: %v", out, rd.Err())
+	}
+	var w2 scale.Writer
+	w2.U128(price)
+	w2.U32(block)
+	w2.String(url)
+	pk, err := schnorrkel.NewPublicKey(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s64 [64]byte
+	copy(s64[:], sig)
+	sg := new(schnorrkel.Signature)
+	if err := sg.Decode(s64); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := pk.Verify(sg, schnorrkel.NewSigningContext([]byte("substrate"), w2.Bytes())); err != nil || !ok {
+		t.Fatalf("the price's signature does not verify: %v", err)
+	}
+	// The contract's own verify and pubkey agree.
+	if v, _ := query("verify", price.String(), fmt.Sprint(block), "0x"+hex.EncodeToString(sig)); v != "true" {
+		t.Fatalf("verify = %s", v)
+	}
+	if v, _ := query("pubkey"); !strings.Contains(strings.ToLower(v), hex.EncodeToString(pub[:])) {
+		t.Fatalf("pubkey = %s, signer %x", v, pub)
+	}
+	// As a command, the fetch is refused by the contract (no HTTP in a
+	// transaction) and the server sees nothing.
+	before := hits.Load()
+	in, _ := md.EncodeMessage("fetch_price")
+	res, err = c.Call(ctx, alice, addr, in, sdk.CallOptions{TxOptions: wait})
+	if err != nil || !res.OK() {
+		t.Fatalf("fetch_price command: %+v %v", res, err)
+	}
+	o, err := c.WaitOutcome(ctx, res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cr, err := c.CommandResult(ctx, alice, w, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := md.DecodeReturn("fetch_price", cr.Output); err != nil || !strings.Contains(string(got), "NotInQuery") {
+		t.Fatalf("fetch_price as a command: %s %v (%+v)", got, err, cr)
+	}
+	if hits.Load() != before {
+		t.Fatal("a command made an HTTP request")
+	}
+}
