@@ -196,7 +196,7 @@ type WorkerConfig struct {
 	// Pink configures the pRuntime's pink services (outbound HTTP proxy,
 	// extra test root CAs, cache).
 	Pink pruntime.PinkConfig
-	Log       *slog.Logger
+	Log  *slog.Logger
 	// SyncOnly runs pherry without an operator: it keeps the pRuntime in
 	// sync but neither registers the worker nor submits its egress (an
 	// observer, e.g. a copy of a worker's data folder replaying blocks).
