@@ -6,6 +6,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"net/http"
+	"os"
 	"net/http/httptest"
 	"strings"
 	"sync/atomic"
@@ -180,5 +181,74 @@ func TestDevnetPriceOracle(t *testing.T) {
 	}
 	if hits.Load() != before {
 		t.Fatal("a command made an HTTP request")
+	}
+}
+
+// TestDevnetContractLogs: a contract's pink `log` lines, from a command and
+// from a query, are read back by its deployer through the worker's signed
+// ContractLogs; anyone else is refused.
+func TestDevnetContractLogs(t *testing.T) {
+	ctx, c, workerURL := startDevnet(t)
+	sdk.PollInterval = 50 * time.Millisecond
+	alice, _ := sdk.KeyFromURI("//Alice")
+	bob, _ := sdk.KeyFromURI("//Bob")
+	code, err := os.ReadFile("../internal/pink/testdata/pinkcall.wasm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wait := sdk.TxOptions{Wait: true}
+	hash, res, err := c.Upload(ctx, alice, code, sdk.UploadOptions{TxOptions: wait})
+	if err != nil || !res.OK() {
+		t.Fatalf("upload: %+v %v", res, err)
+	}
+	addr, res, err := c.Instantiate(ctx, alice, hash, []byte{0, 0, 0, 0}, sdk.InstantiateOptions{Salt: []byte("logs"), TxOptions: wait})
+	if err != nil || !res.OK() {
+		t.Fatalf("instantiate: %+v %v", res, err)
+	}
+	if _, err := c.WaitContract(ctx, addr); err != nil {
+		t.Fatal(err)
+	}
+	// pinkcall's input: u32 function id ‖ the extension's input; log is
+	// id 10 with (u8 level, String message).
+	logCall := func(level byte, message string) []byte {
+		var w scale.Writer
+		w.U32(10)
+		w.U8(level)
+		w.String(message)
+		return w.Bytes()
+	}
+	res, err = c.Call(ctx, alice, addr, logCall(3, "from a command"), sdk.CallOptions{TxOptions: wait})
+	if err != nil || !res.OK() {
+		t.Fatalf("command: %+v %v", res, err)
+	}
+	o, err := c.WaitOutcome(ctx, res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := c.Worker(ctx, workerURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, err := c.CommandResult(ctx, alice, w, o); err != nil || !r.Success() {
+		t.Fatalf("command result %+v %v", r, err)
+	}
+	if r, err := c.Query(ctx, bob, w, addr, logCall(1, "from bob's query"), sdk.QueryOptions{}); err != nil || r.Reverted {
+		t.Fatalf("query: %+v %v", r, err)
+	}
+	page, err := c.ContractLogs(ctx, alice, w, addr, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Lines) != 2 || page.Lines[0].Message != "from a command" || page.Lines[0].Level != "info" || page.Lines[0].InQuery ||
+		page.Lines[1].Message != "from bob's query" || page.Lines[1].Level != "error" || !page.Lines[1].InQuery || page.Next != page.Lines[1].Seq {
+		t.Fatalf("logs %+v", page)
+	}
+	// Paging: after the first line, only the second.
+	if p2, err := c.ContractLogs(ctx, alice, w, addr, page.Lines[0].Seq, 0); err != nil || len(p2.Lines) != 1 || p2.Lines[0].Seq != page.Lines[1].Seq {
+		t.Fatalf("logs after %d: %+v %v", page.Lines[0].Seq, p2, err)
+	}
+	// Bob did not deploy it.
+	if _, err := c.ContractLogs(ctx, bob, w, addr, 0, 0); err == nil || !strings.Contains(err.Error(), "no logs") {
+		t.Fatalf("bob reads alice's contract's logs: %v", err)
 	}
 }
