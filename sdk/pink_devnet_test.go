@@ -47,25 +47,7 @@ func TestDevnetPriceOracle(t *testing.T) {
 	defer srv.Close()
 	ca := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
 
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cfg := devnet.Config{
-		Home: t.TempDir(), ChainID: "cella-pink-test",
-		Node: node.ConfigOptions{Moniker: "t", BlockTime: 30 * time.Millisecond, EmptyBlocks: true,
-			RPCAddr: nodetest.FreeURL(t), P2PAddr: nodetest.FreeURL(t), Loopback: true},
-		Worker: devnet.WorkerConfig{PublicAddr: nodetest.FreeAddr(t), PollInterval: 50 * time.Millisecond,
-			Pink: pruntime.PinkConfig{DevExtraRootCA: ca}},
-	}
-	n, err := devnet.Start(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer n.Close()
-	nodetest.WaitFor(ctx, t, "cluster 0's key", 50*time.Millisecond, func() bool { return len(n.Worker.Runtime.Info().Clusters) == 1 })
-	c, err := sdk.Connect(cfg.Node.RPCAddr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ctx, c, n := startPinkDevnet(t, ca)
 	sdk.PollInterval = 50 * time.Millisecond
 	alice, _ := sdk.KeyFromURI("//Alice")
 	md, err := sdk.ParseMetadata(testcontracts.Metadata("pricefeed"))
@@ -182,6 +164,32 @@ func TestDevnetPriceOracle(t *testing.T) {
 	if hits.Load() != before {
 		t.Fatal("a command made an HTTP request")
 	}
+}
+
+// startPinkDevnet starts a dev network whose worker trusts ca (PEM) for
+// contracts' HTTPS requests.
+func startPinkDevnet(t testing.TB, ca []byte) (context.Context, *sdk.Client, *devnet.Network) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	t.Cleanup(cancel)
+	cfg := devnet.Config{
+		Home: t.TempDir(), ChainID: "cella-pink-test",
+		Node: node.ConfigOptions{Moniker: "t", BlockTime: 30 * time.Millisecond, EmptyBlocks: true,
+			RPCAddr: nodetest.FreeURL(t), P2PAddr: nodetest.FreeURL(t), Loopback: true},
+		Worker: devnet.WorkerConfig{PublicAddr: nodetest.FreeAddr(t), PollInterval: 50 * time.Millisecond,
+			Pink: pruntime.PinkConfig{DevExtraRootCA: ca}},
+	}
+	n, err := devnet.Start(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { n.Close() })
+	nodetest.WaitFor(ctx, t, "cluster 0's key", 50*time.Millisecond, func() bool { return len(n.Worker.Runtime.Info().Clusters) == 1 })
+	c, err := sdk.Connect(cfg.Node.RPCAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ctx, c, n
 }
 
 // TestDevnetContractLogs: a contract's pink `log` lines, from a command and

@@ -1,6 +1,7 @@
 package pruntime
 
 import (
+	"context"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -97,8 +98,18 @@ func newPink(cfg PinkConfig) (*pinkState, error) {
 		logs:    pink.NewLogRing(lc),
 		devRoot: len(cfg.DevExtraRootCA) > 0,
 	}
-	p.svc = &contracts.Services{HTTP: strict, DevHTTP: dev, Cache: p.cache, Logs: p.logs, Clock: wallClock{}, Rand: rand.Reader}
+	p.svc = &contracts.Services{HTTP: slotYielding{strict}, DevHTTP: slotYielding{dev}, Cache: p.cache, Logs: p.logs, Clock: wallClock{}, Rand: rand.Reader}
 	return p, nil
+}
+
+// slotYielding gives the query's admission slot up while a request is on
+// the network (see queryGate).
+type slotYielding struct{ c pink.HTTPClient }
+
+func (y slotYielding) Do(ctx context.Context, req pink.HTTPRequest) (pink.HTTPResponse, error) {
+	resume := yieldSlot(ctx)
+	defer resume()
+	return y.c.Do(ctx, req)
 }
 
 // Page implements LogSource over the log ring: at most max entries and

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"runtime"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"connectrpc.com/connect"
@@ -39,8 +40,12 @@ const (
 
 // Query admission: at most cores+2 queries run at once (Phala's query
 // scheduler), at most queryBacklog more wait; beyond that a query is
-// refused at once (503 / UNAVAILABLE).
-const queryBacklog = 32
+// refused at once (503 / UNAVAILABLE). A running query gives its slot up
+// while the pink extension waits on the network (yieldSlot), so that slow
+// HTTP servers hold no CPU slot (outbound requests are capped by the
+// outbound client instead). Waiting queries hold their request (at most
+// 64 KiB decompressed each).
+const queryBacklog = 128
 
 // queryGate admits queries.
 type queryGate struct {
@@ -58,25 +63,69 @@ func defaultQueryGate() *queryGate { return newQueryGate(runtime.NumCPU()+2, que
 // enter waits for a slot; it fails with ErrQueryBusy when the backlog is
 // full, or with the context's error.
 func (g *queryGate) enter(ctx context.Context) (func(), error) {
+	_, leave, err := g.admit(ctx)
+	return leave, err
+}
+
+// admit is enter that also returns ctx carrying the slot, so that the
+// query can give it up while it waits on I/O (yieldSlot).
+func (g *queryGate) admit(ctx context.Context) (context.Context, func(), error) {
+	s := &gateSlot{g: g, held: true}
 	select {
 	case g.slots <- struct{}{}:
-		return g.leave, nil
+		return context.WithValue(ctx, gateSlotKey{}, s), s.leave, nil
 	default:
 	}
 	if g.waiting.Add(1) > g.backlog {
 		g.waiting.Add(-1)
-		return nil, ErrQueryBusy
+		return ctx, nil, ErrQueryBusy
 	}
 	defer g.waiting.Add(-1)
 	select {
 	case g.slots <- struct{}{}:
-		return g.leave, nil
+		return context.WithValue(ctx, gateSlotKey{}, s), s.leave, nil
 	case <-ctx.Done():
-		return nil, ErrQueryBusy
+		return ctx, nil, ErrQueryBusy
 	}
 }
 
-func (g *queryGate) leave() { <-g.slots }
+// gateSlot is a query's slot in the gate.
+type gateSlot struct {
+	g    *queryGate
+	mu   sync.Mutex
+	held bool
+}
+
+type gateSlotKey struct{}
+
+func (s *gateSlot) leave() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.held {
+		<-s.g.slots
+		s.held = false
+	}
+}
+
+// yieldSlot gives up the slot of the query running in ctx, if any, and
+// returns the function that takes one again (waiting, until ctx is done,
+// without counting against the backlog) before the query computes again.
+func yieldSlot(ctx context.Context) func() {
+	s, _ := ctx.Value(gateSlotKey{}).(*gateSlot)
+	if s == nil {
+		return func() {}
+	}
+	s.leave()
+	return func() {
+		select {
+		case s.g.slots <- struct{}{}:
+			s.mu.Lock()
+			s.held = true
+			s.mu.Unlock()
+		case <-ctx.Done():
+		}
+	}
+}
 
 // prpcHandler serves /prpc/.
 type prpcHandler struct {
@@ -155,13 +204,13 @@ func (h *prpcHandler) contractQuery(w http.ResponseWriter, req *http.Request, js
 		prpcFail(w, jsonMode, http.StatusBadRequest, "decode ContractQueryRequest: "+err.Error())
 		return
 	}
-	leave, err := h.gate.enter(req.Context())
+	qctx, leave, err := h.gate.admit(req.Context())
 	if err != nil {
 		prpcFail(w, jsonMode, http.StatusServiceUnavailable, err.Error())
 		return
 	}
 	defer leave()
-	ans, err := h.r.Query(req.Context(), in.GetEncodedEncryptedData(), sig)
+	ans, err := h.r.Query(qctx, in.GetEncodedEncryptedData(), sig)
 	if err != nil {
 		prpcFail(w, jsonMode, http.StatusInternalServerError, err.Error())
 		return
@@ -292,12 +341,12 @@ func (a *publicAPI) serveQuery(ctx context.Context, in *prpcpb.ContractQueryRequ
 	if err != nil {
 		return nil, connect.NewError(connect.CodeInvalidArgument, err)
 	}
-	leave, err := a.gate.enter(ctx)
+	qctx, leave, err := a.gate.admit(ctx)
 	if err != nil {
 		return nil, queryConnectError(err)
 	}
 	defer leave()
-	ans, err := run(ctx, in.GetEncodedEncryptedData(), sig)
+	ans, err := run(qctx, in.GetEncodedEncryptedData(), sig)
 	if err != nil {
 		return nil, queryConnectError(err)
 	}

@@ -1,0 +1,216 @@
+package sdk_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"encoding/pem"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cella-network/cella/internal/nodetest"
+	"github.com/cella-network/cella/internal/scale"
+	"github.com/cella-network/cella/sdk"
+)
+
+// pinkcallFixture deploys the pink test contract (internal/pink/testdata:
+// its input is u32 function id ‖ extension input, its output u32 status ‖
+// extension output) on a dev network trusting srv, and returns a query
+// function for it.
+func pinkcallFixture(t testing.TB, srv *httptest.Server) (func(ctx context.Context, in []byte) ([]byte, error), context.Context) {
+	t.Helper()
+	ca := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
+	ctx, c, n := startPinkDevnet(t, ca)
+	sdk.PollInterval = 50 * time.Millisecond
+	alice, _ := sdk.KeyFromURI("//Alice")
+	code, err := os.ReadFile("../internal/pink/testdata/pinkcall.wasm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wait := sdk.TxOptions{Wait: true}
+	hash, res, err := c.Upload(ctx, alice, code, sdk.UploadOptions{TxOptions: wait})
+	if err != nil || !res.OK() {
+		t.Fatalf("upload: %+v %v", res, err)
+	}
+	addr, res, err := c.Instantiate(ctx, alice, hash, []byte{0, 0, 0, 0}, sdk.InstantiateOptions{Salt: []byte("bench"), TxOptions: wait})
+	if err != nil || !res.OK() {
+		t.Fatalf("instantiate: %+v %v", res, err)
+	}
+	w, err := c.Worker(ctx, "http://"+n.Worker.PublicAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nodetest.WaitFor(ctx, t, "the contract on the worker", 50*time.Millisecond, func() bool {
+		_, err := c.Query(ctx, alice, w, addr, isInTx(), sdk.QueryOptions{})
+		return err == nil
+	})
+	return func(ctx context.Context, in []byte) ([]byte, error) {
+		r, err := c.Query(ctx, alice, w, addr, in, sdk.QueryOptions{})
+		if err != nil {
+			return nil, err
+		}
+		if r.Reverted || len(r.Output) < 4 {
+			return nil, fmt.Errorf("pinkcall answered %+v", r)
+		}
+		return r.Output[4:], nil
+	}, ctx
+}
+
+func isInTx() []byte { return []byte{12, 0, 0, 0} }
+
+// httpGet is pinkcall's input for http_request(GET url).
+func httpGet(url string) []byte {
+	var w scale.Writer
+	w.U32(1)
+	w.String(url)
+	w.String("GET")
+	w.Compact(0)
+	w.BytesVec(nil)
+	return w.Bytes()
+}
+
+// responseStatus decodes an HttpResponse's status code and body length.
+func responseStatus(out []byte) (uint16, int, error) {
+	r := scale.NewReader(out)
+	st := r.U16()
+	_ = r.String()
+	n := r.Len(2)
+	for i := 0; i < n; i++ {
+		_, _ = r.String(), r.String()
+	}
+	body := r.BytesVec()
+	return st, len(body), r.Err()
+}
+
+func priceServer() *httptest.Server {
+	return httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/big" {
+			w.Write(bytes.Repeat([]byte("x"), 3<<20))
+			return
+		}
+		fmt.Fprint(w, `{"symbol":"BTC","price":"64123.45"}`)
+	}))
+}
+
+// BenchmarkPinkHTTPQuery measures, in one run, a bare HTTPS GET by Go's
+// client to a local server (keep-alive, the same TLS), a signed encrypted
+// query of a contract that makes no request (is_in_transaction: the query
+// floor), and the same query making one HTTPS request to the server
+// through the pink extension inside the pRuntime. BENCHMARKS.md §14
+// reports the ratios.
+func BenchmarkPinkHTTPQuery(b *testing.B) {
+	srv := priceServer()
+	defer srv.Close()
+	query, ctx := pinkcallFixture(b, srv)
+	url := srv.URL + "/price"
+	b.Run("bare-go-https", func(b *testing.B) {
+		cl := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: srv.Client().Transport.(*http.Transport).TLSClientConfig.RootCAs}}}
+		for b.Loop() {
+			resp, err := cl.Get(url)
+			if err != nil {
+				b.Fatal(err)
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+	})
+	b.Run("query-no-http", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := query(ctx, isInTx()); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	in := httpGet(url)
+	b.Run("query-one-https", func(b *testing.B) {
+		for b.Loop() {
+			out, err := query(ctx, in)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if st, _, err := responseStatus(out); err != nil || st != 200 {
+				b.Fatalf("status %d %v", st, err)
+			}
+		}
+	})
+}
+
+// TestPinkHTTPConcurrentAndFlood: 100 concurrent queries that each make an
+// HTTPS request all succeed; then 50 concurrent queries each fetching a
+// 3 MiB response all get the extension's ResponseTooLarge answer (a 524
+// response), and the worker's heap stays bounded (logged: the peak heap in
+// use, sampled while they run).
+func TestPinkHTTPConcurrentAndFlood(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a node")
+	}
+	srv := priceServer()
+	defer srv.Close()
+	query, ctx := pinkcallFixture(t, srv)
+	run := func(n int, in []byte, check func([]byte) error) {
+		t.Helper()
+		var wg sync.WaitGroup
+		errs := make(chan error, n)
+		for i := 0; i < n; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				out, err := query(ctx, in)
+				if err == nil {
+					err = check(out)
+				}
+				if err != nil {
+					errs <- err
+				}
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Error(err)
+		}
+	}
+	run(100, httpGet(srv.URL+"/price"), func(out []byte) error {
+		if st, n, err := responseStatus(out); err != nil || st != 200 || n == 0 {
+			return fmt.Errorf("status %d, %d bytes, %v", st, n, err)
+		}
+		return nil
+	})
+	var peak uint64
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		var ms runtime.MemStats
+		for {
+			runtime.ReadMemStats(&ms)
+			peak = max(peak, ms.HeapInuse)
+			select {
+			case <-stop:
+				return
+			case <-time.After(5 * time.Millisecond):
+			}
+		}
+	}()
+	run(50, httpGet(srv.URL+"/big"), func(out []byte) error {
+		st, _, err := responseStatus(out)
+		if err != nil || st != 524 {
+			return fmt.Errorf("3 MiB response: status %d %v, want 524 (ResponseTooLarge)", st, err)
+		}
+		if !strings.Contains(string(out), "ResponseTooLarge") {
+			return fmt.Errorf("3 MiB response: %q", out)
+		}
+		return nil
+	})
+	close(stop)
+	<-done
+	t.Logf("peak heap in use during 50 concurrent 3 MiB responses: %d MiB (node, worker and test in one process)", peak>>20)
+}
