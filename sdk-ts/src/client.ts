@@ -26,6 +26,8 @@ export const MAX_SALT_LEN = 64;
 export const MAX_COMMAND_SIZE = 1 << 20;
 /** The worker's answer when it has no outcome of a command for the asking account. */
 export const NO_OUTCOME = 'no outcome for this account and command';
+/** The worker's answer to ContractLogs for a contract it keeps no logs of for the asking account (also: not the deployer). */
+export const NO_LOGS = 'no logs of this contract for this account';
 /** Bound of a worker's answer. */
 const MAX_ANSWER = 2 << 20;
 
@@ -186,9 +188,20 @@ export class Worker {
     return b;
   }
 
-  /** The worker's Info (Connect JSON). */
+  /** The worker's Info (Connect JSON): initialized, height (string), identity and ECDH keys, clusters, … */
   async info(): Promise<any> {
     return workerInfo(this.url);
+  }
+
+  /** Waits until the worker has applied block height (e.g. a code upload's, before a dry run of it). */
+  async waitHeight(height: number, timeoutMs = 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (Number((await this.info()).height ?? 0) < height) {
+      if (Date.now() > deadline) {
+        throw new Error(`waiting for worker ${this.url} to apply block ${height}: timed out`);
+      }
+      await sleep(pollIntervalMs);
+    }
   }
 }
 
