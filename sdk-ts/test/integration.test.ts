@@ -14,8 +14,10 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { u8aToHex } from '@polkadot/util';
-import { Client, ContractMetadata, checkResult, CLUSTER0, NO_LOGS, QueryError, ready, signerFromUri, setPollInterval } from '../src/index.js';
+import { hexToU8a, u8aToHex, u8aWrapBytes } from '@polkadot/util';
+import {
+  Client, ContractMetadata, checkResult, CLUSTER0, NO_LOGS, pairFromUri, QueryError, ready, signerFromExtension, signerFromUri, setPollInterval,
+} from '../src/index.js';
 import type { Worker } from '../src/index.js';
 import { repoFile, repoRoot } from './helpers.js';
 
@@ -180,5 +182,34 @@ describe('dev network', { skip, timeout: 240_000 }, () => {
     }
     await assert.rejects(client.contractLogs(signerFromUri('//Bob'), worker, inst.address),
       (e: unknown) => e instanceof QueryError && e.detail === NO_LOGS);
+  });
+
+  test('erc20 with a wallet signer: wrapped transactions, events, Sr25519WrapBytes queries', async () => {
+    const md = new ContractMetadata(repoFile('internal/contract/testcontracts/erc20.json').toString());
+    const code = new Uint8Array(repoFile('internal/contract/testcontracts/erc20.wasm'));
+    // //Charlie signs through a polkadot.js-extension-shaped signRaw (<Bytes>-wrapped).
+    const charlie = pairFromUri('//Charlie');
+    let rawSigns = 0;
+    const wallet = signerFromExtension(charlie.address, {
+      signRaw: async (r) => { rawSigns++; return { signature: u8aToHex(charlie.sign(u8aWrapBytes(hexToU8a(r.data)))) }; },
+    });
+    const up = await client.upload(wallet, code);
+    checkResult(up);
+    const inst = await client.instantiate(wallet, up.codeHash, md.encodeConstructor('new', [1_000_000]), { salt: new TextEncoder().encode('erc20-' + Date.now()) });
+    checkResult(inst);
+    assert.equal((await client.waitContract(inst.address)).state, 'instantiated');
+    const created = await client.commandResult(wallet, worker, inst);
+    assert.equal(created.success, true, show(created));
+    const bob = signerFromUri('//Bob').publicKey;
+    const sent = await client.call(wallet, inst.address, md.encodeMessage('transfer', [bob, 250]));
+    const out = await client.commandResult(wallet, worker, sent);
+    assert.equal(out.success, true, show(out));
+    assert.equal(out.events.length, 1);
+    const ev = md.decodeEvent(out.events[0].data, out.events[0].topics);
+    assert.equal(ev.event.identifier, 'Transfer');
+    assert.equal(ev.args[2].toString(), '250');
+    const q = await client.query(wallet, worker, inst.address, md.encodeMessage('balance_of', [bob]));
+    assert.deepEqual(md.decodeReturn('balance_of', q.output).toJSON(), { ok: 250 });
+    assert.ok(rawSigns >= 6, `signRaw used ${rawSigns} times`);
   });
 });
