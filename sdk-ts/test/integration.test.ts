@@ -20,6 +20,7 @@ import {
 } from '../src/index.js';
 import type { Worker } from '../src/index.js';
 import { repoFile, repoRoot } from './helpers.js';
+import { readmeExample } from './readme-example.js';
 
 const external = process.env.CELLA_NODE_URL;
 const hasGo = spawnSync('go', ['version'], { stdio: 'ignore' }).status === 0;
@@ -211,5 +212,11 @@ describe('dev network', { skip, timeout: 240_000 }, () => {
     const q = await client.query(wallet, worker, inst.address, md.encodeMessage('balance_of', [bob]));
     assert.deepEqual(md.decodeReturn('balance_of', q.output).toJSON(), { ok: 250 });
     assert.ok(rawSigns >= 6, `signRaw used ${rawSigns} times`);
+  });
+
+  test("the README's five lines", { skip: external ? 'the example deploys flipper with an empty salt: fresh chains only' : false }, async () => {
+    const json = JSON.parse(repoFile('internal/contract/testcontracts/flipper.json').toString());
+    const wasm = new Uint8Array(repoFile('internal/contract/testcontracts/flipper.wasm'));
+    assert.deepEqual(await readmeExample(client.url, json, wasm), [true, { ok: true }]);
   });
 });
