@@ -37,7 +37,7 @@ describe('real @phala/sdk reads what we write', { skip }, () => {
     const alice = pairFromUri('//Alice');
     signers = {
       keyring: signerFromUri('//Alice'),
-      wallet: signerFromExtension(alice.address, { signRaw: async (r) => ({ signature: u8aToHex(alice.sign(u8aWrapBytes(hexToU8a(r.data)))) }) }),
+      wallet: signerFromExtension(alice.address, { signRaw: async (r) => ({ id: 1, signature: u8aToHex(alice.sign(u8aWrapBytes(hexToU8a(r.data)))) }) }),
     };
   });
 

@@ -192,7 +192,7 @@ describe('dev network', { skip, timeout: 240_000 }, () => {
     const charlie = pairFromUri('//Charlie');
     let rawSigns = 0;
     const wallet = signerFromExtension(charlie.address, {
-      signRaw: async (r) => { rawSigns++; return { signature: u8aToHex(charlie.sign(u8aWrapBytes(hexToU8a(r.data)))) }; },
+      signRaw: async (r) => { rawSigns++; return { id: 1, signature: u8aToHex(charlie.sign(u8aWrapBytes(hexToU8a(r.data)))) }; },
     });
     const up = await client.upload(wallet, code);
     checkResult(up);

@@ -6,6 +6,7 @@ import { before, describe, test } from 'node:test';
 import { hexToU8a, u8aToHex, u8aWrapBytes } from '@polkadot/util';
 import { sr25519Verify } from '@polkadot/util-crypto';
 import { Keyring } from '@polkadot/keyring';
+import type { Signer as PolkadotSigner, SignerPayloadRaw } from '@polkadot/types/types';
 import {
   CODE_NAMES, clusterId, codeHash, commandId, ContractMetadata, contractAddress, decodeCommandOutcome, decodeLogPage,
   decodeResponse, encode, encodeTx, encodeTxBody, instantiateCall, issueCertificate, pairFromUri, parseAddress, pushCommandCall,
@@ -53,12 +54,12 @@ describe('Cella wire formats (Go vectors)', () => {
   test('a wallet signRaw signs transactions (<Bytes> wrapping) and certificates (Sr25519WrapBytes)', async () => {
     const alice = pairFromUri('//Alice');
     const calls: string[] = [];
-    const injected = {
-      signRaw: async (raw: { address: string; data: string; type: string }) => {
+    const injected: PolkadotSigner = {
+      signRaw: async (raw: SignerPayloadRaw) => {
         calls.push(raw.type);
         assert.equal(raw.address, alice.address);
         // What the extension does: sign <Bytes>data</Bytes>.
-        return { signature: hex(alice.sign(u8aWrapBytes(h(raw.data)))) };
+        return { id: 1, signature: hex(alice.sign(u8aWrapBytes(h(raw.data)))) };
       },
     };
     const wallet = signerFromExtension(alice.address, injected);
@@ -75,7 +76,7 @@ describe('Cella wire formats (Go vectors)', () => {
     assert.deepEqual(calls, ['bytes', 'bytes']);
     // A wallet that signs with another key is caught.
     const bob = pairFromUri('//Bob');
-    const liar = signerFromExtension(alice.address, { signRaw: async (r) => ({ signature: hex(bob.sign(u8aWrapBytes(h(r.data)))) }) });
+    const liar = signerFromExtension(alice.address, { signRaw: async (r) => ({ id: 1, signature: hex(bob.sign(u8aWrapBytes(h(r.data)))) }) });
     await assert.rejects(signTx(liar, body), /not an sr25519 signature/);
     assert.throws(() => signerFromPair(new Keyring({ type: 'ed25519' }).addFromUri('//Alice')), /sr25519 only/);
   });
@@ -146,6 +147,12 @@ describe('ink! metadata through Abi', () => {
     assert.deepEqual(md.decodeReturn('get', h('0x0001')).toJSON(), { ok: true });
     assert.throws(() => md.decodeReturn('get', h('0x000100')), /trailing/);
     assert.throws(() => md.encodeMessage('nope'), /no message nope/);
+    assert.equal(md.wasm(), undefined);
+    // A .contract bundle carries the code.
+    const bundle = JSON.parse(repoFile('internal/contract/testcontracts/flipper.json').toString());
+    const wasm = repoFile('internal/contract/testcontracts/flipper.wasm');
+    bundle.source.wasm = hex(wasm);
+    assert.equal(hex(new ContractMetadata(bundle).wasm()!), hex(wasm));
   });
 
   test('erc20: message args and events', () => {
