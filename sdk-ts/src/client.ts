@@ -22,7 +22,7 @@ export const DEFAULT_WORKER_URL = 'http://127.0.0.1:8000';
 export const DEFAULT_GAS_LIMIT = 100_000_000_000n;
 /** The chain's bounds. */
 export const MAX_CODE_SIZE = 2 << 20;
-export const MAX_SALT_LEN = 64;
+export const MAX_SALT_LEN = 256;
 export const MAX_COMMAND_SIZE = 1 << 20;
 /** The worker's answer when it has no outcome of a command for the asking account. */
 export const NO_OUTCOME = 'no outcome for this account and command';
@@ -31,12 +31,15 @@ export const NO_LOGS = 'no logs of this contract for this account';
 /** Bound of a worker's answer. */
 const MAX_ANSWER = 2 << 20;
 
-// Weights the chain charges for the phat calls (internal/state/phat).
-const UPLOAD_WEIGHT = 200_000n;
-const UPLOAD_WEIGHT_PER_BYTE = 50n;
-const INSTANTIATE_WEIGHT = 300_000n;
-const PUSH_WEIGHT = 50_000n;
-const PAYLOAD_WEIGHT_PER_BYTE = 2n;
+/** Weights the chain charges for the phat calls (internal/state/phat), for fee limits. */
+export const PHAT_WEIGHTS = {
+  upload: 200_000n, uploadPerByte: 50n, instantiate: 300_000n, push: 50_000n, payloadPerByte: 2n,
+} as const;
+const UPLOAD_WEIGHT = PHAT_WEIGHTS.upload;
+const UPLOAD_WEIGHT_PER_BYTE = PHAT_WEIGHTS.uploadPerByte;
+const INSTANTIATE_WEIGHT = PHAT_WEIGHTS.instantiate;
+const PUSH_WEIGHT = PHAT_WEIGHTS.push;
+const PAYLOAD_WEIGHT_PER_BYTE = PHAT_WEIGHTS.payloadPerByte;
 
 /** A failed contract execution in a query (a dispatch error). */
 export class ContractError extends Error {

@@ -11,7 +11,9 @@ import {
   CODE_NAMES, clusterId, codeHash, commandId, ContractMetadata, contractAddress, decodeCommandOutcome, decodeLogPage,
   decodeResponse, encode, encodeTx, encodeTxBody, instantiateCall, issueCertificate, pairFromUri, parseAddress, pushCommandCall,
   QueryError, ready, signedMessage, signerFromExtension, signerFromPair, signerFromUri, signingPayload, signTx, SignatureType,
-  ss58, transferCall, uploadCodeCall, verifySr25519, NO_OUTCOME,
+  ss58, transferCall, uploadCodeCall, verifySr25519, NO_OUTCOME, NO_LOGS, MAX_CODE_SIZE, MAX_SALT_LEN, MAX_COMMAND_SIZE, MAX_TX_BYTES,
+  DEFAULT_VALIDITY, DEFAULT_FEE_LIMIT, DEFAULT_GAS_LIMIT, PHAT_WEIGHTS, DEFAULT_SS58_PREFIX, DEFAULT_NODE_URL, DEFAULT_WORKER_URL,
+  QUERY_CERT_TTL,
 } from '../src/index.js';
 import type { TxBody } from '../src/index.js';
 import { repoFile, testdata } from './helpers.js';
@@ -131,6 +133,19 @@ describe('Cella wire formats (Go vectors)', () => {
     assert.equal(hex(encode('CellaLogRequest', { after: 5n, max: 100 })), V.logRequest);
     assert.throws(() => decodeResponse(h(V.noOutcome), new Uint8Array(32).fill(0xaa)),
       (e: unknown) => e instanceof QueryError && e.detail === NO_OUTCOME);
+  });
+
+  test("limits, defaults and weights match the Go code's", () => {
+    const L = V.limits;
+    assert.deepEqual({
+      maxCodeSize: MAX_CODE_SIZE, maxSaltLen: MAX_SALT_LEN, maxCommandPayload: MAX_COMMAND_SIZE, maxTxBytes: MAX_TX_BYTES,
+      defaultValidity: Number(DEFAULT_VALIDITY), defaultFeeLimit: String(DEFAULT_FEE_LIMIT), defaultGasLimit: Number(DEFAULT_GAS_LIMIT),
+      uploadWeight: Number(PHAT_WEIGHTS.upload), uploadWeightPerByte: Number(PHAT_WEIGHTS.uploadPerByte),
+      instantiateWeight: Number(PHAT_WEIGHTS.instantiate), pushWeight: Number(PHAT_WEIGHTS.push),
+      payloadWeightPerByte: Number(PHAT_WEIGHTS.payloadPerByte), defaultSS58Prefix: DEFAULT_SS58_PREFIX,
+      defaultNodeURL: DEFAULT_NODE_URL, defaultWorkerURL: DEFAULT_WORKER_URL, noOutcome: NO_OUTCOME, noLogs: NO_LOGS,
+      queryCertTTL: QUERY_CERT_TTL,
+    }, L);
   });
 
   test('result code names match the chain', () => {
