@@ -12,7 +12,7 @@ import {
 } from './chain.js';
 import type { Signer } from './keys.js';
 import { codeHash as hashCode, contractAddress, parseHash, toAccount } from './keys.js';
-import type { QueryData, SealedQuery } from './phatwire.js';
+import type { CertifiedKey, QueryData, SealedQuery } from './phatwire.js';
 import { encryptedCommandPayload, openAnswer, plainCommandPayload, QueryError, sealQuery } from './phatwire.js';
 import { decodeStrict, encode } from './types.js';
 
@@ -457,7 +457,7 @@ export class Client extends Chain {
     return this.clusterWorker((await this.contract(contract)).cluster);
   }
 
-  private async ask(signer: Signer, w: Worker, target: Uint8Array, data: QueryData, method: 'Query' | 'CommandOutcome' | 'ContractLogs', prpc = false): Promise<Uint8Array> {
+  private async ask(signer: Signer | CertifiedKey, w: Worker, target: Uint8Array, data: QueryData, method: 'Query' | 'CommandOutcome' | 'ContractLogs', prpc = false): Promise<Uint8Array> {
     const q: SealedQuery = await sealQuery(signer, w.ecdh, target, data);
     const answer = prpc && method === 'Query' ? await w.prpcContractQuery(q.request) : await w.connect(method, q.request);
     return openAnswer(q, answer);
@@ -467,9 +467,10 @@ export class Client extends Chain {
    * Runs a contract message read-only on worker w as signer's account (data
    * from ContractMetadata.encodeMessage): signed through a certificate for a
    * fresh key, sealed to the worker's registered ECDH key; the answer is
-   * decrypted and checked against the query's nonce.
+   * decrypted and checked against the query's nonce. signer may be a
+   * CertifiedKey (certify()) to sign many queries with one wallet prompt.
    */
-  async query(signer: Signer, w: Worker, contract: Uint8Array | string, data: Uint8Array, o: QueryOptions = {}): Promise<QueryResult> {
+  async query(signer: Signer | CertifiedKey, w: Worker, contract: Uint8Array | string, data: Uint8Array, o: QueryOptions = {}): Promise<QueryResult> {
     const payload = await this.ask(signer, w, toAccount(contract), {
       InkMessage: { payload: data, deposit: o.deposit ?? 0n, transfer: o.value ?? 0n, estimating: !!o.estimating },
     }, 'Query', o.prpc);
@@ -477,7 +478,7 @@ export class Client extends Chain {
   }
 
   /** Dry-runs a constructor on worker w in cluster; the address is the one instantiate would give. */
-  async queryInstantiate(signer: Signer, w: Worker, cluster: Uint8Array | string, codeHashValue: Uint8Array | string, data: Uint8Array, salt: Uint8Array = new Uint8Array(), o: QueryOptions = {}): Promise<QueryResult & { address: string }> {
+  async queryInstantiate(signer: Signer | CertifiedKey, w: Worker, cluster: Uint8Array | string, codeHashValue: Uint8Array | string, data: Uint8Array, salt: Uint8Array = new Uint8Array(), o: QueryOptions = {}): Promise<QueryResult & { address: string }> {
     const payload = await this.ask(signer, w, parseHash(cluster), {
       InkInstantiate: { codeHash: parseHash(codeHashValue), salt, instantiateData: data, deposit: o.deposit ?? 0n, transfer: o.value ?? 0n },
     }, 'Query', o.prpc);
@@ -491,7 +492,7 @@ export class Client extends Chain {
    * sender (only the sender gets it). It waits for the worker to apply the
    * command's block (height, from sent.result.height).
    */
-  async commandResult(signer: Signer, w: Worker, sent: SentCommand, timeoutMs = 60_000): Promise<CommandOutcome> {
+  async commandResult(signer: Signer | CertifiedKey, w: Worker, sent: SentCommand, timeoutMs = 60_000): Promise<CommandOutcome> {
     const r = checkResult(sent);
     if (!sent.commandId) {
       throw new Error('cella: commandResult takes the result of instantiate or call');
@@ -519,7 +520,7 @@ export class Client extends Chain {
   }
 
   /** The log lines contract wrote on worker w after sequence after (deployer only). */
-  async contractLogs(signer: Signer, w: Worker, contract: Uint8Array | string, after = 0n, max = 0) {
+  async contractLogs(signer: Signer | CertifiedKey, w: Worker, contract: Uint8Array | string, after = 0n, max = 0) {
     const payload = await this.ask(signer, w, toAccount(contract), {
       InkMessage: { payload: encode('CellaLogRequest', { after, max }), deposit: 0n, transfer: 0n, estimating: false },
     }, 'ContractLogs');

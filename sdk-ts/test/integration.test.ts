@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { hexToU8a, u8aToHex, u8aWrapBytes } from '@polkadot/util';
 import {
-  Client, ContractMetadata, checkResult, CLUSTER0, NO_LOGS, pairFromUri, QueryError, ready, signerFromExtension, signerFromUri, setPollInterval,
+  certify, Client, ContractMetadata, checkResult, CLUSTER0, NO_LOGS, pairFromUri, QueryError, ready, signerFromExtension, signerFromUri, setPollInterval,
 } from '../src/index.js';
 import type { Worker } from '../src/index.js';
 import { repoFile, repoRoot } from './helpers.js';
@@ -212,6 +212,14 @@ describe('dev network', { skip, timeout: 240_000 }, () => {
     const q = await client.query(wallet, worker, inst.address, md.encodeMessage('balance_of', [bob]));
     assert.deepEqual(md.decodeReturn('balance_of', q.output).toJSON(), { ok: 250 });
     assert.ok(rawSigns >= 6, `signRaw used ${rawSigns} times`);
+    // One certificate (one wallet prompt) for many queries.
+    const before = rawSigns;
+    const cert = await certify(wallet);
+    for (const who of [bob, charlie.publicKey]) {
+      const r = await client.query(cert, worker, inst.address, md.encodeMessage('balance_of', [who]));
+      assert.deepEqual(md.decodeReturn('balance_of', r.output).toJSON(), { ok: who === bob ? 250 : 1_000_000 - 250 });
+    }
+    assert.equal(rawSigns, before + 1);
   });
 
   test("the README's five lines", { skip: external ? 'the example deploys flipper with an empty salt: fresh chains only' : false }, async () => {
