@@ -296,7 +296,13 @@ export class Chain {
     } catch (e) {
       throw new Error(`cannot reach a node at ${this.url} (is \`cella dev\` or \`cella node\` running?): ${(e as Error).message}`);
     }
-    const body = JSON.parse(new TextDecoder().decode(await readBounded(res, MAX_RESPONSE_BYTES)));
+    const text = new TextDecoder().decode(await readBounded(res, MAX_RESPONSE_BYTES));
+    let body: any;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      throw new Error(`node ${this.url}: ${method}: not a JSON-RPC answer (HTTP ${res.status}): ${text.slice(0, 200)}`);
+    }
     if (body.error) {
       const e = new Error(`node ${this.url}: ${method}: ${body.error.message}${body.error.data ? ': ' + body.error.data : ''}`);
       (e as any).rpcError = body.error;

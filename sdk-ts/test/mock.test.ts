@@ -80,6 +80,10 @@ describe('node and worker answers (mock server)', () => {
 
   test('JSON-RPC errors and oversized answers', async () => {
     handler = (_req, b, res) => {
+      if (b.method === 'tx') {
+        res.statusCode = 502;
+        return res.end('<html>bad gateway</html>');
+      }
       if (b.method === 'status') {
         res.setHeader('content-length', String(64 << 20));
         res.end('{');
@@ -91,6 +95,7 @@ describe('node and worker answers (mock server)', () => {
     const c = new Client(url);
     await assert.rejects(c.chainInfo(), /Internal error: boom/);
     await assert.rejects(c.status(), /limit/);
+    await assert.rejects(c.waitTx('0x' + '00'.repeat(32)), /not a JSON-RPC answer \(HTTP 502\)/);
     await assert.rejects(new Client('http://127.0.0.1:1').chainInfo(), /cannot reach a node/);
   });
 
