@@ -82,7 +82,8 @@ describe('node and worker answers (mock server)', () => {
     handler = (_req, b, res) => {
       if (b.method === 'tx') {
         res.statusCode = 502;
-        return res.end('<html>bad gateway</html>');
+        res.end('<html>bad gateway</html>');
+        return;
       }
       if (b.method === 'status') {
         res.setHeader('content-length', String(64 << 20));
