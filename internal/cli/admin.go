@@ -187,6 +187,7 @@ func newSudoCmd(use, short string, args cobra.PositionalArgs, example string,
 	cmd.Flags().DurationVar(&timeout, "timeout", 60*time.Second, "give up after this long")
 	nodeFlag(cmd)
 	outputFlag(cmd)
+	addDisplayFlags(cmd)
 	return cmd
 }
 

@@ -85,6 +85,8 @@ first. Stop with Ctrl-C.`,
 	f.BoolVar(&reset, "reset", false, "delete --home first and start a new chain")
 	f.StringVar(&rpcAddr, "rpc-addr", node.DefaultRPCAddr, "CometBFT RPC listen address")
 	f.StringVar(&p2pAddr, "p2p-addr", node.DefaultP2PAddr, "CometBFT P2P listen address")
+	markEndpoint(cmd, "rpc-addr", "listen")
+	markEndpoint(cmd, "p2p-addr", "listen")
 	f.StringVar(&metrics, "metrics-addr", defaults.NodeMetricsAddr, "Prometheus metrics listen address (empty disables)")
 	f.StringVar(&pruntimeAt, "pruntime-addr", defaults.PRuntimePublicAddr, "public API address of the dev worker's pRuntime (its internal API takes a loopback port of its own)")
 	f.BoolVar(&noWorker, "no-worker", false, "run only the chain: no pRuntime, no pherry")

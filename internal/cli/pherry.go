@@ -126,6 +126,8 @@ pRuntime was started with (its --operator). Without one, pherry only syncs.`,
 	f := cmd.Flags()
 	f.StringVar(&publicURL, "pruntime-public", pherry.DefaultPRuntimePublic, "public API address of the pRuntime")
 	f.StringVar(&internalURL, "pruntime-internal", pherry.DefaultPRuntimeInternal, "internal API address of the pRuntime (http://host:port or unix:/path)")
+	markEndpoint(cmd, "pruntime-public", "http")
+	markEndpoint(cmd, "pruntime-internal", "http")
 	f.StringVar(&tokenFile, "pruntime-token-file", "~/.cella/pruntime/"+pruntime.TokenFile, "the pRuntime's internal API token file (also CELLA_PRUNTIME_TOKEN_FILE)")
 	f.StringVar(&oldPRuntime, "pruntime", "", "replaced by --pruntime-public and --pruntime-internal")
 	_ = f.MarkHidden("pruntime")

@@ -18,6 +18,10 @@ func newTxCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "tx",
 		Short: "Sign and send transactions",
+		Long: `Sign and send transactions. With --wait a command returns once its transaction is in
+a committed block and prints the outcome as 'cella query tx' does: status, block,
+result code, fee, gas used and events. A transaction committed with a failed call
+exits 3 (the fee was charged).`,
 	}
 	cmd.AddCommand(newTransferCmd())
 	return cmd
@@ -83,6 +87,7 @@ With --wait the command returns once the transaction is in a committed block.`,
 	f.DurationVar(&timeout, "timeout", 60*time.Second, "give up after this long")
 	nodeFlag(cmd)
 	outputFlag(cmd)
+	addDisplayFlags(cmd)
 	_ = cmd.MarkFlagRequired("to")
 	_ = cmd.MarkFlagRequired("amount")
 	return cmd
@@ -112,25 +117,31 @@ func sendAndReport(ctx context.Context, cmd *cobra.Command, c *client.Client, pa
 	if err != nil {
 		return err
 	}
+	v := newTxView(res, displayFromFlags(cmd))
 	if output == "json" {
-		if err := printJSON(w, res); err != nil {
+		if err := printJSON(w, v); err != nil {
 			return err
 		}
 	} else {
-		fmt.Fprintf(w, "Included in block %d: %s\n  hash    %s\n  weight  %d\n", res.Height, res.Result, res.Hash, res.Weight)
-		for _, e := range res.Events {
-			fmt.Fprintf(w, "  event   %s", e.Type)
-			for _, a := range e.Attributes {
-				fmt.Fprintf(w, " %s=%s", a.Key, a.Value)
-			}
-			fmt.Fprintln(w)
-		}
+		v.print(w)
 	}
 	if !res.OK() {
 		if res.Log != "" {
-			return fmt.Errorf("transaction failed in block %d: %s (%s; the fee was charged)", res.Height, res.Log, res.Result)
+			return txFailedErr(fmt.Errorf("transaction failed in block %d: %s (%s; the fee was charged)", res.Height, res.Log, res.Result))
 		}
-		return fmt.Errorf("transaction failed in block %d: %s (the fee was charged)", res.Height, res.Result)
+		return txFailedErr(fmt.Errorf("transaction failed in block %d: %s (the fee was charged)", res.Height, res.Result))
 	}
 	return nil
+}
+
+// displayFromFlags reads --hex and --units where cmd has them.
+func displayFromFlags(cmd *cobra.Command) *display {
+	d := &display{prefix: keys.DefaultSS58Prefix}
+	if f := cmd.Flags().Lookup("hex"); f != nil {
+		d.hex = f.Value.String() == "true"
+	}
+	if f := cmd.Flags().Lookup("units"); f != nil {
+		d.units = f.Value.String() == "true"
+	}
+	return d
 }
