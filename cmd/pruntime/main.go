@@ -5,9 +5,12 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -21,14 +24,24 @@ import (
 )
 
 func main() {
-	if err := run(os.Args[1:]); err != nil {
+	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "pruntime:", err)
+		if errors.Is(err, errUsage) {
+			os.Exit(2)
+		}
 		os.Exit(1)
 	}
 }
 
-func run(args []string) error {
+// errUsage wraps a command-line mistake (exit 2, as cella's).
+var errUsage = errors.New("usage")
+
+// run runs the pruntime with args; --help prints the usage to stdout, a
+// flag mistake prints it to stderr.
+func run(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("pruntime", flag.ContinueOnError)
+	var parseOut bytes.Buffer
+	fs.SetOutput(&parseOut)
 	dataDir := fs.String("data-dir", "pruntime-data", "folder for sealed keys and checkpoints")
 	listen := fs.String("listen", defaults.PRuntimePublicAddr, "public API address")
 	internal := fs.String("internal-listen", defaults.PRuntimeInternalAddr, "internal API address for pherry: host:port or unix:/path, never the public one (calls need the token in DATA-DIR/"+pruntime.TokenFile+")")
@@ -43,7 +56,18 @@ func run(args []string) error {
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
-		return err
+		if errors.Is(err, flag.ErrHelp) {
+			_, _ = stdout.Write(parseOut.Bytes())
+			return nil // -h, --help: not an error
+		}
+		// The flag package printed the mistake and the usage.
+		_, _ = stderr.Write(parseOut.Bytes())
+		return fmt.Errorf("%w: %w", errUsage, err)
+	}
+	fs.SetOutput(stderr)
+	if fs.NArg() > 0 {
+		fs.Usage()
+		return fmt.Errorf("%w: unexpected argument %q (pruntime takes flags only)", errUsage, fs.Arg(0))
 	}
 	var lvl slog.Level
 	if err := lvl.UnmarshalText([]byte(*level)); err != nil {

@@ -57,6 +57,9 @@ type cliError struct {
 	code string
 	exit int
 	err  error
+	// shownAsJSON: the command already printed the outcome as JSON (a
+	// failed transaction's result), so --output json prints nothing more.
+	shownAsJSON bool
 }
 
 func (e *cliError) Error() string { return e.err.Error() }
@@ -172,6 +175,10 @@ func reportError(stdout, stderr io.Writer, cmd *cobra.Command, args []string, er
 		return ee.code
 	}
 	code, exit := classify(err)
+	var ce *cliError
+	if errors.As(err, &ce) && ce.shownAsJSON && wantsJSON(cmd, args) {
+		return exit
+	}
 	if wantsJSON(cmd, args) {
 		_ = printJSON(stdout, jsonError{Error: jsonErrorBody{Code: code, Message: err.Error(), ExitCode: exit}})
 		return exit

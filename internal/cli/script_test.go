@@ -5,7 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -279,5 +282,58 @@ func TestVersionCommand(t *testing.T) {
 	}
 	if code, out, _ = runMain(t, "--version"); code != 0 || !strings.Contains(out, v.Version) {
 		t.Fatalf("--version: exit %d: %s", code, out)
+	}
+}
+
+// TestHomeLock: a second holder of a home is refused with the home and the
+// holder's PID; the lock is free again once released.
+func TestHomeLock(t *testing.T) {
+	home := filepath.Join(t.TempDir(), "dev")
+	l, err := lockHome(home)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = lockHome(home)
+	if err == nil || !errors.Is(err, errHomeLocked) || !strings.Contains(err.Error(), home) || !strings.Contains(err.Error(), fmt.Sprintf("PID %d", os.Getpid())) {
+		t.Fatalf("second lock: %v", err)
+	}
+	if code, _ := classify(err); code != CodeLocked {
+		t.Fatalf("code %s", code)
+	}
+	// cella dev on the held home fails before starting anything.
+	code, _, errOut := runMain(t, "dev", "--home", home, "--rpc-addr", deadNode(t), "--p2p-addr", deadNode(t))
+	if code != ExitError || !strings.Contains(errOut, home+" is in use by another process (PID ") {
+		t.Fatalf("dev on a held home: exit %d, %s", code, errOut)
+	}
+	// --reset does not wipe a home another process holds.
+	if err := os.WriteFile(filepath.Join(home, "keep"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, _ = runMain(t, "dev", "--home", home, "--reset"); code != ExitError {
+		t.Fatalf("dev --reset on a held home: exit %d", code)
+	}
+	if _, err := os.Stat(filepath.Join(home, "keep")); err != nil {
+		t.Fatalf("--reset wiped a held home: %v", err)
+	}
+	l.release()
+	l2, err := lockHome(home)
+	if err != nil {
+		t.Fatalf("after release: %v", err)
+	}
+	l2.release()
+}
+
+func TestAllowMeasurementFlag(t *testing.T) {
+	home := t.TempDir()
+	code, _, errOut := runMain(t, "dev", "--home", home, "--allow-measurement", "0x1234")
+	if code != ExitError || !strings.Contains(errOut, "--allow-measurement") || !strings.Contains(errOut, "cella pruntime info") {
+		t.Fatalf("bad hash: exit %d %s", code, errOut)
+	}
+	a, b := [32]byte{1}, [32]byte{2}
+	if m := missingMeasurements([][32]byte{a}, [][32]byte{a, b}); len(m) != 1 || m[0] != fmt.Sprintf("0x%x", b) {
+		t.Fatalf("missing %v", m)
+	}
+	if m := missingMeasurements([][32]byte{a, b}, [][32]byte{b}); len(m) != 0 {
+		t.Fatalf("missing %v", m)
 	}
 }

@@ -84,6 +84,7 @@ With --wait the command returns once the transaction is in a committed block.`,
 	f.StringVar(&to, "to", "", "recipient address (SS58 or 0x public key)")
 	f.StringVar(&amount, "amount", "", "amount in base units")
 	f.BoolVar(&wait, "wait", false, "wait until the transaction is committed and print its result")
+	f.Uint64("nonce", 0, "the transaction's nonce (default: the account's next nonce on chain), to send several before the first is committed")
 	f.DurationVar(&timeout, "timeout", 60*time.Second, "give up after this long")
 	nodeFlag(cmd)
 	outputFlag(cmd)
@@ -97,7 +98,15 @@ With --wait the command returns once the transaction is in a committed block.`,
 // hash, or with wait the committed result. A call that failed in its block is
 // an error (non-zero exit).
 func sendAndReport(ctx context.Context, cmd *cobra.Command, c *client.Client, pair *keys.Pair, call tx.Call, wait bool, output string) error {
-	t, err := c.Build(ctx, pair, call, client.TxOptions{})
+	var o client.TxOptions
+	if f := cmd.Flags().Lookup("nonce"); f != nil && f.Changed {
+		n, err := cmd.Flags().GetUint64("nonce")
+		if err != nil {
+			return invalidArg(fmt.Errorf("--nonce: %w", err))
+		}
+		o.Nonce = &n
+	}
+	t, err := c.Build(ctx, pair, call, o)
 	if err != nil {
 		return err
 	}
@@ -126,10 +135,15 @@ func sendAndReport(ctx context.Context, cmd *cobra.Command, c *client.Client, pa
 		v.print(w)
 	}
 	if !res.OK() {
+		var err error
 		if res.Log != "" {
-			return txFailedErr(fmt.Errorf("transaction failed in block %d: %s (%s; the fee was charged)", res.Height, res.Log, res.Result))
+			err = fmt.Errorf("transaction failed in block %d: %s (%s; the fee was charged)", res.Height, res.Log, res.Result)
+		} else {
+			err = fmt.Errorf("transaction failed in block %d: %s (the fee was charged)", res.Height, res.Result)
 		}
-		return txFailedErr(fmt.Errorf("transaction failed in block %d: %s (the fee was charged)", res.Height, res.Result))
+		// With --output json the result above (status "failed") is the
+		// whole answer; the exit code says it failed.
+		return &cliError{code: CodeTxFailed, exit: ExitTxFailed, err: err, shownAsJSON: output == "json"}
 	}
 	return nil
 }
