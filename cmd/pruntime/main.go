@@ -109,6 +109,11 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("--tee must be dev or tdx, not %q", *teeKind)
 	}
 	wc.TEE = provider
+	if m, err := provider.Measurement(); err == nil {
+		h := m.Hash()
+		log.Info("pruntime measurement: a chain must allow-list this hash (cella dev --allow-measurement, or genesis registry.measurements)",
+			"measurement_hash", fmt.Sprintf("0x%x", h))
+	}
 	rt, err := pruntime.Open(wc)
 	if err != nil {
 		return err

@@ -69,7 +69,9 @@ pRuntime was started with (its --operator). Without one, pherry only syncs.`,
   cella pherry --metrics-addr ` + defaults.PherryMetricsAddr + ` --log-format json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			log, err := logs.logger(cmd.ErrOrStderr())
+			// The log and the progress bar share stderr: records go above the bar.
+			term := newTermShare(cmd.ErrOrStderr())
+			log, err := logs.logger(term.Logs())
 			if err != nil {
 				return err
 			}
@@ -102,7 +104,7 @@ pRuntime was started with (its --operator). Without one, pherry only syncs.`,
 				PCSURL:       pcsURL,
 			}
 			if !noProgress {
-				cfg.Progress = cmd.ErrOrStderr()
+				cfg.Progress = term.Progress()
 			}
 			p, err := pherry.New(cfg)
 			if err != nil {

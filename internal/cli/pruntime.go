@@ -81,7 +81,7 @@ func newPRuntimeInfoCmd() *cobra.Command {
 			m, err := c.Info(cmd.Context(), &pruntimev1.InfoRequest{})
 			if err != nil {
 				if connect.CodeOf(err) == connect.CodeUnavailable || strings.Contains(err.Error(), "connection refused") {
-					return fmt.Errorf("cannot reach a pRuntime at %s (is `cella dev` or `cella pruntime run` running?)", endpoint)
+					return unavailableErr(fmt.Errorf("cannot reach a pRuntime at %s (is `cella dev` or `cella pruntime run` running?)", endpoint))
 				}
 				return fmt.Errorf("pruntime %s: %w", endpoint, err)
 			}

@@ -217,6 +217,9 @@ func TestEndpointFlagsNormalised(t *testing.T) {
 	if !strings.Contains(errOut, "http://"+dead) {
 		t.Errorf("pruntime info: stderr %q does not name http://%s", errOut, dead)
 	}
+	if code, _, _ := runMain(t, "pruntime", "info", "--endpoint", dead); code != ExitUnavailable {
+		t.Errorf("pruntime info on a dead endpoint: exit %d", code)
+	}
 	if code, _, errOut := runMain(t, "pruntime", "info", "--endpoint", "gopher://x:1"); code != ExitError || !strings.Contains(errOut, "--endpoint") {
 		t.Errorf("bad scheme: exit %d, %q", code, errOut)
 	}
