@@ -48,7 +48,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	operator := fs.String("operator", "", "the worker's operator account, SS58 or 0x hex (bound to the data folder at initialisation)")
 	genesisHash := fs.String("genesis-hash", "", "accept only the chain with this genesis hash (0x hex)")
 	teeKind := fs.String("tee", "dev", "TEE provider: dev (software only, NOT secure) or tdx")
-	publicURL := fs.String("public-url", "", "URL clients reach the public API at (http or https), recorded in the chain's registry once the worker is registered")
+	publicURL := fs.String("public-url", "", "URL clients reach the public API at (host:port means http://host:port), recorded in the chain's registry once the worker is registered")
 	interval := fs.Int64("checkpoint-interval", pruntime.DefaultCheckpointInterval, "blocks between sealed checkpoints")
 	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	fs.Usage = func() {
@@ -74,8 +74,11 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("--log-level: %w", err)
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl}))
-	wc := pruntime.Config{DataDir: *dataDir, CheckpointInterval: *interval, Log: log, PublicURL: *publicURL}
-	var err error
+	pub, err := defaults.NormalizeEndpoint(*publicURL, "http")
+	if err != nil {
+		return fmt.Errorf("%w: --public-url %w", errUsage, err)
+	}
+	wc := pruntime.Config{DataDir: *dataDir, CheckpointInterval: *interval, Log: log, PublicURL: pub}
 	if *operator != "" {
 		if wc.Operator, err = pruntime.ParseOperator(*operator); err != nil {
 			return fmt.Errorf("--operator: %w", err)

@@ -23,10 +23,10 @@ func TestHelp(t *testing.T) {
 // TestUsageErrors: an unknown flag or a stray argument is a usage error
 // (exit 2), with the usage on stderr.
 func TestUsageErrors(t *testing.T) {
-	for _, args := range [][]string{{"--no-such-flag"}, {"extra"}, {"--log-level"}} {
+	for _, args := range [][]string{{"--no-such-flag"}, {"extra"}, {"--log-level"}, {"--public-url", "ftp://h:1"}} {
 		var out, errOut bytes.Buffer
 		err := run(args, &out, &errOut)
-		if !errors.Is(err, errUsage) || out.Len() != 0 || !strings.Contains(errOut.String(), "Usage: pruntime") {
+		if !errors.Is(err, errUsage) || out.Len() != 0 || (args[0] != "--public-url" && !strings.Contains(errOut.String(), "Usage: pruntime")) {
 			t.Errorf("%v: %v\nstdout %q\nstderr %q", args, err, out.String(), errOut.String())
 		}
 	}

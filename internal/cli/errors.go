@@ -149,7 +149,11 @@ type jsonErrorBody struct {
 // parsing before --output is read).
 func wantsJSON(cmd *cobra.Command, args []string) bool {
 	if cmd != nil {
-		if f := cmd.Flags().Lookup("output"); f != nil && f.Changed {
+		f := cmd.Flags().Lookup("output")
+		if f != nil && f.Shorthand != "o" {
+			return false // not the format flag (testnet's --output is a folder)
+		}
+		if f != nil && f.Changed {
 			return f.Value.String() == "json"
 		}
 	}
@@ -217,14 +221,22 @@ const groupAnnotation = "cella_group"
 // harden makes every command of the tree strict: groups fail on a missing
 // or unknown subcommand, argument-count errors are usage errors.
 func harden(c *cobra.Command) {
+	// Usage templates are inherited: set every command's own, so that a
+	// group's (which leaves out the "[flags]" line of a runnable command)
+	// does not reach its subcommands.
+	tmpl := (&cobra.Command{}).UsageTemplate()
 	if c.HasSubCommands() && c.Run == nil && c.RunE == nil {
+		c.SetUsageTemplate(strings.Replace(tmpl, "Usage:{{if .Runnable}}\n  {{.UseLine}}{{end}}", "Usage:", 1))
 		c.RunE = groupRunE
 		c.Args = cobra.ArbitraryArgs
 		if c.Annotations == nil {
 			c.Annotations = map[string]string{}
 		}
 		c.Annotations[groupAnnotation] = "true"
-	} else if c.Args != nil {
+	} else {
+		c.SetUsageTemplate(tmpl)
+	}
+	if c.Annotations[groupAnnotation] == "" && c.Args != nil {
 		check := c.Args
 		c.Args = func(cmd *cobra.Command, args []string) error {
 			if err := check(cmd, args); err != nil {
@@ -236,4 +248,25 @@ func harden(c *cobra.Command) {
 	for _, s := range c.Commands() {
 		harden(s)
 	}
+}
+
+// newHelpCmd is `cella help [command]`: cobra's, except that an unknown
+// topic is a usage error rather than the root's help and exit 0.
+func newHelpCmd(root *cobra.Command) *cobra.Command {
+	h := &cobra.Command{
+		Use:   "help [command]",
+		Short: "Help about any command",
+		Long:  "Help provides help for any command in the application; 'cella help tx transfer' is 'cella tx transfer --help'.",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			target, rest, err := root.Find(args)
+			if err != nil || len(rest) > 0 {
+				return usageErr("unknown help topic %q", strings.Join(args, " "))
+			}
+			target.InitDefaultHelpFlag()
+			target.InitDefaultVersionFlag()
+			return target.Help()
+		},
+	}
+	h.SetUsageTemplate((&cobra.Command{}).UsageTemplate())
+	return h
 }

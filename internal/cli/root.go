@@ -59,6 +59,7 @@ func newRootCmd() *cobra.Command {
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return &cliError{code: CodeUsage, exit: ExitUsage, err: err}
 	})
+	root.SetHelpCommand(newHelpCmd(root))
 	harden(root)
 	return root
 }

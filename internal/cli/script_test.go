@@ -49,7 +49,8 @@ func TestGroupsRejectUnknownAndMissing(t *testing.T) {
 	for _, g := range groups {
 		name := "cella " + strings.Join(g, " ")
 		code, out, errOut := runMain(t, g...)
-		if code != ExitUsage || out != "" || !strings.Contains(errOut, "Usage:") || !strings.Contains(errOut, "needs a subcommand") {
+		if code != ExitUsage || out != "" || !strings.Contains(errOut, "Usage:") || !strings.Contains(errOut, "needs a subcommand") ||
+			strings.Contains(errOut, name+" [flags]") {
 			t.Errorf("%s: exit %d, stdout %q, stderr %q", name, code, out, errOut)
 		}
 		code, out, errOut = runMain(t, append(append([]string{}, g...), "frobnicate")...)
@@ -86,6 +87,15 @@ func TestUsageErrorsExit2(t *testing.T) {
 	}
 	if code, out, _ := runMain(t, "tx", "--help"); code != ExitOK || !strings.Contains(out, "transfer") {
 		t.Errorf("cella tx --help: exit %d", code)
+	}
+	if code, out, _ := runMain(t, "tx", "transfer", "--help"); code != ExitOK || !strings.Contains(out, "cella tx transfer [flags]") {
+		t.Errorf("cella tx transfer --help: exit %d\n%s", code, out)
+	}
+	if code, out, _ := runMain(t, "help", "tx", "transfer"); code != ExitOK || !strings.Contains(out, "cella tx transfer [flags]") {
+		t.Errorf("cella help tx transfer: exit %d\n%s", code, out)
+	}
+	if code, _, errOut := runMain(t, "help", "tx", "frobnicate"); code != ExitUsage || !strings.Contains(errOut, "unknown help topic") {
+		t.Errorf("cella help tx frobnicate: exit %d %s", code, errOut)
 	}
 }
 
@@ -128,6 +138,10 @@ func TestJSONErrors(t *testing.T) {
 		if je.Error.Code != tc.code || code != tc.exit || je.Error.ExitCode != code || je.Error.Message == "" {
 			t.Errorf("cella %s: exit %d, %+v; want %s exit %d", name, code, je.Error, tc.code, tc.exit)
 		}
+	}
+	// testnet's --output is a folder, not a format.
+	if code, out, errOut := runMain(t, "testnet", "--output", "json", "--validators", "0"); code != ExitError || out != "" || !strings.HasPrefix(errOut, "Error: ") {
+		t.Errorf("testnet --output json: exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
 	// Without --output json the same error is text on stderr.
 	code, out, errOut := runMain(t, "status", "--node", dead)
