@@ -45,7 +45,9 @@ func WriteReference(w io.Writer) {
 	fmt.Fprintln(w, `{"error": {"code": "not_found", "message": "transaction 0x… not found", "exitCode": 1}}`)
 	fmt.Fprintln(w, "```")
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "The codes are stable; the messages are for people and may change.")
+	fmt.Fprintln(w, "The codes are stable; the messages are for people and may change. A `--wait` whose")
+	fmt.Fprintln(w, "transaction was committed but failed prints its result as usual (with `--output json`, the")
+	fmt.Fprintln(w, "result object with `\"status\": \"failed\"` and no error object) and exits 3.")
 	writeCommand(w, root)
 }
 
