@@ -125,6 +125,9 @@ func TestJSONErrors(t *testing.T) {
 		{[]string{"status", "--output=json", "--bogus"}, CodeUsage, ExitUsage},
 		{[]string{"status", "--output", "json", "--node", dead}, CodeUnavailable, ExitUnavailable},
 		{[]string{"query", "tx", "0x1234", "--output", "json", "--node", dead}, CodeInvalidArgument, ExitError},
+		{[]string{"query", "contract", "nope", "--output", "json", "--node", dead}, CodeInvalidArgument, ExitError},
+		{[]string{"query", "cluster", "0xzz", "--output", "json", "--node", dead}, CodeInvalidArgument, ExitError},
+		{[]string{"admin", "gatekeeper", "add", "nope", "--from", "//Alice", "--output", "json", "--node", dead}, CodeInvalidArgument, ExitError},
 		{[]string{"query", "tx", "--output", "json", "--node", "ftp://x:1", "0x" + strings.Repeat("00", 32)}, CodeInvalidArgument, ExitError},
 		{[]string{"query", "tx", "--output", "json", "--node", dead, "0x" + strings.Repeat("00", 32)}, CodeUnavailable, ExitUnavailable},
 	} {
