@@ -230,6 +230,11 @@ func TestEndpointFlagsNormalised(t *testing.T) {
 	if !strings.Contains(errOut, "http://"+dead) {
 		t.Errorf("stderr %q does not name http://%s", errOut, dead)
 	}
+	// The same from the environment.
+	t.Setenv("CELLA_NODE", dead)
+	if _, _, errOut := runMain(t, "query", "validators"); !strings.Contains(errOut, "http://"+dead) {
+		t.Errorf("CELLA_NODE: stderr %q does not name http://%s", errOut, dead)
+	}
 	_, _, errOut = runMain(t, "pruntime", "info", "--endpoint", dead)
 	if !strings.Contains(errOut, "http://"+dead) {
 		t.Errorf("pruntime info: stderr %q does not name http://%s", errOut, dead)
