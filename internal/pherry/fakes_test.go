@@ -291,6 +291,11 @@ func (f *fakeRuntime) CommandOutcome(context.Context, *prpcpb.ContractQueryReque
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("fake"))
 }
 
+// ContractLogs is not used by pherry.
+func (f *fakeRuntime) ContractLogs(context.Context, *prpcpb.ContractQueryRequest) (*prpcpb.ContractQueryResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("fake"))
+}
+
 func (f *fakeRuntime) Info(context.Context, *pruntimev1.InfoRequest) (*pruntimev1.InfoResponse, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
