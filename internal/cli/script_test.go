@@ -362,3 +362,28 @@ func TestAllowMeasurementFlag(t *testing.T) {
 		t.Fatalf("missing %v", m)
 	}
 }
+
+// TestNodeHome: cella node refuses a folder that is not a node home (it
+// does not create one), and a home another process holds.
+func TestNodeHome(t *testing.T) {
+	empty := filepath.Join(t.TempDir(), "nothing")
+	code, _, errOut := runMain(t, "node", "--home", empty)
+	if code != ExitError || !strings.Contains(errOut, "is not a node home") {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if _, err := os.Stat(empty); !os.IsNotExist(err) {
+		t.Fatalf("cella node created %s: %v", empty, err)
+	}
+	home := filepath.Join(t.TempDir(), "n")
+	if code, out, errOut := runMain(t, "init", "--home", home, "--dev"); code != ExitOK {
+		t.Fatalf("init: exit %d %s %s", code, out, errOut)
+	}
+	l, err := lockHome(home)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.release()
+	if code, _, errOut := runMain(t, "node", "--home", home); code != ExitError || !strings.Contains(errOut, home+" is in use") {
+		t.Fatalf("held home: exit %d: %s", code, errOut)
+	}
+}
