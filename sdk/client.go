@@ -83,6 +83,9 @@ type TxResult struct {
 	Result string `json:"result,omitempty"`
 	// Log explains a failure.
 	Log string `json:"log,omitempty"`
+	// Fee is the fee charged, in base units (a decimal integer), once
+	// committed.
+	Fee string `json:"fee,omitempty"`
 
 	// match recognises the transaction's contract message in its block
 	// (set by Instantiate and Call, for WaitOutcome).
@@ -145,7 +148,7 @@ func (c *Client) wait(ctx context.Context, res *TxResult) (*TxResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	res.Committed, res.Height, res.Code, res.Result, res.Log = true, r.Height, r.Code, r.Result, r.Log
+	res.Committed, res.Height, res.Code, res.Result, res.Log, res.Fee = true, r.Height, r.Code, r.Result, r.Log, r.Fee
 	return res, nil
 }
 

@@ -5,9 +5,12 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -21,21 +24,31 @@ import (
 )
 
 func main() {
-	if err := run(os.Args[1:]); err != nil {
+	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "pruntime:", err)
+		if errors.Is(err, errUsage) {
+			os.Exit(2)
+		}
 		os.Exit(1)
 	}
 }
 
-func run(args []string) error {
+// errUsage wraps a command-line mistake (exit 2, as cella's).
+var errUsage = errors.New("usage")
+
+// run runs the pruntime with args; --help prints the usage to stdout, a
+// flag mistake prints it to stderr.
+func run(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("pruntime", flag.ContinueOnError)
+	var parseOut bytes.Buffer
+	fs.SetOutput(&parseOut)
 	dataDir := fs.String("data-dir", "pruntime-data", "folder for sealed keys and checkpoints")
 	listen := fs.String("listen", defaults.PRuntimePublicAddr, "public API address")
 	internal := fs.String("internal-listen", defaults.PRuntimeInternalAddr, "internal API address for pherry: host:port or unix:/path, never the public one (calls need the token in DATA-DIR/"+pruntime.TokenFile+")")
 	operator := fs.String("operator", "", "the worker's operator account, SS58 or 0x hex (bound to the data folder at initialisation)")
 	genesisHash := fs.String("genesis-hash", "", "accept only the chain with this genesis hash (0x hex)")
 	teeKind := fs.String("tee", "dev", "TEE provider: dev (software only, NOT secure) or tdx")
-	publicURL := fs.String("public-url", "", "URL clients reach the public API at (http or https), recorded in the chain's registry once the worker is registered")
+	publicURL := fs.String("public-url", "", "URL clients reach the public API at (host:port means http://host:port), recorded in the chain's registry once the worker is registered")
 	interval := fs.Int64("checkpoint-interval", pruntime.DefaultCheckpointInterval, "blocks between sealed checkpoints")
 	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	httpProxy := fs.String("http-proxy", "", pruntime.HTTPProxyHelp)
@@ -45,14 +58,29 @@ func run(args []string) error {
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
-		return err
+		if errors.Is(err, flag.ErrHelp) {
+			_, _ = stdout.Write(parseOut.Bytes())
+			return nil // -h, --help: not an error
+		}
+		// The flag package printed the mistake and the usage.
+		_, _ = stderr.Write(parseOut.Bytes())
+		return fmt.Errorf("%w: %w", errUsage, err)
+	}
+	fs.SetOutput(stderr)
+	if fs.NArg() > 0 {
+		fs.Usage()
+		return fmt.Errorf("%w: unexpected argument %q (pruntime takes flags only)", errUsage, fs.Arg(0))
 	}
 	var lvl slog.Level
 	if err := lvl.UnmarshalText([]byte(*level)); err != nil {
 		return fmt.Errorf("--log-level: %w", err)
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl}))
-	wc := pruntime.Config{DataDir: *dataDir, CheckpointInterval: *interval, Log: log, PublicURL: *publicURL}
+	pub, err := defaults.NormalizeEndpoint(*publicURL, "http")
+	if err != nil {
+		return fmt.Errorf("%w: --public-url %w", errUsage, err)
+	}
+	wc := pruntime.Config{DataDir: *dataDir, CheckpointInterval: *interval, Log: log, PublicURL: pub}
 	pc, err := pruntime.PinkFlags(*httpProxy, *devRootCA)
 	if err != nil {
 		return err
@@ -91,6 +119,11 @@ func run(args []string) error {
 		return fmt.Errorf("--tee must be dev or tdx, not %q", *teeKind)
 	}
 	wc.TEE = provider
+	if m, err := provider.Measurement(); err == nil {
+		h := m.Hash()
+		log.Info("pruntime measurement: a chain must allow-list this hash (cella dev --allow-measurement, or genesis registry.measurements)",
+			"measurement_hash", fmt.Sprintf("0x%x", h))
+	}
 	rt, err := pruntime.Open(wc)
 	if err != nil {
 		return err

@@ -112,7 +112,7 @@ from --from, --from-file or the CELLA_SURI environment variable.`,
 func parseWorker(s string) (keys.PublicKey, error) {
 	w, err := keys.ParseAccount(s)
 	if err != nil {
-		return keys.PublicKey{}, fmt.Errorf("worker %q: %w", s, err)
+		return keys.PublicKey{}, invalidArg(fmt.Errorf("worker %q: %w", s, err))
 	}
 	return w, nil
 }
@@ -127,7 +127,7 @@ func parseClusterID(s string) ([32]byte, error) {
 	}
 	id, err := genesisfile.ParseHash32(s)
 	if err != nil {
-		return id, fmt.Errorf("cluster id: %w (or give the cluster's number, e.g. 0)", err)
+		return id, invalidArg(fmt.Errorf("cluster id: %w (or give the cluster's number, e.g. 0)", err))
 	}
 	return id, nil
 }
@@ -160,7 +160,7 @@ func newSudoCmd(use, short string, args cobra.PositionalArgs, example string,
 			}
 			inner, err := build(cmd, args)
 			if err != nil {
-				return err
+				return invalidArg(err)
 			}
 			suri, err := readSecretURI(cmd, "from", "from-file")
 			if err != nil {
@@ -187,6 +187,7 @@ func newSudoCmd(use, short string, args cobra.PositionalArgs, example string,
 	cmd.Flags().DurationVar(&timeout, "timeout", 60*time.Second, "give up after this long")
 	nodeFlag(cmd)
 	outputFlag(cmd)
+	addDisplayFlags(cmd)
 	return cmd
 }
 

@@ -68,7 +68,9 @@ func printJSONLine(w io.Writer, v any) error {
 
 // nodeFlag adds --node (the RPC address of a node).
 func nodeFlag(cmd *cobra.Command) *string {
-	return cmd.Flags().String("node", client.DefaultNode, "RPC address of a Cella node")
+	s := cmd.Flags().String("node", client.DefaultNode, "RPC address of a Cella node (host:port, http(s)://host:port or tcp://host:port)")
+	markEndpoint(cmd, "node", "http")
+	return s
 }
 
 // nodeQuery reads what every query-like command needs: its --output format

@@ -129,13 +129,13 @@ func printTx(w io.Writer, what string, r *sdk.TxResult) {
 		fmt.Fprintf(w, "%s submitted: 0x%x (nonce %d)\n", what, r.Hash, r.Nonce)
 		return
 	}
-	fmt.Fprintf(w, "%s included in block %d: %s\n  tx          %s\n", what, r.Height, r.Result, r.Hash)
+	fmt.Fprintf(w, "%s included in block %d: %s\n  tx          %s\n  fee         %s\n", what, r.Height, r.Result, r.Hash, r.Fee)
 }
 
 // txFailed turns a committed failure into the command's error.
 func txFailed(r *sdk.TxResult) error {
 	if err := r.Err(); err != nil {
-		return fmt.Errorf("%w (the fee was charged)", err)
+		return txFailedErr(fmt.Errorf("%w (the fee was charged)", err))
 	}
 	return nil
 }
@@ -383,6 +383,7 @@ func workerOf(ctx context.Context, c *sdk.Client, url string, contract *sdk.Addr
 }
 
 func workerFlag(cmd *cobra.Command) *string {
+	defer markEndpoint(cmd, "worker", "http")
 	return cmd.Flags().String("worker", "", "public API URL of a worker of the contract's cluster (default: a worker of the cluster whose endpoint is in the chain's registry)")
 }
 

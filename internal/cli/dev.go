@@ -4,11 +4,15 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 
+	"github.com/cella-network/cella/internal/client"
 	"github.com/cella-network/cella/internal/defaults"
 	"github.com/cella-network/cella/internal/devnet"
 	"github.com/cella-network/cella/internal/keys"
@@ -22,18 +26,19 @@ const DevChainID = "cella-dev"
 
 func newDevCmd() *cobra.Command {
 	var (
-		home        string
-		blockTime   time.Duration
-		emptyBlocks bool
-		reset       bool
-		rpcAddr     string
-		p2pAddr     string
-		metrics     string
-		pruntimeAt  string
-		noWorker    bool
-		httpProxy   string
-		devRootCA   string
-		lf          logFlags
+		home              string
+		blockTime         time.Duration
+		emptyBlocks       bool
+		reset             bool
+		rpcAddr           string
+		p2pAddr           string
+		metrics           string
+		pruntimeAt        string
+		noWorker          bool
+		allowMeasurements []string
+		httpProxy         string
+		devRootCA         string
+		lf                logFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "dev",
@@ -43,10 +48,16 @@ blocks every --block-time, with the dev accounts Alice, Bob, Charlie, Dave, Eve
 and Ferdie (//Alice ... //Ferdie) funded at genesis.
 
 Data lives in --home; a second start continues the same chain. --reset wipes it
-first. Stop with Ctrl-C.`,
+first. One process at a time runs on a home: a second 'cella dev' (or 'cella
+node') on it is refused, naming the PID that holds it. Stop with Ctrl-C.
+
+The genesis allow-lists the dev worker's pRuntime measurement; a standalone
+'pruntime' binary has a measurement of its own (the hash of the binary, shown
+by 'cella pruntime info'), which --allow-measurement adds to a new chain.`,
 		Example: `  cella dev
   cella dev --block-time 200ms --empty-blocks=false
-  cella dev --reset`,
+  cella dev --reset
+  cella dev --reset --allow-measurement 0x8f1e…   # the measurement 'cella pruntime info' shows`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			log, err := lf.logger(cmd.ErrOrStderr())
@@ -57,8 +68,21 @@ first. Stop with Ctrl-C.`,
 			if err != nil {
 				return err
 			}
+			var allowed [][32]byte
+			for _, s := range allowMeasurements {
+				h, err := client.ParseHash(s)
+				if err != nil {
+					return invalidArg(fmt.Errorf("--allow-measurement %q: want the 0x measurement hash `cella pruntime info` prints: %w", s, err))
+				}
+				allowed = append(allowed, h)
+			}
+			lock, err := lockHome(home)
+			if err != nil {
+				return err
+			}
+			defer lock.release()
 			if reset {
-				if err := os.RemoveAll(home); err != nil {
+				if err := resetHome(home); err != nil {
 					return fmt.Errorf("reset %s: %w", home, err)
 				}
 			}
@@ -67,13 +91,17 @@ first. Stop with Ctrl-C.`,
 				RPCAddr: rpcAddr, P2PAddr: p2pAddr, Prometheus: metrics, Loopback: true,
 			}
 			net, err := devnet.Start(cmd.Context(), devnet.Config{
-				Home: home, ChainID: DevChainID, Node: opts, NoWorker: noWorker, Log: log,
+				Home: home, ChainID: DevChainID, Node: opts, NoWorker: noWorker, Log: log, AllowMeasurements: allowed,
 				Worker: devnet.WorkerConfig{PublicAddr: pruntimeAt, Metrics: prometheus.DefaultRegisterer, Pink: pc},
 			})
 			if err != nil {
 				return err
 			}
 			n, worker := net.Node, net.Worker
+			if missing := missingMeasurements(n.Genesis.App.Registry.Measurements, allowed); len(missing) > 0 {
+				_ = net.Close()
+				return invalidArg(fmt.Errorf("--allow-measurement: the chain in %s was created without %s, and a chain's genesis never changes: start a new chain with --reset (or use another --home)", home, strings.Join(missing, ", ")))
+			}
 			printDevBanner(cmd.OutOrStdout(), home, net.Fresh, n, metrics, worker)
 			go reportFirstBlock(cmd, n)
 			<-cmd.Context().Done()
@@ -92,11 +120,14 @@ first. Stop with Ctrl-C.`,
 	f.BoolVar(&reset, "reset", false, "delete --home first and start a new chain")
 	f.StringVar(&rpcAddr, "rpc-addr", node.DefaultRPCAddr, "CometBFT RPC listen address")
 	f.StringVar(&p2pAddr, "p2p-addr", node.DefaultP2PAddr, "CometBFT P2P listen address")
+	markEndpoint(cmd, "rpc-addr", "listen")
+	markEndpoint(cmd, "p2p-addr", "listen")
 	f.StringVar(&metrics, "metrics-addr", defaults.NodeMetricsAddr, "Prometheus metrics listen address (empty disables)")
 	f.StringVar(&pruntimeAt, "pruntime-addr", defaults.PRuntimePublicAddr, "public API address of the dev worker's pRuntime (its internal API takes a loopback port of its own)")
 	f.BoolVar(&noWorker, "no-worker", false, "run only the chain: no pRuntime, no pherry")
 	f.StringVar(&httpProxy, "http-proxy", "", pruntime.HTTPProxyHelp)
 	f.StringVar(&devRootCA, "dev-extra-root-ca", "", "PEM file of extra root CAs the dev worker trusts for contracts' HTTPS requests (a local test server's certificate)")
+	f.StringArrayVar(&allowMeasurements, "allow-measurement", nil, "also allow-list this pRuntime measurement hash (0x…, as `cella pruntime info` prints it) in a new chain's genesis, so that a standalone pruntime can register (repeatable)")
 	lf.add(cmd)
 	return cmd
 }
@@ -154,4 +185,32 @@ func reportFirstBlock(cmd *cobra.Command, n *node.Node) {
 			}
 		}
 	}
+}
+
+// resetHome empties home except for its lock file (held by this process).
+func resetHome(home string) error {
+	entries, err := os.ReadDir(home)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if e.Name() == homeLockFile {
+			continue
+		}
+		if err := os.RemoveAll(filepath.Join(home, e.Name())); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// missingMeasurements returns the wanted hashes that have is lacks, as 0x hex.
+func missingMeasurements(have, want [][32]byte) []string {
+	var out []string
+	for _, w := range want {
+		if !slices.Contains(have, w) {
+			out = append(out, fmt.Sprintf("0x%x", w))
+		}
+	}
+	return out
 }

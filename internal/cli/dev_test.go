@@ -4,6 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"math/big"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -14,6 +18,8 @@ import (
 	"github.com/cella-network/cella/internal/keys"
 	"github.com/cella-network/cella/internal/msg"
 	"github.com/cella-network/cella/internal/nodetest"
+	"github.com/cella-network/cella/internal/scale"
+	"github.com/cella-network/cella/internal/state/balances"
 )
 
 // safeBuffer is a bytes.Buffer that a running command may write to while
@@ -36,13 +42,13 @@ func (s *safeBuffer) String() string {
 }
 
 // startDevCmd runs `cella dev` in-process until the returned stop is called.
-func startDevCmd(t *testing.T, home, rpc, p2p, pr string) (stop func(), out *safeBuffer) {
+func startDevCmd(t *testing.T, home, rpc, p2p, pr string, extra ...string) (stop func(), out *safeBuffer) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	out = &safeBuffer{}
 	root := newRootCmd()
-	root.SetArgs([]string{"dev", "--home", home, "--block-time", "50ms", "--rpc-addr", "tcp://" + rpc,
-		"--p2p-addr", "tcp://" + p2p, "--pruntime-addr", pr, "--metrics-addr", "", "--log-level", "error"})
+	root.SetArgs(append([]string{"dev", "--home", home, "--block-time", "50ms", "--rpc-addr", "tcp://" + rpc,
+		"--p2p-addr", "tcp://" + p2p, "--pruntime-addr", pr, "--metrics-addr", "", "--log-level", "error"}, extra...))
 	root.SetOut(out)
 	root.SetErr(out)
 	done := make(chan error, 1)
@@ -98,7 +104,8 @@ func TestDevCommand(t *testing.T) {
 	defer cancel()
 	home := t.TempDir()
 	rpc, p2p, pr := nodetest.FreeAddr(t), nodetest.FreeAddr(t), nodetest.FreeAddr(t)
-	stop, out := startDevCmd(t, home, rpc, p2p, pr)
+	extraM := "0x" + strings.Repeat("ab", 32)
+	stop, out := startDevCmd(t, home, rpc, p2p, pr, "--allow-measurement", extraM)
 	node := "http://" + rpc
 	c, err := client.New(node)
 	if err != nil {
@@ -122,7 +129,110 @@ func TestDevCommand(t *testing.T) {
 		t.Fatalf("no banner in:\n%s", out.String())
 	}
 
-	runCmd(t, "tx", "transfer", "--node", node, "--from", "//Alice", "--to", "5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty", "--amount", "1000", "--wait")
+	// --allow-measurement reached the genesis allow-list.
+	if g, err := os.ReadFile(filepath.Join(home, "config", "genesis.json")); err != nil || !strings.Contains(string(g), extraM) {
+		t.Fatalf("genesis lacks %s (%v)", extraM, err)
+	}
+	// A second cella dev on the same home is refused, naming it and the PID.
+	if _, err := runCmdErr(t, "dev", "--home", home, "--rpc-addr", nodetest.FreeAddr(t), "--p2p-addr", nodetest.FreeAddr(t)); err == nil ||
+		!strings.Contains(err.Error(), home+" is in use") || !strings.Contains(err.Error(), fmt.Sprintf("PID %d", os.Getpid())) {
+		t.Fatalf("second cella dev: %v", err)
+	}
+	// The transfer prints its fee; query tx shows the same result.
+	var sent txView
+	if err := json.Unmarshal([]byte(runCmd(t, "tx", "transfer", "--node", rpc, "--from", "//Alice", "--to", "5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty", "--amount", "1000", "--wait", "--output", "json")), &sent); err != nil {
+		t.Fatal(err)
+	}
+	if sent.Status != "success" || sent.Fee == "" || sent.Fee == "0" || sent.GasUsed <= 0 || len(sent.Events) == 0 || sent.Height <= 0 {
+		t.Fatalf("transfer --wait: %+v", sent)
+	}
+	var got txView
+	if err := json.Unmarshal([]byte(runCmd(t, "query", "tx", sent.Hash, "--node", node, "--output", "json")), &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Hash != sent.Hash || got.Fee != sent.Fee || got.Height != sent.Height || got.Result != "ok" || got.Events[0].Type != "transfer" {
+		t.Fatalf("query tx %+v, sent %+v", got, sent)
+	}
+	if a := got.Events[0].Attributes; a[0].Key != "from" || a[0].Value != "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY" {
+		t.Fatalf("transfer event %+v", a)
+	}
+	txt := runCmd(t, "query", "tx", strings.ToUpper(sent.Hash[2:]), "--node", node, "--units")
+	if !strings.Contains(txt, "fee          "+sent.Fee+" (") || !strings.Contains(txt, " CELL)") || !strings.Contains(txt, "result       0 ok") {
+		t.Fatalf("query tx text:\n%s", txt)
+	}
+	// A transfer that fails in its block exits 3 and still shows the fee.
+	var sb, eb bytes.Buffer
+	// CheckTx judges against committed state, so a second transfer that
+	// the first leaves unfunded passes it and, when both land in one block,
+	// fails there. (When the first is committed before the second is
+	// included, recheck drops the second: try again.)
+	charlie, err := keys.FromURI("//Charlie")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fv txView
+	var failedOut string
+	for attempt := 1; ; attempt++ {
+		acc, err := c.Account(ctx, charlie.Public())
+		if err != nil {
+			t.Fatal(err)
+		}
+		bal, ok := new(big.Int).SetString(acc.Free, 10)
+		if !ok {
+			t.Fatal(acc.Free)
+		}
+		half := new(big.Int).Rsh(bal, 1)
+		amt, err := scale.U128FromBig(new(big.Int).Add(half, big.NewInt(1)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		first, err := c.Build(ctx, charlie, balances.TransferCall(mustAccount(t, "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY"), amt), client.TxOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Submit(ctx, first); err != nil {
+			t.Fatal(err)
+		}
+		sb.Reset()
+		eb.Reset()
+		code := run(ctx, []string{"tx", "transfer", "--node", node, "--from", "//Charlie", "--to", "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY",
+			"--amount", half.String(), "--nonce", fmt.Sprint(acc.Nonce + 1), "--wait", "--timeout", "3s", "-o", "json"}, &sb, &eb)
+		failedOut = sb.String()
+		if code == ExitTxFailed {
+			if err := json.Unmarshal(sb.Bytes(), &fv); err != nil || fv.Status != "failed" || fv.Fee == "" || fv.Result != "insufficient_balance" {
+				t.Fatalf("failed transfer: %v, %+v, stdout %s stderr %s", err, fv, failedOut, eb.String())
+			}
+			t.Logf("a transfer failed in its block on attempt %d", attempt)
+			break
+		}
+		// Otherwise the second was refused or dropped: exit 1 or 5.
+		if (code != ExitError && code != ExitTimeout) || attempt == 8 {
+			t.Fatalf("failed transfer, attempt %d: exit %d, stdout %s stderr %s", attempt, code, failedOut, eb.String())
+		}
+		if _, err := c.Wait(ctx, client.TxHash(first.Encode())); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if strings.Contains(failedOut, `"error"`) {
+		t.Fatalf("failed transfer: stdout is not the one result:\n%s", failedOut)
+	}
+
+	// A transfer CheckTx refuses is tx_rejected (exit 1).
+	sb.Reset()
+	code := run(ctx, []string{"tx", "transfer", "--node", node, "--from", "//Bob", "--to", "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY", "--amount", "999999999999999999999999", "--wait", "-o", "json"}, &sb, &eb)
+	if code != ExitError || !strings.Contains(sb.String(), `"code": "tx_rejected"`) {
+		t.Fatalf("rejected transfer: exit %d, %s", code, sb.String())
+	}
+	// An unknown transaction is not_found.
+	sb.Reset()
+	code = run(ctx, []string{"query", "tx", "0x" + strings.Repeat("11", 32), "--node", node, "-o", "json"}, &sb, &eb)
+	if code != ExitError || !strings.Contains(sb.String(), `"code": "not_found"`) {
+		t.Fatalf("unknown tx: exit %d, %s", code, sb.String())
+	}
+	// status names both versions.
+	if st := runCmd(t, "status", "--node", node); !strings.Contains(st, "node version   cella 0.") || !strings.Contains(st, "cometbft 0.38") {
+		t.Fatalf("status:\n%s", st)
+	}
 	var bal struct{ Free string }
 	if err := json.Unmarshal([]byte(runCmd(t, "query", "balance", "--node", node, "--output", "json", "5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty")), &bal); err != nil {
 		t.Fatal(err)
@@ -208,6 +318,9 @@ func TestDevCommand(t *testing.T) {
 	if _, err := runCmdErr(t, "query", "contract", "0x"+strings.Repeat("00", 32), "--node", node); err == nil || !strings.Contains(err.Error(), "no contract") {
 		t.Fatalf("missing contract: %v", err)
 	}
+	if code, out, _ := runMain(t, "query", "contract", "0x"+strings.Repeat("00", 32), "--node", node, "-o", "json"); code != ExitError || !strings.Contains(out, `"code": "not_found"`) {
+		t.Fatalf("missing contract: exit %d %s", code, out)
+	}
 	if _, err := runCmdErr(t, "query", "contracts", "--cluster", "7", "--node", node); err == nil || !strings.Contains(err.Error(), "no cluster") {
 		t.Fatalf("missing cluster: %v", err)
 	}
@@ -248,4 +361,13 @@ func TestDevCommand(t *testing.T) {
 		out := runCmd(t, "pruntime", "info", "--endpoint", "http://"+pr, "--output", "json")
 		return json.Unmarshal([]byte(out), &in) == nil && in.IdentityPublicKey == worker.Hex() && in.HeaderHeight > ci.Height
 	})
+}
+
+func mustAccount(t *testing.T, s string) keys.PublicKey {
+	t.Helper()
+	k, err := keys.ParseAccount(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
 }

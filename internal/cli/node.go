@@ -115,6 +115,14 @@ and the chain from <home>/config/genesis.json. Stop with Ctrl-C.`,
 			if err != nil {
 				return err
 			}
+			if !node.IsInitialised(home) {
+				return fmt.Errorf("%s is not a node home (create one with 'cella init --home %s' or 'cella testnet')", home, home)
+			}
+			lock, err := lockHome(home)
+			if err != nil {
+				return err
+			}
+			defer lock.release()
 			cfg, err := node.LoadConfig(home)
 			if err != nil {
 				return err

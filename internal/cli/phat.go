@@ -68,7 +68,7 @@ func newContractQueryCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			pub, err := keys.ParseAccount(args[0])
 			if err != nil {
-				return fmt.Errorf("contract address: %w", err)
+				return invalidArg(fmt.Errorf("contract address: %w", err))
 			}
 			id := [32]byte(pub)
 			output, c, err := nodeQuery(cmd)

@@ -69,7 +69,9 @@ pRuntime was started with (its --operator). Without one, pherry only syncs.`,
   cella pherry --metrics-addr ` + defaults.PherryMetricsAddr + ` --log-format json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			log, err := logs.logger(cmd.ErrOrStderr())
+			// The log and the progress bar share stderr: records go above the bar.
+			term := newTermShare(cmd.ErrOrStderr())
+			log, err := logs.logger(term.Logs())
 			if err != nil {
 				return err
 			}
@@ -102,7 +104,7 @@ pRuntime was started with (its --operator). Without one, pherry only syncs.`,
 				PCSURL:       pcsURL,
 			}
 			if !noProgress {
-				cfg.Progress = cmd.ErrOrStderr()
+				cfg.Progress = term.Progress()
 			}
 			p, err := pherry.New(cfg)
 			if err != nil {
@@ -126,6 +128,8 @@ pRuntime was started with (its --operator). Without one, pherry only syncs.`,
 	f := cmd.Flags()
 	f.StringVar(&publicURL, "pruntime-public", pherry.DefaultPRuntimePublic, "public API address of the pRuntime")
 	f.StringVar(&internalURL, "pruntime-internal", pherry.DefaultPRuntimeInternal, "internal API address of the pRuntime (http://host:port or unix:/path)")
+	markEndpoint(cmd, "pruntime-public", "http")
+	markEndpoint(cmd, "pruntime-internal", "http")
 	f.StringVar(&tokenFile, "pruntime-token-file", "~/.cella/pruntime/"+pruntime.TokenFile, "the pRuntime's internal API token file (also CELLA_PRUNTIME_TOKEN_FILE)")
 	f.StringVar(&oldPRuntime, "pruntime", "", "replaced by --pruntime-public and --pruntime-internal")
 	_ = f.MarkHidden("pruntime")

@@ -81,7 +81,7 @@ func newPRuntimeInfoCmd() *cobra.Command {
 			m, err := c.Info(cmd.Context(), &pruntimev1.InfoRequest{})
 			if err != nil {
 				if connect.CodeOf(err) == connect.CodeUnavailable || strings.Contains(err.Error(), "connection refused") {
-					return fmt.Errorf("cannot reach a pRuntime at %s (is `cella dev` or `cella pruntime run` running?)", endpoint)
+					return unavailableErr(fmt.Errorf("cannot reach a pRuntime at %s (is `cella dev` or `cella pruntime run` running?)", endpoint))
 				}
 				return fmt.Errorf("pruntime %s: %w", endpoint, err)
 			}
@@ -134,7 +134,8 @@ func newPRuntimeInfoCmd() *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&endpoint, "endpoint", DefaultPRuntimeEndpoint, "pRuntime public API address")
+	cmd.Flags().StringVar(&endpoint, "endpoint", DefaultPRuntimeEndpoint, "pRuntime public API address (host:port or http(s)://host:port)")
+	markEndpoint(cmd, "endpoint", "http")
 	outputFlag(cmd)
 	return cmd
 }
@@ -209,6 +210,7 @@ default.`,
 	f.StringVar(&operator, "operator", "", "the worker's operator account (SS58 or 0x hex; bound to the data folder at initialisation)")
 	f.StringVar(&genesisHash, "genesis-hash", "", "accept only the chain with this genesis hash (0x hex)")
 	f.StringVar(&publicURL, "public-url", "", "URL clients reach the public API at (http or https), recorded in the chain's registry once the worker is registered")
+	markEndpoint(cmd, "public-url", "http")
 	f.StringVar(&teeKind, "tee", "dev", "TEE provider (dev)")
 	f.StringVar(&buildID, "build-id", string(pruntime.DevBuildID()), "dev TEE build identifier (its hash is the measurement)")
 	f.Int64Var(&interval, "checkpoint-interval", pruntime.DefaultCheckpointInterval, "blocks between sealed checkpoints")

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"encoding/hex"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -23,7 +24,8 @@ func newQueryCmd() *cobra.Command {
 		newClustersQueryCmd(),
 		newClusterQueryCmd(),
 		newContractsQueryCmd(),
-		newContractQueryCmd())
+		newContractQueryCmd(),
+		newTxQueryCmd())
 	return cmd
 }
 
@@ -40,7 +42,7 @@ func newAccountQueryCmd(what, short string) *cobra.Command {
 			}
 			id, err := keys.ParseAccount(args[0])
 			if err != nil {
-				return err
+				return invalidArg(err)
 			}
 			c, err := client.New(cmd.Flag("node").Value.String())
 			if err != nil {
@@ -51,11 +53,17 @@ func newAccountQueryCmd(what, short string) *cobra.Command {
 				return err
 			}
 			w := cmd.OutOrStdout()
+			d := displayFromFlags(cmd)
 			if output == "json" {
-				return printJSON(w, acc)
+				return printJSON(w, struct {
+					Address    string  `json:"address"`
+					Nonce      uint64  `json:"nonce"`
+					Free       string  `json:"free"`
+					FreeTokens *string `json:"freeTokens,omitempty"`
+				}{d.account(acc.Address), acc.Nonce, acc.Free, d.tokens(acc.Free)})
 			}
 			if what == "balance" {
-				fmt.Fprintln(w, acc.Free)
+				fmt.Fprintln(w, d.amountText(acc.Free))
 			} else {
 				fmt.Fprintln(w, acc.Nonce)
 			}
@@ -64,6 +72,7 @@ func newAccountQueryCmd(what, short string) *cobra.Command {
 	}
 	nodeFlag(cmd)
 	outputFlag(cmd)
+	addDisplayFlags(cmd)
 	return cmd
 }
 
@@ -138,7 +147,7 @@ func newWorkersQueryCmd() *cobra.Command {
 func newStatusCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "status",
-		Short: "Show a node's chain, height and sync status",
+		Short: "Show a node's chain, height, sync status and versions (Cella and CometBFT)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			output, c, err := nodeQuery(cmd)
@@ -153,22 +162,30 @@ func newStatusCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			// The node's Cella version is its ABCI application's.
+			nodeVersion := ""
+			if ai, err := c.RPC().ABCIInfo(cmd.Context()); err == nil {
+				nodeVersion = ai.Response.Version
+			}
+			client := readBuildVersion()
 			out := map[string]any{
 				"chainId":          ci.ChainID,
 				"genesisHash":      ci.GenesisHash,
 				"appVersion":       ci.AppVersion,
 				"height":           st.SyncInfo.LatestBlockHeight,
 				"latestBlockTime":  st.SyncInfo.LatestBlockTime,
-				"latestBlockHash":  st.SyncInfo.LatestBlockHash.String(),
+				"latestBlockHash":  hex0x(st.SyncInfo.LatestBlockHash),
 				"appHash":          ci.AppHash,
 				"catchingUp":       st.SyncInfo.CatchingUp,
 				"nodeId":           string(st.NodeInfo.DefaultNodeID),
 				"moniker":          st.NodeInfo.Moniker,
-				"validatorAddress": st.ValidatorInfo.Address.String(),
+				"validatorAddress": hex0x(st.ValidatorInfo.Address),
 				"validatorPower":   st.ValidatorInfo.VotingPower,
 				"dev":              ci.Dev,
 				"ss58Prefix":       ci.SS58Prefix,
-				"softwareVersion":  st.NodeInfo.Version,
+				"cellaVersion":     nodeVersion,
+				"cometbftVersion":  st.NodeInfo.Version,
+				"clientVersion":    client.String(),
 			}
 			if output == "json" {
 				return printJSON(cmd.OutOrStdout(), out)
@@ -180,10 +197,22 @@ func newStatusCmd() *cobra.Command {
 			fmt.Fprintf(w, "app hash       %s\n", ci.AppHash)
 			fmt.Fprintf(w, "catching up    %v\n", st.SyncInfo.CatchingUp)
 			fmt.Fprintf(w, "node           %s (%s)\n", st.NodeInfo.Moniker, st.NodeInfo.DefaultNodeID)
+			fmt.Fprintf(w, "node version   cella %s, cometbft %s\n", orUnknown(nodeVersion), st.NodeInfo.Version)
+			fmt.Fprintf(w, "this client    cella %s\n", client)
 			return nil
 		},
 	}
 	nodeFlag(cmd)
 	outputFlag(cmd)
 	return cmd
+}
+
+// hex0x writes bytes as 0x-prefixed lowercase hex.
+func hex0x(b []byte) string { return "0x" + hex.EncodeToString(b) }
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "unknown"
+	}
+	return s
 }

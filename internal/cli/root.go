@@ -4,16 +4,14 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
-
-	"github.com/cella-network/cella/internal/abciapp"
 )
 
 // exitError carries a specific process exit code (for example `keys verify`
@@ -30,7 +28,7 @@ func newRootCmd() *cobra.Command {
 		Use:           "cella",
 		Short:         "Cella: a confidential smart-contract network",
 		Long:          "Cella is a confidential smart-contract network: a CometBFT chain that orders encrypted commands,\nand workers (pRuntime) that verify the chain and run ink! contracts inside a TEE.",
-		Version:       abciapp.Version,
+		Version:       readBuildVersion().String(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
@@ -48,26 +46,41 @@ func newRootCmd() *cobra.Command {
 		newContractCmd(),
 		newPRuntimeCmd(),
 		newPherryCmd(),
+		newVersionCmd(),
 	)
-	// Every flag can also come from the environment as CELLA_<FLAG>.
-	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error { return applyEnv(cmd) }
+	// Every flag can also come from the environment as CELLA_<FLAG>;
+	// endpoint flags are then normalised (a missing scheme is http://).
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		if err := applyEnv(cmd); err != nil {
+			return err
+		}
+		return normalizeEndpointFlags(cmd)
+	}
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
+		return &cliError{code: CodeUsage, exit: ExitUsage, err: err}
+	})
+	root.SetHelpCommand(newHelpCmd(root))
+	harden(root)
 	return root
 }
 
-// Main runs the cella command line with args and returns the process exit code.
+// Main runs the cella command line with args and returns the process exit
+// code (ExitOK, ExitUsage, …; docs/cli.md lists them).
 func Main(args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	return run(ctx, args, os.Stdout, os.Stderr)
+}
+
+// run executes one command line with the given output streams.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	root := newRootCmd()
 	root.SetArgs(args)
-	err := root.ExecuteContext(ctx)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	cmd, err := root.ExecuteContextC(ctx)
 	if err == nil {
-		return 0
+		return ExitOK
 	}
-	var ee exitError
-	if errors.As(err, &ee) {
-		return ee.code
-	}
-	fmt.Fprintln(os.Stderr, "Error:", err)
-	return 1
+	return reportError(stdout, stderr, cmd, args, err)
 }

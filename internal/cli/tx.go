@@ -18,6 +18,10 @@ func newTxCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "tx",
 		Short: "Sign and send transactions",
+		Long: `Sign and send transactions. With --wait a command returns once its transaction is in
+a committed block and prints the outcome as 'cella query tx' does: status, block,
+result code, fee, gas used and events. A transaction committed with a failed call
+exits 3 (the fee was charged).`,
 	}
 	cmd.AddCommand(newTransferCmd())
 	return cmd
@@ -80,9 +84,11 @@ With --wait the command returns once the transaction is in a committed block.`,
 	f.StringVar(&to, "to", "", "recipient address (SS58 or 0x public key)")
 	f.StringVar(&amount, "amount", "", "amount in base units")
 	f.BoolVar(&wait, "wait", false, "wait until the transaction is committed and print its result")
+	f.Uint64("nonce", 0, "the transaction's nonce (default: the account's next nonce on chain), to send several before the first is committed")
 	f.DurationVar(&timeout, "timeout", 60*time.Second, "give up after this long")
 	nodeFlag(cmd)
 	outputFlag(cmd)
+	addDisplayFlags(cmd)
 	_ = cmd.MarkFlagRequired("to")
 	_ = cmd.MarkFlagRequired("amount")
 	return cmd
@@ -92,7 +98,15 @@ With --wait the command returns once the transaction is in a committed block.`,
 // hash, or with wait the committed result. A call that failed in its block is
 // an error (non-zero exit).
 func sendAndReport(ctx context.Context, cmd *cobra.Command, c *client.Client, pair *keys.Pair, call tx.Call, wait bool, output string) error {
-	t, err := c.Build(ctx, pair, call, client.TxOptions{})
+	var o client.TxOptions
+	if f := cmd.Flags().Lookup("nonce"); f != nil && f.Changed {
+		n, err := cmd.Flags().GetUint64("nonce")
+		if err != nil {
+			return invalidArg(fmt.Errorf("--nonce: %w", err))
+		}
+		o.Nonce = &n
+	}
+	t, err := c.Build(ctx, pair, call, o)
 	if err != nil {
 		return err
 	}
@@ -112,25 +126,36 @@ func sendAndReport(ctx context.Context, cmd *cobra.Command, c *client.Client, pa
 	if err != nil {
 		return err
 	}
+	v := newTxView(res, displayFromFlags(cmd))
 	if output == "json" {
-		if err := printJSON(w, res); err != nil {
+		if err := printJSON(w, v); err != nil {
 			return err
 		}
 	} else {
-		fmt.Fprintf(w, "Included in block %d: %s\n  hash    %s\n  weight  %d\n", res.Height, res.Result, res.Hash, res.Weight)
-		for _, e := range res.Events {
-			fmt.Fprintf(w, "  event   %s", e.Type)
-			for _, a := range e.Attributes {
-				fmt.Fprintf(w, " %s=%s", a.Key, a.Value)
-			}
-			fmt.Fprintln(w)
-		}
+		v.print(w)
 	}
 	if !res.OK() {
+		var err error
 		if res.Log != "" {
-			return fmt.Errorf("transaction failed in block %d: %s (%s; the fee was charged)", res.Height, res.Log, res.Result)
+			err = fmt.Errorf("transaction failed in block %d: %s (%s; the fee was charged)", res.Height, res.Log, res.Result)
+		} else {
+			err = fmt.Errorf("transaction failed in block %d: %s (the fee was charged)", res.Height, res.Result)
 		}
-		return fmt.Errorf("transaction failed in block %d: %s (the fee was charged)", res.Height, res.Result)
+		// With --output json the result above (status "failed") is the
+		// whole answer; the exit code says it failed.
+		return &cliError{code: CodeTxFailed, exit: ExitTxFailed, err: err, shownAsJSON: output == "json"}
 	}
 	return nil
+}
+
+// displayFromFlags reads --hex and --units where cmd has them.
+func displayFromFlags(cmd *cobra.Command) *display {
+	d := &display{prefix: keys.DefaultSS58Prefix}
+	if f := cmd.Flags().Lookup("hex"); f != nil {
+		d.hex = f.Value.String() == "true"
+	}
+	if f := cmd.Flags().Lookup("units"); f != nil {
+		d.units = f.Value.String() == "true"
+	}
+	return d
 }

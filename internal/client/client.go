@@ -103,6 +103,18 @@ func (c *Client) queryJSON(ctx context.Context, path string, data []byte, v any)
 	return nil
 }
 
+// ErrUnreachable is wrapped by the errors of calls whose node could not be
+// reached at all (connection refused, unknown host).
+var ErrUnreachable = errors.New("node unreachable")
+
+type unreachableError struct{ addr string }
+
+func (e unreachableError) Error() string {
+	return fmt.Sprintf("cannot reach a node at %s (is `cella dev` or `cella node` running?)", e.addr)
+}
+
+func (e unreachableError) Is(target error) bool { return target == ErrUnreachable }
+
 // wrapNet turns a connection failure into an error a person understands.
 func (c *Client) wrapNet(err error) error {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
@@ -110,7 +122,7 @@ func (c *Client) wrapNet(err error) error {
 	}
 	msg := err.Error()
 	if strings.Contains(msg, "connection refused") || strings.Contains(msg, "no such host") {
-		return fmt.Errorf("cannot reach a node at %s (is `cella dev` or `cella node` running?)", c.addr)
+		return unreachableError{addr: c.addr}
 	}
 	return fmt.Errorf("node %s: %w", c.addr, err)
 }
@@ -401,17 +413,73 @@ func (c *Client) SubmitAsync(ctx context.Context, raw []byte) error {
 
 // TxResult is a committed transaction's outcome.
 type TxResult struct {
-	Hash   string        `json:"hash"`
-	Height int64         `json:"height"`
-	Code   uint32        `json:"code"`
-	Result string        `json:"result"`
-	Log    string        `json:"log,omitempty"`
-	Weight int64         `json:"weight"`
+	Hash   string `json:"hash"`
+	Height int64  `json:"height"`
+	Code   uint32 `json:"code"`
+	Result string `json:"result"`
+	Log    string `json:"log,omitempty"`
+	Weight int64  `json:"weight"`
+	// Fee is the fee charged, in base units (decimal), from the
+	// transaction's receipt; empty when the block holds no receipt.
+	Fee    string        `json:"fee,omitempty"`
 	Events []state.Event `json:"events,omitempty"`
 }
 
 // OK reports whether the transaction's call succeeded.
 func (r *TxResult) OK() bool { return r.Code == state.CodeOK }
+
+// ErrTxNotFound is returned (wrapped) by Tx for a transaction the node has
+// not committed (or does not index).
+var ErrTxNotFound = errors.New("transaction not found")
+
+// Tx returns the result of the committed transaction with hash, or an
+// error wrapping ErrTxNotFound.
+func (c *Client) Tx(ctx context.Context, hash [32]byte) (*TxResult, error) {
+	res, err := c.rpc.Tx(ctx, hash[:], false)
+	if err != nil {
+		if strings.Contains(err.Error(), "not found") {
+			return nil, fmt.Errorf("transaction 0x%x: %w", hash, ErrTxNotFound)
+		}
+		return nil, c.wrapNet(err)
+	}
+	out := &TxResult{
+		Hash:   "0x" + hex.EncodeToString(hash[:]),
+		Height: res.Height,
+		Code:   res.TxResult.Code,
+		Result: state.CodeName(res.TxResult.Code),
+		Log:    res.TxResult.Log,
+		Weight: res.TxResult.GasUsed,
+	}
+	var rc state.Receipt
+	if len(res.TxResult.Data) > 0 && scale.Decode(res.TxResult.Data, &rc) == nil {
+		out.Fee = rc.Fee.String()
+	}
+	for _, e := range res.TxResult.Events {
+		ev := state.Event{Type: e.Type}
+		for _, a := range e.Attributes {
+			ev.Attributes = append(ev.Attributes, state.EventAttribute{Key: a.Key, Value: a.Value})
+		}
+		out.Events = append(out.Events, ev)
+	}
+	return out, nil
+}
+
+// Pending reports whether the transaction with hash is in the node's
+// mempool (among the first 100 unconfirmed transactions, CometBFT's most
+// per page).
+func (c *Client) Pending(ctx context.Context, hash [32]byte) (bool, error) {
+	limit := 100
+	res, err := c.rpc.UnconfirmedTxs(ctx, &limit)
+	if err != nil {
+		return false, c.wrapNet(err)
+	}
+	for _, t := range res.Txs {
+		if TxHash(t) == hash {
+			return true, nil
+		}
+	}
+	return false, nil
+}
 
 // Wait polls until the transaction with hash is in a committed block and
 // returns its result. It stops with ctx.
@@ -419,27 +487,12 @@ func (c *Client) Wait(ctx context.Context, hash [32]byte) (*TxResult, error) {
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		res, err := c.rpc.Tx(ctx, hash[:], false)
+		res, err := c.Tx(ctx, hash)
 		if err == nil {
-			out := &TxResult{
-				Hash:   "0x" + hex.EncodeToString(hash[:]),
-				Height: res.Height,
-				Code:   res.TxResult.Code,
-				Result: state.CodeName(res.TxResult.Code),
-				Log:    res.TxResult.Log,
-				Weight: res.TxResult.GasUsed,
-			}
-			for _, e := range res.TxResult.Events {
-				ev := state.Event{Type: e.Type}
-				for _, a := range e.Attributes {
-					ev.Attributes = append(ev.Attributes, state.EventAttribute{Key: a.Key, Value: a.Value})
-				}
-				out.Events = append(out.Events, ev)
-			}
-			return out, nil
+			return res, nil
 		}
-		if !strings.Contains(err.Error(), "not found") {
-			return nil, c.wrapNet(err)
+		if !errors.Is(err, ErrTxNotFound) {
+			return nil, err
 		}
 		select {
 		case <-ctx.Done():

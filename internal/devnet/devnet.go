@@ -48,6 +48,11 @@ type Config struct {
 	Worker WorkerConfig
 	// Log receives every component's logs (default: discarded).
 	Log *slog.Logger
+	// AllowMeasurements are more pRuntime measurement hashes for a new
+	// chain's genesis allow-list (besides the dev worker's), so that
+	// standalone pRuntimes can register. A continued chain keeps its
+	// genesis.
+	AllowMeasurements [][32]byte
 }
 
 // Network is a running dev network.
@@ -73,7 +78,8 @@ func Start(ctx context.Context, cfg Config) (*Network, error) {
 	fresh := !node.IsInitialised(cfg.Home)
 	if fresh {
 		m := devtee.MeasurementOf(pruntime.DevBuildID()).Hash()
-		if _, err := node.InitHome(cfg.Home, node.InitOptions{ChainID: cfg.ChainID, Dev: true, Config: cfg.Node, Measurements: [][32]byte{m}}); err != nil {
+		ms := append([][32]byte{m}, cfg.AllowMeasurements...)
+		if _, err := node.InitHome(cfg.Home, node.InitOptions{ChainID: cfg.ChainID, Dev: true, Config: cfg.Node, Measurements: ms}); err != nil {
 			return nil, err
 		}
 	}

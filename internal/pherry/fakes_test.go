@@ -291,6 +291,7 @@ func (f *fakeRuntime) CommandOutcome(context.Context, *prpcpb.ContractQueryReque
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("fake"))
 }
 
+// ContractLogs is not used by pherry.
 func (f *fakeRuntime) ContractLogs(context.Context, *prpcpb.ContractQueryRequest) (*prpcpb.ContractQueryResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("fake"))
 }
