@@ -1,3 +1,5 @@
+//go:generate sh -c "cd testdata && wat2wasm pinkcall.wat -o pinkcall.wasm && wat2wasm pinkoob.wat -o pinkoob.wasm"
+
 // Package pink implements Phala's pink chain extension (extension id 0) for
 // Phat contracts: HTTP requests, signing with contract-derived keys, the
 // off-chain cache, logs, randomness and the runtime queries, with Phala's

@@ -91,3 +91,50 @@ func TestThroughEngine(t *testing.T) {
 		}
 	}
 }
+
+// pinkoobWasm is testdata/pinkoob.wat: it calls the extension with an
+// input, output or output-length pointer outside its memory.
+//
+//go:embed testdata/pinkoob.wasm
+var pinkoobWasm []byte
+
+// TestOutOfBoundsPointers: a contract handing the extension pointers
+// outside its memory traps (the engine checks them before and after the
+// call) and changes nothing; the same call with valid pointers succeeds.
+func TestOutOfBoundsPointers(t *testing.T) {
+	ctx := context.Background()
+	e, err := engine.New(ctx, engine.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close(ctx)
+	st := engine.NewMemState()
+	deployer := engine.AccountID{0xa1}
+	h, _, err := e.Upload(ctx, pinkoobWasm, func(_ engine.Hash, c []byte) { st.PutCode(c) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	host := engine.Host{State: st, Env: engine.Environment{BlockNumber: 3}}
+	o := e.Instantiate(ctx, host, engine.InstantiateRequest{Caller: deployer, CodeHash: h, GasLimit: 50_000_000})
+	if !o.Success() {
+		t.Fatalf("deploy: %v", o.Err)
+	}
+	r := newRig()
+	for sel, name := range []string{"input pointer", "output pointer", "output length pointer", "valid"} {
+		s := NewSession(r.env, Exec{Mode: Transaction, Ctx: ctx, Chain: r.chain, Entry: o.Address})
+		host.Extension = s
+		c := e.Call(ctx, host, engine.CallRequest{Caller: deployer, Dest: o.Address, Input: []byte{byte(sel)}, GasLimit: 50_000_000})
+		if name == "valid" {
+			if !c.Success() || !bytes.Equal(c.Data, []byte{1}) {
+				t.Fatalf("valid call: %v %x", c.Err, c.Data)
+			}
+			continue
+		}
+		if c.Err == nil || !errors.Is(c.Err, engine.ErrOutOfBounds) {
+			t.Fatalf("%s: err %v, want out of bounds", name, c.Err)
+		}
+		if len(s.DeferredCacheOps()) != 0 {
+			t.Fatalf("%s: effects recorded", name)
+		}
+	}
+}
