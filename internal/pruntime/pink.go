@@ -60,6 +60,30 @@ type pinkState struct {
 	quoteOnce sync.Once
 	quote     *pink.Quote
 	devRoot   bool
+
+	// Outbound HTTP, for metrics: requests by result, body bytes.
+	mu       sync.Mutex
+	requests map[string]uint64
+	bytesIn  uint64
+	bytesOut uint64
+}
+
+// observe counts one outbound request (never its URL or contents).
+func (p *pinkState) observe(o outbound.Observation) {
+	result := "error"
+	switch {
+	case o.Err != nil:
+		if e, ok := o.Err.(pink.HTTPError); ok {
+			result = e.Name()
+		}
+	case o.Status >= 100 && o.Status < 600:
+		result = fmt.Sprintf("%dxx", o.Status/100)
+	}
+	p.mu.Lock()
+	p.requests[result]++
+	p.bytesIn += uint64(max(o.ResponseBytes, 0))
+	p.bytesOut += uint64(max(o.RequestBytes, 0))
+	p.mu.Unlock()
 }
 
 // wallClock is the worker's untrusted clock.
@@ -69,16 +93,17 @@ func (wallClock) NowMillis() uint64 { return uint64(max(time.Now().UnixMilli(), 
 
 // newPink builds the pink services of cfg.
 func newPink(cfg PinkConfig) (*pinkState, error) {
+	p := &pinkState{devRoot: len(cfg.DevExtraRootCA) > 0, requests: map[string]uint64{}}
 	strict, dev := cfg.HTTP, cfg.DevHTTP
 	if strict == nil {
-		c, err := outbound.New(outbound.Config{Proxy: cfg.HTTPProxy})
+		c, err := outbound.New(outbound.Config{Proxy: cfg.HTTPProxy, Observe: p.observe})
 		if err != nil {
 			return nil, fmt.Errorf("pruntime: outbound HTTP: %w", err)
 		}
 		strict = c
 	}
 	if dev == nil {
-		c, err := outbound.New(outbound.Config{Proxy: cfg.HTTPProxy, AllowPlainHTTP: true, AllowPrivate: true, ExtraRootCAs: cfg.DevExtraRootCA})
+		c, err := outbound.New(outbound.Config{Proxy: cfg.HTTPProxy, AllowPlainHTTP: true, AllowPrivate: true, ExtraRootCAs: cfg.DevExtraRootCA, Observe: p.observe})
 		if err != nil {
 			return nil, fmt.Errorf("pruntime: outbound HTTP (dev chains): %w", err)
 		}
@@ -93,11 +118,8 @@ func newPink(cfg PinkConfig) (*pinkState, error) {
 	}
 	lc := pink.DefaultLogRingConfig
 	lc.MaxMessage = phatwire.MaxLogMessage
-	p := &pinkState{
-		cache:   pink.NewMemCache(pink.MemCacheConfig{DefaultQuota: quota, Total: total}, wallClock{}),
-		logs:    pink.NewLogRing(lc),
-		devRoot: len(cfg.DevExtraRootCA) > 0,
-	}
+	p.cache = pink.NewMemCache(pink.MemCacheConfig{DefaultQuota: quota, Total: total}, wallClock{})
+	p.logs = pink.NewLogRing(lc)
 	p.svc = &contracts.Services{HTTP: slotYielding{strict}, DevHTTP: slotYielding{dev}, Cache: p.cache, Logs: p.logs, Clock: wallClock{}, Rand: rand.Reader}
 	return p, nil
 }

@@ -5,9 +5,14 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/cella-network/cella/internal/keys"
+	"github.com/cella-network/cella/internal/pink"
+	"github.com/cella-network/cella/internal/pink/outbound"
 	"github.com/cella-network/cella/internal/state"
 	"github.com/cella-network/cella/internal/synth"
 	"github.com/cella-network/cella/internal/tee/dev"
@@ -84,5 +89,49 @@ func TestPinkFlags(t *testing.T) {
 	}
 	if c, err := PinkFlags("socks5://127.0.0.1:1080", ""); err != nil || c.HTTPProxy == "" {
 		t.Fatalf("socks5 proxy: %+v %v", c, err)
+	}
+}
+
+// TestPinkMetrics: outbound requests are counted by result class or error
+// name, with body bytes; no URL reaches the metrics.
+func TestPinkMetrics(t *testing.T) {
+	p, err := newPink(PinkConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &Runtime{pink: p}
+	p.observe(outbound.Observation{Host: "secret.example", Status: 200, RequestBytes: 3, ResponseBytes: 10})
+	p.observe(outbound.Observation{Host: "x", Status: 404, ResponseBytes: 5})
+	p.observe(outbound.Observation{Host: "x", Err: pink.ErrTimeout})
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(pinkCollector{r})
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]float64{}
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			key := mf.GetName()
+			for _, l := range m.GetLabel() {
+				key += "/" + l.GetValue()
+				if strings.Contains(l.GetValue(), "secret") {
+					t.Fatalf("host in a label: %v", l)
+				}
+			}
+			if c := m.GetCounter(); c != nil {
+				got[key] = c.GetValue()
+			}
+		}
+	}
+	want := map[string]float64{
+		"cella_pruntime_pink_http_requests_total/2xx": 1, "cella_pruntime_pink_http_requests_total/4xx": 1,
+		"cella_pruntime_pink_http_requests_total/Timeout": 1,
+		"cella_pruntime_pink_http_body_bytes_total/in":    15, "cella_pruntime_pink_http_body_bytes_total/out": 3,
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Fatalf("%s = %v, want %v (all: %v)", k, got[k], v, got)
+		}
 	}
 }
