@@ -121,6 +121,26 @@ const (
 	// Failure of cluster/outcome's payouts.
 
 	CodePayoutOverLedger uint32 = 85 // outcome: the payouts exceed the cluster's ledger total
+
+	// Failures of governance (gov) and of the privileged methods it and
+	// admin.sudo dispatch. Numbered from 100, apart from the codes above.
+
+	CodeGovNotCouncil         uint32 = 100 // gov: a council proposal or vote by an account outside the council
+	CodeGovAlreadyVoted       uint32 = 101 // gov.vote: the account already voted on this proposal
+	CodeGovUnknownCall        uint32 = 102 // gov.propose: the call is not a known privileged method
+	CodeGovUnknownProposal    uint32 = 103 // gov.vote: no proposal with this id
+	CodeGovVotingClosed       uint32 = 104 // gov.vote: the proposal is no longer open for votes
+	CodeGovTooManyProposals   uint32 = 105 // gov.propose: gov.MaxOpenProposals are open already
+	CodeGovTooManyVotes       uint32 = 106 // gov.vote: the referendum has gov.MaxVoters votes already
+	CodeGovBadVote            uint32 = 107 // gov.vote: a referendum vote locking nothing, or a stake on a council vote
+	CodeGovBadCouncil         uint32 = 108 // gov.set_council: empty, duplicate members, too many, or threshold out of range
+	CodeGovBadParams          uint32 = 109 // gov.set_params: parameters the chain cannot run with
+	CodeUpgradeInPast         uint32 = 110 // gov.schedule_upgrade: the height is not above the current block
+	CodeUpgradeUnsupported    uint32 = 111 // gov.schedule_upgrade: the app version is not supported or not above the current one
+	CodePowerConcentration    uint32 = 112 // validators.set: one validator would hold more than 1/3 of the power without allow_concentration
+	CodeMeasurementAllowed    uint32 = 113 // registry.allow_measurement: already on the allow-list
+	CodeMeasurementNotAllowed uint32 = 114 // registry.disallow_measurement: not on the allow-list
+	CodeGovNoCouncil          uint32 = 115 // gov.propose: a council proposal on a chain whose council is empty
 )
 
 var codeNames = map[uint32]string{
@@ -202,6 +222,22 @@ var codeNames = map[uint32]string{
 	CodeStaleReport:              "stale_report",
 	CodeBadEndpoint:              "bad_endpoint",
 	CodePayoutOverLedger:         "payout_over_ledger",
+	CodeGovNotCouncil:            "gov_not_council",
+	CodeGovAlreadyVoted:          "gov_already_voted",
+	CodeGovUnknownCall:           "gov_unknown_call",
+	CodeGovUnknownProposal:       "gov_unknown_proposal",
+	CodeGovVotingClosed:          "gov_voting_closed",
+	CodeGovTooManyProposals:      "gov_too_many_proposals",
+	CodeGovTooManyVotes:          "gov_too_many_votes",
+	CodeGovBadVote:               "gov_bad_vote",
+	CodeGovBadCouncil:            "gov_bad_council",
+	CodeGovBadParams:             "gov_bad_params",
+	CodeUpgradeInPast:            "upgrade_in_past",
+	CodeUpgradeUnsupported:       "upgrade_unsupported",
+	CodePowerConcentration:       "power_concentration",
+	CodeMeasurementAllowed:       "measurement_already_allowed",
+	CodeMeasurementNotAllowed:    "measurement_not_allowed",
+	CodeGovNoCouncil:             "gov_no_council",
 }
 
 // CodeName returns the stable snake_case name of a code ("code_N" when unknown).

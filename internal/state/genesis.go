@@ -207,6 +207,126 @@ type AppGenesis struct {
 	// register also becomes a gatekeeper and the only worker of cluster 0,
 	// owned by the admin.
 	DevBootstrap bool
+	// Gov configures governance (internal/state/gov); nil takes
+	// DefaultGovGenesis (no council: token-holder referendums only). It is
+	// encoded last and only when set, so that genesis hashes of chains
+	// without it are unchanged.
+	Gov *GovGenesis
+}
+
+// MaxCouncilMembers bounds the governance council.
+const MaxCouncilMembers = 64
+
+// GovGenesis is governance's configuration: the council, its approval
+// threshold, and the timings and amounts of proposals and referendums.
+// Governance changes the council itself (gov.set_council); the rest is
+// fixed by the genesis.
+type GovGenesis struct {
+	// Council members propose and approve privileged calls; stored sorted.
+	Council []keys.PublicKey
+	// Threshold is how many council ayes approve a council proposal
+	// (1 ≤ Threshold ≤ len(Council); 0 with an empty council).
+	Threshold uint32
+	// EnactmentDelay is how many blocks after its approval a proposal is
+	// enacted (≥ 1): an approval at height H enacts at the end of block
+	// H + EnactmentDelay.
+	EnactmentDelay uint64
+	// VotingPeriod is how many blocks a proposal stays open for votes
+	// (≥ 1): a referendum is tallied, and an unapproved council proposal
+	// expires, at the end of block created + VotingPeriod.
+	VotingPeriod uint64
+	// ReferendumDeposit is what a token holder locks to propose a
+	// referendum; it is returned when the referendum closes.
+	ReferendumDeposit scale.U128
+	// MinTurnout is the least stake (ayes + nays) a referendum needs to pass.
+	MinTurnout scale.U128
+}
+
+// DefaultGovGenesis is the configuration of a chain whose genesis has no
+// governance section: no council, a 10-block enactment delay, a
+// 14,400-block (about a day of 6 s blocks) voting period, a 100-token
+// referendum deposit and a 10,000-token minimum turnout.
+func DefaultGovGenesis() GovGenesis {
+	return GovGenesis{
+		EnactmentDelay:    10,
+		VotingPeriod:      14_400,
+		ReferendumDeposit: scale.U128From(100 * Unit),
+		MinTurnout:        scale.U128From(10_000 * Unit),
+	}
+}
+
+// DevGovGenesis is the governance of `cella dev`: //Alice, //Bob and
+// //Charlie on the council with a threshold of 2, a 2-block enactment
+// delay, a 20-block voting period, a 10-token deposit and a 1-token
+// minimum turnout.
+func DevGovGenesis() *GovGenesis {
+	g := &GovGenesis{Threshold: 2, EnactmentDelay: 2, VotingPeriod: 20,
+		ReferendumDeposit: scale.U128From(10 * Unit), MinTurnout: scale.U128From(Unit)}
+	for _, name := range DevAccountNames[:3] {
+		p, err := keys.FromURI("//" + name)
+		if err != nil { // fixed, valid URIs: cannot happen
+			panic(fmt.Sprintf("state: deriving //%s: %v", name, err))
+		}
+		g.Council = append(g.Council, p.Public())
+	}
+	return g
+}
+
+// EncodeSCALE writes (Vec<[u8; 32]>, u32, u64, u64, u128, u128).
+func (g *GovGenesis) EncodeSCALE(w *scale.Writer) {
+	scale.WriteVec(w, g.Council, func(w *scale.Writer, k keys.PublicKey) { w.Raw(k[:]) })
+	w.U32(g.Threshold)
+	w.U64(g.EnactmentDelay)
+	w.U64(g.VotingPeriod)
+	w.U128(g.ReferendumDeposit)
+	w.U128(g.MinTurnout)
+}
+
+// DecodeSCALE reads a GovGenesis.
+func (g *GovGenesis) DecodeSCALE(r *scale.Reader) {
+	g.Council = scale.ReadVec(r, 32, func(r *scale.Reader) (k keys.PublicKey) { r.Fixed(k[:]); return k })
+	g.Threshold = r.U32()
+	g.EnactmentDelay = r.U64()
+	g.VotingPeriod = r.U64()
+	g.ReferendumDeposit = r.U128()
+	g.MinTurnout = r.U128()
+}
+
+// ValidateCouncil checks a council and its threshold: at most
+// MaxCouncilMembers distinct members, 1 ≤ threshold ≤ members (threshold 0
+// only for an empty council).
+func ValidateCouncil(council []keys.PublicKey, threshold uint32) error {
+	if len(council) > MaxCouncilMembers {
+		return fmt.Errorf("council of %d members, at most %d", len(council), MaxCouncilMembers)
+	}
+	seen := make(map[keys.PublicKey]bool, len(council))
+	for _, k := range council {
+		if seen[k] {
+			return fmt.Errorf("council member %s twice", k.Hex())
+		}
+		seen[k] = true
+	}
+	if len(council) == 0 && threshold != 0 {
+		return fmt.Errorf("threshold %d with an empty council", threshold)
+	}
+	if len(council) > 0 && (threshold == 0 || int(threshold) > len(council)) {
+		return fmt.Errorf("threshold %d out of range [1, %d]", threshold, len(council))
+	}
+	return nil
+}
+
+// Validate checks the governance configuration.
+func (g *GovGenesis) Validate() error {
+	if err := ValidateCouncil(g.Council, g.Threshold); err != nil {
+		return err
+	}
+	if g.EnactmentDelay == 0 || g.EnactmentDelay > math.MaxUint32 {
+		return fmt.Errorf("enactment delay %d out of range [1, 2^32-1]", g.EnactmentDelay)
+	}
+	if g.VotingPeriod == 0 || g.VotingPeriod > math.MaxUint32 {
+		return fmt.Errorf("voting period %d out of range [1, 2^32-1]", g.VotingPeriod)
+	}
+	return nil
 }
 
 // RegistryGenesis is the registry's genesis configuration.
@@ -247,6 +367,10 @@ func (a *AppGenesis) encode(w *scale.Writer) {
 		w.Raw(a.Admin[:])
 	}
 	w.Bool(a.DevBootstrap)
+	if a.Gov != nil {
+		w.U8(1)
+		a.Gov.EncodeSCALE(w)
+	}
 }
 
 func (a *AppGenesis) decode(r *scale.Reader) {
@@ -276,6 +400,15 @@ func (a *AppGenesis) decode(r *scale.Reader) {
 		}
 	}
 	a.DevBootstrap = r.Bool()
+	a.Gov = nil
+	if r.Err() == nil && r.Remaining() > 0 {
+		if tag := r.U8(); tag != 1 {
+			r.Fail(fmt.Errorf("gov option tag %d", tag))
+			return
+		}
+		a.Gov = new(GovGenesis)
+		a.Gov.DecodeSCALE(r)
+	}
 }
 
 // Genesis is everything a chain starts from. Its hash (Hash) is the chain's
@@ -420,6 +553,11 @@ func (g *Genesis) Validate(rs Runtimes) error {
 	}
 	if g.App.DevBootstrap && (!g.App.Dev || g.App.Admin == nil) {
 		return bad("dev bootstrap needs a dev chain with an admin")
+	}
+	if gv := g.App.Gov; gv != nil {
+		if err := gv.Validate(); err != nil {
+			return bad("gov: %v", err)
+		}
 	}
 	seenM := make(map[[32]byte]bool, len(reg.Measurements))
 	for i, h := range reg.Measurements {

@@ -394,6 +394,25 @@ func (e *executor) apply(p *prepared, check *nonceRule) (TxResult, error) {
 	return res, nil
 }
 
+// endBlock runs the modules' EndBlock hooks in module index order, each in
+// its own nested overlay acting as root.
+func (e *executor) endBlock() error {
+	rt := e.m.rs[e.h.AppVersion]
+	for _, mod := range rt.Modules {
+		if mod == nil || mod.EndBlock == nil {
+			continue
+		}
+		c := &CallCtx{ov: e.ov.Child(), origin: OriginRoot, params: &e.params, signerKey: AccountKey(keys.PublicKey{}), m: e.m, h: &e.h, msgBase: len(e.msgs)}
+		if err := mod.EndBlock(c); err != nil {
+			return err
+		}
+		c.ov.Commit()
+		e.valDirty = e.valDirty || c.valDirty
+		e.msgs = append(e.msgs, c.msgs...)
+	}
+	return nil
+}
+
 func (m *Machine) newExecutor(st Store, h Header) (*executor, error) {
 	if !m.rs.Supports(h.AppVersion) {
 		return nil, fmt.Errorf("%w: %d", ErrUnsupportedAppVersion, h.AppVersion)
@@ -409,8 +428,9 @@ func (m *Machine) newExecutor(st Store, h Header) (*executor, error) {
 // It first verifies all signatures in one batch (skipping cached ones), then
 // applies each transaction on an overlay: rejected transactions (codes 1–31)
 // have no effect, accepted ones pay their fee and advance the nonce, and a
-// failing call's writes are discarded. It writes nothing to st. An error
-// means the store failed or the header's app version is unsupported.
+// failing call's writes are discarded; then the modules' EndBlock hooks run
+// in module index order (Module.EndBlock). It writes nothing to st. An
+// error means the store failed or the header's app version is unsupported.
 func (m *Machine) ExecuteBlock(st Store, prevAppHash [32]byte, h Header, txs [][]byte) (*BlockResult, error) {
 	e, err := m.newExecutor(st, h)
 	if err != nil {
@@ -422,6 +442,9 @@ func (m *Machine) ExecuteBlock(st Store, prevAppHash [32]byte, h Header, txs [][
 		if res.TxResults[i], err = e.apply(&ps[i], nil); err != nil {
 			return nil, err
 		}
+	}
+	if err := e.endBlock(); err != nil {
+		return nil, err
 	}
 	res.WriteSet = e.ov.WriteSet()
 	res.Messages = e.msgs

@@ -244,6 +244,12 @@ type Module struct {
 	Methods []*Method
 	// InitChain, when set, writes the module's genesis state.
 	InitChain func(ov *Overlay, g *Genesis)
+	// EndBlock, when set, runs after the block's last transaction, in
+	// module index order, with the root origin and no signer (governance's
+	// tallies and enactments). Its writes, messages and validator changes
+	// are part of the block (its events are dropped); it must bound its own
+	// work, since no fee pays for it. An error is a store failure.
+	EndBlock func(c *CallCtx) error
 }
 
 // Runtime is the module table of one app version, keyed by module index.

@@ -23,7 +23,15 @@ const (
 	Index uint8 = 5
 	// MethodSudo is admin.sudo(Call): Call = module u8 ‖ method u8 ‖ args Vec<u8>.
 	MethodSudo uint8 = 0
+	// MethodRemove is admin.remove() (privileged, no arguments): deletes the
+	// admin account for good; admin.sudo then fails with state.CodeNoAdmin.
+	// Governance enacts it once the council takes over (or the admin
+	// dispatches it through admin.sudo itself).
+	MethodRemove uint8 = 1
 )
+
+// RemoveWeight is the weight of admin.remove.
+const RemoveWeight uint64 = 10_000
 
 // SudoWeight is the weight of admin.sudo itself (admin lookup, decoding);
 // the method's weight adds the heaviest privileged method's.
@@ -50,8 +58,36 @@ func Module(rt *state.Runtime) *state.Module {
 	}
 	a := &sudo{rt: rt}
 	return &state.Module{Name: "admin", Methods: []*state.Method{
-		MethodSudo: {Name: "sudo", Weight: SudoWeight + maxW, Check: a.check, Exec: a.exec},
+		MethodSudo:   {Name: "sudo", Weight: SudoWeight + max(maxW, RemoveWeight), Check: a.check, Exec: a.exec},
+		MethodRemove: {Name: "remove", Weight: RemoveWeight, Privileged: true, Check: checkNoArgs, Exec: execRemove},
 	}, InitChain: initChain}
+}
+
+// RemoveCall builds admin.remove() (privileged).
+func RemoveCall() tx.Call { return tx.Call{Module: Index, Method: MethodRemove} }
+
+func checkNoArgs(args []byte) error {
+	if len(args) != 0 {
+		return fmt.Errorf("admin.remove takes no arguments, got %d bytes", len(args))
+	}
+	return nil
+}
+
+// execRemove deletes the admin account.
+func execRemove(c *state.CallCtx, _ []byte) (uint32, string, error) {
+	if !c.IsRoot() {
+		return state.CodeNotRoot, "admin.remove needs the root origin", nil
+	}
+	admin, ok, err := GetAdmin(c.Overlay())
+	if err != nil {
+		return 0, "", err
+	}
+	if !ok {
+		return state.CodeNoAdmin, "this chain has no admin to remove", nil
+	}
+	c.Overlay().Delete(KeyAdmin)
+	c.AddEvent(state.Event{Type: "admin_removed", Attributes: []state.EventAttribute{{Key: "admin", Value: admin.Hex(), Index: true}}})
+	return state.CodeOK, "", nil
 }
 
 func initChain(ov *state.Overlay, g *state.Genesis) {
@@ -99,15 +135,26 @@ func DecodeSudoArgs(args []byte) (tx.Call, error) {
 
 type sudo struct{ rt *state.Runtime }
 
-// lookup finds the inner call's method; it must be privileged.
-func (a *sudo) lookup(c tx.Call) (*state.Method, error) {
-	mod := a.rt.Modules[c.Module]
+// LookupPrivileged finds a call's method in rt; it must exist and be
+// privileged. admin.sudo and governance share it, so that both dispatch
+// exactly the same set of calls.
+func LookupPrivileged(rt *state.Runtime, c tx.Call) (*state.Method, error) {
+	mod := rt.Modules[c.Module]
 	if mod == nil || int(c.Method) >= len(mod.Methods) || mod.Methods[c.Method] == nil {
-		return nil, fmt.Errorf("admin.sudo: unknown call module(%d).method(%d)", c.Module, c.Method)
+		return nil, fmt.Errorf("unknown call module(%d).method(%d)", c.Module, c.Method)
 	}
 	m := mod.Methods[c.Method]
 	if !m.Privileged {
-		return nil, fmt.Errorf("admin.sudo: %s.%s is not a privileged method", mod.Name, m.Name)
+		return nil, fmt.Errorf("%s.%s is not a privileged method", mod.Name, m.Name)
+	}
+	return m, nil
+}
+
+// lookup finds the inner call's method; it must be privileged.
+func (a *sudo) lookup(c tx.Call) (*state.Method, error) {
+	m, err := LookupPrivileged(a.rt, c)
+	if err != nil {
+		return nil, fmt.Errorf("admin.sudo: %w", err)
 	}
 	return m, nil
 }
@@ -142,7 +189,7 @@ func (a *sudo) exec(c *state.CallCtx, args []byte) (uint32, string, error) {
 		return 0, "", err
 	}
 	if !ok {
-		return state.CodeNoAdmin, "this chain has no admin", nil
+		return state.CodeNoAdmin, "this chain has no admin (none at genesis, or removed by admin.remove)", nil
 	}
 	if c.Signer() != admin {
 		return state.CodeNotAdmin, fmt.Sprintf("signer %s is not the admin", c.Signer().Hex()), nil

@@ -12,6 +12,7 @@ import (
 	"github.com/cella-network/cella/internal/state/admin"
 	"github.com/cella-network/cella/internal/state/balances"
 	"github.com/cella-network/cella/internal/state/gatekeeper"
+	"github.com/cella-network/cella/internal/state/gov"
 	"github.com/cella-network/cella/internal/state/mq"
 	"github.com/cella-network/cella/internal/state/phat"
 	"github.com/cella-network/cella/internal/state/registry"
@@ -46,7 +47,8 @@ func runtimeV1() *state.Runtime {
 	rt.Modules[registry.Index] = registry.Module(devBootstrap) // 4: register_worker
 	rt.Modules[gatekeeper.Index] = gatekeeper.Module()         // 6: add, remove (privileged)
 	rt.Modules[phat.Index] = phat.Module()                     // 7: create_cluster, add_worker, remove_worker (privileged); upload_code, instantiate, push_command
-	rt.Modules[admin.Index] = admin.Module(rt)                 // 5: sudo (built last: its weight covers the privileged methods)
+	rt.Modules[gov.Index] = gov.Module(rt)                     // 8: propose, vote; set_council, set_params, schedule_upgrade (privileged); enacts at EndBlock
+	rt.Modules[admin.Index] = admin.Module(rt)                 // 5: sudo, remove (built last: its weight covers the privileged methods)
 	return rt
 }
 

@@ -26,7 +26,17 @@ const (
 	Index uint8 = 4
 	// MethodRegisterWorker is registry.register_worker(msg.RegistrationInfo, msg.Attestation).
 	MethodRegisterWorker uint8 = 0
+	// MethodAllowMeasurement is registry.allow_measurement(hash: [u8; 32])
+	// (privileged): adds a measurement hash to the allow-list.
+	MethodAllowMeasurement uint8 = 1
+	// MethodDisallowMeasurement is registry.disallow_measurement(hash: [u8; 32])
+	// (privileged): removes it. Registered workers stay registered.
+	MethodDisallowMeasurement uint8 = 2
 )
+
+// MeasurementWeight is the weight of registry.allow_measurement and
+// disallow_measurement.
+const MeasurementWeight uint64 = 20_000
 
 // FreshnessWindow is how many heights back a registration's RecentBlock may
 // lie: at block height H it must be in [H-FreshnessWindow, H-1].
@@ -64,7 +74,9 @@ type FirstWorkerHook func(c *state.CallCtx, worker keys.PublicKey) (code uint32,
 func Module(onFirst FirstWorkerHook) *state.Module {
 	r := registrar{onFirst: onFirst}
 	return &state.Module{Name: "registry", Methods: []*state.Method{
-		MethodRegisterWorker: {Name: "register_worker", Weight: RegisterWorkerWeight, Check: checkRegisterWorker, Exec: r.exec},
+		MethodRegisterWorker:      {Name: "register_worker", Weight: RegisterWorkerWeight, Check: checkRegisterWorker, Exec: r.exec},
+		MethodAllowMeasurement:    {Name: "allow_measurement", Weight: MeasurementWeight, Privileged: true, Check: checkMeasurementArg, Exec: execAllowMeasurement},
+		MethodDisallowMeasurement: {Name: "disallow_measurement", Weight: MeasurementWeight, Privileged: true, Check: checkMeasurementArg, Exec: execDisallowMeasurement},
 	}, InitChain: initChain}
 }
 
@@ -169,6 +181,73 @@ func GetConfig(st state.Store) (Config, error) {
 		return Config{}, fmt.Errorf("%w: registry config: %w", state.ErrCorruptState, err)
 	}
 	return c, nil
+}
+
+// AllowMeasurementCall builds registry.allow_measurement(hash) (privileged).
+func AllowMeasurementCall(hash [32]byte) tx.Call {
+	return tx.Call{Module: Index, Method: MethodAllowMeasurement, Args: append([]byte(nil), hash[:]...)}
+}
+
+// DisallowMeasurementCall builds registry.disallow_measurement(hash) (privileged).
+func DisallowMeasurementCall(hash [32]byte) tx.Call {
+	return tx.Call{Module: Index, Method: MethodDisallowMeasurement, Args: append([]byte(nil), hash[:]...)}
+}
+
+// DecodeMeasurementArg decodes the argument of allow_measurement and
+// disallow_measurement: exactly 32 bytes.
+func DecodeMeasurementArg(args []byte) ([32]byte, error) {
+	var h [32]byte
+	if len(args) != 32 {
+		return h, fmt.Errorf("registry: a measurement hash has 32 bytes, got %d", len(args))
+	}
+	copy(h[:], args)
+	return h, nil
+}
+
+func checkMeasurementArg(args []byte) error {
+	_, err := DecodeMeasurementArg(args)
+	return err
+}
+
+func execAllowMeasurement(c *state.CallCtx, args []byte) (uint32, string, error) {
+	return changeMeasurement(c, args, true)
+}
+
+func execDisallowMeasurement(c *state.CallCtx, args []byte) (uint32, string, error) {
+	return changeMeasurement(c, args, false)
+}
+
+// changeMeasurement adds (allow) or removes a hash from the allow-list.
+func changeMeasurement(c *state.CallCtx, args []byte, allow bool) (uint32, string, error) {
+	if !c.IsRoot() {
+		return state.CodeNotRoot, "the allow-list changes only with the root origin", nil
+	}
+	h, err := DecodeMeasurementArg(args)
+	if err != nil {
+		return state.CodeBadArgs, err.Error(), nil
+	}
+	list, err := AllowedMeasurements(c.Overlay())
+	if err != nil {
+		return 0, "", err
+	}
+	has := containsKey(list, h)
+	switch {
+	case allow && has:
+		return state.CodeMeasurementAllowed, fmt.Sprintf("measurement %x is already allowed", h), nil
+	case !allow && !has:
+		return state.CodeMeasurementNotAllowed, fmt.Sprintf("measurement %x is not on the allow-list", h), nil
+	case allow:
+		list = append(list, h)
+	default:
+		list = slices.DeleteFunc(list, func(k [32]byte) bool { return k == h })
+	}
+	putKeyList(c.Overlay(), KeyMeasurements, list)
+	ev := "measurement_allowed"
+	if !allow {
+		ev = "measurement_disallowed"
+	}
+	c.AddEvent(state.Event{Type: ev, Attributes: []state.EventAttribute{{Key: "hash", Value: fmt.Sprintf("0x%x", h), Index: true}}})
+	return state.CodeOK, "", nil
 }
 
 // AllowedMeasurements returns the allow-list of measurement hashes, sorted.
