@@ -263,10 +263,17 @@ func (a *App) Query(_ context.Context, req *abci.RequestQuery) (*abci.ResponseQu
 			return fail(chainapi.QueryNotFound, "no code 0x%x", req.Data)
 		}
 		res.Value = mustJSON(chainapi.CodeInfo{Hash: fmt.Sprintf("0x%x", req.Data), Kind: chainapi.CodeKindName(code.Kind), Size: len(code.Code)})
+	case chainapi.PathGov, chainapi.PathGovProposal:
+		v, code, log := a.queryGov(req.Path, req.Data)
+		if code != chainapi.QueryOK {
+			return fail(code, "%s", log)
+		}
+		res.Value = mustJSON(v)
 	default:
 		return fail(chainapi.QueryBadPath, "unknown query path %q (known: %s)", req.Path, strings.Join([]string{
 			chainapi.PathAccount, chainapi.PathChain, chainapi.PathValidators, chainapi.PathBlocks, chainapi.PathWorkers, chainapi.PathMqSequence,
 			chainapi.PathGatekeepers, chainapi.PathClusters, chainapi.PathCluster, chainapi.PathContracts, chainapi.PathContract, chainapi.PathCode,
+			chainapi.PathGov, chainapi.PathGovProposal,
 		}, ", "))
 	}
 	return res, nil

@@ -37,6 +37,21 @@ type AppStateJSON struct {
 	// DevBootstrap (dev chains with an admin): the first registered worker
 	// becomes a gatekeeper and the only worker of cluster 0.
 	DevBootstrap bool `json:"dev_bootstrap,omitempty"`
+	// Gov configures governance; absent: state.DefaultGovGenesis (no
+	// council, referendums only).
+	Gov *GovJSON `json:"gov,omitempty"`
+}
+
+// GovJSON is governance's genesis section (state.GovGenesis): council
+// members as SS58 addresses or 0x-hex keys, amounts as decimal strings of
+// base units, delays and periods in blocks.
+type GovJSON struct {
+	Council           []string   `json:"council"`
+	Threshold         uint32     `json:"threshold"`
+	EnactmentDelay    uint64     `json:"enactment_delay"`
+	VotingPeriod      uint64     `json:"voting_period"`
+	ReferendumDeposit scale.U128 `json:"referendum_deposit"`
+	MinTurnout        scale.U128 `json:"min_turnout"`
 }
 
 // RegistryJSON is the registry's genesis section (state.RegistryGenesis):
@@ -73,6 +88,13 @@ func AppStateFrom(g *state.Genesis) AppStateJSON {
 		out.Admin = keys.EncodeSS58(*g.App.Admin, p.SS58Prefix)
 	}
 	out.DevBootstrap = g.App.DevBootstrap
+	if gv := g.App.Gov; gv != nil {
+		out.Gov = &GovJSON{Council: []string{}, Threshold: gv.Threshold, EnactmentDelay: gv.EnactmentDelay,
+			VotingPeriod: gv.VotingPeriod, ReferendumDeposit: gv.ReferendumDeposit, MinTurnout: gv.MinTurnout}
+		for _, m := range gv.Council {
+			out.Gov.Council = append(out.Gov.Council, keys.EncodeSS58(m, p.SS58Prefix))
+		}
+	}
 	r := &g.App.Registry
 	out.Registry = RegistryJSON{
 		AllowDevAttestation: r.AllowDevAttestation,
@@ -124,6 +146,17 @@ func (a *AppStateJSON) toState() (state.AppGenesis, error) {
 		out.Admin = &id
 	}
 	out.DevBootstrap = a.DevBootstrap
+	if gv := a.Gov; gv != nil {
+		out.Gov = &state.GovGenesis{Threshold: gv.Threshold, EnactmentDelay: gv.EnactmentDelay,
+			VotingPeriod: gv.VotingPeriod, ReferendumDeposit: gv.ReferendumDeposit, MinTurnout: gv.MinTurnout}
+		for i, m := range gv.Council {
+			id, err := keys.ParseAccount(m)
+			if err != nil {
+				return out, fmt.Errorf("gov.council[%d]: %w", i, err)
+			}
+			out.Gov.Council = append(out.Gov.Council, id)
+		}
+	}
 	for i, m := range a.Registry.Measurements {
 		h, err := ParseHash32(m)
 		if err != nil {

@@ -72,6 +72,7 @@ func newGenesis(o InitOptions, vals []state.Validator) *state.Genesis {
 	var g *state.Genesis
 	if o.Dev {
 		g = state.DevGenesis(o.ChainID, vals)
+		g.App.Gov = state.DevGovGenesis()
 	} else {
 		g = &state.Genesis{
 			ChainID:    o.ChainID,
