@@ -22,11 +22,20 @@ import (
 func newAdminCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "admin",
-		Short: "Privileged calls of the chain's admin (admin.sudo): gatekeepers and clusters",
+		Short: "Privileged calls of the chain's admin (admin.sudo): gatekeepers, clusters, allow-list, validators, council",
 		Long: `Privileged calls, signed by the chain's admin account (named in the genesis; //Alice
 on a dev chain) and dispatched through admin.sudo. The signer's secret URI comes
-from --from, --from-file or the CELLA_SURI environment variable.`,
+from --from, --from-file or the CELLA_SURI environment variable. The same calls
+can be proposed to governance with ` + "`cella gov propose`" + `.`,
 	}
+	cmd.AddCommand(privilegedCmds(sudoSender)...)
+	return cmd
+}
+
+// privilegedCmds returns the command tree of every privileged call, each
+// sent by s: admin.sudo for ` + "`cella admin`" + `, gov.propose for ` + "`cella gov propose`" + `.
+func privilegedCmds(s *privSender) []*cobra.Command {
+	newSudoCmd := s.cmd
 	gk := &cobra.Command{Use: "gatekeeper", Short: "Add or remove gatekeepers"}
 	gk.AddCommand(
 		newSudoCmd("add <worker>", "Make a registered worker a gatekeeper", cobra.ExactArgs(1),
@@ -104,8 +113,7 @@ from --from, --from-file or the CELLA_SURI environment variable.`,
 				return phat.SetReportIntervalCall(id, uint32(n)), nil
 			}, nil),
 	)
-	cmd.AddCommand(gk, cl)
-	return cmd
+	return append([]*cobra.Command{gk, cl}, morePrivilegedCmds(s)...)
 }
 
 // parseWorker parses a worker's identity key (0x-hex or SS58).
@@ -141,8 +149,25 @@ func parseClusterWorker(args []string) ([32]byte, keys.PublicKey, error) {
 	return id, w, err
 }
 
-// newSudoCmd is a command that sends admin.sudo(build(args)).
-func newSudoCmd(use, short string, args cobra.PositionalArgs, example string,
+// privSender turns a privileged call into the transaction a command of
+// privilegedCmds sends.
+type privSender struct {
+	// name is the command path prefix in examples ("admin", "gov propose").
+	name string
+	// signer describes --from.
+	signer string
+	// wrap builds the transaction's call from the privileged one.
+	wrap func(cmd *cobra.Command, inner tx.Call) tx.Call
+	// flags, when set, adds the sender's own flags.
+	flags func(cmd *cobra.Command)
+}
+
+// sudoSender sends admin.sudo(call).
+var sudoSender = &privSender{name: "admin", signer: "the admin",
+	wrap: func(_ *cobra.Command, inner tx.Call) tx.Call { return admin.SudoCall(inner) }}
+
+// cmd is a command that sends s.wrap(build(args)).
+func (s *privSender) cmd(use, short string, args cobra.PositionalArgs, example string,
 	build func(cmd *cobra.Command, args []string) (tx.Call, error), flags func(cmd *cobra.Command)) *cobra.Command {
 	var (
 		wait    bool
@@ -151,7 +176,7 @@ func newSudoCmd(use, short string, args cobra.PositionalArgs, example string,
 	cmd := &cobra.Command{
 		Use:     use,
 		Short:   short,
-		Example: example,
+		Example: strings.ReplaceAll(example, "cella admin ", "cella "+s.name+" "),
 		Args:    args,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			output := cmd.Flag("output").Value.String()
@@ -176,12 +201,15 @@ func newSudoCmd(use, short string, args cobra.PositionalArgs, example string,
 			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
 			defer cancel()
-			return sendAndReport(ctx, cmd, c, pair, admin.SudoCall(inner), wait, output)
+			return sendAndReport(ctx, cmd, c, pair, s.wrap(cmd, inner), wait, output)
 		},
 	}
-	addSecretFlags(cmd, "from", "the admin")
+	addSecretFlags(cmd, "from", s.signer)
 	if flags != nil {
 		flags(cmd)
+	}
+	if s.flags != nil {
+		s.flags(cmd)
 	}
 	cmd.Flags().BoolVar(&wait, "wait", false, "wait until the transaction is committed and print its result")
 	cmd.Flags().DurationVar(&timeout, "timeout", 60*time.Second, "give up after this long")

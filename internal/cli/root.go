@@ -40,6 +40,7 @@ func newRootCmd() *cobra.Command {
 		newKeysCmd(),
 		newTxCmd(),
 		newAdminCmd(),
+		newGovCmd(),
 		newQueryCmd(),
 		newStatusCmd(),
 		newBenchCmd(),
