@@ -9,6 +9,7 @@ import (
 	"github.com/cella-network/cella/internal/state"
 	"github.com/cella-network/cella/internal/state/admin"
 	"github.com/cella-network/cella/internal/state/gov"
+	"github.com/cella-network/cella/internal/state/registry"
 )
 
 // queryGov answers PathGov and PathGovProposal: a JSON value, or a query
@@ -70,6 +71,14 @@ func (a *App) queryGov(path string, data []byte) (any, uint32, string) {
 		return nil, chainapi.QueryInternal, err.Error()
 	} else if ok {
 		out.Admin = keys.EncodeSS58(k, prefix)
+	}
+	ms, err := registry.AllowedMeasurements(a.db)
+	if err != nil {
+		return nil, chainapi.QueryInternal, err.Error()
+	}
+	out.Measurements = make([]string, len(ms))
+	for i, m := range ms {
+		out.Measurements[i] = fmt.Sprintf("0x%x", m)
 	}
 	if u, err := gov.GetUpgrade(a.db); err != nil {
 		return nil, chainapi.QueryInternal, err.Error()

@@ -28,6 +28,9 @@ type GovInfo struct {
 	// Admin is the admin account; empty when the chain has none (never
 	// had, or removed by admin.remove).
 	Admin string `json:"admin,omitempty"`
+	// Measurements is the registry's measurement allow-list (0x hashes,
+	// sorted), which governance changes.
+	Measurements []string `json:"measurements"`
 	// Upgrade is the scheduled app-version upgrade, if any.
 	Upgrade *UpgradeInfo `json:"upgrade,omitempty"`
 	// NextID is the id the next proposal gets (the number of proposals so far).
