@@ -74,8 +74,10 @@
 // package — internal/state/balances (index 1: transfer), validators
 // (index 2: set_power, dev chains only), mq (index 3: submit), registry
 // (index 4: register_worker), admin (index 5: sudo), gatekeeper (index 6:
-// add, remove) and phat (index 7: create_cluster, add_worker,
-// remove_worker) — and plugs in through Module, Method,
+// add, remove), phat (index 7: create_cluster, add_worker,
+// remove_worker, …) and gov (index 8: propose, vote; enacts approved
+// privileged calls in its Module.EndBlock hook, which runs after a block's
+// transactions) — and plugs in through Module, Method,
 // CallCtx and AdmitCtx. internal/state/modules wires them into the one
 // table per app version (Runtimes) that a Machine runs, together with the
 // table of on-chain topic handlers (TopicHandler) that mq.submit offers

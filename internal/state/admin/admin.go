@@ -1,8 +1,9 @@
 // Package admin is the admin module (index 5 of AppVersion1): as Substrate's
 // sudo, an optional admin account named in the genesis dispatches the
 // privileged methods of other modules (gatekeepers, clusters, and later the
-// allow-list and parameters) with the root origin, until governance
-// dispatches the same methods.
+// allow-list, validators) with the root origin. Governance (internal/state/gov)
+// dispatches the same methods (LookupPrivileged) and can retire the admin
+// with admin.remove.
 //
 // Storage:
 //
