@@ -48,6 +48,10 @@ func (a *App) Query(_ context.Context, req *abci.RequestQuery) (*abci.ResponseQu
 		res.Value = mustJSON(chainapi.AccountInfo{Address: keys.EncodeSS58(id, a.genesis.App.Params.SS58Prefix), Nonce: acc.Nonce, Free: acc.Free.String()})
 	case chainapi.PathChain:
 		gh := a.m.GenesisHash()
+		params, err := state.GetParams(a.db) // governance may have changed the genesis's
+		if err != nil {
+			return fail(chainapi.QueryInternal, "%v", err)
+		}
 		res.Value = mustJSON(chainapi.ChainInfo{
 			ChainID:     a.genesis.ChainID,
 			GenesisHash: fmt.Sprintf("0x%x", gh),
@@ -57,7 +61,7 @@ func (a *App) Query(_ context.Context, req *abci.RequestQuery) (*abci.ResponseQu
 			SS58Prefix:  a.genesis.App.Params.SS58Prefix,
 			Dev:         a.genesis.App.Dev,
 			Decimals:    state.Decimals,
-			Params:      chainapi.ParamsFrom(a.genesis.App.Params),
+			Params:      chainapi.ParamsFrom(params),
 		})
 	case chainapi.PathValidators:
 		vs, err := state.GetValidators(a.db)

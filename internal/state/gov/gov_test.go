@@ -472,10 +472,20 @@ func TestSetParamsAndUpgrade(t *testing.T) {
 	if got, _ := state.GetParams(c.st); got != p {
 		t.Fatalf("params %+v", got)
 	}
-	bad := p
-	bad.MaxBlockWeight = 1
-	if pr := c.councilEnact(gov.SetParamsCall(bad)); pr.Result != state.CodeGovBadParams {
-		t.Fatalf("%+v", pr)
+	for _, edit := range []func(*state.Params){
+		func(b *state.Params) { b.MaxBlockWeight = 1 },
+		func(b *state.Params) { b.SS58Prefix = 0 },
+		func(b *state.Params) { b.SS58Prefix = 20000 },
+		func(b *state.Params) { b.WeightFee = scale.U128{Hi: 1 << 62} },
+	} {
+		bad := p
+		edit(&bad)
+		if pr := c.councilEnact(gov.SetParamsCall(bad)); pr.Result != state.CodeGovBadParams {
+			t.Fatalf("%+v: %+v", bad, pr)
+		}
+	}
+	if got, _ := state.GetParams(c.st); got != p {
+		t.Fatalf("params changed by failed proposals: %+v", got)
 	}
 	at := uint64(c.height) + 100
 	if pr := c.councilEnact(gov.ScheduleUpgradeCall(at, 2)); pr.Status != gov.StatusEnacted {

@@ -320,6 +320,10 @@ func (g *gov) execSetParams(c *state.CallCtx, args []byte) (uint32, string, erro
 	if err := ValidateParams(g.rt, &p); err != nil {
 		return state.CodeGovBadParams, "gov.set_params: " + err.Error(), nil
 	}
+	if cur := c.Params().SS58Prefix; p.SS58Prefix != cur {
+		// Addresses everywhere are shown with the genesis's prefix.
+		return state.CodeGovBadParams, fmt.Sprintf("gov.set_params: the SS58 prefix is fixed at genesis (%d)", cur), nil
+	}
 	c.Overlay().SetOwned(state.KeyParams, scale.Encode(&p))
 	c.AddEvent(state.Event{Type: "gov_params"})
 	return state.CodeOK, "", nil
