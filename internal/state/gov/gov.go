@@ -62,6 +62,9 @@ const (
 const (
 	// MaxOpenProposals bounds the proposals voting or awaiting enactment.
 	MaxOpenProposals = 32
+	// MaxOpenReferendums bounds the referendums among them, so that token
+	// holders' deposits cannot crowd the council out.
+	MaxOpenReferendums = 16
 	// MaxVoters bounds the votes on one proposal.
 	MaxVoters = 256
 	// MaxProposalArgs bounds the proposed call's arguments in bytes.

@@ -519,6 +519,22 @@ func TestTooManyProposals(t *testing.T) {
 	c.do(pair(t, "Alice"), gov.ProposeCall(admin.RemoveCall(), false), state.CodeGovTooManyProposals)
 }
 
+func TestTooManyReferendums(t *testing.T) {
+	c := newChain(t, nil)
+	var txs [][]byte
+	for i := 0; i < gov.MaxOpenReferendums; i++ {
+		txs = append(txs, c.sign(pair(t, "Dave"), gov.ProposeCall(registry.AllowMeasurementCall([32]byte{byte(i)}), true)))
+	}
+	for _, r := range c.block(txs...).TxResults {
+		if r.Code != state.CodeOK {
+			t.Fatal(r.Log)
+		}
+	}
+	c.do(pair(t, "Eve"), gov.ProposeCall(admin.RemoveCall(), true), state.CodeGovTooManyProposals)
+	// The council still has room.
+	c.do(pair(t, "Alice"), gov.ProposeCall(admin.RemoveCall(), false), state.CodeOK)
+}
+
 // TestDeterministic: two chains fed the same blocks end with the same AppHash.
 func TestDeterministic(t *testing.T) {
 	run := func() [32]byte {

@@ -97,6 +97,21 @@ func (g *gov) execPropose(c *state.CallCtx, args []byte) (uint32, string, error)
 	if len(open) >= MaxOpenProposals {
 		return state.CodeGovTooManyProposals, fmt.Sprintf("%d proposals are open already", len(open)), nil
 	}
+	if referendum {
+		n := 0
+		for _, id := range open {
+			p, err := GetProposal(ov, id)
+			if err != nil {
+				return 0, "", err
+			}
+			if p != nil && p.Kind == KindReferendum {
+				n++
+			}
+		}
+		if n >= MaxOpenReferendums {
+			return state.CodeGovTooManyProposals, fmt.Sprintf("%d referendums are open already", n), nil
+		}
+	}
 	id, err := NextID(ov)
 	if err != nil {
 		return 0, "", err
