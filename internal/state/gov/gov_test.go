@@ -222,6 +222,7 @@ func TestBadInput(t *testing.T) {
 		{name: "upgrade to the current version", from: "Alice", call: gov.ProposeCall(gov.ScheduleUpgradeCall(100, state.AppVersion1), false), want: state.CodeUpgradeUnsupported},
 		{name: "upgrade args", from: "Alice", call: gov.ProposeCall(big, false), want: state.CodeBadDispatchArgs},
 		{name: "referendum vote of 0", setup: proposeReferendum, from: "Eve", call: gov.VoteCall(0, true, scale.U128{}), want: state.CodeGovBadVote},
+		{name: "referendum vote below the minimum stake", setup: proposeReferendum, from: "Eve", call: gov.VoteCall(0, true, scale.U128From(1)), want: state.CodeGovBadVote},
 		{name: "referendum vote above the balance", setup: proposeReferendum, from: "Eve", call: gov.VoteCall(0, true, scale.U128From(2_000_000*state.Unit)), want: state.CodeInsufficientBalance},
 		{name: "referendum double vote", setup: func(c *chain) {
 			proposeReferendum(c)

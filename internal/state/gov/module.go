@@ -3,6 +3,7 @@ package gov
 import (
 	"fmt"
 	"math"
+	"math/big"
 	"slices"
 	"strconv"
 
@@ -202,8 +203,8 @@ func execVote(c *state.CallCtx, args []byte) (uint32, string, error) {
 			return state.CodeGovBadVote, "a council vote locks no stake: give 0", nil
 		}
 		stake = scale.U128From(1)
-	} else if stake.IsZero() {
-		return state.CodeGovBadVote, "a referendum vote must lock a stake above 0", nil
+	} else if min := MinVoteStake(cfg); stake.Cmp(min) < 0 {
+		return state.CodeGovBadVote, fmt.Sprintf("a referendum vote locks at least %s (min_turnout / %d)", min, MaxVoters), nil
 	}
 	prev, err := GetVote(ov, id, who)
 	if err != nil {
@@ -256,6 +257,18 @@ func execVote(c *state.CallCtx, args []byte) (uint32, string, error) {
 		state.EventAttribute{Key: "stake", Value: stake.String()},
 		state.EventAttribute{Key: "status", Value: p.Status.String()}))
 	return state.CodeOK, "", nil
+}
+
+// MinVoteStake is the least stake of a referendum vote: MinTurnout /
+// MaxVoters, at least 1, so that MaxVoters votes can always reach the
+// turnout and filling the vote slots costs as much as the turnout.
+func MinVoteStake(cfg state.GovGenesis) scale.U128 {
+	q := new(big.Int).Quo(cfg.MinTurnout.Big(), big.NewInt(MaxVoters))
+	v, _ := scale.U128FromBig(q) // below MinTurnout: fits
+	if v.IsZero() {
+		return scale.U128From(1)
+	}
+	return v
 }
 
 // closeOpen removes id from the open list.
