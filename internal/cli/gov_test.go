@@ -2,8 +2,15 @@ package cli
 
 import (
 	"bytes"
+	"context"
+	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/cella-network/cella/internal/chainapi"
+	"github.com/cella-network/cella/internal/nodetest"
 
 	"github.com/cella-network/cella/internal/state/admin"
 	"github.com/cella-network/cella/internal/state/registry"
@@ -48,5 +55,56 @@ func TestPrivilegedCallByName(t *testing.T) {
 		if _, err := privilegedCallByName(name, nil); err == nil {
 			t.Errorf("%s accepted", name)
 		}
+	}
+}
+
+// TestGovOnNode drives governance through the CLI on a dev node: //Alice
+// proposes a measurement, //Bob approves, show and list report it enacted
+// and the allow-list holds it; a referendum is proposed and voted on.
+func TestGovOnNode(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a node")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	o := nodetest.Options(t)
+	nodetest.Start(t, t.TempDir(), o)
+	node := []string{"--node", o.RPCAddr, "--output", "json"}
+	h := "0x" + strings.Repeat("ab", 32)
+	out := runCmd(t, append([]string{"gov", "propose", "measurement", "allow", h, "--from", "//Alice", "--wait"}, node...)...)
+	if !strings.Contains(out, `"gov_proposed"`) {
+		t.Fatalf("propose: %s", out)
+	}
+	runCmd(t, append([]string{"gov", "vote", "0", "aye", "--from", "//Bob", "--wait"}, node...)...)
+	var p chainapi.ProposalInfo
+	waitFor(ctx, t, "the enactment", func() bool {
+		if err := json.Unmarshal([]byte(runCmd(t, append([]string{"gov", "show", "0"}, node...)...)), &p); err != nil {
+			t.Fatal(err)
+		}
+		return p.Status == "enacted"
+	})
+	if p.Call != "registry.allow_measurement" || p.ResultName != "ok" || len(p.Votes) != 2 {
+		t.Fatalf("proposal %+v", p)
+	}
+	var g chainapi.GovInfo
+	if err := json.Unmarshal([]byte(runCmd(t, append([]string{"gov", "list"}, node...)...)), &g); err != nil {
+		t.Fatal(err)
+	}
+	if len(g.Proposals) != 1 || !slices.Contains(g.Measurements, h) || len(g.Council) != 3 {
+		t.Fatalf("gov list: %+v", g)
+	}
+	// A referendum by //Dave, an aye stake from //Eve.
+	runCmd(t, append([]string{"gov", "propose", "measurement", "disallow", h, "--referendum", "--from", "//Dave", "--wait"}, node...)...)
+	runCmd(t, append([]string{"gov", "vote", "1", "aye", "--stake", "5000000000000", "--from", "//Eve", "--wait"}, node...)...)
+	if err := json.Unmarshal([]byte(runCmd(t, append([]string{"gov", "show", "1"}, node...)...)), &p); err != nil {
+		t.Fatal(err)
+	}
+	if p.Kind != "referendum" || p.Ayes != "5000000000000" || p.Deposit != "10000000000000" {
+		t.Fatalf("referendum %+v", p)
+	}
+	// A referendum vote without a stake is refused with its code.
+	_, err := runCmdErr(t, append([]string{"gov", "vote", "1", "aye", "--from", "//Dave", "--wait"}, node...)...)
+	if err == nil || !strings.Contains(err.Error(), "code 107") {
+		t.Fatalf("stake-less referendum vote: %v", err)
 	}
 }
