@@ -2,6 +2,7 @@ package gov_test
 
 import (
 	"bytes"
+	"slices"
 	"testing"
 
 	"github.com/cella-network/cella/internal/keys"
@@ -576,5 +577,33 @@ func TestGenesisRoundTrip(t *testing.T) {
 	g.App.Gov = bad
 	if err := modules.ValidateGenesis(g); err == nil {
 		t.Fatal("enactment delay 0 accepted")
+	}
+}
+
+// TestQuietBlocks: with nothing due, governance writes nothing, so an empty
+// block keeps the AppHash; once the last proposal closes, too.
+func TestQuietBlocks(t *testing.T) {
+	c := newChain(t, nil)
+	if res := c.block(); len(res.WriteSet) != 0 || res.AppHash != c.appHash {
+		t.Fatalf("empty block wrote %d keys", len(res.WriteSet))
+	}
+	proposeAllow(c)
+	if res := c.block(); len(res.WriteSet) != 0 {
+		t.Fatalf("a block with a proposal still voting wrote %v", res.WriteSet)
+	}
+	c.do(pair(t, "Bob"), gov.VoteCall(0, true, scale.U128{}), state.CodeOK)
+	c.block()
+	res := c.block()
+	var keys []string
+	for _, w := range res.WriteSet {
+		keys = append(keys, string(w.Key))
+	}
+	want := []string{"gov/open", string(gov.ProposalKey(0)), "registry/measurements"}
+	if !slices.Equal(keys, want) || res.WriteSet[0].Value != nil {
+		t.Fatalf("enactment block wrote %q, want %q (the open list deleted)", keys, want)
+	}
+	before := c.appHash
+	if res := c.block(); len(res.WriteSet) != 0 || res.AppHash != before {
+		t.Fatalf("block after the last enactment wrote %d keys", len(res.WriteSet))
 	}
 }
