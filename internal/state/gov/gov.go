@@ -287,14 +287,14 @@ func SetCouncilCall(members []keys.PublicKey, threshold uint32) tx.Call {
 // state.MaxCouncilMembers members).
 func DecodeSetCouncilArgs(args []byte) (members []keys.PublicKey, threshold uint32, err error) {
 	r := scale.NewReader(args)
-	if n := r.Len(32); n > state.MaxCouncilMembers && r.Err() == nil {
+	n := r.Len(32) // bounded by the bytes received
+	if n > state.MaxCouncilMembers {
 		return nil, 0, fmt.Errorf("gov.set_council: %d members, at most %d", n, state.MaxCouncilMembers)
-	} else {
-		for i := 0; i < n && r.Err() == nil; i++ {
-			var k keys.PublicKey
-			r.Fixed(k[:])
-			members = append(members, k)
-		}
+	}
+	for i := 0; i < n && r.Err() == nil; i++ {
+		var k keys.PublicKey
+		r.Fixed(k[:])
+		members = append(members, k)
 	}
 	threshold = r.U32()
 	if err := r.Finish(); err != nil {
