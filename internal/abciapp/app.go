@@ -247,6 +247,7 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.RequestFinalizeBlock) (
 	for _, v := range res.ValidatorUpdates {
 		out.ValidatorUpdates = append(out.ValidatorUpdates, abci.Ed25519ValidatorUpdate(v.PubKey[:], v.Power))
 	}
+	out.Events = execResult(state.TxResult{Events: res.Events}).Events // EndBlock's (governance)
 	return out, nil
 }
 

@@ -72,6 +72,9 @@ type BlockResult struct {
 	ValidatorUpdates []Validator
 	// AppHash is AppHash(version, prev, WriteSet, Messages).
 	AppHash [32]byte
+	// Events are the display-only events of the modules' EndBlock hooks
+	// (governance's tallies and enactments), in hook order.
+	Events []Event
 }
 
 // Machine is Cella's state machine: pure and deterministic, with no I/O. All
@@ -265,6 +268,7 @@ type executor struct {
 	blockWeight uint64
 	valDirty    bool
 	msgs        []msg.Message
+	events      []Event // of the EndBlock hooks
 }
 
 // nonceRule replaces the block rule (nonce == account nonce) in CheckTx.
@@ -409,6 +413,7 @@ func (e *executor) endBlock() error {
 		c.ov.Commit()
 		e.valDirty = e.valDirty || c.valDirty
 		e.msgs = append(e.msgs, c.msgs...)
+		e.events = append(e.events, c.events...)
 	}
 	return nil
 }
@@ -448,6 +453,7 @@ func (m *Machine) ExecuteBlock(st Store, prevAppHash [32]byte, h Header, txs [][
 	}
 	res.WriteSet = e.ov.WriteSet()
 	res.Messages = e.msgs
+	res.Events = e.events
 	if e.valDirty {
 		if res.ValidatorUpdates, err = validatorDiff(st, e.ov); err != nil {
 			return nil, err

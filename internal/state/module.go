@@ -247,8 +247,9 @@ type Module struct {
 	// EndBlock, when set, runs after the block's last transaction, in
 	// module index order, with the root origin and no signer (governance's
 	// tallies and enactments). Its writes, messages and validator changes
-	// are part of the block (its events are dropped); it must bound its own
-	// work, since no fee pays for it. An error is a store failure.
+	// are part of the block, its events are BlockResult.Events; it must
+	// bound its own work, since no fee pays for it. An error is a store
+	// failure.
 	EndBlock func(c *CallCtx) error
 }
 

@@ -155,7 +155,11 @@ func TestCouncilAllowsMeasurementAfterDelay(t *testing.T) {
 	if c.allowed(m) || c.proposal(0).Status != gov.StatusApproved {
 		t.Fatal("enacted before its delay")
 	}
-	c.block() // approval + 2: enacted at its end
+	res := c.block() // approval + 2: enacted at its end
+	// The enacted call's events, then governance's.
+	if len(res.Events) != 2 || res.Events[0].Type != "measurement_allowed" || res.Events[1].Type != "gov_enacted" || res.Events[1].Attributes[1].Value != "ok" {
+		t.Fatalf("end-block events %+v", res.Events)
+	}
 	if uint64(c.height) != p.EnactAt {
 		t.Fatalf("height %d, enact at %d", c.height, p.EnactAt)
 	}

@@ -431,6 +431,8 @@ func (g *gov) endBlock(c *state.CallCtx) error {
 			} else {
 				p.Status, p.Closed = StatusRejected, h
 			}
+			c.AddEvent(event("gov_closed", id, state.EventAttribute{Key: "status", Value: p.Status.String()},
+				state.EventAttribute{Key: "ayes", Value: p.Ayes.String()}, state.EventAttribute{Key: "nays", Value: p.Nays.String()}))
 		} else if p.Status == StatusApproved && h >= p.EnactAt {
 			changed = true
 			if err := g.enact(c, p, h); err != nil {
@@ -487,6 +489,7 @@ func (g *gov) enact(c *state.CallCtx, p *Proposal, h uint64) error {
 	m, err := admin.LookupPrivileged(g.rt, p.Call)
 	if err != nil { // the table changed since the proposal
 		p.Status, p.Result = StatusFailed, state.CodeGovUnknownCall
+		c.AddEvent(event("gov_enacted", p.ID, state.EventAttribute{Key: "result", Value: state.CodeName(p.Result)}))
 		return nil
 	}
 	code, log, err := c.Dispatch(m, p.Call.Args, state.OriginRoot)
@@ -498,6 +501,8 @@ func (g *gov) enact(c *state.CallCtx, p *Proposal, h uint64) error {
 	if code != state.CodeOK {
 		p.Status = StatusFailed
 	}
-	_ = log // display only; events of EndBlock are not kept
+	c.AddEvent(event("gov_enacted", p.ID,
+		state.EventAttribute{Key: "result", Value: state.CodeName(code)},
+		state.EventAttribute{Key: "log", Value: log}))
 	return nil
 }
