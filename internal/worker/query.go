@@ -38,6 +38,11 @@ func (c *Core) Query(ctx context.Context, st state.Store, env ExecEnv, cluster [
 	}
 	req.GasLimit = min(req.GasLimit, QueryGasLimit)
 	ro := &queryStore{store: store{c: c, cluster: cluster, cs: cs}, view: c.opts.View(st)}
+	if env.SystemContract == ([32]byte{}) {
+		if cl, ok, err := ro.view.Cluster(cluster); err == nil && ok {
+			env.SystemContract = cl.SystemContract
+		}
+	}
 	res := c.opts.Contracts.Query(ctx, ro, env, req)
 	if ro.err != nil {
 		return ExecResult{}, ro.err

@@ -56,13 +56,17 @@ func (r *Runtime) session(ctx context.Context, mode pink.Mode, st worker.Contrac
 		}
 		pe.WorkerPubkey, pe.Quote = s.WorkerPubkey, s.Quote
 	}
-	return pink.NewSession(pe, pink.Exec{Mode: mode, Ctx: ctx, Chain: pinkChain{st}, BlockNumber: env.BlockNumber, Entry: entry})
+	return pink.NewSession(pe, pink.Exec{Mode: mode, Ctx: ctx, Chain: pinkChain{st, env.SystemContract}, BlockNumber: env.BlockNumber, Entry: entry})
 }
 
 // pinkChain is the extension's view of the cluster state: the cluster
 // ledger has no reserved balance (total = free), code is what the chain
-// stores for the cluster, and there is no system contract.
-type pinkChain struct{ st worker.ContractStore }
+// stores for the cluster, and the system contract is the execution's
+// (ExecEnv.SystemContract; zero: none) when it exists in the cluster.
+type pinkChain struct {
+	st     worker.ContractStore
+	system [32]byte
+}
 
 func (c pinkChain) Balance(a engine.AccountID) (total, free scale.U128) {
 	b := c.st.Balance(a)
@@ -77,7 +81,15 @@ func (c pinkChain) CodeExists(h engine.Hash, sidevm bool) bool {
 	return ok
 }
 
-func (pinkChain) SystemContract() (engine.AccountID, bool) { return engine.AccountID{}, false }
+func (c pinkChain) SystemContract() (engine.AccountID, bool) {
+	if c.system == ([32]byte{}) {
+		return engine.AccountID{}, false
+	}
+	if _, ok := c.st.ContractCodeHash(c.system); !ok {
+		return engine.AccountID{}, false
+	}
+	return engine.AccountID(c.system), true
+}
 
 // finish ends an execution with the extension: pink events leave the
 // contract events; SetHook requests go to the core (res.Hooks); in a
