@@ -28,6 +28,9 @@ import (
 
 	"golang.org/x/crypto/blake2b"
 
+	"github.com/decred/dcrd/dcrec/secp256k1/v4"
+	"golang.org/x/crypto/sha3"
+
 	"github.com/cella-network/cella/internal/cipher"
 	"github.com/cella-network/cella/internal/contract/engine"
 	"github.com/cella-network/cella/internal/keys"
@@ -89,9 +92,9 @@ func (s memStore) ContractCodeHash(c [32]byte) ([32]byte, bool) {
 func (s memStore) SetContractCodeHash(c, code [32]byte) {
 	s.m.SetContractCodeHash(engine.AccountID(c), engine.Hash(code))
 }
-func (s memStore) RemoveContract(c [32]byte)            { s.m.RemoveContract(engine.AccountID(c)) }
-func (s memStore) Code(h [32]byte) ([]byte, bool)       { return s.m.Code(engine.Hash(h)) }
-func (s memStore) Balance(a [32]byte) scale.U128        { return s.m.Balance(engine.AccountID(a)) }
+func (s memStore) RemoveContract(c [32]byte)           { s.m.RemoveContract(engine.AccountID(c)) }
+func (s memStore) Code(h [32]byte) ([]byte, bool)      { return s.m.Code(engine.Hash(h)) }
+func (s memStore) Balance(a [32]byte) scale.U128       { return s.m.Balance(engine.AccountID(a)) }
 func (s memStore) SetBalance(a [32]byte, v scale.U128) { s.m.SetBalance(engine.AccountID(a), v) }
 
 type fixedClock uint64
@@ -338,4 +341,382 @@ func TestPhalaUseCache(t *testing.T) {
 	withWasm(t, c, "use_cache/use_cache.wasm", 0xed4b9d1b, 0x928b2036, true, true)
 	c = newPhalaCluster(t)
 	withWasm(t, c, "use_cache/use_cache.wasm", 0xed4b9d1b, 0x7ec6db42, false, true)
+}
+
+// checker is Phala's check_system contract (ink! 4.3) in a cluster whose
+// system contract is Phala's system.wasm, both deployed by ALICE (Phala's
+// create_cluster: TestCluster::for_test + deploy_checker).
+type checker struct {
+	*phalaCluster
+	addr, system [32]byte
+}
+
+func newChecker(t *testing.T) *checker {
+	c := newPhalaCluster(t)
+	sys := c.deploy(phALICE, phalaFile(t, "system/system.wasm"), 0xed4b9d1b, nil, 0)
+	c.env.SystemContract = sys
+	ck := c.deploy(phALICE, phalaFile(t, "check_system/check_system.wasm"), 0xed4b9d1b, nil, 0)
+	return &checker{phalaCluster: c, addr: ck, system: sys}
+}
+
+// call runs a check_system message in a query or a transaction and
+// returns its output past the MessageResult's Ok byte.
+func (c *checker) call(inTx bool, label string, args []byte) *scale.Reader {
+	c.t.Helper()
+	var res worker.ExecResult
+	if inTx {
+		res = c.tx(phALICE, c.addr, sel4(label), args)
+	} else {
+		res = c.query(phALICE, c.addr, sel4(label), args)
+	}
+	return ok(c.t, res, true, label)
+}
+
+// both runs a message as a query and as a transaction.
+func (c *checker) both(label string, args []byte) (q, tx *scale.Reader) {
+	c.t.Helper()
+	return c.call(false, label, args), c.call(true, label, args)
+}
+
+func bytesArg(b ...[]byte) []byte {
+	return enc(func(w *scale.Writer) {
+		for _, x := range b {
+			w.BytesVec(x)
+		}
+	})
+}
+
+func readBool(t *testing.T, r *scale.Reader, what string) bool {
+	t.Helper()
+	v := r.Bool()
+	done(t, r, what)
+	return v
+}
+
+func readBytes(t *testing.T, r *scale.Reader, what string) []byte {
+	t.Helper()
+	v := bytes.Clone(r.BytesVec())
+	done(t, r, what)
+	return v
+}
+
+func readU64(t *testing.T, r *scale.Reader, what string) uint64 {
+	t.Helper()
+	v := r.U64()
+	done(t, r, what)
+	return v
+}
+
+// TestPhalaIsInTransaction is test_is_in_transaction (and test_bare_runtime's
+// is_in_transaction in a transaction).
+func TestPhalaIsInTransaction(t *testing.T) {
+	c := newChecker(t)
+	q, tx := c.both("is_in_transaction", nil)
+	if readBool(t, q, "query") || !readBool(t, tx, "tx") {
+		t.Fatal("is_in_transaction: want false in a query, true in a transaction")
+	}
+}
+
+// TestPhalaGetRandom is test_getrandom: 32 random bytes in a query, none in a
+// transaction.
+func TestPhalaGetRandom(t *testing.T) {
+	c := newChecker(t)
+	q, tx := c.both("getrandom", []byte{32})
+	if b := readBytes(t, q, "query"); len(b) != 32 || bytes.Equal(b, make([]byte, 32)) {
+		t.Fatalf("query: %x", b)
+	}
+	if b := readBytes(t, tx, "tx"); len(b) != 0 {
+		t.Fatalf("tx: %x", b)
+	}
+}
+
+// TestPhalaSigning2 is test_signing2: the derived key and its public key are
+// the same in queries and transactions; sr25519 signing is empty in a
+// transaction; verification passes in both.
+func TestPhalaSigning2(t *testing.T) {
+	c := newChecker(t)
+	q, tx := c.both("sr25519_derive_key", bytesArg([]byte("foo")))
+	key, keyTx := readBytes(t, q, "derive"), readBytes(t, tx, "derive tx")
+	if len(key) != 64 || !bytes.Equal(key, keyTx) {
+		t.Fatalf("derived key %x, in tx %x", key, keyTx)
+	}
+	q, tx = c.both("sr25519_get_public_key", bytesArg(key))
+	pub, pubTx := readBytes(t, q, "pubkey"), readBytes(t, tx, "pubkey tx")
+	if len(pub) != 32 || !bytes.Equal(pub, pubTx) {
+		t.Fatalf("public key %x, in tx %x", pub, pubTx)
+	}
+	msg := []byte("hello world")
+	q, tx = c.both("sr25519_sign", bytesArg(msg, key))
+	sig, sigTx := readBytes(t, q, "sign"), readBytes(t, tx, "sign tx")
+	if len(sig) != 64 || len(sigTx) != 0 {
+		t.Fatalf("signature %x, in tx %x", sig, sigTx)
+	}
+	q, tx = c.both("sr25519_verify", bytesArg(msg, pub, sig))
+	if !readBool(t, q, "verify") || !readBool(t, tx, "verify tx") {
+		t.Fatal("verify failed")
+	}
+	// Cella: a wrong message does not verify (the check is not vacuous).
+	if readBool(t, c.call(false, "sr25519_verify", bytesArg([]byte("hello"), pub, sig)), "verify other") {
+		t.Fatal("verify of another message passed")
+	}
+}
+
+// TestPhalaEcdsaSigning is test_ecdsa_signing with //Alice's ecdsa secret:
+// prehashed signatures are identical in queries and transactions (RFC 6979)
+// and verify in both.
+func TestPhalaEcdsaSigning(t *testing.T) {
+	c := newChecker(t)
+	secret, _ := hex.DecodeString("cb6df9de1efca7a3998a8ead4e02159d5fa99c3e0d4fd6432667390bb4726854")
+	pub := secp256k1.PrivKeyFromBytes(secret).PubKey().SerializeCompressed()
+	kh := sha3.NewLegacyKeccak256()
+	kh.Write([]byte("hello world"))
+	hash := kh.Sum(nil)
+	q, tx := c.both("ecdsa_sign_prehashed", enc(func(w *scale.Writer) { w.BytesVec(secret); w.Raw(hash) }))
+	sig, sigTx := q.Raw(65), tx.Raw(65)
+	done(t, q, "sign")
+	done(t, tx, "sign tx")
+	if !bytes.Equal(sig, sigTx) {
+		t.Fatalf("signature %x, in tx %x", sig, sigTx)
+	}
+	args := enc(func(w *scale.Writer) { w.Raw(sig); w.Raw(hash); w.Raw(pub) })
+	q, tx = c.both("ecdsa_verify_prehashed", args)
+	if !readBool(t, q, "verify") || !readBool(t, tx, "verify tx") {
+		t.Fatal("verify failed")
+	}
+	hash[0] ^= 1
+	args = enc(func(w *scale.Writer) { w.Raw(sig); w.Raw(hash); w.Raw(pub) })
+	if readBool(t, c.call(false, "ecdsa_verify_prehashed", args), "verify other") {
+		t.Fatal("verify of another hash passed")
+	}
+}
+
+// TestPhalaCodeExists is test_code_exists, plus the checker's own code.
+func TestPhalaCodeExists(t *testing.T) {
+	c := newChecker(t)
+	for _, sidevm := range []bool{false, true} {
+		if readBool(t, c.call(true, "code_exists", enc(func(w *scale.Writer) { w.Raw(make([]byte, 32)); w.Bool(sidevm) })), "code_exists") {
+			t.Fatalf("code_exists(0, %v): true", sidevm)
+		}
+	}
+	h, _ := c.st.ContractCodeHash(c.addr)
+	if !readBool(t, c.call(true, "code_exists", enc(func(w *scale.Writer) { w.Raw(h[:]); w.Bool(false) })), "code_exists own") {
+		t.Fatal("code_exists(own code): false")
+	}
+}
+
+// TestPhalaWorkerPubkey is test_worker_pubkey: the worker's key in a query,
+// zeros in a transaction.
+func TestPhalaWorkerPubkey(t *testing.T) {
+	c := newChecker(t)
+	q, tx := c.both("worker_pubkey", nil)
+	a, b := q.Raw(32), tx.Raw(32)
+	done(t, q, "query")
+	done(t, tx, "tx")
+	if !bytes.Equal(a, c.wpub[:]) || !bytes.Equal(b, make([]byte, 32)) {
+		t.Fatalf("worker_pubkey: query %x, tx %x", a, b)
+	}
+}
+
+// TestPhalaTimestamp is test_timestamp: the worker clock in a query, 0 in a
+// transaction.
+func TestPhalaTimestamp(t *testing.T) {
+	c := newChecker(t)
+	q, tx := c.both("timestamp", nil)
+	if a, b := readU64(t, q, "query"), readU64(t, tx, "tx"); a == 0 || b != 0 {
+		t.Fatalf("timestamp: query %d, tx %d", a, b)
+	}
+}
+
+// TestPhalaEventChainHead is test_event_chain_head. Differs: Phala expects a
+// head > 0 because its cluster setup produced system event blocks; Cella has
+// no pink event chain (contract events leave through the cluster's egress),
+// so it answers Phala's value before the first event block, (0, zero hash),
+// unless the worker sets pink.Env.EventChainHead.
+func TestPhalaEventChainHead(t *testing.T) {
+	c := newChecker(t)
+	q, tx := c.both("event_chain_head", nil)
+	if a, b := readU64(t, q, "query"), readU64(t, tx, "tx"); a != 0 || b != 0 {
+		t.Fatalf("event_chain_head: query %d, tx %d", a, b)
+	}
+}
+
+// TestPhalaJsEval is test_pink_js_eval. The transaction answer is Phala's.
+// Differs in a query: Phala's test harness mocks the JS ocall with
+// Exception("Not implemented"); Cella has no JS runtime and answers as a
+// Phala worker without one, Exception("No js runtime").
+func TestPhalaJsEval(t *testing.T) {
+	c := newChecker(t)
+	args := enc(func(w *scale.Writer) { w.String("1 + 2"); w.Compact(0) })
+	for _, tc := range []struct {
+		tx   bool
+		want string
+	}{{false, "No js runtime"}, {true, "Js evaluation is not supported in transaction"}} {
+		r := c.call(tc.tx, "pink_eval_js", args)
+		if v := r.U8(); v != 5 { // JsValue::Exception
+			t.Fatalf("tx %v: JsValue variant %d", tc.tx, v)
+		}
+		if s := r.String(); s != tc.want {
+			t.Fatalf("tx %v: %q, want %q", tc.tx, s, tc.want)
+		}
+		done(t, r, "pink_eval_js")
+	}
+}
+
+// TestPhalaGetBalance is test_get_balance: balance_of directly and through
+// the system contract's total_balance_of, in a query and a transaction.
+func TestPhalaGetBalance(t *testing.T) {
+	c := newChecker(t)
+	var acct [32]byte
+	for i := range acct {
+		acct[i] = 255
+	}
+	c.st.SetBalance(acct, scale.U128{Lo: 114514})
+	arg := acct[:]
+	r := c.call(false, "direct_balance_of", arg)
+	if total, free := r.U128(), r.U128(); total.Lo != 114514 || free.Lo != 114514 {
+		t.Fatalf("direct_balance_of: %v %v", total, free)
+	}
+	done(t, r, "direct_balance_of")
+	q, tx := c.both("total_balance_of", arg)
+	for _, r := range []*scale.Reader{q, tx} {
+		v := r.U128()
+		done(t, r, "total_balance_of")
+		if v.Lo != 114514 || v.Hi != 0 {
+			t.Fatalf("total_balance_of: %v", v)
+		}
+	}
+}
+
+// TestPhalaCov log is test_cov_log: the line reaches the LogRing at Info.
+func TestPhalaCovLog(t *testing.T) {
+	c := newChecker(t)
+	done(t, c.call(false, "log", enc(func(w *scale.Writer) { w.String("Hello, World!") })), "log")
+	es := c.logs.Since(engine.AccountID(c.addr), 0, 10)
+	if len(es) != 1 || es[0].Level != pink.LevelInfo || es[0].Message != "Hello, World!" || es[0].Mode != pink.Query {
+		t.Fatalf("logs: %+v", es)
+	}
+}
+
+// cacheOps runs test_set_cache_in_tx (inTx) or test_set_cache_in_query:
+// set, expire, set again, remove, each read back by a query.
+func cacheOps(t *testing.T, inTx bool) {
+	c := newChecker(t)
+	c.cache.SetQuota(engine.AccountID(c.addr), 1024)
+	get := func() []byte {
+		t.Helper()
+		r := c.call(false, "cache_get", bytesArg([]byte("foo")))
+		if !r.Option() {
+			done(t, r, "cache_get")
+			return nil
+		}
+		return readBytes(t, r, "cache_get")
+	}
+	if !readBool(t, c.call(inTx, "cache_set", bytesArg([]byte("foo"), []byte("bar"))), "cache_set") {
+		t.Fatal("cache_set: false")
+	}
+	if v := get(); string(v) != "bar" {
+		t.Fatalf("after set: %q", v)
+	}
+	done(t, c.call(inTx, "cache_set_expiration", enc(func(w *scale.Writer) { w.BytesVec([]byte("foo")); w.U64(0) })), "expire")
+	if v := get(); v != nil {
+		t.Fatalf("after expiration 0: %q", v)
+	}
+	c.call(inTx, "cache_set", bytesArg([]byte("foo"), []byte("baz")))
+	if v := get(); string(v) != "baz" {
+		t.Fatalf("after second set: %q", v)
+	}
+	c.call(inTx, "cache_remove", bytesArg([]byte("foo")))
+	if v := get(); v != nil {
+		t.Fatalf("after remove: %q", v)
+	}
+	if inTx {
+		// The transaction's reads see nothing: its writes are deferred
+		// until it commits (pink's CacheOp events).
+		c.call(true, "cache_set", bytesArg([]byte("foo"), []byte("qux")))
+		r := c.call(true, "cache_get", bytesArg([]byte("foo")))
+		if r.Option() {
+			t.Fatal("cache_get in a transaction: Some")
+		}
+		done(t, r, "cache_get tx")
+		if v := get(); string(v) != "qux" {
+			t.Fatalf("after committed set: %q", v)
+		}
+	}
+}
+
+// TestPhalaSetCacheInTx is test_set_cache_in_tx.
+func TestPhalaSetCacheInTx(t *testing.T) { cacheOps(t, true) }
+
+// TestPhalaSetCacheInQuery is test_set_cache_in_query.
+func TestPhalaSetCacheInQuery(t *testing.T) { cacheOps(t, false) }
+
+// TestPhalaHTTPRequest is test_http_req against a local TLS server for
+// example.com. Differs on /not_allowed: Phala's test mock returns
+// Err(NotAllowed) from the ocall, which traps; a Phala worker's real HTTP
+// path (phactory's http_request → pink-chain-extension) turns NotAllowed
+// into a 524 "IO Error" response whose body is "NotAllowed", which is what
+// Cella does. A URL Cella's client refuses (plain http) shows it.
+func TestPhalaHTTPRequest(t *testing.T) {
+	c := newChecker(t)
+	get := func(inTx bool, url string) (uint16, string) {
+		t.Helper()
+		r := c.call(inTx, "http_get", enc(func(w *scale.Writer) { w.String(url) }))
+		st, body := r.U16(), r.String()
+		done(t, r, "http_get")
+		return st, body
+	}
+	if st, body := get(false, c.origin+"/"); st != 200 || body != c.origin+"/" {
+		t.Fatalf("query: %d %q", st, body)
+	}
+	if st, _ := get(true, c.origin+"/"); st != 523 {
+		t.Fatalf("tx: %d", st)
+	}
+	if st, body := get(false, "http://example.com/not_allowed"); st != 524 || body != "NotAllowed" {
+		t.Fatalf("not allowed: %d %q", st, body)
+	}
+	if st, _ := get(false, c.origin+"/404"); st != 404 {
+		t.Fatalf("404: %d", st)
+	}
+}
+
+// TestPhalaBatchHTTPRequest is test_batch_http_req.
+func TestPhalaBatchHTTPRequest(t *testing.T) {
+	c := newChecker(t)
+	batch := func(inTx bool, url string) (ok bool, sts []uint16, err string) {
+		t.Helper()
+		args := enc(func(w *scale.Writer) { w.Compact(1); w.String(url); w.U64(1000) })
+		var res worker.ExecResult
+		if inTx {
+			res = c.tx(phALICE, c.addr, sel4("batch_http_get"), args)
+		} else {
+			res = c.query(phALICE, c.addr, sel4("batch_http_get"), args)
+		}
+		// ink! 4 reverts a message that returns Err (flags 1): the
+		// output is still the MessageResult, as Phala's helper reads it.
+		if res.Err != "" || len(res.Data) == 0 || res.Data[0] != 0 {
+			t.Fatalf("batch_http_get: err %q flags %d data %x", res.Err, res.Flags, res.Data)
+		}
+		r := scale.NewReader(res.Data[1:])
+		if r.Result() {
+			n := r.Len(1)
+			for i := 0; i < n; i++ {
+				sts = append(sts, r.U16())
+				_ = r.String()
+			}
+			done(t, r, "batch_http_get")
+			return true, sts, ""
+		}
+		err = r.String()
+		done(t, r, "batch_http_get")
+		return false, nil, err
+	}
+	if ok, sts, _ := batch(false, c.origin+"/"); !ok || len(sts) != 1 || sts[0] != 200 {
+		t.Fatalf("query: %v %v", ok, sts)
+	}
+	if ok, _, err := batch(true, c.origin+"/"); ok || err != "NotAllowed" {
+		t.Fatalf("tx: %v %q", ok, err)
+	}
+	if ok, _, err := batch(true, c.origin+"/not_allowed"); ok || err != "NotAllowed" {
+		t.Fatalf("tx not_allowed: %v %q", ok, err)
+	}
 }
