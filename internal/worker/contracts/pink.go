@@ -92,7 +92,8 @@ func (c pinkChain) SystemContract() (engine.AccountID, bool) {
 }
 
 // finish ends an execution with the extension: pink events leave the
-// contract events; SetHook requests go to the core (res.Hooks); in a
+// contract events (those that do not decode are dropped, as Phala drops
+// them); SetHook requests go to the core (res.Hooks); in a
 // transaction that succeeded, the deferred cache operations and the
 // CacheOp events are applied to the worker's cache (a failed or dry-run
 // execution drops them); other pink events are refused with a log line.
@@ -108,8 +109,18 @@ func (r *Runtime) finish(res *worker.ExecResult, s *pink.Session, commit bool) {
 			topics[i] = engine.Hash(t)
 		}
 		pe, ok, err := pink.DecodePinkEvent(topics, ev.Data)
-		if !ok || err != nil {
+		if !ok {
 			events = append(events, ev)
+			continue
+		}
+		if err != nil {
+			// Phala's get_side_effects drops an event with the pink topic
+			// that does not decode ("invalid pink event"): it is neither a
+			// pink event nor an ink! event (e.g. ink! 3 pink's SetHook
+			// without gas_limit).
+			if r.svc != nil && r.svc.Log != nil {
+				r.svc.Log.Info("invalid pink event dropped", "err", err, "contract", hex.EncodeToString(ev.Contract[:]))
+			}
 			continue
 		}
 		switch {
