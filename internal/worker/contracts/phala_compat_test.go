@@ -34,6 +34,7 @@ import (
 	"github.com/cella-network/cella/internal/cipher"
 	"github.com/cella-network/cella/internal/contract/engine"
 	"github.com/cella-network/cella/internal/keys"
+	"github.com/cella-network/cella/internal/msg"
 	"github.com/cella-network/cella/internal/pink"
 	"github.com/cella-network/cella/internal/pink/outbound"
 	"github.com/cella-network/cella/internal/scale"
@@ -125,6 +126,14 @@ func newPhalaCluster(t *testing.T) *phalaCluster {
 		// anything else 200 with the URL as the body.
 		if strings.HasSuffix(r.URL.Path, "/404") {
 			http.NotFound(w, r)
+			return
+		}
+		if strings.HasSuffix(r.URL.Path, "/large") { // Phala's: 8 MiB
+			_, _ = w.Write(make([]byte, 8<<20))
+			return
+		}
+		if strings.HasSuffix(r.URL.Path, "/big") { // over ink!'s 16 KiB buffer
+			_, _ = w.Write(make([]byte, 100<<10))
 			return
 		}
 		fmt.Fprintf(w, "https://%s%s", r.Host, r.URL.Path)
@@ -718,5 +727,207 @@ func TestPhalaBatchHTTPRequest(t *testing.T) {
 	}
 	if ok, _, err := batch(true, c.origin+"/not_allowed"); ok || err != "NotAllowed" {
 		t.Fatalf("tx not_allowed: %v %q", ok, err)
+	}
+}
+
+// TestPhalaSetHookViaSystem is the SetHook path of Phala's check_system
+// (set_hook → SystemRef::set_hook → pink::set_hook, emitted by the system
+// contract): refused by the system contract until the owner grants the
+// checker admin (its Err is ignored by the checker, so no event), then a
+// hook request from the system contract for the checker's selector 0x01.
+func TestPhalaSetHookViaSystem(t *testing.T) {
+	c := newChecker(t)
+	gasArg := enc(func(w *scale.Writer) { w.U64(10_000_000_000) })
+	res := c.tx(phALICE, c.addr, sel4("set_hook"), gasArg)
+	if !res.Success() || len(res.Hooks) != 0 {
+		t.Fatalf("set_hook before grant_admin: %+v", res)
+	}
+	r := ok(t, c.tx(phALICE, c.system, 0x67612061, c.addr[:]), true, "grant_admin")
+	if !r.Result() {
+		t.Fatalf("grant_admin: Err")
+	}
+	done(t, r, "grant_admin")
+	res = c.tx(phALICE, c.addr, sel4("set_hook"), gasArg)
+	want := worker.HookRequest{Emitter: c.system, Target: c.addr, Selector: 1, GasLimit: 10_000_000_000}
+	if !res.Success() || len(res.Hooks) != 1 || res.Hooks[0] != want {
+		t.Fatalf("set_hook: %+v, want hook %+v", res, want)
+	}
+	// The hook's call (caller = the contract itself) sets the flag.
+	if readBool(t, c.call(false, "on_block_end_called", nil), "on_block_end_called") {
+		t.Fatal("on_block_end_called before the hook ran")
+	}
+	done(t, ok(t, c.tx(c.addr, c.addr, 1, nil), true, "on_block_end"), "on_block_end")
+	if !readBool(t, c.call(false, "on_block_end_called", nil), "on_block_end_called") {
+		t.Fatal("on_block_end_called after the hook ran: false")
+	}
+}
+
+// TestPhalaHooksOnWorkers runs the same path through two worker cores whose
+// chain names Phala's system.wasm as the cluster's system contract (the
+// chain side of Cluster.SystemContract): the checker is deployed by
+// another account than the owner, the hook is accepted because the system
+// contract emitted it, runs at the end of the block, and both workers end
+// on the same roots.
+func TestPhalaHooksOnWorkers(t *testing.T) {
+	sysCode := phalaFile(t, "system/system.wasm")
+	ckCode := phalaFile(t, "check_system/check_system.wasm")
+	ch := newChain(t)
+	ch.owner = alice
+	const pgas = 1_000_000_000_000
+	deploy := func(deployer keys.PublicKey, code []byte, index uint32) (msg.Message, [32]byte) {
+		hash := ch.upload(msg.CodeKindInk, code)
+		p := msg.Instantiate{Cluster: cid, Contract: msg.ContractID(deployer, hash, cid, []byte("salt")), Deployer: deployer,
+			CodeHash: hash, Data: be32(0xed4b9d1b), Salt: []byte("salt"), GasLimit: pgas, CommandID: msg.CommandID(uint64(ch.height+1), index)}
+		return phatMsg(msg.TopicPhatInstantiate, &p), p.Contract
+	}
+	instSys, sys := deploy(alice, sysCode, 0)
+	instCk, ck := deploy(bob, ckCode, 1)
+	ch.system = sys
+	cores := []*worker.Core{ch.core(1, cid), ch.core(2, cid)}
+	ch.members = []keys.PublicKey{workerKeys(1).Identity.Public(), workerKeys(2).Identity.Public()}
+	ch.step(cores, instSys, instCk)
+	called := func() bool {
+		t.Helper()
+		var got []bool
+		for _, c := range cores {
+			res, err := c.Query(context.Background(), ch.st, worker.ExecEnv{}, cid, worker.CallRequest{Caller: [32]byte(bob), Dest: ck, Input: be32(sel4("on_block_end_called")), GasLimit: pgas})
+			if err != nil || !res.Success() || len(res.Data) != 2 {
+				t.Fatalf("on_block_end_called: %v %+v", err, res)
+			}
+			got = append(got, res.Data[1] == 1)
+		}
+		if got[0] != got[1] {
+			t.Fatalf("workers disagree: %v", got)
+		}
+		return got[0]
+	}
+	grant, _ := command(cid, sys, alice, plain(t, "g1", append(be32(0x67612061), ck[:]...), pgas), pgas, ch.height+1, 0)
+	hook, hookID := command(cid, ck, bob, plain(t, "h1", append(be32(sel4("set_hook")), enc(func(w *scale.Writer) { w.U64(10_000_000_000) })...), pgas), pgas, ch.height+1, 1)
+	ch.step(cores, grant, hook)
+	if o := outcome(t, cores[0], cid, bob, hookID); !o.Result.Success() {
+		t.Fatalf("set_hook: %+v", o)
+	}
+	if !called() {
+		t.Fatal("the hook did not run at the block's end")
+	}
+}
+
+// TestPhalaHooksTest runs Phala's hooks_test fixture (ink! 3.3, the pink of
+// that time). Its constructor emits a SetHook without gas_limit and its
+// on_block_end an event of a variant that no longer exists: neither decodes
+// as today's PinkEvent, so Phala's runtime drops both ("invalid pink
+// event") and sets no hook; Cella drops them too.
+func TestPhalaHooksTest(t *testing.T) {
+	c := newPhalaCluster(t)
+	h := c.upload(phalaFile(t, "hooks_test/hooks_test.wasm"))
+	ct := [32]byte{0x4b}
+	res := c.rt.Instantiate(c.st, c.env, worker.InstantiateRequest{Caller: phALICE, Address: ct, CodeHash: h, Input: be32(0xed4b9d1b), GasLimit: phGas})
+	if !res.Success() || len(res.Events) != 0 || len(res.Hooks) != 0 {
+		t.Fatalf("instantiate: %+v", res)
+	}
+	res = c.tx(ct, ct, 1, nil)
+	if !res.Success() || len(res.Events) != 0 || len(res.Hooks) != 0 {
+		t.Fatalf("on_block_end: %+v", res)
+	}
+}
+
+// TestPhalaForErrors is test_for_errors: an unknown function and an unknown
+// extension id trap in queries and transactions; a missing cluster key
+// (KeySeedMissing) and a missing system contract (SystemContractMissing)
+// trap; a response larger than the contract's buffer traps
+// (ContractIoBufferOverflow). Differs on Phala's 8 MiB body: Cella's client
+// refuses a body over pink.MaxResponseBody (2 MiB) before the contract sees
+// it, which becomes Phala's 524 "IO Error" response (ResponseTooLarge), as
+// a Phala worker's own size limit does. Also test_bare_runtime: without a
+// system contract a transaction still runs.
+func TestPhalaForErrors(t *testing.T) {
+	c := newPhalaCluster(t)
+	c.env.ClusterKey = nil // TestCluster::bare: no key
+	ck := c.deploy(phALICE, phalaFile(t, "check_system/check_system.wasm"), 0xed4b9d1b, nil, 0)
+	trap := func(res worker.ExecResult, what, want string) {
+		t.Helper()
+		if res.Err == "" || !strings.Contains(res.Err, want) {
+			t.Fatalf("%s: %+v, want a trap with %q", what, res, want)
+		}
+	}
+	u32 := func(v uint32) []byte { return enc(func(w *scale.Writer) { w.U32(v) }) }
+	trap(c.query(phALICE, ck, sel4("call_chain_ext"), u32(0xffff)), "unknown function (query)", "unknown chain extension function")
+	trap(c.tx(phALICE, ck, sel4("call_chain_ext"), u32(0xffff)), "unknown function (tx)", "unknown chain extension function")
+	trap(c.query(phALICE, ck, sel4("call_chain_ext"), u32(0x010001)), "unknown extension", "unknown chain extension id")
+	trap(c.query(phALICE, ck, sel4("sr25519_derive_key"), bytesArg([]byte("foo"))), "no cluster key", "KeySeedMissing")
+	trap(c.query(phALICE, ck, sel4("system_contract_version"), nil), "no system contract", "SystemContractMissing")
+	if !readBool(t, ok(t, c.tx(phALICE, ck, sel4("is_in_transaction"), nil), true, "bare is_in_transaction"), "bare is_in_transaction") {
+		t.Fatal("is_in_transaction in a bare cluster's transaction: false")
+	}
+	// A response that fits Cella's limit but not the contract's buffer
+	// traps, as ContractIoBufferOverflow does.
+	url := func(u string) []byte { return enc(func(w *scale.Writer) { w.String(u) }) }
+	res := c.query(phALICE, ck, sel4("http_get"), url(c.origin+"/big"))
+	if res.Err == "" {
+		t.Fatalf("100 KiB response: %+v, want a trap", res)
+	}
+	t.Logf("100 KiB response: %s", res.Err)
+	r := ok(t, c.query(phALICE, ck, sel4("http_get"), url(c.origin+"/large")), true, "8 MiB response")
+	if st, body := r.U16(), r.String(); st != 524 || body != "ResponseTooLarge" {
+		t.Fatalf("8 MiB response: %d %q", st, body)
+	}
+	done(t, r, "8 MiB response")
+}
+
+// TestPhalaInitFailure is test_init_failure: a constructor returning Err
+// reverts; one that panics traps.
+func TestPhalaInitFailure(t *testing.T) {
+	c := newPhalaCluster(t)
+	h := c.upload(phalaFile(t, "check_system/check_system.wasm"))
+	res := c.rt.Instantiate(c.st, c.env, worker.InstantiateRequest{Caller: phALICE, Address: [32]byte{0x1f}, CodeHash: h, Input: be32(sel4("init_fail")), GasLimit: phGas})
+	if res.Err != "" || res.Flags&1 == 0 {
+		t.Fatalf("init_fail: %+v, want a revert", res)
+	}
+	res = c.rt.Instantiate(c.st, c.env, worker.InstantiateRequest{Caller: phALICE, Address: [32]byte{0x1f}, CodeHash: h, Input: be32(sel4("init_panic")), GasLimit: phGas})
+	if res.Err == "" {
+		t.Fatalf("init_panic: %+v, want a trap", res)
+	}
+	if _, ok := c.st.ContractCodeHash([32]byte{0x1f}); ok {
+		t.Fatal("a failed constructor left a contract")
+	}
+}
+
+// TestPhalaSystemContract covers the system contract tests that need more
+// than the pink extension: system_contract_version through SystemRef,
+// runtime_version (test_upgrade_runtime's read) and can_emit_ink_events. Differs: Phala's
+// upgrade_system_contract imports newer system code the chain holds;
+// Cella's chain holds none, so import_latest_system_code is None and the
+// upgrade answers Err(CodeNotFound), Phala's answer when there is nothing
+// to import. upgrade_runtime's UpgradeRuntimeTo event is refused (logged):
+// Cella's runtime version is the worker's, 1.2.
+func TestPhalaSystemContract(t *testing.T) {
+	c := newChecker(t)
+	r := c.call(false, "system_contract_version", nil)
+	major, minor, patch := r.U16(), r.U16(), r.U16()
+	done(t, r, "system_contract_version")
+	if major != 1 {
+		t.Fatalf("system_contract_version: %d.%d.%d", major, minor, patch)
+	}
+	r = c.call(false, "runtime_version", nil)
+	if a, b := r.U32(), r.U32(); a != 1 || b != 2 {
+		t.Fatalf("runtime_version: %d.%d", a, b)
+	}
+	done(t, r, "runtime_version")
+	res := c.tx(phALICE, c.system, 0xaf69ca03, nil) // System::upgrade_system_contract
+	if res.Err != "" || len(res.Data) < 3 || res.Data[0] != 0 || res.Data[1] != 1 {
+		t.Fatalf("upgrade_system_contract: %+v, want Ok(Err(_))", res)
+	}
+	if res.Data[2] != 2 { // pink::system::Error::CodeNotFound
+		t.Fatalf("upgrade_system_contract: Err variant %d, want CodeNotFound (2)", res.Data[2])
+	}
+	res = c.tx(phALICE, c.system, 0x317f6bf3, enc(func(w *scale.Writer) { w.U32(1); w.U32(2) })) // System::upgrade_runtime
+	if !res.Success() || len(res.Events) != 0 {
+		t.Fatalf("upgrade_runtime: %+v", res)
+	}
+	// can_emit_ink_events: set_driver's DriverChanged is an ordinary ink!
+	// event and stays in the result.
+	res = c.tx(phALICE, c.system, 0xaa1e2030, enc(func(w *scale.Writer) { w.String("Hello"); w.Raw(make([]byte, 32)) }))
+	if !res.Success() || len(res.Events) == 0 || res.Events[0].Contract != c.system {
+		t.Fatalf("set_driver: %+v", res)
 	}
 }
