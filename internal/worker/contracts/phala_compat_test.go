@@ -810,6 +810,20 @@ func TestPhalaHooksOnWorkers(t *testing.T) {
 	if !called() {
 		t.Fatal("the hook did not run at the block's end")
 	}
+	// Queries through the core run with the cluster's key: the derived
+	// key is the same on both workers.
+	var derived [][]byte
+	for _, c := range cores {
+		res, err := c.Query(context.Background(), ch.st, worker.ExecEnv{}, cid, worker.CallRequest{Caller: [32]byte(bob), Dest: ck,
+			Input: append(be32(sel4("sr25519_derive_key")), bytesArg([]byte("foo"))...), GasLimit: pgas})
+		if err != nil || !res.Success() {
+			t.Fatalf("sr25519_derive_key: %v %+v", err, res)
+		}
+		derived = append(derived, res.Data)
+	}
+	if len(derived[0]) != 1+2+64 || !bytes.Equal(derived[0], derived[1]) {
+		t.Fatalf("derived keys: %x / %x", derived[0], derived[1])
+	}
 }
 
 // TestPhalaHooksTest runs Phala's hooks_test fixture (ink! 3.3, the pink of
