@@ -13,6 +13,7 @@ package contracts_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"crypto/tls"
 	"encoding/hex"
 	"encoding/json"
@@ -22,6 +23,7 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -943,5 +945,67 @@ func TestPhalaSystemContract(t *testing.T) {
 	res = c.tx(phALICE, c.system, 0xaa1e2030, enc(func(w *scale.Writer) { w.String("Hello"); w.Raw(make([]byte, 32)) }))
 	if !res.Success() || len(res.Events) == 0 || res.Events[0].Contract != c.system {
 		t.Fatalf("set_driver: %+v", res)
+	}
+}
+
+// watFixture builds one of Phala's WAT fixtures with wabt's wat2wasm
+// (skipping without it). Legacy instruction names (get_local), which
+// pallet-contracts' parser accepts, are rewritten to today's.
+func watFixture(t *testing.T, rel string) []byte {
+	t.Helper()
+	src := phalaFile(t, rel)
+	bin, err := exec.LookPath("wat2wasm")
+	if err != nil {
+		t.Skip("wat2wasm (wabt) not found: needed to build " + rel)
+	}
+	dir := t.TempDir()
+	in, out := filepath.Join(dir, "in.wat"), filepath.Join(dir, "out.wasm")
+	if err := os.WriteFile(in, bytes.ReplaceAll(src, []byte("get_local"), []byte("local.get")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := exec.Command(bin, in, "-o", out).CombinedOutput(); err != nil {
+		t.Fatalf("wat2wasm %s: %v: %s", rel, err, b)
+	}
+	code, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return code
+}
+
+// TestPhalaCryptoHashes runs crypto_hashes.wat (pallet-contracts' fixture
+// that Phala keeps): the four hash host functions, called through a table
+// of imported functions (call_indirect), hash the input.
+func TestPhalaCryptoHashes(t *testing.T) {
+	c := newPhalaCluster(t)
+	ct := c.deploy(phALICE, watFixture(t, "crypto_hashes.wat"), 0, nil, 0)
+	in := []byte("_DEAD_BEEF")
+	s := sha256.Sum256(in)
+	k := sha3.NewLegacyKeccak256()
+	k.Write(in)
+	b := blake2b.Sum256(in)
+	b16, _ := blake2b.New(16, nil)
+	b16.Write(in)
+	for id, want := range map[byte][]byte{1: s[:], 2: k.Sum(nil), 3: b[:], 4: b16.Sum(nil)} {
+		res := c.rt.Call(c.st, c.env, worker.CallRequest{Caller: phALICE, Dest: ct, Input: append([]byte{id}, in...), GasLimit: phGas})
+		if !res.Success() || !bytes.HasPrefix(res.Data, want) {
+			t.Fatalf("hash %d: %+v, want %x…", id, res, want)
+		}
+	}
+}
+
+// TestPhalaEventSize runs event_size.wat: an event of up to 16 KiB of data
+// is deposited (pallet-contracts' payload limit), a larger one traps.
+func TestPhalaEventSize(t *testing.T) {
+	c := newPhalaCluster(t)
+	ct := c.deploy(phALICE, watFixture(t, "event_size.wat"), 0, nil, 0)
+	for _, tc := range []struct {
+		size uint32
+		ok   bool
+	}{{0, true}, {16 << 10, true}, {16<<10 + 1, false}} {
+		res := c.rt.Call(c.st, c.env, worker.CallRequest{Caller: phALICE, Dest: ct, Input: enc(func(w *scale.Writer) { w.U32(tc.size) }), GasLimit: phGas})
+		if res.Success() != tc.ok || (tc.ok && (len(res.Events) != 1 || len(res.Events[0].Data) != int(tc.size))) {
+			t.Fatalf("event of %d bytes: %+v", tc.size, res.Err)
+		}
 	}
 }
