@@ -67,17 +67,12 @@ func phalaFile(t testing.TB, rel string) []byte {
 	return b
 }
 
-// Phala's test accounts (helpers/mod.rs).
+// phALICE is Phala's test ALICE ([1u8; 32], helpers/mod.rs); phGas the gas
+// limit of every execution (Phala's query limit).
 var (
-	phALICE = [32]byte{1: 0}
+	phALICE = [32]byte(bytes.Repeat([]byte{1}, 32))
 	phGas   = worker.QueryGasLimit
 )
-
-func init() {
-	for i := range phALICE {
-		phALICE[i] = 1
-	}
-}
 
 // memStore is worker.ContractStore over engine.MemState.
 type memStore struct{ m *engine.MemState }
@@ -208,10 +203,10 @@ func sel4(label string) uint32 {
 	return uint32(h[0])<<24 | uint32(h[1])<<16 | uint32(h[2])<<8 | uint32(h[3])
 }
 
-// ok checks a successful execution and returns its output; ink! ≥ 4
+// mustOK checks a successful execution and returns its output; ink! ≥ 4
 // messages' outputs are MessageResult (Ok = 0 then the value), whose Ok
-// byte ok strips when ink4 is set.
-func ok(t *testing.T, res worker.ExecResult, ink4 bool, what string) *scale.Reader {
+// byte it strips when ink4 is set.
+func mustOK(t *testing.T, res worker.ExecResult, ink4 bool, what string) *scale.Reader {
 	t.Helper()
 	if !res.Success() {
 		t.Fatalf("%s: err %q flags %d data %x", what, res.Err, res.Flags, res.Data)
@@ -269,7 +264,7 @@ func TestPhalaInkFlip(t *testing.T) {
 	}
 	flip := c.deploy(phALICE, code, 0x9bae9d5e, []byte{1}, 0)
 	get := func() bool {
-		r := ok(t, c.tx(phALICE, flip, 0x2f865bd9, nil), false, "get")
+		r := mustOK(t, c.tx(phALICE, flip, 0x2f865bd9, nil), false, "get")
 		v := r.Bool()
 		done(t, r, "get")
 		return v
@@ -277,15 +272,15 @@ func TestPhalaInkFlip(t *testing.T) {
 	if !get() {
 		t.Fatal("get after new(true): false")
 	}
-	ok(t, c.query(phALICE, flip, 0x633aa551, nil), false, "estimate flip")
+	mustOK(t, c.query(phALICE, flip, 0x633aa551, nil), false, "estimate flip")
 	if !get() {
 		t.Fatal("an estimate changed the state")
 	}
-	ok(t, c.tx(phALICE, flip, 0x633aa551, nil), false, "flip")
+	mustOK(t, c.tx(phALICE, flip, 0x633aa551, nil), false, "flip")
 	if get() {
 		t.Fatal("get after flip: true")
 	}
-	r := ok(t, c.tx(phALICE, flip, 0xf7dff04c, enc(func(w *scale.Writer) { w.U32(42); w.U128(scale.U128{Lo: 24}) })), false, "echo")
+	r := mustOK(t, c.tx(phALICE, flip, 0xf7dff04c, enc(func(w *scale.Writer) { w.U32(42); w.U128(scale.U128{Lo: 24}) })), false, "echo")
 	if a, b := r.U32(), r.U128(); a != 42 || b != (scale.U128{Lo: 24}) {
 		t.Fatalf("echo: (%d, %v)", a, b)
 	}
@@ -300,7 +295,7 @@ func TestPhalaCrossContractInstantiate(t *testing.T) {
 	c.upload(phalaFile(t, "flip/flip.wasm"))
 	c.st.SetBalance(phALICE, scale.U128{Lo: 1 << 62})
 	cross := c.deploy(phALICE, phalaFile(t, "cross/cross.wasm"), 0x9bae9d5e, nil, 1<<40)
-	r := ok(t, c.tx(phALICE, cross, 0xc3220014, nil), false, "call_other_contract")
+	r := mustOK(t, c.tx(phALICE, cross, 0xc3220014, nil), false, "call_other_contract")
 	if !r.Bool() {
 		t.Fatal("call_other_contract: false")
 	}
@@ -320,7 +315,7 @@ func withWasm(t *testing.T, c *phalaCluster, rel string, ctor, msg uint32, query
 	} else {
 		res = c.tx(phALICE, ct, msg, nil)
 	}
-	done(t, ok(t, res, ink4, rel), rel)
+	done(t, mustOK(t, res, ink4, rel), rel)
 	return ct
 }
 
@@ -380,7 +375,7 @@ func (c *checker) call(inTx bool, label string, args []byte) *scale.Reader {
 	} else {
 		res = c.query(phALICE, c.addr, sel4(label), args)
 	}
-	return ok(c.t, res, true, label)
+	return mustOK(c.t, res, true, label)
 }
 
 // both runs a message as a query and as a transaction.
@@ -598,7 +593,7 @@ func TestPhalaGetBalance(t *testing.T) {
 	}
 }
 
-// TestPhalaCov log is test_cov_log: the line reaches the LogRing at Info.
+// TestPhalaCovLog is test_cov_log: the line reaches the LogRing at Info.
 func TestPhalaCovLog(t *testing.T) {
 	c := newChecker(t)
 	done(t, c.call(false, "log", enc(func(w *scale.Writer) { w.String("Hello, World!") })), "log")
@@ -744,7 +739,7 @@ func TestPhalaSetHookViaSystem(t *testing.T) {
 	if !res.Success() || len(res.Hooks) != 0 {
 		t.Fatalf("set_hook before grant_admin: %+v", res)
 	}
-	r := ok(t, c.tx(phALICE, c.system, 0x67612061, c.addr[:]), true, "grant_admin")
+	r := mustOK(t, c.tx(phALICE, c.system, 0x67612061, c.addr[:]), true, "grant_admin")
 	if !r.Result() {
 		t.Fatalf("grant_admin: Err")
 	}
@@ -758,7 +753,7 @@ func TestPhalaSetHookViaSystem(t *testing.T) {
 	if readBool(t, c.call(false, "on_block_end_called", nil), "on_block_end_called") {
 		t.Fatal("on_block_end_called before the hook ran")
 	}
-	done(t, ok(t, c.tx(c.addr, c.addr, 1, nil), true, "on_block_end"), "on_block_end")
+	done(t, mustOK(t, c.tx(c.addr, c.addr, 1, nil), true, "on_block_end"), "on_block_end")
 	if !readBool(t, c.call(false, "on_block_end_called", nil), "on_block_end_called") {
 		t.Fatal("on_block_end_called after the hook ran: false")
 	}
@@ -872,7 +867,7 @@ func TestPhalaForErrors(t *testing.T) {
 	trap(c.query(phALICE, ck, sel4("call_chain_ext"), u32(0x010001)), "unknown extension", "unknown chain extension id")
 	trap(c.query(phALICE, ck, sel4("sr25519_derive_key"), bytesArg([]byte("foo"))), "no cluster key", "KeySeedMissing")
 	trap(c.query(phALICE, ck, sel4("system_contract_version"), nil), "no system contract", "SystemContractMissing")
-	if !readBool(t, ok(t, c.tx(phALICE, ck, sel4("is_in_transaction"), nil), true, "bare is_in_transaction"), "bare is_in_transaction") {
+	if !readBool(t, mustOK(t, c.tx(phALICE, ck, sel4("is_in_transaction"), nil), true, "bare is_in_transaction"), "bare is_in_transaction") {
 		t.Fatal("is_in_transaction in a bare cluster's transaction: false")
 	}
 	// A response that fits Cella's limit but not the contract's buffer
@@ -883,7 +878,7 @@ func TestPhalaForErrors(t *testing.T) {
 		t.Fatalf("100 KiB response: %+v, want a trap", res)
 	}
 	t.Logf("100 KiB response: %s", res.Err)
-	r := ok(t, c.query(phALICE, ck, sel4("http_get"), url(c.origin+"/large")), true, "8 MiB response")
+	r := mustOK(t, c.query(phALICE, ck, sel4("http_get"), url(c.origin+"/large")), true, "8 MiB response")
 	if st, body := r.U16(), r.String(); st != 524 || body != "ResponseTooLarge" {
 		t.Fatalf("8 MiB response: %d %q", st, body)
 	}
