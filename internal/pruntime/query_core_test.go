@@ -128,8 +128,15 @@ func TestQueryCoreContracts(t *testing.T) {
 // with 8 blocks made and 4 synced; the caller closes it.
 func flipperRuntime(t *testing.T) (*Runtime, *keyWorld, codeView, [32]byte, *synth.Chain) {
 	t.Helper()
+	return coreRuntime(t, "flipper", append(append([]byte{}, selFlipperNew...), 1))
+}
+
+// coreRuntime is a runtime whose core instantiated the named test contract
+// with the constructor input ctor, deployed by //Alice.
+func coreRuntime(t *testing.T, name string, ctor []byte) (*Runtime, *keyWorld, codeView, [32]byte, *synth.Chain) {
+	t.Helper()
 	kw := newKeyWorld()
-	code := testcontracts.Wasm("flipper")
+	code := testcontracts.Wasm(name)
 	view := codeView{staticView{kw}, engine.CodeHash(code), code}
 	dir := t.TempDir()
 	p, err := dev.New(dev.Config{BuildID: DevBuildID(), SealDir: dir, Log: quietLog()})
@@ -144,7 +151,7 @@ func flipperRuntime(t *testing.T) (*Runtime, *keyWorld, codeView, [32]byte, *syn
 	alice, _ := keys.FromURI("//Alice")
 	contract := msg.ContractID(alice.Public(), view.hash, kw.cluster, []byte{1})
 	inst := msg.Instantiate{Cluster: kw.cluster, Contract: contract, Deployer: alice.Public(), CodeHash: view.hash,
-		Data: append(append([]byte{}, selFlipperNew...), 1), Salt: []byte{1}, GasLimit: 1e11, CommandID: [32]byte{1}}
+		Data: ctor, Salt: []byte{1}, GasLimit: 1e11, CommandID: [32]byte{1}}
 	c, err := synth.New(synth.Config{Messages: func(h int64) []msg.Message {
 		switch h {
 		case 2: // the worker registers
@@ -169,4 +176,26 @@ func flipperRuntime(t *testing.T) (*Runtime, *keyWorld, codeView, [32]byte, *syn
 	addBlocks(t, c, 8)
 	syncTo(t, r, c, 4)
 	return r, kw, view, contract, c
+}
+
+// TestQueryCorePinkContext: a query on the core's contracts runs with the
+// cluster's context, so pink's derive_sr25519_key works (it used to trap
+// with KeySeedMissing: the query's ExecEnv carried no cluster key) and
+// derives from the cluster key as Phala does.
+func TestQueryCorePinkContext(t *testing.T) {
+	url := "https://example.com/price"
+	ctor := scale.NewWriter(64)
+	ctor.Raw([]byte{0x9b, 0xae, 0x9d, 0x5e})
+	ctor.String(url)
+	r, kw, _, contract, _ := coreRuntime(t, "pricefeed", ctor.Bytes())
+	defer r.Close()
+	srv := httptest.NewServer(PublicHandler(r))
+	defer srv.Close()
+	qc := newQClient(t, r.Info().EcdhPublicKey, 1000)
+	q := qc.query(contract, inkMessage([]byte{0xa2, 0xf4, 0x48, 0xa4})) // pubkey()
+	er := execResultOf(t, qc.open(t, q, prpcQuery(t, srv.URL, qc.seal(t, q))))
+	want := cipher.ContractDerivedKey(kw.ck, contract, []byte("pricefeed")).Public()
+	if er.Err != nil || !bytes.Equal(er.Result.Data, append([]byte{0}, want[:]...)) {
+		t.Fatalf("pubkey(): %+v, want Ok(%x)", er, want)
+	}
 }

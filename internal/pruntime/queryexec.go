@@ -200,7 +200,7 @@ func (c *coreQueries) QueryMessage(ctx context.Context, q *MessageQuery) (*phatw
 	if !q.Deposit.IsZero() {
 		st = depositStore{ContractStore: st, origin: q.Origin, deposit: q.Deposit}
 	}
-	res := rt.Query(ctx, st, c.r.execEnv(q.Contract, env),
+	res := rt.Query(ctx, st, env,
 		worker.CallRequest{Caller: q.Origin, Dest: q.Contract, Value: q.Transfer, Input: q.Input, GasLimit: q.GasLimit})
 	if ctx.Err() != nil {
 		return nil, context.DeadlineExceeded
@@ -263,7 +263,8 @@ func (c *coreQueries) close() {
 
 // queryState is the state of target in the worker core's clusters.
 func (r *Runtime) queryState(target [32]byte) (engine.State, engine.Environment, func(), bool) {
-	st, env, release, ok := r.coreStore(target)
+	st, x, release, ok := r.coreStore(target)
+	env := engine.Environment{BlockNumber: x.BlockNumber, Timestamp: x.TimestampMs}
 	if !ok {
 		return nil, env, nil, false
 	}
@@ -271,17 +272,28 @@ func (r *Runtime) queryState(target [32]byte) (engine.State, engine.Environment,
 }
 
 // coreStore is the read-only store of target in the worker core's
-// clusters, with the query lock held for reading until release.
-func (r *Runtime) coreStore(target [32]byte) (worker.ContractStore, engine.Environment, func(), bool) {
+// clusters, with the query lock held for reading until release, and the
+// query's execution context: the block, and the cluster's id, key,
+// dev-chain switch and system contract, which the pink extension needs
+// (derive_sr25519_key, dev-chain HTTP, system_contract_id).
+func (r *Runtime) coreStore(target [32]byte) (worker.ContractStore, worker.ExecEnv, func(), bool) {
 	r.qmu.RLock()
 	r.mu.Lock()
 	if r.sync == nil {
 		r.mu.Unlock()
 		r.qmu.RUnlock()
-		return nil, engine.Environment{}, nil, false
+		return nil, worker.ExecEnv{}, nil, false
 	}
-	_, st, ok := r.core.QueryStore(target, r.cfg.ChainView(r.sync.Store()))
-	env := engine.Environment{BlockNumber: queryHeight(r.sync.Height()), Timestamp: uint64(max(r.lastBlockTime, 0) / 1e6)}
+	view := r.cfg.ChainView(r.sync.Store())
+	cluster, st, ok := r.core.QueryStore(target, view)
+	env := worker.ExecEnv{BlockNumber: queryHeight(r.sync.Height()), TimestampMs: uint64(max(r.lastBlockTime, 0) / 1e6)}
+	if ok {
+		env.Cluster = cluster
+		env.ClusterKey, env.DevChain = r.core.QueryEnv(cluster)
+		if cl, found, err := view.Cluster(cluster); err == nil && found {
+			env.SystemContract = cl.SystemContract
+		}
+	}
 	r.mu.Unlock()
 	if !ok {
 		r.qmu.RUnlock()
@@ -290,18 +302,20 @@ func (r *Runtime) coreStore(target [32]byte) (worker.ContractStore, engine.Envir
 	return st, env, r.qmu.RUnlock, true
 }
 
-// execEnv is a query's execution context for target: the block env and,
+// execEnv is the execution context of an engine query of target (a
+// contract, or the cluster of an instantiate dry run): the block env and,
 // for the pink extension, the cluster, its key and the dev-chain switch.
-// The caller holds the query lock (coreStore).
 func (r *Runtime) execEnv(target [32]byte, env engine.Environment) worker.ExecEnv {
 	x := worker.ExecEnv{BlockNumber: env.BlockNumber, TimestampMs: env.Timestamp}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.core != nil {
-		if cluster, _, ok := r.core.ContractDeployer(target); ok {
-			x.Cluster = cluster
-			x.ClusterKey, x.DevChain = r.core.QueryEnv(cluster)
+		cluster, _, ok := r.core.ContractDeployer(target)
+		if !ok {
+			cluster = target // an instantiate dry run names its cluster
 		}
+		x.Cluster = cluster
+		x.ClusterKey, x.DevChain = r.core.QueryEnv(cluster)
 	}
 	return x
 }
