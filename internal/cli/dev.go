@@ -9,11 +9,14 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 
+	"github.com/cella-network/cella/internal/abciapp"
 	"github.com/cella-network/cella/internal/defaults"
 	"github.com/cella-network/cella/internal/devnet"
 	"github.com/cella-network/cella/internal/keys"
 	"github.com/cella-network/cella/internal/node"
 	"github.com/cella-network/cella/internal/state"
+	"github.com/cella-network/cella/internal/state/modules"
+	"github.com/cella-network/cella/internal/web"
 )
 
 // DevChainID is the chain id of `cella dev`.
@@ -30,6 +33,7 @@ func newDevCmd() *cobra.Command {
 		metrics     string
 		pruntimeAt  string
 		noWorker    bool
+		webAddr     string
 		lf          logFlags
 	)
 	cmd := &cobra.Command{
@@ -67,7 +71,22 @@ first. Stop with Ctrl-C.`,
 				return err
 			}
 			n, worker := net.Node, net.Worker
+			var app *web.Server
+			if webAddr != "" {
+				wc := web.Config{NodeRPC: httpURL(n.Config.RPC.ListenAddress), Version: abciapp.Version, Calls: web.CallNames(modules.Runtimes()), Log: log}
+				if worker != nil {
+					wc.Worker = "http://" + worker.PublicAddr
+				}
+				if app, err = web.Start(webAddr, wc); err != nil {
+					_ = net.Close()
+					return err
+				}
+				defer app.Close()
+			}
 			printDevBanner(cmd.OutOrStdout(), home, net.Fresh, n, metrics, worker)
+			if app != nil {
+				fmt.Fprintf(cmd.OutOrStdout(), "Web app (explorer and contract UI): %s\n", app.URL())
+			}
 			go reportFirstBlock(cmd, n)
 			<-cmd.Context().Done()
 			fmt.Fprintln(cmd.OutOrStdout(), "\nShutting down...")
@@ -88,6 +107,7 @@ first. Stop with Ctrl-C.`,
 	f.StringVar(&metrics, "metrics-addr", defaults.NodeMetricsAddr, "Prometheus metrics listen address (empty disables)")
 	f.StringVar(&pruntimeAt, "pruntime-addr", defaults.PRuntimePublicAddr, "public API address of the dev worker's pRuntime (its internal API takes a loopback port of its own)")
 	f.BoolVar(&noWorker, "no-worker", false, "run only the chain: no pRuntime, no pherry")
+	f.StringVar(&webAddr, "web-addr", web.DefaultAddr, "listen address of the web app, which proxies the node's RPC and the dev worker's API (empty disables)")
 	lf.add(cmd)
 	return cmd
 }

@@ -36,13 +36,14 @@ func (s *safeBuffer) String() string {
 }
 
 // startDevCmd runs `cella dev` in-process until the returned stop is called.
-func startDevCmd(t *testing.T, home, rpc, p2p, pr string) (stop func(), out *safeBuffer) {
+// The web app is off unless extra turns it on ("--web-addr", addr).
+func startDevCmd(t *testing.T, home, rpc, p2p, pr string, extra ...string) (stop func(), out *safeBuffer) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	out = &safeBuffer{}
 	root := newRootCmd()
-	root.SetArgs([]string{"dev", "--home", home, "--block-time", "50ms", "--rpc-addr", "tcp://" + rpc,
-		"--p2p-addr", "tcp://" + p2p, "--pruntime-addr", pr, "--metrics-addr", "", "--log-level", "error"})
+	root.SetArgs(append([]string{"dev", "--home", home, "--block-time", "50ms", "--rpc-addr", "tcp://" + rpc,
+		"--p2p-addr", "tcp://" + p2p, "--pruntime-addr", pr, "--metrics-addr", "", "--log-level", "error", "--web-addr", ""}, extra...))
 	root.SetOut(out)
 	root.SetErr(out)
 	done := make(chan error, 1)
