@@ -336,7 +336,7 @@ function describeOutcome(o: CommandOutcome, meta: ContractMetadata, name: string
     events: o.events.map((e) => {
       try {
         const d = meta.decodeEvent(e.data, e.topics);
-        return { contract: ss58(e.contract, prefix), event: d.event.identifier, args: d.args.map((a, i) => ({ [d.event.args[i]?.name ?? i]: a.toHuman() })) };
+        return { contract: ss58(e.contract, prefix), event: d.event.identifier, args: Object.fromEntries(d.args.map((a, i) => [d.event.args[i]?.name ?? String(i), a.toHuman()])) };
       } catch (err) {
         return { contract: ss58(e.contract, prefix), undecoded: u8aToHex(e.data), why: (err as Error).message };
       }

@@ -7,6 +7,9 @@
 //
 // internal/cli's TestWebAppInBrowser starts `cella dev` and runs this.
 import { chromium } from 'playwright-core';
+import { Keyring } from '@polkadot/keyring';
+import { hexToU8a, u8aToHex, u8aWrapBytes } from '@polkadot/util';
+import { cryptoWaitReady } from '@polkadot/util-crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,6 +34,38 @@ try {
     }
   });
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+
+  // A stand-in for a polkadot.js extension holding //Bob: injectedWeb3 as
+  // extensions inject it, whose signRaw signs <Bytes>data</Bytes> here in
+  // Node, as the real extension does.
+  await cryptoWaitReady();
+  const bob = new Keyring({ type: 'sr25519', ss58Format: 42 }).addFromUri('//Bob');
+  let extensionSignatures = 0;
+  await page.exposeFunction('cellaTestSignRaw', (address, data) => {
+    if (address !== bob.address) {
+      throw new Error(`signRaw for ${address}`);
+    }
+    extensionSignatures++;
+    return u8aToHex(bob.sign(u8aWrapBytes(hexToU8a(data))));
+  });
+  await page.addInitScript((address) => {
+    window.injectedWeb3 = {
+      'cella-test': {
+        version: '0.0.1',
+        enable: async () => ({
+          accounts: { get: async () => [{ address, name: 'Bob (test extension)', type: 'sr25519' }] },
+          signer: {
+            signRaw: async ({ address: a, data, type }) => {
+              if (type !== 'bytes') {
+                throw new Error('only bytes');
+              }
+              return { id: 1, signature: await window.cellaTestSignRaw(a, data) };
+            },
+          },
+        }),
+      },
+    };
+  }, bob.address);
 
   // The explorer: a block appears after the first one seen.
   step(`open ${url}`);
@@ -71,8 +106,11 @@ try {
   }
   step(`flipper at ${addr}`);
 
-  const query = async (want) => {
-    await page.selectOption('#message', 'get');
+  const query = async (want, message = 'get', args = []) => {
+    await page.selectOption('#message', message);
+    for (const [i, a] of args.entries()) {
+      await page.fill(`#msg-arg-${i}`, a);
+    }
     await page.evaluate(() => { document.querySelector('#query-result').textContent = ''; });
     await page.click('#query');
     await page.waitForFunction(() => {
@@ -83,24 +121,33 @@ try {
     const v = JSON.parse(t).value;
     const got = v?.Ok ?? v;
     if (String(got) !== String(want)) {
-      throw new Error(`get() answered ${JSON.stringify(v)}, want ${want}; log: ${await page.textContent('#log')}`);
+      throw new Error(`${message}() answered ${JSON.stringify(v)}, want ${want}; log: ${await page.textContent('#log')}`);
     }
-    step(`get() = ${JSON.stringify(v)}`);
+    step(`${message}() = ${JSON.stringify(v)}`);
   };
   await query(false);
   await page.screenshot({ path: join(out, '3-deployed-query-false.png'), fullPage: true });
 
+  const command = async (message, args = []) => {
+    await page.selectOption('#message', message);
+    for (const [i, a] of args.entries()) {
+      await page.fill(`#msg-arg-${i}`, a);
+    }
+    await page.evaluate(() => { document.querySelector('#outcome').textContent = ''; });
+    await page.click('#call');
+    await page.waitForFunction(() => {
+      const t = document.querySelector('#outcome')?.textContent ?? '';
+      return t.includes('"success"') || /error:/.test(document.querySelector('#log')?.textContent ?? '');
+    }, null, { timeout: 90_000 });
+    const text = await page.textContent('#outcome');
+    const o = text.includes('"success"') ? JSON.parse(text) : null;
+    if (o?.success !== true) {
+      throw new Error(`${message}'s outcome: ${text}; log: ${await page.textContent('#log')}`);
+    }
+    return o;
+  };
   step('flip with an encrypted command');
-  await page.selectOption('#message', 'flip');
-  await page.click('#call');
-  await page.waitForFunction(() => {
-    const t = document.querySelector('#outcome')?.textContent ?? '';
-    return t.includes('"success"') || /error:/.test(document.querySelector('#log')?.textContent ?? '');
-  }, null, { timeout: 90_000 });
-  const outcome = JSON.parse(await page.textContent('#outcome'));
-  if (outcome.success !== true) {
-    throw new Error(`flip's outcome: ${JSON.stringify(outcome)}`);
-  }
+  const outcome = await command('flip');
   await page.screenshot({ path: join(out, '4-flip-outcome.png'), fullPage: true });
   await query(true);
   await page.screenshot({ path: join(out, '5-query-true.png'), fullPage: true });
@@ -121,6 +168,47 @@ try {
     throw new Error('the contracts page does not list flipper');
   }
   await page.screenshot({ path: join(out, '7-contracts.png'), fullPage: true });
+
+  // The extension signs: //Bob flips it back through signRaw.
+  step('flip again, signed by the (test) extension');
+  await page.goto(url + '#/deploy');
+  await page.click('#connect-extension');
+  await page.waitForSelector(`#signer option[value="ext:${bob.address}"]`, { state: 'attached' });
+  await page.selectOption('#signer', `ext:${bob.address}`);
+  await page.fill('#contract-addr', addr);
+  const byExt = await command('flip');
+  await query(false);
+  if (extensionSignatures < 2) {
+    throw new Error(`the extension signed ${extensionSignatures} times, want the transaction and the query`);
+  }
+  await page.goto(url + `#/block/${Number(byExt.block)}`);
+  await page.waitForSelector('#txs');
+  if (!(await page.textContent('#txs')).includes('wallet-signed')) {
+    throw new Error('the explorer does not show the extension-signed command as wallet-signed');
+  }
+  await page.screenshot({ path: join(out, '8-extension-block.png'), fullPage: true });
+
+  // Decoded events: an ERC-20 transfer from //Alice to //Bob.
+  step('erc20: deploy, transfer, decoded Transfer event');
+  await page.goto(url + '#/deploy');
+  await page.selectOption('#signer', 'dev://Alice');
+  await page.setInputFiles('#code-files', [join(contracts, 'erc20.wasm'), join(contracts, 'erc20.json')]);
+  await page.waitForFunction(() => (document.querySelector('#code-info')?.textContent ?? '').includes('balance_of'));
+  await page.selectOption('#ctor', 'new');
+  await page.fill('#ctor-arg-0', '1000000');
+  const before = await page.inputValue('#contract-addr');
+  await page.click('#deploy');
+  await page.waitForFunction((b) => {
+    const v = document.querySelector('#contract-addr')?.value ?? '';
+    return (v !== b && /^0x[0-9a-f]{64}$/.test(v)) || /error:/.test(document.querySelector('#log')?.textContent ?? '');
+  }, before, { timeout: 120_000 });
+  const tr = await command('transfer', [bob.address, '250']);
+  const ev = tr.events?.[0];
+  if (tr.events?.length !== 1 || ev.event !== 'Transfer' || !JSON.stringify(ev.args).includes('250')) {
+    throw new Error(`transfer's events: ${JSON.stringify(tr.events)}`);
+  }
+  await query('250', 'balance_of', [bob.address]);
+  await page.screenshot({ path: join(out, '9-erc20-events.png'), fullPage: true });
   const csp = problems.filter((p) => /Content Security Policy|Refused to/.test(p));
   if (csp.length) {
     throw new Error(`CSP violations: ${csp.join('; ')}`);
