@@ -4,7 +4,7 @@
 // polkadot.js extension account. Every chain and worker operation is the
 // SDK's (sdk-ts); this file only gathers inputs and shows results.
 import {
-  ContractMetadata, ready, signerFromUri, signerFromExtension, codeHash, QueryFailed, CLUSTER0, ss58,
+  ContractMetadata, ready, signerFromUri, signerFromExtension, codeHash, QueryFailed, QueryError, CLUSTER0, ss58,
 } from '@cella-network/sdk';
 import type { Signer, Worker, CommandOutcome } from '@cella-network/sdk';
 import { web3Accounts, web3Enable, web3FromAddress } from '@polkadot/extension-dapp';
@@ -14,6 +14,8 @@ import type { App } from './main.js';
 
 /** Dev accounts offered on dev chains only (their secrets are public). */
 const DEV_ACCOUNTS = ['Alice', 'Bob', 'Charlie', 'Dave', 'Eve', 'Ferdie'];
+/** The worker's answer to a log request with no lines for the asking account (pruntime.ErrNoLogs). */
+const NO_LOGS = 'no logs of this contract for this account';
 /** The largest file the UI reads (the chain takes code up to 2 MiB; a bundle adds metadata). */
 const MAX_FILE = 8 << 20;
 
@@ -293,9 +295,34 @@ export function renderContractUI(app: App, view: HTMLElement, params: URLSearchP
       throw new Error(`command refused: ${sent.result?.result} ${sent.result?.log ?? ''}`);
     }
     say(`command ${sent.commandId} in block ${sent.result.height}; asking the worker for its outcome…`);
-    const o = await app.client.commandResult(s, await worker(), sent);
+    const w = await worker();
+    await workerAt(w, sent.result.height);
+    const o = await app.client.commandResult(s, w, sent);
     outcomeOut.textContent = show(describeOutcome(o, loaded.meta, name, app.chain?.ss58Prefix ?? 42));
     say(`outcome: ${o.success ? 'success' : o.refused || o.error || 'reverted'}`, o.success ? 'ok' : 'bad');
+  }));
+
+  const logsOut = h('pre', { id: 'logs' }, '—');
+  const logsBtn = h('button', { id: 'logs-btn' }, 'Logs (deployer only)');
+  logsBtn.addEventListener('click', guard(logsBtn, async () => {
+    const s = await signer();
+    logsOut.textContent = '…';
+    let page;
+    try {
+      page = await app.client.contractLogs(s, await worker(), addrIn.value.trim());
+    } catch (e) {
+      if (e instanceof QueryError && e.kind === 'RuntimeError' && e.detail === NO_LOGS) {
+        logsOut.textContent = show({ lines: [], note: 'no log lines for this account: none written yet, or you are not the deployer' });
+        say('logs: none for this account');
+        return;
+      }
+      throw e;
+    }
+    logsOut.textContent = show({
+      lines: page.lines.map((l) => `#${l.seq} block ${l.block} ${l.level}${l.inQuery ? ' (query)' : ''}: ${l.message}`),
+      next: page.next, dropped: page.dropped,
+    });
+    say(`logs: ${page.lines.length} line(s)`);
   }));
 
   const extBtn = h('button', { id: 'connect-extension' }, 'Connect extension');
@@ -317,10 +344,27 @@ export function renderContractUI(app: App, view: HTMLElement, params: URLSearchP
       h('div', { class: 'row' }, h('label', {}, 'Message'), msgSel, msgArgs),
       h('div', { class: 'row' }, queryBtn, callBtn, h('label', {}, plainBox, ' plain (readable on chain)')),
       h('h2', {}, 'Query result'), queryOut,
-      h('h2', {}, 'Command outcome'), outcomeOut),
+      h('h2', {}, 'Command outcome'), outcomeOut,
+      h('div', { class: 'row' }, logsBtn), logsOut),
     h('h2', {}, 'Log'), log,
   );
   fillSpecs();
+}
+
+/**
+ * Waits until worker w has applied block height. The SDK's commandResult
+ * asks for the outcome first and the worker's height after, so a block
+ * applied between the two reads as "no outcome"; asked only once the
+ * block is applied, the first answer is final.
+ */
+async function workerAt(w: Worker, height: number, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Number((await w.info()).height ?? 0) < height) {
+    if (Date.now() > deadline) {
+      throw new Error(`worker ${w.url} has not applied block ${height} after ${timeoutMs / 1000} s`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
 }
 
 function describeOutcome(o: CommandOutcome, meta: ContractMetadata, name: string, prefix: number): unknown {

@@ -112,7 +112,7 @@ async function renderBlock(app: App, height: number): Promise<void> {
     const events = (r.events ?? []).map((e: any) =>
       h('div', {}, h('b', {}, e.type), ' ', ...(e.attributes ?? []).map((a: any) => h('span', { class: 'mono' }, ` ${a.key}=${a.value}`))));
     return [
-      i,
+      h('div', {}, String(i), h('div', {}, mono(d.hash, 6))),
       d.error ? h('span', { class: 'bad' }, `undecodable: ${d.error}`) : h('div', {}, h('b', { class: 'call' }, d.call), args),
       d.signer ? h('div', {}, link(`/account/${d.signer}`, mono(d.signer, 8)), h('div', { class: 'muted' }, `nonce ${d.nonce}${d.wrapped ? ', wallet-signed' : ''}`)) : '',
       h('div', {}, h('span', { class: code === 0 ? 'ok result' : 'bad result' }, `${codeName(code)} (${code})`), r.log ? h('div', { class: 'muted' }, r.log) : null),
@@ -136,9 +136,12 @@ async function renderBlock(app: App, height: number): Promise<void> {
 async function renderAccount(app: App, addr: string): Promise<void> {
   const a = await app.client.account(addr);
   const dec = app.chain?.decimals ?? 12;
+  const deployed = (await app.client.contracts().catch(() => [])).filter((c) => c.deployer === a.address);
   view.replaceChildren(
     h('h1', {}, 'Account'),
-    kv([['address', mono(a.address)], ['free balance', `${formatAmount(a.free, dec)} (${a.free} base units)`], ['nonce', String(a.nonce)]]),
+    kv([['address', h('span', { id: 'account-address' }, mono(a.address))], ['free balance', h('span', { id: 'account-balance' }, `${formatAmount(a.free, dec)} (${a.free} base units)`)], ['nonce', h('span', { id: 'account-nonce' }, String(a.nonce))]]),
+    h('h2', {}, `Contracts deployed (${deployed.length})`),
+    deployed.length ? contractsTable(deployed) : h('p', { class: 'muted' }, 'None.'),
   );
 }
 
@@ -199,12 +202,12 @@ async function renderCluster(app: App, id: string): Promise<void> {
       ['id', mono(c.id)], ['owner', link(`/account/${c.owner}`, mono(c.owner))], ['permission', c.permission],
       ['key epoch', String(c.epoch)], ['public key', c.pubkey ? mono(c.pubkey) : 'not yet'],
       ['state root report interval', c.reportInterval ? `${c.reportInterval} blocks` : '—'],
-      ['last agreed state root', c.lastAgreed ? h('span', {}, mono(c.lastAgreed.root), ` at block ${c.lastAgreed.height}`) : h('span', { class: 'muted' }, 'none yet')],
+      ['last agreed state root', c.lastAgreed ? h('span', { id: 'last-agreed' }, mono(c.lastAgreed.root), ` at block ${c.lastAgreed.height}`) : h('span', { class: 'muted' }, 'none yet')],
     ]),
     h('h2', {}, 'Workers'),
     table(['identity', 'holds the cluster key'], (c.workers ?? []).map((w: string) => [mono(w), (c.keyedWorkers ?? []).includes(w) ? 'yes' : 'no'])),
     h('h2', {}, 'State roots'),
-    (c.roots ?? []).length ? table(['height', 'root', 'agreeing workers'], c.roots.map((r: any) => [r.height, mono(r.root), r.agreeing.length])) : h('p', { class: 'muted' }, 'No reports yet.'),
+    (c.roots ?? []).length ? table(['height', 'root', 'agreeing workers'], c.roots.map((r: any) => [r.height, mono(r.root), r.agreeing.length]), 'roots') : h('p', { class: 'muted' }, 'No reports yet.'),
     (c.alarms ?? []).length ? h('h2', { class: 'bad' }, 'Divergence alarms') : '',
     (c.alarms ?? []).length ? table(['height', 'worker', 'root', 'expected'], c.alarms.map((a: any) => [a.height, mono(a.worker, 8), mono(a.root, 8), mono(a.expectedRoot, 8)])) : '',
     h('h2', {}, `Contracts (${contracts.length})`),

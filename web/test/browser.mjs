@@ -209,6 +209,41 @@ try {
   }
   await query('250', 'balance_of', [bob.address]);
   await page.screenshot({ path: join(out, '9-erc20-events.png'), fullPage: true });
+
+  // ink! 5 metadata: the event found by its signature topic; the deployer's logs.
+  step('events (ink! 5): emit, decoded Emitted event, logs');
+  await page.setInputFiles('#code-files', [join(contracts, 'events.wasm'), join(contracts, 'events.json')]);
+  await page.waitForFunction(() => (document.querySelector('#code-info')?.textContent ?? '').includes('emit'));
+  const before2 = await page.inputValue('#contract-addr');
+  await page.click('#deploy');
+  await page.waitForFunction((b) => {
+    const v = document.querySelector('#contract-addr')?.value ?? '';
+    return (v !== b && /^0x[0-9a-f]{64}$/.test(v)) || /error:/.test(document.querySelector('#log')?.textContent ?? '');
+  }, before2, { timeout: 120_000 });
+  const em = await command('emit', ['7']);
+  if (em.events?.length !== 1 || !String(em.events[0].event).endsWith('Emitted') || String(em.events[0].args?.value) !== '7') {
+    throw new Error(`emit's events: ${JSON.stringify(em.events)}`);
+  }
+  await page.click('#logs-btn');
+  await page.waitForFunction(() => (document.querySelector('#logs')?.textContent ?? '').includes('"lines"') ||
+    /error:/.test(document.querySelector('#log')?.textContent ?? ''), null, { timeout: 60_000 });
+  const logsText = await page.textContent('#logs');
+  if (!logsText.includes('"lines"')) {
+    throw new Error(`logs: ${logsText}; log: ${await page.textContent('#log')}`);
+  }
+  const logs = JSON.parse(logsText);
+  step(`logs: ${JSON.stringify(logs.lines)}`);
+  await page.screenshot({ path: join(out, '10-events-logs.png'), fullPage: true });
+
+  // The account and cluster pages.
+  await page.goto(url + `#/account/${bob.address}`);
+  await page.waitForSelector('#account-nonce');
+  if (Number(await page.textContent('#account-nonce')) < 1) {
+    throw new Error('Bob\'s nonce did not move after his command');
+  }
+  await page.goto(url + '#/cluster/0x' + '00'.repeat(32));
+  await page.waitForSelector('#last-agreed');
+  await page.screenshot({ path: join(out, '11-cluster0.png'), fullPage: true });
   const csp = problems.filter((p) => /Content Security Policy|Refused to/.test(p));
   if (csp.length) {
     throw new Error(`CSP violations: ${csp.join('; ')}`);
