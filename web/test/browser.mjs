@@ -10,7 +10,7 @@ import { chromium } from 'playwright-core';
 import { Keyring } from '@polkadot/keyring';
 import { hexToU8a, u8aToHex, u8aWrapBytes } from '@polkadot/util';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -189,10 +189,14 @@ try {
   await page.screenshot({ path: join(out, '8-extension-block.png'), fullPage: true });
 
   // Decoded events: an ERC-20 transfer from //Alice to //Bob.
-  step('erc20: deploy, transfer, decoded Transfer event');
+  step('erc20 from a .contract bundle: deploy, transfer, decoded Transfer event');
   await page.goto(url + '#/deploy');
   await page.selectOption('#signer', 'dev://Alice');
-  await page.setInputFiles('#code-files', [join(contracts, 'erc20.wasm'), join(contracts, 'erc20.json')]);
+  // As a .contract bundle: the metadata with the code in source.wasm.
+  const bundle = JSON.parse(readFileSync(join(contracts, 'erc20.json'), 'utf8'));
+  bundle.source = { ...bundle.source, wasm: '0x' + readFileSync(join(contracts, 'erc20.wasm')).toString('hex') };
+  writeFileSync(join(out, 'erc20.contract'), JSON.stringify(bundle));
+  await page.setInputFiles('#code-files', join(out, 'erc20.contract'));
   await page.waitForFunction(() => (document.querySelector('#code-info')?.textContent ?? '').includes('balance_of'));
   await page.selectOption('#ctor', 'new');
   await page.fill('#ctor-arg-0', '1000000');
