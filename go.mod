@@ -4,6 +4,9 @@ go 1.26.0
 
 toolchain go1.26.8
 
+// The TypeScript SDK's npm dependencies are no Go packages.
+ignore ./sdk-ts/node_modules
+
 require (
 	connectrpc.com/connect v1.21.1
 	github.com/ChainSafe/go-schnorrkel v1.1.0

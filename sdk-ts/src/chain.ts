@@ -4,7 +4,7 @@
 // "cella/tx/v1" (blake2-256 of the payload when it is over 256 bytes),
 // optionally <Bytes>-wrapped as a wallet's signRaw signs.
 import { hexToU8a, u8aConcat, u8aToHex, u8aWrapBytes, stringToU8a } from '@polkadot/util';
-import { blake2AsU8a, sha256AsU8a } from '@polkadot/util-crypto';
+import { base64Decode, base64Encode, blake2AsU8a, sha256AsU8a } from '@polkadot/util-crypto';
 import type { Signer } from './keys.js';
 import { parseHash, toAccount } from './keys.js';
 import { encode } from './types.js';
@@ -266,11 +266,11 @@ export async function readBounded(res: Response, max: number): Promise<Uint8Arra
 }
 
 function b64(b: Uint8Array): string {
-  return Buffer.from(b).toString('base64');
+  return base64Encode(b);
 }
 
 function unb64(s: string | undefined | null): Uint8Array {
-  return new Uint8Array(Buffer.from(s ?? '', 'base64'));
+  return s ? base64Decode(s) : new Uint8Array();
 }
 
 /** A connection to one node's RPC. */
@@ -296,7 +296,13 @@ export class Chain {
     } catch (e) {
       throw new Error(`cannot reach a node at ${this.url} (is \`cella dev\` or \`cella node\` running?): ${(e as Error).message}`);
     }
-    const body = JSON.parse(new TextDecoder().decode(await readBounded(res, MAX_RESPONSE_BYTES)));
+    const text = new TextDecoder().decode(await readBounded(res, MAX_RESPONSE_BYTES));
+    let body: any;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      throw new Error(`node ${this.url}: ${method}: not a JSON-RPC answer (HTTP ${res.status}): ${text.slice(0, 200)}`);
+    }
     if (body.error) {
       const e = new Error(`node ${this.url}: ${method}: ${body.error.message}${body.error.data ? ': ' + body.error.data : ''}`);
       (e as any).rpcError = body.error;

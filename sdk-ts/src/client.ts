@@ -12,7 +12,7 @@ import {
 } from './chain.js';
 import type { Signer } from './keys.js';
 import { codeHash as hashCode, contractAddress, parseHash, toAccount } from './keys.js';
-import type { QueryData, SealedQuery } from './phatwire.js';
+import type { CertifiedKey, QueryData, SealedQuery } from './phatwire.js';
 import { encryptedCommandPayload, openAnswer, plainCommandPayload, QueryError, sealQuery } from './phatwire.js';
 import { decodeStrict, encode } from './types.js';
 
@@ -22,19 +22,24 @@ export const DEFAULT_WORKER_URL = 'http://127.0.0.1:8000';
 export const DEFAULT_GAS_LIMIT = 100_000_000_000n;
 /** The chain's bounds. */
 export const MAX_CODE_SIZE = 2 << 20;
-export const MAX_SALT_LEN = 64;
+export const MAX_SALT_LEN = 256;
 export const MAX_COMMAND_SIZE = 1 << 20;
 /** The worker's answer when it has no outcome of a command for the asking account. */
 export const NO_OUTCOME = 'no outcome for this account and command';
+/** The worker's answer to ContractLogs for a contract it keeps no logs of for the asking account (also: not the deployer). */
+export const NO_LOGS = 'no logs of this contract for this account';
 /** Bound of a worker's answer. */
 const MAX_ANSWER = 2 << 20;
 
-// Weights the chain charges for the phat calls (internal/state/phat).
-const UPLOAD_WEIGHT = 200_000n;
-const UPLOAD_WEIGHT_PER_BYTE = 50n;
-const INSTANTIATE_WEIGHT = 300_000n;
-const PUSH_WEIGHT = 50_000n;
-const PAYLOAD_WEIGHT_PER_BYTE = 2n;
+/** Weights the chain charges for the phat calls (internal/state/phat), for fee limits. */
+export const PHAT_WEIGHTS = {
+  upload: 200_000n, uploadPerByte: 50n, instantiate: 300_000n, push: 50_000n, payloadPerByte: 2n,
+} as const;
+const UPLOAD_WEIGHT = PHAT_WEIGHTS.upload;
+const UPLOAD_WEIGHT_PER_BYTE = PHAT_WEIGHTS.uploadPerByte;
+const INSTANTIATE_WEIGHT = PHAT_WEIGHTS.instantiate;
+const PUSH_WEIGHT = PHAT_WEIGHTS.push;
+const PAYLOAD_WEIGHT_PER_BYTE = PHAT_WEIGHTS.payloadPerByte;
 
 /** A failed contract execution in a query (a dispatch error). */
 export class ContractError extends Error {
@@ -186,9 +191,20 @@ export class Worker {
     return b;
   }
 
-  /** The worker's Info (Connect JSON). */
+  /** The worker's Info (Connect JSON): initialized, height (string), identity and ECDH keys, clusters, … */
   async info(): Promise<any> {
     return workerInfo(this.url);
+  }
+
+  /** Waits until the worker has applied block height (e.g. a code upload's, before a dry run of it). */
+  async waitHeight(height: number, timeoutMs = 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (Number((await this.info()).height ?? 0) < height) {
+      if (Date.now() > deadline) {
+        throw new Error(`waiting for worker ${this.url} to apply block ${height}: timed out`);
+      }
+      await sleep(pollIntervalMs);
+    }
   }
 }
 
@@ -441,7 +457,7 @@ export class Client extends Chain {
     return this.clusterWorker((await this.contract(contract)).cluster);
   }
 
-  private async ask(signer: Signer, w: Worker, target: Uint8Array, data: QueryData, method: 'Query' | 'CommandOutcome' | 'ContractLogs', prpc = false): Promise<Uint8Array> {
+  private async ask(signer: Signer | CertifiedKey, w: Worker, target: Uint8Array, data: QueryData, method: 'Query' | 'CommandOutcome' | 'ContractLogs', prpc = false): Promise<Uint8Array> {
     const q: SealedQuery = await sealQuery(signer, w.ecdh, target, data);
     const answer = prpc && method === 'Query' ? await w.prpcContractQuery(q.request) : await w.connect(method, q.request);
     return openAnswer(q, answer);
@@ -451,9 +467,10 @@ export class Client extends Chain {
    * Runs a contract message read-only on worker w as signer's account (data
    * from ContractMetadata.encodeMessage): signed through a certificate for a
    * fresh key, sealed to the worker's registered ECDH key; the answer is
-   * decrypted and checked against the query's nonce.
+   * decrypted and checked against the query's nonce. signer may be a
+   * CertifiedKey (certify()) to sign many queries with one wallet prompt.
    */
-  async query(signer: Signer, w: Worker, contract: Uint8Array | string, data: Uint8Array, o: QueryOptions = {}): Promise<QueryResult> {
+  async query(signer: Signer | CertifiedKey, w: Worker, contract: Uint8Array | string, data: Uint8Array, o: QueryOptions = {}): Promise<QueryResult> {
     const payload = await this.ask(signer, w, toAccount(contract), {
       InkMessage: { payload: data, deposit: o.deposit ?? 0n, transfer: o.value ?? 0n, estimating: !!o.estimating },
     }, 'Query', o.prpc);
@@ -461,7 +478,7 @@ export class Client extends Chain {
   }
 
   /** Dry-runs a constructor on worker w in cluster; the address is the one instantiate would give. */
-  async queryInstantiate(signer: Signer, w: Worker, cluster: Uint8Array | string, codeHashValue: Uint8Array | string, data: Uint8Array, salt: Uint8Array = new Uint8Array(), o: QueryOptions = {}): Promise<QueryResult & { address: string }> {
+  async queryInstantiate(signer: Signer | CertifiedKey, w: Worker, cluster: Uint8Array | string, codeHashValue: Uint8Array | string, data: Uint8Array, salt: Uint8Array = new Uint8Array(), o: QueryOptions = {}): Promise<QueryResult & { address: string }> {
     const payload = await this.ask(signer, w, parseHash(cluster), {
       InkInstantiate: { codeHash: parseHash(codeHashValue), salt, instantiateData: data, deposit: o.deposit ?? 0n, transfer: o.value ?? 0n },
     }, 'Query', o.prpc);
@@ -475,7 +492,7 @@ export class Client extends Chain {
    * sender (only the sender gets it). It waits for the worker to apply the
    * command's block (height, from sent.result.height).
    */
-  async commandResult(signer: Signer, w: Worker, sent: SentCommand, timeoutMs = 60_000): Promise<CommandOutcome> {
+  async commandResult(signer: Signer | CertifiedKey, w: Worker, sent: SentCommand, timeoutMs = 60_000): Promise<CommandOutcome> {
     const r = checkResult(sent);
     if (!sent.commandId) {
       throw new Error('cella: commandResult takes the result of instantiate or call');
@@ -503,7 +520,7 @@ export class Client extends Chain {
   }
 
   /** The log lines contract wrote on worker w after sequence after (deployer only). */
-  async contractLogs(signer: Signer, w: Worker, contract: Uint8Array | string, after = 0n, max = 0) {
+  async contractLogs(signer: Signer | CertifiedKey, w: Worker, contract: Uint8Array | string, after = 0n, max = 0) {
     const payload = await this.ask(signer, w, toAccount(contract), {
       InkMessage: { payload: encode('CellaLogRequest', { after, max }), deposit: 0n, transfer: 0n, estimating: false },
     }, 'ContractLogs');

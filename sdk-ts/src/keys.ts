@@ -5,6 +5,7 @@
 // workers (Sr25519WrapBytes) accept as well.
 import { Keyring } from '@polkadot/keyring';
 import type { KeyringPair } from '@polkadot/keyring/types';
+import type { Signer as PolkadotSigner } from '@polkadot/types/types';
 import { hexToU8a, isHex, u8aToHex, u8aWrapBytes } from '@polkadot/util';
 import { blake2AsU8a, cryptoWaitReady, decodeAddress, encodeAddress, sr25519Verify } from '@polkadot/util-crypto';
 
@@ -27,11 +28,10 @@ export interface Signer {
 
 /**
  * The raw-signing part of a polkadot.js extension's injected signer
- * (`(await web3FromAddress(addr)).signer`): signRaw({address, data, type:'bytes'}).
+ * (`(await web3FromAddress(addr)).signer`, @polkadot/types' Signer):
+ * signRaw({address, data, type: 'bytes'}).
  */
-export interface RawSigner {
-  signRaw?: (raw: { address: string; data: `0x${string}` | string; type: 'bytes' | 'payload' }) => Promise<{ signature: string }>;
-}
+export type RawSigner = Pick<PolkadotSigner, 'signRaw'>;
 
 /** Waits for the sr25519 wasm; every function that signs or derives keys needs it. */
 export async function ready(): Promise<void> {

@@ -4,7 +4,7 @@
 import { Abi } from '@polkadot/api-contract';
 import type { AbiEvent, AbiMessage, DecodedEvent } from '@polkadot/api-contract/types';
 import type { Codec } from '@polkadot/types/types';
-import { compactStripLength, u8aToHex } from '@polkadot/util';
+import { compactStripLength, hexToU8a, isHex, u8aToHex } from '@polkadot/util';
 
 /** A contract's ink! metadata (the .json, or a .contract bundle). */
 export class ContractMetadata {
@@ -21,6 +21,12 @@ export class ContractMetadata {
       throw new Error(`cella: no ${what} ${name} in the metadata (${list.map((x) => x.identifier).join(', ')})`);
     }
     return m;
+  }
+
+  /** The contract's code when the metadata is a .contract bundle (source.wasm); undefined otherwise. */
+  wasm(): Uint8Array | undefined {
+    const w = (this.abi.json as { source?: { wasm?: unknown } }).source?.wasm;
+    return typeof w === 'string' && isHex(w) && w.length > 2 ? hexToU8a(w) : undefined;
   }
 
   /** The constructor named name (label, camelCase method or Trait::label). */

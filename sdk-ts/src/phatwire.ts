@@ -245,6 +245,28 @@ export function decodeResponse(plain: Uint8Array, nonce: Uint8Array): Uint8Array
   return r.result.asOk.asInkMessageReturn.toU8a(true);
 }
 
+/**
+ * An account's certificate for a key of the SDK's own, reusable for many
+ * queries: with a wallet, one signRaw prompt instead of one per query
+ * (@phala/sdk caches its certificate the same way). Anyone holding it can
+ * query as the account until ttl; keep it in memory only.
+ */
+export interface CertifiedKey {
+  publicKey: Uint8Array; // the account's
+  certificate: Certificate;
+  key: RawPair;
+}
+
+/** Certifies a fresh key for account's queries until block ttl. */
+export async function certify(account: Signer, ttl = QUERY_CERT_TTL): Promise<CertifiedKey> {
+  const key = ephemeralPair();
+  return { publicKey: account.publicKey, certificate: await issueCertificate(account, key.publicKey, ttl), key };
+}
+
+function isCertified(a: Signer | CertifiedKey): a is CertifiedKey {
+  return (a as CertifiedKey).certificate !== undefined;
+}
+
 /** A sealed, signed query ready to post, and what is needed to open its answer. */
 export interface SealedQuery {
   request: Uint8Array; // protobuf ContractQueryRequest
@@ -256,19 +278,18 @@ export interface SealedQuery {
 /**
  * Builds a query as @phala/sdk's pinkQuery: the ContractQuery with a random
  * nonce, sealed from a fresh ECDH key to the worker's ECDH key, signed by a
- * fresh certificate key that account certifies.
+ * key the account certifies (a fresh one, or a CertifiedKey's).
  */
-export async function sealQuery(account: Signer, workerEcdh: Uint8Array, target: Uint8Array, data: QueryData): Promise<SealedQuery> {
+export async function sealQuery(account: Signer | CertifiedKey, workerEcdh: Uint8Array, target: Uint8Array, data: QueryData): Promise<SealedQuery> {
   const nonce = randomAsU8a(32);
   const q = encodeQuery(target, nonce, data);
   if (q.length > MAX_QUERY_SIZE) {
     throw new Error(`cella: query over ${MAX_QUERY_SIZE} bytes`);
   }
-  const certKey = ephemeralPair();
-  const cert = await issueCertificate(account, certKey.publicKey);
+  const { certificate, key } = isCertified(account) ? account : await certify(account);
   const ecdh = ephemeralPair();
   const env = encodeEncryptedData(await seal(ecdh, workerEcdh, q));
-  return { request: encodeContractQueryRequest(env, signQuery(cert, certKey, env)), nonce, ecdh, workerEcdh };
+  return { request: encodeContractQueryRequest(env, signQuery(certificate, key, env)), nonce, ecdh, workerEcdh };
 }
 
 /** Opens a ContractQueryResponse (protobuf) to a sealed query and returns the payload. */

@@ -6,11 +6,14 @@ import { before, describe, test } from 'node:test';
 import { hexToU8a, u8aToHex, u8aWrapBytes } from '@polkadot/util';
 import { sr25519Verify } from '@polkadot/util-crypto';
 import { Keyring } from '@polkadot/keyring';
+import type { Signer as PolkadotSigner, SignerPayloadRaw } from '@polkadot/types/types';
 import {
   CODE_NAMES, clusterId, codeHash, commandId, ContractMetadata, contractAddress, decodeCommandOutcome, decodeLogPage,
   decodeResponse, encode, encodeTx, encodeTxBody, instantiateCall, issueCertificate, pairFromUri, parseAddress, pushCommandCall,
   QueryError, ready, signedMessage, signerFromExtension, signerFromPair, signerFromUri, signingPayload, signTx, SignatureType,
-  ss58, transferCall, uploadCodeCall, verifySr25519, NO_OUTCOME,
+  ss58, transferCall, uploadCodeCall, verifySr25519, NO_OUTCOME, NO_LOGS, MAX_CODE_SIZE, MAX_SALT_LEN, MAX_COMMAND_SIZE, MAX_TX_BYTES,
+  DEFAULT_VALIDITY, DEFAULT_FEE_LIMIT, DEFAULT_GAS_LIMIT, PHAT_WEIGHTS, DEFAULT_SS58_PREFIX, DEFAULT_NODE_URL, DEFAULT_WORKER_URL,
+  QUERY_CERT_TTL,
 } from '../src/index.js';
 import type { TxBody } from '../src/index.js';
 import { repoFile, testdata } from './helpers.js';
@@ -53,12 +56,12 @@ describe('Cella wire formats (Go vectors)', () => {
   test('a wallet signRaw signs transactions (<Bytes> wrapping) and certificates (Sr25519WrapBytes)', async () => {
     const alice = pairFromUri('//Alice');
     const calls: string[] = [];
-    const injected = {
-      signRaw: async (raw: { address: string; data: string; type: string }) => {
+    const injected: PolkadotSigner = {
+      signRaw: async (raw: SignerPayloadRaw) => {
         calls.push(raw.type);
         assert.equal(raw.address, alice.address);
         // What the extension does: sign <Bytes>data</Bytes>.
-        return { signature: hex(alice.sign(u8aWrapBytes(h(raw.data)))) };
+        return { id: 1, signature: hex(alice.sign(u8aWrapBytes(h(raw.data)))) };
       },
     };
     const wallet = signerFromExtension(alice.address, injected);
@@ -75,7 +78,7 @@ describe('Cella wire formats (Go vectors)', () => {
     assert.deepEqual(calls, ['bytes', 'bytes']);
     // A wallet that signs with another key is caught.
     const bob = pairFromUri('//Bob');
-    const liar = signerFromExtension(alice.address, { signRaw: async (r) => ({ signature: hex(bob.sign(u8aWrapBytes(h(r.data)))) }) });
+    const liar = signerFromExtension(alice.address, { signRaw: async (r) => ({ id: 1, signature: hex(bob.sign(u8aWrapBytes(h(r.data)))) }) });
     await assert.rejects(signTx(liar, body), /not an sr25519 signature/);
     assert.throws(() => signerFromPair(new Keyring({ type: 'ed25519' }).addFromUri('//Alice')), /sr25519 only/);
   });
@@ -132,6 +135,19 @@ describe('Cella wire formats (Go vectors)', () => {
       (e: unknown) => e instanceof QueryError && e.detail === NO_OUTCOME);
   });
 
+  test("limits, defaults and weights match the Go code's", () => {
+    const L = V.limits;
+    assert.deepEqual({
+      maxCodeSize: MAX_CODE_SIZE, maxSaltLen: MAX_SALT_LEN, maxCommandPayload: MAX_COMMAND_SIZE, maxTxBytes: MAX_TX_BYTES,
+      defaultValidity: Number(DEFAULT_VALIDITY), defaultFeeLimit: String(DEFAULT_FEE_LIMIT), defaultGasLimit: Number(DEFAULT_GAS_LIMIT),
+      uploadWeight: Number(PHAT_WEIGHTS.upload), uploadWeightPerByte: Number(PHAT_WEIGHTS.uploadPerByte),
+      instantiateWeight: Number(PHAT_WEIGHTS.instantiate), pushWeight: Number(PHAT_WEIGHTS.push),
+      payloadWeightPerByte: Number(PHAT_WEIGHTS.payloadPerByte), defaultSS58Prefix: DEFAULT_SS58_PREFIX,
+      defaultNodeURL: DEFAULT_NODE_URL, defaultWorkerURL: DEFAULT_WORKER_URL, noOutcome: NO_OUTCOME, noLogs: NO_LOGS,
+      queryCertTTL: QUERY_CERT_TTL,
+    }, L);
+  });
+
   test('result code names match the chain', () => {
     assert.deepEqual(Object.fromEntries(Object.entries(CODE_NAMES).map(([k, v]) => [String(k), v])), V.codeNames);
   });
@@ -146,6 +162,12 @@ describe('ink! metadata through Abi', () => {
     assert.deepEqual(md.decodeReturn('get', h('0x0001')).toJSON(), { ok: true });
     assert.throws(() => md.decodeReturn('get', h('0x000100')), /trailing/);
     assert.throws(() => md.encodeMessage('nope'), /no message nope/);
+    assert.equal(md.wasm(), undefined);
+    // A .contract bundle carries the code.
+    const bundle = JSON.parse(repoFile('internal/contract/testcontracts/flipper.json').toString());
+    const wasm = repoFile('internal/contract/testcontracts/flipper.wasm');
+    bundle.source.wasm = hex(wasm);
+    assert.equal(hex(new ContractMetadata(bundle).wasm()!), hex(wasm));
   });
 
   test('erc20: message args and events', () => {

@@ -12,14 +12,17 @@ import (
 	"encoding/json"
 	"os"
 
+	"github.com/cella-network/cella/internal/client"
 	"github.com/cella-network/cella/internal/keys"
 	"github.com/cella-network/cella/internal/msg"
 	"github.com/cella-network/cella/internal/phatwire"
+	"github.com/cella-network/cella/internal/pruntime"
 	"github.com/cella-network/cella/internal/scale"
 	"github.com/cella-network/cella/internal/state"
 	"github.com/cella-network/cella/internal/state/balances"
 	"github.com/cella-network/cella/internal/state/phat"
 	"github.com/cella-network/cella/internal/tx"
+	"github.com/cella-network/cella/sdk"
 )
 
 func h(b []byte) string { return "0x" + hex.EncodeToString(b) }
@@ -116,6 +119,14 @@ func main() {
 		"logPage":        h(scale.Encode(&page)),
 		"noOutcome":      h(noOutcome.Encode()),
 		"codeNames":      names,
+		"limits": map[string]any{
+			"maxCodeSize": msg.MaxCodeSize, "maxSaltLen": msg.MaxSaltLen, "maxCommandPayload": msg.MaxCommandPayload,
+			"maxTxBytes": tx.MaxTxBytes, "defaultValidity": client.DefaultValidity, "defaultFeeLimit": client.DefaultFeeLimit.String(),
+			"defaultGasLimit": sdk.DefaultGasLimit, "uploadWeight": phat.UploadCodeWeight, "uploadWeightPerByte": phat.UploadCodeWeightPerByte,
+			"instantiateWeight": phat.InstantiateWeight, "pushWeight": phat.PushCommandWeight, "payloadWeightPerByte": phat.PayloadWeightPerByte,
+			"defaultSS58Prefix": keys.DefaultSS58Prefix, "defaultNodeURL": client.DefaultNode, "defaultWorkerURL": sdk.DefaultWorkerURL,
+			"noOutcome": phatwire.NoOutcome, "noLogs": pruntime.ErrNoLogs, "queryCertTTL": sdk.QueryCertTTL,
+		},
 	}
 	e := json.NewEncoder(os.Stdout)
 	e.SetIndent("", "  ")
