@@ -25,7 +25,6 @@ const result = await esbuild.build({
   outfile: join(out, 'app.js'),
   alias: { '@cella-network/sdk': join(here, '..', 'sdk-ts', 'src', 'index.ts') },
   nodePaths: [join(here, 'node_modules')],
-  inject: [join(here, 'src', 'buffer-shim.ts')],
   logLevel: 'warning',
 });
 cpSync(join(here, 'src', 'index.html'), join(out, 'index.html'));

@@ -4,11 +4,11 @@
 // polkadot.js extension account. Every chain and worker operation is the
 // SDK's (sdk-ts); this file only gathers inputs and shows results.
 import {
-  ContractMetadata, ready, signerFromUri, signerFromExtension, codeHash, QueryFailed, QueryError, CLUSTER0, ss58,
+  ContractMetadata, ready, signerFromUri, signerFromExtension, codeHash, certify, QueryFailed, QueryError, CLUSTER0, ss58,
 } from '@cella-network/sdk';
-import type { Signer, Worker, CommandOutcome } from '@cella-network/sdk';
+import type { Signer, Worker, CommandOutcome, CertifiedKey } from '@cella-network/sdk';
 import { web3Accounts, web3Enable, web3FromAddress } from '@polkadot/extension-dapp';
-import { hexToU8a, isHex, u8aToHex } from '@polkadot/util';
+import { hexToU8a, u8aToHex } from '@polkadot/util';
 import { h, append, kv } from './dom.js';
 import type { App } from './main.js';
 
@@ -31,6 +31,9 @@ interface Loaded {
 let loaded: Loaded | undefined;
 let extensionAccounts: { address: string; name?: string }[] = [];
 let lastAddress = '';
+// One certified query key per account for the page's life, so that an
+// extension asks its user once for queries, outcomes and logs, not each time.
+const certified = new Map<string, Promise<CertifiedKey>>();
 
 async function readFile(f: File): Promise<Uint8Array> {
   if (f.size > MAX_FILE) {
@@ -50,18 +53,14 @@ async function openFiles(files: FileList): Promise<Loaded> {
       wasm = b;
       continue;
     }
-    const j = JSON.parse(new TextDecoder().decode(b));
-    json = j;
-    name = j?.contract?.name ?? f.name;
-    const src = j?.source?.wasm;
-    if (typeof src === 'string' && isHex(src)) {
-      wasm = hexToU8a(src);
-    }
+    json = JSON.parse(new TextDecoder().decode(b));
+    name = json?.contract?.name ?? f.name;
   }
   if (!json) {
     throw new Error('open the contract\'s metadata too: a .contract bundle, or its .json with the .wasm');
   }
-  return { name, wasm, meta: new ContractMetadata(json) };
+  const meta = new ContractMetadata(json);
+  return { name, wasm: wasm ?? meta.wasm(), meta };
 }
 
 /** Reads an argument as typed: JSON when it parses (numbers, true, "text", [..]), else the text itself. */
@@ -138,6 +137,17 @@ export function renderContractUI(app: App, view: HTMLElement, params: URLSearchP
       return signerFromExtension(address, inj.signer as any);
     }
     throw new Error('choose an account (connect the extension first on a non-dev chain)');
+  };
+
+  const querier = async (): Promise<CertifiedKey> => {
+    const v = signerSel.value;
+    let c = certified.get(v);
+    if (!c) {
+      c = signer().then((s) => certify(s));
+      certified.set(v, c);
+      c.catch(() => certified.delete(v));
+    }
+    return c;
   };
 
   // -------- code
@@ -262,7 +272,7 @@ export function renderContractUI(app: App, view: HTMLElement, params: URLSearchP
     if (!loaded) {
       throw new Error('open the contract\'s metadata first');
     }
-    const s = await signer();
+    const s = await querier();
     const w = await worker();
     const name = msgSel.value;
     const data = loaded.meta.encodeMessage(name, argValues(msgArgs));
@@ -297,7 +307,7 @@ export function renderContractUI(app: App, view: HTMLElement, params: URLSearchP
     say(`command ${sent.commandId} in block ${sent.result.height}; asking the worker for its outcome…`);
     const w = await worker();
     await workerAt(w, sent.result.height);
-    const o = await app.client.commandResult(s, w, sent);
+    const o = await app.client.commandResult(await querier(), w, sent);
     outcomeOut.textContent = show(describeOutcome(o, loaded.meta, name, app.chain?.ss58Prefix ?? 42));
     say(`outcome: ${o.success ? 'success' : o.refused || o.error || 'reverted'}`, o.success ? 'ok' : 'bad');
   }));
@@ -305,7 +315,7 @@ export function renderContractUI(app: App, view: HTMLElement, params: URLSearchP
   const logsOut = h('pre', { id: 'logs' }, '—');
   const logsBtn = h('button', { id: 'logs-btn' }, 'Logs (deployer only)');
   logsBtn.addEventListener('click', guard(logsBtn, async () => {
-    const s = await signer();
+    const s = await querier();
     logsOut.textContent = '…';
     let page;
     try {
