@@ -14,6 +14,7 @@ package web
 //go:generate sh -c "cd ../../web && npm ci --no-audit --no-fund --loglevel=error && npm run build"
 
 import (
+	"bytes"
 	"embed"
 	"encoding/json"
 	"errors"
@@ -129,9 +130,9 @@ func Handler(cfg Config) (http.Handler, error) {
 	}
 	mux := http.NewServeMux()
 	conf := map[string]any{"rpc": "rpc", "worker": "", "calls": cfg.Calls, "version": cfg.Version}
-	rpc := proxy(node, "/rpc", MaxRPCResponse, cfg.Log)
-	mux.Handle("/rpc", limitBody(MaxRPCRequest, rpc, http.MethodPost, http.MethodGet))
-	mux.Handle("/rpc/", limitBody(MaxRPCRequest, rpc, http.MethodPost, http.MethodGet))
+	rpc := limitBody(MaxRPCRequest, onlyRPCMethods(proxy(node, "/rpc", MaxRPCResponse, cfg.Log)), http.MethodPost)
+	mux.Handle("/rpc", rpc)
+	mux.Handle("/rpc/", rpc)
 	if cfg.Worker != "" {
 		w, err := parseUpstream(cfg.Worker)
 		if err != nil {
@@ -244,6 +245,48 @@ func limitBody(max int64, next http.Handler, methods ...string) http.Handler {
 	})
 }
 
+// RPCMethods are the CometBFT JSON-RPC methods the /rpc proxy passes on:
+// what the app and the SDK read and send. The rest (broadcast_tx_commit,
+// which holds a connection per transaction, subscriptions, consensus
+// dumps, net_info, genesis, unsafe_*) stay on the node's own listener, so
+// that serving the app on a public address does not publish the whole RPC.
+var RPCMethods = map[string]bool{
+	"health": true, "status": true, "abci_info": true, "abci_query": true,
+	"blockchain": true, "block": true, "block_by_hash": true, "block_results": true, "commit": true, "validators": true,
+	"tx": true, "tx_search": true, "broadcast_tx_sync": true, "num_unconfirmed_txs": true,
+}
+
+// onlyRPCMethods passes JSON-RPC requests (one call per request, no
+// batches) for RPCMethods at the proxy's root, and refuses the rest
+// before they reach the node.
+func onlyRPCMethods(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/rpc" && r.URL.Path != "/rpc/" {
+			http.Error(w, "web: only JSON-RPC POSTs to /rpc are proxied", http.StatusNotFound)
+			return
+		}
+		body, err := io.ReadAll(r.Body) // bounded by limitBody
+		if err != nil {
+			http.Error(w, "web: request body: "+err.Error(), http.StatusRequestEntityTooLarge)
+			return
+		}
+		var call struct {
+			Method string `json:"method"`
+		}
+		if err := json.Unmarshal(body, &call); err != nil {
+			http.Error(w, "web: want one JSON-RPC call object", http.StatusBadRequest)
+			return
+		}
+		if !RPCMethods[call.Method] {
+			http.Error(w, fmt.Sprintf("web: RPC method %.64q is not proxied", call.Method), http.StatusForbidden)
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		r.ContentLength = int64(len(body))
+		next.ServeHTTP(w, r)
+	})
+}
+
 var errResponseTooLarge = errors.New("web: upstream response too large")
 
 // proxy forwards requests under prefix to target, with the prefix
@@ -273,6 +316,7 @@ func proxy(target *url.URL, prefix string, maxResp int64, log *slog.Logger) http
 			pr.Out.Header.Del("Cookie")
 		},
 		Transport: tr,
+		ErrorLog:  slog.NewLogLogger(log.Handler(), slog.LevelDebug),
 		ModifyResponse: func(res *http.Response) error {
 			if res.ContentLength > maxResp {
 				return errResponseTooLarge

@@ -133,11 +133,35 @@ func TestRPCProxy(t *testing.T) {
 	if res.Header.Get("Access-Control-Allow-Origin") != "" {
 		t.Error("the upstream's CORS header was relayed")
 	}
-	if res, _ := do(t, "GET", s.URL+"/rpc/status", nil, nil); res.StatusCode != 200 || node.path != "/status" {
-		t.Errorf("GET /rpc/status: %d, node saw %s", res.StatusCode, node.path)
+	if res, _ := do(t, "POST", s.URL+"/rpc/", req, nil); res.StatusCode != 200 {
+		t.Errorf("POST /rpc/: %d", res.StatusCode)
 	}
-	if res, _ := do(t, "PUT", s.URL+"/rpc", req, nil); res.StatusCode != http.StatusMethodNotAllowed {
-		t.Errorf("PUT /rpc: %d", res.StatusCode)
+	for _, c := range []struct {
+		name, method, path, body string
+		want                     int
+	}{
+		{"GET (URI form)", "GET", "/rpc/status", "", http.StatusMethodNotAllowed},
+		{"PUT", "PUT", "/rpc", string(req), http.StatusMethodNotAllowed},
+		{"a path under /rpc", "POST", "/rpc/status", string(req), http.StatusNotFound},
+		{"websocket path", "POST", "/rpc/websocket", string(req), http.StatusNotFound},
+		{"unsafe method", "POST", "/rpc", `{"jsonrpc":"2.0","id":1,"method":"unsafe_flush_mempool","params":{}}`, http.StatusForbidden},
+		{"broadcast_tx_commit", "POST", "/rpc", `{"jsonrpc":"2.0","id":1,"method":"broadcast_tx_commit","params":{}}`, http.StatusForbidden},
+		{"subscribe", "POST", "/rpc", `{"jsonrpc":"2.0","id":1,"method":"subscribe","params":{}}`, http.StatusForbidden},
+		{"batch", "POST", "/rpc", `[` + string(req) + `]`, http.StatusBadRequest},
+		{"not JSON", "POST", "/rpc", "status", http.StatusBadRequest},
+	} {
+		node.got = nil
+		res, _ := do(t, c.method, s.URL+c.path, []byte(c.body), nil)
+		if res.StatusCode != c.want || node.got != nil {
+			t.Errorf("%s: %d (want %d), node got %q", c.name, res.StatusCode, c.want, node.got)
+		}
+	}
+	for m := range RPCMethods {
+		node.got = nil
+		body := []byte(`{"jsonrpc":"2.0","id":1,"method":"` + m + `","params":{}}`)
+		if res, _ := do(t, "POST", s.URL+"/rpc", body, nil); res.StatusCode != 200 || !bytes.Equal(node.got, body) {
+			t.Errorf("%s: %d, node got %q", m, res.StatusCode, node.got)
+		}
 	}
 	big := bytes.Repeat([]byte("a"), MaxRPCRequest+1)
 	node.got = nil
@@ -253,7 +277,7 @@ func TestUnreachableUpstream(t *testing.T) {
 		t.Fatal(err)
 	}
 	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, httptest.NewRequest("POST", "http://127.0.0.1/rpc", strings.NewReader("{}")))
+	h.ServeHTTP(rec, httptest.NewRequest("POST", "http://127.0.0.1/rpc", strings.NewReader(`{"method":"status"}`)))
 	if rec.Code != http.StatusBadGateway {
 		t.Fatalf("unreachable node: %d %s", rec.Code, rec.Body)
 	}
