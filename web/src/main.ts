@@ -95,7 +95,13 @@ async function renderHome(app: App, gen: number): Promise<void> {
   }
 }
 
+/** The most transactions a block page decodes and shows. */
+const MAX_TXS_SHOWN = 500;
+
 async function renderBlock(app: App, height: number): Promise<void> {
+  if (!Number.isSafeInteger(height) || height < 1) {
+    throw new Error('a block height is a positive integer');
+  }
   const [b, res] = await Promise.all([
     app.client.rpc('block', { height: String(height) }),
     app.client.rpc('block_results', { height: String(height) }).catch(() => ({ txs_results: [] })),
@@ -104,7 +110,7 @@ async function renderBlock(app: App, height: number): Promise<void> {
   const prefix = app.chain?.ss58Prefix ?? 42;
   const txs: string[] = b.block.data.txs ?? [];
   const results: any[] = res.txs_results ?? [];
-  const rows = txs.map((t, i) => {
+  const rows = txs.slice(0, MAX_TXS_SHOWN).map((t, i) => {
     const d = decodeTx(fromBase64(t), app.cfg.calls, prefix);
     const r = results[i] ?? {};
     const code = Number(r.code ?? 0);
@@ -112,7 +118,7 @@ async function renderBlock(app: App, height: number): Promise<void> {
     const events = (r.events ?? []).map((e: any) =>
       h('div', {}, h('b', {}, e.type), ' ', ...(e.attributes ?? []).map((a: any) => h('span', { class: 'mono' }, ` ${a.key}=${a.value}`))));
     return [
-      h('div', {}, String(i), h('div', {}, mono(d.hash, 6))),
+      h('div', {}, String(i), h('div', { class: 'tx-hash' }, mono(d.hash, 6))),
       d.error ? h('span', { class: 'bad' }, `undecodable: ${d.error}`) : h('div', {}, h('b', { class: 'call' }, d.call), args),
       d.signer ? h('div', {}, link(`/account/${d.signer}`, mono(d.signer, 8)), h('div', { class: 'muted' }, `nonce ${d.nonce}${d.wrapped ? ', wallet-signed' : ''}`)) : '',
       h('div', {}, h('span', { class: code === 0 ? 'ok result' : 'bad result' }, `${codeName(code)} (${code})`), r.log ? h('div', { class: 'muted' }, r.log) : null),
@@ -128,6 +134,7 @@ async function renderBlock(app: App, height: number): Promise<void> {
     ]),
     h('h2', {}, 'Transactions'),
     txs.length ? table(['#', 'call', 'signer', 'result', 'events'], rows, 'txs') : h('p', { class: 'muted' }, 'No transactions.'),
+    txs.length > MAX_TXS_SHOWN ? h('p', { class: 'muted' }, `… and ${txs.length - MAX_TXS_SHOWN} more transactions, not shown.`) : '',
   );
 }
 
@@ -295,6 +302,11 @@ async function search(app: App, q: string): Promise<void> {
       location.hash = `#/contract/${q}`;
       return;
     } catch { /* not a contract */ }
+    try {
+      const r = await app.client.waitTx(q, 0);
+      location.hash = `#/block/${r.height}`;
+      return;
+    } catch { /* not a transaction */ }
     location.hash = `#/account/${ss58(q, app.chain?.ss58Prefix ?? 42)}`;
     return;
   }

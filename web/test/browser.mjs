@@ -162,6 +162,12 @@ try {
     throw new Error(`block ${block} does not show the encrypted command: ${txs}`);
   }
   await page.screenshot({ path: join(out, '6-command-block.png'), fullPage: true });
+  // Search finds the transaction's block by its hash.
+  const txHash = await page.getAttribute('#txs .tx-hash span', 'title');
+  await page.goto(url + '#/');
+  await page.fill('#search-input', txHash);
+  await page.press('#search-input', 'Enter');
+  await page.waitForFunction((b) => location.hash === `#/block/${b}`, block);
   await page.goto(url + '#/contracts');
   await page.waitForSelector('#contracts');
   if (!(await page.textContent('#contracts')).includes(addr.slice(0, 10))) {
