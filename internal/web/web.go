@@ -176,13 +176,16 @@ func guard(loopbackOnly bool, next http.Handler) http.Handler {
 		h.Set("Content-Security-Policy", CSP)
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("X-Frame-Options", "DENY")
-		h.Set("Referrer-Policy", "no-referrer")
+		// same-origin, not no-referrer: under no-referrer a browser sends
+		// "Origin: null" on the app's own POSTs, which could then not be
+		// told from a sandboxed page's.
+		h.Set("Referrer-Policy", "same-origin")
 		h.Set("Cross-Origin-Opener-Policy", "same-origin")
 		if loopbackOnly && !isLoopbackHost(r.Host) {
 			http.Error(w, "web: this server answers only to localhost, 127.0.0.1 or [::1]", http.StatusMisdirectedRequest)
 			return
 		}
-		if o := r.Header.Get("Origin"); o != "" && o != "null" {
+		if o := r.Header.Get("Origin"); o != "" {
 			u, err := url.Parse(o)
 			if err != nil || u.Host != r.Host {
 				http.Error(w, "web: cross-origin request refused", http.StatusForbidden)
@@ -350,16 +353,18 @@ type limitedBody struct {
 }
 
 func (l *limitedBody) Read(p []byte) (int, error) {
-	if l.left <= 0 {
+	if l.left < 0 {
 		return 0, errResponseTooLarge
 	}
-	if int64(len(p)) > l.left {
+	// One byte past the limit tells an answer of exactly the limit (EOF
+	// next) from a longer one.
+	if int64(len(p)) > l.left+1 {
 		p = p[:l.left+1]
 	}
 	n, err := l.r.Read(p)
 	if int64(n) > l.left {
 		n = int(l.left)
-		l.left = 0
+		l.left = -1
 		return n, errResponseTooLarge
 	}
 	l.left -= int64(n)

@@ -78,7 +78,7 @@ func TestBuiltAppIsEmbedded(t *testing.T) {
 		t.Fatalf("GET /: %d %q", res.StatusCode, b)
 	}
 	for k, want := range map[string]string{
-		"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer",
+		"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY", "Referrer-Policy": "same-origin",
 	} {
 		if got := res.Header.Get(k); got != want {
 			t.Errorf("%s: %q, want %q", k, got, want)
@@ -241,6 +241,8 @@ func TestRequestGuards(t *testing.T) {
 		{"no origin (curl)", nil, 200},
 		{"other origin", map[string]string{"Origin": "https://evil.example"}, http.StatusForbidden},
 		{"cross-site fetch", map[string]string{"Sec-Fetch-Site": "cross-site"}, http.StatusForbidden},
+		{"opaque origin (sandboxed page)", map[string]string{"Origin": "null"}, http.StatusForbidden},
+		{"same origin, other port", map[string]string{"Origin": "http://127.0.0.1:1"}, http.StatusForbidden},
 		{"rebound host name", map[string]string{"Host": "evil.example:26680"}, http.StatusMisdirectedRequest},
 		{"localhost", map[string]string{"Host": "localhost:26680", "Origin": "http://localhost:26680"}, 200},
 		{"ipv6 loopback", map[string]string{"Host": "[::1]:26680"}, 200},
@@ -290,6 +292,25 @@ func TestIsLoopbackHost(t *testing.T) {
 	} {
 		if got := isLoopbackHost(h); got != want {
 			t.Errorf("%q: %v", h, got)
+		}
+	}
+}
+
+// TestLimitedBody checks the answer bound at its edge: exactly the limit
+// passes whole, one byte more fails (regression: the limit itself failed).
+func TestLimitedBody(t *testing.T) {
+	const limit = 1000
+	for _, c := range []struct {
+		size int
+		ok   bool
+	}{{0, true}, {limit - 1, true}, {limit, true}, {limit + 1, false}, {3 * limit, false}} {
+		lb := &limitedBody{r: io.NopCloser(bytes.NewReader(bytes.Repeat([]byte("x"), c.size))), left: limit}
+		b, err := io.ReadAll(lb)
+		if c.ok && (err != nil || len(b) != c.size) {
+			t.Errorf("%d bytes: read %d, %v", c.size, len(b), err)
+		}
+		if !c.ok && (err == nil || len(b) > limit) {
+			t.Errorf("%d bytes: read %d, %v; want an error after at most %d", c.size, len(b), err, limit)
 		}
 	}
 }
