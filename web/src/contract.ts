@@ -81,6 +81,18 @@ function argValues(box: HTMLElement): unknown[] {
   return Array.from(box.querySelectorAll('input')).map((i) => parseArg((i as HTMLInputElement).value));
 }
 
+/** An optional non-negative integer input (undefined when empty). */
+function amount(el: HTMLInputElement, what: string): bigint | undefined {
+  const v = el.value.trim();
+  if (v === '') {
+    return undefined;
+  }
+  if (!/^\d{1,39}$/.test(v)) {
+    throw new Error(`${what}: want a non-negative integer, got ${JSON.stringify(v.slice(0, 40))}`);
+  }
+  return BigInt(v);
+}
+
 /** Renders a decoded value as JSON (bigints as text). */
 function show(v: unknown): string {
   return JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x), 2);
@@ -277,7 +289,7 @@ export function renderContractUI(app: App, view: HTMLElement, params: URLSearchP
     const name = msgSel.value;
     const data = loaded.meta.encodeMessage(name, argValues(msgArgs));
     queryOut.textContent = '…';
-    const r = await app.client.query(s, w, addrIn.value.trim(), data);
+    const r = await app.client.query(s, w, addrIn.value.trim(), data, { value: amount(valueIn, 'value') });
     let value: unknown;
     try {
       value = loaded.meta.decodeReturn(name, r.output).toHuman();
@@ -290,6 +302,8 @@ export function renderContractUI(app: App, view: HTMLElement, params: URLSearchP
 
   const callBtn = h('button', { id: 'call' }, 'Send command (encrypted)');
   const plainBox = h('input', { id: 'plain', type: 'checkbox' }) as HTMLInputElement;
+  const valueIn = h('input', { id: 'value', placeholder: 'value (base units, payable messages)', size: '30' }) as HTMLInputElement;
+  const gasIn = h('input', { id: 'gas-limit', placeholder: 'gas limit (default: the SDK\'s)', size: '26' }) as HTMLInputElement;
   callBtn.addEventListener('click', guard(callBtn, async () => {
     if (!loaded) {
       throw new Error('open the contract\'s metadata first');
@@ -300,7 +314,7 @@ export function renderContractUI(app: App, view: HTMLElement, params: URLSearchP
     const addr = addrIn.value.trim();
     outcomeOut.textContent = '…';
     say(`sending ${name} as ${plainBox.checked ? 'a plain' : 'an encrypted'} command…`);
-    const sent = await app.client.call(s, addr, data, { plain: plainBox.checked });
+    const sent = await app.client.call(s, addr, data, { plain: plainBox.checked, value: amount(valueIn, 'value'), gasLimit: amount(gasIn, 'gas limit') });
     if (sent.result?.code !== 0) {
       throw new Error(`command refused: ${sent.result?.result} ${sent.result?.log ?? ''}`);
     }
@@ -352,6 +366,7 @@ export function renderContractUI(app: App, view: HTMLElement, params: URLSearchP
     h('div', { class: 'card' }, h('h2', {}, 'Call'),
       h('div', { class: 'row' }, h('label', {}, 'Contract'), addrIn),
       h('div', { class: 'row' }, h('label', {}, 'Message'), msgSel, msgArgs),
+      h('div', { class: 'row' }, valueIn, gasIn),
       h('div', { class: 'row' }, queryBtn, callBtn, h('label', {}, plainBox, ' plain (readable on chain)')),
       h('h2', {}, 'Query result'), queryOut,
       h('h2', {}, 'Command outcome'), outcomeOut,
