@@ -77,11 +77,17 @@ first. Stop with Ctrl-C.`,
 				if worker != nil {
 					wc.Worker = "http://" + worker.PublicAddr
 				}
-				if app, err = web.Start(webAddr, wc); err != nil {
+				switch app, err = web.Start(webAddr, wc); {
+				case err == nil:
+					defer app.Close()
+				case !cmd.Flags().Changed("web-addr"):
+					// The default port may be another dev chain's or a
+					// test's: the app is optional, the chain is not.
+					fmt.Fprintf(cmd.ErrOrStderr(), "warning: web app not served: %v (choose --web-addr)\n", err)
+				default:
 					_ = net.Close()
 					return err
 				}
-				defer app.Close()
 			}
 			printDevBanner(cmd.OutOrStdout(), home, net.Fresh, n, metrics, worker)
 			if app != nil {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -74,5 +75,30 @@ func TestNodeServesWebApp(t *testing.T) {
 	})
 	if code, _ := get("/worker/cella.pruntime.v1.Public/Info"); code == 200 {
 		t.Error("a node without --web-worker proxies a worker")
+	}
+}
+
+// TestDevWebAddrTaken: an explicit --web-addr that cannot be bound stops
+// `cella dev` with an error (only the default port is optional).
+func TestDevWebAddrTaken(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a dev network")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	root := newRootCmd()
+	var out safeBuffer
+	root.SetArgs([]string{"dev", "--home", t.TempDir(), "--rpc-addr", "tcp://" + nodetest.FreeAddr(t), "--p2p-addr", "tcp://" + nodetest.FreeAddr(t),
+		"--pruntime-addr", nodetest.FreeAddr(t), "--metrics-addr", "", "--log-level", "error", "--web-addr", ln.Addr().String()})
+	root.SetOut(&out)
+	root.SetErr(&out)
+	err = root.ExecuteContext(ctx)
+	if err == nil || !strings.Contains(err.Error(), "address already in use") {
+		t.Fatalf("cella dev with a taken --web-addr: %v\n%s", err, out.String())
 	}
 }
