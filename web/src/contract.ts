@@ -272,7 +272,18 @@ export function renderContractUI(app: App, view: HTMLElement, params: URLSearchP
     say(`instantiation ordered in block ${inst.result.height}; contract ${inst.address}; waiting for the cluster…`);
     const rec = await app.client.waitContract(inst.address);
     if (rec.state !== 'instantiated') {
-      throw new Error(`contract ${inst.address} is ${rec.state}`);
+      // The deployer may ask the cluster why: the instantiation's outcome.
+      let why = '';
+      try {
+        const w = await worker();
+        await workerAt(w, inst.result.height);
+        const o = await app.client.commandResult(await querier(), w, inst);
+        outcomeOut.textContent = show(describeOutcome(o, loaded.meta, ctorSel.value, app.chain?.ss58Prefix ?? 42, true));
+        why = `: ${o.refused || o.error || (o.reverted ? 'the constructor reverted' : 'see the outcome')}`;
+      } catch (e) {
+        why = ` (its outcome: ${(e as Error).message})`;
+      }
+      throw new Error(`contract ${inst.address} is ${rec.state}${why}`);
     }
     addrIn.value = inst.address;
     lastAddress = inst.address;
@@ -392,11 +403,11 @@ async function workerAt(w: Worker, height: number, timeoutMs = 60_000): Promise<
   }
 }
 
-function describeOutcome(o: CommandOutcome, meta: ContractMetadata, name: string, prefix: number): unknown {
+function describeOutcome(o: CommandOutcome, meta: ContractMetadata, name: string, prefix: number, constructor = false): unknown {
   let output: unknown = u8aToHex(o.output);
   if (o.output.length) {
     try {
-      output = meta.decodeReturn(name, o.output).toHuman();
+      output = meta.decodeReturn(name, o.output, constructor).toHuman();
     } catch { /* left as hex */ }
   }
   return {

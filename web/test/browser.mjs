@@ -194,6 +194,26 @@ try {
   }
   await page.screenshot({ path: join(out, '8-extension-block.png'), fullPage: true });
 
+  // A constructor that reverts: the UI says the contract failed and why.
+  step('a failing instantiation (events.wasm refuses flipper\'s default() selector)');
+  await page.goto(url + '#/deploy');
+  await page.selectOption('#signer', 'dev://Alice');
+  await page.setInputFiles('#code-files', [join(contracts, 'events.wasm'), join(contracts, 'flipper.json')]);
+  await page.waitForFunction(() => (document.querySelector('#code-info')?.textContent ?? '').includes('default'));
+  await page.selectOption('#ctor', 'default');
+  await page.click('#deploy');
+  await page.waitForFunction(() => /error:/.test(document.querySelector('#log')?.textContent ?? ''), null, { timeout: 120_000 });
+  const failLog = await page.textContent('#log');
+  if (!/is failed: the constructor reverted/.test(failLog)) {
+    throw new Error(`a reverting constructor: ${failLog}`);
+  }
+  const failOutcome = JSON.parse(await page.textContent('#outcome'));
+  if (failOutcome.reverted !== true || failOutcome.success !== false) {
+    throw new Error(`the failed instantiation's outcome: ${JSON.stringify(failOutcome)}`);
+  }
+  await page.screenshot({ path: join(out, '8b-failed-instantiation.png'), fullPage: true });
+  await page.evaluate(() => { document.querySelector('#log').replaceChildren(); });
+
   // Decoded events: an ERC-20 transfer from //Alice to //Bob.
   step('erc20 from a .contract bundle: deploy, transfer, decoded Transfer event');
   await page.goto(url + '#/deploy');
