@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -12,6 +13,7 @@ import (
 	"github.com/cella-network/cella/internal/abciapp"
 	"github.com/cella-network/cella/internal/defaults"
 	"github.com/cella-network/cella/internal/devnet"
+	"github.com/cella-network/cella/internal/httpserve"
 	"github.com/cella-network/cella/internal/keys"
 	"github.com/cella-network/cella/internal/node"
 	"github.com/cella-network/cella/internal/state"
@@ -74,7 +76,8 @@ first. Stop with Ctrl-C.`,
 			var app *web.Server
 			if webAddr != "" {
 				wc := web.Config{NodeRPC: httpURL(n.Config.RPC.ListenAddress), Version: abciapp.Version, Calls: web.CallNames(modules.Runtimes()), Log: log}
-				if worker != nil {
+				if worker != nil && !strings.HasPrefix(worker.PublicAddr, httpserve.UnixPrefix) {
+					// (A worker on a unix socket is not proxied: the app has no queries.)
 					wc.Worker = "http://" + worker.PublicAddr
 				}
 				switch app, err = web.Start(webAddr, wc); {
