@@ -3,6 +3,7 @@ package pherry
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"strings"
 	"sync"
@@ -326,4 +327,42 @@ func TestProgressLines(t *testing.T) {
 	if b.Len() != 0 {
 		t.Fatalf("bar drawn when barely behind: %q", b.String())
 	}
+}
+
+// TestHandsEachBlockAtTheTip shows the node one block at a time: pherry
+// must hand header h (with its commit and record h) to the pRuntime while h
+// is the node's last block, without waiting for h+1. The pRuntime then
+// holds record h pending and applies block h-1, whose AppHash header h
+// carries. (The fake node refuses any height it does not show, so a pherry
+// that asked for h+1 would never get there.)
+func TestHandsEachBlockAtTheTip(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	const n = 12
+	c := buildChain(t, n, 0, 0)
+	src := newFakeNode(c)
+	src.visible = 1
+	rt := &fakeRuntime{}
+	stop := runPherry(t, src, rt, 16, nil, nil)
+	defer stop()
+	for h := int64(1); h <= n; h++ {
+		src.mu.Lock()
+		src.visible = h
+		src.mu.Unlock()
+		waitFor(ctx, t, fmt.Sprintf("header %d with the node at %d", h, h), func() bool {
+			hh, applied := rt.heights()
+			return hh == h && applied == h-1
+		})
+	}
+	log := rt.logCopy()
+	if len(log) != n {
+		t.Fatalf("%d batches for %d blocks shown one at a time: %+v", len(log), n, log)
+	}
+	for i, b := range log {
+		h := int64(i + 1)
+		if b.first != h || b.last != h || b.recTo != h {
+			t.Errorf("batch %d: headers %d..%d, records to %d; want header and record %d", i, b.first, b.last, b.recTo, h)
+		}
+	}
+	checkBatches(t, c, log, 16)
 }
