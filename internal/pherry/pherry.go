@@ -131,8 +131,9 @@ type Pherry struct {
 
 	// genesisHash is the node's chain's genesis hash, once read.
 	genesisHash []byte
-	// forceVals sends the validator set with the next batch (after a
-	// rejected batch: a pRuntime may have lost the set it would need).
+	// forceVals sends the validator set, and the record the pRuntime
+	// keeps, with the next batch (after a rejected batch: a pRuntime may
+	// have lost the set it would need, or kept a bad record).
 	forceVals bool
 	// rate measures headers per second over recent batches.
 	rateHeight int64
@@ -490,6 +491,9 @@ func (p *Pherry) step(ctx context.Context) (bool, error) {
 	if !ok {
 		p.setStatus(func(s *Status) { s.CaughtUp = true })
 		return true, nil
+	}
+	if !p.forceVals {
+		sp = SkipKept(sp, cur)
 	}
 
 	fctx, cancel := context.WithTimeout(ctx, fetchTimeout)

@@ -153,8 +153,15 @@ func checkBatches(t *testing.T, c *synth.Chain, log []syncLog, size int) {
 		if b.first != b.headerBefore+1 {
 			t.Errorf("batch %d: starts at %d, the pRuntime had header %d", i, b.first, b.headerBefore)
 		}
-		if b.recFrom != b.appliedBefore+1 || b.recTo != b.last {
-			t.Errorf("batch %d (%d..%d): records %d..%d, want %d..%d", i, b.first, b.last, b.recFrom, b.recTo, b.appliedBefore+1, b.last)
+		// Records from the first unapplied block, but not the record the
+		// pRuntime keeps (that of its last verified header), unless the
+		// batch before was rejected.
+		wantFrom := b.appliedBefore + 1
+		if !b.afterReject && b.headerBefore == b.appliedBefore+1 {
+			wantFrom = b.first
+		}
+		if b.recFrom != wantFrom || b.recTo != b.last {
+			t.Errorf("batch %d (%d..%d): records %d..%d, want %d..%d", i, b.first, b.last, b.recFrom, b.recTo, wantFrom, b.last)
 		}
 		if n := b.last - b.first + 1; n > int64(size) {
 			t.Errorf("batch %d: %d headers, more than %d", i, n, size)
@@ -360,9 +367,47 @@ func TestHandsEachBlockAtTheTip(t *testing.T) {
 	}
 	for i, b := range log {
 		h := int64(i + 1)
-		if b.first != h || b.last != h || b.recTo != h {
-			t.Errorf("batch %d: headers %d..%d, records to %d; want header and record %d", i, b.first, b.last, b.recTo, h)
+		if b.first != h || b.last != h || b.recFrom != h || b.recTo != h {
+			t.Errorf("batch %d: headers %d..%d, records %d..%d; want header and record %d only", i, b.first, b.last, b.recFrom, b.recTo, h)
 		}
+	}
+	checkBatches(t, c, log, 16)
+}
+
+// TestResendsKeptRecordAfterRejection: a node that once answers a forged
+// record for the pRuntime's last verified header gets the next batch
+// rejected (header h+1's AppHash does not confirm it); pherry must then send
+// the record again rather than rely on the one the pRuntime keeps.
+func TestResendsKeptRecordAfterRejection(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	c := buildChain(t, 8, 0, 0)
+	src := newFakeNode(c)
+	src.visible = 4
+	rt := &fakeRuntime{}
+	stop := runPherry(t, src, rt, 16, nil, nil)
+	defer stop()
+	waitFor(ctx, t, "header 4", func() bool { hh, _ := rt.heights(); return hh == 4 })
+	src.mu.Lock()
+	src.visible, src.lieAt = 5, 5
+	src.mu.Unlock()
+	waitFor(ctx, t, "header 5", func() bool { hh, _ := rt.heights(); return hh == 5 })
+	src.mu.Lock()
+	src.visible = 8
+	src.mu.Unlock()
+	waitFor(ctx, t, "header 8", func() bool { hh, _ := rt.heights(); return hh == 8 })
+	rt.mu.Lock()
+	rejected := rt.rejected
+	rt.mu.Unlock()
+	log := rt.logCopy()
+	var resent bool
+	for _, b := range log {
+		if b.afterReject && b.recFrom == 5 && b.first == 6 {
+			resent = true
+		}
+	}
+	if rejected != 1 || !resent {
+		t.Fatalf("%d rejections, record 5 sent again: %v; log %+v", rejected, resent, log)
 	}
 	checkBatches(t, c, log, 16)
 }

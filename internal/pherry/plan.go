@@ -67,6 +67,21 @@ func PlanSpan(c Cursor, nodeHeight int64, size int) (Span, bool) {
 	return Span{First: first, Last: last, Records: rec}, true
 }
 
+// SkipKept returns sp with its records starting at sp.First when the
+// pRuntime at c keeps the record before it: a pRuntime that verified header
+// h but applied only block h-1 holds record h (it waits for header h+1's
+// AppHash; chainsync keeps it, in checkpoints too), so the batch from h+1
+// need not carry it again. Under load a block's record is megabytes, and
+// sending it twice delays the block it confirms. After a rejected batch
+// pherry sends the kept record again instead (a lying node may have given
+// a bad one).
+func SkipKept(sp Span, c Cursor) Span {
+	if c.HeaderHeight >= 1 && c.AppliedHeight == c.HeaderHeight-1 && sp.First == c.HeaderHeight+1 && sp.Records == c.HeaderHeight {
+		sp.Records = sp.First
+	}
+	return sp
+}
+
 // CutAtValidatorChange returns how many of headers (consecutive, the
 // batch's) belong in one batch: every header up to and including the first
 // whose NextValidatorsHash differs from its ValidatorsHash, since the
