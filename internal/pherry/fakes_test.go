@@ -165,7 +165,7 @@ type fakeRuntime struct {
 	// lastRejected: the last batch was rejected.
 	lastRejected bool
 	down         int // fail this many calls as unavailable
-	rejectAt int64
+	rejectAt     int64
 	// snapAt, when > 0, keeps a snapshot once the header height reaches it.
 	snapAt int64
 	snap   []byte
