@@ -517,7 +517,7 @@ nothing: it runs the message as a signed query on --worker and prints the result
 	plain := cmd.Flags().Bool("plain", false, "send the command unencrypted (readable by anyone on chain)")
 	value := cmd.Flags().String("value", "", "base units transferred to the contract with the call")
 	gas := cmd.Flags().Uint64("gas", sdk.DefaultGasLimit, "gas limit (reserved at the cluster's gas price, the unused part refunded)")
-	dry := cmd.Flags().Bool("dry-run", false, "only estimate: run the message as a query on --worker and send nothing")
+	dry := cmd.Flags().Bool("dry-run", false, "only estimate: run the message on --worker as the command would (an estimating query) and send nothing")
 	worker := workerFlag(cmd)
 	f := addChainFlags(cmd, true)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {

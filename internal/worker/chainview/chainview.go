@@ -101,6 +101,7 @@ func (v View) Cluster(id [32]byte) (worker.Cluster, bool, error) {
 		Epoch:          c.Epoch,
 		Keyed:          slices.Clone(c.Keyed),
 		ReportInterval: c.ReportInterval,
+		MaxGas:         c.MaxGas,
 	}, true, nil
 }
 

@@ -59,6 +59,16 @@ func (r *Runtime) Query(ctx context.Context, st worker.ContractStore, env worker
 	return result(o)
 }
 
+// Estimate runs a message as a command would run, without writing: on the
+// transaction engine (no floating point; gas alone stops code, so
+// req.GasLimit must be a command's cap), as a dry run. It answers an
+// estimating query: the gas a command needs and what it would return.
+func (r *Runtime) Estimate(st worker.ContractStore, env worker.ExecEnv, req worker.CallRequest) worker.ExecResult {
+	o := r.e.Call(context.Background(), host(st, env), engine.CallRequest{
+		Caller: req.Caller, Dest: req.Dest, Value: req.Value, Input: req.Input, GasLimit: req.GasLimit, DryRun: true})
+	return result(o)
+}
+
 // Instantiate implements worker.ContractRuntime.
 func (r *Runtime) Instantiate(st worker.ContractStore, env worker.ExecEnv, req worker.InstantiateRequest) worker.ExecResult {
 	at := engine.AccountID(req.Address)
