@@ -410,10 +410,25 @@ func commandResultJSON(mc *messageCall, r *sdk.CommandOutcome) map[string]any {
 		for _, t := range ev.Topics {
 			ts = append(ts, t.String())
 		}
-		evs = append(evs, map[string]any{"contract": ev.Contract.String(), "topics": ts, "data": "0x" + hex.EncodeToString(ev.Data)})
+		e := map[string]any{"contract": ev.Contract.String(), "topics": ts, "data": "0x" + hex.EncodeToString(ev.Data)}
+		if d, err := decodeEvent(mc, ev); err != nil {
+			e["decodeError"] = err.Error()
+		} else {
+			e["name"], e["args"] = d.Name, d.Args
+		}
+		evs = append(evs, e)
 	}
 	out["events"] = evs
 	return out
+}
+
+// decodeEvent decodes an event of mc's contract with its metadata. Events
+// of other contracts (called by it) are not described by the metadata.
+func decodeEvent(mc *messageCall, ev sdk.Event) (*sdk.DecodedEvent, error) {
+	if ev.Contract != mc.addr {
+		return nil, fmt.Errorf("emitted by another contract (%s), whose metadata was not given", ev.Contract)
+	}
+	return mc.md.DecodeEvent(ev)
 }
 
 func commandStatus(r *sdk.CommandOutcome) string {
@@ -445,11 +460,16 @@ func printCommandResult(w io.Writer, mc *messageCall, r *sdk.CommandOutcome) {
 		fmt.Fprintf(w, "  output      0x%x (does not decode: %s)\n", r.Output, j["decodeError"])
 	}
 	for i, ev := range r.Events {
+		d, err := decodeEvent(mc, ev)
+		if err == nil {
+			fmt.Fprintf(w, "  event %d     %s %s\n", i, d.Name, d.Args)
+			continue
+		}
 		fmt.Fprintf(w, "  event %d     contract %s data 0x%x", i, ev.Contract, ev.Data)
 		for _, t := range ev.Topics {
 			fmt.Fprintf(w, " topic %s", t)
 		}
-		fmt.Fprintln(w)
+		fmt.Fprintf(w, " (does not decode: %v)\n", err)
 	}
 }
 
