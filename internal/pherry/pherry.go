@@ -451,6 +451,7 @@ func pruntimeErr(what string, err error) error {
 // step does one unit of work: initialise the pRuntime, or sync one batch.
 // It reports whether the pRuntime has every header the node has.
 func (p *Pherry) step(ctx context.Context) (bool, error) {
+	started := time.Now()
 	cctx, cancel := context.WithTimeout(ctx, callTimeout)
 	info, err := p.pub.Info(cctx, &pruntimev1.InfoRequest{})
 	cancel()
@@ -497,6 +498,7 @@ func (p *Pherry) step(ctx context.Context) (bool, error) {
 	}
 
 	fctx, cancel := context.WithTimeout(ctx, fetchTimeout)
+	tf := time.Now()
 	f, err := fetchBatch(fctx, src, sp, p.forceVals)
 	cancel()
 	if err != nil {
@@ -528,7 +530,8 @@ func (p *Pherry) step(ctx context.Context) (bool, error) {
 		s.CaughtUp = res.HeaderHeight >= nodeHeight
 	})
 	p.log.Debug("batch synced", "first", f.span.First, "last", f.span.Last, "records_from", f.span.Records,
-		"validators", len(f.req.Validators) > 0, "bytes", f.bytes, "sync_time", time.Since(t0).Round(time.Microsecond),
+		"validators", len(f.req.Validators) > 0, "bytes", f.bytes, "plan_time", tf.Sub(started).Round(time.Microsecond),
+		"fetch_time", t0.Sub(tf).Round(time.Microsecond), "sync_time", time.Since(t0).Round(time.Microsecond),
 		"applied", res.AppliedHeight, "app_hash", fmt.Sprintf("%X", res.AppHash))
 	p.prog.update(res.HeaderHeight, nodeHeight, p.cfg.BatchSize)
 	p.poke()
