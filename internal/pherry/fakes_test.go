@@ -152,6 +152,8 @@ type syncLog struct {
 	appliedBefore int64
 	// afterReject: the batch before it was rejected.
 	afterReject bool
+	// recordBefore: the pRuntime held the record of headerBefore.
+	recordBefore bool
 }
 
 // fakeRuntime is a pRuntime's internal and public API over a real
@@ -164,8 +166,10 @@ type fakeRuntime struct {
 	rejected int
 	// lastRejected: the last batch was rejected.
 	lastRejected bool
-	down         int // fail this many calls as unavailable
-	rejectAt     int64
+	// kept lists the heights of the record-only batches accepted.
+	kept     []int64
+	down     int // fail this many calls as unavailable
+	rejectAt int64
 	// snapAt, when > 0, keeps a snapshot once the header height reaches it.
 	snapAt int64
 	snap   []byte
@@ -207,6 +211,17 @@ func (f *fakeRuntime) Init(_ context.Context, req *pruntimev1.InitRequest) (*pru
 // decodeSync decodes a Sync request as the pRuntime's server does.
 func decodeSync(req *pruntimev1.SyncRequest) (chainsync.Batch, error) {
 	var b chainsync.Batch
+	if len(req.Headers) == 0 {
+		if len(req.Records) != 1 || len(req.Commit) != 0 || len(req.Validators) != 0 {
+			return b, errors.New("no headers")
+		}
+		rec := new(state.BlockRecord)
+		if err := scale.Decode(req.Records[0], rec); err != nil {
+			return b, err
+		}
+		b.Records = []*state.BlockRecord{rec}
+		return b, nil
+	}
 	for i, raw := range req.Headers {
 		var ph cmtproto.Header
 		if err := ph.Unmarshal(raw); err != nil {
@@ -262,7 +277,14 @@ func (f *fakeRuntime) Sync(_ context.Context, req *pruntimev1.SyncRequest) (*pru
 		return nil, connect.NewError(connect.CodeInvalidArgument, err)
 	}
 	if len(b.Headers) == 0 {
-		return nil, connect.NewError(connect.CodeInvalidArgument, errors.New("no headers"))
+		if err := f.s.SyncBatch(b); err != nil {
+			f.rejected++
+			f.lastRejected = true
+			return nil, connect.NewError(connect.CodeInvalidArgument, err)
+		}
+		f.kept = append(f.kept, b.Records[0].Height)
+		ah := f.s.AppHash()
+		return &pruntimev1.SyncResponse{HeaderHeight: f.s.VerifiedHeight(), AppliedHeight: f.s.Height(), AppHash: ah[:]}, nil
 	}
 	first, last := b.Headers[0].Height, b.Headers[len(b.Headers)-1].Height
 	if f.rejectAt != 0 && first <= f.rejectAt && f.rejectAt <= last {
@@ -272,7 +294,7 @@ func (f *fakeRuntime) Sync(_ context.Context, req *pruntimev1.SyncRequest) (*pru
 		return nil, connect.NewError(connect.CodeInvalidArgument, errors.New("fake rejection"))
 	}
 	entry := syncLog{first: first, last: last, validators: b.Validators != nil,
-		headerBefore: f.s.VerifiedHeight(), appliedBefore: f.s.Height(), afterReject: f.lastRejected}
+		headerBefore: f.s.VerifiedHeight(), appliedBefore: f.s.Height(), afterReject: f.lastRejected, recordBefore: f.s.HasPending()}
 	if len(b.Records) > 0 {
 		entry.recFrom, entry.recTo = b.Records[0].Height, b.Records[len(b.Records)-1].Height
 	}
@@ -322,6 +344,7 @@ func (f *fakeRuntime) Info(context.Context, *pruntimev1.InfoRequest) (*pruntimev
 		Initialized:  true,
 		Height:       f.s.Height(),
 		HeaderHeight: f.s.VerifiedHeight(),
+		HeaderRecord: f.s.HasPending(),
 		GenesisHash:  fmt.Sprintf("0x%x", f.gh),
 		ChainId:      f.s.ChainID(),
 		AppHash:      fmt.Sprintf("0x%x", ah),

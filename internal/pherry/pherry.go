@@ -486,7 +486,7 @@ func (p *Pherry) step(ctx context.Context) (bool, error) {
 		return false, err
 	}
 
-	cur := Cursor{HeaderHeight: info.HeaderHeight, AppliedHeight: info.Height}
+	cur := Cursor{HeaderHeight: info.HeaderHeight, AppliedHeight: info.Height, HasRecord: info.HeaderRecord}
 	sp, ok := PlanSpan(cur, nodeHeight, p.cfg.BatchSize)
 	p.prog.update(cur.HeaderHeight, nodeHeight, p.cfg.BatchSize)
 	if !ok {
@@ -533,9 +533,39 @@ func (p *Pherry) step(ctx context.Context) (bool, error) {
 		"validators", len(f.req.Validators) > 0, "bytes", f.bytes, "plan_time", tf.Sub(started).Round(time.Microsecond),
 		"fetch_time", t0.Sub(tf).Round(time.Microsecond), "sync_time", time.Since(t0).Round(time.Microsecond),
 		"applied", res.AppliedHeight, "app_hash", fmt.Sprintf("%X", res.AppHash))
-	p.prog.update(res.HeaderHeight, nodeHeight, p.cfg.BatchSize)
+	// The blocks before the last header are applied: their egress (the
+	// outcomes of their commands) can go. Then the last header's record.
 	p.poke()
+	if err := p.syncRecord(ctx, src, res.HeaderHeight); err != nil {
+		return false, err
+	}
+	p.prog.update(res.HeaderHeight, nodeHeight, p.cfg.BatchSize)
 	return res.HeaderHeight >= nodeHeight, nil
+}
+
+// syncRecord hands the pRuntime the record of its last verified header h
+// (which the batch left out) in a record-only batch. Should it fail, the
+// next step sees that the pRuntime lacks the record (Info's header_record)
+// and the next batch carries it.
+func (p *Pherry) syncRecord(ctx context.Context, src Source, h int64) error {
+	fctx, cancel := context.WithTimeout(ctx, fetchTimeout)
+	req, size, err := fetchRecord(fctx, src, h)
+	cancel()
+	if err != nil {
+		return fail(errKindNode, fmt.Errorf("reading record %d: %w", h, err))
+	}
+	sctx, cancel := context.WithTimeout(ctx, syncTimeout)
+	_, err = p.rt.Sync(sctx, req)
+	cancel()
+	if err != nil {
+		err = pruntimeErr(fmt.Sprintf("record %d", h), err)
+		if errKind(err) == errKindRejected {
+			p.forceVals, p.genesisHash = true, nil
+		}
+		return err
+	}
+	p.m.batchBytes.Add(float64(size))
+	return nil
 }
 
 // measureRate updates the headers-per-second gauge over windows of at
