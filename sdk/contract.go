@@ -15,7 +15,6 @@ import (
 	"github.com/cella-network/cella/internal/keys"
 	"github.com/cella-network/cella/internal/msg"
 	"github.com/cella-network/cella/internal/phatwire"
-	"github.com/cella-network/cella/internal/pruntime/api/pruntimev1"
 	"github.com/cella-network/cella/internal/scale"
 	"github.com/cella-network/cella/internal/state/phat"
 )
@@ -382,6 +381,23 @@ type Outcome struct {
 	GasUsed  uint64 `json:"gasUsed,omitempty"`
 }
 
+// PendingOutcome returns the command (or instantiation) sent by the
+// committed transaction res, not yet reported: its id and block. It does not
+// wait. CommandResult accepts it, so a sender can read the result from a
+// worker as soon as the worker has applied the command's block — one block
+// after that block, while the cluster's report (WaitOutcome) lands on chain
+// a block later still.
+func (c *Client) PendingOutcome(ctx context.Context, res *TxResult) (*Outcome, error) {
+	if res == nil || !res.OK() {
+		return nil, errors.New("sdk: PendingOutcome needs a successful committed transaction (TxOptions.Wait)")
+	}
+	id, err := c.commandOf(ctx, res)
+	if err != nil {
+		return nil, err
+	}
+	return &Outcome{CommandID: id, Height: res.Height}, nil
+}
+
 // WaitOutcome waits until the cluster's outcome of the command or
 // instantiation sent by the committed transaction res is on chain. The
 // message's own result (return value, revert) is held by the workers:
@@ -497,11 +513,11 @@ func (c *Client) CommandResult(ctx context.Context, key *Key, w *Worker, o *Outc
 			return nil, err
 		}
 		// No outcome: final once the worker has applied the block.
-		info, ierr := w.api.Info(ctx, &pruntimev1.InfoRequest{})
+		applied, ierr := w.AppliedHeight(ctx)
 		if ierr != nil {
-			return nil, fmt.Errorf("worker %s: %w", w.URL, ierr)
+			return nil, ierr
 		}
-		if info.GetHeight() >= o.Height {
+		if applied >= o.Height {
 			return nil, fmt.Errorf("worker %s, command %s: %w", w.URL, o.CommandID, ErrNoOutcome)
 		}
 		select {

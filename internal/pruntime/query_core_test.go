@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 
 	"github.com/cella-network/cella/internal/cipher"
@@ -15,16 +16,25 @@ import (
 	"github.com/cella-network/cella/internal/phatwire/prpcpb"
 	"github.com/cella-network/cella/internal/scale"
 	"github.com/cella-network/cella/internal/state"
+	"github.com/cella-network/cella/internal/state/phat"
 	"github.com/cella-network/cella/internal/synth"
 	"github.com/cella-network/cella/internal/tee/dev"
 	"github.com/cella-network/cella/internal/worker"
 )
 
-// codeView is keyWorld's chain view with flipper's code uploaded.
+// codeView is keyWorld's chain view with flipper's code uploaded, and the
+// cluster's command gas cap in maxGas.
 type codeView struct {
 	staticView
-	hash [32]byte
-	code []byte
+	hash   [32]byte
+	code   []byte
+	maxGas *atomic.Uint64
+}
+
+func (v codeView) Cluster(id [32]byte) (worker.Cluster, bool, error) {
+	c, ok, err := v.staticView.Cluster(id)
+	c.MaxGas = v.maxGas.Load()
+	return c, ok, err
 }
 
 func (v codeView) Code(_, hash [32]byte) (uint8, []byte, bool, error) {
@@ -123,6 +133,43 @@ func TestQueryCoreContracts(t *testing.T) {
 	}
 }
 
+// TestEstimatingQuery: an estimating InkMessage query runs the message as
+// a command would — with the cluster's command gas cap rather than the
+// query cap, writing nothing — and answers the gas it needs.
+func TestEstimatingQuery(t *testing.T) {
+	r, _, view, contract, _ := flipperRuntime(t)
+	defer r.Close()
+	srv := httptest.NewServer(PublicHandler(r))
+	defer srv.Close()
+	qc := newQClient(t, r.Info().EcdhPublicKey, 1000)
+	ask := func(estimating bool, sel []byte) *phatwire.ContractExecResult {
+		t.Helper()
+		q := qc.query(contract, phatwire.Query{Kind: phatwire.QueryInkMessage, Message: phatwire.InkMessageQuery{Payload: sel, Estimating: estimating}})
+		return execResultOf(t, qc.open(t, q, prpcQuery(t, srv.URL, qc.seal(t, q))))
+	}
+	est := ask(true, selFlip)
+	if est.Err != nil || est.GasRequired.RefTime == 0 || est.GasConsumed != est.GasRequired {
+		t.Fatalf("estimating flip: %+v", est)
+	}
+	if er := ask(false, selGet); !bytes.Equal(er.Result.Data, []byte{0, 1}) {
+		t.Fatalf("get after an estimating flip: %+v", er)
+	}
+	// Below the flip's cost, the command cap stops the estimate (out of
+	// gas) where a plain query, under the query cap, runs.
+	view.maxGas.Store(est.GasRequired.RefTime - 1)
+	outOfGas := &phatwire.DispatchError{Kind: phatwire.DispatchModule, Module: phatwire.ModuleError{Index: ContractsPalletIndex, Error: [4]byte{2}}}
+	if er := ask(true, selFlip); er.Err == nil || *er.Err != *outOfGas {
+		t.Fatalf("estimating flip under a cap of %d: %+v", est.GasRequired.RefTime-1, er)
+	}
+	if er := ask(false, selFlip); er.Err != nil {
+		t.Fatalf("flip query: %+v", er.Err)
+	}
+	view.maxGas.Store(est.GasRequired.RefTime)
+	if er := ask(true, selFlip); er.Err != nil || er.GasRequired != est.GasRequired {
+		t.Fatalf("estimating flip at its cost: %+v", er)
+	}
+}
+
 // flipperRuntime opens a keyed pRuntime whose cluster (kw.cluster) runs a
 // flipper that Alice instantiated at block 5 (salt 1, command id {1}),
 // with 8 blocks made and 4 synced; the caller closes it.
@@ -137,7 +184,8 @@ func coreRuntime(t *testing.T, name string, ctor []byte) (*Runtime, *keyWorld, c
 	t.Helper()
 	kw := newKeyWorld()
 	code := testcontracts.Wasm(name)
-	view := codeView{staticView{kw}, engine.CodeHash(code), code}
+	view := codeView{staticView{kw}, engine.CodeHash(code), code, new(atomic.Uint64)}
+	view.maxGas.Store(phat.DefaultMaxGas)
 	dir := t.TempDir()
 	p, err := dev.New(dev.Config{BuildID: DevBuildID(), SealDir: dir, Log: quietLog()})
 	if err != nil {

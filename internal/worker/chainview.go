@@ -74,6 +74,9 @@ type Cluster struct {
 	// ReportInterval is how often (in blocks) the cluster's workers report
 	// its state root (msg.TopicClusterStateRoot); 0: never.
 	ReportInterval uint32
+	// MaxGas is the largest gas limit of a command (the cluster's terms);
+	// estimating queries run with it.
+	MaxGas uint64
 }
 
 // AttestationVerifier checks another worker's attestation inside the

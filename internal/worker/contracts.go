@@ -689,7 +689,7 @@ func (c *Core) command(x *Context, p *msg.Command, height, timeNano int64, emit 
 	var cmd *phatwire.InkCommand
 	if payload.Encrypted != nil {
 		k := c.clusterKeys[p.Cluster]
-		plain, err := payload.Encrypted.Decrypt(k.contractEcdh(p.Contract))
+		plain, err := c.decryptCommand(p.Payload, payload.Encrypted, k.contractEcdh(p.Contract))
 		if err != nil {
 			return refuse(RefuseUndecryptable)
 		}

@@ -103,6 +103,7 @@ func (v View) Cluster(id [32]byte) (worker.Cluster, bool, error) {
 		SystemContract: c.SystemContract,
 		Keyed:          slices.Clone(c.Keyed),
 		ReportInterval: c.ReportInterval,
+		MaxGas:         c.MaxGas,
 	}, true, nil
 }
 
