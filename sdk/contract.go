@@ -500,6 +500,13 @@ func (c *Client) CommandResult(ctx context.Context, key *Key, w *Worker, o *Outc
 	t := time.NewTicker(PollInterval)
 	defer t.Stop()
 	for {
+		// The applied height is read before the outcome is asked for: a
+		// block applied in between would otherwise turn a real outcome
+		// into a final "no outcome".
+		applied, ierr := w.AppliedHeight(ctx)
+		if ierr != nil {
+			return nil, ierr
+		}
 		payload, err := c.query(ctx, key, w, Address(o.CommandID), phatwire.Query{Kind: phatwire.QueryInkMessage}, w.api.CommandOutcome)
 		if err == nil {
 			r, err := phatwire.DecodeCommandOutcome(payload)
@@ -512,11 +519,8 @@ func (c *Client) CommandResult(ctx context.Context, key *Key, w *Worker, o *Outc
 		if !errors.As(err, &qe) || qe.Kind != phatwire.QueryErrRuntimeError || qe.Message != phatwire.NoOutcome {
 			return nil, err
 		}
-		// No outcome: final once the worker has applied the block.
-		applied, ierr := w.AppliedHeight(ctx)
-		if ierr != nil {
-			return nil, ierr
-		}
+		// No outcome: final when the worker had applied the block before
+		// it was asked.
 		if applied >= o.Height {
 			return nil, fmt.Errorf("worker %s, command %s: %w", w.URL, o.CommandID, ErrNoOutcome)
 		}
