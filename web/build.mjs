@@ -10,6 +10,20 @@ import { fileURLToPath } from 'node:url';
 const here = dirname(fileURLToPath(import.meta.url));
 const out = join(here, '..', 'internal', 'web', 'dist');
 
+// Bare imports from the SDK's sources resolve from this package's
+// node_modules even when sdk-ts/ has its own (after its tests ran): one set
+// of @polkadot modules in the bundle, and the same bytes either way.
+const sdkDir = join(here, '..', 'sdk-ts');
+const sdkDepsFromWeb = {
+  name: 'sdk-deps-from-web',
+  setup(b) {
+    b.onResolve({ filter: /^[^./]/ }, async (args) => {
+      if (!args.importer.startsWith(sdkDir) || args.pluginData?.fromWeb) return undefined;
+      return b.resolve(args.path, { kind: args.kind, resolveDir: here, pluginData: { fromWeb: true } });
+    });
+  },
+};
+
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 const result = await esbuild.build({
@@ -25,6 +39,7 @@ const result = await esbuild.build({
   outfile: join(out, 'app.js'),
   alias: { '@cella-network/sdk': join(here, '..', 'sdk-ts', 'src', 'index.ts') },
   nodePaths: [join(here, 'node_modules')],
+  plugins: [sdkDepsFromWeb],
   logLevel: 'warning',
 });
 cpSync(join(here, 'src', 'index.html'), join(out, 'index.html'));
