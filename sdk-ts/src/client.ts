@@ -139,7 +139,7 @@ export interface LogLine {
 const LOG_LEVELS = ['', 'error', 'warn', 'info', 'debug', 'trace'];
 
 /** Decodes a worker's SCALE LogPage. */
-export function decodeLogPage(b: Uint8Array): { lines: LogLine[]; next: bigint; dropped: bigint } {
+export function decodeLogPage(b: Uint8Array): { lines: LogLine[]; next: bigint } {
   const p = decodeStrict<any>('CellaLogPage', b, 2 << 20);
   const entries = p.get('entries'); // Struct is a Map: .entries is Map's
   if (entries.length > 256) {
@@ -153,7 +153,7 @@ export function decodeLogPage(b: Uint8Array): { lines: LogLine[]; next: bigint; 
         level: lv > 0 && lv < LOG_LEVELS.length ? LOG_LEVELS[lv] : `level-${lv}`, inQuery: e.inQuery.isTrue, message: e.message.toString(),
       };
     }),
-    next: p.next.toBigInt(), dropped: p.dropped.toBigInt(),
+    next: p.next.toBigInt(),
   };
 }
 

@@ -355,7 +355,7 @@ export function renderContractUI(app: App, view: HTMLElement, params: URLSearchP
     }
     logsOut.textContent = show({
       lines: page.lines.map((l) => `#${l.seq} block ${l.block} ${l.level}${l.inQuery ? ' (query)' : ''}: ${l.message}`),
-      next: page.next, dropped: page.dropped,
+      next: page.next,
     });
     say(`logs: ${page.lines.length} line(s)`);
   }));
