@@ -4,8 +4,11 @@ go 1.26.0
 
 toolchain go1.26.8
 
-// The TypeScript SDK's npm dependencies are no Go packages.
-ignore ./sdk-ts/node_modules
+// The npm dependencies of the TypeScript SDK and of the web app are no Go packages.
+ignore (
+	./sdk-ts/node_modules
+	./web/node_modules
+)
 
 require (
 	connectrpc.com/connect v1.21.1

@@ -15,7 +15,6 @@ import (
 	"github.com/cella-network/cella/internal/keys"
 	"github.com/cella-network/cella/internal/msg"
 	"github.com/cella-network/cella/internal/phatwire"
-	"github.com/cella-network/cella/internal/pruntime/api/pruntimev1"
 	"github.com/cella-network/cella/internal/scale"
 	"github.com/cella-network/cella/internal/state/phat"
 )
@@ -382,6 +381,23 @@ type Outcome struct {
 	GasUsed  uint64 `json:"gasUsed,omitempty"`
 }
 
+// PendingOutcome returns the command (or instantiation) sent by the
+// committed transaction res, not yet reported: its id and block. It does not
+// wait. CommandResult accepts it, so a sender can read the result from a
+// worker as soon as the worker has applied the command's block — one block
+// after that block, while the cluster's report (WaitOutcome) lands on chain
+// a block later still.
+func (c *Client) PendingOutcome(ctx context.Context, res *TxResult) (*Outcome, error) {
+	if res == nil || !res.OK() {
+		return nil, errors.New("sdk: PendingOutcome needs a successful committed transaction (TxOptions.Wait)")
+	}
+	id, err := c.commandOf(ctx, res)
+	if err != nil {
+		return nil, err
+	}
+	return &Outcome{CommandID: id, Height: res.Height}, nil
+}
+
 // WaitOutcome waits until the cluster's outcome of the command or
 // instantiation sent by the committed transaction res is on chain. The
 // message's own result (return value, revert) is held by the workers:
@@ -484,6 +500,13 @@ func (c *Client) CommandResult(ctx context.Context, key *Key, w *Worker, o *Outc
 	t := time.NewTicker(PollInterval)
 	defer t.Stop()
 	for {
+		// The applied height is read before the outcome is asked for: a
+		// block applied in between would otherwise turn a real outcome
+		// into a final "no outcome".
+		applied, ierr := w.AppliedHeight(ctx)
+		if ierr != nil {
+			return nil, ierr
+		}
 		payload, err := c.query(ctx, key, w, Address(o.CommandID), phatwire.Query{Kind: phatwire.QueryInkMessage}, w.api.CommandOutcome)
 		if err == nil {
 			r, err := phatwire.DecodeCommandOutcome(payload)
@@ -496,12 +519,9 @@ func (c *Client) CommandResult(ctx context.Context, key *Key, w *Worker, o *Outc
 		if !errors.As(err, &qe) || qe.Kind != phatwire.QueryErrRuntimeError || qe.Message != phatwire.NoOutcome {
 			return nil, err
 		}
-		// No outcome: final once the worker has applied the block.
-		info, ierr := w.api.Info(ctx, &pruntimev1.InfoRequest{})
-		if ierr != nil {
-			return nil, fmt.Errorf("worker %s: %w", w.URL, ierr)
-		}
-		if info.GetHeight() >= o.Height {
+		// No outcome: final when the worker had applied the block before
+		// it was asked.
+		if applied >= o.Height {
 			return nil, fmt.Errorf("worker %s, command %s: %w", w.URL, o.CommandID, ErrNoOutcome)
 		}
 		select {

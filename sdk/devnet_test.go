@@ -161,13 +161,19 @@ func TestDevnetFlipper(t *testing.T) {
 	if err != nil || !res.OK() {
 		t.Fatalf("get command: %+v %v", res, err)
 	}
-	o, err := c.WaitOutcome(ctx, res)
-	if err != nil {
-		t.Fatal(err)
+	// The result is read from the worker without waiting for the
+	// cluster's report on chain.
+	po, err := c.PendingOutcome(ctx, res)
+	if err != nil || po.Reported || po.Height != res.Height {
+		t.Fatalf("pending outcome %+v %v", po, err)
 	}
-	cr, err := c.CommandResult(ctx, alice, w, o)
-	if err != nil || !cr.Success() {
+	cr, err := c.CommandResult(ctx, alice, w, po)
+	if err != nil || !cr.Success() || cr.CommandID != po.CommandID {
 		t.Fatalf("get command result %+v %v", cr, err)
+	}
+	o, err := c.WaitOutcome(ctx, res)
+	if err != nil || o.CommandID != po.CommandID || o.GasUsed != cr.GasUsed {
+		t.Fatalf("get command outcome %+v %v, pending %+v, result gas %d", o, err, po, cr.GasUsed)
 	}
 	if v, err := md.DecodeReturn("get", cr.Output); err != nil || string(v) != "false" {
 		t.Fatalf("get command output %x: %s %v", cr.Output, v, err)

@@ -149,3 +149,29 @@ func (m *Metadata) DecodeReturn(name string, output []byte) (json.RawMessage, er
 	}
 	return v, err
 }
+
+// DecodedEvent is a contract event decoded with the contract's metadata.
+type DecodedEvent struct {
+	// Name is the event's label in the metadata.
+	Name string `json:"name"`
+	// Args are its fields as a JSON object, by label.
+	Args json.RawMessage `json:"args"`
+}
+
+// DecodeEvent identifies ev among the metadata's events — by its signature
+// topic (ink! 5) or its leading variant index (ink! 3 and 4) — and decodes
+// its fields. An event that matches none of them, or whose data does not
+// decode as the matching one's fields, is an error. The metadata says
+// nothing of the emitting contract: callers decode only events that their
+// contract emitted (Event.Contract).
+func (m *Metadata) DecodeEvent(ev Event) (*DecodedEvent, error) {
+	topics := make([][]byte, len(ev.Topics))
+	for i := range ev.Topics {
+		topics[i] = ev.Topics[i][:]
+	}
+	d, err := m.md.DecodeEvent(topics, ev.Data)
+	if err != nil {
+		return nil, err
+	}
+	return &DecodedEvent{Name: d.Name, Args: d.Args}, nil
+}

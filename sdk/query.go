@@ -345,3 +345,16 @@ func (c *Client) ContractLogs(ctx context.Context, key *Key, w *Worker, contract
 	}
 	return out, nil
 }
+
+// AppliedHeight returns the last block the worker has applied. Every
+// command of a block is executed when the block is applied, so the
+// outcome of a command in block h can be read from the worker
+// (Client.CommandResult) once AppliedHeight is at least h, which is one
+// block before the cluster's report of it is on chain.
+func (w *Worker) AppliedHeight(ctx context.Context) (int64, error) {
+	info, err := w.api.Info(ctx, &pruntimev1.InfoRequest{})
+	if err != nil {
+		return 0, fmt.Errorf("worker %s: %w", w.URL, err)
+	}
+	return info.GetHeight(), nil
+}

@@ -143,3 +143,43 @@ func TestCommandResultNeedsArguments(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestDecodeEvent(t *testing.T) {
+	evmd, err := sdk.ParseMetadata(testcontracts.Metadata("events")) // ink! 5
+	if err != nil {
+		t.Fatal(err)
+	}
+	erc20, err := sdk.ParseMetadata(testcontracts.Metadata("erc20")) // ink! 4
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig, _ := sdk.ParseHash("0xa9b5224022eaec9887e6689e1a28326393c63d4a7a564fa7932177c960dca558")
+	to := sdk.Address{0xb0, 0xb}
+	transfer := append([]byte{0, 0, 1}, to[:]...)                               // Transfer: from None, to Some
+	transfer = append(transfer, 5, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0) // value 5
+	tests := []struct {
+		name     string
+		md       *sdk.Metadata
+		ev       sdk.Event
+		want     string // name and args, or "" for an error
+		errorSub string
+	}{
+		{"ink5", evmd, sdk.Event{Topics: []sdk.Hash{sig, {7}}, Data: []byte{7, 0, 0, 0}}, `Emitted {"value":7}`, ""},
+		{"ink5 unknown topic", evmd, sdk.Event{Topics: []sdk.Hash{{1}}, Data: []byte{7, 0, 0, 0}}, "", "no event matches"},
+		{"ink5 no topics", evmd, sdk.Event{Data: []byte{7, 0, 0, 0}}, "", "no event matches"},
+		{"ink5 short", evmd, sdk.Event{Topics: []sdk.Hash{sig}, Data: []byte{7, 0, 0}}, "", "Emitted"},
+		{"ink5 trailing", evmd, sdk.Event{Topics: []sdk.Hash{sig}, Data: []byte{7, 0, 0, 0, 0}}, "", "Emitted"},
+		{"ink4", erc20, sdk.Event{Data: transfer}, `Transfer {"from":null,"to":"` + to.String() + `","value":5}`, ""},
+		{"ink4 index out of range", erc20, sdk.Event{Data: []byte{3}}, "", "out of range"},
+		{"ink4 empty", erc20, sdk.Event{}, "", "empty"},
+	}
+	for _, tc := range tests {
+		d, err := tc.md.DecodeEvent(tc.ev)
+		switch {
+		case tc.want != "" && (err != nil || d.Name+" "+string(d.Args) != tc.want):
+			t.Errorf("%s: %+v %v, want %s", tc.name, d, err, tc.want)
+		case tc.want == "" && (err == nil || !strings.Contains(err.Error(), tc.errorSub)):
+			t.Errorf("%s: %+v %v, want an error with %q", tc.name, d, err, tc.errorSub)
+		}
+	}
+}

@@ -30,9 +30,16 @@ import (
 // (see lightclient.Batch), and the block records.
 //
 // Records must be exactly the heights from the first block not yet applied
-// (Height()+1) to b, in order. The record of the last verified height is
-// kept from the previous batch (it waited for its successor header), so it
-// may be left out; if given, it replaces the kept one.
+// (Height()+1) to b, or to b-1, in order. The record of the last verified
+// height is kept from the previous batch (it waited for its successor
+// header), so it may be left out; if given, it replaces the kept one.
+//
+// Leaving out record b confirms and applies every block up to b-1 without
+// waiting for record b, which a node has only once block b is committed —
+// megabytes under load. A batch without headers (and without commit and
+// validators) then gives it: exactly one record, of the last verified
+// height, kept unverified like any last record until the next header's
+// AppHash confirms it.
 type Batch struct {
 	Headers    []*types.Header
 	Commit     *types.Commit
@@ -85,7 +92,8 @@ type Syncer struct {
 	height  int64
 	appHash [32]byte
 	// pending is the record of block lc.Height(), which waits for header
-	// lc.Height()+1; nil when lc.Height() == height (before header 1).
+	// lc.Height()+1; nil when lc.Height() == height (before header 1), or
+	// when the last batch left record lc.Height() out.
 	pending *state.BlockRecord
 	queue   []queued
 	// gen counts committed batches; views of drained blocks hold the
@@ -229,10 +237,18 @@ func (v view) Get(key []byte) ([]byte, error) {
 	return v.s.store.Get(key)
 }
 
+// HasPending reports whether the syncer holds the record of its last
+// verified header (VerifiedHeight), so that the next batch need not carry
+// it.
+func (s *Syncer) HasPending() bool { return s.pending != nil }
+
 // SyncBatch verifies a batch and applies every block it confirms. On error
 // nothing changes; the error wraps one sentinel of this package or of the
 // light client.
 func (s *Syncer) SyncBatch(b Batch) error {
+	if len(b.Headers) == 0 && b.Commit == nil && b.Validators == nil && len(b.Records) > 0 {
+		return s.keepRecord(b.Records)
+	}
 	next, verified, err := s.lc.VerifyDetailed(lightclient.Batch{Headers: b.Headers, Commit: b.Commit, Validators: b.Validators})
 	if err != nil {
 		return err
@@ -258,8 +274,15 @@ func (s *Syncer) SyncBatch(b Batch) error {
 		}
 		want++
 	}
-	if want != last+1 {
+	// withLast: the records reach the last header (its record is kept);
+	// otherwise they end one before it and no record is kept.
+	withLast := want == last+1
+	if !withLast && want != last {
 		return fmt.Errorf("%w: records end at height %d, the batch at %d", ErrBlockOrder, want-1, last)
+	}
+	confirmed := recs
+	if withLast {
+		confirmed = recs[:len(recs)-1]
 	}
 
 	header := func(h int64) *types.Header { return b.Headers[h-first] }
@@ -285,9 +308,10 @@ func (s *Syncer) SyncBatch(b Batch) error {
 			return fmt.Errorf("%w: header %d carries AppHash %X, want %x", ErrAppHashMismatch, first, got, head)
 		}
 	}
-	// Every record but the last is confirmed by the next header.
-	hashes := make([][32]byte, len(recs)-1)
-	for i, r := range recs[:len(recs)-1] {
+	// Every record but the one of the last header is confirmed by the
+	// next header.
+	hashes := make([][32]byte, len(confirmed))
+	for i, r := range confirmed {
 		got := state.AppHash(appVersion(r.Height), head, r.WriteSet, r.Messages)
 		if want := header(r.Height + 1).AppHash; !bytes.Equal(got[:], want) {
 			return fmt.Errorf("%w: block %d's write-set (%d writes) and messages (%d) hash to %x, header %d carries %X",
@@ -301,7 +325,7 @@ func (s *Syncer) SyncBatch(b Batch) error {
 	}
 
 	// All checks passed: commit.
-	for i, r := range recs[:len(recs)-1] {
+	for i, r := range confirmed {
 		q := queued{height: r.Height, time: headerTime(r.Height), appVersion: appVersion(r.Height),
 			messages: make([]msg.Message, len(r.Messages)), undo: make([]undoEntry, len(r.WriteSet))}
 		for j, m := range r.Messages {
@@ -316,8 +340,34 @@ func (s *Syncer) SyncBatch(b Batch) error {
 		s.height = r.Height
 		s.appHash = hashes[i]
 	}
-	s.pending = recs[len(recs)-1].Clone()
+	s.pending = nil
+	if withLast {
+		s.pending = recs[len(recs)-1].Clone()
+	}
 	s.lc = next
+	s.gen++
+	return nil
+}
+
+// keepRecord takes a batch of records only: exactly the record of the last
+// verified header, whose block is not applied yet. It is kept (replacing
+// any kept one) until the next header's AppHash confirms or refutes it.
+func (s *Syncer) keepRecord(recs []*state.BlockRecord) error {
+	if len(recs) != 1 {
+		return fmt.Errorf("%w: %d records without headers, want the one of the last verified header", ErrBlockOrder, len(recs))
+	}
+	r := recs[0]
+	if r == nil {
+		return fmt.Errorf("%w: record 0 is nil", ErrMalformedRecord)
+	}
+	if h := s.lc.Height(); h != s.height+1 || r.Height != h {
+		return fmt.Errorf("%w: a record without headers for height %d; the last verified header is %d, the last applied block %d",
+			ErrBlockOrder, r.Height, h, s.height)
+	}
+	if err := r.WriteSet.Validate(); err != nil {
+		return fmt.Errorf("%w: height %d: %w", ErrMalformedRecord, r.Height, err)
+	}
+	s.pending = r.Clone()
 	s.gen++
 	return nil
 }

@@ -232,7 +232,9 @@ func TestAdversarial(t *testing.T) {
 		{"reordered headers", chainsync.ErrHeightGap, func(b *chainsync.Batch) { b.Headers[4], b.Headers[5] = b.Headers[5], b.Headers[4] }},
 		{"reordered records", chainsync.ErrBlockOrder, func(b *chainsync.Batch) { b.Records[4], b.Records[5] = b.Records[5], b.Records[4] }},
 		{"duplicated record", chainsync.ErrBlockOrder, func(b *chainsync.Batch) { b.Records[5] = b.Records[4] }},
-		{"missing last record", chainsync.ErrBlockOrder, func(b *chainsync.Batch) { b.Records = b.Records[:9] }},
+		{"missing the last two records", chainsync.ErrBlockOrder, func(b *chainsync.Batch) { b.Records = b.Records[:8] }},
+		{"records only, two", chainsync.ErrBlockOrder, func(b *chainsync.Batch) { *b = chainsync.Batch{Records: b.Records[:2]} }},
+		{"records only, a verified block's", chainsync.ErrBlockOrder, func(b *chainsync.Batch) { *b = chainsync.Batch{Records: b.Records[:1]} }},
 		{"extra record", chainsync.ErrBlockOrder, func(b *chainsync.Batch) { b.Records = append(b.Records, c.Record(21)) }},
 		{"no records", chainsync.ErrBlockOrder, func(b *chainsync.Batch) { b.Records = nil }},
 		{"nil record", chainsync.ErrMalformedRecord, func(b *chainsync.Batch) { b.Records[2] = nil }},
@@ -511,5 +513,75 @@ func TestDifferential(t *testing.T) {
 		if err := sameStore(s.Dump(), c.Store().Dump()); err != nil {
 			t.Fatalf("seed %d: %v", seed, err)
 		}
+	}
+}
+
+// TestHeaderFirst: a batch may leave its last header's record out, which
+// applies every block before that header at once; a batch of that record
+// alone then gives it, to be confirmed by the next header like any kept
+// record. Bad records-only batches are refused without a change.
+func TestHeaderFirst(t *testing.T) {
+	c := buildChain(t, chainOpts{blocks: 30, transfers: 2, messageEach: 2})
+	s := newSyncer(t, c)
+	syncTo(t, c, s, 10, 100)
+	if !s.HasPending() {
+		t.Fatal("no record kept after a whole batch")
+	}
+	s.DrainBlocks()
+	// Headers 11..20 with records 11..19: blocks up to 19 are applied.
+	b := batch(t, c, 11, 20)
+	b.Records = b.Records[:len(b.Records)-1]
+	if err := s.SyncBatch(b); err != nil {
+		t.Fatal(err)
+	}
+	if s.VerifiedHeight() != 20 || s.Height() != 19 || s.HasPending() || s.AppHash() != c.Record(19).AppHash {
+		t.Fatalf("after headers 11..20 without record 20: verified %d applied %d pending %v", s.VerifiedHeight(), s.Height(), s.HasPending())
+	}
+	if n := len(s.DrainBlocks()); n != 10 {
+		t.Fatalf("%d blocks applied, want 10..19", n)
+	}
+	// A snapshot in that state restores.
+	if _, err := chainsync.Restore(s.Snapshot(), c.GenesisHash(), state.AppVersion1); err != nil {
+		t.Fatalf("restore without a kept record: %v", err)
+	}
+	// The next header batch must then carry record 20.
+	snap := s.Snapshot()
+	if err := s.SyncBatch(batch(t, c, 21, 22)); !errors.Is(err, chainsync.ErrBlockOrder) || !bytes.Equal(s.Snapshot(), snap) {
+		t.Fatalf("headers 21..22 without record 20: %v", err)
+	}
+	for name, recs := range map[string][]*state.BlockRecord{
+		"another height": {c.Record(21)},
+		"two records":    {c.Record(20), c.Record(21)},
+		"nil":            {nil},
+	} {
+		if err := s.SyncBatch(chainsync.Batch{Records: recs}); err == nil || !bytes.Equal(s.Snapshot(), snap) {
+			t.Fatalf("records only, %s: %v", name, err)
+		}
+	}
+	// A tampered record 20 is kept, and refuted by header 21.
+	bad := c.Record(20)
+	bad.Messages = append(bad.Messages, msg.Message{Topic: []byte("forged")})
+	if err := s.SyncBatch(chainsync.Batch{Records: []*state.BlockRecord{bad}}); err != nil || !s.HasPending() {
+		t.Fatalf("records only: %v", err)
+	}
+	snap = s.Snapshot()
+	b = batch(t, c, 21, 21)
+	b.Records = nil
+	if err := s.SyncBatch(b); !errors.Is(err, chainsync.ErrAppHashMismatch) || !bytes.Equal(s.Snapshot(), snap) {
+		t.Fatalf("header 21 over a forged record 20: %v", err)
+	}
+	// The honest record replaces it, alone or in the next batch.
+	if err := s.SyncBatch(chainsync.Batch{Records: []*state.BlockRecord{c.Record(20)}}); err != nil {
+		t.Fatal(err)
+	}
+	b = batch(t, c, 21, 21)
+	b.Records = nil
+	if err := s.SyncBatch(b); err != nil || s.Height() != 20 || s.VerifiedHeight() != 21 || s.HasPending() {
+		t.Fatalf("header 21 alone: %v; verified %d applied %d", err, s.VerifiedHeight(), s.Height())
+	}
+	b = batch(t, c, 22, 25) // record 21 is not kept: the batch carries it
+	b.Records = append([]*state.BlockRecord{c.Record(21)}, b.Records...)
+	if err := s.SyncBatch(b); err != nil || s.Height() != 24 || !s.HasPending() || s.AppHash() != c.Record(24).AppHash {
+		t.Fatalf("headers 22..25 with records 21..25: %v; applied %d", err, s.Height())
 	}
 }

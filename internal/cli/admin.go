@@ -113,6 +113,10 @@ func privilegedCmds(s *privSender) []*cobra.Command {
 				return phat.SetReportIntervalCall(id, uint32(n)), nil
 			}, nil),
 	)
+	if s == sudoSender {
+		// Owner-signed, not privileged: under `cella admin` only, not a proposal.
+		cl.AddCommand(newSetSystemContractCmd())
+	}
 	return append([]*cobra.Command{gk, cl}, morePrivilegedCmds(s)...)
 }
 
@@ -348,5 +352,60 @@ func newClusterQueryCmd() *cobra.Command {
 	}
 	nodeFlag(cmd)
 	outputFlag(cmd)
+	return cmd
+}
+
+// newSetSystemContractCmd is `cella admin cluster system-contract`: the
+// cluster's owner (not the admin) names its system contract.
+func newSetSystemContractCmd() *cobra.Command {
+	var (
+		wait    bool
+		timeout time.Duration
+	)
+	cmd := &cobra.Command{
+		Use:   "system-contract <cluster> <contract>",
+		Short: "Name an instantiated contract of a cluster its system contract (signed by the cluster's owner)",
+		Long: `Name an instantiated contract of the cluster its system contract, as Phala deploys one
+per cluster: the pink extension's system_contract_id answers it, and its SetHook events may
+hook any contract of the cluster. Only the cluster's owner may; --from is the owner's key
+(this is not an admin call).`,
+		Example: "  cella admin cluster system-contract 0 5Dfis6Xg… --from //Alice --wait",
+		Args:    cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			output := cmd.Flag("output").Value.String()
+			if err := checkOutput(output); err != nil {
+				return err
+			}
+			id, err := parseClusterID(args[0])
+			if err != nil {
+				return err
+			}
+			ct, err := keys.ParseAccount(args[1])
+			if err != nil {
+				return invalidArg(fmt.Errorf("contract %q: %w", args[1], err))
+			}
+			suri, err := readSecretURI(cmd, "from", "from-file")
+			if err != nil {
+				return err
+			}
+			pair, err := keys.FromURI(suri)
+			if err != nil {
+				return fmt.Errorf("--from: %w", err)
+			}
+			c, err := client.New(cmd.Flag("node").Value.String())
+			if err != nil {
+				return err
+			}
+			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
+			defer cancel()
+			return sendAndReport(ctx, cmd, c, pair, phat.SetSystemContractCall(id, ct), wait, output)
+		},
+	}
+	addSecretFlags(cmd, "from", "the cluster's owner")
+	cmd.Flags().BoolVar(&wait, "wait", false, "wait until the transaction is committed and print its result")
+	cmd.Flags().DurationVar(&timeout, "timeout", 60*time.Second, "give up after this long")
+	nodeFlag(cmd)
+	outputFlag(cmd)
+	addDisplayFlags(cmd)
 	return cmd
 }

@@ -237,8 +237,11 @@ erc20 deployed by --from), fund --senders accounts from --from, give each
 erc20 tokens, then have them send encrypted transfer commands
 (phat.push_command, encrypted to the contract's key) with pipelined nonces
 over --workers connections for --duration. Report the commands the cluster
-executed per second (its outcomes on chain) and the latency from submission
-to the outcome's block, in milliseconds and in block times.
+executed per second (its outcomes on chain) and, in milliseconds and in
+block times, the latency from submission to the command's block being
+committed, to a worker of the cluster (--worker, default one from the
+registry) having applied that block — its result can then be read from the
+worker — and to the block holding the cluster's outcome report.
 
 Run it against a dev network in another process, e.g.:
   cella dev --reset &   then   cella bench commands --duration 60s`,
@@ -252,6 +255,7 @@ Run it against a dev network in another process, e.g.:
 	fl.IntVar(&cfg.Workers, "workers", 32, "concurrent RPC connections")
 	fl.DurationVar(&cfg.Duration, "duration", 60*time.Second, "how long to send")
 	fl.Uint64Var(&cfg.GasLimit, "gas", sdk.DefaultGasLimit, "gas limit of each command")
+	worker := workerFlag(cmd)
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		key, c, err := f.signer(cmd.Context(), cmd)
 		if err != nil {
@@ -291,6 +295,11 @@ Run it against a dev network in another process, e.g.:
 			return fmt.Errorf("contract %s has no published key", addr.Hex())
 		}
 		cfg.Contract, cfg.ContractKey = addr, keys.PublicKey(*ci.Pubkey)
+		wk, err := workerOf(ctx, c, *worker, &addr, sdk.Hash{})
+		if err != nil {
+			return fmt.Errorf("a worker of the contract's cluster: %w", err)
+		}
+		cfg.Applied = wk.AppliedHeight
 		ic, err := client.New(*f.node)
 		if err != nil {
 			return err
@@ -339,8 +348,16 @@ Run it against a dev network in another process, e.g.:
 		}
 		fmt.Fprintf(w, "executed %d commands over %.1fs: %.0f commands/s (submitted %d, accepted %d; load generator %.2f cores)\n",
 			res.Executed, res.WindowSeconds, res.ExecutedPerSecond, res.Submitted, res.Accepted, res.GeneratorCores)
-		fmt.Fprintf(w, "submit → outcome: p50 %.0f ms (%.2f block times), p99 %.0f ms (%.2f block times); block time %.0f ms\n",
-			res.P50ms, res.P50Blocks, res.P99ms, res.P99Blocks, res.BlockTimeMs)
+		lat := func(what string, l loadgen.Latency) {
+			fmt.Fprintf(w, "submit → %s p50 %.0f ms (%.2f block times), p99 %.0f ms (%.2f block times)\n",
+				what, l.P50ms, l.P50Blocks, l.P99ms, l.P99Blocks)
+		}
+		fmt.Fprintf(w, "block time %.0f ms\n", res.BlockTimeMs)
+		lat("command's block committed:      ", res.Committed)
+		if res.Available != nil {
+			lat("result available on the worker:", *res.Available)
+		}
+		lat("outcome report on chain:        ", loadgen.Latency{P50ms: res.P50ms, P99ms: res.P99ms, P50Blocks: res.P50Blocks, P99Blocks: res.P99Blocks})
 		names := make([]string, 0, len(res.Rejected))
 		for k := range res.Rejected {
 			names = append(names, k)

@@ -411,10 +411,25 @@ func commandResultJSON(mc *messageCall, r *sdk.CommandOutcome) map[string]any {
 		for _, t := range ev.Topics {
 			ts = append(ts, t.String())
 		}
-		evs = append(evs, map[string]any{"contract": ev.Contract.String(), "topics": ts, "data": "0x" + hex.EncodeToString(ev.Data)})
+		e := map[string]any{"contract": ev.Contract.String(), "topics": ts, "data": "0x" + hex.EncodeToString(ev.Data)}
+		if d, err := decodeEvent(mc, ev); err != nil {
+			e["decodeError"] = err.Error()
+		} else {
+			e["name"], e["args"] = d.Name, d.Args
+		}
+		evs = append(evs, e)
 	}
 	out["events"] = evs
 	return out
+}
+
+// decodeEvent decodes an event of mc's contract with its metadata. Events
+// of other contracts (called by it) are not described by the metadata.
+func decodeEvent(mc *messageCall, ev sdk.Event) (*sdk.DecodedEvent, error) {
+	if ev.Contract != mc.addr {
+		return nil, fmt.Errorf("emitted by another contract (%s), whose metadata was not given", ev.Contract)
+	}
+	return mc.md.DecodeEvent(ev)
 }
 
 func commandStatus(r *sdk.CommandOutcome) string {
@@ -446,11 +461,16 @@ func printCommandResult(w io.Writer, mc *messageCall, r *sdk.CommandOutcome) {
 		fmt.Fprintf(w, "  output      0x%x (does not decode: %s)\n", r.Output, j["decodeError"])
 	}
 	for i, ev := range r.Events {
+		d, err := decodeEvent(mc, ev)
+		if err == nil {
+			fmt.Fprintf(w, "  event %d     %s %s\n", i, d.Name, d.Args)
+			continue
+		}
 		fmt.Fprintf(w, "  event %d     contract %s data 0x%x", i, ev.Contract, ev.Data)
 		for _, t := range ev.Topics {
 			fmt.Fprintf(w, " topic %s", t)
 		}
-		fmt.Fprintln(w)
+		fmt.Fprintf(w, " (does not decode: %v)\n", err)
 	}
 }
 
@@ -518,7 +538,7 @@ nothing: it runs the message as a signed query on --worker and prints the result
 	plain := cmd.Flags().Bool("plain", false, "send the command unencrypted (readable by anyone on chain)")
 	value := cmd.Flags().String("value", "", "base units transferred to the contract with the call")
 	gas := cmd.Flags().Uint64("gas", sdk.DefaultGasLimit, "gas limit (reserved at the cluster's gas price, the unused part refunded)")
-	dry := cmd.Flags().Bool("dry-run", false, "only estimate: run the message as a query on --worker and send nothing")
+	dry := cmd.Flags().Bool("dry-run", false, "only estimate: run the message on --worker as the command would (an estimating query) and send nothing")
 	worker := workerFlag(cmd)
 	f := addChainFlags(cmd, true)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {

@@ -219,3 +219,58 @@ func TestContractChainArgvWarning(t *testing.T) {
 		t.Fatalf("file secret: %v\n%s", err, out)
 	}
 }
+
+// TestCommandResultEvents: a command's events are printed decoded with the
+// contract's metadata, in text and JSON; one that does not match (another
+// contract's, an unknown topic) keeps its raw form with the reason.
+func TestCommandResultEvents(t *testing.T) {
+	md, err := sdk.ParseMetadata(testcontracts.Metadata("events"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig, _ := sdk.ParseHash("0xa9b5224022eaec9887e6689e1a28326393c63d4a7a564fa7932177c960dca558")
+	mc := &messageCall{addr: sdk.Address{0xee}, md: md, name: "emit"}
+	r := &sdk.CommandOutcome{Output: []byte{0}, GasUsed: 872, Events: []sdk.Event{
+		{Contract: mc.addr, Topics: []sdk.Hash{sig, {7}}, Data: []byte{7, 0, 0, 0}},
+		{Contract: sdk.Address{0xcc}, Topics: []sdk.Hash{sig}, Data: []byte{8, 0, 0, 0}},
+		{Contract: mc.addr, Topics: []sdk.Hash{{1}}, Data: []byte{9}},
+	}}
+	var text strings.Builder
+	printCommandResult(&text, mc, r)
+	lines := strings.Split(text.String(), "\n")
+	want := []string{`  event 0     Emitted {"value":7}`, "another contract", "no event matches"}
+	var evLines []string
+	for _, l := range lines {
+		if strings.HasPrefix(l, "  event ") {
+			evLines = append(evLines, l)
+		}
+	}
+	if len(evLines) != 3 || evLines[0] != want[0] || !strings.Contains(evLines[1], want[1]) || !strings.Contains(evLines[1], "data 0x08000000") ||
+		!strings.Contains(evLines[2], want[2]) || !strings.Contains(evLines[2], "data 0x09") {
+		t.Fatalf("text:\n%s", text.String())
+	}
+
+	b, err := json.Marshal(commandResultJSON(mc, r))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var j struct {
+		Events []struct {
+			Name        string          `json:"name"`
+			Args        json.RawMessage `json:"args"`
+			Data        string          `json:"data"`
+			DecodeError string          `json:"decodeError"`
+		} `json:"events"`
+	}
+	if err := json.Unmarshal(b, &j); err != nil || len(j.Events) != 3 {
+		t.Fatalf("json %s: %v", b, err)
+	}
+	if e := j.Events[0]; e.Name != "Emitted" || string(e.Args) != `{"value":7}` || e.Data != "0x07000000" || e.DecodeError != "" {
+		t.Fatalf("event 0: %+v", e)
+	}
+	for i, e := range j.Events[1:] {
+		if e.Name != "" || e.Args != nil || !strings.Contains(e.DecodeError, want[i+1]) {
+			t.Fatalf("event %d: %+v", i+1, e)
+		}
+	}
+}

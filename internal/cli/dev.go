@@ -12,13 +12,17 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 
+	"github.com/cella-network/cella/internal/abciapp"
 	"github.com/cella-network/cella/internal/client"
 	"github.com/cella-network/cella/internal/defaults"
 	"github.com/cella-network/cella/internal/devnet"
+	"github.com/cella-network/cella/internal/httpserve"
 	"github.com/cella-network/cella/internal/keys"
 	"github.com/cella-network/cella/internal/node"
 	"github.com/cella-network/cella/internal/pruntime"
 	"github.com/cella-network/cella/internal/state"
+	"github.com/cella-network/cella/internal/state/modules"
+	"github.com/cella-network/cella/internal/web"
 )
 
 // DevChainID is the chain id of `cella dev`.
@@ -38,6 +42,7 @@ func newDevCmd() *cobra.Command {
 		allowMeasurements []string
 		httpProxy         string
 		devRootCA         string
+		webAddr           string
 		lf                logFlags
 	)
 	cmd := &cobra.Command{
@@ -102,7 +107,29 @@ by 'cella pruntime info'), which --allow-measurement adds to a new chain.`,
 				_ = net.Close()
 				return invalidArg(fmt.Errorf("--allow-measurement: the chain in %s was created without %s, and a chain's genesis never changes: start a new chain with --reset (or use another --home)", home, strings.Join(missing, ", ")))
 			}
+			var app *web.Server
+			if webAddr != "" {
+				wc := web.Config{NodeRPC: httpURL(n.Config.RPC.ListenAddress), Version: abciapp.Version, Calls: web.CallNames(modules.Runtimes()), Log: log}
+				if worker != nil && !strings.HasPrefix(worker.PublicAddr, httpserve.UnixPrefix) {
+					// (A worker on a unix socket is not proxied: the app has no queries.)
+					wc.Worker = "http://" + worker.PublicAddr
+				}
+				switch app, err = web.Start(webAddr, wc); {
+				case err == nil:
+					defer app.Close()
+				case !cmd.Flags().Changed("web-addr"):
+					// The default port may be another dev chain's or a
+					// test's: the app is optional, the chain is not.
+					fmt.Fprintf(cmd.ErrOrStderr(), "warning: web app not served: %v (choose --web-addr)\n", err)
+				default:
+					_ = net.Close()
+					return err
+				}
+			}
 			printDevBanner(cmd.OutOrStdout(), home, net.Fresh, n, metrics, worker)
+			if app != nil {
+				fmt.Fprintf(cmd.OutOrStdout(), "Web app (explorer and contract UI): %s\n", app.URL())
+			}
 			go reportFirstBlock(cmd, n)
 			<-cmd.Context().Done()
 			fmt.Fprintln(cmd.OutOrStdout(), "\nShutting down...")
@@ -128,6 +155,7 @@ by 'cella pruntime info'), which --allow-measurement adds to a new chain.`,
 	f.StringVar(&httpProxy, "http-proxy", "", pruntime.HTTPProxyHelp)
 	f.StringVar(&devRootCA, "dev-extra-root-ca", "", "PEM file of extra root CAs the dev worker trusts for contracts' HTTPS requests (a local test server's certificate)")
 	f.StringArrayVar(&allowMeasurements, "allow-measurement", nil, "also allow-list this pRuntime measurement hash (0x…, as `cella pruntime info` prints it) in a new chain's genesis, so that a standalone pruntime can register (repeatable)")
+	f.StringVar(&webAddr, "web-addr", web.DefaultAddr, "listen address of the web app, which proxies the node's RPC and the dev worker's API (empty disables)")
 	lf.add(cmd)
 	return cmd
 }

@@ -42,13 +42,14 @@ func (s *safeBuffer) String() string {
 }
 
 // startDevCmd runs `cella dev` in-process until the returned stop is called.
+// The web app is off unless extra turns it on ("--web-addr", addr).
 func startDevCmd(t *testing.T, home, rpc, p2p, pr string, extra ...string) (stop func(), out *safeBuffer) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	out = &safeBuffer{}
 	root := newRootCmd()
 	root.SetArgs(append([]string{"dev", "--home", home, "--block-time", "50ms", "--rpc-addr", "tcp://" + rpc,
-		"--p2p-addr", "tcp://" + p2p, "--pruntime-addr", pr, "--metrics-addr", "", "--log-level", "error"}, extra...))
+		"--p2p-addr", "tcp://" + p2p, "--pruntime-addr", pr, "--metrics-addr", "", "--log-level", "error", "--web-addr", ""}, extra...))
 	root.SetOut(out)
 	root.SetErr(out)
 	done := make(chan error, 1)

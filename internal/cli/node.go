@@ -9,11 +9,14 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/cella-network/cella/internal/abciapp"
 	"github.com/cella-network/cella/internal/defaults"
 	"github.com/cella-network/cella/internal/keys"
 	"github.com/cella-network/cella/internal/node"
 	"github.com/cella-network/cella/internal/scale"
 	"github.com/cella-network/cella/internal/state"
+	"github.com/cella-network/cella/internal/state/modules"
+	"github.com/cella-network/cella/internal/web"
 )
 
 // defaultHome is the default node home; "~" is expanded by expandHome.
@@ -94,8 +97,8 @@ func parseAlloc(s string) (state.Allocation, error) {
 
 func newNodeCmd() *cobra.Command {
 	var (
-		home string
-		lf   logFlags
+		home, webAddr, webWorker string
+		lf                       logFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "node",
@@ -133,12 +136,32 @@ and the chain from <home>/config/genesis.json. Stop with Ctrl-C.`,
 			}
 			log.Info("node started", "home", home, "chain_id", n.Genesis.ChainID,
 				"genesis_hash", fmt.Sprintf("0x%x", n.App.Machine().GenesisHash()), "rpc", httpURL(cfg.RPC.ListenAddress))
+			if webAddr != "" {
+				app, err := web.Start(webAddr, web.Config{
+					NodeRPC: httpURL(cfg.RPC.ListenAddress), Worker: webWorker, Version: abciapp.Version,
+					Calls: web.CallNames(modules.Runtimes()), Log: log,
+				})
+				switch {
+				case err == nil:
+					defer app.Close()
+					log.Info("web app", "url", app.URL(), "worker", webWorker)
+				case !cmd.Flags().Changed("web-addr"):
+					// The default port: several nodes on one host (cella
+					// testnet) cannot all have it; the app is optional.
+					log.Warn("web app not served", "err", err)
+				default:
+					_ = n.Close()
+					return err
+				}
+			}
 			<-cmd.Context().Done()
 			log.Info("shutting down")
 			return n.Close()
 		},
 	}
 	cmd.Flags().StringVar(&home, "home", defaultHome, "node home folder")
+	cmd.Flags().StringVar(&webAddr, "web-addr", web.DefaultAddr, "listen address of the web app, which proxies the node's RPC (empty disables)")
+	cmd.Flags().StringVar(&webWorker, "web-worker", "", "a worker's public API URL (http://host:port) for the web app's contract UI to query through this server")
 	lf.add(cmd)
 	return cmd
 }

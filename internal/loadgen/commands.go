@@ -40,6 +40,12 @@ type CommandConfig struct {
 	// Before, when set, runs after the senders are funded and before the
 	// load (e.g. to give them tokens in the contract).
 	Before func(ctx context.Context, senders []keys.PublicKey) error
+	// Applied, when set, returns the last block a worker of the cluster
+	// has applied (sdk.Worker.AppliedHeight). The worker executes a
+	// block's commands when it applies the block, so from then on their
+	// results can be read from it; the run then also measures that
+	// latency.
+	Applied func(ctx context.Context) (int64, error)
 }
 
 // CommandResult is what a command run measured.
@@ -56,12 +62,63 @@ type CommandResult struct {
 	ExecutedPerSecond float64 `json:"executedPerSecond"`
 	// Latency from submission to the block holding the outcome being seen
 	// (polled every 50 ms), in ms and in block times.
-	P50ms          float64 `json:"p50Ms"`
-	P99ms          float64 `json:"p99Ms"`
-	BlockTimeMs    float64 `json:"blockTimeMs"`
-	P50Blocks      float64 `json:"p50BlockTimes"`
-	P99Blocks      float64 `json:"p99BlockTimes"`
-	GeneratorCores float64 `json:"generatorCores"`
+	P50ms       float64 `json:"p50Ms"`
+	P99ms       float64 `json:"p99Ms"`
+	BlockTimeMs float64 `json:"blockTimeMs"`
+	P50Blocks   float64 `json:"p50BlockTimes"`
+	P99Blocks   float64 `json:"p99BlockTimes"`
+	// Latency from submission to the node having committed the command's
+	// block, and (with CommandConfig.Applied) to the worker having applied
+	// it, when the command's result can be read from the worker; both
+	// polled every 10 ms.
+	Committed      Latency  `json:"committed"`
+	Available      *Latency `json:"available,omitempty"`
+	GeneratorCores float64  `json:"generatorCores"`
+}
+
+// Latency is a latency distribution in ms and in block times.
+type Latency struct {
+	P50ms     float64 `json:"p50Ms"`
+	P99ms     float64 `json:"p99Ms"`
+	P50Blocks float64 `json:"p50BlockTimes"`
+	P99Blocks float64 `json:"p99BlockTimes"`
+}
+
+func latencyOf(lat []time.Duration, blockMs float64) Latency {
+	sort.Slice(lat, func(a, b int) bool { return lat[a] < lat[b] })
+	l := Latency{P50ms: ms(quantile(lat, 0.5)), P99ms: ms(quantile(lat, 0.99))}
+	if blockMs > 0 {
+		l.P50Blocks, l.P99Blocks = l.P50ms/blockMs, l.P99ms/blockMs
+	}
+	return l
+}
+
+// heightClock records when each height was first seen.
+type heightClock struct {
+	mu   sync.Mutex
+	last int64
+	at   map[int64]time.Time
+}
+
+func newHeightClock(from int64) *heightClock {
+	return &heightClock{last: from, at: map[int64]time.Time{}}
+}
+
+// saw records that the heights up to h are there at t.
+func (c *heightClock) saw(h int64, t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for ; c.last < h; c.last++ {
+		c.at[c.last+1] = t
+	}
+}
+
+// when returns when height h was first seen.
+func (c *heightClock) when(h int64) (time.Time, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	t, ok := c.at[h]
+	return t, ok
 }
 
 // RunCommands funds cfg.Senders accounts, then has them send encrypted
@@ -153,9 +210,48 @@ func RunCommands(ctx context.Context, c *client.Client, cfg CommandConfig) (*Com
 			}
 		}()
 	}
+	// Watch the node's and the worker's heights.
+	committed := newHeightClock(start.Height)
+	var applied *heightClock
+	if cfg.Applied != nil {
+		a, err := cfg.Applied(ctx)
+		if err != nil {
+			return nil, err
+		}
+		applied = newHeightClock(max(a, start.Height))
+	}
+	wctx, wcancel := context.WithCancel(ctx)
+	var wwg sync.WaitGroup
+	wwg.Add(1)
+	go func() {
+		defer wwg.Done()
+		t := time.NewTicker(10 * time.Millisecond)
+		defer t.Stop()
+		for {
+			if ci, err := c.ChainInfo(wctx); err == nil {
+				committed.saw(ci.Height, time.Now())
+			}
+			if applied != nil {
+				if a, err := cfg.Applied(wctx); err == nil {
+					applied.saw(a, time.Now())
+				}
+			}
+			select {
+			case <-wctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	stopWatch := func() { wcancel(); wwg.Wait() }
+	defer stopWatch()
 	// Follow the chain: map commands to their ids, outcomes to latencies.
-	var lat []time.Duration
-	ids := map[[32]byte]time.Time{}
+	var lat, latCommitted, latAvailable []time.Duration
+	type sent struct {
+		at     time.Time
+		height int64
+	}
+	ids := map[[32]byte]sent{}
 	next := uint64(start.Height) + 1
 	var lastOutcome time.Time
 	var firstH, lastH int64
@@ -181,14 +277,22 @@ func RunCommands(ctx context.Context, c *client.Client, cfg CommandConfig) (*Com
 					var p msg.Command
 					if scale.Decode(m.Payload, &p) == nil && p.Contract == cfg.Contract {
 						if at, ok := sentAt[keyOf(p.Payload)]; ok {
-							ids[p.CommandID] = at
+							ids[p.CommandID] = sent{at, r.Height}
 							delete(sentAt, keyOf(p.Payload))
 						}
 					}
 				case msg.TopicClusterOutcome, msg.TopicClusterOutcomes:
 					for _, o := range msg.OutcomesOf(string(m.Topic), m.Payload) {
-						if at, ok := ids[o.CommandID]; ok {
-							lat = append(lat, seen.Sub(at))
+						if sc, ok := ids[o.CommandID]; ok {
+							lat = append(lat, seen.Sub(sc.at))
+							if t, ok := committed.when(sc.height); ok {
+								latCommitted = append(latCommitted, t.Sub(sc.at))
+							}
+							if applied != nil {
+								if t, ok := applied.when(sc.height); ok {
+									latAvailable = append(latAvailable, t.Sub(sc.at))
+								}
+							}
 							delete(ids, o.CommandID)
 							lastOutcome = seen
 							if firstH == 0 {
@@ -227,6 +331,7 @@ func RunCommands(ctx context.Context, c *client.Client, cfg CommandConfig) (*Com
 			return nil, err
 		}
 	}
+	stopWatch()
 	cpu := cpuTime() - cpu0
 	res.Submitted, res.Accepted = submitted.Load(), accepted.Load()
 	res.Rejected = rejected
@@ -241,10 +346,12 @@ func RunCommands(ctx context.Context, c *client.Client, cfg CommandConfig) (*Com
 	if lastH > firstH {
 		res.BlockTimeMs = float64(lastOutcome.Sub(t0).Milliseconds()) / float64(lastH-int64(start.Height))
 	}
-	sort.Slice(lat, func(a, b int) bool { return lat[a] < lat[b] })
-	res.P50ms, res.P99ms = ms(quantile(lat, 0.5)), ms(quantile(lat, 0.99))
-	if res.BlockTimeMs > 0 {
-		res.P50Blocks, res.P99Blocks = res.P50ms/res.BlockTimeMs, res.P99ms/res.BlockTimeMs
+	l := latencyOf(lat, res.BlockTimeMs)
+	res.P50ms, res.P99ms, res.P50Blocks, res.P99Blocks = l.P50ms, l.P99ms, l.P50Blocks, l.P99Blocks
+	res.Committed = latencyOf(latCommitted, res.BlockTimeMs)
+	if applied != nil {
+		a := latencyOf(latAvailable, res.BlockTimeMs)
+		res.Available = &a
 	}
 	res.GeneratorCores = cpu.Seconds() / time.Since(t0).Seconds()
 	if res.Executed == 0 {

@@ -14,6 +14,7 @@ import (
 	cmttypes "github.com/cometbft/cometbft/types"
 
 	"github.com/cella-network/cella/internal/chainsync"
+	"github.com/cella-network/cella/internal/msg"
 	"github.com/cella-network/cella/internal/phatwire/prpcpb"
 	"github.com/cella-network/cella/internal/pruntime/api/pruntimev1"
 	"github.com/cella-network/cella/internal/scale"
@@ -31,6 +32,9 @@ type fakeNode struct {
 	recordsPerCall int
 	down           int // fail this many calls
 	calls          map[string]int
+	// lieAt, when > 0, is a height whose record is answered once with a
+	// forged message.
+	lieAt int64
 }
 
 func newFakeNode(c *synth.Chain) *fakeNode {
@@ -116,7 +120,13 @@ func (f *fakeNode) Records(_ context.Context, from, to int64) ([]*state.BlockRec
 	}
 	var out []*state.BlockRecord
 	for h := from; h <= min(to, f.visible) && len(out) < f.recordsPerCall; h++ {
-		out = append(out, f.c.Record(h))
+		r := f.c.Record(h)
+		if f.lieAt > 0 && h == f.lieAt {
+			f.lieAt = 0
+			r = r.Clone()
+			r.Messages = append(r.Messages, msg.Message{Origin: msg.OriginModule("liar"), Topic: []byte("t"), Payload: []byte("forged")})
+		}
+		out = append(out, r)
 	}
 	return out, nil
 }
@@ -140,6 +150,10 @@ type syncLog struct {
 	recTo         int64
 	headerBefore  int64
 	appliedBefore int64
+	// afterReject: the batch before it was rejected.
+	afterReject bool
+	// recordBefore: the pRuntime held the record of headerBefore.
+	recordBefore bool
 }
 
 // fakeRuntime is a pRuntime's internal and public API over a real
@@ -150,6 +164,10 @@ type fakeRuntime struct {
 	gh       [32]byte
 	log      []syncLog
 	rejected int
+	// lastRejected: the last batch was rejected.
+	lastRejected bool
+	// kept lists the heights of the record-only batches accepted.
+	kept     []int64
 	down     int // fail this many calls as unavailable
 	rejectAt int64
 	// snapAt, when > 0, keeps a snapshot once the header height reaches it.
@@ -193,6 +211,17 @@ func (f *fakeRuntime) Init(_ context.Context, req *pruntimev1.InitRequest) (*pru
 // decodeSync decodes a Sync request as the pRuntime's server does.
 func decodeSync(req *pruntimev1.SyncRequest) (chainsync.Batch, error) {
 	var b chainsync.Batch
+	if len(req.Headers) == 0 {
+		if len(req.Records) != 1 || len(req.Commit) != 0 || len(req.Validators) != 0 {
+			return b, errors.New("no headers")
+		}
+		rec := new(state.BlockRecord)
+		if err := scale.Decode(req.Records[0], rec); err != nil {
+			return b, err
+		}
+		b.Records = []*state.BlockRecord{rec}
+		return b, nil
+	}
 	for i, raw := range req.Headers {
 		var ph cmtproto.Header
 		if err := ph.Unmarshal(raw); err != nil {
@@ -248,24 +277,34 @@ func (f *fakeRuntime) Sync(_ context.Context, req *pruntimev1.SyncRequest) (*pru
 		return nil, connect.NewError(connect.CodeInvalidArgument, err)
 	}
 	if len(b.Headers) == 0 {
-		return nil, connect.NewError(connect.CodeInvalidArgument, errors.New("no headers"))
+		if err := f.s.SyncBatch(b); err != nil {
+			f.rejected++
+			f.lastRejected = true
+			return nil, connect.NewError(connect.CodeInvalidArgument, err)
+		}
+		f.kept = append(f.kept, b.Records[0].Height)
+		ah := f.s.AppHash()
+		return &pruntimev1.SyncResponse{HeaderHeight: f.s.VerifiedHeight(), AppliedHeight: f.s.Height(), AppHash: ah[:]}, nil
 	}
 	first, last := b.Headers[0].Height, b.Headers[len(b.Headers)-1].Height
 	if f.rejectAt != 0 && first <= f.rejectAt && f.rejectAt <= last {
 		f.rejectAt = 0
 		f.rejected++
+		f.lastRejected = true
 		return nil, connect.NewError(connect.CodeInvalidArgument, errors.New("fake rejection"))
 	}
 	entry := syncLog{first: first, last: last, validators: b.Validators != nil,
-		headerBefore: f.s.VerifiedHeight(), appliedBefore: f.s.Height()}
+		headerBefore: f.s.VerifiedHeight(), appliedBefore: f.s.Height(), afterReject: f.lastRejected, recordBefore: f.s.HasPending()}
 	if len(b.Records) > 0 {
 		entry.recFrom, entry.recTo = b.Records[0].Height, b.Records[len(b.Records)-1].Height
 	}
 	if err := f.s.SyncBatch(b); err != nil {
 		f.rejected++
+		f.lastRejected = true
 		return nil, connect.NewError(connect.CodeInvalidArgument, err)
 	}
 	f.s.DrainBlocks()
+	f.lastRejected = false
 	f.log = append(f.log, entry)
 	if f.snapAt > 0 && f.snap == nil && f.s.VerifiedHeight() >= f.snapAt {
 		f.snap = f.s.Snapshot()
@@ -310,6 +349,7 @@ func (f *fakeRuntime) Info(context.Context, *pruntimev1.InfoRequest) (*pruntimev
 		Initialized:  true,
 		Height:       f.s.Height(),
 		HeaderHeight: f.s.VerifiedHeight(),
+		HeaderRecord: f.s.HasPending(),
 		GenesisHash:  fmt.Sprintf("0x%x", f.gh),
 		ChainId:      f.s.ChainID(),
 		AppHash:      fmt.Sprintf("0x%x", ah),

@@ -131,8 +131,9 @@ type Pherry struct {
 
 	// genesisHash is the node's chain's genesis hash, once read.
 	genesisHash []byte
-	// forceVals sends the validator set with the next batch (after a
-	// rejected batch: a pRuntime may have lost the set it would need).
+	// forceVals sends the validator set, and the record the pRuntime
+	// keeps, with the next batch (after a rejected batch: a pRuntime may
+	// have lost the set it would need, or kept a bad record).
 	forceVals bool
 	// rate measures headers per second over recent batches.
 	rateHeight int64
@@ -450,6 +451,7 @@ func pruntimeErr(what string, err error) error {
 // step does one unit of work: initialise the pRuntime, or sync one batch.
 // It reports whether the pRuntime has every header the node has.
 func (p *Pherry) step(ctx context.Context) (bool, error) {
+	started := time.Now()
 	cctx, cancel := context.WithTimeout(ctx, callTimeout)
 	info, err := p.pub.Info(cctx, &pruntimev1.InfoRequest{})
 	cancel()
@@ -484,15 +486,19 @@ func (p *Pherry) step(ctx context.Context) (bool, error) {
 		return false, err
 	}
 
-	cur := Cursor{HeaderHeight: info.HeaderHeight, AppliedHeight: info.Height}
+	cur := Cursor{HeaderHeight: info.HeaderHeight, AppliedHeight: info.Height, HasRecord: info.HeaderRecord}
 	sp, ok := PlanSpan(cur, nodeHeight, p.cfg.BatchSize)
 	p.prog.update(cur.HeaderHeight, nodeHeight, p.cfg.BatchSize)
 	if !ok {
 		p.setStatus(func(s *Status) { s.CaughtUp = true })
 		return true, nil
 	}
+	if !p.forceVals {
+		sp = SkipKept(sp, cur)
+	}
 
 	fctx, cancel := context.WithTimeout(ctx, fetchTimeout)
+	tf := time.Now()
 	f, err := fetchBatch(fctx, src, sp, p.forceVals)
 	cancel()
 	if err != nil {
@@ -524,11 +530,42 @@ func (p *Pherry) step(ctx context.Context) (bool, error) {
 		s.CaughtUp = res.HeaderHeight >= nodeHeight
 	})
 	p.log.Debug("batch synced", "first", f.span.First, "last", f.span.Last, "records_from", f.span.Records,
-		"validators", len(f.req.Validators) > 0, "bytes", f.bytes, "sync_time", time.Since(t0).Round(time.Microsecond),
+		"validators", len(f.req.Validators) > 0, "bytes", f.bytes, "plan_time", tf.Sub(started).Round(time.Microsecond),
+		"fetch_time", t0.Sub(tf).Round(time.Microsecond), "sync_time", time.Since(t0).Round(time.Microsecond),
 		"applied", res.AppliedHeight, "app_hash", fmt.Sprintf("%X", res.AppHash))
-	p.prog.update(res.HeaderHeight, nodeHeight, p.cfg.BatchSize)
+	// The blocks before the last header are applied: their egress (the
+	// outcomes of their commands) can go. Then the last header's record.
 	p.poke()
+	if err := p.syncRecord(ctx, src, res.HeaderHeight); err != nil {
+		return false, err
+	}
+	p.prog.update(res.HeaderHeight, nodeHeight, p.cfg.BatchSize)
 	return res.HeaderHeight >= nodeHeight, nil
+}
+
+// syncRecord hands the pRuntime the record of its last verified header h
+// (which the batch left out) in a record-only batch. Should it fail, the
+// next step sees that the pRuntime lacks the record (Info's header_record)
+// and the next batch carries it.
+func (p *Pherry) syncRecord(ctx context.Context, src Source, h int64) error {
+	fctx, cancel := context.WithTimeout(ctx, fetchTimeout)
+	req, size, err := fetchRecord(fctx, src, h)
+	cancel()
+	if err != nil {
+		return fail(errKindNode, fmt.Errorf("reading record %d: %w", h, err))
+	}
+	sctx, cancel := context.WithTimeout(ctx, syncTimeout)
+	_, err = p.rt.Sync(sctx, req)
+	cancel()
+	if err != nil {
+		err = pruntimeErr(fmt.Sprintf("record %d", h), err)
+		if errKind(err) == errKindRejected {
+			p.forceVals, p.genesisHash = true, nil
+		}
+		return err
+	}
+	p.m.batchBytes.Add(float64(size))
+	return nil
 }
 
 // measureRate updates the headers-per-second gauge over windows of at

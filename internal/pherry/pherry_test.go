@@ -3,7 +3,9 @@ package pherry
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -28,16 +30,16 @@ func TestPlanSpan(t *testing.T) {
 		want   Span
 		wantOK bool
 	}{
-		{"fresh, empty chain", Cursor{0, 0}, 0, 1000, Span{}, false},
-		{"fresh", Cursor{0, 0}, 5, 1000, Span{1, 5, 1}, true},
-		{"fresh, big chain", Cursor{0, 0}, 5000, 1000, Span{1, 1000, 1}, true},
-		{"running", Cursor{10, 9}, 5000, 1000, Span{11, 1010, 10}, true},
-		{"near the tip", Cursor{4990, 4989}, 5000, 1000, Span{4991, 5000, 4990}, true},
-		{"caught up", Cursor{5000, 4999}, 5000, 1000, Span{}, false},
-		{"node behind the pRuntime", Cursor{5000, 4999}, 4000, 1000, Span{}, false},
-		{"restored from an older checkpoint", Cursor{2000, 1999}, 5000, 1000, Span{2001, 3000, 2000}, true},
-		{"applied lagging further", Cursor{10, 3}, 50, 1000, Span{11, 50, 4}, true},
-		{"default size", Cursor{0, 0}, 5000, 0, Span{1, DefaultBatchSize, 1}, true},
+		{"fresh, empty chain", Cursor{HeaderHeight: 0, AppliedHeight: 0}, 0, 1000, Span{}, false},
+		{"fresh", Cursor{HeaderHeight: 0, AppliedHeight: 0}, 5, 1000, Span{1, 5, 1}, true},
+		{"fresh, big chain", Cursor{HeaderHeight: 0, AppliedHeight: 0}, 5000, 1000, Span{1, 1000, 1}, true},
+		{"running", Cursor{HeaderHeight: 10, AppliedHeight: 9}, 5000, 1000, Span{11, 1010, 10}, true},
+		{"near the tip", Cursor{HeaderHeight: 4990, AppliedHeight: 4989}, 5000, 1000, Span{4991, 5000, 4990}, true},
+		{"caught up", Cursor{HeaderHeight: 5000, AppliedHeight: 4999}, 5000, 1000, Span{}, false},
+		{"node behind the pRuntime", Cursor{HeaderHeight: 5000, AppliedHeight: 4999}, 4000, 1000, Span{}, false},
+		{"restored from an older checkpoint", Cursor{HeaderHeight: 2000, AppliedHeight: 1999}, 5000, 1000, Span{2001, 3000, 2000}, true},
+		{"applied lagging further", Cursor{HeaderHeight: 10, AppliedHeight: 3}, 50, 1000, Span{11, 50, 4}, true},
+		{"default size", Cursor{HeaderHeight: 0, AppliedHeight: 0}, 5000, 0, Span{1, DefaultBatchSize, 1}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, ok := PlanSpan(tc.cur, tc.node, tc.size)
@@ -152,8 +154,19 @@ func checkBatches(t *testing.T, c *synth.Chain, log []syncLog, size int) {
 		if b.first != b.headerBefore+1 {
 			t.Errorf("batch %d: starts at %d, the pRuntime had header %d", i, b.first, b.headerBefore)
 		}
-		if b.recFrom != b.appliedBefore+1 || b.recTo != b.last {
-			t.Errorf("batch %d (%d..%d): records %d..%d, want %d..%d", i, b.first, b.last, b.recFrom, b.recTo, b.appliedBefore+1, b.last)
+		// Records from the first unapplied block, but not the record the
+		// pRuntime keeps (that of its last verified header), unless the
+		// batch before was rejected; and not the last header's record,
+		// which follows alone.
+		wantFrom, wantTo := b.appliedBefore+1, b.last-1
+		if !b.afterReject && b.recordBefore && b.headerBefore == b.appliedBefore+1 {
+			wantFrom = b.first
+		}
+		if wantFrom > wantTo {
+			wantFrom, wantTo = 0, 0 // none
+		}
+		if b.recFrom != wantFrom || b.recTo != wantTo {
+			t.Errorf("batch %d (%d..%d): records %d..%d, want %d..%d", i, b.first, b.last, b.recFrom, b.recTo, wantFrom, wantTo)
 		}
 		if n := b.last - b.first + 1; n > int64(size) {
 			t.Errorf("batch %d: %d headers, more than %d", i, n, size)
@@ -325,5 +338,107 @@ func TestProgressLines(t *testing.T) {
 	p.update(100, 105, 10) // 5 behind: no bar
 	if b.Len() != 0 {
 		t.Fatalf("bar drawn when barely behind: %q", b.String())
+	}
+}
+
+// TestHandsEachBlockAtTheTip shows the node one block at a time: pherry
+// must hand header h (with its commit) to the pRuntime while h is the
+// node's last block, without waiting for h+1, and without record h, which
+// follows alone: the pRuntime applies block h-1, whose AppHash header h
+// carries, from the record of h-1 it kept, and then keeps record h. (The
+// fake node refuses any height it does not show, so a pherry that asked
+// for h+1 would never get there.)
+func TestHandsEachBlockAtTheTip(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	const n = 12
+	c := buildChain(t, n, 0, 0)
+	src := newFakeNode(c)
+	src.visible = 1
+	rt := &fakeRuntime{}
+	stop := runPherry(t, src, rt, 16, nil, nil)
+	defer stop()
+	for h := int64(1); h <= n; h++ {
+		src.mu.Lock()
+		src.visible = h
+		src.mu.Unlock()
+		waitFor(ctx, t, fmt.Sprintf("header %d with the node at %d", h, h), func() bool {
+			hh, applied := rt.heights()
+			rt.mu.Lock()
+			kept := rt.s != nil && rt.s.HasPending()
+			rt.mu.Unlock()
+			return hh == h && applied == h-1 && kept
+		})
+	}
+	log := rt.logCopy()
+	if len(log) != n {
+		t.Fatalf("%d batches for %d blocks shown one at a time: %+v", len(log), n, log)
+	}
+	rt.mu.Lock()
+	kept := slices.Clone(rt.kept)
+	rt.mu.Unlock()
+	for i, b := range log {
+		h := int64(i + 1)
+		if b.first != h || b.last != h || b.recFrom != 0 || i >= len(kept) || kept[i] != h {
+			t.Errorf("batch %d: headers %d..%d, records %d..%d, then record-only batches %v; want header %d alone, then record %d alone",
+				i, b.first, b.last, b.recFrom, b.recTo, kept, h, h)
+		}
+	}
+	checkBatches(t, c, log, 16)
+}
+
+// TestResendsKeptRecordAfterRejection: a node that once answers a forged
+// record for the pRuntime's last verified header gets the next batch
+// rejected (header h+1's AppHash does not confirm it); pherry must then send
+// the record again rather than rely on the one the pRuntime keeps.
+func TestResendsKeptRecordAfterRejection(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	c := buildChain(t, 8, 0, 0)
+	src := newFakeNode(c)
+	src.visible = 4
+	rt := &fakeRuntime{}
+	stop := runPherry(t, src, rt, 16, nil, nil)
+	defer stop()
+	waitFor(ctx, t, "header 4", func() bool { hh, _ := rt.heights(); return hh == 4 })
+	src.mu.Lock()
+	src.visible, src.lieAt = 5, 5
+	src.mu.Unlock()
+	waitFor(ctx, t, "header 5", func() bool { hh, _ := rt.heights(); return hh == 5 })
+	src.mu.Lock()
+	src.visible = 8
+	src.mu.Unlock()
+	waitFor(ctx, t, "header 8", func() bool { hh, _ := rt.heights(); return hh == 8 })
+	rt.mu.Lock()
+	rejected := rt.rejected
+	rt.mu.Unlock()
+	log := rt.logCopy()
+	var resent bool
+	for _, b := range log {
+		if b.afterReject && b.recFrom == 5 && b.first == 6 {
+			resent = true
+		}
+	}
+	if rejected != 1 || !resent {
+		t.Fatalf("%d rejections, record 5 sent again: %v; log %+v", rejected, resent, log)
+	}
+	checkBatches(t, c, log, 16)
+}
+
+func TestSkipKept(t *testing.T) {
+	sp := Span{First: 11, Last: 20, Records: 10}
+	for _, tc := range []struct {
+		name string
+		cur  Cursor
+		want int64
+	}{
+		{"record held", Cursor{HeaderHeight: 10, AppliedHeight: 9, HasRecord: true}, 11},
+		{"record left out by the last batch", Cursor{HeaderHeight: 10, AppliedHeight: 9}, 10},
+		{"applied lagging", Cursor{HeaderHeight: 10, AppliedHeight: 5, HasRecord: true}, 10},
+		{"fresh", Cursor{HasRecord: true}, 10},
+	} {
+		if got := SkipKept(sp, tc.cur); got.Records != tc.want || got.First != sp.First || got.Last != sp.Last {
+			t.Errorf("%s: %+v, want records from %d", tc.name, got, tc.want)
+		}
 	}
 }

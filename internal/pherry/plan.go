@@ -26,15 +26,18 @@ const MaxBatchSize = 10_000
 const maxRecordBytes = 40 << 20
 
 // Cursor is where a pRuntime stands: its last verified header and its last
-// applied block (Info's header_height and height, or a SyncResponse).
+// applied block (Info's header_height and height, or a SyncResponse), and
+// whether it holds the record of that header (Info's header_record).
 type Cursor struct {
 	HeaderHeight  int64
 	AppliedHeight int64
+	HasRecord     bool
 }
 
 // Span is the plan of the next batch before the headers are seen: headers
 // First..Last, and block records from Records (the first block the
-// pRuntime has not applied) to Last.
+// pRuntime has not applied) to Last-1; record Last follows alone, once the
+// batch is synced (see fetchBatch).
 type Span struct {
 	First, Last int64
 	Records     int64
@@ -65,6 +68,21 @@ func PlanSpan(c Cursor, nodeHeight int64, size int) (Span, bool) {
 		rec = first
 	}
 	return Span{First: first, Last: last, Records: rec}, true
+}
+
+// SkipKept returns sp with its records starting at sp.First when the
+// pRuntime at c keeps the record before it: a pRuntime that verified header
+// h but applied only block h-1 may hold record h (it waits for header h+1's
+// AppHash; chainsync keeps it, in checkpoints too; Info's header_record
+// says so), so the batch from h+1 need not carry it again. Under load a
+// block's record is megabytes, and sending it twice delays the block it
+// confirms. After a rejected batch pherry sends the kept record again
+// instead (a lying node may have given a bad one).
+func SkipKept(sp Span, c Cursor) Span {
+	if c.HasRecord && c.HeaderHeight >= 1 && c.AppliedHeight == c.HeaderHeight-1 && sp.First == c.HeaderHeight+1 && sp.Records == c.HeaderHeight {
+		sp.Records = sp.First
+	}
+	return sp
 }
 
 // CutAtValidatorChange returns how many of headers (consecutive, the
@@ -102,7 +120,13 @@ type fetched struct {
 // fetchBatch reads the batch sp from src and encodes it: the headers (cut
 // at a validator-set change and at maxRecordBytes of records), the commit
 // of the last one, the validator set where needed (or when forceVals), and
-// the records from sp.Records to the last header.
+// the records from sp.Records to the one before the last header.
+//
+// The last header's record is left out: the pRuntime applies every block
+// before it as soon as it has verified the headers, without waiting for a
+// record that is megabytes under load (and holds no command it could run
+// yet: its block's AppHash is in the next header). fetchRecord reads it
+// for a record-only batch right after.
 func fetchBatch(ctx context.Context, src Source, sp Span, forceVals bool) (*fetched, error) {
 	lo := sp.First - 1
 	if lo < 1 {
@@ -134,8 +158,8 @@ func fetchBatch(ctx context.Context, src Source, sp Span, forceVals bool) (*fetc
 	size := 0
 	want := sp.Records
 records:
-	for want <= last {
-		got, err := src.Records(ctx, want, last)
+	for want < last {
+		got, err := src.Records(ctx, want, last-1)
 		if err != nil {
 			return nil, err
 		}
@@ -144,15 +168,16 @@ records:
 				return nil, fmt.Errorf("node answered record of height %d, want %d", recordHeight(r), want)
 			}
 			enc := scale.Encode(r)
-			if size+len(enc) > maxRecordBytes && want > sp.First {
-				// Keep the records up to want-1 and end the headers there.
-				last = want - 1
+			if size+len(enc) > maxRecordBytes && want >= sp.First {
+				// Keep the records up to want-1 and end the headers at
+				// want, whose record follows alone.
+				last = want
 				break records
 			}
 			recs = append(recs, enc)
 			size += len(enc)
 			want++
-			if want > last {
+			if want >= last {
 				break
 			}
 		}
@@ -185,6 +210,26 @@ records:
 		size += len(req.Validators)
 	}
 	return &fetched{span: Span{First: sp.First, Last: last, Records: sp.Records}, req: req, bytes: size}, nil
+}
+
+// fetchRecord reads record h for a record-only batch.
+func fetchRecord(ctx context.Context, src Source, h int64) (*pruntimev1.SyncRequest, int, error) {
+	got, err := src.Records(ctx, h, h)
+	if err != nil {
+		return nil, 0, err
+	}
+	if len(got) == 0 || got[0] == nil || got[0].Height != h {
+		return nil, 0, fmt.Errorf("node answered record of height %d, want %d", recordHeight(firstRecord(got)), h)
+	}
+	enc := scale.Encode(got[0])
+	return &pruntimev1.SyncRequest{Records: [][]byte{enc}}, len(enc), nil
+}
+
+func firstRecord(rs []*state.BlockRecord) *state.BlockRecord {
+	if len(rs) == 0 {
+		return nil
+	}
+	return rs[0]
 }
 
 func recordHeight(r *state.BlockRecord) int64 {

@@ -63,7 +63,9 @@ type MessageQuery struct {
 	Input    []byte
 	Deposit  scale.U128
 	Transfer scale.U128
-	// Estimating asks for a gas estimate.
+	// Estimating asks for a gas estimate: the message runs as a command
+	// would (transaction rules: no floating point, the cluster's command
+	// gas cap), and nothing is written.
 	Estimating bool
 	// GasLimit is QueryGasLimit.
 	GasLimit uint64

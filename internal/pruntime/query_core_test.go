@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 
 	"github.com/cella-network/cella/internal/cipher"
@@ -15,16 +16,25 @@ import (
 	"github.com/cella-network/cella/internal/phatwire/prpcpb"
 	"github.com/cella-network/cella/internal/scale"
 	"github.com/cella-network/cella/internal/state"
+	"github.com/cella-network/cella/internal/state/phat"
 	"github.com/cella-network/cella/internal/synth"
 	"github.com/cella-network/cella/internal/tee/dev"
 	"github.com/cella-network/cella/internal/worker"
 )
 
-// codeView is keyWorld's chain view with flipper's code uploaded.
+// codeView is keyWorld's chain view with flipper's code uploaded, and the
+// cluster's command gas cap in maxGas.
 type codeView struct {
 	staticView
-	hash [32]byte
-	code []byte
+	hash   [32]byte
+	code   []byte
+	maxGas *atomic.Uint64
+}
+
+func (v codeView) Cluster(id [32]byte) (worker.Cluster, bool, error) {
+	c, ok, err := v.staticView.Cluster(id)
+	c.MaxGas = v.maxGas.Load()
+	return c, ok, err
 }
 
 func (v codeView) Code(_, hash [32]byte) (uint8, []byte, bool, error) {
@@ -123,14 +133,59 @@ func TestQueryCoreContracts(t *testing.T) {
 	}
 }
 
+// TestEstimatingQuery: an estimating InkMessage query runs the message as
+// a command would — with the cluster's command gas cap rather than the
+// query cap, writing nothing — and answers the gas it needs.
+func TestEstimatingQuery(t *testing.T) {
+	r, _, view, contract, _ := flipperRuntime(t)
+	defer r.Close()
+	srv := httptest.NewServer(PublicHandler(r))
+	defer srv.Close()
+	qc := newQClient(t, r.Info().EcdhPublicKey, 1000)
+	ask := func(estimating bool, sel []byte) *phatwire.ContractExecResult {
+		t.Helper()
+		q := qc.query(contract, phatwire.Query{Kind: phatwire.QueryInkMessage, Message: phatwire.InkMessageQuery{Payload: sel, Estimating: estimating}})
+		return execResultOf(t, qc.open(t, q, prpcQuery(t, srv.URL, qc.seal(t, q))))
+	}
+	est := ask(true, selFlip)
+	if est.Err != nil || est.GasRequired.RefTime == 0 || est.GasConsumed != est.GasRequired {
+		t.Fatalf("estimating flip: %+v", est)
+	}
+	if er := ask(false, selGet); !bytes.Equal(er.Result.Data, []byte{0, 1}) {
+		t.Fatalf("get after an estimating flip: %+v", er)
+	}
+	// Below the flip's cost, the command cap stops the estimate (out of
+	// gas) where a plain query, under the query cap, runs.
+	view.maxGas.Store(est.GasRequired.RefTime - 1)
+	outOfGas := &phatwire.DispatchError{Kind: phatwire.DispatchModule, Module: phatwire.ModuleError{Index: ContractsPalletIndex, Error: [4]byte{2}}}
+	if er := ask(true, selFlip); er.Err == nil || *er.Err != *outOfGas {
+		t.Fatalf("estimating flip under a cap of %d: %+v", est.GasRequired.RefTime-1, er)
+	}
+	if er := ask(false, selFlip); er.Err != nil {
+		t.Fatalf("flip query: %+v", er.Err)
+	}
+	view.maxGas.Store(est.GasRequired.RefTime)
+	if er := ask(true, selFlip); er.Err != nil || er.GasRequired != est.GasRequired {
+		t.Fatalf("estimating flip at its cost: %+v", er)
+	}
+}
+
 // flipperRuntime opens a keyed pRuntime whose cluster (kw.cluster) runs a
 // flipper that Alice instantiated at block 5 (salt 1, command id {1}),
 // with 8 blocks made and 4 synced; the caller closes it.
 func flipperRuntime(t *testing.T) (*Runtime, *keyWorld, codeView, [32]byte, *synth.Chain) {
 	t.Helper()
+	return coreRuntime(t, "flipper", append(append([]byte{}, selFlipperNew...), 1))
+}
+
+// coreRuntime is a runtime whose core instantiated the named test contract
+// with the constructor input ctor, deployed by //Alice.
+func coreRuntime(t *testing.T, name string, ctor []byte) (*Runtime, *keyWorld, codeView, [32]byte, *synth.Chain) {
+	t.Helper()
 	kw := newKeyWorld()
-	code := testcontracts.Wasm("flipper")
-	view := codeView{staticView{kw}, engine.CodeHash(code), code}
+	code := testcontracts.Wasm(name)
+	view := codeView{staticView{kw}, engine.CodeHash(code), code, new(atomic.Uint64)}
+	view.maxGas.Store(phat.DefaultMaxGas)
 	dir := t.TempDir()
 	p, err := dev.New(dev.Config{BuildID: DevBuildID(), SealDir: dir, Log: quietLog()})
 	if err != nil {
@@ -144,7 +199,7 @@ func flipperRuntime(t *testing.T) (*Runtime, *keyWorld, codeView, [32]byte, *syn
 	alice, _ := keys.FromURI("//Alice")
 	contract := msg.ContractID(alice.Public(), view.hash, kw.cluster, []byte{1})
 	inst := msg.Instantiate{Cluster: kw.cluster, Contract: contract, Deployer: alice.Public(), CodeHash: view.hash,
-		Data: append(append([]byte{}, selFlipperNew...), 1), Salt: []byte{1}, GasLimit: 1e11, CommandID: [32]byte{1}}
+		Data: ctor, Salt: []byte{1}, GasLimit: 1e11, CommandID: [32]byte{1}}
 	c, err := synth.New(synth.Config{Messages: func(h int64) []msg.Message {
 		switch h {
 		case 2: // the worker registers
@@ -169,4 +224,26 @@ func flipperRuntime(t *testing.T) (*Runtime, *keyWorld, codeView, [32]byte, *syn
 	addBlocks(t, c, 8)
 	syncTo(t, r, c, 4)
 	return r, kw, view, contract, c
+}
+
+// TestQueryCorePinkContext: a query on the core's contracts runs with the
+// cluster's context, so pink's derive_sr25519_key works (it used to trap
+// with KeySeedMissing: the query's ExecEnv carried no cluster key) and
+// derives from the cluster key as Phala does.
+func TestQueryCorePinkContext(t *testing.T) {
+	url := "https://example.com/price"
+	ctor := scale.NewWriter(64)
+	ctor.Raw([]byte{0x9b, 0xae, 0x9d, 0x5e})
+	ctor.String(url)
+	r, kw, _, contract, _ := coreRuntime(t, "pricefeed", ctor.Bytes())
+	defer r.Close()
+	srv := httptest.NewServer(PublicHandler(r))
+	defer srv.Close()
+	qc := newQClient(t, r.Info().EcdhPublicKey, 1000)
+	q := qc.query(contract, inkMessage([]byte{0xa2, 0xf4, 0x48, 0xa4})) // pubkey()
+	er := execResultOf(t, qc.open(t, q, prpcQuery(t, srv.URL, qc.seal(t, q))))
+	want := cipher.ContractDerivedKey(kw.ck, contract, []byte("pricefeed")).Public()
+	if er.Err != nil || !bytes.Equal(er.Result.Data, append([]byte{0}, want[:]...)) {
+		t.Fatalf("pubkey(): %+v, want Ok(%x)", er, want)
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/hex"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -632,5 +633,20 @@ func TestQueryTimeout(t *testing.T) {
 	}
 	if resp.Err == nil || resp.Err.Kind != phatwire.QueryErrTimeout {
 		t.Fatalf("answer %+v", resp)
+	}
+}
+
+// TestEngineExecutorRefusesEstimating: an executor without a transaction
+// engine and the cluster's command gas cap refuses an estimating query
+// rather than answering a query-mode run as an estimate.
+func TestEngineExecutorRefusesEstimating(t *testing.T) {
+	w := newQueryWorld(t)
+	q := &MessageQuery{Contract: w.flipper, Input: selGet, GasLimit: QueryGasLimit}
+	if r, err := w.exec.QueryMessage(t.Context(), q); err != nil || r.Err != nil {
+		t.Fatalf("query: %+v %v", r, err)
+	}
+	q.Estimating = true
+	if r, err := w.exec.QueryMessage(t.Context(), q); !errors.Is(err, ErrNoEstimates) {
+		t.Fatalf("estimating: %+v %v, want ErrNoEstimates", r, err)
 	}
 }

@@ -101,8 +101,17 @@ func execResult(o *engine.Outcome) phatwire.ContractExecResult {
 	return r
 }
 
-// QueryMessage implements QueryExecutor.
+// ErrNoEstimates is the error of an estimating query on an executor that
+// cannot run messages as commands.
+var ErrNoEstimates = errors.New("this worker does not run estimating queries")
+
+// QueryMessage implements QueryExecutor. It refuses estimating queries
+// (ErrNoEstimates): it knows neither a transaction engine nor the
+// cluster's command gas cap.
 func (x *EngineQueryExecutor) QueryMessage(ctx context.Context, q *MessageQuery) (*phatwire.ContractExecResult, error) {
+	if q.Estimating {
+		return nil, ErrNoEstimates
+	}
 	st, env, release, ok := x.State(q.Contract)
 	if !ok {
 		return nil, fmt.Errorf("%w: 0x%x", ErrContractNotFound, q.Contract)
@@ -178,8 +187,18 @@ func (c *coreQueries) executor() (*EngineQueryExecutor, error) {
 	return c.x, c.err
 }
 
+// CommandEstimator is a worker.ContractRuntime that can run a message as a
+// command would, writing nothing (contracts.Runtime.Estimate): the
+// transaction engine (no floating point, gas alone stops code).
+type CommandEstimator interface {
+	Estimate(st worker.ContractStore, env worker.ExecEnv, req worker.CallRequest) worker.ExecResult
+}
+
 // QueryMessage runs a message on the worker's contract runtime (its query
-// engine, worker.ContractRuntime.Query), over the core's cluster state.
+// engine, worker.ContractRuntime.Query), over the core's cluster state. An
+// estimating query runs as a command would (CommandEstimator), with the
+// cluster's command gas cap (worker.Cluster.MaxGas) as its gas limit, and
+// answers the gas it needs and its result; nothing is written either way.
 func (c *coreQueries) QueryMessage(ctx context.Context, q *MessageQuery) (*phatwire.ContractExecResult, error) {
 	rt := c.r.cfg.Contracts
 	if rt == nil {
@@ -188,6 +207,10 @@ func (c *coreQueries) QueryMessage(ctx context.Context, q *MessageQuery) (*phatw
 			return nil, err
 		}
 		return x.QueryMessage(ctx, q)
+	}
+	est, canEstimate := rt.(CommandEstimator)
+	if q.Estimating && !canEstimate {
+		return nil, ErrNoEstimates
 	}
 	st, env, release, ok := c.r.coreStore(q.Contract)
 	if !ok {
@@ -200,8 +223,21 @@ func (c *coreQueries) QueryMessage(ctx context.Context, q *MessageQuery) (*phatw
 	if !q.Deposit.IsZero() {
 		st = depositStore{ContractStore: st, origin: q.Origin, deposit: q.Deposit}
 	}
-	res := rt.Query(ctx, st, c.r.execEnv(q.Contract, env),
-		worker.CallRequest{Caller: q.Origin, Dest: q.Contract, Value: q.Transfer, Input: q.Input, GasLimit: q.GasLimit})
+	xenv := env
+	req := worker.CallRequest{Caller: q.Origin, Dest: q.Contract, Value: q.Transfer, Input: q.Input, GasLimit: q.GasLimit}
+	var res worker.ExecResult
+	if q.Estimating {
+		// The query lock (held until release) keeps the chain state
+		// still, so the cap is the one of the state the query reads.
+		cap, err := c.r.commandGasCap(env.Cluster)
+		if err != nil {
+			return nil, err
+		}
+		req.GasLimit = min(req.GasLimit, cap)
+		res = est.Estimate(st, xenv, req)
+	} else {
+		res = rt.Query(ctx, st, xenv, req)
+	}
 	if ctx.Err() != nil {
 		return nil, context.DeadlineExceeded
 	}
@@ -263,7 +299,8 @@ func (c *coreQueries) close() {
 
 // queryState is the state of target in the worker core's clusters.
 func (r *Runtime) queryState(target [32]byte) (engine.State, engine.Environment, func(), bool) {
-	st, env, release, ok := r.coreStore(target)
+	st, x, release, ok := r.coreStore(target)
+	env := engine.Environment{BlockNumber: x.BlockNumber, Timestamp: x.TimestampMs}
 	if !ok {
 		return nil, env, nil, false
 	}
@@ -271,17 +308,28 @@ func (r *Runtime) queryState(target [32]byte) (engine.State, engine.Environment,
 }
 
 // coreStore is the read-only store of target in the worker core's
-// clusters, with the query lock held for reading until release.
-func (r *Runtime) coreStore(target [32]byte) (worker.ContractStore, engine.Environment, func(), bool) {
+// clusters, with the query lock held for reading until release, and the
+// query's execution context: the block, and the cluster's id, key,
+// dev-chain switch and system contract, which the pink extension needs
+// (derive_sr25519_key, dev-chain HTTP, system_contract_id).
+func (r *Runtime) coreStore(target [32]byte) (worker.ContractStore, worker.ExecEnv, func(), bool) {
 	r.qmu.RLock()
 	r.mu.Lock()
 	if r.sync == nil {
 		r.mu.Unlock()
 		r.qmu.RUnlock()
-		return nil, engine.Environment{}, nil, false
+		return nil, worker.ExecEnv{}, nil, false
 	}
-	_, st, ok := r.core.QueryStore(target, r.cfg.ChainView(r.sync.Store()))
-	env := engine.Environment{BlockNumber: queryHeight(r.sync.Height()), Timestamp: uint64(max(r.lastBlockTime, 0) / 1e6)}
+	view := r.cfg.ChainView(r.sync.Store())
+	cluster, st, ok := r.core.QueryStore(target, view)
+	env := worker.ExecEnv{BlockNumber: queryHeight(r.sync.Height()), TimestampMs: uint64(max(r.lastBlockTime, 0) / 1e6)}
+	if ok {
+		env.Cluster = cluster
+		env.ClusterKey, env.DevChain = r.core.QueryEnv(cluster)
+		if cl, found, err := view.Cluster(cluster); err == nil && found {
+			env.SystemContract = cl.SystemContract
+		}
+	}
 	r.mu.Unlock()
 	if !ok {
 		r.qmu.RUnlock()
@@ -290,18 +338,38 @@ func (r *Runtime) coreStore(target [32]byte) (worker.ContractStore, engine.Envir
 	return st, env, r.qmu.RUnlock, true
 }
 
-// execEnv is a query's execution context for target: the block env and,
+// commandGasCap is the largest gas limit a command of cluster may carry,
+// from the verified chain state (the cluster's terms).
+func (r *Runtime) commandGasCap(cluster [32]byte) (uint64, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.sync == nil {
+		return 0, ErrNotInitialized
+	}
+	cl, ok, err := r.cfg.ChainView(r.sync.Store()).Cluster(cluster)
+	if err != nil {
+		return 0, fmt.Errorf("cluster 0x%x: %w", cluster, err)
+	}
+	if !ok {
+		return 0, fmt.Errorf("%w: cluster 0x%x", ErrContractNotFound, cluster)
+	}
+	return cl.MaxGas, nil
+}
+
+// execEnv is the execution context of an engine query of target (a
+// contract, or the cluster of an instantiate dry run): the block env and,
 // for the pink extension, the cluster, its key and the dev-chain switch.
-// The caller holds the query lock (coreStore).
 func (r *Runtime) execEnv(target [32]byte, env engine.Environment) worker.ExecEnv {
 	x := worker.ExecEnv{BlockNumber: env.BlockNumber, TimestampMs: env.Timestamp}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.core != nil {
-		if cluster, _, ok := r.core.ContractDeployer(target); ok {
-			x.Cluster = cluster
-			x.ClusterKey, x.DevChain = r.core.QueryEnv(cluster)
+		cluster, _, ok := r.core.ContractDeployer(target)
+		if !ok {
+			cluster = target // an instantiate dry run names its cluster
 		}
+		x.Cluster = cluster
+		x.ClusterKey, x.DevChain = r.core.QueryEnv(cluster)
 	}
 	return x
 }

@@ -371,10 +371,13 @@ func (r *Runtime) logChange(c worker.Change) {
 
 // Info describes the runtime, for operators and clients.
 type Info struct {
-	Initialized       bool
-	Registered        bool
-	Height            int64 // last applied block
-	HeaderHeight      int64 // last verified header
+	Initialized  bool
+	Registered   bool
+	Height       int64 // last applied block
+	HeaderHeight int64 // last verified header
+	// HeaderRecord: the block record of HeaderHeight is held, waiting
+	// for the next header (chainsync.Syncer.HasPending).
+	HeaderRecord      bool
 	AppHash           [32]byte
 	GenesisHash       [32]byte
 	ChainID           string
@@ -425,6 +428,7 @@ func (r *Runtime) Info() Info {
 	in.Initialized = true
 	in.Height = r.sync.Height()
 	in.HeaderHeight = r.sync.VerifiedHeight()
+	in.HeaderRecord = r.sync.HasPending()
 	in.AppHash = r.sync.AppHash()
 	in.GenesisHash = r.sync.GenesisHash()
 	in.ChainID = r.sync.ChainID()

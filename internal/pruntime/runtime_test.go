@@ -258,12 +258,35 @@ func TestAPI(t *testing.T) {
 	if r.Info().HeaderHeight != 0 {
 		t.Fatal("a refused batch changed the runtime")
 	}
+	// Header first: the batch without its last header's record applies
+	// every block before it; the record alone follows.
+	last := req.Records[len(req.Records)-1]
+	req.Records = req.Records[:len(req.Records)-1]
 	sr, err := in.Sync(ctx, req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if sr.HeaderHeight != c.Height() || sr.AppliedHeight != c.Height()-1 {
 		t.Fatalf("sync response %+v", sr)
+	}
+	if info, err := pub.Info(ctx, &pruntimev1.InfoRequest{}); err != nil || info.HeaderRecord {
+		t.Fatalf("info after a batch without its last record: %+v %v", info, err)
+	}
+	for name, bad := range map[string]*pruntimev1.SyncRequest{
+		"two records":        {Records: [][]byte{last, last}},
+		"record with commit": {Records: [][]byte{last}, Commit: req.Commit},
+		"garbage record":     {Records: [][]byte{{1, 2, 3}}},
+		"an applied record":  {Records: [][]byte{req.Records[0]}},
+	} {
+		if _, err := in.Sync(ctx, bad); connect.CodeOf(err) != connect.CodeInvalidArgument {
+			t.Fatalf("records only, %s: %v", name, err)
+		}
+	}
+	if _, err := in.Sync(ctx, &pruntimev1.SyncRequest{Records: [][]byte{last}}); err != nil {
+		t.Fatal(err)
+	}
+	if info, err := pub.Info(ctx, &pruntimev1.InfoRequest{}); err != nil || !info.HeaderRecord || info.HeaderHeight != c.Height() {
+		t.Fatalf("info after the last record: %+v %v", info, err)
 	}
 	eg, err := in.Egress(ctx, &pruntimev1.EgressRequest{})
 	if err != nil {

@@ -93,11 +93,20 @@ func (a *internalAPI) Init(_ context.Context, req *pruntimev1.InitRequest) (*pru
 }
 
 // DecodeBatch turns a Sync request into a chainsync batch. Every part is
-// decoded and basic-validated; the light client checks the rest.
+// decoded and basic-validated; the light client checks the rest. A request
+// without headers must be one record alone (see chainsync.Batch).
 func DecodeBatch(req *pruntimev1.SyncRequest) (chainsync.Batch, error) {
 	var b chainsync.Batch
 	if len(req.Headers) == 0 {
-		return b, errors.New("no headers")
+		if len(req.Records) != 1 || len(req.Commit) != 0 || len(req.Validators) != 0 {
+			return b, errors.New("no headers (a batch without headers is one block record alone)")
+		}
+		rec := new(state.BlockRecord)
+		if err := scale.Decode(req.Records[0], rec); err != nil {
+			return b, fmt.Errorf("record 0: %v", err)
+		}
+		b.Records = []*state.BlockRecord{rec}
+		return b, nil
 	}
 	if len(req.Headers) > MaxBatchHeaders {
 		return b, fmt.Errorf("%d headers, at most %d per batch", len(req.Headers), MaxBatchHeaders)
@@ -207,6 +216,7 @@ func (a *publicAPI) Info(_ context.Context, _ *pruntimev1.InfoRequest) (*pruntim
 		Registered:    in.Registered,
 		Height:        in.Height,
 		HeaderHeight:  in.HeaderHeight,
+		HeaderRecord:  in.HeaderRecord,
 		TeeProvider:   in.TEEKind,
 		ChainId:       in.ChainID,
 		Version:       fmt.Sprintf("%d.%d.%d", Version[0], Version[1], Version[2]),

@@ -525,3 +525,40 @@ func TestPhatEscrowInvariant(t *testing.T) {
 		}
 	}
 }
+
+// TestPhatSystemContract: a cluster's owner names an instantiated contract
+// of the cluster its system contract; anyone else, an unknown, pending or
+// foreign contract is refused with its code and changes nothing.
+func TestPhatSystemContract(t *testing.T) {
+	pc := newPhatChain(t)
+	alice, bob := dev(t, "Alice"), dev(t, "Bob")
+	flipper := testcontracts.Wasm("flipper")
+	pc.upload(state.CodeOK, bob, 0, msg.CodeKindInk, flipper)
+	hash := phat.CodeHash(flipper)
+	a := phat.InstantiateArgs{Cluster: pc.ids[0], CodeHash: hash, Data: []byte{0x9b, 0xae, 0x9d, 0x5e}, Salt: []byte("sys"), GasLimit: 1_000_000}
+	pc.do(state.CodeOK, pc.send(bob, phat.InstantiateCall(a)))
+	id := msg.ContractID(bob.Public(), hash, pc.ids[0], a.Salt)
+	set := func(want uint32, from *keys.Pair, cluster, contract [32]byte) {
+		t.Helper()
+		res := pc.do(want, pc.send(from, phat.SetSystemContractCall(cluster, contract)))
+		if want != state.CodeOK {
+			feeOnly(t, res)
+		}
+	}
+	set(state.CodeContractNotReady, alice, pc.ids[0], id) // still pending
+	pc.report(state.CodeOK, 0, msg.TopicContractKey, &msg.ContractKey{Contract: id, Pubkey: keys.PublicKey{0xec}})
+	set(state.CodeClusterPermission, bob, pc.ids[0], id) // the deployer is not the owner
+	set(state.CodeUnknownContract, alice, pc.ids[0], [32]byte{7})
+	set(state.CodeWrongCluster, alice, pc.ids[1], id)
+	set(state.CodeUnknownCluster, alice, [32]byte{31: 9}, id)
+	if cl, _, err := phat.GetCluster(pc.st, pc.ids[0]); err != nil || cl.SystemContract != ([32]byte{}) {
+		t.Fatalf("system contract before: %x %v", cl.SystemContract, err)
+	}
+	set(state.CodeOK, alice, pc.ids[0], id)
+	if cl, _, err := phat.GetCluster(pc.st, pc.ids[0]); err != nil || cl.SystemContract != id {
+		t.Fatalf("system contract: %x %v", cl.SystemContract, err)
+	}
+	if cl, _, _ := phat.GetCluster(pc.st, pc.ids[1]); cl.SystemContract != ([32]byte{}) {
+		t.Fatal("the other cluster got a system contract")
+	}
+}

@@ -60,14 +60,23 @@ type Cluster struct {
 	HasPubkey bool
 	// Epoch is the master-key epoch the cluster key derives from.
 	Epoch uint32
-	// Owner is the cluster's owner: only contracts it deployed may set
-	// block-end hooks (Phala: only the cluster's system contract).
+	// Owner is the cluster's owner: contracts it deployed may set their
+	// own block-end hooks.
 	Owner keys.PublicKey
+	// SystemContract is the cluster's system contract (Phala's per-cluster
+	// system contract, e.g. pink-drivers' system.wasm deployed by the
+	// owner); zero: none. Its SetHook events may hook any contract of the
+	// cluster (Phala's ensure_system), and pink's system_contract_id
+	// answers it (see ExecEnv.SystemContract).
+	SystemContract [32]byte
 	// Keyed are the workers a cluster-key share was delivered to, sorted.
 	Keyed []keys.PublicKey
 	// ReportInterval is how often (in blocks) the cluster's workers report
 	// its state root (msg.TopicClusterStateRoot); 0: never.
 	ReportInterval uint32
+	// MaxGas is the largest gas limit of a command (the cluster's terms);
+	// estimating queries run with it.
+	MaxGas uint64
 }
 
 // AttestationVerifier checks another worker's attestation inside the

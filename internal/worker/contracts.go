@@ -362,27 +362,42 @@ func (c *Core) execEnv(id [32]byte, height, timeNano int64) ExecEnv {
 	if k := c.clusterKeys[id]; k != nil {
 		env.ClusterKey = k.pair
 	}
+	_, env.SystemContract = c.clusterRoles(id)
 	return env
 }
 
+// clusterRoles returns cluster id's owner and system contract as the
+// verified chain records them (zero when unknown).
+func (c *Core) clusterRoles(id [32]byte) (owner, system [32]byte) {
+	if c.view == nil {
+		return owner, system
+	}
+	if cl, ok, err := c.view.Cluster(id); err == nil && ok {
+		owner, system = [32]byte(cl.Owner), cl.SystemContract
+	}
+	return owner, system
+}
+
 // applyHooks records the SetHook requests of a successful execution in
-// cluster id: a contract may hook itself only, its deployer must be the
-// cluster's owner, the gas limit is clipped to MaxHookGas and a cluster
-// holds at most MaxHooksPerCluster hooks. Refused requests change nothing
-// (every worker refuses the same ones).
+// cluster id: the cluster's system contract may hook any contract of the
+// cluster (Phala's ensure_system); any other contract may hook itself
+// only, and only when its deployer is the cluster's owner. The gas limit
+// is clipped to MaxHookGas and a cluster holds at most MaxHooksPerCluster
+// hooks. Refused requests change nothing (every worker refuses the same
+// ones).
 func (c *Core) applyHooks(id [32]byte, cs *clusterState, reqs []HookRequest) {
 	if len(reqs) == 0 {
 		return
 	}
-	var owner [32]byte
-	if c.view != nil {
-		if cl, ok, err := c.view.Cluster(id); err == nil && ok {
-			owner = [32]byte(cl.Owner)
-		}
-	}
+	owner, system := c.clusterRoles(id)
 	for _, h := range reqs {
 		k := cs.contracts[h.Target]
-		if k == nil || h.Emitter != h.Target || owner == ([32]byte{}) || k.deployer != owner {
+		if k == nil {
+			continue
+		}
+		bySystem := system != ([32]byte{}) && h.Emitter == system && cs.contracts[system] != nil
+		byOwnersContract := h.Emitter == h.Target && owner != ([32]byte{}) && k.deployer == owner
+		if !bySystem && !byOwnersContract {
 			continue
 		}
 		if k.hook == nil && countHooks(cs) >= MaxHooksPerCluster {
@@ -674,7 +689,7 @@ func (c *Core) command(x *Context, p *msg.Command, height, timeNano int64, emit 
 	var cmd *phatwire.InkCommand
 	if payload.Encrypted != nil {
 		k := c.clusterKeys[p.Cluster]
-		plain, err := payload.Encrypted.Decrypt(k.contractEcdh(p.Contract))
+		plain, err := c.decryptCommand(p.Payload, payload.Encrypted, k.contractEcdh(p.Contract))
 		if err != nil {
 			return refuse(RefuseUndecryptable)
 		}

@@ -189,6 +189,9 @@ type Core struct {
 	// the cluster key: the sequence is still tracked).
 	streams []*stream
 	routes  map[string]route
+	// opened holds the block's encrypted commands decrypted ahead
+	// (predecrypt), by payload, during a Step.
+	opened map[string]opened
 
 	// master is the master key, once generated or received.
 	master *masterKey
@@ -287,7 +290,7 @@ func (c *Core) Step(b Block) (Ready, error) {
 	undo := c.save()
 	c.undo, c.undoing = c.undo[:0], true
 	clear(c.batches)
-	defer func() { c.undoing = false; c.undo = c.undo[:0]; clear(c.dirty); clear(c.batches) }()
+	defer func() { c.undoing = false; c.undo = c.undo[:0]; clear(c.dirty); clear(c.batches); c.opened = nil }()
 	var rd Ready
 	if c.opts.View != nil {
 		c.view = c.opts.View(b.State)
@@ -300,6 +303,7 @@ func (c *Core) Step(b Block) (Ready, error) {
 			return Ready{}, fmt.Errorf("worker: block %d: %w", b.Height, err)
 		}
 	}
+	c.predecrypt(&b)
 	for i, m := range b.Messages {
 		r, ok := c.routes[string(m.Topic)]
 		if !ok || (r.origin != nil && !bytes.Equal(r.origin, m.Origin)) {

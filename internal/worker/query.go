@@ -22,7 +22,9 @@ var (
 
 // Query runs a contract message read-only against the cluster state as of
 // the last block stepped: st is that block's verified state (for code),
-// env its context. Writes are discarded; gas is capped at QueryGasLimit.
+// env its context (the cluster's id, key, dev-chain switch and system
+// contract fill what it leaves zero). Writes are discarded; gas is capped
+// at QueryGasLimit.
 // It changes nothing in the core; the shell must not call it while a Step
 // runs (the core is not safe for concurrent use).
 func (c *Core) Query(ctx context.Context, st state.Store, env ExecEnv, cluster [32]byte, req CallRequest) (ExecResult, error) {
@@ -38,6 +40,17 @@ func (c *Core) Query(ctx context.Context, st state.Store, env ExecEnv, cluster [
 	}
 	req.GasLimit = min(req.GasLimit, QueryGasLimit)
 	ro := &queryStore{store: store{c: c, cluster: cluster, cs: cs}, view: c.opts.View(st)}
+	// The cluster's context fills what the caller left zero.
+	env.Cluster = cluster
+	if env.ClusterKey == nil {
+		env.ClusterKey = c.clusterKeys[cluster].pair
+	}
+	env.DevChain = env.DevChain || c.devChain
+	if env.SystemContract == ([32]byte{}) {
+		if cl, ok, err := ro.view.Cluster(cluster); err == nil && ok {
+			env.SystemContract = cl.SystemContract
+		}
+	}
 	res := c.opts.Contracts.Query(ctx, ro, env, req)
 	if ro.err != nil {
 		return ExecResult{}, ro.err

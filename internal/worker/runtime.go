@@ -64,6 +64,12 @@ type ExecEnv struct {
 	// its workers may relax what only matters with a real TEE (plain
 	// HTTP, private addresses, extra test roots).
 	DevChain bool
+	// SystemContract is the cluster's system contract (Cluster.
+	// SystemContract; zero: none): what pink's system_contract_id answers,
+	// the only contract allowed import_latest_system_code, and an emitter
+	// whose SetHook events the core accepts for any contract of the
+	// cluster. Consensus input: every worker must see the same one.
+	SystemContract [32]byte
 }
 
 // InstantiateRequest deploys uploaded code at a chain-assigned address.

@@ -139,7 +139,7 @@ export interface LogLine {
 const LOG_LEVELS = ['', 'error', 'warn', 'info', 'debug', 'trace'];
 
 /** Decodes a worker's SCALE LogPage. */
-export function decodeLogPage(b: Uint8Array): { lines: LogLine[]; next: bigint; dropped: bigint } {
+export function decodeLogPage(b: Uint8Array): { lines: LogLine[]; next: bigint } {
   const p = decodeStrict<any>('CellaLogPage', b, 2 << 20);
   const entries = p.get('entries'); // Struct is a Map: .entries is Map's
   if (entries.length > 256) {
@@ -153,7 +153,7 @@ export function decodeLogPage(b: Uint8Array): { lines: LogLine[]; next: bigint; 
         level: lv > 0 && lv < LOG_LEVELS.length ? LOG_LEVELS[lv] : `level-${lv}`, inQuery: e.inQuery.isTrue, message: e.message.toString(),
       };
     }),
-    next: p.next.toBigInt(), dropped: p.dropped.toBigInt(),
+    next: p.next.toBigInt(),
   };
 }
 
@@ -500,6 +500,9 @@ export class Client extends Chain {
     const id = parseHash(sent.commandId);
     const deadline = Date.now() + timeoutMs;
     for (;;) {
+      // Read the applied height first: a block applied between the two
+      // calls would otherwise turn a real outcome into a final "no outcome".
+      const applied = Number((await w.info()).height ?? 0);
       try {
         const payload = await this.ask(signer, w, id, { InkMessage: { payload: new Uint8Array(), deposit: 0n, transfer: 0n, estimating: false } }, 'CommandOutcome');
         return decodeCommandOutcome(sent.commandId, payload);
@@ -508,8 +511,7 @@ export class Client extends Chain {
           throw e;
         }
       }
-      const info = await w.info();
-      if (Number(info.height ?? 0) >= r.height) {
+      if (applied >= r.height) {
         throw new Error(`worker ${w.url}, command ${sent.commandId}: ${NO_OUTCOME}`);
       }
       if (Date.now() > deadline) {

@@ -87,7 +87,7 @@ export const cellaTypes = {
   },
   CellaLogRequest: { after: 'u64', max: 'u32' },
   CellaLogEntry: { seq: 'u64', block: 'u32', timeMs: 'u64', level: 'u8', inQuery: 'bool', message: 'Text' },
-  CellaLogPage: { entries: 'Vec<CellaLogEntry>', next: 'u64', dropped: 'u64' },
+  CellaLogPage: { entries: 'Vec<CellaLogEntry>', next: 'u64' },
 };
 
 /** The registry holding cellaTypes. */

@@ -134,7 +134,7 @@ describe('node and worker answers (mock server)', () => {
       debugMessage: 'dbg', result: { Ok: { flags: 1, data: '0x0001' } },
     });
     const page = encode('CellaLogPage', {
-      entries: [{ seq: 1, block: 2, timeMs: 3, level: 3, inQuery: false, message: 'hi' }], next: 1, dropped: 0,
+      entries: [{ seq: 1, block: 2, timeMs: 3, level: 3, inQuery: false, message: 'hi' }], next: 1,
     });
     const outcome = encode('CellaCommandOutcome', {
       height: 7, contract: new Uint8Array(32).fill(1), refused: '', flags: 0, output: '0x00', error: '', gasUsed: 9,

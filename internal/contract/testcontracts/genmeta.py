@@ -130,3 +130,8 @@ meta("pricefeed", r, [ctor(r, "new", [arg("url", s, "String")], r.result(r.unit(
       msg(r, "fetch_price", [], r.result(signed, err), False),
       msg(r, "verify", [arg("price", u128, "u128"), arg("block", u32, "BlockNumber"), arg("signature", bytes_, "Vec")], b, False),
       msg(r, "pubkey", [], pk, False)])
+
+r = Reg(); u32 = r.prim("u32"); b = r.prim("bool")
+meta("hooker", r, [ctor(r, "new", [])],
+     [msg(r, "set_hook", [], r.unit()), msg(r, "tick", [], r.unit()), msg(r, "get", [], u32, False),
+      msg(r, "cache_put", [arg("revert", b, "bool")], b), msg(r, "bad_event", [], r.unit())])

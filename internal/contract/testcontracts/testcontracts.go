@@ -22,7 +22,7 @@ func Wasm(name string) []byte { return mustRead(name + ".wasm") }
 func Metadata(name string) []byte { return mustRead(name + ".json") }
 
 // Names lists the contracts with code, in a fixed order.
-var Names = []string{"bomb", "caller", "compute", "erc20", "events", "flipper", "float", "hostfns", "loop", "oob", "pricefeed", "recurse", "reverter"}
+var Names = []string{"bomb", "caller", "compute", "erc20", "events", "flipper", "float", "hooker", "hostfns", "loop", "oob", "pricefeed", "recurse", "reverter"}
 
 func mustRead(name string) []byte {
 	b, err := files.ReadFile(name)

@@ -102,6 +102,9 @@ type Cluster struct {
 	// its state root. Kept in its own record (roots.go), so the cluster
 	// record's format stays: GetCluster reads it.
 	ReportInterval uint32
+	// SystemContract is the cluster's system contract (zero: none); its
+	// own record (system.go), read by GetCluster.
+	SystemContract [32]byte
 }
 
 func writeKeys(w *scale.Writer, ks []keys.PublicKey) {
@@ -185,6 +188,7 @@ func Module() *state.Module {
 		MethodInstantiate:       {Name: "instantiate", Weight: InstantiateWeight, WeightPerByte: PayloadWeightPerByte, Check: checkInstantiate, Exec: execInstantiate},
 		MethodPushCommand:       {Name: "push_command", Weight: PushCommandWeight, WeightPerByte: PayloadWeightPerByte, Check: checkPush, Exec: execPush},
 		MethodSetReportInterval: {Name: "set_report_interval", Weight: SetReportIntervalWeight, Privileged: true, Check: checkSetInterval, Exec: execSetInterval},
+		MethodSetSystemContract: {Name: "set_system_contract", Weight: SetSystemContractWeight, Check: checkSetSystem, Exec: execSetSystem},
 	}}
 }
 
@@ -286,6 +290,9 @@ func GetCluster(st state.Store, id [32]byte) (Cluster, bool, error) {
 	c.ID = id
 	c.setTerms()
 	if c.ReportInterval, err = ReportInterval(st, id); err != nil {
+		return Cluster{}, false, err
+	}
+	if c.SystemContract, err = SystemContract(st, id); err != nil {
 		return Cluster{}, false, err
 	}
 	return c, true, nil

@@ -100,8 +100,10 @@ func (v View) Cluster(id [32]byte) (worker.Cluster, bool, error) {
 		HasPubkey:      c.HasPubkey,
 		Epoch:          c.Epoch,
 		Owner:          c.Owner,
+		SystemContract: c.SystemContract,
 		Keyed:          slices.Clone(c.Keyed),
 		ReportInterval: c.ReportInterval,
+		MaxGas:         c.MaxGas,
 	}, true, nil
 }
 

@@ -190,7 +190,7 @@ func TestViewOfRealState(t *testing.T) {
 	}
 	cid0 := phat.ClusterID(0)
 	cl, ok, err := v().Cluster(cid0)
-	if err != nil || !ok || cl.ID != cid0 || !slices.Equal(cl.Workers, []keys.PublicKey{w1.Public()}) || cl.HasPubkey || len(cl.Keyed) != 0 {
+	if err != nil || !ok || cl.ID != cid0 || !slices.Equal(cl.Workers, []keys.PublicKey{w1.Public()}) || cl.HasPubkey || len(cl.Keyed) != 0 || cl.MaxGas != phat.DefaultMaxGas {
 		t.Fatalf("cluster 0 %+v %v %v", cl, ok, err)
 	}
 

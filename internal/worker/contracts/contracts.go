@@ -64,6 +64,21 @@ func (r *Runtime) Query(ctx context.Context, st worker.ContractStore, env worker
 	return res
 }
 
+// Estimate runs a message as a command would run, without writing: on the
+// transaction engine (no floating point; gas alone stops code, so
+// req.GasLimit must be a command's cap), as a dry run. It answers an
+// estimating query: the gas a command needs and what it would return.
+// The pink extension runs in transaction mode (Phala's Estimating mode
+// does too); its deferred effects are dropped.
+func (r *Runtime) Estimate(st worker.ContractStore, env worker.ExecEnv, req worker.CallRequest) worker.ExecResult {
+	s := r.session(context.Background(), pink.Transaction, st, env, req.Dest)
+	o := r.e.Call(context.Background(), host(st, env, s), engine.CallRequest{
+		Caller: req.Caller, Dest: req.Dest, Value: req.Value, Input: req.Input, GasLimit: req.GasLimit, DryRun: true})
+	res := result(o)
+	r.finish(&res, s, false)
+	return res
+}
+
 // Instantiate implements worker.ContractRuntime.
 func (r *Runtime) Instantiate(st worker.ContractStore, env worker.ExecEnv, req worker.InstantiateRequest) worker.ExecResult {
 	at := engine.AccountID(req.Address)

@@ -36,6 +36,8 @@ type chain struct {
 	members  []keys.PublicKey
 	// owner is the clusters' owner.
 	owner keys.PublicKey
+	// system is the clusters' system contract (zero: none).
+	system [32]byte
 }
 
 type fakeCode struct {
@@ -86,7 +88,7 @@ func (v view) Cluster(id [32]byte) (worker.Cluster, bool, error) {
 	if p == nil {
 		return worker.Cluster{}, false, nil
 	}
-	return worker.Cluster{ID: id, Pubkey: p.Public(), HasPubkey: true, Workers: v.ch.members, ReportInterval: v.ch.interval, Owner: v.ch.owner}, true, nil
+	return worker.Cluster{ID: id, Pubkey: p.Public(), HasPubkey: true, Workers: v.ch.members, ReportInterval: v.ch.interval, Owner: v.ch.owner, SystemContract: v.ch.system}, true, nil
 }
 func (v view) Code(cluster, hash [32]byte) (uint8, []byte, bool, error) {
 	if v.ch.codeErr != nil {

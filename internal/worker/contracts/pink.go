@@ -48,7 +48,7 @@ func (r *Runtime) SetServices(s *Services) { r.svc = s }
 
 // session is the pink extension of one execution in cluster env.Cluster.
 func (r *Runtime) session(ctx context.Context, mode pink.Mode, st worker.ContractStore, env worker.ExecEnv, entry [32]byte) *pink.Session {
-	return pink.NewSession(r.pinkEnv(env), pink.Exec{Mode: mode, Ctx: ctx, Chain: pinkChain{st}, BlockNumber: env.BlockNumber, Entry: entry})
+	return pink.NewSession(r.pinkEnv(env), pink.Exec{Mode: mode, Ctx: ctx, Chain: pinkChain{st, env.SystemContract}, BlockNumber: env.BlockNumber, Entry: entry})
 }
 
 // pinkEnv is the extension's environment for an execution in env's cluster.
@@ -91,8 +91,12 @@ func (engineChain) SystemContract() (engine.AccountID, bool) { return engine.Acc
 
 // pinkChain is the extension's view of the cluster state: the cluster
 // ledger has no reserved balance (total = free), code is what the chain
-// stores for the cluster, and there is no system contract.
-type pinkChain struct{ st worker.ContractStore }
+// stores for the cluster, and the system contract is the execution's
+// (ExecEnv.SystemContract; zero: none) when it exists in the cluster.
+type pinkChain struct {
+	st     worker.ContractStore
+	system [32]byte
+}
 
 func (c pinkChain) Balance(a engine.AccountID) (total, free scale.U128) {
 	b := c.st.Balance(a)
@@ -107,10 +111,19 @@ func (c pinkChain) CodeExists(h engine.Hash, sidevm bool) bool {
 	return ok
 }
 
-func (pinkChain) SystemContract() (engine.AccountID, bool) { return engine.AccountID{}, false }
+func (c pinkChain) SystemContract() (engine.AccountID, bool) {
+	if c.system == ([32]byte{}) {
+		return engine.AccountID{}, false
+	}
+	if _, ok := c.st.ContractCodeHash(c.system); !ok {
+		return engine.AccountID{}, false
+	}
+	return engine.AccountID(c.system), true
+}
 
 // finish ends an execution with the extension: pink events leave the
-// contract events; SetHook requests go to the core (res.Hooks); in a
+// contract events (those that do not decode are dropped, as Phala drops
+// them); SetHook requests go to the core (res.Hooks); in a
 // transaction that succeeded, the deferred cache operations and the
 // CacheOp events are applied to the worker's cache (a failed or dry-run
 // execution drops them); other pink events are refused with a log line.
@@ -126,8 +139,18 @@ func (r *Runtime) finish(res *worker.ExecResult, s *pink.Session, commit bool) {
 			topics[i] = engine.Hash(t)
 		}
 		pe, ok, err := pink.DecodePinkEvent(topics, ev.Data)
-		if !ok || err != nil {
+		if !ok {
 			events = append(events, ev)
+			continue
+		}
+		if err != nil {
+			// Phala's get_side_effects drops an event with the pink topic
+			// that does not decode ("invalid pink event"): it is neither a
+			// pink event nor an ink! event (e.g. ink! 3 pink's SetHook
+			// without gas_limit).
+			if r.svc != nil && r.svc.Log != nil {
+				r.svc.Log.Info("invalid pink event dropped", "err", err, "contract", hex.EncodeToString(ev.Contract[:]))
+			}
 			continue
 		}
 		switch {

@@ -135,9 +135,12 @@ type SyncRequest struct {
 	// The validator set (CometBFT protobuf ValidatorSet) that signed the
 	// batch; only needed where the set changed.
 	Validators []byte `protobuf:"bytes,3,opt,name=validators,proto3" json:"validators,omitempty"`
-	// SCALE(state.BlockRecord) of blocks whose successor header is in this
-	// batch or was verified before, in height order, starting at the first
-	// block not yet applied.
+	// SCALE(state.BlockRecord) of the blocks from the first one not yet
+	// applied to the last header, or to the one before it, in height order
+	// (the pRuntime keeps the last header's record until the next header
+	// confirms it; one it already keeps may be left out). Without headers,
+	// commit and validators: exactly the record of the last verified header,
+	// which the last batch left out.
 	Records       [][]byte `protobuf:"bytes,4,rep,name=records,proto3" json:"records,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -599,7 +602,11 @@ type InfoResponse struct {
 	// key; empty otherwise. Never a secret.
 	MasterPublicKey string `protobuf:"bytes,17,opt,name=master_public_key,json=masterPublicKey,proto3" json:"master_public_key,omitempty"`
 	// The clusters whose key this worker holds.
-	Clusters      []*ClusterKeyInfo `protobuf:"bytes,18,rep,name=clusters,proto3" json:"clusters,omitempty"`
+	Clusters []*ClusterKeyInfo `protobuf:"bytes,18,rep,name=clusters,proto3" json:"clusters,omitempty"`
+	// The pRuntime holds the block record of header_height, which waits for
+	// the next header to confirm it: the next batch need not carry it. False
+	// when the last batch left it out (a batch of that record alone gives it).
+	HeaderRecord  bool `protobuf:"varint,19,opt,name=header_record,json=headerRecord,proto3" json:"header_record,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -760,6 +767,13 @@ func (x *InfoResponse) GetClusters() []*ClusterKeyInfo {
 	return nil
 }
 
+func (x *InfoResponse) GetHeaderRecord() bool {
+	if x != nil {
+		return x.HeaderRecord
+	}
+	return false
+}
+
 // A cluster whose key a worker holds: public parts only.
 type ClusterKeyInfo struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -883,7 +897,7 @@ const file_cella_pruntime_v1_pruntime_proto_rawDesc = "" +
 	"\n" +
 	"collateral\x18\x04 \x01(\fR\n" +
 	"collateral\"\r\n" +
-	"\vInfoRequest\"\x93\x05\n" +
+	"\vInfoRequest\"\xb8\x05\n" +
 	"\fInfoResponse\x12 \n" +
 	"\vinitialized\x18\x01 \x01(\bR\vinitialized\x12\x1e\n" +
 	"\n" +
@@ -907,7 +921,8 @@ const file_cella_pruntime_v1_pruntime_proto_rawDesc = "" +
 	"gatekeeper\x18\x10 \x01(\bR\n" +
 	"gatekeeper\x12*\n" +
 	"\x11master_public_key\x18\x11 \x01(\tR\x0fmasterPublicKey\x12=\n" +
-	"\bclusters\x18\x12 \x03(\v2!.cella.pruntime.v1.ClusterKeyInfoR\bclusters\"\x92\x01\n" +
+	"\bclusters\x18\x12 \x03(\v2!.cella.pruntime.v1.ClusterKeyInfoR\bclusters\x12#\n" +
+	"\rheader_record\x18\x13 \x01(\bR\fheaderRecord\"\x92\x01\n" +
 	"\x0eClusterKeyInfo\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
 	"\x05epoch\x18\x02 \x01(\rR\x05epoch\x12\x1d\n" +

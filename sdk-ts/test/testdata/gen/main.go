@@ -75,7 +75,7 @@ func main() {
 		Events: []phatwire.OutcomeEvent{{Contract: contract, Topics: [][32]byte{[32]byte(rep(0xee, 32))}, Data: []byte{7, 8}}}}
 	refused := phatwire.CommandOutcome{Height: 43, Contract: contract, Refused: "nonce seen before", Error: "x"}
 	page := phatwire.LogPage{Entries: []phatwire.LogEntry{{Seq: 1, Block: 10, TimeMs: 1700000000000, Level: 3, Message: "hello"},
-		{Seq: 2, Block: 11, TimeMs: 1700000001000, Level: 1, InQuery: true, Message: "boom"}}, Next: 2, Dropped: 0}
+		{Seq: 2, Block: 11, TimeMs: 1700000001000, Level: 1, InQuery: true, Message: "boom"}}, Next: 2}
 	noOutcome := phatwire.ContractQueryResponse{Nonce: [32]byte(rep(0xaa, 32)), Err: &phatwire.QueryError{Kind: phatwire.QueryErrRuntimeError, Message: phatwire.NoOutcome}}
 	names := map[uint32]string{}
 	for c := uint32(0); c < 200; c++ {
