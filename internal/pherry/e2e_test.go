@@ -24,6 +24,7 @@ import (
 	"github.com/cella-network/cella/internal/scale"
 	"github.com/cella-network/cella/internal/state"
 	"github.com/cella-network/cella/internal/state/admin"
+	"github.com/cella-network/cella/internal/state/registry"
 	"github.com/cella-network/cella/internal/state/phat"
 	devtee "github.com/cella-network/cella/internal/tee/dev"
 )
@@ -295,6 +296,16 @@ func TestEndToEnd(t *testing.T) {
 	set, err := c.Wait(ctx, txh)
 	if err != nil || !set.OK() {
 		t.Fatalf("set_report_interval: %+v %v", set, err)
+	}
+	// Likewise its heartbeats: the interval goes beyond the test.
+	if x, err = c.Build(ctx, alice, admin.SudoCall(registry.SetLivenessCall(registry.Liveness{HeartbeatInterval: registry.MaxHeartbeatInterval, StaleFactor: 1})), client.TxOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if txh, err = c.Submit(ctx, x); err != nil {
+		t.Fatal(err)
+	}
+	if set, err = c.Wait(ctx, txh); err != nil || !set.OK() {
+		t.Fatalf("set_liveness: %+v %v", set, err)
 	}
 	waitFor(ctx, t, "the reports before the change on chain", func() bool {
 		in := info()

@@ -56,6 +56,10 @@ type submitter struct {
 
 	// inflight is, per origin, the sequence after the last one submitted.
 	inflight map[string]inflight
+	// deregistered are the origins the chain refused as deregistered
+	// workers (state.CodeMqWorkerDeregistered): pherry stops relaying them
+	// (the refusal is final) and logs it once.
+	deregistered map[string]bool
 
 	// pcs fetches TDX collateral the pRuntime did not supply (nil: off).
 	pcs *tdx.PCSClient
@@ -257,6 +261,9 @@ func (s *submitter) egress(ctx context.Context) error {
 	}
 	budget := maxEgressPerRound
 	for _, g := range groups {
+		if s.deregistered[string(g.origin)] {
+			continue
+		}
 		// The chain's committed state is ahead of the pRuntime's view by a
 		// block or two; the larger of the two is where to start.
 		next, err := s.p.nodeClient().NextSequence(cctx, g.origin)
@@ -288,8 +295,18 @@ func (s *submitter) egress(ctx context.Context) error {
 				budget--
 			case errors.As(err, &te) && (te.Code == state.CodeMqReplayedSequence || te.Code == state.CodeMqPendingSequence):
 				// Already on chain or in the mempool.
+			case errors.As(err, &te) && te.Code == state.CodeMqWorkerDeregistered:
+				if s.deregistered == nil {
+					s.deregistered = map[string]bool{}
+				}
+				s.deregistered[string(g.origin)] = true
+				s.p.log.Error("the chain refuses this worker's egress: its operator deregistered it; no longer relaying it",
+					"origin", originName(g.origin), "log", te.Log)
 			default:
 				return fmt.Errorf("submitting message %d of %s: %w", m.Sequence, originName(g.origin), err)
+			}
+			if s.deregistered[string(g.origin)] {
+				break
 			}
 			want = m.Sequence + 1
 			s.inflight[string(g.origin)] = inflight{next: want, at: time.Now()}
