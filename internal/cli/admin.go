@@ -15,8 +15,8 @@ import (
 	"github.com/cella-network/cella/internal/keys"
 	"github.com/cella-network/cella/internal/state/admin"
 	"github.com/cella-network/cella/internal/state/gatekeeper"
-	"github.com/cella-network/cella/internal/state/registry"
 	"github.com/cella-network/cella/internal/state/phat"
+	"github.com/cella-network/cella/internal/state/registry"
 	"github.com/cella-network/cella/internal/tx"
 )
 

@@ -24,8 +24,8 @@ import (
 	"github.com/cella-network/cella/internal/scale"
 	"github.com/cella-network/cella/internal/state"
 	"github.com/cella-network/cella/internal/state/admin"
-	"github.com/cella-network/cella/internal/state/registry"
 	"github.com/cella-network/cella/internal/state/phat"
+	"github.com/cella-network/cella/internal/state/registry"
 	devtee "github.com/cella-network/cella/internal/tee/dev"
 )
 
