@@ -1,7 +1,9 @@
 package pherry
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -244,4 +246,72 @@ func (m *Multi) registerCacheMetrics(reg prometheus.Registerer) error {
 		}
 	}
 	return nil
+}
+
+// MaxWorkersFileBytes bounds a workers file.
+const MaxWorkersFileBytes = 1 << 20
+
+// WorkersFile is the JSON file that lists the pRuntimes one pherry serves
+// (`cella pherry --workers FILE`):
+//
+//	{"workers": [
+//	  {"name": "w1", "public": "http://127.0.0.1:8000",
+//	   "internal": "unix:/var/lib/cella/w1/internal.sock",
+//	   "token_file": "/var/lib/cella/w1/internal-api.token",
+//	   "operator_file": "/etc/cella/w1.operator"}
+//	]}
+//
+// Secrets never appear in it: the token and the operator's secret URI are
+// read from the files it names. operator_file may be left out to use the
+// operator given to pherry itself (or none: sync only).
+type WorkersFile struct {
+	Workers []WorkerEntry `json:"workers"`
+}
+
+// WorkerEntry is one pRuntime of a WorkersFile.
+type WorkerEntry struct {
+	Name         string `json:"name"`
+	Public       string `json:"public"`
+	Internal     string `json:"internal"`
+	TokenFile    string `json:"token_file"`
+	OperatorFile string `json:"operator_file,omitempty"`
+}
+
+// ParseWorkersFile decodes and checks a workers file: known fields only,
+// 1 to MaxWorkers entries, each with a unique valid name (default
+// "w<index>"), a public and an internal address and a token file.
+func ParseWorkersFile(b []byte) (*WorkersFile, error) {
+	if len(b) > MaxWorkersFileBytes {
+		return nil, fmt.Errorf("workers file of %d bytes, at most %d", len(b), MaxWorkersFileBytes)
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	var f WorkersFile
+	if err := dec.Decode(&f); err != nil {
+		return nil, fmt.Errorf("workers file: %w", err)
+	}
+	if dec.More() {
+		return nil, errors.New("workers file: trailing data after the JSON object")
+	}
+	if len(f.Workers) == 0 || len(f.Workers) > MaxWorkers {
+		return nil, fmt.Errorf("workers file: %d workers, want 1 to %d", len(f.Workers), MaxWorkers)
+	}
+	seen := map[string]bool{}
+	for i := range f.Workers {
+		w := &f.Workers[i]
+		if w.Name == "" {
+			w.Name = fmt.Sprintf("w%d", i)
+		}
+		if !workerNameRE.MatchString(w.Name) {
+			return nil, fmt.Errorf("workers file: worker %d: name %q: want 1 to 64 of A-Z a-z 0-9 . _ -", i, w.Name)
+		}
+		if seen[w.Name] {
+			return nil, fmt.Errorf("workers file: two workers named %q", w.Name)
+		}
+		seen[w.Name] = true
+		if w.Public == "" || w.Internal == "" || w.TokenFile == "" {
+			return nil, fmt.Errorf("workers file: worker %q: public, internal and token_file are required", w.Name)
+		}
+	}
+	return &f, nil
 }

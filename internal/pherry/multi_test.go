@@ -262,3 +262,34 @@ func TestNewMultiChecks(t *testing.T) {
 		}
 	}
 }
+
+func TestParseWorkersFile(t *testing.T) {
+	entry := func(name string) string {
+		return `{"name": "` + name + `", "public": "http://127.0.0.1:8000", "internal": "unix:/s", "token_file": "/t"}`
+	}
+	for _, tc := range []struct {
+		name, in string
+		ok       bool
+	}{
+		{"one", `{"workers": [` + entry("w1") + `]}`, true},
+		{"default names", `{"workers": [` + entry("") + `,` + entry("") + `]}`, true},
+		{"none", `{"workers": []}`, false},
+		{"duplicate", `{"workers": [` + entry("a") + `,` + entry("a") + `]}`, false},
+		{"bad name", `{"workers": [` + entry("a/b") + `]}`, false},
+		{"unknown field", `{"workers": [{"name": "a", "public": "p", "internal": "i", "token_file": "t", "token": "secret"}]}`, false},
+		{"missing internal", `{"workers": [{"name": "a", "public": "p", "token_file": "t"}]}`, false},
+		{"trailing", `{"workers": [` + entry("a") + `]} {}`, false},
+		{"not json", `workers: [a]`, false},
+	} {
+		f, err := ParseWorkersFile([]byte(tc.in))
+		if (err == nil) != tc.ok {
+			t.Errorf("%s: error %v, want ok=%v", tc.name, err, tc.ok)
+		}
+		if tc.name == "default names" && err == nil && (f.Workers[0].Name != "w0" || f.Workers[1].Name != "w1") {
+			t.Errorf("default names %q %q", f.Workers[0].Name, f.Workers[1].Name)
+		}
+	}
+	if _, err := ParseWorkersFile(make([]byte, MaxWorkersFileBytes+1)); err == nil {
+		t.Error("an oversized file was accepted")
+	}
+}
