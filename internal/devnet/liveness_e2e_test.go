@@ -3,6 +3,7 @@ package devnet
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -72,7 +73,7 @@ func TestLivenessE2E(t *testing.T) {
 	k.sudo("registry.set_liveness", registry.SetLivenessCall(registry.Liveness{HeartbeatInterval: 3, StaleFactor: 5}))
 	a, _ := k.worker("a", "Bob")
 	k.waitRegistered(a)
-	b, _ := k.worker("b", "Charlie")
+	b, bLog := k.worker("b", "Charlie")
 	c, _ := k.worker("c", "Dave")
 	k.waitRegistered(b, c)
 	id := func(w *Worker) keys.PublicKey { return w.Runtime.Info().IdentityPublicKey }
@@ -99,6 +100,13 @@ func TestLivenessE2E(t *testing.T) {
 		t.Fatalf("no heartbeat of B in block %d", hb.LastHeartbeatHeight)
 	}
 
+	// B crashes and misses heartbeats; it is deregistered while down.
+	// Restarted, it replays the blocks before its deregistration and makes
+	// the heartbeats it missed: the chain refuses them, and B's pherry
+	// stops relaying B's stream.
+	killedAt := b.Runtime.Info().Height
+	b.Kill()
+	k.waitHeight(killedAt+7, a, c)
 	// Only B's operator (Charlie) may deregister it.
 	eve, _ := keys.FromURI("//Eve") // no worker's operator: its nonces are its own
 	charlie, _ := keys.FromURI("//Charlie")
@@ -114,6 +122,17 @@ func TestLivenessE2E(t *testing.T) {
 	if wi := info(b); !wi.Deregistered || wi.DeregisteredHeight != uint64(r.Height) {
 		t.Fatalf("B after deregistration: %+v", wi)
 	}
+	if err := b.Restart(ctx); err != nil {
+		t.Fatal(err)
+	}
+	nodetest.WaitFor(ctx, t, "B's pherry giving up on B's refused egress", 20*time.Millisecond, func() bool {
+		for _, l := range bLog.except(devTEEWarning) {
+			if strings.Contains(l, "no longer relaying") && strings.Contains(l, "deregistered") {
+				return true
+			}
+		}
+		return false
+	})
 	// B's egress is refused: even a message the chain once took, relayed
 	// again, meets the deregistration first.
 	if _, err := k.c.SubmitEgress(ctx, eve, old); !isTxCode(err, state.CodeMqWorkerDeregistered) {
