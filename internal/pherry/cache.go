@@ -9,6 +9,7 @@ import (
 
 	cmttypes "github.com/cometbft/cometbft/types"
 
+	"github.com/cella-network/cella/internal/scale"
 	"github.com/cella-network/cella/internal/state"
 )
 
@@ -93,25 +94,29 @@ func (c *CachedSource) Stats() CacheStats {
 // heightCache is a bounded map from height to item with the heights being
 // fetched. Its owner's mutex guards it.
 type heightCache[T any] struct {
-	items    map[int64]T
+	items map[int64]T
+	// enc holds items' encodings, made once for all workers (encodedOf).
+	enc      map[int64][]byte
 	order    []int64 // insertion order, for eviction
 	inflight map[int64]chan struct{}
 	capacity int
 }
 
 func newHeightCache[T any](capacity int) *heightCache[T] {
-	return &heightCache[T]{items: map[int64]T{}, inflight: map[int64]chan struct{}{}, capacity: capacity}
+	return &heightCache[T]{items: map[int64]T{}, enc: map[int64][]byte{}, inflight: map[int64]chan struct{}{}, capacity: capacity}
 }
 
 func (h *heightCache[T]) put(height int64, v T) {
 	if _, ok := h.items[height]; ok {
 		h.items[height] = v
+		delete(h.enc, height)
 		return
 	}
 	h.items[height] = v
 	h.order = append(h.order, height)
 	for len(h.order) > h.capacity {
 		delete(h.items, h.order[0])
+		delete(h.enc, h.order[0])
 		h.order = h.order[1:]
 	}
 	if cap(h.order) > 4*h.capacity { // let the dropped front go
@@ -422,3 +427,62 @@ func (c *CachedSource) Validators(ctx context.Context, h int64) ([]*cmttypes.Val
 }
 
 var _ Source = (*CachedSource)(nil)
+
+// encodedOf returns the encoding of v, the item cached at height, made
+// once for all workers; an item that is not (or no longer) the cached one
+// is encoded without being kept. Encodings are shared: callers must not
+// modify them.
+func encodedOf[T comparable](c *CachedSource, hc *heightCache[T], height int64, v T, encode func(T) ([]byte, error)) ([]byte, error) {
+	c.mu.Lock()
+	cur, ok := hc.items[height]
+	if b, done := hc.enc[height]; ok && done && cur == v {
+		c.mu.Unlock()
+		return b, nil
+	}
+	c.mu.Unlock()
+	b, err := encode(v)
+	if err != nil || !ok || cur != v {
+		return b, err
+	}
+	c.mu.Lock()
+	if cur, ok := hc.items[height]; ok && cur == v {
+		hc.enc[height] = b
+	}
+	c.mu.Unlock()
+	return b, nil
+}
+
+// encoder is how fetchBatch encodes what it read: through a CachedSource,
+// once for all workers; otherwise afresh.
+type encoder struct{ c *CachedSource }
+
+func encoderFor(src Source) encoder {
+	c, _ := src.(*CachedSource)
+	return encoder{c: c}
+}
+
+func (e encoder) header(h *cmttypes.Header) ([]byte, error) {
+	enc := func(h *cmttypes.Header) ([]byte, error) { return h.ToProto().Marshal() }
+	if e.c == nil {
+		return enc(h)
+	}
+	return encodedOf(e.c, e.c.headers, h.Height, h, enc)
+}
+
+func (e encoder) record(r *state.BlockRecord) []byte {
+	enc := func(r *state.BlockRecord) ([]byte, error) { return scale.Encode(r), nil }
+	if e.c == nil {
+		b, _ := enc(r)
+		return b
+	}
+	b, _ := encodedOf(e.c, e.c.records, r.Height, r, enc)
+	return b
+}
+
+func (e encoder) commit(cm *cmttypes.Commit) ([]byte, error) {
+	enc := func(cm *cmttypes.Commit) ([]byte, error) { return cm.ToProto().Marshal() }
+	if e.c == nil || cm == nil {
+		return enc(cm)
+	}
+	return encodedOf(e.c, e.c.commits, cm.Height, cm, enc)
+}

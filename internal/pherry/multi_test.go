@@ -293,3 +293,44 @@ func TestParseWorkersFile(t *testing.T) {
 		t.Error("an oversized file was accepted")
 	}
 }
+
+// TestCachedEncodings: a cached header's encoding is made once and shared;
+// an item that is not the cached one (or was evicted) is encoded afresh,
+// never answered with another item's bytes.
+func TestCachedEncodings(t *testing.T) {
+	c := buildChain(t, 6, 0, 0)
+	src := NewCachedSource(newFakeNode(c), 3)
+	hs, err := src.Headers(context.Background(), 1, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := encoderFor(src)
+	a, err := e.header(hs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := e.header(hs[0])
+	if &a[0] != &b[0] {
+		t.Fatal("a cached header was encoded twice")
+	}
+	want, _ := hs[0].ToProto().Marshal()
+	if string(a) != string(want) {
+		t.Fatal("cached encoding differs")
+	}
+	other := *hs[0]
+	other.Time = other.Time.Add(time.Second)
+	got, _ := e.header(&other)
+	if wantOther, _ := other.ToProto().Marshal(); string(got) != string(wantOther) || string(got) == string(a) {
+		t.Fatal("another header at the same height got the cached bytes")
+	}
+	// Evicted (capacity 3): encoded afresh, still right.
+	if _, err := src.Headers(context.Background(), 4, 6); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := src.headers.enc[1]; ok {
+		t.Fatal("an evicted header kept its encoding")
+	}
+	if got, _ := e.header(hs[0]); string(got) != string(want) {
+		t.Fatal("evicted header encoded wrongly")
+	}
+}
