@@ -127,6 +127,10 @@ func (a *App) Query(_ context.Context, req *abci.RequestQuery) (*abci.ResponseQu
 		default:
 			return fail(chainapi.QueryBadInput, "workers query takes nothing or a 32-byte identity key, got %d bytes", len(req.Data))
 		}
+		live, err := registry.GetLiveness(a.db)
+		if err != nil {
+			return fail(chainapi.QueryInternal, "%v", err)
+		}
 		out := make([]chainapi.WorkerInfo, len(recs))
 		for i := range recs {
 			out[i] = chainapi.WorkerInfoFrom(&recs[i], a.genesis.App.Params.SS58Prefix)
@@ -135,6 +139,14 @@ func (a *App) Query(_ context.Context, req *abci.RequestQuery) (*abci.ResponseQu
 				return fail(chainapi.QueryInternal, "%v", err)
 			}
 			out[i].Endpoint = ep
+			lv, err := registry.GetWorkerLiveness(a.db, &recs[i])
+			if err != nil {
+				return fail(chainapi.QueryInternal, "%v", err)
+			}
+			out[i].LastSeenHeight, out[i].LastHeartbeatHeight = lv.LastSeen, lv.LastHeartbeat
+			out[i].Deregistered, out[i].DeregisteredHeight = lv.Deregistered, lv.DeregisteredAt
+			out[i].StaleAfterBlocks = live.StaleAfter()
+			out[i].Stale = live.Stale(lv.LastSeen, uint64(max(last.Height, 0)))
 		}
 		res.Value = mustJSON(out)
 	case chainapi.PathMqSequence:

@@ -143,6 +143,20 @@ type WorkerInfo struct {
 	// Endpoint is the URL of the worker's public API, as the worker
 	// recorded it (worker/endpoint); empty when it recorded none.
 	Endpoint string `json:"endpoint,omitempty"`
+	// LastSeenHeight is the later of the worker's registration and the
+	// block that carried its last heartbeat (worker/heartbeat).
+	LastSeenHeight uint64 `json:"lastSeenHeight"`
+	// LastHeartbeatHeight is the block of its last heartbeat (0: none yet).
+	LastHeartbeatHeight uint64 `json:"lastHeartbeatHeight"`
+	// Stale: at the queried height the worker has not been seen for more
+	// than StaleAfterBlocks (the registry's heartbeat interval times its
+	// stale factor; 0: liveness is off). Gatekeepers send it no key.
+	Stale            bool   `json:"stale"`
+	StaleAfterBlocks uint64 `json:"staleAfterBlocks"`
+	// Deregistered: its operator deregistered it (at DeregisteredHeight);
+	// its egress is refused and gatekeepers send it no key.
+	Deregistered       bool   `json:"deregistered"`
+	DeregisteredHeight uint64 `json:"deregisteredHeight,omitempty"`
 }
 
 // WorkerInfoFrom renders a registry record for PathWorkers.

@@ -16,13 +16,14 @@ import (
 	"github.com/cella-network/cella/internal/state/admin"
 	"github.com/cella-network/cella/internal/state/gatekeeper"
 	"github.com/cella-network/cella/internal/state/phat"
+	"github.com/cella-network/cella/internal/state/registry"
 	"github.com/cella-network/cella/internal/tx"
 )
 
 func newAdminCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "admin",
-		Short: "Privileged calls of the chain's admin (admin.sudo): gatekeepers, clusters, allow-list, validators, council",
+		Short: "Privileged calls of the chain's admin (admin.sudo): gatekeepers, clusters, allow-list, validators, council, worker liveness",
 		Long: `Privileged calls, signed by the chain's admin account (named in the genesis; //Alice
 on a dev chain) and dispatched through admin.sudo. The signer's secret URI comes
 from --from, --from-file or the CELLA_SURI environment variable. The same calls
@@ -50,6 +51,21 @@ func privilegedCmds(s *privSender) []*cobra.Command {
 				return gatekeeper.RemoveCall(w), err
 			}, nil),
 	)
+	live := newSudoCmd("liveness", "Set the workers' heartbeat interval N (blocks) and stale factor k (stale after k·N silent blocks; N = 0 turns liveness off)", cobra.NoArgs,
+		"  cella admin liveness --interval 10 --stale-factor 3 --from //Alice --wait",
+		func(cmd *cobra.Command, _ []string) (tx.Call, error) {
+			n, _ := cmd.Flags().GetUint32("interval")
+			k, _ := cmd.Flags().GetUint32("stale-factor")
+			l := registry.Liveness{HeartbeatInterval: n, StaleFactor: k}
+			if err := l.Check(); err != nil {
+				return tx.Call{}, err
+			}
+			return registry.SetLivenessCall(l), nil
+		}, func(cmd *cobra.Command) {
+			cmd.Flags().Uint32("interval", registry.DefaultLiveness.HeartbeatInterval, "heartbeat interval N in blocks (0: off)")
+			cmd.Flags().Uint32("stale-factor", registry.DefaultLiveness.StaleFactor, "a worker silent for more than k·N blocks is stale")
+		})
+
 	cl := &cobra.Command{Use: "cluster", Short: "Create clusters and change their workers"}
 	cl.AddCommand(
 		newSudoCmd("create", "Create a cluster (its id comes from the chain's cluster counter: 0, 1, …)", cobra.NoArgs,
@@ -117,7 +133,7 @@ func privilegedCmds(s *privSender) []*cobra.Command {
 		// Owner-signed, not privileged: under `cella admin` only, not a proposal.
 		cl.AddCommand(newSetSystemContractCmd())
 	}
-	return append([]*cobra.Command{gk, cl}, morePrivilegedCmds(s)...)
+	return append([]*cobra.Command{gk, cl, live}, morePrivilegedCmds(s)...)
 }
 
 // parseWorker parses a worker's identity key (0x-hex or SS58).

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"strings"
@@ -39,12 +40,15 @@ func newPherryCmd() *cobra.Command {
 		metricsAddr  string
 		noProgress   bool
 		pcsURL       string
+		workersFile  string
+		cacheHeights int
 		logs         logFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "pherry",
-		Short: "Relay between a node and a pRuntime: sync it, register the worker, submit its egress",
-		Long: `Run pherry, the untrusted relayer between one node and one pRuntime.
+		Short: "Relay between a node and one or more pRuntimes: sync them, register the workers, submit their egress",
+		Long: `Run pherry, the untrusted relayer between one node and one pRuntime (or several,
+with --workers).
 
 pherry initialises a fresh pRuntime with the chain's genesis, feeds it the
 chain in batches (headers, one commit per batch, validator sets where they
@@ -61,12 +65,26 @@ appears on the command line).
 
 The operator's secret URI comes from --operator-file or the CELLA_OPERATOR
 environment variable, never from the command line; it must be the account the
-pRuntime was started with (its --operator). Without one, pherry only syncs.`,
+pRuntime was started with (its --operator). Without one, pherry only syncs.
+
+With --workers FILE one pherry serves several pRuntimes (like Phala's
+runtime-bridge). FILE is JSON:
+
+  {"workers": [{"name": "w1", "public": "http://127.0.0.1:8000",
+                "internal": "unix:/var/lib/cella/w1/internal.sock",
+                "token_file": "/var/lib/cella/w1/internal-api.token",
+                "operator_file": "/etc/cella/w1.operator"}]}
+
+Each worker gets its own loop, errors and backoff, so a slow or dead pRuntime
+holds back no other; the chain is read once for all of them through a shared
+block cache (--cache-heights). Metrics carry the label worker=<name>. An
+entry without operator_file uses the operator given to pherry itself.`,
 		Example: `  CELLA_OPERATOR=//Alice cella pherry
   cella pherry --node http://10.0.0.5:26657 --pruntime-public http://127.0.0.1:8000 \
     --pruntime-internal unix:/var/lib/cella/pruntime/internal.sock \
     --pruntime-token-file /var/lib/cella/pruntime/internal-api.token --operator-file ~/.cella/operator
-  cella pherry --metrics-addr ` + defaults.PherryMetricsAddr + ` --log-format json`,
+  cella pherry --metrics-addr ` + defaults.PherryMetricsAddr + ` --log-format json
+  CELLA_OPERATOR=//Alice cella pherry --workers ~/.cella/workers.json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			// The log and the progress bar share stderr: records go above the bar.
@@ -81,6 +99,36 @@ pRuntime was started with (its --operator). Without one, pherry only syncs.`,
 			op, err := readOperator(cmd, operatorFile)
 			if err != nil {
 				return err
+			}
+			if workersFile != "" {
+				for _, single := range []string{"pruntime-public", "pruntime-internal", "pruntime-token-file"} {
+					if cmd.Flags().Changed(single) {
+						return invalidArg(fmt.Errorf("--%s and --workers: give the pRuntimes in the workers file only", single))
+					}
+				}
+				specs, err := loadWorkers(workersFile, op)
+				if err != nil {
+					return err
+				}
+				reg := prometheus.NewRegistry()
+				m, err := pherry.NewMulti(pherry.MultiConfig{Config: pherry.Config{
+					NodeURL: *nodeURL, BatchSize: batchSize, PollInterval: pollInterval, Log: log, Metrics: reg, PCSURL: pcsURL,
+				}, Workers: specs, CacheHeights: cacheHeights})
+				if err != nil {
+					return err
+				}
+				ctx, cancel := context.WithCancel(cmd.Context())
+				defer cancel()
+				if metricsAddr != "" {
+					reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+					addr, stop, err := serveMetrics(metricsAddr, reg)
+					if err != nil {
+						return err
+					}
+					defer stop()
+					log.Info("serving metrics", "url", "http://"+addr+"/metrics")
+				}
+				return m.Run(ctx)
 			}
 			tf, err := expandHome(tokenFile)
 			if err != nil {
@@ -139,6 +187,8 @@ pRuntime was started with (its --operator). Without one, pherry only syncs.`,
 	f.StringVar(&metricsAddr, "metrics-addr", "", "serve Prometheus metrics at http://ADDR/metrics (e.g. "+defaults.PherryMetricsAddr+")")
 	f.StringVar(&pcsURL, "pcs-url", pherry.DefaultPCSURL, "Intel PCS or PCCS base URL that TDX collateral is fetched from when the pRuntime supplies none (\"off\": never fetch)")
 	f.BoolVar(&noProgress, "no-progress", false, "do not draw the catch-up progress bar")
+	f.StringVar(&workersFile, "workers", "", "serve several pRuntimes listed in this JSON file (see above) instead of --pruntime-public/--pruntime-internal/--pruntime-token-file")
+	f.IntVar(&cacheHeights, "cache-heights", pherry.DefaultCacheHeights, "with --workers: heights of headers, records, commits and validator sets the shared block cache keeps")
 	logs.add(cmd)
 	return cmd
 }
@@ -171,6 +221,81 @@ func readOperator(cmd *cobra.Command, file string) (*keys.Pair, error) {
 	p, err := keys.FromURI(suri)
 	if err != nil {
 		// Never echo the secret.
+		return nil, errors.New("the operator's secret URI is not valid (expected //Name, a mnemonic or 0xSEED, with an optional /derivation)")
+	}
+	return p, nil
+}
+
+// loadWorkers reads a --workers file and the token (and operator) files it
+// names; an entry without operator_file gets op.
+func loadWorkers(path string, op *keys.Pair) ([]pherry.WorkerSpec, error) {
+	path, err := expandHome(path)
+	if err != nil {
+		return nil, err
+	}
+	b, err := readFileLimited(path, pherry.MaxWorkersFileBytes)
+	if err != nil {
+		return nil, fmt.Errorf("--workers: %w", err)
+	}
+	wf, err := pherry.ParseWorkersFile(b)
+	if err != nil {
+		return nil, invalidArg(fmt.Errorf("--workers %s: %w", path, err))
+	}
+	specs := make([]pherry.WorkerSpec, len(wf.Workers))
+	for i, w := range wf.Workers {
+		tf, err := expandHome(w.TokenFile)
+		if err != nil {
+			return nil, err
+		}
+		token, err := pherry.ReadTokenFile(tf)
+		if err != nil {
+			return nil, fmt.Errorf("worker %q: token_file: %w", w.Name, err)
+		}
+		wop := op
+		if w.OperatorFile != "" {
+			if wop, err = readOperatorFile(w.OperatorFile); err != nil {
+				return nil, fmt.Errorf("worker %q: operator_file: %w", w.Name, err)
+			}
+		}
+		specs[i] = pherry.WorkerSpec{Name: w.Name, PublicURL: w.Public, InternalURL: w.Internal, Token: token, Operator: wop}
+	}
+	return specs, nil
+}
+
+// readFileLimited reads a file of at most limit bytes.
+func readFileLimited(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > limit {
+		return nil, fmt.Errorf("%s is larger than %d bytes", path, limit)
+	}
+	return b, nil
+}
+
+// readOperatorFile reads an operator's secret URI from a file, never
+// echoing it.
+func readOperatorFile(path string) (*keys.Pair, error) {
+	path, err := expandHome(path)
+	if err != nil {
+		return nil, err
+	}
+	b, err := readFileLimited(path, 4096)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the secret file: %w", err)
+	}
+	suri := strings.TrimSpace(string(b))
+	if suri == "" {
+		return nil, fmt.Errorf("the secret file %s is empty", path)
+	}
+	p, err := keys.FromURI(suri)
+	if err != nil {
 		return nil, errors.New("the operator's secret URI is not valid (expected //Name, a mnemonic or 0xSEED, with an optional /derivation)")
 	}
 	return p, nil

@@ -153,3 +153,56 @@ func TestPherryCmdToken(t *testing.T) {
 		t.Fatal("a flag takes the token itself")
 	}
 }
+
+// TestPherryCmdWorkers: --workers serves the listed pRuntimes (it runs
+// against nothing and stops with its context); bad files, missing token
+// files and mixing with the single-pRuntime flags are refused.
+func TestPherryCmdWorkers(t *testing.T) {
+	t.Setenv(operatorEnv, "//Alice")
+	dir := t.TempDir()
+	tok := filepath.Join(dir, "internal-api.token")
+	if err := os.WriteFile(tok, []byte("secret-token\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	opFile := filepath.Join(dir, "w2.operator")
+	if err := os.WriteFile(opFile, []byte("//Bob\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	good := write("good.json", `{"workers": [
+		{"name": "w1", "public": "http://127.0.0.1:1", "internal": "unix:`+filepath.Join(dir, "none.sock")+`", "token_file": "`+tok+`"},
+		{"name": "w2", "public": "http://127.0.0.1:1", "internal": "http://127.0.0.1:1", "token_file": "`+tok+`", "operator_file": "`+opFile+`"}]}`)
+	cmd := newRootCmd()
+	cmd.SetArgs([]string{"pherry", "--node", "http://127.0.0.1:1", "--workers", good, "--log-level", "error"})
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	if err := cmd.ExecuteContext(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"with --pruntime-public", []string{"--workers", good, "--pruntime-public", "http://127.0.0.1:2"}, "--pruntime-public and --workers"},
+		{"missing file", []string{"--workers", filepath.Join(dir, "none.json")}, "--workers"},
+		{"unknown field", []string{"--workers", write("bad1.json", `{"workers": [{"name": "a", "public": "x", "internal": "y", "token_file": "z", "token": "s"}]}`)}, "unknown field"},
+		{"missing token file", []string{"--workers", write("bad2.json", `{"workers": [{"name": "a", "public": "http://127.0.0.1:1", "internal": "http://127.0.0.1:1", "token_file": "`+filepath.Join(dir, "missing")+`"}]}`)}, "token_file"},
+		{"bad operator file", []string{"--workers", write("bad3.json", `{"workers": [{"name": "a", "public": "http://127.0.0.1:1", "internal": "http://127.0.0.1:1", "token_file": "`+tok+`", "operator_file": "`+tok+`"}]}`)}, "not valid"},
+	} {
+		cmd := newRootCmd()
+		cmd.SetArgs(append([]string{"pherry", "--node", "http://127.0.0.1:1", "--no-progress"}, tc.args...))
+		cmd.SetOut(io.Discard)
+		cmd.SetErr(io.Discard)
+		err := cmd.ExecuteContext(context.Background())
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Fatalf("%s: error %v, want one containing %q", tc.name, err, tc.want)
+		}
+	}
+}

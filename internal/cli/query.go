@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/cella-network/cella/internal/chainapi"
 	"github.com/cella-network/cella/internal/client"
 	"github.com/cella-network/cella/internal/keys"
 )
@@ -107,7 +108,7 @@ func newValidatorsQueryCmd() *cobra.Command {
 func newWorkersQueryCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:     "workers",
-		Short:   "List the registered workers (pRuntimes) with their TEE, measurement, registration height and public API endpoint",
+		Short:   "List the registered workers (pRuntimes) with their TEE, measurement, registration height, public API endpoint and liveness (last seen, stale, deregistered)",
 		Example: "  cella query workers\n  cella query workers --output json",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -135,6 +136,7 @@ func newWorkersQueryCmd() *cobra.Command {
 					ep = "(none recorded)"
 				}
 				fmt.Fprintf(w, "  endpoint      %s\n", ep)
+				fmt.Fprintf(w, "  last seen     %s\n", livenessText(x))
 			}
 			return nil
 		},
@@ -142,6 +144,24 @@ func newWorkersQueryCmd() *cobra.Command {
 	nodeFlag(cmd)
 	outputFlag(cmd)
 	return cmd
+}
+
+// livenessText renders a worker's liveness for the text listing: its
+// last-seen height, with STALE or DEREGISTERED when so.
+func livenessText(x chainapi.WorkerInfo) string {
+	s := fmt.Sprintf("%d", x.LastSeenHeight)
+	if x.LastHeartbeatHeight == 0 {
+		s += " (registration; no heartbeat yet)"
+	} else {
+		s += " (heartbeat)"
+	}
+	if x.Stale {
+		s += fmt.Sprintf(" STALE (silent for more than %d blocks)", x.StaleAfterBlocks)
+	}
+	if x.Deregistered {
+		s += fmt.Sprintf(" DEREGISTERED at %d", x.DeregisteredHeight)
+	}
+	return s
 }
 
 func newStatusCmd() *cobra.Command {

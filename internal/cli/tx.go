@@ -11,6 +11,7 @@ import (
 	"github.com/cella-network/cella/internal/keys"
 	"github.com/cella-network/cella/internal/scale"
 	"github.com/cella-network/cella/internal/state/balances"
+	"github.com/cella-network/cella/internal/state/registry"
 	"github.com/cella-network/cella/internal/tx"
 )
 
@@ -23,7 +24,58 @@ a committed block and prints the outcome as 'cella query tx' does: status, block
 result code, fee, gas used and events. A transaction committed with a failed call
 exits 3 (the fee was charged).`,
 	}
-	cmd.AddCommand(newTransferCmd())
+	cmd.AddCommand(newTransferCmd(), newDeregisterWorkerCmd())
+	return cmd
+}
+
+func newDeregisterWorkerCmd() *cobra.Command {
+	var (
+		wait    bool
+		timeout time.Duration
+	)
+	cmd := &cobra.Command{
+		Use:   "deregister-worker <worker>",
+		Short: "Deregister a worker for good (signed by its operator): its egress is refused and gatekeepers send it no key",
+		Long: `Deregister the worker with this identity key (registry.deregister_worker). Only the
+operator named in the worker's registration may do it. From the next block the
+chain refuses the worker's egress (result mq_worker_deregistered) and gatekeepers
+send it no key; its identity cannot register again. The operator's secret URI
+comes from --from, --from-file or the CELLA_SURI environment variable.`,
+		Example: "  cella tx deregister-worker 0x8eaf04151687736326c9fea17e25fc5287613693c912909cb226aa4794f26a48 --from //Alice --wait",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			output := cmd.Flag("output").Value.String()
+			if err := checkOutput(output); err != nil {
+				return err
+			}
+			w, err := parseWorker(args[0])
+			if err != nil {
+				return err
+			}
+			suri, err := readSecretURI(cmd, "from", "from-file")
+			if err != nil {
+				return err
+			}
+			pair, err := keys.FromURI(suri)
+			if err != nil {
+				return fmt.Errorf("--from: %w", err)
+			}
+			c, err := client.New(cmd.Flag("node").Value.String())
+			if err != nil {
+				return err
+			}
+			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
+			defer cancel()
+			return sendAndReport(ctx, cmd, c, pair, registry.DeregisterWorkerCall(w), wait, output)
+		},
+	}
+	addSecretFlags(cmd, "from", "the worker's operator")
+	cmd.Flags().BoolVar(&wait, "wait", false, "wait until the transaction is committed and print its result")
+	cmd.Flags().Uint64("nonce", 0, "the transaction's nonce (default: the account's next nonce on chain)")
+	cmd.Flags().DurationVar(&timeout, "timeout", 60*time.Second, "give up after this long")
+	nodeFlag(cmd)
+	outputFlag(cmd)
+	addDisplayFlags(cmd)
 	return cmd
 }
 

@@ -139,6 +139,10 @@ type Pherry struct {
 	rateHeight int64
 	rateAt     time.Time
 
+	// nonces is the operator's nonce book, shared by the pherries of a
+	// Multi with the same operator (nil: the submitter makes its own).
+	nonces *nonceBook
+
 	// minBackoff and maxBackoff bound the retry delays of the main loop.
 	minBackoff, maxBackoff time.Duration
 

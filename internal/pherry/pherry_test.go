@@ -76,7 +76,7 @@ func TestCutAtValidatorChange(t *testing.T) {
 // joining at joinAt and the first leaving at leaveAt, and messages every
 // third block. Its genesis has no registry configuration, which the node's
 // genesis document does not carry yet.
-func buildChain(t *testing.T, n int, joinAt, leaveAt int64) *synth.Chain {
+func buildChain(t testing.TB, n int, joinAt, leaveAt int64) *synth.Chain {
 	t.Helper()
 	vals := synth.Validators(5)
 	g := synth.DevGenesis("cella-pherry-test", vals[:4])

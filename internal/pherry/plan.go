@@ -132,6 +132,7 @@ func fetchBatch(ctx context.Context, src Source, sp Span, forceVals bool) (*fetc
 	if lo < 1 {
 		lo = 1
 	}
+	enc := encoderFor(src)
 	hs, err := src.Headers(ctx, lo, sp.Last)
 	if err != nil {
 		return nil, err
@@ -167,15 +168,15 @@ records:
 			if r == nil || r.Height != want {
 				return nil, fmt.Errorf("node answered record of height %d, want %d", recordHeight(r), want)
 			}
-			enc := scale.Encode(r)
-			if size+len(enc) > maxRecordBytes && want >= sp.First {
+			b := enc.record(r)
+			if size+len(b) > maxRecordBytes && want >= sp.First {
 				// Keep the records up to want-1 and end the headers at
 				// want, whose record follows alone.
 				last = want
 				break records
 			}
-			recs = append(recs, enc)
-			size += len(enc)
+			recs = append(recs, b)
+			size += len(b)
 			want++
 			if want >= last {
 				break
@@ -190,12 +191,12 @@ records:
 	}
 	req := &pruntimev1.SyncRequest{Headers: make([][]byte, len(hs)), Records: recs}
 	for i, h := range hs {
-		if req.Headers[i], err = h.ToProto().Marshal(); err != nil {
+		if req.Headers[i], err = enc.header(h); err != nil {
 			return nil, fmt.Errorf("encode header %d: %w", h.Height, err)
 		}
 		size += len(req.Headers[i])
 	}
-	if req.Commit, err = commit.ToProto().Marshal(); err != nil {
+	if req.Commit, err = enc.commit(commit); err != nil {
 		return nil, fmt.Errorf("encode commit %d: %w", last, err)
 	}
 	size += len(req.Commit)

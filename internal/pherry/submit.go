@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/cella-network/cella/internal/chainapi"
@@ -46,8 +47,10 @@ type submitter struct {
 	p  *Pherry
 	op *keys.Pair
 
-	nonce      uint64
-	nonceKnown bool
+	// book counts the operator's nonces; pherries of several workers with
+	// one operator share it (Multi), so that their submissions do not
+	// fight over the account's nonces.
+	book *nonceBook
 
 	// Registration state.
 	regBackoff backoff
@@ -56,6 +59,10 @@ type submitter struct {
 
 	// inflight is, per origin, the sequence after the last one submitted.
 	inflight map[string]inflight
+	// deregistered are the origins the chain refused as deregistered
+	// workers (state.CodeMqWorkerDeregistered): pherry stops relaying them
+	// (the refusal is final) and logs it once.
+	deregistered map[string]bool
 
 	// pcs fetches TDX collateral the pRuntime did not supply (nil: off).
 	pcs *tdx.PCSClient
@@ -66,9 +73,22 @@ type inflight struct {
 	at   time.Time
 }
 
+// nonceBook is the pipelined nonce of one operator account. Its lock is
+// held for a whole submission (sign, send, count), so that the pherries
+// sharing an account take its nonces one after another.
+type nonceBook struct {
+	mu    sync.Mutex
+	nonce uint64
+	known bool
+}
+
 func newSubmitter(p *Pherry) *submitter {
+	book := p.nonces
+	if book == nil {
+		book = &nonceBook{}
+	}
 	s := &submitter{
-		p: p, op: p.cfg.Operator,
+		p: p, op: p.cfg.Operator, book: book,
 		regBackoff: backoff{min: 5 * time.Second, max: 5 * time.Minute},
 		inflight:   make(map[string]inflight),
 	}
@@ -257,6 +277,9 @@ func (s *submitter) egress(ctx context.Context) error {
 	}
 	budget := maxEgressPerRound
 	for _, g := range groups {
+		if s.deregistered[string(g.origin)] {
+			continue
+		}
 		// The chain's committed state is ahead of the pRuntime's view by a
 		// block or two; the larger of the two is where to start.
 		next, err := s.p.nodeClient().NextSequence(cctx, g.origin)
@@ -288,8 +311,18 @@ func (s *submitter) egress(ctx context.Context) error {
 				budget--
 			case errors.As(err, &te) && (te.Code == state.CodeMqReplayedSequence || te.Code == state.CodeMqPendingSequence):
 				// Already on chain or in the mempool.
+			case errors.As(err, &te) && te.Code == state.CodeMqWorkerDeregistered:
+				if s.deregistered == nil {
+					s.deregistered = map[string]bool{}
+				}
+				s.deregistered[string(g.origin)] = true
+				s.p.log.Error("the chain refuses this worker's egress: its operator deregistered it; no longer relaying it",
+					"origin", originName(g.origin), "log", te.Log)
 			default:
 				return fmt.Errorf("submitting message %d of %s: %w", m.Sequence, originName(g.origin), err)
+			}
+			if s.deregistered[string(g.origin)] {
+				break
 			}
 			want = m.Sequence + 1
 			s.inflight[string(g.origin)] = inflight{next: want, at: time.Now()}
@@ -309,30 +342,33 @@ func (s *submitter) submit(ctx context.Context, ci *chainapi.ChainInfo, call tx.
 	if err != nil {
 		return [32]byte{}, fmt.Errorf("chain info: genesis hash: %w", err)
 	}
+	b := s.book
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	for attempt := 0; ; attempt++ {
-		if !s.nonceKnown {
+		if !b.known {
 			acc, err := s.p.nodeClient().Account(ctx, s.op.Public())
 			if err != nil {
 				return [32]byte{}, err
 			}
-			s.nonce, s.nonceKnown = acc.Nonce, true
+			b.nonce, b.known = acc.Nonce, true
 		}
 		t := tx.Sign(tx.Body{
 			Genesis:    gh,
-			Nonce:      s.nonce,
+			Nonce:      b.nonce,
 			ValidUntil: uint64(max(ci.Height, 0)) + client.DefaultValidity,
 			FeeLimit:   client.DefaultFeeLimit,
 			Call:       call,
 		}, s.op)
 		hash, err := s.p.nodeClient().Submit(ctx, t)
 		if err == nil {
-			s.nonce++
+			b.nonce++
 			return hash, nil
 		}
 		var te *client.TxError
 		if !errors.As(err, &te) {
 			// Unknown whether the node took it: re-read the nonce next time.
-			s.nonceKnown = false
+			b.known = false
 			return hash, err
 		}
 		if attempt >= maxNonceRetries {
@@ -340,9 +376,9 @@ func (s *submitter) submit(ctx context.Context, ci *chainapi.ChainInfo, call tx.
 		}
 		switch te.Code {
 		case state.CodeStaleNonce, state.CodeFutureNonce:
-			s.nonceKnown = false
+			b.known = false
 		case state.CodePendingNonce:
-			s.nonce++ // taken by one of ours still in the mempool
+			b.nonce++ // taken by one of ours still in the mempool
 		default:
 			return hash, err
 		}

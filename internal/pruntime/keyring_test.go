@@ -23,6 +23,7 @@ import (
 	"github.com/cella-network/cella/internal/pruntime/api/pruntimev1/pruntimev1connect"
 	"github.com/cella-network/cella/internal/scale"
 	"github.com/cella-network/cella/internal/state"
+	"github.com/cella-network/cella/internal/state/registry"
 	"github.com/cella-network/cella/internal/synth"
 	"github.com/cella-network/cella/internal/tee"
 	"github.com/cella-network/cella/internal/tee/dev"
@@ -72,6 +73,10 @@ func (v staticView) DevAttestation() (bool, keys.PublicKey, error) {
 	return false, keys.PublicKey{}, nil
 }
 func (v staticView) Code(_, _ [32]byte) (uint8, []byte, bool, error) { return 0, nil, false, nil }
+func (v staticView) Liveness() (registry.Liveness, error)            { return registry.Liveness{}, nil }
+func (v staticView) WorkerLiveness(keys.PublicKey) (registry.WorkerLiveness, error) {
+	return registry.WorkerLiveness{}, nil
+}
 
 // chain is a synthetic chain that registers the worker at regAt and
 // delivers its cluster key share at shareAt.

@@ -38,6 +38,7 @@ const (
 	CodeMqGappedSequence        uint32 = 20 // mq.submit: the sequence is ahead of the next expected one
 	CodeMqPendingSequence       uint32 = 21 // CheckTx only: the sequence is taken by a message in the mempool
 	CodePrivilegedCall          uint32 = 22 // a privileged method called directly (dispatch it through admin.sudo)
+	CodeMqWorkerDeregistered    uint32 = 23 // mq.submit: the origin is a worker its operator deregistered
 	CodeInternal                uint32 = 30 // CheckTx only: the node could not read its state
 	firstFailureCode            uint32 = 32 // codes from here are call failures
 	CodeInsufficientBalance     uint32 = 32 // transfer exceeds the free balance
@@ -122,6 +123,14 @@ const (
 
 	CodePayoutOverLedger uint32 = 85 // outcome: the payouts exceed the cluster's ledger total
 
+	// Failures of worker liveness: registry.deregister_worker,
+	// registry.set_liveness and worker/heartbeat.
+
+	CodeWorkerDeregistered uint32 = 86 // the worker is deregistered (deregister again, or register_worker of its identity)
+	CodeNotOperator        uint32 = 87 // deregister_worker signed by another account than the worker's operator
+	CodeBadHeartbeat       uint32 = 88 // worker/heartbeat: height 0 or above the block carrying it
+	CodeBadLiveness        uint32 = 89 // set_liveness: interval or stale factor out of range
+
 	// Failures of governance (gov) and of the privileged methods it and
 	// admin.sudo dispatch. Numbered from 100, apart from the codes above.
 
@@ -166,6 +175,7 @@ var codeNames = map[uint32]string{
 	CodeMqReplayedSequence:       "mq_replayed_sequence",
 	CodeMqGappedSequence:         "mq_gapped_sequence",
 	CodeMqPendingSequence:        "mq_pending_sequence",
+	CodeMqWorkerDeregistered:     "mq_worker_deregistered",
 	CodeInternal:                 "internal",
 	CodeInsufficientBalance:      "insufficient_balance",
 	CodeBelowExistentialDeposit:  "below_existential_deposit",
@@ -222,6 +232,10 @@ var codeNames = map[uint32]string{
 	CodeStaleReport:              "stale_report",
 	CodeBadEndpoint:              "bad_endpoint",
 	CodePayoutOverLedger:         "payout_over_ledger",
+	CodeWorkerDeregistered:       "worker_deregistered",
+	CodeNotOperator:              "not_operator",
+	CodeBadHeartbeat:             "bad_heartbeat",
+	CodeBadLiveness:              "bad_liveness",
 	CodeGovNotCouncil:            "gov_not_council",
 	CodeGovAlreadyVoted:          "gov_already_voted",
 	CodeGovUnknownCall:           "gov_unknown_call",

@@ -6,6 +6,7 @@ import (
 	"github.com/cella-network/cella/internal/keys"
 	"github.com/cella-network/cella/internal/msg"
 	"github.com/cella-network/cella/internal/state"
+	"github.com/cella-network/cella/internal/state/registry"
 	"github.com/cella-network/cella/internal/tee"
 )
 
@@ -34,6 +35,12 @@ type ChainView interface {
 	// Code returns the code uploaded under hash with its kind
 	// (msg.CodeKindInk...), when it is available in cluster.
 	Code(cluster, hash [32]byte) (kind uint8, code []byte, ok bool, err error)
+	// Liveness returns the registry's liveness parameters (heartbeat
+	// interval, stale factor).
+	Liveness() (registry.Liveness, error)
+	// WorkerLiveness returns a registered worker's last-seen height and
+	// whether its operator deregistered it (zero for an unknown worker).
+	WorkerLiveness(id keys.PublicKey) (registry.WorkerLiveness, error)
 }
 
 // Gatekeeper is one member of the gatekeeper set.

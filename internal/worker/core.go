@@ -332,6 +332,10 @@ func (c *Core) Step(b Block) (Ready, error) {
 			c.restore(undo)
 			return Ready{}, fmt.Errorf("worker: block %d: %w", b.Height, err)
 		}
+		if err := c.heartbeat(&Context{Block: &b, Index: -1, core: c, ready: &rd}); err != nil {
+			c.restore(undo)
+			return Ready{}, fmt.Errorf("worker: block %d: %w", b.Height, err)
+		}
 	}
 	c.pruneAll(b.Height)
 	c.updateRoots(&Context{Block: &b, Index: -1, core: c, ready: &rd})

@@ -13,6 +13,7 @@ import (
 	"github.com/cella-network/cella/internal/scale"
 	"github.com/cella-network/cella/internal/state"
 	"github.com/cella-network/cella/internal/state/mq"
+	"github.com/cella-network/cella/internal/state/registry"
 	"github.com/cella-network/cella/internal/tee"
 )
 
@@ -36,6 +37,14 @@ type fakeChain struct {
 	// refused counts the messages that landed but were refused.
 	refused int
 	viewErr error
+	// liveness is the chain's liveness parameters (zero: off, so that
+	// tests not about liveness see no heartbeat); height is the block
+	// the submitted egress lands in; lastSeen and dereg are the
+	// registry's liveness records.
+	liveness registry.Liveness
+	height   uint64
+	lastSeen map[keys.PublicKey]uint64
+	dereg    map[keys.PublicKey]uint64
 	// clusterErr fails Cluster only (called late in a gatekeeper's step).
 	clusterErr error
 }
@@ -46,6 +55,7 @@ func newFakeChain() *fakeChain {
 	return &fakeChain{st: state.NewMemStore(), clusters: map[[32]byte]*Cluster{},
 		workers: map[keys.PublicKey]msg.WorkerRecord{}, contracts: map[[32]byte]keys.PublicKey{},
 		codes: map[[32]byte]fakeCode{}, outcomes: map[[32]byte]int{},
+		lastSeen: map[keys.PublicKey]uint64{}, dereg: map[keys.PublicKey]uint64{},
 		devAllowed: true, devRoot: keys.PublicKey{0xd0}, allowed: [][32]byte{tee.NewDevMeasurement(goodCode).Hash()}}
 }
 
@@ -105,6 +115,9 @@ func (f *fakeChain) submit(sm msg.SignedMessage) (msg.Message, bool) {
 	switch {
 	case len(origin) == 33 && origin[0] == msg.OriginKindWorker:
 		copy(signer[:], origin[1:])
+		if _, gone := f.dereg[signer]; gone {
+			return msg.Message{}, false // mq: CodeMqWorkerDeregistered
+		}
 	case isClusterOrigin(origin):
 		var id [32]byte
 		copy(id[:], origin[1:])
@@ -175,6 +188,12 @@ func (f *fakeChain) accept(sender keys.PublicKey, m msg.Message) bool {
 			}
 		}
 		sortKeys(cl.Keyed)
+	case msg.TopicWorkerHeartbeat:
+		var p msg.HeartbeatPayload
+		if _, ok := f.workers[sender]; !ok || scale.Decode(m.Payload, &p) != nil || p.Height == 0 || p.Height > f.height {
+			return false
+		}
+		f.lastSeen[sender] = f.height
 	case msg.TopicContractKey:
 		var p msg.ContractKey
 		if scale.Decode(m.Payload, &p) != nil {
@@ -344,6 +363,7 @@ func (n *net) step() {
 	if n.hold {
 		return
 	}
+	n.f.height = uint64(n.height) + 1 // the egress lands in the next block
 	for _, sm := range out {
 		if m, ok := n.f.submit(sm); ok {
 			n.inbox = append(n.inbox, m)
@@ -387,4 +407,16 @@ func (v fakeView) Code(cluster, hash [32]byte) (uint8, []byte, bool, error) {
 type fakeCode struct {
 	kind uint8
 	code []byte
+}
+
+func (v fakeView) Liveness() (registry.Liveness, error) { return v.f.liveness, v.f.viewErr }
+
+func (v fakeView) WorkerLiveness(id keys.PublicKey) (registry.WorkerLiveness, error) {
+	rec, ok := v.f.workers[id]
+	if !ok {
+		return registry.WorkerLiveness{}, v.f.viewErr
+	}
+	at, gone := v.f.dereg[id]
+	hb := v.f.lastSeen[id]
+	return registry.WorkerLiveness{LastSeen: max(rec.RegisteredAt, hb), LastHeartbeat: hb, Deregistered: gone, DeregisteredAt: at}, v.f.viewErr
 }

@@ -19,7 +19,8 @@ import (
 //     sends the master key to every gatekeeper not yet active, and each
 //     cluster's key to every worker of the cluster not yet keyed — each
 //     time only after verifying the receiver's attestation itself, from
-//     its registry record, and finding its measurement on the allow-list.
+//     its registry record, and finding its measurement on the allow-list,
+//     and only to a receiver that is neither deregistered nor stale.
 //   - A worker that receives a share addressed to it decrypts it, checks
 //     the key against the chain's public key and keeps it; a gatekeeper
 //     then says it is ready.
@@ -260,7 +261,8 @@ func (c *Core) encryptTo(x *Context, salt string, rec msg.WorkerRecord, key *key
 }
 
 // qualify checks, inside the core, that worker id may receive a key: it is
-// registered, its last attestation verifies at block time against its
+// registered, not deregistered, not stale (seen within the chain's
+// liveness window, registry.Liveness), its last attestation verifies at block time against its
 // registration (dev attestations only where the chain allows them, with the
 // chain's dev root), and its measurement is on the allow-list. A worker
 // that fails is reported (ChangeKeyRefused) and skipped; the error is for
@@ -280,6 +282,20 @@ func (c *Core) qualify(x *Context, id keys.PublicKey, cluster [32]byte) (msg.Wor
 	}
 	if rec.Info.IdentityPublicKey != id {
 		return refuse("registry record names another worker")
+	}
+	lv, err := v.WorkerLiveness(id)
+	if err != nil {
+		return rec, false, fmt.Errorf("worker %s liveness: %w", id.Hex(), err)
+	}
+	if lv.Deregistered {
+		return refuse("deregistered by its operator at height %d", lv.DeregisteredAt)
+	}
+	live, err := v.Liveness()
+	if err != nil {
+		return rec, false, fmt.Errorf("liveness parameters: %w", err)
+	}
+	if live.Stale(lv.LastSeen, uint64(x.Block.Height)) {
+		return refuse("stale: last seen at height %d, silent for more than %d blocks", lv.LastSeen, live.StaleAfter())
 	}
 	if c.opts.Verifier == nil {
 		return refuse("this pRuntime has no attestation verifier")

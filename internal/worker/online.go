@@ -69,3 +69,33 @@ func (c *Core) announceEndpoint(x *Context) error {
 // for a shell that learns it after the core was made (an address bound at
 // start).
 func (c *Core) SetPublicURL(u string) { c.opts.PublicURL = u }
+
+// heartbeat sends the worker's sign of life (msg.TopicWorkerHeartbeat) on
+// its own stream when the block's height is a multiple of the chain's
+// heartbeat interval and the chain holds the worker's registration and has
+// not deregistered it. It reads only the verified view, so every core
+// stepping the same block makes the same decision.
+func (c *Core) heartbeat(x *Context) error {
+	l, err := c.view.Liveness()
+	if err != nil {
+		return fmt.Errorf("liveness: %w", err)
+	}
+	h := uint64(x.Block.Height)
+	if !l.HeartbeatDue(h) {
+		return nil
+	}
+	if _, ok, err := c.view.Worker(c.Identity()); err != nil || !ok {
+		if err != nil {
+			return fmt.Errorf("own record: %w", err)
+		}
+		return nil
+	}
+	lv, err := c.view.WorkerLiveness(c.Identity())
+	if err != nil {
+		return fmt.Errorf("own liveness: %w", err)
+	}
+	if lv.Deregistered {
+		return nil
+	}
+	return x.Emit(c.Origin(), msg.TopicWorkerHeartbeat, scale.Encode(&msg.HeartbeatPayload{Height: h}))
+}

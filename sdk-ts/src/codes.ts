@@ -26,6 +26,7 @@ export const CODE_NAMES: Readonly<Record<number, string>> = {
   20: 'mq_gapped_sequence',
   21: 'mq_pending_sequence',
   22: 'privileged_call',
+  23: 'mq_worker_deregistered',
   30: 'internal',
   32: 'insufficient_balance',
   33: 'below_existential_deposit',
@@ -81,6 +82,10 @@ export const CODE_NAMES: Readonly<Record<number, string>> = {
   83: 'stale_report',
   84: 'bad_endpoint',
   85: 'payout_over_ledger',
+  86: 'worker_deregistered',
+  87: 'not_operator',
+  88: 'bad_heartbeat',
+  89: 'bad_liveness',
 };
 
 /** The name of a result code ("code_N" when unknown). */

@@ -34,6 +34,7 @@ func topicHandlersV1() map[string]state.TopicHandler {
 		msg.TopicInstantiateFailed: phat.HandleInstantiateFailed,    // Cluster: a constructor failed
 		msg.TopicClusterStateRoot:  phat.HandleStateRoot,            // Worker: a cluster worker's state root report
 		msg.TopicWorkerEndpoint:    registry.HandleEndpoint,         // Worker: the URL of its public API
+		msg.TopicWorkerHeartbeat:   registry.HandleHeartbeat,        // Worker: its sign of life (last-seen height)
 	}
 }
 
@@ -44,7 +45,7 @@ func runtimeV1() *state.Runtime {
 	rt.Modules[balances.Index] = balances.Module()             // 1: transfer
 	rt.Modules[validators.Index] = validators.Module()         // 2: set_power (dev chains only)
 	rt.Modules[mq.Index] = mq.Module(topicHandlersV1())        // 3: submit
-	rt.Modules[registry.Index] = registry.Module(devBootstrap) // 4: register_worker
+	rt.Modules[registry.Index] = registry.Module(devBootstrap) // 4: register_worker, deregister_worker; set_liveness (privileged)
 	rt.Modules[gatekeeper.Index] = gatekeeper.Module()         // 6: add, remove (privileged)
 	rt.Modules[phat.Index] = phat.Module()                     // 7: create_cluster, add_worker, remove_worker (privileged); upload_code, instantiate, push_command
 	rt.Modules[gov.Index] = gov.Module(rt)                     // 8: propose, vote; set_council, set_params, schedule_upgrade (privileged); enacts at EndBlock

@@ -179,7 +179,7 @@ func originKey(st state.Store, o msg.Origin) (keys.PublicKey, bool, string, erro
 }
 
 // admitSubmit runs mq.submit's admission checks (all rejections): the origin
-// is a registered worker or a cluster with a recorded key, the sequence is
+// is a registered worker (not deregistered) or a cluster with a recorded key, the sequence is
 // exactly the next one, and the signature is the origin's key's.
 func admitSubmit(a *state.AdmitCtx, args []byte) (uint32, string, error) {
 	s, err := DecodeSubmitArgs(args)
@@ -193,6 +193,14 @@ func admitSubmit(a *state.AdmitCtx, args []byte) (uint32, string, error) {
 	}
 	if !ok {
 		return state.CodeMqUnknownOrigin, log, nil
+	}
+	if o.Kind == msg.OriginKindWorker {
+		if at, dereg, err := registry.DeregisteredAt(a.Store, o.Worker); err != nil || dereg {
+			if err != nil {
+				return 0, "", err
+			}
+			return state.CodeMqWorkerDeregistered, fmt.Sprintf("origin %s was deregistered by its operator at height %d", o, at), nil
+		}
 	}
 	next, err := NextSequence(a.Store, s.Message.Origin)
 	if err != nil {

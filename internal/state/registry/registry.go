@@ -77,6 +77,8 @@ func Module(onFirst FirstWorkerHook) *state.Module {
 		MethodRegisterWorker:      {Name: "register_worker", Weight: RegisterWorkerWeight, Check: checkRegisterWorker, Exec: r.exec},
 		MethodAllowMeasurement:    {Name: "allow_measurement", Weight: MeasurementWeight, Privileged: true, Check: checkMeasurementArg, Exec: execAllowMeasurement},
 		MethodDisallowMeasurement: {Name: "disallow_measurement", Weight: MeasurementWeight, Privileged: true, Check: checkMeasurementArg, Exec: execDisallowMeasurement},
+		MethodDeregisterWorker:    {Name: "deregister_worker", Weight: DeregisterWorkerWeight, Check: checkDeregister, Exec: execDeregister},
+		MethodSetLiveness:         {Name: "set_liveness", Weight: SetLivenessWeight, Privileged: true, Check: checkSetLiveness, Exec: execSetLiveness},
 	}, InitChain: initChain}
 }
 
@@ -368,6 +370,14 @@ func registerWorker(c *state.CallCtx, args []byte, first *bool) (uint32, string,
 	old, exists, err := GetWorker(c.Overlay(), info.IdentityPublicKey)
 	if err != nil {
 		return 0, "", err
+	}
+	if exists {
+		if at, dereg, err := DeregisteredAt(c.Overlay(), info.IdentityPublicKey); err != nil || dereg {
+			if err != nil {
+				return 0, "", err
+			}
+			return state.CodeWorkerDeregistered, fmt.Sprintf("worker %s was deregistered at height %d: register a new identity", info.IdentityPublicKey.Hex(), at), nil
+		}
 	}
 	if exists && info.RecentBlock.Height < old.Info.RecentBlock.Height {
 		return state.CodeOutdatedRegistration, fmt.Sprintf("registration's freshness block %d is older than the registered one's %d", info.RecentBlock.Height, old.Info.RecentBlock.Height), nil

@@ -157,3 +157,16 @@ func (v View) Code(cluster, hash [32]byte) (uint8, []byte, bool, error) {
 	}
 	return c.Kind, c.Code, true, nil
 }
+
+// Liveness returns the registry's liveness parameters.
+func (v View) Liveness() (registry.Liveness, error) { return registry.GetLiveness(v.st) }
+
+// WorkerLiveness returns a worker's last-seen height and deregistration
+// (zero for a worker that is not registered).
+func (v View) WorkerLiveness(id keys.PublicKey) (registry.WorkerLiveness, error) {
+	rec, ok, err := registry.GetWorker(v.st, id)
+	if err != nil || !ok {
+		return registry.WorkerLiveness{}, err
+	}
+	return registry.GetWorkerLiveness(v.st, &rec)
+}

@@ -2,6 +2,7 @@ package chainview_test
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"slices"
 	"testing"
@@ -264,6 +265,7 @@ func TestCorruptState(t *testing.T) {
 		{"worker garbage", registry.WorkerKey(k1), []byte{1, 2, 3}, func(v worker.ChainView) error { _, _, err := v.Worker(k1); return err }},
 		{"measurements truncated", registry.KeyMeasurements, []byte{4}, func(v worker.ChainView) error { _, err := v.AllowedMeasurements(); return err }},
 		{"config short", registry.KeyConfig, []byte{1, 2}, func(v worker.ChainView) error { _, _, err := v.DevAttestation(); return err }},
+		{"liveness short", registry.KeyLiveness, []byte{1, 2}, func(v worker.ChainView) error { _, err := v.Liveness(); return err }},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -331,5 +333,39 @@ func TestCorruptCode(t *testing.T) {
 				t.Fatalf("got %v, want corrupt state", err)
 			}
 		})
+	}
+}
+
+// TestWorkerLiveness: the view reads the liveness parameters (default when
+// unset) and a worker's last-seen height (the later of its registration
+// and its last heartbeat) and deregistration; corrupt records fail.
+func TestWorkerLiveness(t *testing.T) {
+	k1, k2 := keys.PublicKey{1}, keys.PublicKey{2}
+	le := func(v uint64) []byte { return binary.LittleEndian.AppendUint64(nil, v) }
+	rec := scale.Encode(&msg.WorkerRecord{Info: msg.RegistrationInfo{IdentityPublicKey: k1}, RegisteredAt: 5})
+	st := state.NewMemStore()
+	st.Apply(state.WriteSet{{Key: registry.WorkerKey(k1), Value: rec}})
+	v := chainview.New(st)
+	if l, err := v.Liveness(); err != nil || l != registry.DefaultLiveness {
+		t.Fatalf("liveness %+v %v, want the default", l, err)
+	}
+	if lv, err := v.WorkerLiveness(k1); err != nil || lv.LastSeen != 5 || lv.LastHeartbeat != 0 || lv.Deregistered {
+		t.Fatalf("registered only: %+v %v", lv, err)
+	}
+	want := registry.Liveness{HeartbeatInterval: 4, StaleFactor: 2}
+	st.Apply(state.WriteSet{{Key: registry.LastSeenKey(k1), Value: le(9)}, {Key: registry.DeregisteredKey(k1), Value: le(12)},
+		{Key: registry.KeyLiveness, Value: scale.Encode(&want)}})
+	if lv, err := v.WorkerLiveness(k1); err != nil || lv.LastSeen != 9 || lv.LastHeartbeat != 9 || !lv.Deregistered || lv.DeregisteredAt != 12 {
+		t.Fatalf("after a heartbeat and a deregistration: %+v %v", lv, err)
+	}
+	if l, err := v.Liveness(); err != nil || l != want {
+		t.Fatalf("liveness %+v %v, want %+v", l, err, want)
+	}
+	if lv, err := v.WorkerLiveness(k2); err != nil || lv != (registry.WorkerLiveness{}) {
+		t.Fatalf("unknown worker: %+v %v", lv, err)
+	}
+	st.Apply(state.WriteSet{{Key: registry.LastSeenKey(k1), Value: []byte{1, 2, 3}}})
+	if _, err := v.WorkerLiveness(k1); !errors.Is(err, state.ErrCorruptState) {
+		t.Fatalf("corrupt last seen: %v", err)
 	}
 }

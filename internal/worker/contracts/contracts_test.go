@@ -16,6 +16,7 @@ import (
 	"github.com/cella-network/cella/internal/phatwire"
 	"github.com/cella-network/cella/internal/scale"
 	"github.com/cella-network/cella/internal/state"
+	"github.com/cella-network/cella/internal/state/registry"
 	"github.com/cella-network/cella/internal/worker"
 	"github.com/cella-network/cella/internal/worker/contracts"
 )
@@ -82,7 +83,11 @@ func (view) DevAttestation() (bool, keys.PublicKey, error) { return false, keys.
 func (view) Worker(keys.PublicKey) (msg.WorkerRecord, bool, error) {
 	return msg.WorkerRecord{}, false, nil
 }
-func (v view) ClusterIDs() ([][32]byte, error) { return [][32]byte{cid, cid2}, nil }
+func (v view) ClusterIDs() ([][32]byte, error)    { return [][32]byte{cid, cid2}, nil }
+func (view) Liveness() (registry.Liveness, error) { return registry.Liveness{}, nil }
+func (view) WorkerLiveness(keys.PublicKey) (registry.WorkerLiveness, error) {
+	return registry.WorkerLiveness{}, nil
+}
 func (v view) Cluster(id [32]byte) (worker.Cluster, bool, error) {
 	p := v.ch.clusters[id]
 	if p == nil {
