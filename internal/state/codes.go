@@ -121,6 +121,11 @@ const (
 	// Failure of cluster/outcome's payouts.
 
 	CodePayoutOverLedger uint32 = 85 // outcome: the payouts exceed the cluster's ledger total
+
+	// Failures of master-key rotation (gatekeeper.rotate_master_key).
+
+	CodeGkRotationInProgress uint32 = 86 // rotate_master_key while a rotation is still in progress
+	CodeGkNoMasterKey        uint32 = 87 // rotate_master_key before any master key, or with no active gatekeeper
 )
 
 var codeNames = map[uint32]string{
@@ -202,6 +207,8 @@ var codeNames = map[uint32]string{
 	CodeStaleReport:              "stale_report",
 	CodeBadEndpoint:              "bad_endpoint",
 	CodePayoutOverLedger:         "payout_over_ledger",
+	CodeGkRotationInProgress:     "gk_rotation_in_progress",
+	CodeGkNoMasterKey:            "gk_no_master_key",
 }
 
 // CodeName returns the stable snake_case name of a code ("code_N" when unknown).

@@ -1,0 +1,79 @@
+package msg
+
+import (
+	"bytes"
+	"fmt"
+
+	"github.com/cella-network/cella/internal/keys"
+	"github.com/cella-network/cella/internal/scale"
+)
+
+// Topics of master-key rotation (docs/keys.md, "Rotation").
+const (
+	// TopicClusterRekeyed: Module("phat") → workers, payload
+	// ClusterRekeyed; the chain recorded a cluster key of a new master-key
+	// epoch. Every worker of the cluster answers it at the end of the block
+	// with one TopicContractKeys message (or counts its sequence when it
+	// does not hold the new key).
+	TopicClusterRekeyed = "phat/rekeyed"
+	// TopicContractKeys: Cluster → chain, payload ContractKeys: the
+	// cluster's contracts' ECDH public keys of an epoch, published after a
+	// rotation.
+	TopicContractKeys = "cluster/contract_keys"
+)
+
+// MaxContractKeysPerMessage bounds the entries of a ContractKeys payload
+// (phat.MaxClusterContracts: one message covers a whole cluster).
+const MaxContractKeysPerMessage = 1024
+
+// ClusterRekeyed is the payload of TopicClusterRekeyed.
+type ClusterRekeyed struct {
+	Cluster [32]byte
+	Epoch   uint32
+}
+
+// EncodeSCALE writes ([u8;32], u32).
+func (p *ClusterRekeyed) EncodeSCALE(w *scale.Writer) { w.Raw(p.Cluster[:]); w.U32(p.Epoch) }
+
+// DecodeSCALE reads the payload.
+func (p *ClusterRekeyed) DecodeSCALE(r *scale.Reader) { r.Fixed(p.Cluster[:]); p.Epoch = r.U32() }
+
+// ContractKeys is the payload of TopicContractKeys: the contract keys of
+// master-key epoch Epoch, by contract id (strictly increasing).
+type ContractKeys struct {
+	Epoch uint32
+	Keys  []ContractKey
+}
+
+// EncodeSCALE writes (u32, Vec<([u8;32], [u8;32])>).
+func (p *ContractKeys) EncodeSCALE(w *scale.Writer) {
+	w.U32(p.Epoch)
+	scale.WriteVec(w, p.Keys, func(w *scale.Writer, k ContractKey) { w.Raw(k.Contract[:]); w.Raw(k.Pubkey[:]) })
+}
+
+// DecodeSCALE reads the payload: 1 to MaxContractKeysPerMessage entries
+// in strictly increasing contract order.
+func (p *ContractKeys) DecodeSCALE(r *scale.Reader) {
+	p.Epoch = r.U32()
+	n := r.Len(64)
+	if r.Err() != nil {
+		return
+	}
+	if n == 0 || n > MaxContractKeysPerMessage {
+		r.Fail(fmt.Errorf("%d contract keys, want 1 to %d", n, MaxContractKeysPerMessage))
+		return
+	}
+	p.Keys = make([]ContractKey, 0, n)
+	for i := 0; i < n && r.Err() == nil; i++ {
+		var k ContractKey
+		r.Fixed(k.Contract[:])
+		var pub keys.PublicKey
+		r.Fixed(pub[:])
+		k.Pubkey = pub
+		if i > 0 && r.Err() == nil && bytes.Compare(p.Keys[i-1].Contract[:], k.Contract[:]) >= 0 {
+			r.Fail(fmt.Errorf("contract keys not in strictly increasing contract order"))
+			return
+		}
+		p.Keys = append(p.Keys, k)
+	}
+}
