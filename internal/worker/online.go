@@ -17,6 +17,7 @@ func (c *Core) registerBuiltins() {
 	// Contract events come from the phat module only.
 	_ = c.Handle(msg.TopicPhatInstantiate, msg.OriginModule(msg.PhatModuleName), handleInstantiate)
 	_ = c.Handle(msg.TopicPhatCommand, msg.OriginModule(msg.PhatModuleName), handleCommand)
+	_ = c.Handle(msg.TopicClusterRekeyed, msg.OriginModule(msg.PhatModuleName), handleClusterRekeyed)
 }
 
 // handleRegistered announces the worker once the registry records it: one

@@ -155,3 +155,25 @@ func (v View) Code(cluster, hash [32]byte) (uint8, []byte, bool, error) {
 	}
 	return c.Kind, c.Code, true, nil
 }
+
+// Rotation reads the rotation in progress (worker.RotationView).
+func (v View) Rotation() (worker.Rotation, bool, error) {
+	r, ok, err := gatekeeper.GetRotation(v.st)
+	return worker.Rotation{Epoch: r.Epoch, Generator: r.Generator}, ok, err
+}
+
+// KeyGrace reads the key grace period (worker.RotationView).
+func (v View) KeyGrace() (uint32, error) { return gatekeeper.KeyGrace(v.st) }
+
+// ClusterEpochs reads a cluster's key history (worker.RotationView).
+func (v View) ClusterEpochs(id [32]byte) ([]worker.ClusterEpoch, error) {
+	es, err := phat.ClusterEpochs(v.st, id)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]worker.ClusterEpoch, len(es))
+	for i, e := range es {
+		out[i] = worker.ClusterEpoch{Epoch: e.Epoch, Pubkey: e.Pubkey, Height: e.Height}
+	}
+	return out, nil
+}

@@ -115,10 +115,10 @@ func workerKeys(seed byte) worker.Keys {
 }
 
 // keysSnapshot is a worker keys snapshot holding the given cluster keys
-// (the format KeysSnapshot documents).
+// (KeysSnapshot's v1 format, which restore still reads).
 func (ch *chain) keysSnapshot(ids ...[32]byte) []byte {
 	var w scale.Writer
-	w.String(worker.KeysDomain)
+	w.String(worker.KeysDomainV1)
 	w.U8(0)
 	w.Compact(uint64(len(ids)))
 	for _, id := range ids {

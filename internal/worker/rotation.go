@@ -1,0 +1,214 @@
+package worker
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"sort"
+
+	"github.com/cella-network/cella/internal/cipher"
+	"github.com/cella-network/cella/internal/keys"
+	"github.com/cella-network/cella/internal/msg"
+	"github.com/cella-network/cella/internal/scale"
+)
+
+// Master-key rotation, from the worker's side (docs/keys.md, "Rotation"):
+//
+//   - The rotation's generator (the chain's Rotation record names it)
+//     generates the next epoch's master key, keeps the old one and
+//     announces the new public key; every other gatekeeper then receives
+//     it from the designated gatekeeper as a first key is received.
+//   - The designated gatekeeper derives each cluster's key of the new
+//     epoch and sends it to all the cluster's workers (gatekeeper.go).
+//   - A worker that receives a cluster key of a newer epoch keeps the old
+//     one and signs the cluster's egress with the new one. When the chain
+//     tells the cluster it was re-keyed (msg.TopicClusterRekeyed), every
+//     worker of the cluster answers at the end of the block with one
+//     cluster/contract_keys message carrying the new contract keys (a
+//     worker without the new key counts its sequence only).
+//   - A command that decrypts only with an older epoch's contract key runs
+//     while the block is within the chain's key grace period of the
+//     recording of the cluster's next key, and is refused
+//     (RefuseRetiredKey) after it.
+
+// RefuseRetiredKey is the refusal of a command encrypted to a contract key
+// of an epoch retired longer than the key grace period.
+const RefuseRetiredKey = "encrypted to a retired contract key"
+
+// generateMasterEpoch makes the master key of epoch from the shell's
+// entropy, keeping the current one as an old key.
+func (c *Core) generateMasterEpoch(epoch uint32) error {
+	var seed [32]byte
+	defer clear(seed[:])
+	if _, err := io.ReadFull(c.opts.Entropy, seed[:]); err != nil {
+		return fmt.Errorf("entropy for the master key: %w", err)
+	}
+	p := keys.FromSeed(seed)
+	c.retireMaster()
+	c.master = &masterKey{epoch: epoch, pair: p, gen: cipher.NewIVGenerator(p, 0)}
+	return nil
+}
+
+// retireMaster keeps the current master key among the old ones.
+func (c *Core) retireMaster() {
+	if c.master == nil {
+		return
+	}
+	if n := len(c.oldMasters); n == 0 || c.oldMasters[n-1].epoch < c.master.epoch {
+		c.oldMasters = append(c.oldMasters, c.master)
+	}
+}
+
+// rotateMasterStep is the generator's part of keysStep: true when it
+// handled the step (the caller then skips the other cases).
+func (c *Core) rotateMasterStep(x *Context, mr MasterRecord, f inflight) (bool, error) {
+	rv, ok := c.view.(RotationView)
+	if !ok {
+		return false, nil
+	}
+	rot, ok, err := rv.Rotation()
+	if err != nil {
+		return false, fmt.Errorf("rotation: %w", err)
+	}
+	if !ok || rot.Generator != c.Identity() || mr.Epoch+1 != rot.Epoch || c.opts.Entropy == nil {
+		return false, nil
+	}
+	if !c.holdsMaster(mr) && (c.master == nil || c.master.epoch != rot.Epoch) {
+		return false, nil
+	}
+	if c.master.epoch != rot.Epoch {
+		if err := c.generateMasterEpoch(rot.Epoch); err != nil {
+			return false, err
+		}
+		x.recordChange(Change{Kind: ChangeKeys, Subject: c.Identity()})
+	}
+	if !f.masterPubkey {
+		p := msg.MasterPubkey{Epoch: c.master.epoch, Pubkey: c.master.pair.Public()}
+		if err := x.Emit(c.Origin(), msg.TopicMasterPubkey, scale.Encode(&p)); err != nil {
+			return false, err
+		}
+	}
+	return true, nil
+}
+
+// retireClusterKey keeps cluster id's current key among its old ones.
+func (c *Core) retireClusterKey(id [32]byte) {
+	k := c.clusterKeys[id]
+	if k == nil {
+		return
+	}
+	old := c.oldClusterKeys[id]
+	if n := len(old); n == 0 || old[n-1].epoch < k.epoch {
+		c.oldClusterKeys[id] = append(old, k)
+	}
+}
+
+// baseClusterKey is the cluster key contracts execute with (pink's
+// derive_sr25519_key and the query context): the oldest one held, so a
+// rotation never changes what a contract derives.
+func (c *Core) baseClusterKey(id [32]byte) *clusterKey {
+	if old := c.oldClusterKeys[id]; len(old) > 0 {
+		return old[0]
+	}
+	return c.clusterKeys[id]
+}
+
+func handleClusterRekeyed(x *Context, m msg.Message) error {
+	c := x.core
+	var p msg.ClusterRekeyed
+	if scale.Decode(m.Payload, &p) != nil || c.stream(msg.OriginCluster(p.Cluster)) == nil {
+		return nil
+	}
+	c.rekeyed[p.Cluster] = p.Epoch
+	return nil
+}
+
+// publishRotatedKeys answers the block's re-keyed clusters: one
+// cluster/contract_keys message each with the keys of every contract the
+// cluster published a key for (top-level instantiations, by id), from the
+// workers holding the new key; the others count the sequence. A cluster
+// without such contracts sends nothing, on every worker alike.
+func (c *Core) publishRotatedKeys(x *Context) {
+	ids := make([][32]byte, 0, len(c.rekeyed))
+	for id := range c.rekeyed {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool { return bytes.Compare(ids[i][:], ids[j][:]) < 0 })
+	for _, id := range ids {
+		epoch := c.rekeyed[id]
+		s := c.stream(msg.OriginCluster(id))
+		cs := c.clusters[id]
+		if s == nil || cs == nil {
+			continue
+		}
+		var contracts [][32]byte
+		for ct, st := range cs.contracts {
+			if st.deployer != ([32]byte{}) {
+				contracts = append(contracts, ct)
+			}
+		}
+		if len(contracts) == 0 {
+			continue
+		}
+		k := c.clusterKeys[id]
+		if k == nil || k.epoch != epoch || s.signer == nil {
+			s.advance()
+			continue
+		}
+		sort.Slice(contracts, func(i, j int) bool { return bytes.Compare(contracts[i][:], contracts[j][:]) < 0 })
+		p := msg.ContractKeys{Epoch: epoch}
+		for _, ct := range contracts[:min(len(contracts), msg.MaxContractKeysPerMessage)] {
+			p.Keys = append(p.Keys, msg.ContractKey{Contract: ct, Pubkey: k.contractEcdh(ct).Public()})
+		}
+		x.ready.Egress = append(x.ready.Egress, s.emit(msg.TopicContractKeys, scale.Encode(&p)))
+	}
+}
+
+// decryptRetired tries cluster id's old keys (newest first) on a command
+// that the current contract key does not decrypt: the plaintext, or
+// RefuseRetiredKey for a key whose grace period ended before height, or
+// RefuseUndecryptable when no key decrypts it. The error is for verified
+// state that does not decode.
+func (c *Core) decryptRetired(id, contract [32]byte, enc *cipher.EncryptedData, height int64) ([]byte, string, error) {
+	old := c.oldClusterKeys[id]
+	for i := len(old) - 1; i >= 0; i-- {
+		p, err := enc.Decrypt(old[i].contractEcdh(contract))
+		if err != nil {
+			continue
+		}
+		end, ok, err := c.graceEnd(id, old[i].epoch)
+		if err != nil {
+			return nil, "", err
+		}
+		if ok && height > end {
+			return nil, RefuseRetiredKey, nil
+		}
+		return p, "", nil
+	}
+	return nil, RefuseUndecryptable, nil
+}
+
+// graceEnd is the last height at which a command encrypted to cluster
+// id's contract keys of epoch runs: the recording of the cluster's next
+// key plus the chain's key grace. False when the view cannot tell (no
+// rotation view, or the history does not know): no limit.
+func (c *Core) graceEnd(id [32]byte, epoch uint32) (int64, bool, error) {
+	rv, ok := c.view.(RotationView)
+	if c.view == nil || !ok {
+		return 0, false, nil
+	}
+	es, err := rv.ClusterEpochs(id)
+	if err != nil {
+		return 0, false, fmt.Errorf("cluster %x epochs: %w", id, err)
+	}
+	grace, err := rv.KeyGrace()
+	if err != nil {
+		return 0, false, fmt.Errorf("key grace: %w", err)
+	}
+	for _, e := range es {
+		if e.Epoch > epoch && e.Height > 0 {
+			return int64(e.Height) + int64(grace), true, nil
+		}
+	}
+	return 0, false, nil
+}
