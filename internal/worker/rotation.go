@@ -212,3 +212,19 @@ func (c *Core) graceEnd(id [32]byte, epoch uint32) (int64, bool, error) {
 	}
 	return 0, false, nil
 }
+
+// signedByRetired reports whether m, of cluster origin, is signed by one of
+// the cluster's retired keys the core holds.
+func (c *Core) signedByRetired(origin []byte, m *msg.SignedMessage) bool {
+	if !isClusterOrigin(origin) {
+		return false
+	}
+	var id [32]byte
+	copy(id[:], origin[1:])
+	for _, k := range c.oldClusterKeys[id] {
+		if m.Verify(k.pair.Public()) {
+			return true
+		}
+	}
+	return false
+}
