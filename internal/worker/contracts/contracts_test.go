@@ -103,7 +103,7 @@ func (v view) Code(cluster, hash [32]byte) (uint8, []byte, bool, error) {
 }
 
 func (view) Rotation() (worker.Rotation, bool, error) { return worker.Rotation{}, false, nil }
-func (v view) KeyGrace() (uint32, error)                { return v.ch.grace, nil }
+func (v view) KeyGrace() (uint32, error)              { return v.ch.grace, nil }
 func (v view) ClusterEpochs(id [32]byte) ([]worker.ClusterEpoch, error) {
 	return append([]worker.ClusterEpoch(nil), v.ch.epochs[id]...), nil
 }
