@@ -1,0 +1,139 @@
+package worker
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/cella-network/cella/internal/cipher"
+	"github.com/cella-network/cella/internal/msg"
+	"github.com/cella-network/cella/internal/scale"
+)
+
+// TestMasterKeyRotationTwice: two gatekeepers and a cluster of two
+// workers on the fake chain rotate the master key twice. Each time the
+// generator (the first active gatekeeper) makes the key, the other
+// gatekeeper receives it by a share and says ready, the chain ends the
+// rotation, the cluster is re-keyed for both workers with the key derived
+// from the new master key, and everyone keeps the old keys (through a
+// snapshot too).
+func TestMasterKeyRotationTwice(t *testing.T) {
+	n, a := bootstrap(t)
+	b := n.join(t, 20, goodCode)
+	n.f.addGatekeeper(b.id())
+	w1, w2 := n.join(t, 31, goodCode), n.join(t, 32, goodCode)
+	cid := [32]byte{0xc1}
+	n.f.addCluster(cid, w1.id(), w2.id())
+	n.run(6)
+	if !n.f.gk(b.id()).Active || len(n.f.clusters[cid].Keyed) != 2 {
+		t.Fatalf("setup: gatekeepers %+v, cluster %+v", n.f.gks, n.f.clusters[cid])
+	}
+	gen := n.f.gks[0].Identity // the first by identity generates
+	var genNode, other *node
+	if gen == a.id() {
+		genNode, other = a, b
+	} else {
+		genNode, other = b, a
+	}
+
+	for epoch := uint32(1); epoch <= 2; epoch++ {
+		oldMaster := genNode.c.master.pair.Public()
+		oldCluster := n.f.clusters[cid].Pubkey
+		if !n.f.rotate() {
+			t.Fatal("rotation refused")
+		}
+		if n.f.rotate() {
+			t.Fatal("a second rotation started while one is in progress")
+		}
+		enacted := n.height
+		usable := int64(0)
+		var generated, masterShares, clusterShares int
+		for i := 0; i < 10 && usable == 0; i++ {
+			n.step()
+			for _, m := range genNode.rd.Egress {
+				switch string(m.Message.Topic) {
+				case msg.TopicMasterPubkey:
+					generated++
+				case msg.TopicMasterKeyShare:
+					masterShares++
+				case msg.TopicClusterKeys:
+					clusterShares++
+				}
+			}
+			if len(other.rd.Egress) > 0 && string(other.rd.Egress[0].Message.Topic) == msg.TopicMasterPubkey {
+				t.Fatal("a gatekeeper other than the generator announced a key")
+			}
+			if k := w1.c.clusterKeys[cid]; k != nil && k.epoch == epoch && w2.c.clusterKeys[cid] != nil && w2.c.clusterKeys[cid].epoch == epoch {
+				usable = n.height - enacted
+			}
+		}
+		if usable == 0 {
+			t.Fatalf("epoch %d: the cluster was not re-keyed", epoch)
+		}
+		t.Logf("epoch %d: cluster key usable by its workers %d blocks after the rotation was enacted", epoch, usable)
+		n.run(3) // the last ready lands
+		if generated != 1 || masterShares != 1 || clusterShares != 1 {
+			t.Fatalf("epoch %d: %d announcements, %d master shares, %d cluster-key messages", epoch, generated, masterShares, clusterShares)
+		}
+		mr := n.f.master
+		if mr.Epoch != epoch || mr.Pubkey == oldMaster || n.f.rotation != nil {
+			t.Fatalf("epoch %d: chain master %+v, rotation %+v", epoch, mr, n.f.rotation)
+		}
+		for _, g := range []*node{a, b} {
+			if !g.c.holdsMaster(*mr) || !n.f.gk(g.id()).Active || len(g.c.oldMasters) != int(epoch) || g.c.oldMasters[epoch-1].pair.Public() != oldMaster {
+				t.Fatalf("epoch %d: gatekeeper %s holds epoch %d, %d old keys", epoch, g.id().Hex(), g.c.master.epoch, len(g.c.oldMasters))
+			}
+		}
+		want := cipher.ClusterKey(genNode.c.master.pair, cid).Public()
+		cl := n.f.clusters[cid]
+		if cl.Pubkey != want || cl.Epoch != epoch || len(cl.Keyed) != 2 {
+			t.Fatalf("epoch %d: cluster %+v", epoch, cl)
+		}
+		for _, w := range []*node{w1, w2} {
+			old := w.c.oldClusterKeys[cid]
+			if w.c.clusterKeys[cid].pair.Public() != want || len(old) != int(epoch) || old[len(old)-1].pair.Public() != oldCluster {
+				t.Fatalf("epoch %d: worker keys %d old", epoch, len(old))
+			}
+			if s := w.c.stream(msg.OriginCluster(cid)); s.signer.Public() != want {
+				t.Fatal("cluster stream not signed by the new key")
+			}
+		}
+	}
+	// Every epoch survives a snapshot, byte for byte.
+	for _, nd := range []*node{a, w1} {
+		r, err := RestoreWith(nd.k, Options{View: n.f.view}, nd.c.Snapshot(), nd.c.KeysSnapshot())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(r.KeysSnapshot(), nd.c.KeysSnapshot()) {
+			t.Fatal("keys snapshot changed by a restore")
+		}
+	}
+	if len(a.c.oldMasters) != 2 || len(w1.c.oldClusterKeys[cid]) != 2 {
+		t.Fatal("old keys lost")
+	}
+}
+
+// TestKeysSnapshotV1: a v1 keys snapshot (no old epochs) still restores.
+func TestKeysSnapshotV1(t *testing.T) {
+	n, a := bootstrap(t)
+	v2 := a.c.KeysSnapshot()
+	// v1 = the domain changed, without the two trailing empty vectors.
+	v1 := append(scaleString(KeysDomainV1), v2[len(scaleString(KeysDomain)):len(v2)-2]...)
+	r, err := RestoreWith(a.k, Options{View: n.f.view}, a.c.Snapshot(), v1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(r.KeysSnapshot(), v2) {
+		t.Fatal("v1 restore differs")
+	}
+	// v2 bytes under the v1 domain have trailing bytes.
+	if _, err := RestoreWith(a.k, Options{View: n.f.view}, a.c.Snapshot(), append(scaleString(KeysDomainV1), v2[len(scaleString(KeysDomain)):]...)); err == nil {
+		t.Fatal("v1 with trailing bytes restored")
+	}
+}
+
+func scaleString(s string) []byte {
+	var w scale.Writer
+	w.String(s)
+	return w.Bytes()
+}
