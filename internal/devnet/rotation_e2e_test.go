@@ -2,8 +2,8 @@ package devnet
 
 import (
 	"context"
-	"errors"
 	"crypto/rand"
+	"errors"
 	"testing"
 	"time"
 
