@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 
+	"github.com/cella-network/cella/internal/cipher"
 	"github.com/cella-network/cella/internal/keys"
 	"github.com/cella-network/cella/internal/scale"
 )
@@ -20,7 +21,16 @@ const (
 	// cluster's contracts' ECDH public keys of an epoch, published after a
 	// rotation.
 	TopicContractKeys = "cluster/contract_keys"
+	// TopicClusterKeyHistory: Worker (the designated active gatekeeper) →
+	// chain → workers, payload ClusterKeyHistory: a rotated cluster's keys
+	// of its past epochs, for a worker about to receive the current one
+	// (sent just before its share), so that it replays the cluster's
+	// history like the workers keyed all along.
+	TopicClusterKeyHistory = "gatekeeper/cluster_key_history"
 )
+
+// MaxHistoryKeys bounds the past epochs of a ClusterKeyHistory payload.
+const MaxHistoryKeys = 256
 
 // MaxContractKeysPerMessage bounds the entries of a ContractKeys payload
 // (phat.MaxClusterContracts: one message covers a whole cluster).
@@ -51,16 +61,17 @@ func (p *ContractKeys) EncodeSCALE(w *scale.Writer) {
 	scale.WriteVec(w, p.Keys, func(w *scale.Writer, k ContractKey) { w.Raw(k.Contract[:]); w.Raw(k.Pubkey[:]) })
 }
 
-// DecodeSCALE reads the payload: 1 to MaxContractKeysPerMessage entries
-// in strictly increasing contract order.
+// DecodeSCALE reads the payload: at most MaxContractKeysPerMessage entries
+// in strictly increasing contract order (none: a cluster without
+// contracts, which still answers its re-keying with one message).
 func (p *ContractKeys) DecodeSCALE(r *scale.Reader) {
 	p.Epoch = r.U32()
 	n := r.Len(64)
 	if r.Err() != nil {
 		return
 	}
-	if n == 0 || n > MaxContractKeysPerMessage {
-		r.Fail(fmt.Errorf("%d contract keys, want 1 to %d", n, MaxContractKeysPerMessage))
+	if n > MaxContractKeysPerMessage {
+		r.Fail(fmt.Errorf("%d contract keys, at most %d", n, MaxContractKeysPerMessage))
 		return
 	}
 	p.Keys = make([]ContractKey, 0, n)
@@ -72,6 +83,58 @@ func (p *ContractKeys) DecodeSCALE(r *scale.Reader) {
 		k.Pubkey = pub
 		if i > 0 && r.Err() == nil && bytes.Compare(p.Keys[i-1].Contract[:], k.Contract[:]) >= 0 {
 			r.Fail(fmt.Errorf("contract keys not in strictly increasing contract order"))
+			return
+		}
+		p.Keys = append(p.Keys, k)
+	}
+}
+
+// EpochKey is a cluster key of one past epoch encrypted to a worker
+// (salt cipher.ClusterKeySharingSalt).
+type EpochKey struct {
+	Epoch uint32
+	Key   cipher.EncryptedKey
+}
+
+// ClusterKeyHistory is the payload of TopicClusterKeyHistory.
+type ClusterKeyHistory struct {
+	Cluster [32]byte
+	Worker  keys.PublicKey
+	// Keys are by strictly increasing epoch.
+	Keys []EpochKey
+}
+
+// EncodeSCALE writes ([u8;32], [u8;32], Vec<(u32, EncryptedKey)>).
+func (p *ClusterKeyHistory) EncodeSCALE(w *scale.Writer) {
+	w.Raw(p.Cluster[:])
+	w.Raw(p.Worker[:])
+	w.Compact(uint64(len(p.Keys)))
+	for i := range p.Keys {
+		w.U32(p.Keys[i].Epoch)
+		p.Keys[i].Key.EncodeSCALE(w)
+	}
+}
+
+// DecodeSCALE reads the payload: 1 to MaxHistoryKeys keys by strictly
+// increasing epoch.
+func (p *ClusterKeyHistory) DecodeSCALE(r *scale.Reader) {
+	r.Fixed(p.Cluster[:])
+	r.Fixed(p.Worker[:])
+	n := r.Len(4 + 32 + 1 + 12)
+	if r.Err() != nil {
+		return
+	}
+	if n == 0 || n > MaxHistoryKeys {
+		r.Fail(fmt.Errorf("%d history keys, want 1 to %d", n, MaxHistoryKeys))
+		return
+	}
+	p.Keys = make([]EpochKey, 0, n)
+	for i := 0; i < n && r.Err() == nil; i++ {
+		var k EpochKey
+		k.Epoch = r.U32()
+		k.Key.DecodeSCALE(r)
+		if i > 0 && r.Err() == nil && p.Keys[i-1].Epoch >= k.Epoch {
+			r.Fail(fmt.Errorf("history keys not in strictly increasing epoch order"))
 			return
 		}
 		p.Keys = append(p.Keys, k)

@@ -17,7 +17,6 @@ func TestContractKeysDecode(t *testing.T) {
 		many.Keys = append(many.Keys, ContractKey{Contract: [32]byte{byte(i >> 8), byte(i)}})
 	}
 	for name, p := range map[string]ContractKeys{
-		"empty":     {Epoch: 1},
 		"unsorted":  {Keys: []ContractKey{{Contract: [32]byte{2}}, {Contract: [32]byte{1}}}},
 		"duplicate": {Keys: []ContractKey{{Contract: [32]byte{2}}, {Contract: [32]byte{2}}}},
 		"too many":  many,
@@ -28,6 +27,26 @@ func TestContractKeysDecode(t *testing.T) {
 	}
 	if err := scale.Decode(scale.Encode(&ok)[:40], &ContractKeys{}); err == nil {
 		t.Error("truncated: decoded")
+	}
+	if err := scale.Decode(scale.Encode(&ContractKeys{Epoch: 1}), &got); err != nil || len(got.Keys) != 0 {
+		t.Fatalf("no keys: %+v %v", got, err)
+	}
+	var h ClusterKeyHistory
+	okh := ClusterKeyHistory{Cluster: [32]byte{1}, Worker: [32]byte{2}, Keys: []EpochKey{{Epoch: 0}, {Epoch: 3}}}
+	for i := range okh.Keys {
+		okh.Keys[i].Key.EncryptedKey = make([]byte, 80)
+	}
+	if err := scale.Decode(scale.Encode(&okh), &h); err != nil || len(h.Keys) != 2 || h.Keys[1].Epoch != 3 {
+		t.Fatalf("%+v %v", h, err)
+	}
+	for name, p := range map[string]ClusterKeyHistory{
+		"empty":     {},
+		"unsorted":  {Keys: []EpochKey{{Epoch: 3}, {Epoch: 1}}},
+		"duplicate": {Keys: []EpochKey{{Epoch: 1}, {Epoch: 1}}},
+	} {
+		if err := scale.Decode(scale.Encode(&p), &ClusterKeyHistory{}); err == nil {
+			t.Errorf("history %s: decoded", name)
+		}
 	}
 	var r ClusterRekeyed
 	if err := scale.Decode(scale.Encode(&ClusterRekeyed{Cluster: [32]byte{7}, Epoch: 2}), &r); err != nil || r.Epoch != 2 || r.Cluster[0] != 7 {

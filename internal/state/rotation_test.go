@@ -150,6 +150,32 @@ func TestMasterKeyRotation(t *testing.T) {
 		es[1] != (phat.ClusterEpoch{Epoch: 1, Pubkey: ck1.Public(), Height: rekeyedAt}) {
 		t.Fatalf("%+v %v", es, err)
 	}
+	// Past cluster keys for a worker joining the rotated cluster.
+	hist := func(worker keys.PublicKey, epochs ...uint32) *msg.ClusterKeyHistory {
+		p := &msg.ClusterKeyHistory{Cluster: id0, Worker: worker}
+		for _, e := range epochs {
+			p.Keys = append(p.Keys, msg.EpochKey{Epoch: e, Key: dummyKey()})
+		}
+		return p
+	}
+	for name, x := range map[string]struct {
+		from *keys.Pair
+		p    *msg.ClusterKeyHistory
+		code uint32
+	}{
+		"not a gatekeeper":  {w3, hist(w3.Public(), 0), state.CodeGkNotGatekeeper},
+		"outside cluster":   {g1, hist(g2.Public(), 0), state.CodeClusterKeyOutsideCluster},
+		"current epoch":     {g1, hist(w3.Public(), 0, 1), state.CodeClusterKeyMismatch},
+		"epoch never there": {g1, hist(w3.Public(), 7), state.CodeClusterKeyMismatch},
+	} {
+		t.Run(name, func(t *testing.T) {
+			next := seq[x.from] + 1
+			refused(t, c, gk(x.code, x.from, msg.TopicClusterKeyHistory, x.p), msg.OriginWorker(x.from.Public()), next)
+		})
+	}
+	if res := gk(state.CodeOK, g1, msg.TopicClusterKeyHistory, hist(w3.Public(), 0)); len(res.Messages) != 1 {
+		t.Fatal("history not delivered")
+	}
 	// A message the workers signed with the old cluster key still lands;
 	// one signed by another key does not.
 	keysOf := func(epoch uint32, pub keys.PublicKey) *msg.ContractKeys {

@@ -238,6 +238,18 @@ func (c *Core) shareClusterKey(x *Context, id [32]byte, mr MasterRecord, flying 
 		if !ok {
 			continue
 		}
+		if !keyed[w] {
+			// A worker new to the cluster gets its past keys first.
+			h, err := c.historyFor(x, cl, mr.Epoch, rec, w)
+			if err != nil {
+				return err
+			}
+			if h != nil {
+				if err := x.Emit(c.Origin(), msg.TopicClusterKeyHistory, scale.Encode(h)); err != nil {
+					return err
+				}
+			}
+		}
 		ek, err := c.encryptTo(x, cipher.ClusterKeySharingSalt, rec, ck)
 		if err != nil {
 			c.refuse(x, w, id, err.Error())

@@ -218,7 +218,7 @@ func (c *Core) restoreKeys(b []byte) error {
 		}
 		var bad error
 		if err := readClusterKeys(r, func(id [32]byte, k *clusterKey) {
-			if cur := c.clusterKeys[id]; cur == nil || k.epoch >= cur.epoch {
+			if cur := c.clusterKeys[id]; cur != nil && k.epoch >= cur.epoch {
 				bad = fmt.Errorf("%w: old cluster key of cluster %x is not older than a held one", ErrCorruptSnapshot, id)
 				return
 			}

@@ -14,6 +14,7 @@ func (c *Core) registerBuiltins() {
 	// them only after checking the sender is an active gatekeeper.
 	_ = c.Handle(msg.TopicMasterKeyShare, nil, handleMasterKeyShare)
 	_ = c.Handle(msg.TopicClusterKeys, nil, handleClusterKeys)
+	_ = c.Handle(msg.TopicClusterKeyHistory, nil, handleClusterKeyHistory)
 	// Contract events come from the phat module only.
 	_ = c.Handle(msg.TopicPhatInstantiate, msg.OriginModule(msg.PhatModuleName), handleInstantiate)
 	_ = c.Handle(msg.TopicPhatCommand, msg.OriginModule(msg.PhatModuleName), handleCommand)

@@ -2,8 +2,10 @@ package worker
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 
 	"github.com/cella-network/cella/internal/cipher"
@@ -93,14 +95,145 @@ func (c *Core) rotateMasterStep(x *Context, mr MasterRecord, f inflight) (bool, 
 
 // retireClusterKey keeps cluster id's current key among its old ones.
 func (c *Core) retireClusterKey(id [32]byte) {
-	k := c.clusterKeys[id]
-	if k == nil {
-		return
+	if k := c.clusterKeys[id]; k != nil {
+		c.addOldClusterKey(id, k)
 	}
+}
+
+// addOldClusterKey keeps k among cluster id's old keys, in epoch order;
+// false when a key of its epoch is held already.
+func (c *Core) addOldClusterKey(id [32]byte, k *clusterKey) bool {
 	old := c.oldClusterKeys[id]
-	if n := len(old); n == 0 || old[n-1].epoch < k.epoch {
-		c.oldClusterKeys[id] = append(old, k)
+	i, found := slices.BinarySearchFunc(old, k.epoch, func(o *clusterKey, e uint32) int { return cmp.Compare(o.epoch, e) })
+	if found {
+		return false
 	}
+	c.oldClusterKeys[id] = slices.Insert(slices.Clone(old), i, k)
+	return true
+}
+
+// pastClusterEpochs are the epochs cluster cl had a key of before epoch
+// (its history, and its record's epoch), with their public keys, oldest
+// first.
+func (c *Core) pastClusterEpochs(cl Cluster, epoch uint32) ([]ClusterEpoch, error) {
+	var out []ClusterEpoch
+	if rv, ok := c.view.(RotationView); ok {
+		es, err := rv.ClusterEpochs(cl.ID)
+		if err != nil {
+			return nil, fmt.Errorf("cluster %x epochs: %w", cl.ID, err)
+		}
+		for _, e := range es {
+			if e.Epoch < epoch {
+				out = append(out, e)
+			}
+		}
+	}
+	if cl.HasPubkey && cl.Epoch < epoch && !slices.ContainsFunc(out, func(e ClusterEpoch) bool { return e.Epoch == cl.Epoch }) {
+		out = append(out, ClusterEpoch{Epoch: cl.Epoch, Pubkey: cl.Pubkey})
+	}
+	return out, nil
+}
+
+// masterOf returns the master key of epoch the core holds, if any.
+func (c *Core) masterOf(epoch uint32) *masterKey {
+	if c.master != nil && c.master.epoch == epoch {
+		return c.master
+	}
+	for _, m := range c.oldMasters {
+		if m.epoch == epoch {
+			return m
+		}
+	}
+	return nil
+}
+
+// historyFor builds the past keys of cluster cl for worker rec (a worker
+// about to receive its first key of cl at epoch): every past epoch whose
+// master key the gatekeeper holds and whose derived key matches the
+// chain's. nil when there is none to send.
+func (c *Core) historyFor(x *Context, cl Cluster, epoch uint32, rec msg.WorkerRecord, w keys.PublicKey) (*msg.ClusterKeyHistory, error) {
+	past, err := c.pastClusterEpochs(cl, epoch)
+	if err != nil || len(past) == 0 {
+		return nil, err
+	}
+	p := &msg.ClusterKeyHistory{Cluster: cl.ID, Worker: w}
+	for _, e := range past {
+		m := c.masterOf(e.Epoch)
+		if m == nil {
+			c.refuse(x, w, cl.ID, fmt.Sprintf("no master key of epoch %d to derive the cluster's past key", e.Epoch))
+			continue
+		}
+		ck := cipher.ClusterKey(m.pair, cl.ID)
+		if ck.Public() != e.Pubkey {
+			c.refuse(x, w, cl.ID, fmt.Sprintf("the chain's cluster key of epoch %d is not the one derived from the master key", e.Epoch))
+			continue
+		}
+		ek, err := c.encryptTo(x, cipher.ClusterKeySharingSalt, rec, ck)
+		if err != nil {
+			c.refuse(x, w, cl.ID, err.Error())
+			return nil, nil
+		}
+		p.Keys = append(p.Keys, msg.EpochKey{Epoch: e.Epoch, Key: *ek})
+	}
+	if len(p.Keys) == 0 {
+		return nil, nil
+	}
+	if len(p.Keys) > msg.MaxHistoryKeys {
+		p.Keys = p.Keys[len(p.Keys)-msg.MaxHistoryKeys:]
+	}
+	return p, nil
+}
+
+// handleClusterKeyHistory keeps the past keys of a cluster sent to this
+// worker, each once it checks against the chain's key of its epoch.
+func handleClusterKeyHistory(x *Context, m msg.Message) error {
+	c := x.core
+	var p msg.ClusterKeyHistory
+	if c.view == nil || scale.Decode(m.Payload, &p) != nil || p.Worker != c.Identity() {
+		return nil
+	}
+	reject := func(detail string) {
+		x.recordChange(Change{Kind: ChangeShareRejected, Subject: c.Identity(), Cluster: p.Cluster, Detail: "cluster key history: " + detail})
+	}
+	cl, ok, err := c.view.Cluster(p.Cluster)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		reject("no such cluster on chain")
+		return nil
+	}
+	past, err := c.pastClusterEpochs(cl, ^uint32(0))
+	if err != nil {
+		return err
+	}
+	added := false
+	for _, k := range p.Keys {
+		i := slices.IndexFunc(past, func(e ClusterEpoch) bool { return e.Epoch == k.Epoch })
+		if i < 0 {
+			reject(fmt.Sprintf("epoch %d is not one of the cluster's", k.Epoch))
+			continue
+		}
+		if cur := c.clusterKeys[p.Cluster]; cur != nil && cur.epoch <= k.Epoch {
+			continue
+		}
+		pair, err := k.Key.DecryptPair(cipher.NewEcdhKey(c.keys.Ecdh))
+		if err != nil {
+			reject(fmt.Sprintf("epoch %d does not decrypt: %v", k.Epoch, err))
+			continue
+		}
+		if pair.Public() != past[i].Pubkey {
+			reject(fmt.Sprintf("epoch %d key does not match the chain's", k.Epoch))
+			continue
+		}
+		if c.addOldClusterKey(p.Cluster, &clusterKey{epoch: k.Epoch, pair: pair}) {
+			added = true
+		}
+	}
+	if added {
+		x.recordChange(Change{Kind: ChangeKeys, Subject: c.Identity(), Cluster: p.Cluster})
+	}
+	return nil
 }
 
 // baseClusterKey is the cluster key contracts execute with (pink's
@@ -124,10 +257,10 @@ func handleClusterRekeyed(x *Context, m msg.Message) error {
 }
 
 // publishRotatedKeys answers the block's re-keyed clusters: one
-// cluster/contract_keys message each with the keys of every contract the
-// cluster published a key for (top-level instantiations, by id), from the
-// workers holding the new key; the others count the sequence. A cluster
-// without such contracts sends nothing, on every worker alike.
+// cluster/contract_keys message each, from the workers holding the new
+// key, with the keys of every contract the cluster published a key for
+// (top-level instantiations, by id; possibly none). Every other worker
+// counts the sequence, so the count never depends on what a worker holds.
 func (c *Core) publishRotatedKeys(x *Context) {
 	ids := make([][32]byte, 0, len(c.rekeyed))
 	for id := range c.rekeyed {
@@ -137,17 +270,7 @@ func (c *Core) publishRotatedKeys(x *Context) {
 	for _, id := range ids {
 		epoch := c.rekeyed[id]
 		s := c.stream(msg.OriginCluster(id))
-		cs := c.clusters[id]
-		if s == nil || cs == nil {
-			continue
-		}
-		var contracts [][32]byte
-		for ct, st := range cs.contracts {
-			if st.deployer != ([32]byte{}) {
-				contracts = append(contracts, ct)
-			}
-		}
-		if len(contracts) == 0 {
+		if s == nil {
 			continue
 		}
 		k := c.clusterKeys[id]
@@ -155,8 +278,16 @@ func (c *Core) publishRotatedKeys(x *Context) {
 			s.advance()
 			continue
 		}
+		var contracts [][32]byte
+		if cs := c.clusters[id]; cs != nil {
+			for ct, st := range cs.contracts {
+				if st.deployer != ([32]byte{}) {
+					contracts = append(contracts, ct)
+				}
+			}
+		}
 		sort.Slice(contracts, func(i, j int) bool { return bytes.Compare(contracts[i][:], contracts[j][:]) < 0 })
-		p := msg.ContractKeys{Epoch: epoch}
+		p := msg.ContractKeys{Epoch: epoch, Keys: []msg.ContractKey{}}
 		for _, ct := range contracts[:min(len(contracts), msg.MaxContractKeysPerMessage)] {
 			p.Keys = append(p.Keys, msg.ContractKey{Contract: ct, Pubkey: k.contractEcdh(ct).Public()})
 		}

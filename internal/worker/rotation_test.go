@@ -98,8 +98,30 @@ func TestMasterKeyRotationTwice(t *testing.T) {
 			}
 		}
 	}
+	// A worker added after the rotations gets the past keys (one history
+	// message, just before its share), then the current key.
+	w3 := n.join(t, 33, goodCode)
+	n.f.addClusterWorker(cid, w3.id())
+	var order []string
+	for i := 0; i < 4; i++ {
+		n.step()
+		for _, m := range genNode.rd.Egress {
+			order = append(order, string(m.Message.Topic))
+		}
+	}
+	if len(order) != 2 || order[0] != msg.TopicClusterKeyHistory || order[1] != msg.TopicClusterKeys {
+		t.Fatalf("gatekeeper sent %v to the new worker", order)
+	}
+	if k := w3.c.clusterKeys[cid]; k == nil || k.pair.Public() != n.f.clusters[cid].Pubkey || len(w3.c.oldClusterKeys[cid]) != 2 {
+		t.Fatal("the new worker did not get the current and past keys")
+	}
+	for i, k := range w3.c.oldClusterKeys[cid] {
+		if o := w1.c.oldClusterKeys[cid][i]; k.epoch != o.epoch || k.pair.Public() != o.pair.Public() {
+			t.Fatalf("past key %d differs", i)
+		}
+	}
 	// Every epoch survives a snapshot, byte for byte.
-	for _, nd := range []*node{a, w1} {
+	for _, nd := range []*node{a, w1, w3} {
 		r, err := RestoreWith(nd.k, Options{View: n.f.view}, nd.c.Snapshot(), nd.c.KeysSnapshot())
 		if err != nil {
 			t.Fatal(err)

@@ -29,6 +29,7 @@ func topicHandlersV1() map[string]state.TopicHandler {
 		msg.TopicClusterKeys:       phat.HandleClusterKeys,          // Worker: an active gatekeeper's cluster key shares
 		msg.TopicContractKey:       phat.HandleContractKey,          // Cluster: a contract's ECDH public key
 		msg.TopicContractKeys:      phat.HandleContractKeys,         // Cluster: its contracts' keys of a new epoch
+		msg.TopicClusterKeyHistory: phat.HandleClusterKeyHistory,    // Worker: an active gatekeeper's past cluster keys for a worker
 		msg.TopicClusterOutcome:    phat.HandleOutcome,              // Cluster: gas used by an instantiate or command
 		msg.TopicClusterOutcomes:   phat.HandleOutcomes,             // Cluster: a block's outcomes, all or nothing
 		msg.TopicInstantiateFailed: phat.HandleInstantiateFailed,    // Cluster: a constructor failed

@@ -11,6 +11,7 @@ import (
 	"github.com/cella-network/cella/internal/msg"
 	"github.com/cella-network/cella/internal/scale"
 	"github.com/cella-network/cella/internal/state"
+	"github.com/cella-network/cella/internal/state/gatekeeper"
 )
 
 // Rotation, the phat side (docs/keys.md, "Rotation"): a cluster_key
@@ -207,6 +208,52 @@ func HandleContractKeys(c *state.CallCtx, o msg.Origin, payload []byte) (uint32,
 		c.AddEvent(state.Event{Type: "contract_key", Attributes: []state.EventAttribute{
 			{Key: "contract", Value: "0x" + hex.EncodeToString(k.Contract[:]), Index: true}, {Key: "pubkey", Value: k.Pubkey.Hex()},
 			{Key: "epoch", Value: fmt.Sprint(p.Epoch)}, {Key: "height", Value: fmt.Sprint(h)}}})
+	}
+	return state.CodeOK, "", nil
+}
+
+// HandleClusterKeyHistory: the sender must be an active gatekeeper; the
+// cluster exists and the worker is one of its workers; every epoch is one
+// the cluster had a key of (its history, or its record's epoch when it is
+// about to be re-keyed) and older than the master key's. Nothing is recorded: the
+// message is delivered to the worker, which checks each key against the
+// history.
+func HandleClusterKeyHistory(c *state.CallCtx, o msg.Origin, payload []byte) (uint32, string, error) {
+	if o.Kind != msg.OriginKindWorker {
+		return state.CodeMqWrongOrigin, fmt.Sprintf("%s takes messages of workers, not of %s", msg.TopicClusterKeyHistory, o), nil
+	}
+	var p msg.ClusterKeyHistory
+	if err := scale.Decode(payload, &p); err != nil {
+		return state.CodeMqBadPayload, fmt.Sprintf("%s payload: %v", msg.TopicClusterKeyHistory, err), nil
+	}
+	if ok, err := gatekeeper.IsActive(c.Overlay(), o.Worker); err != nil {
+		return 0, "", err
+	} else if !ok {
+		return state.CodeGkNotGatekeeper, fmt.Sprintf("%s is not an active gatekeeper", o.Worker.Hex()), nil
+	}
+	cl, ok, err := GetCluster(c.Overlay(), p.Cluster)
+	if err != nil {
+		return 0, "", err
+	}
+	if !ok {
+		return state.CodeUnknownCluster, fmt.Sprintf("no cluster %x", p.Cluster), nil
+	}
+	if _, in := slices.BinarySearchFunc(cl.Workers, p.Worker, cmpKey); !in {
+		return state.CodeClusterKeyOutsideCluster, fmt.Sprintf("history for %s, not a worker of cluster %x", p.Worker.Hex(), cl.ID), nil
+	}
+	es, err := ClusterEpochs(c.Overlay(), cl.ID)
+	if err != nil {
+		return 0, "", err
+	}
+	mk, ok, err := gatekeeper.GetMasterKey(c.Overlay())
+	if err != nil {
+		return 0, "", err
+	}
+	for _, k := range p.Keys {
+		known := slices.ContainsFunc(es, func(e ClusterEpoch) bool { return e.Epoch == k.Epoch }) || cl.HasPubkey && cl.Epoch == k.Epoch
+		if !ok || k.Epoch >= mk.Epoch || !known {
+			return state.CodeClusterKeyMismatch, fmt.Sprintf("cluster %x has no past key of epoch %d", cl.ID, k.Epoch), nil
+		}
 	}
 	return state.CodeOK, "", nil
 }

@@ -75,11 +75,26 @@ func TestRotation(t *testing.T) {
 	ch.grace = 3
 	a, b := ch.core(1, cid), ch.core(2, cid)
 	cores := []*worker.Core{a, b}
+	// late holds no key: it counts the cluster's sequences and retains its
+	// inputs until it is keyed at the end.
+	late := ch.core(3)
+	step := func(ms ...msg.Message) []worker.Ready {
+		t.Helper()
+		rds := ch.step(cores, ms...)
+		rd, err := late.Step(ch.block(ch.height, ms...))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rd.Egress) != 0 {
+			t.Fatalf("keyless worker emitted %v", topics(rd.Egress))
+		}
+		return rds
+	}
 	fl, erc := mustMeta(t, "flipper"), mustMeta(t, "erc20")
 	ck0 := ch.clusters[cid]
 	mi1, flipper, _ := ch.instantiate(cid, alice, "flipper", input(t, fl, "new(false)", true), 1, 0)
 	mi2, token, _ := ch.instantiate(cid, bob, "erc20", input(t, erc, "new(1000)", true), 1, 1)
-	ch.step(cores, mi1, mi2)
+	step(mi1, mi2)
 	if k, _ := a.ContractPublicKey(cid, flipper); k != ecdhOf(ck0, flipper) {
 		t.Fatal("epoch 0 contract key")
 	}
@@ -94,7 +109,7 @@ func TestRotation(t *testing.T) {
 	// Rotation 1 at block 2: both workers publish the epoch-1 keys.
 	ms, ck1 := ch.rekey(t, cid, 0x51, a, b)
 	rekeyedAt := ch.height + 1
-	rds := ch.step(cores, ms...)
+	rds := step(ms...)
 	p := contractKeysOf(t, rds[0])
 	want := []msg.ContractKey{{Contract: flipper, Pubkey: ecdhOf(ck1, flipper)}, {Contract: token, Pubkey: ecdhOf(ck1, token)}}
 	if bytes.Compare(flipper[:], token[:]) > 0 {
@@ -125,7 +140,7 @@ func TestRotation(t *testing.T) {
 	oldPayload := encrypted(t, ecdhOf(ck0, flipper), "old1", flip, gas)
 	mOld, idOld := command(cid, flipper, bob, oldPayload, gas, h, 1)
 	mBad, idBad := command(cid, flipper, bob, encrypted(t, keys.FromSeed([32]byte{7}).Public(), "bad", flip, gas), gas, h, 2)
-	ch.step(cores, mNew, mOld, mBad)
+	step(mNew, mOld, mBad)
 	refusedAs(a, idNew, "")
 	refusedAs(a, idOld, "")
 	refusedAs(a, idBad, worker.RefuseUndecryptable)
@@ -145,12 +160,12 @@ func TestRotation(t *testing.T) {
 
 	// The same ciphertext in a new transaction: refused (its nonce ran).
 	for ch.height+1 < int64(rekeyedAt)+int64(ch.grace) {
-		ch.step(cores)
+		step()
 	}
 	h = ch.height + 1 // the last block of the grace period
 	mCopy, idCopy := command(cid, flipper, bob, oldPayload, gas, h, 0)
 	mOld2, idOld2 := command(cid, flipper, bob, encrypted(t, ecdhOf(ck0, flipper), "old2", flip, gas), gas, h, 1)
-	ch.step(cores, mCopy, mOld2)
+	step(mCopy, mOld2)
 	refusedAs(a, idCopy, worker.RefuseNonceReplayed)
 	refusedAs(a, idOld2, "")
 	refusedAs(restored, idOld2, "")
@@ -158,7 +173,7 @@ func TestRotation(t *testing.T) {
 	h = ch.height + 1
 	mOld3, idOld3 := command(cid, flipper, bob, encrypted(t, ecdhOf(ck0, flipper), "old3", flip, gas), gas, h, 0)
 	mNew2, idNew2 := command(cid, flipper, bob, encrypted(t, ecdhOf(ck1, flipper), "new2", flip, gas), gas, h, 1)
-	ch.step(cores, mOld3, mNew2)
+	step(mOld3, mNew2)
 	refusedAs(a, idOld3, worker.RefuseRetiredKey)
 	refusedAs(restored, idOld3, worker.RefuseRetiredKey)
 	refusedAs(a, idNew2, "")
@@ -166,7 +181,7 @@ func TestRotation(t *testing.T) {
 	// Rotation 2: epoch 2; epoch 1's key is within its grace, epoch 0's
 	// still retired; all three cores agree.
 	ms, ck2 := ch.rekey(t, cid, 0x52, cores...)
-	rds = ch.step(cores, ms...)
+	rds = step(ms...)
 	if p := contractKeysOf(t, rds[0]); p == nil || p.Epoch != 2 || len(p.Keys) != 2 {
 		t.Fatalf("epoch 2 contract keys %+v", p)
 	}
@@ -174,13 +189,46 @@ func TestRotation(t *testing.T) {
 	m1, id1 := command(cid, token, bob, encrypted(t, ecdhOf(ck1, token), "e1", input(t, erc, "total_supply()", false), gas), gas, h, 0)
 	m0, id0 := command(cid, token, bob, encrypted(t, ecdhOf(ck0, token), "e0", input(t, erc, "total_supply()", false), gas), gas, h, 1)
 	m2, id2 := command(cid, flipper, bob, encrypted(t, ecdhOf(ck2, flipper), "e2", flip, gas), gas, h, 2)
-	ch.step(cores, m1, m0, m2)
+	step(m1, m0, m2)
 	refusedAs(a, id1, "")
 	refusedAs(a, id0, worker.RefuseRetiredKey)
 	refusedAs(a, id2, "")
 	if in := restored.KeyInfo(nil); in.Clusters[0].Epoch != 2 || len(in.Clusters[0].RetiredEpochs) != 2 {
 		t.Fatalf("restored key info %+v", in.Clusters)
 	}
+	// late joins: the gatekeeper sends it the past keys (epochs 0 and 1),
+	// then the current one; it replays every retained input, old-key
+	// commands in and out of their grace periods included, to the same
+	// root, and goes on at the same sequence.
+	hist := msg.ClusterKeyHistory{Cluster: cid, Worker: late.Identity()}
+	for e, k := range []*keys.Pair{ck0, ck1} {
+		ek, err := cipher.EncryptSecretTo(ck2, []byte(cipher.ClusterKeySharingSalt), late.Ecdh(), k.SecretBytes(), cipher.IV{byte(e), 0x1a})
+		if err != nil {
+			t.Fatal(err)
+		}
+		hist.Keys = append(hist.Keys, msg.EpochKey{Epoch: uint32(e), Key: *ek})
+	}
+	ek2, err := cipher.EncryptSecretTo(ck2, []byte(cipher.ClusterKeySharingSalt), late.Ecdh(), ck2.SecretBytes(), cipher.IV{2, 0x1a})
+	if err != nil {
+		t.Fatal(err)
+	}
+	share := msg.ClusterKeyShares{Cluster: cid, Epoch: 2, Pubkey: ck2.Public(), Shares: []msg.ClusterKeyShare{{Worker: late.Identity(), Key: *ek2}}}
+	gkOrigin := msg.OriginWorker(keys.PublicKey{0x6e})
+	cores = append(cores, late)
+	ch.step(cores, msg.Message{Origin: gkOrigin, Topic: []byte(msg.TopicClusterKeyHistory), Payload: scale.Encode(&hist)},
+		msg.Message{Origin: gkOrigin, Topic: []byte(msg.TopicClusterKeys), Payload: scale.Encode(&share)})
+	if root(late, cid) != root(a, cid) {
+		t.Fatal("the late worker's replay does not reach the cluster's root")
+	}
+	refusedAs(late, idOld3, worker.RefuseRetiredKey)
+	refusedAs(late, id1, "")
+	if env, _ := late.QueryEnv(cid); env.Public() != ck0.Public() {
+		t.Fatal("the late worker executes with another first key")
+	}
+	h = ch.height + 1
+	mLast, _ := command(cid, flipper, bob, encrypted(t, ecdhOf(ck2, flipper), "last", flip, gas), gas, h, 0)
+	ch.step(cores, mLast) // the same egress bytes from all four
+
 	// A share of an older epoch than the key held is ignored.
 	stale := msg.ClusterKeyShares{Cluster: cid, Epoch: 1, Pubkey: ck1.Public()}
 	ek, err := cipher.EncryptSecretTo(ck0, []byte(cipher.ClusterKeySharingSalt), a.Ecdh(), ck1.SecretBytes(), cipher.IV{9})
