@@ -181,7 +181,11 @@ func TestMasterKeyRotation(t *testing.T) {
 	keysOf := func(epoch uint32, pub keys.PublicKey) *msg.ContractKeys {
 		return &msg.ContractKeys{Epoch: epoch, Keys: []msg.ContractKey{{Contract: contract, Pubkey: pub}}}
 	}
-	refused(t, c, cmsg(state.CodeClusterKeyMismatch, ck0, msg.TopicContractKeys, keysOf(0, keys.PublicKey{6})), oc0, cseq)
+	c.do(state.CodeMqBadSignature, c.submit(bob, c.account(bob.Public()).Nonce,
+		msg.Sign(ck0, msg.Message{Origin: oc0, Topic: []byte(msg.TopicContractKeys), Payload: scale.Encode(keysOf(1, keys.PublicKey{6}))}, cseq)))
+	// Other topics signed by the old key are admitted (and judged).
+	refused(t, c, cmsg(state.CodeUnknownCommand, ck0, msg.TopicClusterOutcomes, &msg.Outcomes{Entries: []msg.Outcome{{CommandID: [32]byte{0xee}}}}), oc0, cseq)
+	refused(t, c, cmsg(state.CodeClusterKeyMismatch, ck1, msg.TopicContractKeys, keysOf(0, keys.PublicKey{6})), oc0, cseq)
 	c.do(state.CodeMqBadSignature, c.submit(bob, c.account(bob.Public()).Nonce,
 		msg.Sign(dev(t, "Mallory"), msg.Message{Origin: oc0, Topic: []byte(msg.TopicContractKeys), Payload: scale.Encode(keysOf(1, keys.PublicKey{6}))}, cseq)))
 	// Unknown contract, then the good one.
@@ -216,9 +220,11 @@ func TestMasterKeyRotation(t *testing.T) {
 	// current one after the cluster's next re-keying.
 	ck2 := dev(t, "ClusterKey2")
 	gk(state.CodeOK, g2, msg.TopicClusterKeys, shares(2, ck2.Public()))
+	outcomes := &msg.Outcomes{Entries: []msg.Outcome{{CommandID: [32]byte{0xee}}}}
 	c.do(state.CodeMqBadSignature, c.submit(bob, c.account(bob.Public()).Nonce,
-		msg.Sign(ck0, msg.Message{Origin: oc0, Topic: []byte(msg.TopicContractKeys), Payload: scale.Encode(keysOf(2, keys.PublicKey{8}))}, cseq)))
-	cmsg(state.CodeOK, ck1, msg.TopicContractKeys, keysOf(2, keys.PublicKey{8}))
+		msg.Sign(ck0, msg.Message{Origin: oc0, Topic: []byte(msg.TopicClusterOutcomes), Payload: scale.Encode(outcomes)}, cseq)))
+	refused(t, c, cmsg(state.CodeUnknownCommand, ck1, msg.TopicClusterOutcomes, outcomes), oc0, cseq)
+	cmsg(state.CodeOK, ck2, msg.TopicContractKeys, keysOf(2, keys.PublicKey{8}))
 	if ct, _, _ := phat.GetContractKey(c.st, contract); ct.Pubkey != (keys.PublicKey{8}) {
 		t.Fatal("epoch 2 key not current")
 	}

@@ -230,8 +230,14 @@ func admitSubmit(a *state.AdmitCtx, args []byte) (uint32, string, error) {
 	if a.Cache == nil || !a.Cache.Contains(ck) {
 		if !s.Verify(pub) {
 			// A rotated cluster's messages signed before its workers
-			// received the new key carry the previous key's signature.
+			// received the new key carry the previous key's signature —
+			// never its contract keys of the new epoch, which only the
+			// new key publishes (a leaked old key must not choose the keys
+			// clients encrypt to).
 			prev, ok, err := previousKey(a.Store, o)
+			if string(s.Message.Topic) == msg.TopicContractKeys {
+				ok = false
+			}
 			if err != nil {
 				return 0, "", err
 			}
