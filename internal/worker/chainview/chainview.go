@@ -168,7 +168,7 @@ func (v View) KeyGrace() (uint32, error) { return gatekeeper.KeyGrace(v.st) }
 // ClusterEpochs reads a cluster's key history (worker.RotationView).
 func (v View) ClusterEpochs(id [32]byte) ([]worker.ClusterEpoch, error) {
 	es, err := phat.ClusterEpochs(v.st, id)
-	if err != nil {
+	if err != nil || es == nil {
 		return nil, err
 	}
 	out := make([]worker.ClusterEpoch, len(es))
