@@ -188,9 +188,12 @@ func TestMasterKeyRotation(t *testing.T) {
 	refused(t, c, cmsg(state.CodeClusterKeyMismatch, ck1, msg.TopicContractKeys, keysOf(0, keys.PublicKey{6})), oc0, cseq)
 	c.do(state.CodeMqBadSignature, c.submit(bob, c.account(bob.Public()).Nonce,
 		msg.Sign(dev(t, "Mallory"), msg.Message{Origin: oc0, Topic: []byte(msg.TopicContractKeys), Payload: scale.Encode(keysOf(1, keys.PublicKey{6}))}, cseq)))
-	// Unknown contract, then the good one.
-	refused(t, c, cmsg(state.CodeUnknownContract, ck1, msg.TopicContractKeys, &msg.ContractKeys{Epoch: 1, Keys: []msg.ContractKey{{Contract: [32]byte{1}, Pubkey: keys.PublicKey{6}}}}), oc0, cseq)
-	cmsg(state.CodeOK, ck1, msg.TopicContractKeys, keysOf(1, keys.PublicKey{6}))
+	// A contract without a recorded key is skipped; the others' keys are
+	// recorded.
+	res = cmsg(state.CodeOK, ck1, msg.TopicContractKeys, &msg.ContractKeys{Epoch: 1, Keys: []msg.ContractKey{{Contract: [32]byte{1}, Pubkey: keys.PublicKey{6}}, contractKey(contract, keys.PublicKey{6})}})
+	if _, ok, _ := phat.ContractKeyOfEpoch(c.st, [32]byte{1}, 1); ok {
+		t.Fatal("a key recorded for a contract without one")
+	}
 	rec, _, _ := phat.GetContractKey(c.st, contract)
 	if rec.Pubkey != (keys.PublicKey{6}) {
 		t.Fatalf("current contract key %s", rec.Pubkey.Hex())
@@ -228,4 +231,8 @@ func TestMasterKeyRotation(t *testing.T) {
 	if ct, _, _ := phat.GetContractKey(c.st, contract); ct.Pubkey != (keys.PublicKey{8}) {
 		t.Fatal("epoch 2 key not current")
 	}
+}
+
+func contractKey(contract [32]byte, pub keys.PublicKey) msg.ContractKey {
+	return msg.ContractKey{Contract: contract, Pubkey: pub}
 }

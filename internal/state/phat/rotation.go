@@ -135,9 +135,10 @@ func rekey(c *state.CallCtx, cl *Cluster, p *msg.ClusterKeyShares) (uint32, stri
 }
 
 // HandleContractKeys: a cluster publishes its contracts' keys of epoch
-// p.Epoch, which must be the cluster's current epoch; every contract must
-// have a recorded key of this cluster; a key already recorded for the
-// epoch must be the same. The keys become the contracts' current keys
+// p.Epoch, which must be the cluster's current epoch; a contract with a
+// recorded key must be of this cluster (one without is skipped, with a
+// contract_keys_skipped event); a key already recorded for the epoch must
+// be the same. The keys become the contracts' current keys
 // (the contract-key and contract records) and are kept by epoch; the
 // previous key is kept under its epoch too. All or nothing.
 func HandleContractKeys(c *state.CallCtx, o msg.Origin, payload []byte) (uint32, string, error) {
@@ -167,13 +168,17 @@ func HandleContractKeys(c *state.CallCtx, o msg.Origin, payload []byte) (uint32,
 		prevEpoch = es[len(es)-2].Epoch
 	}
 	h := uint64(max(c.Header().Height, 0))
+	skipped := 0
 	for _, k := range p.Keys {
 		rec, ok, err := GetContractKey(c.Overlay(), k.Contract)
 		if err != nil {
 			return 0, "", err
 		}
 		if !ok {
-			return state.CodeUnknownContract, fmt.Sprintf("contract %x has no recorded key", k.Contract), nil
+			// A contract whose first key the chain refused (a cluster bug):
+			// skipped, so that it cannot hold back the others' keys.
+			skipped++
+			continue
 		}
 		if rec.Cluster != cl.ID {
 			return state.CodeWrongCluster, fmt.Sprintf("contract %x belongs to cluster %x, not %x", k.Contract, rec.Cluster, cl.ID), nil
@@ -208,6 +213,10 @@ func HandleContractKeys(c *state.CallCtx, o msg.Origin, payload []byte) (uint32,
 		c.AddEvent(state.Event{Type: "contract_key", Attributes: []state.EventAttribute{
 			{Key: "contract", Value: "0x" + hex.EncodeToString(k.Contract[:]), Index: true}, {Key: "pubkey", Value: k.Pubkey.Hex()},
 			{Key: "epoch", Value: fmt.Sprint(p.Epoch)}, {Key: "height", Value: fmt.Sprint(h)}}})
+	}
+	if skipped > 0 {
+		c.AddEvent(state.Event{Type: "contract_keys_skipped", Attributes: []state.EventAttribute{
+			{Key: "cluster", Value: "0x" + hex.EncodeToString(cl.ID[:]), Index: true}, {Key: "count", Value: fmt.Sprint(skipped)}}})
 	}
 	return state.CodeOK, "", nil
 }
