@@ -159,3 +159,41 @@ func scaleString(s string) []byte {
 	w.String(s)
 	return w.Bytes()
 }
+
+// TestRotationGeneratorRestart: the generator restarts between making the
+// new master key and the chain recording it; restored from its sealed
+// keys it announces the same key, once, and keeps the old one.
+func TestRotationGeneratorRestart(t *testing.T) {
+	n, a := bootstrap(t)
+	old := a.c.master.pair.Public()
+	n.f.rotate()
+	n.hold = true
+	n.step()
+	if got := topics(a.rd.Egress); len(got) != 1 || got[0] != msg.TopicMasterPubkey || hasChange(a.rd, ChangeKeys) == nil {
+		t.Fatalf("generator emitted %v", got)
+	}
+	made := a.c.master.pair.Public()
+	r, err := RestoreWith(a.k, Options{View: n.f.view, Verifier: &fakeVerifier{}, Entropy: &entropy{seed: 99}}, a.c.Snapshot(), a.c.KeysSnapshot())
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.c = r
+	pend, _, err := r.Pending(n.f.st)
+	if err != nil || len(pend) != 1 {
+		t.Fatalf("%d pending, %v", len(pend), err)
+	}
+	if _, ok := n.f.submit(pend[0]); !ok {
+		t.Fatal("announcement refused")
+	}
+	n.hold = false
+	n.run(3)
+	if n.f.master.Epoch != 1 || n.f.master.Pubkey != made || n.f.rotation != nil {
+		t.Fatalf("chain master %+v, rotation %+v", n.f.master, n.f.rotation)
+	}
+	if !r.holdsMaster(*n.f.master) || len(r.oldMasters) != 1 || r.oldMasters[0].pair.Public() != old {
+		t.Fatal("restored generator lost a key")
+	}
+	if len(a.rd.Egress) != 0 {
+		t.Fatalf("announced again: %v", topics(a.rd.Egress))
+	}
+}
