@@ -27,6 +27,12 @@ const (
 	// (sent just before its share), so that it replays the cluster's
 	// history like the workers keyed all along.
 	TopicClusterKeyHistory = "gatekeeper/cluster_key_history"
+	// TopicMasterKeyHistory: Worker (the designated active gatekeeper) →
+	// chain → workers, payload MasterKeyHistory: the master keys of past
+	// epochs for a gatekeeper about to receive the current one (sent just
+	// before its share), so that any gatekeeper can later derive every
+	// epoch's cluster keys.
+	TopicMasterKeyHistory = "gatekeeper/master_key_history"
 )
 
 // MaxHistoryKeys bounds the past epochs of a ClusterKeyHistory payload.
@@ -108,11 +114,7 @@ type ClusterKeyHistory struct {
 func (p *ClusterKeyHistory) EncodeSCALE(w *scale.Writer) {
 	w.Raw(p.Cluster[:])
 	w.Raw(p.Worker[:])
-	w.Compact(uint64(len(p.Keys)))
-	for i := range p.Keys {
-		w.U32(p.Keys[i].Epoch)
-		p.Keys[i].Key.EncodeSCALE(w)
-	}
+	writeEpochKeys(w, p.Keys)
 }
 
 // DecodeSCALE reads the payload: 1 to MaxHistoryKeys keys by strictly
@@ -120,23 +122,57 @@ func (p *ClusterKeyHistory) EncodeSCALE(w *scale.Writer) {
 func (p *ClusterKeyHistory) DecodeSCALE(r *scale.Reader) {
 	r.Fixed(p.Cluster[:])
 	r.Fixed(p.Worker[:])
+	p.Keys = readEpochKeys(r)
+}
+
+// MasterKeyHistory is the payload of TopicMasterKeyHistory: past master
+// keys encrypted to the receiver (salt cipher.MasterKeySharingSalt).
+type MasterKeyHistory struct {
+	Receiver keys.PublicKey
+	// Keys are by strictly increasing epoch.
+	Keys []EpochKey
+}
+
+// EncodeSCALE writes ([u8;32], Vec<(u32, EncryptedKey)>).
+func (p *MasterKeyHistory) EncodeSCALE(w *scale.Writer) {
+	w.Raw(p.Receiver[:])
+	writeEpochKeys(w, p.Keys)
+}
+
+// DecodeSCALE reads the payload: 1 to MaxHistoryKeys keys by strictly
+// increasing epoch.
+func (p *MasterKeyHistory) DecodeSCALE(r *scale.Reader) {
+	r.Fixed(p.Receiver[:])
+	p.Keys = readEpochKeys(r)
+}
+
+func writeEpochKeys(w *scale.Writer, ks []EpochKey) {
+	w.Compact(uint64(len(ks)))
+	for i := range ks {
+		w.U32(ks[i].Epoch)
+		ks[i].Key.EncodeSCALE(w)
+	}
+}
+
+func readEpochKeys(r *scale.Reader) []EpochKey {
 	n := r.Len(4 + 32 + 1 + 12)
 	if r.Err() != nil {
-		return
+		return nil
 	}
 	if n == 0 || n > MaxHistoryKeys {
 		r.Fail(fmt.Errorf("%d history keys, want 1 to %d", n, MaxHistoryKeys))
-		return
+		return nil
 	}
-	p.Keys = make([]EpochKey, 0, n)
+	out := make([]EpochKey, 0, n)
 	for i := 0; i < n && r.Err() == nil; i++ {
 		var k EpochKey
 		k.Epoch = r.U32()
 		k.Key.DecodeSCALE(r)
-		if i > 0 && r.Err() == nil && p.Keys[i-1].Epoch >= k.Epoch {
+		if i > 0 && r.Err() == nil && out[i-1].Epoch >= k.Epoch {
 			r.Fail(fmt.Errorf("history keys not in strictly increasing epoch order"))
-			return
+			return nil
 		}
-		p.Keys = append(p.Keys, k)
+		out = append(out, k)
 	}
+	return out
 }

@@ -48,6 +48,14 @@ func TestContractKeysDecode(t *testing.T) {
 			t.Errorf("history %s: decoded", name)
 		}
 	}
+	var mh MasterKeyHistory
+	okm := MasterKeyHistory{Receiver: [32]byte{2}, Keys: okh.Keys}
+	if err := scale.Decode(scale.Encode(&okm), &mh); err != nil || len(mh.Keys) != 2 || mh.Receiver != okm.Receiver {
+		t.Fatalf("%+v %v", mh, err)
+	}
+	if err := scale.Decode(scale.Encode(&MasterKeyHistory{}), &mh); err == nil {
+		t.Error("empty master history decoded")
+	}
 	var r ClusterRekeyed
 	if err := scale.Decode(scale.Encode(&ClusterRekeyed{Cluster: [32]byte{7}, Epoch: 2}), &r); err != nil || r.Epoch != 2 || r.Cluster[0] != 7 {
 		t.Fatalf("%+v %v", r, err)

@@ -17,7 +17,7 @@ import (
 
 // fuzzTopics are the topics with on-chain handlers (and one without).
 var fuzzTopics = []string{msg.TopicMasterPubkey, msg.TopicMasterKeyShare, msg.TopicGatekeeperReady, msg.TopicClusterKeys, msg.TopicContractKey, "worker/other",
-	msg.TopicContractKeys, msg.TopicClusterKeyHistory}
+	msg.TopicContractKeys, msg.TopicClusterKeyHistory, msg.TopicMasterKeyHistory}
 
 // FuzzKeyHierarchy sends hostile key-hierarchy input to a chain where
 // Worker1 is the active gatekeeper and cluster 0 (Worker3) is keyed: a

@@ -125,6 +125,32 @@ func TestMasterKeyRotation(t *testing.T) {
 	feeOnly(t, c.sudo(state.CodeGkRotationInProgress, alice, gatekeeper.RotateMasterKeyCall()))
 	// g2 saying ready with the old key is refused.
 	gk(state.CodeGkMasterKeyMismatch, g2, msg.TopicGatekeeperReady, &msg.GatekeeperReady{Pubkey: m0})
+	// Past master keys for g2, before its share.
+	mhist := func(to keys.PublicKey, epochs ...uint32) *msg.MasterKeyHistory {
+		p := &msg.MasterKeyHistory{Receiver: to}
+		for _, e := range epochs {
+			p.Keys = append(p.Keys, msg.EpochKey{Epoch: e, Key: dummyKey()})
+		}
+		return p
+	}
+	for name, x := range map[string]struct {
+		from *keys.Pair
+		p    *msg.MasterKeyHistory
+		code uint32
+	}{
+		"not active":       {g2, mhist(g2.Public(), 0), state.CodeGkNotGatekeeper},
+		"active receiver":  {g1, mhist(g1.Public(), 0), state.CodeGkBadReceiver},
+		"not a gatekeeper": {g1, mhist(w3.Public(), 0), state.CodeGkBadReceiver},
+		"current epoch":    {g1, mhist(g2.Public(), 0, 1), state.CodeGkMasterKeyMismatch},
+	} {
+		t.Run("master history "+name, func(t *testing.T) {
+			next := seq[x.from] + 1
+			refused(t, c, gk(x.code, x.from, msg.TopicMasterKeyHistory, x.p), msg.OriginWorker(x.from.Public()), next)
+		})
+	}
+	if res := gk(state.CodeOK, g1, msg.TopicMasterKeyHistory, mhist(g2.Public(), 0)); len(res.Messages) != 1 {
+		t.Fatal("master history not delivered")
+	}
 	gk(state.CodeOK, g1, msg.TopicMasterKeyShare, &msg.MasterKeyShare{Receiver: g2.Public(), Epoch: 1, Key: dummyKey()})
 	gk(state.CodeOK, g2, msg.TopicGatekeeperReady, &msg.GatekeeperReady{Epoch: 1, Pubkey: m1})
 	if _, ok, _ := gatekeeper.GetRotation(c.st); ok {

@@ -126,6 +126,9 @@ type RotationView interface {
 	// ClusterEpochs returns a cluster's key history, oldest first (nil
 	// for a cluster never rotated).
 	ClusterEpochs(id [32]byte) ([]ClusterEpoch, error)
+	// MasterEpochs returns the master key's history, oldest first (the
+	// current epoch included).
+	MasterEpochs() ([]MasterRecord, error)
 }
 
 // Rotation is the chain's record of a master-key rotation in progress.

@@ -40,6 +40,7 @@ type fakeChain struct {
 	// histories; grace the key grace period; rekeyed the phat/rekeyed
 	// notices of the last submission round (delivered with it).
 	rotation *Rotation
+	history  []MasterRecord
 	epochs   map[[32]byte][]ClusterEpoch
 	grace    uint32
 	rekeyed  []msg.Message
@@ -152,6 +153,7 @@ func (f *fakeChain) accept(sender keys.PublicKey, m msg.Message) bool {
 				return false
 			}
 			f.master = &MasterRecord{Epoch: p.Epoch, Pubkey: p.Pubkey}
+			f.history = append(f.history, *f.master)
 			for i := range f.gks {
 				f.gks[i].Active = f.gks[i].Identity == sender
 			}
@@ -162,6 +164,7 @@ func (f *fakeChain) accept(sender keys.PublicKey, m msg.Message) bool {
 			return false
 		}
 		f.master = &MasterRecord{Epoch: 0, Pubkey: p.Pubkey}
+		f.history = []MasterRecord{*f.master}
 		g.Active = true
 	case msg.TopicMasterKeyShare:
 		var p msg.MasterKeyShare
@@ -287,6 +290,10 @@ func (v fakeView) Rotation() (Rotation, bool, error) {
 }
 
 func (v fakeView) KeyGrace() (uint32, error) { return v.f.grace, v.f.viewErr }
+
+func (v fakeView) MasterEpochs() ([]MasterRecord, error) {
+	return append([]MasterRecord(nil), v.f.history...), v.f.viewErr
+}
 
 func (v fakeView) ClusterEpochs(id [32]byte) ([]ClusterEpoch, error) {
 	return append([]ClusterEpoch(nil), v.f.epochs[id]...), v.f.viewErr

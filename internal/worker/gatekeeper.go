@@ -163,6 +163,17 @@ func (c *Core) keysStep(x *Context) error {
 		if !ok {
 			continue
 		}
+		// The past master keys first, so that any gatekeeper can derive
+		// every epoch's cluster keys.
+		h, err := c.masterHistoryFor(x, rec, g.Identity, mr)
+		if err != nil {
+			return err
+		}
+		if h != nil {
+			if err := x.Emit(c.Origin(), msg.TopicMasterKeyHistory, scale.Encode(h)); err != nil {
+				return err
+			}
+		}
 		ek, err := c.encryptTo(x, cipher.MasterKeySharingSalt, rec, c.master.pair)
 		if err != nil {
 			c.refuse(x, g.Identity, [32]byte{}, err.Error())
@@ -382,10 +393,9 @@ func handleMasterKeyShare(x *Context, m msg.Message) error {
 	if pair.Public() != mr.Pubkey {
 		return reject("key does not match the chain's master public key")
 	}
-	if c.master != nil && c.master.epoch < mr.Epoch {
-		c.retireMaster()
+	if err := c.setMaster(&masterKey{epoch: mr.Epoch, pair: pair, gen: cipher.NewIVGenerator(pair, 0)}); err != nil {
+		return err
 	}
-	c.master = &masterKey{epoch: mr.Epoch, pair: pair, gen: cipher.NewIVGenerator(pair, 0)}
 	x.recordChange(Change{Kind: ChangeKeys, Subject: c.Identity()})
 	return nil
 }

@@ -13,6 +13,7 @@ func (c *Core) registerBuiltins() {
 	// Shares come from a gatekeeper's Worker origin; the chain delivered
 	// them only after checking the sender is an active gatekeeper.
 	_ = c.Handle(msg.TopicMasterKeyShare, nil, handleMasterKeyShare)
+	_ = c.Handle(msg.TopicMasterKeyHistory, nil, handleMasterKeyHistory)
 	_ = c.Handle(msg.TopicClusterKeys, nil, handleClusterKeys)
 	_ = c.Handle(msg.TopicClusterKeyHistory, nil, handleClusterKeyHistory)
 	// Contract events come from the phat module only.

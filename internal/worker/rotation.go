@@ -53,12 +53,127 @@ func (c *Core) generateMasterEpoch(epoch uint32) error {
 
 // retireMaster keeps the current master key among the old ones.
 func (c *Core) retireMaster() {
-	if c.master == nil {
-		return
+	if c.master != nil {
+		c.addOldMaster(c.master)
 	}
-	if n := len(c.oldMasters); n == 0 || c.oldMasters[n-1].epoch < c.master.epoch {
-		c.oldMasters = append(c.oldMasters, c.master)
+}
+
+// addOldMaster keeps m among the old master keys, in epoch order; false
+// when a key of its epoch is held already.
+func (c *Core) addOldMaster(m *masterKey) bool {
+	i, found := slices.BinarySearchFunc(c.oldMasters, m.epoch, func(o *masterKey, e uint32) int { return cmp.Compare(o.epoch, e) })
+	if found {
+		return false
 	}
+	c.oldMasters = slices.Insert(slices.Clone(c.oldMasters), i, m)
+	return true
+}
+
+// masterEpochs is the chain's master-key history (nil without a rotation
+// view).
+func (c *Core) masterEpochs() ([]MasterRecord, error) {
+	rv, ok := c.view.(RotationView)
+	if !ok {
+		return nil, nil
+	}
+	es, err := rv.MasterEpochs()
+	if err != nil {
+		return nil, fmt.Errorf("master-key history: %w", err)
+	}
+	return es, nil
+}
+
+// setMaster makes m the current master key; the one it replaces is kept
+// as an old key when it is the chain's key of its epoch (a key generated
+// by a gatekeeper that lost the race to the chain is dropped).
+func (c *Core) setMaster(m *masterKey) error {
+	if c.master != nil && c.master.epoch < m.epoch {
+		es, err := c.masterEpochs()
+		if err != nil {
+			return err
+		}
+		if slices.Contains(es, MasterRecord{Epoch: c.master.epoch, Pubkey: c.master.pair.Public()}) {
+			c.retireMaster()
+		}
+	}
+	c.master = m
+	return nil
+}
+
+// masterHistoryFor builds the past master keys for gatekeeper rec (about
+// to receive the current key mr): every past epoch of the chain's history
+// the core holds; nil when there is none to send.
+func (c *Core) masterHistoryFor(x *Context, rec msg.WorkerRecord, to keys.PublicKey, mr MasterRecord) (*msg.MasterKeyHistory, error) {
+	es, err := c.masterEpochs()
+	if err != nil {
+		return nil, err
+	}
+	p := &msg.MasterKeyHistory{Receiver: to}
+	for _, e := range es {
+		if e.Epoch >= mr.Epoch {
+			continue
+		}
+		m := c.masterOf(e.Epoch)
+		if m == nil || m.pair.Public() != e.Pubkey {
+			c.refuse(x, to, [32]byte{}, fmt.Sprintf("no master key of epoch %d to send", e.Epoch))
+			continue
+		}
+		ek, err := c.encryptTo(x, cipher.MasterKeySharingSalt, rec, m.pair)
+		if err != nil {
+			c.refuse(x, to, [32]byte{}, err.Error())
+			return nil, nil
+		}
+		p.Keys = append(p.Keys, msg.EpochKey{Epoch: e.Epoch, Key: *ek})
+	}
+	if len(p.Keys) == 0 {
+		return nil, nil
+	}
+	if len(p.Keys) > msg.MaxHistoryKeys {
+		p.Keys = p.Keys[len(p.Keys)-msg.MaxHistoryKeys:]
+	}
+	return p, nil
+}
+
+// handleMasterKeyHistory keeps the past master keys sent to this
+// gatekeeper, each once it checks against the chain's history.
+func handleMasterKeyHistory(x *Context, m msg.Message) error {
+	c := x.core
+	var p msg.MasterKeyHistory
+	if c.view == nil || scale.Decode(m.Payload, &p) != nil || p.Receiver != c.Identity() {
+		return nil
+	}
+	es, err := c.masterEpochs()
+	if err != nil {
+		return err
+	}
+	added := false
+	for _, k := range p.Keys {
+		i := slices.IndexFunc(es, func(e MasterRecord) bool { return e.Epoch == k.Epoch })
+		if i < 0 {
+			x.recordChange(Change{Kind: ChangeShareRejected, Subject: c.Identity(), Detail: fmt.Sprintf("master key history: epoch %d is not the chain's", k.Epoch)})
+			continue
+		}
+		if c.masterOf(k.Epoch) != nil && c.masterOf(k.Epoch).pair.Public() == es[i].Pubkey {
+			continue
+		}
+		pair, err := k.Key.DecryptPair(cipher.NewEcdhKey(c.keys.Ecdh))
+		if err != nil || pair.Public() != es[i].Pubkey {
+			x.recordChange(Change{Kind: ChangeShareRejected, Subject: c.Identity(), Detail: fmt.Sprintf("master key history: epoch %d does not decrypt to the chain's key", k.Epoch)})
+			continue
+		}
+		if c.master != nil && c.master.epoch <= k.Epoch {
+			// A key of this epoch or later that is not the chain's (lost a
+			// race to the chain): dropped, the current one comes next.
+			c.master = nil
+		}
+		if c.addOldMaster(&masterKey{epoch: k.Epoch, pair: pair, gen: cipher.NewIVGenerator(pair, 0)}) {
+			added = true
+		}
+	}
+	if added {
+		x.recordChange(Change{Kind: ChangeKeys, Subject: c.Identity()})
+	}
+	return nil
 }
 
 // rotateMasterStep is the generator's part of keysStep: true when it

@@ -120,8 +120,34 @@ func TestMasterKeyRotationTwice(t *testing.T) {
 			t.Fatalf("past key %d differs", i)
 		}
 	}
+	// A third gatekeeper gets the past master keys, then the current one;
+	// once it is the only gatekeeper it serves a new cluster worker every
+	// epoch's cluster key.
+	g3 := n.join(t, 5, goodCode)
+	n.f.addGatekeeper(g3.id())
+	n.run(4)
+	if !n.f.gk(g3.id()).Active || !g3.c.holdsMaster(*n.f.master) || len(g3.c.oldMasters) != 2 {
+		t.Fatalf("third gatekeeper: active %v, %d old master keys", n.f.gk(g3.id()).Active, len(g3.c.oldMasters))
+	}
+	for i, m := range g3.c.oldMasters {
+		if m.epoch != a.c.oldMasters[i].epoch || m.pair.Public() != a.c.oldMasters[i].pair.Public() {
+			t.Fatalf("old master %d differs", i)
+		}
+	}
+	n.f.gks = []Gatekeeper{*n.f.gk(g3.id())}
+	w4 := n.join(t, 34, goodCode)
+	n.f.addClusterWorker(cid, w4.id())
+	n.run(4)
+	if k := w4.c.clusterKeys[cid]; k == nil || len(w4.c.oldClusterKeys[cid]) != 2 {
+		t.Fatal("the worker served by the third gatekeeper lacks keys")
+	}
+	for i, k := range w4.c.oldClusterKeys[cid] {
+		if k.pair.Public() != w1.c.oldClusterKeys[cid][i].pair.Public() {
+			t.Fatalf("past key %d from the third gatekeeper differs", i)
+		}
+	}
 	// Every epoch survives a snapshot, byte for byte.
-	for _, nd := range []*node{a, w1, w3} {
+	for _, nd := range []*node{a, w1, w3, g3, w4} {
 		r, err := RestoreWith(nd.k, Options{View: n.f.view}, nd.c.Snapshot(), nd.c.KeysSnapshot())
 		if err != nil {
 			t.Fatal(err)

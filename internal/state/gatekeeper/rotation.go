@@ -252,3 +252,40 @@ func afterRemoval(c *state.CallCtx, set []Gatekeeper, removed keys.PublicKey) er
 	}
 	return maybeFinishRotation(c)
 }
+
+// HandleMasterKeyHistory: the sender must be an active gatekeeper, the
+// receiver a gatekeeper not active yet, and every epoch a past epoch of
+// the master-key history. Nothing is recorded: the message is delivered
+// to the receiver, which checks each key against the history.
+func HandleMasterKeyHistory(c *state.CallCtx, o msg.Origin, payload []byte) (uint32, string, error) {
+	from, code, log := sender(o, msg.TopicMasterKeyHistory)
+	if code != state.CodeOK {
+		return code, log, nil
+	}
+	var p msg.MasterKeyHistory
+	if code, log := decodePayload(payload, &p, msg.TopicMasterKeyHistory); code != state.CodeOK {
+		return code, log, nil
+	}
+	if ok, err := IsActive(c.Overlay(), from); err != nil {
+		return 0, "", err
+	} else if !ok {
+		return state.CodeGkNotGatekeeper, fmt.Sprintf("%s is not an active gatekeeper", from.Hex()), nil
+	}
+	g, ok, err := Get(c.Overlay(), p.Receiver)
+	if err != nil {
+		return 0, "", err
+	}
+	if !ok || g.Active {
+		return state.CodeGkBadReceiver, fmt.Sprintf("receiver %s is not a gatekeeper waiting for the master key", p.Receiver.Hex()), nil
+	}
+	mk, ok, err := GetMasterKey(c.Overlay())
+	if err != nil {
+		return 0, "", err
+	}
+	for _, k := range p.Keys {
+		if !ok || k.Epoch >= mk.Epoch || !slices.ContainsFunc(mk.History, func(e MasterKeyEpoch) bool { return e.Epoch == k.Epoch }) {
+			return state.CodeGkMasterKeyMismatch, fmt.Sprintf("no past master key of epoch %d", k.Epoch), nil
+		}
+	}
+	return state.CodeOK, "", nil
+}

@@ -177,3 +177,16 @@ func (v View) ClusterEpochs(id [32]byte) ([]worker.ClusterEpoch, error) {
 	}
 	return out, nil
 }
+
+// MasterEpochs reads the master key's history (worker.RotationView).
+func (v View) MasterEpochs() ([]worker.MasterRecord, error) {
+	mk, ok, err := gatekeeper.GetMasterKey(v.st)
+	if err != nil || !ok {
+		return nil, err
+	}
+	out := make([]worker.MasterRecord, len(mk.History))
+	for i, e := range mk.History {
+		out[i] = worker.MasterRecord{Epoch: e.Epoch, Pubkey: e.Pubkey}
+	}
+	return out, nil
+}

@@ -347,6 +347,14 @@ func TestRotationView(t *testing.T) {
 	if es, err := v.ClusterEpochs([32]byte{}); es != nil || err != nil {
 		t.Fatalf("epochs %v %v", es, err)
 	}
+	if es, err := v.MasterEpochs(); es != nil || err != nil {
+		t.Fatalf("master epochs %v %v", es, err)
+	}
+	mk := gatekeeper.MasterKey{Epoch: 1, Pubkey: keys.PublicKey{4}, History: []gatekeeper.MasterKeyEpoch{{Epoch: 0, Pubkey: keys.PublicKey{3}}, {Epoch: 1, Pubkey: keys.PublicKey{4}, Height: 8}}}
+	st.Apply(state.WriteSet{{Key: gatekeeper.KeyMaster, Value: scale.Encode(&mk)}})
+	if es, err := v.MasterEpochs(); err != nil || len(es) != 2 || es[1] != (worker.MasterRecord{Epoch: 1, Pubkey: keys.PublicKey{4}}) {
+		t.Fatalf("master epochs %+v %v", es, err)
+	}
 	epochs := scale.NewWriter(0)
 	scale.WriteVec(epochs, []phat.ClusterEpoch{{Epoch: 0, Pubkey: keys.PublicKey{1}}, {Epoch: 1, Pubkey: keys.PublicKey{2}, Height: 9}},
 		func(w *scale.Writer, e phat.ClusterEpoch) { w.U32(e.Epoch); w.Raw(e.Pubkey[:]); w.U64(e.Height) })

@@ -102,8 +102,9 @@ func (v view) Code(cluster, hash [32]byte) (uint8, []byte, bool, error) {
 	return c.kind, c.code, ok, nil
 }
 
-func (view) Rotation() (worker.Rotation, bool, error) { return worker.Rotation{}, false, nil }
-func (v view) KeyGrace() (uint32, error)              { return v.ch.grace, nil }
+func (view) Rotation() (worker.Rotation, bool, error)     { return worker.Rotation{}, false, nil }
+func (v view) KeyGrace() (uint32, error)                  { return v.ch.grace, nil }
+func (view) MasterEpochs() ([]worker.MasterRecord, error) { return nil, nil }
 func (v view) ClusterEpochs(id [32]byte) ([]worker.ClusterEpoch, error) {
 	return append([]worker.ClusterEpoch(nil), v.ch.epochs[id]...), nil
 }
