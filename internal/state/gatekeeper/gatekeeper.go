@@ -1,9 +1,11 @@
 // Package gatekeeper is the gatekeeper module (index 6 of AppVersion1): the
 // set of gatekeepers (registered workers chosen by the admin, later by
 // governance, that hold the master key) and the master-key record. Its
-// privileged methods add and remove gatekeepers; its topic handlers judge
-// the gatekeepers' messages (msg.TopicMasterPubkey, msg.TopicMasterKeyShare,
-// msg.TopicGatekeeperReady) that arrive through mq.submit.
+// privileged methods add and remove gatekeepers, rotate the master key and
+// set the key grace period (rotation.go); its topic handlers judge the
+// gatekeepers' messages (msg.TopicMasterPubkey, msg.TopicMasterKeyShare,
+// msg.TopicGatekeeperReady, msg.TopicMasterKeyHistory) that arrive through
+// mq.submit.
 //
 // Storage:
 //
