@@ -7,10 +7,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cella-network/cella/internal/chainapi"
 	"github.com/cella-network/cella/internal/cipher"
 	"github.com/cella-network/cella/internal/client"
 	"github.com/cella-network/cella/internal/contract/testcontracts"
 	"github.com/cella-network/cella/internal/keys"
+	"github.com/cella-network/cella/internal/msg"
 	"github.com/cella-network/cella/internal/nodetest"
 	"github.com/cella-network/cella/internal/phatwire"
 	"github.com/cella-network/cella/internal/state"
@@ -157,7 +159,15 @@ func TestRotationE2E(t *testing.T) {
 	if cl := k.cluster(cluster0); cl.Epoch != 1 || clusterKey(a.Runtime.Info(), cluster0) != cl.Pubkey {
 		t.Fatalf("cluster 0 after the rotation: %+v", cl)
 	}
-	t.Logf("rotation enacted at block %d: epoch-1 master key recorded %d blocks later, flipper's epoch-1 key on chain within %d blocks", enacted, announced, usable)
+	// Exact heights from the block records: the first delivery of each
+	// step of the rotation.
+	at := k.firstDeliveries(enacted, msg.TopicMasterKeyShare, msg.TopicGatekeeperReady, msg.TopicClusterKeys, msg.TopicClusterRekeyed, msg.TopicContractKeys)
+	t.Logf("rotation enacted at block %d; blocks after it: master key %d, share to B %d, B ready %d, cluster re-keyed %d (phat/rekeyed %d), contract keys %d; seen by the SDK within %d",
+		enacted, announced, at[msg.TopicMasterKeyShare]-enacted, at[msg.TopicGatekeeperReady]-enacted, at[msg.TopicClusterKeys]-enacted,
+		at[msg.TopicClusterRekeyed]-enacted, at[msg.TopicContractKeys]-enacted, usable)
+	if at[msg.TopicContractKeys] == 0 || at[msg.TopicContractKeys] < at[msg.TopicClusterRekeyed] {
+		t.Fatalf("contract keys not delivered after the re-keying: %v", at)
+	}
 	if newKey == oldKey {
 		t.Fatal("contract key unchanged")
 	}
@@ -178,4 +188,31 @@ func TestRotationE2E(t *testing.T) {
 	oldFlip()
 	newFlip()
 	nodetest.WaitFor(ctx, t, "only the new-key flip", 20*time.Millisecond, func() bool { return get() == "false" })
+}
+
+// firstDeliveries returns, for each topic, the first block from from on
+// that delivered a message of it (absent: none).
+func (k *keyNet) firstDeliveries(from int64, topics ...string) map[string]int64 {
+	k.t.Helper()
+	ci, err := k.c.ChainInfo(k.ctx)
+	if err != nil {
+		k.t.Fatal(err)
+	}
+	out := map[string]int64{}
+	for f := uint64(from); f <= uint64(ci.Height); f += chainapi.MaxBlocksPerQuery {
+		recs, err := k.c.Blocks(k.ctx, f, min(uint64(ci.Height), f+chainapi.MaxBlocksPerQuery-1))
+		if err != nil {
+			k.t.Fatal(err)
+		}
+		for _, r := range recs {
+			for _, m := range r.Messages {
+				for _, tp := range topics {
+					if string(m.Topic) == tp && out[tp] == 0 {
+						out[tp] = r.Height
+					}
+				}
+			}
+		}
+	}
+	return out
 }
