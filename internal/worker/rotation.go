@@ -33,6 +33,13 @@ import (
 //     recording of the cluster's next key, and is refused
 //     (RefuseRetiredKey) after it.
 
+// MaxRetiredKeysTried bounds the old epochs a command that the current
+// contract key does not decrypt is tried with (the newest ones): a refused
+// command costs its sender only the transaction fee, so the work it causes
+// on every worker must stay small. A command encrypted to an older epoch
+// is refused as undecryptable.
+const MaxRetiredKeysTried = 4
+
 // RefuseRetiredKey is the refusal of a command encrypted to a contract key
 // of an epoch retired longer than the key grace period.
 const RefuseRetiredKey = "encrypted to a retired contract key"
@@ -417,7 +424,7 @@ func (c *Core) publishRotatedKeys(x *Context) {
 // state that does not decode.
 func (c *Core) decryptRetired(id, contract [32]byte, enc *cipher.EncryptedData, height int64) ([]byte, string, error) {
 	old := c.oldClusterKeys[id]
-	for i := len(old) - 1; i >= 0; i-- {
+	for i := len(old) - 1; i >= 0 && i >= len(old)-MaxRetiredKeysTried; i-- {
 		p, err := enc.Decrypt(old[i].contractEcdh(contract))
 		if err != nil {
 			continue

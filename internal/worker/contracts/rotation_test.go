@@ -246,3 +246,32 @@ func TestRotation(t *testing.T) {
 }
 
 func workerKeysFor(seed byte) worker.Keys { return workerKeys(seed) }
+
+// TestRetiredKeysBounded: after five re-keyings a command is tried with the
+// four newest old keys only: epoch 1's key still decrypts (within grace),
+// epoch 0's is refused as undecryptable.
+func TestRetiredKeysBounded(t *testing.T) {
+	ch := newChain(t)
+	a := ch.core(1, cid)
+	cores := []*worker.Core{a}
+	fl := mustMeta(t, "flipper")
+	mi, flipper, _ := ch.instantiate(cid, alice, "flipper", input(t, fl, "new(false)", true), 1, 0)
+	ch.step(cores, mi)
+	ks := []*keys.Pair{ch.clusters[cid]}
+	for i := 0; i < 5; i++ {
+		ms, ck := ch.rekey(t, cid, byte(0x60+i), a)
+		ch.step(cores, ms...)
+		ks = append(ks, ck)
+	}
+	flip := input(t, fl, "flip()", false)
+	h := ch.height + 1
+	m0, id0 := command(cid, flipper, bob, encrypted(t, ecdhOf(ks[0], flipper), "k0", flip, gas), gas, h, 0)
+	m1, id1 := command(cid, flipper, bob, encrypted(t, ecdhOf(ks[1], flipper), "k1", flip, gas), gas, h, 1)
+	ch.step(cores, m0, m1)
+	if o := outcome(t, a, cid, bob, id0); o.Refused != worker.RefuseUndecryptable {
+		t.Fatalf("epoch 0: refused %q", o.Refused)
+	}
+	if o := outcome(t, a, cid, bob, id1); o.Refused != "" {
+		t.Fatalf("epoch 1: refused %q", o.Refused)
+	}
+}
