@@ -94,7 +94,7 @@ func TestRotationE2E(t *testing.T) {
 	flip, _ := md.EncodeMessage("flip")
 	// oldFlip sends flip encrypted to the epoch-0 key, as a client that
 	// read the key before the rotation would.
-	oldFlip := func() {
+	oldFlip := func() int64 {
 		t.Helper()
 		cmd := &phatwire.InkCommand{Nonce: make([]byte, 32), Message: flip, GasLimit: 1_000_000_000_000}
 		rand.Read(cmd.Nonce)
@@ -106,9 +106,11 @@ func TestRotationE2E(t *testing.T) {
 		}
 		payload, _ := p.Encode()
 		call := phat.PushCommandCall(phat.PushArgs{Contract: addr, Payload: payload, GasLimit: cmd.GasLimit})
-		if r, err := c.Send(ctx, alice, sdk.Call(call), wait); err != nil || !r.OK() {
+		r, err := c.Send(ctx, alice, sdk.Call(call), wait)
+		if err != nil || !r.OK() {
 			t.Fatalf("old-key flip: %+v %v", r, err)
 		}
+		return r.Height
 	}
 	newFlip := func() {
 		t.Helper()
@@ -124,8 +126,10 @@ func TestRotationE2E(t *testing.T) {
 		t.Fatal("flipper does not start false")
 	}
 
-	// A long grace first, then the rotation.
-	k.sudo("gatekeeper.set_key_grace(1000)", gatekeeper.SetKeyGraceCall(1000))
+	// A grace of 40 blocks, fixed for this rotation when the cluster is
+	// re-keyed; then the rotation.
+	const grace = 40
+	k.sudo("gatekeeper.set_key_grace(40)", gatekeeper.SetKeyGraceCall(grace))
 	enacted := k.sudo("gatekeeper.rotate_master_key", gatekeeper.RotateMasterKeyCall())
 	// A second proposal while this one is in progress: the node refuses it
 	// already in CheckTx, with the rotation's code.
@@ -180,11 +184,16 @@ func TestRotationE2E(t *testing.T) {
 	nodetest.WaitFor(ctx, t, "the new-key flip", 20*time.Millisecond, func() bool { return get() == "true" })
 	// The old key within the grace period: runs (ordered before the next
 	// new-key flip, whose outcome then says both ran).
-	oldFlip()
+	if h := oldFlip(); h > at[msg.TopicClusterKeys]+grace {
+		t.Fatalf("the old-key flip landed at block %d, after the grace period: the machine is too slow for this test", h)
+	}
 	newFlip()
 	nodetest.WaitFor(ctx, t, "old-key flip then new-key flip", 20*time.Millisecond, func() bool { return get() == "true" })
 	// Grace over: the old-key flip is refused, the new-key one runs.
-	k.sudo("gatekeeper.set_key_grace(0)", gatekeeper.SetKeyGraceCall(0))
+	nodetest.WaitFor(ctx, t, "the end of the grace period", 20*time.Millisecond, func() bool {
+		info, err := c.ChainInfo(ctx)
+		return err == nil && info.Height > at[msg.TopicClusterKeys]+grace
+	})
 	oldFlip()
 	newFlip()
 	nodetest.WaitFor(ctx, t, "only the new-key flip", 20*time.Millisecond, func() bool { return get() == "false" })

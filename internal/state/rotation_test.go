@@ -173,7 +173,7 @@ func TestMasterKeyRotation(t *testing.T) {
 	}
 	es, err := phat.ClusterEpochs(c.st, id0)
 	if err != nil || len(es) != 2 || es[0] != (phat.ClusterEpoch{Epoch: 0, Pubkey: ck0.Public()}) ||
-		es[1] != (phat.ClusterEpoch{Epoch: 1, Pubkey: ck1.Public(), Height: rekeyedAt}) {
+		es[1] != (phat.ClusterEpoch{Epoch: 1, Pubkey: ck1.Public(), Height: rekeyedAt, Grace: 7}) {
 		t.Fatalf("%+v %v", es, err)
 	}
 	// Past cluster keys for a worker joining the rotated cluster.

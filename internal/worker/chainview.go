@@ -119,9 +119,8 @@ type EndpointView interface {
 type RotationView interface {
 	// Rotation returns the master-key rotation in progress, if any.
 	Rotation() (Rotation, bool, error)
-	// KeyGrace returns how many blocks after a cluster's key of a newer
-	// epoch was recorded a command encrypted to an older epoch's contract
-	// key still runs.
+	// KeyGrace returns the key grace period the chain will fix in the next
+	// re-keyings (ClusterEpoch.Grace holds each re-keying's own).
 	KeyGrace() (uint32, error)
 	// ClusterEpochs returns a cluster's key history, oldest first (nil
 	// for a cluster never rotated).
@@ -146,4 +145,7 @@ type ClusterEpoch struct {
 	// Height is the block the chain recorded the key at (0: unknown, the
 	// key before the cluster's first rotation).
 	Height uint64
+	// Grace is the key grace period fixed when the key was recorded: the
+	// keys of older epochs are retired after Height + Grace.
+	Grace uint32
 }

@@ -198,7 +198,7 @@ func (f *fakeChain) accept(sender keys.PublicKey, m msg.Message) bool {
 			if len(es) == 0 {
 				es = []ClusterEpoch{{Epoch: cl.Epoch, Pubkey: cl.Pubkey}}
 			}
-			f.epochs[p.Cluster] = append(es, ClusterEpoch{Epoch: p.Epoch, Pubkey: p.Pubkey, Height: uint64(f.height)})
+			f.epochs[p.Cluster] = append(es, ClusterEpoch{Epoch: p.Epoch, Pubkey: p.Pubkey, Height: uint64(f.height), Grace: f.grace})
 			cl.Pubkey, cl.Epoch, cl.Keyed = p.Pubkey, p.Epoch, nil
 			f.rekeyed = append(f.rekeyed, msg.Message{Origin: msg.OriginModule(msg.PhatModuleName), Topic: []byte(msg.TopicClusterRekeyed),
 				Payload: scale.Encode(&msg.ClusterRekeyed{Cluster: p.Cluster, Epoch: p.Epoch})})

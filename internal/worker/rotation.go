@@ -443,7 +443,7 @@ func (c *Core) decryptRetired(id, contract [32]byte, enc *cipher.EncryptedData, 
 
 // graceEnd is the last height at which a command encrypted to cluster
 // id's contract keys of epoch runs: the recording of the cluster's next
-// key plus the chain's key grace. False when the view cannot tell (no
+// key plus the grace fixed then. False when the view cannot tell (no
 // rotation view, or the history does not know): no limit.
 func (c *Core) graceEnd(id [32]byte, epoch uint32) (int64, bool, error) {
 	rv, ok := c.view.(RotationView)
@@ -454,13 +454,9 @@ func (c *Core) graceEnd(id [32]byte, epoch uint32) (int64, bool, error) {
 	if err != nil {
 		return 0, false, fmt.Errorf("cluster %x epochs: %w", id, err)
 	}
-	grace, err := rv.KeyGrace()
-	if err != nil {
-		return 0, false, fmt.Errorf("key grace: %w", err)
-	}
 	for _, e := range es {
 		if e.Epoch > epoch && e.Height > 0 {
-			return int64(e.Height) + int64(grace), true, nil
+			return int64(e.Height) + int64(e.Grace), true, nil
 		}
 	}
 	return 0, false, nil

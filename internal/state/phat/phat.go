@@ -19,7 +19,7 @@
 //	"phat/cluster_contracts/" ‖ cluster → SCALE(Vec<[u8; 32]>) sorted: the cluster's contracts
 //	"phat/pending/" ‖ command_id  → SCALE(Pending): a reservation awaiting the cluster's outcome
 //	"phat/ledger/" ‖ cluster      → u128 LE: value credited to the cluster's ledger (transfers, deposits)
-//	"phat/cluster_epochs/" ‖ id   → SCALE(Vec<ClusterEpoch>): the cluster's keys by epoch, written from its first rotation on
+//	"phat/cluster_epochs/" ‖ id   → SCALE(Vec<(u32 epoch, [u8;32] pubkey, u64 height, u32 grace)>): the cluster's keys by epoch, written from its first rotation on
 //	"phat/contract_key_epoch/" ‖ contract ‖ epoch (u32 BE) → [u8;32]: a contract's ECDH public key of an epoch, written from its first rotation on
 //	"phat/report_interval/", "phat/root_heights/", "phat/root/", "phat/alarms/" → state root agreement (roots.go)
 //

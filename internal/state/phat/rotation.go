@@ -34,10 +34,21 @@ type ClusterEpoch struct {
 	// Height is the block the chain recorded the key at (0: before the
 	// history was kept, i.e. before the cluster's first rotation).
 	Height uint64
+	// Grace is the key grace period (gatekeeper.KeyGrace) when the key was
+	// recorded: the keys of older epochs are retired after Height + Grace.
+	// Fixed here, so a later change of the grace never changes how an
+	// input already on chain is judged (a replaying worker decides like
+	// the others).
+	Grace uint32
 }
 
 func writeEpochs(w *scale.Writer, es []ClusterEpoch) {
-	scale.WriteVec(w, es, func(w *scale.Writer, e ClusterEpoch) { w.U32(e.Epoch); w.Raw(e.Pubkey[:]); w.U64(e.Height) })
+	scale.WriteVec(w, es, func(w *scale.Writer, e ClusterEpoch) {
+		w.U32(e.Epoch)
+		w.Raw(e.Pubkey[:])
+		w.U64(e.Height)
+		w.U32(e.Grace)
+	})
 }
 
 // ClusterEpochsKey returns the storage key of a cluster's key history.
@@ -60,10 +71,11 @@ func ClusterEpochs(st state.Store, id [32]byte) ([]ClusterEpoch, error) {
 		return nil, nil
 	}
 	r := scale.NewReader(v)
-	out := scale.ReadVec(r, 44, func(r *scale.Reader) (e ClusterEpoch) {
+	out := scale.ReadVec(r, 48, func(r *scale.Reader) (e ClusterEpoch) {
 		e.Epoch = r.U32()
 		r.Fixed(e.Pubkey[:])
 		e.Height = r.U64()
+		e.Grace = r.U32()
 		return e
 	})
 	if err := r.Finish(); err != nil {
@@ -113,9 +125,13 @@ func rekey(c *state.CallCtx, cl *Cluster, p *msg.ClusterKeyShares) (uint32, stri
 	if len(es) == 0 {
 		es = append(es, ClusterEpoch{Epoch: cl.Epoch, Pubkey: cl.Pubkey})
 	}
+	grace, err := gatekeeper.KeyGrace(c.Overlay())
+	if err != nil {
+		return 0, "", err
+	}
 	h := uint64(max(c.Header().Height, 0))
-	es = append(es, ClusterEpoch{Epoch: p.Epoch, Pubkey: p.Pubkey, Height: h})
-	w := scale.NewWriter(1 + 44*len(es))
+	es = append(es, ClusterEpoch{Epoch: p.Epoch, Pubkey: p.Pubkey, Height: h, Grace: grace})
+	w := scale.NewWriter(1 + 48*len(es))
 	writeEpochs(w, es)
 	c.Overlay().SetOwned(ClusterEpochsKey(cl.ID), w.Bytes())
 	cl.Pubkey, cl.Epoch = p.Pubkey, p.Epoch

@@ -173,7 +173,7 @@ func (v View) ClusterEpochs(id [32]byte) ([]worker.ClusterEpoch, error) {
 	}
 	out := make([]worker.ClusterEpoch, len(es))
 	for i, e := range es {
-		out[i] = worker.ClusterEpoch{Epoch: e.Epoch, Pubkey: e.Pubkey, Height: e.Height}
+		out[i] = worker.ClusterEpoch{Epoch: e.Epoch, Pubkey: e.Pubkey, Height: e.Height, Grace: e.Grace}
 	}
 	return out, nil
 }

@@ -356,8 +356,13 @@ func TestRotationView(t *testing.T) {
 		t.Fatalf("master epochs %+v %v", es, err)
 	}
 	epochs := scale.NewWriter(0)
-	scale.WriteVec(epochs, []phat.ClusterEpoch{{Epoch: 0, Pubkey: keys.PublicKey{1}}, {Epoch: 1, Pubkey: keys.PublicKey{2}, Height: 9}},
-		func(w *scale.Writer, e phat.ClusterEpoch) { w.U32(e.Epoch); w.Raw(e.Pubkey[:]); w.U64(e.Height) })
+	scale.WriteVec(epochs, []phat.ClusterEpoch{{Epoch: 0, Pubkey: keys.PublicKey{1}}, {Epoch: 1, Pubkey: keys.PublicKey{2}, Height: 9, Grace: 3}},
+		func(w *scale.Writer, e phat.ClusterEpoch) {
+			w.U32(e.Epoch)
+			w.Raw(e.Pubkey[:])
+			w.U64(e.Height)
+			w.U32(e.Grace)
+		})
 	st.Apply(state.WriteSet{
 		{Key: gatekeeper.KeyRotation, Value: scale.Encode(&gatekeeper.Rotation{Epoch: 3, Generator: keys.PublicKey{7}, Height: 5})},
 		{Key: gatekeeper.KeyGraceKey, Value: []byte{12, 0, 0, 0}},
@@ -369,7 +374,7 @@ func TestRotationView(t *testing.T) {
 	if g, err := v.KeyGrace(); g != 12 || err != nil {
 		t.Fatalf("grace %d %v", g, err)
 	}
-	if es, err := v.ClusterEpochs([32]byte{}); err != nil || len(es) != 2 || es[1] != (worker.ClusterEpoch{Epoch: 1, Pubkey: keys.PublicKey{2}, Height: 9}) {
+	if es, err := v.ClusterEpochs([32]byte{}); err != nil || len(es) != 2 || es[1] != (worker.ClusterEpoch{Epoch: 1, Pubkey: keys.PublicKey{2}, Height: 9, Grace: 3}) {
 		t.Fatalf("epochs %+v %v", es, err)
 	}
 	st.Apply(state.WriteSet{
