@@ -92,6 +92,8 @@ type keyNet struct {
 	net   *Network
 	c     *client.Client
 	admin *keys.Pair
+	// rpc is the node's RPC URL.
+	rpc string
 }
 
 func startKeyNet(ctx context.Context, t testing.TB, blockTime time.Duration) *keyNet {
@@ -107,12 +109,13 @@ func startKeyNet(ctx context.Context, t testing.TB, blockTime time.Duration) *ke
 			t.Errorf("closing the network: %v", err)
 		}
 	})
-	c, err := client.New(HTTPURL(node.NewConfig(n.home, o).RPC.ListenAddress))
+	rpc := HTTPURL(node.NewConfig(n.home, o).RPC.ListenAddress)
+	c, err := client.New(rpc)
 	if err != nil {
 		t.Fatal(err)
 	}
 	admin, _ := keys.FromURI("//Alice")
-	return &keyNet{t: t, ctx: ctx, net: n, c: c, admin: admin}
+	return &keyNet{t: t, ctx: ctx, net: n, c: c, admin: admin, rpc: rpc}
 }
 
 // worker adds a worker operated by the dev account operator; its warnings

@@ -150,6 +150,11 @@ const (
 	CodeMeasurementAllowed    uint32 = 113 // registry.allow_measurement: already on the allow-list
 	CodeMeasurementNotAllowed uint32 = 114 // registry.disallow_measurement: not on the allow-list
 	CodeGovNoCouncil          uint32 = 115 // gov.propose: a council proposal on a chain whose council is empty
+
+	// Failures of master-key rotation (gatekeeper.rotate_master_key).
+
+	CodeGkRotationInProgress uint32 = 90 // rotate_master_key while a rotation is still in progress
+	CodeGkNoMasterKey        uint32 = 91 // rotate_master_key before any master key, or with no active gatekeeper
 )
 
 var codeNames = map[uint32]string{
@@ -252,6 +257,8 @@ var codeNames = map[uint32]string{
 	CodeMeasurementAllowed:       "measurement_already_allowed",
 	CodeMeasurementNotAllowed:    "measurement_not_allowed",
 	CodeGovNoCouncil:             "gov_no_council",
+	CodeGkRotationInProgress:     "gk_rotation_in_progress",
+	CodeGkNoMasterKey:            "gk_no_master_key",
 }
 
 // CodeName returns the stable snake_case name of a code ("code_N" when unknown).

@@ -16,7 +16,8 @@ import (
 )
 
 // fuzzTopics are the topics with on-chain handlers (and one without).
-var fuzzTopics = []string{msg.TopicMasterPubkey, msg.TopicMasterKeyShare, msg.TopicGatekeeperReady, msg.TopicClusterKeys, msg.TopicContractKey, "worker/other"}
+var fuzzTopics = []string{msg.TopicMasterPubkey, msg.TopicMasterKeyShare, msg.TopicGatekeeperReady, msg.TopicClusterKeys, msg.TopicContractKey, "worker/other",
+	msg.TopicContractKeys, msg.TopicClusterKeyHistory, msg.TopicMasterKeyHistory}
 
 // FuzzKeyHierarchy sends hostile key-hierarchy input to a chain where
 // Worker1 is the active gatekeeper and cluster 0 (Worker3) is keyed: a
@@ -41,9 +42,17 @@ func FuzzKeyHierarchy(f *testing.F) {
 	f.Add(uint8(1), scale.Encode(&msg.MasterKeyShare{Receiver: ws[1].Public(), Key: dummyKey()}))
 	f.Add(uint8(2), scale.Encode(&msg.GatekeeperReady{Pubkey: master}))
 	f.Add(uint8(3), scale.Encode(sh))
-	f.Add(uint8(10), scale.Encode(&msg.ContractKey{Contract: [32]byte{1}, Pubkey: keys.PublicKey{2}}))
-	f.Add(uint8(12), admin.SudoCall(phat.AddWorkerCall([32]byte{}, ws[1].Public())).Args)
-	f.Add(uint8(12), []byte{})
+	n := uint8(len(fuzzTopics))
+	f.Add(n+4, scale.Encode(&msg.ContractKey{Contract: [32]byte{1}, Pubkey: keys.PublicKey{2}}))
+	f.Add(2*n, admin.SudoCall(phat.AddWorkerCall([32]byte{}, ws[1].Public())).Args)
+	f.Add(2*n, []byte{})
+	// Rotation: the calls, a new epoch's announcement, contract keys of an
+	// epoch and a history.
+	f.Add(2*n, admin.SudoCall(gatekeeper.RotateMasterKeyCall()).Args)
+	f.Add(2*n, admin.SudoCall(gatekeeper.SetKeyGraceCall(5)).Args)
+	f.Add(uint8(0), scale.Encode(&msg.MasterPubkey{Epoch: 1, Pubkey: keys.PublicKey{0x4e}}))
+	f.Add(n+6, scale.Encode(&msg.ContractKeys{Keys: []msg.ContractKey{{Contract: [32]byte{1}, Pubkey: keys.PublicKey{2}}}}))
+	f.Add(uint8(7), scale.Encode(&msg.ClusterKeyHistory{Worker: ws[2].Public(), Keys: []msg.EpochKey{{Key: dummyKey()}}}))
 
 	f.Fuzz(func(t *testing.T, kind uint8, data []byte) {
 		c.t = t // the chain's helpers report to this run (runs in one process are sequential)

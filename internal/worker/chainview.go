@@ -127,3 +127,41 @@ type EndpointView interface {
 	// WorkerEndpoint returns the URL a worker recorded ("" for none).
 	WorkerEndpoint(id keys.PublicKey) (string, error)
 }
+
+// RotationView is the part of a chain view that reads master-key rotation
+// (chainview.View has it). With a view that lacks it, the core neither
+// generates a rotated master key nor checks the key grace period: every
+// held epoch's contract keys decrypt commands.
+type RotationView interface {
+	// Rotation returns the master-key rotation in progress, if any.
+	Rotation() (Rotation, bool, error)
+	// KeyGrace returns the key grace period the chain will fix in the next
+	// re-keyings (ClusterEpoch.Grace holds each re-keying's own).
+	KeyGrace() (uint32, error)
+	// ClusterEpochs returns a cluster's key history, oldest first (nil
+	// for a cluster never rotated).
+	ClusterEpochs(id [32]byte) ([]ClusterEpoch, error)
+	// MasterEpochs returns the master key's history, oldest first (the
+	// current epoch included).
+	MasterEpochs() ([]MasterRecord, error)
+}
+
+// Rotation is the chain's record of a master-key rotation in progress.
+type Rotation struct {
+	// Epoch is the epoch being started.
+	Epoch uint32
+	// Generator is the gatekeeper that generates the new master key.
+	Generator keys.PublicKey
+}
+
+// ClusterEpoch is one entry of a cluster's key history.
+type ClusterEpoch struct {
+	Epoch  uint32
+	Pubkey keys.PublicKey
+	// Height is the block the chain recorded the key at (0: unknown, the
+	// key before the cluster's first rotation).
+	Height uint64
+	// Grace is the key grace period fixed when the key was recorded: the
+	// keys of older epochs are retired after Height + Grace.
+	Grace uint32
+}

@@ -359,7 +359,7 @@ var errNoRuntime = errors.New("worker: cluster key held but no contract runtime 
 func (c *Core) execEnv(id [32]byte, height, timeNano int64) ExecEnv {
 	env := ExecEnv{BlockNumber: uint32(height), TimestampMs: uint64(max(timeNano, 0) / 1_000_000),
 		Cluster: id, DevChain: c.devChain}
-	if k := c.clusterKeys[id]; k != nil {
+	if k := c.baseClusterKey(id); k != nil {
 		env.ClusterKey = k.pair
 	}
 	_, env.SystemContract = c.clusterRoles(id)
@@ -691,7 +691,13 @@ func (c *Core) command(x *Context, p *msg.Command, height, timeNano int64, emit 
 		k := c.clusterKeys[p.Cluster]
 		plain, err := c.decryptCommand(p.Payload, payload.Encrypted, k.contractEcdh(p.Contract))
 		if err != nil {
-			return refuse(RefuseUndecryptable)
+			// An older epoch's contract key, within the grace period.
+			var why string
+			if plain, why, err = c.decryptRetired(p.Cluster, p.Contract, payload.Encrypted, height); err != nil {
+				return err
+			} else if why != "" {
+				return refuse(why)
+			}
 		}
 		if cmd, err = phatwire.DecodeInkCommand(plain); err != nil {
 			return refuse(RefuseUndecodable)
@@ -819,7 +825,7 @@ func (c *Core) ContractStorage(cluster, contract [32]byte, key []byte) ([]byte, 
 // QueryEnv is the context of a query of cluster id: its key and the
 // dev-chain switch, as of the last block stepped (ExecEnv's fields).
 func (c *Core) QueryEnv(id [32]byte) (clusterKey *keys.Pair, devChain bool) {
-	if k := c.clusterKeys[id]; k != nil {
+	if k := c.baseClusterKey(id); k != nil {
 		clusterKey = k.pair
 	}
 	return clusterKey, c.devChain

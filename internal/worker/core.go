@@ -21,6 +21,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 
 	"github.com/cella-network/cella/internal/cipher"
@@ -197,6 +198,17 @@ type Core struct {
 	master *masterKey
 	// clusterKeys are the cluster keys held, by cluster id.
 	clusterKeys map[[32]byte]*clusterKey
+	// oldMasters are the master keys of past epochs (a gatekeeper keeps
+	// them), by epoch; oldClusterKeys the cluster keys of past epochs, by
+	// cluster and epoch (a worker keeps them: old data stays readable, and
+	// commands encrypted to an old contract key run within the grace
+	// period). rotation.go.
+	oldMasters     []*masterKey
+	oldClusterKeys map[[32]byte][]*clusterKey
+	// rekeyed are the clusters the chain re-keyed in the block being
+	// stepped, with the new epoch (msg.TopicClusterRekeyed), answered at
+	// its end (publishRotatedKeys).
+	rekeyed map[[32]byte]uint32
 	// masterSent remembers, for the designated gatekeeper, the gatekeepers
 	// it sent the master key to (by the receiver's RegisteredAt): the
 	// chain delivers a share but marks the receiver active only when it
@@ -245,6 +257,7 @@ func NewWithOptions(k Keys, height int64, o Options) (*Core, error) {
 	}
 	c := &Core{keys: k, opts: o, height: height, routes: map[string]route{},
 		clusterKeys: map[[32]byte]*clusterKey{}, refused: map[string]string{},
+		oldClusterKeys: map[[32]byte][]*clusterKey{}, rekeyed: map[[32]byte]uint32{},
 		masterSent: map[keys.PublicKey]uint64{}, clusters: map[[32]byte]*clusterState{},
 		dirty: map[[32]byte]bool{}, batches: map[[32]byte]*outcomeBatch{}}
 	c.addStream(msg.OriginWorker(k.Identity.Public()), k.Identity)
@@ -290,7 +303,15 @@ func (c *Core) Step(b Block) (Ready, error) {
 	undo := c.save()
 	c.undo, c.undoing = c.undo[:0], true
 	clear(c.batches)
-	defer func() { c.undoing = false; c.undo = c.undo[:0]; clear(c.dirty); clear(c.batches); c.opened = nil }()
+	clear(c.rekeyed)
+	defer func() {
+		c.undoing = false
+		c.undo = c.undo[:0]
+		clear(c.dirty)
+		clear(c.batches)
+		clear(c.rekeyed)
+		c.opened = nil
+	}()
 	var rd Ready
 	if c.opts.View != nil {
 		c.view = c.opts.View(b.State)
@@ -319,6 +340,7 @@ func (c *Core) Step(b Block) (Ready, error) {
 		return Ready{}, fmt.Errorf("worker: block %d hooks: %w", b.Height, err)
 	}
 	c.flushOutcomes(&Context{Block: &b, Index: -1, core: c, ready: &rd})
+	c.publishRotatedKeys(&Context{Block: &b, Index: -1, core: c, ready: &rd})
 	if err := c.prune(b.State); err != nil {
 		c.restore(undo)
 		return Ready{}, fmt.Errorf("worker: block %d: %w", b.Height, err)
@@ -362,6 +384,8 @@ type saved struct {
 	masterSeq   uint64
 	clusterKeys map[[32]byte]*clusterKey
 	masterSent  map[keys.PublicKey]uint64
+	oldMasters  []*masterKey
+	oldClusters map[[32]byte][]*clusterKey
 }
 
 type streamSaved struct {
@@ -382,6 +406,11 @@ func (c *Core) save() saved {
 	}
 	for id, k := range c.clusterKeys {
 		s.clusterKeys[id] = k
+	}
+	s.oldMasters = slices.Clone(c.oldMasters)
+	s.oldClusters = make(map[[32]byte][]*clusterKey, len(c.oldClusterKeys))
+	for id, ks := range c.oldClusterKeys {
+		s.oldClusters[id] = slices.Clone(ks)
 	}
 	s.masterSent = make(map[keys.PublicKey]uint64, len(c.masterSent))
 	for id, h := range c.masterSent {
@@ -404,6 +433,7 @@ func (c *Core) restore(s saved) {
 	}
 	c.clusterKeys = s.clusterKeys
 	c.masterSent = s.masterSent
+	c.oldMasters, c.oldClusterKeys = s.oldMasters, s.oldClusters
 }
 
 func (c *Core) addStream(origin []byte, signer *keys.Pair) {

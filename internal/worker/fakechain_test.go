@@ -45,6 +45,14 @@ type fakeChain struct {
 	height   uint64
 	lastSeen map[keys.PublicKey]uint64
 	dereg    map[keys.PublicKey]uint64
+	// rotation is the rotation in progress; epochs the clusters' key
+	// histories; grace the key grace period; rekeyed the phat/rekeyed
+	// notices of the last submission round (delivered with it).
+	rotation *Rotation
+	history  []MasterRecord
+	epochs   map[[32]byte][]ClusterEpoch
+	grace    uint32
+	rekeyed  []msg.Message
 	// clusterErr fails Cluster only (called late in a gatekeeper's step).
 	clusterErr error
 }
@@ -54,7 +62,7 @@ var goodCode = [32]byte{0xc0, 0xde}
 func newFakeChain() *fakeChain {
 	return &fakeChain{st: state.NewMemStore(), clusters: map[[32]byte]*Cluster{},
 		workers: map[keys.PublicKey]msg.WorkerRecord{}, contracts: map[[32]byte]keys.PublicKey{},
-		codes: map[[32]byte]fakeCode{}, outcomes: map[[32]byte]int{},
+		codes: map[[32]byte]fakeCode{}, outcomes: map[[32]byte]int{}, epochs: map[[32]byte][]ClusterEpoch{}, grace: 100,
 		lastSeen: map[keys.PublicKey]uint64{}, dereg: map[keys.PublicKey]uint64{},
 		devAllowed: true, devRoot: keys.PublicKey{0xd0}, allowed: [][32]byte{tee.NewDevMeasurement(goodCode).Hash()}}
 }
@@ -126,6 +134,9 @@ func (f *fakeChain) submit(sm msg.SignedMessage) (msg.Message, bool) {
 			return msg.Message{}, false
 		}
 		signer = cl.Pubkey
+		if es := f.epochs[id]; !sm.Verify(signer) && len(es) >= 2 {
+			signer = es[len(es)-2].Pubkey // a rotated cluster's previous key
+		}
 	default:
 		return msg.Message{}, false
 	}
@@ -145,10 +156,27 @@ func (f *fakeChain) accept(sender keys.PublicKey, m msg.Message) bool {
 	case msg.TopicMasterPubkey:
 		var p msg.MasterPubkey
 		g := f.gk(sender)
-		if scale.Decode(m.Payload, &p) != nil || g == nil || f.master != nil || p.Epoch != 0 {
+		if scale.Decode(m.Payload, &p) != nil || g == nil {
+			return false
+		}
+		if f.master != nil {
+			r := f.rotation
+			if r == nil || r.Generator != sender || p.Epoch != r.Epoch || f.master.Epoch+1 != r.Epoch {
+				return false
+			}
+			f.master = &MasterRecord{Epoch: p.Epoch, Pubkey: p.Pubkey}
+			f.history = append(f.history, *f.master)
+			for i := range f.gks {
+				f.gks[i].Active = f.gks[i].Identity == sender
+			}
+			f.finishRotation()
+			return true
+		}
+		if p.Epoch != 0 {
 			return false
 		}
 		f.master = &MasterRecord{Epoch: 0, Pubkey: p.Pubkey}
+		f.history = []MasterRecord{*f.master}
 		g.Active = true
 	case msg.TopicMasterKeyShare:
 		var p msg.MasterKeyShare
@@ -166,6 +194,7 @@ func (f *fakeChain) accept(sender keys.PublicKey, m msg.Message) bool {
 			return false
 		}
 		g.Active = true
+		f.finishRotation()
 	case msg.TopicClusterKeys:
 		var p msg.ClusterKeyShares
 		g := f.gk(sender)
@@ -173,7 +202,20 @@ func (f *fakeChain) accept(sender keys.PublicKey, m msg.Message) bool {
 			return false
 		}
 		cl := f.clusters[p.Cluster]
-		if cl == nil || (cl.HasPubkey && cl.Pubkey != p.Pubkey) {
+		if cl == nil || f.master == nil || p.Epoch != f.master.Epoch {
+			return false
+		}
+		if cl.HasPubkey && p.Epoch > cl.Epoch {
+			es := f.epochs[p.Cluster]
+			if len(es) == 0 {
+				es = []ClusterEpoch{{Epoch: cl.Epoch, Pubkey: cl.Pubkey}}
+			}
+			f.epochs[p.Cluster] = append(es, ClusterEpoch{Epoch: p.Epoch, Pubkey: p.Pubkey, Height: uint64(f.height), Grace: f.grace})
+			cl.Pubkey, cl.Epoch, cl.Keyed = p.Pubkey, p.Epoch, nil
+			f.rekeyed = append(f.rekeyed, msg.Message{Origin: msg.OriginModule(msg.PhatModuleName), Topic: []byte(msg.TopicClusterRekeyed),
+				Payload: scale.Encode(&msg.ClusterRekeyed{Cluster: p.Cluster, Epoch: p.Epoch})})
+		}
+		if cl.HasPubkey && cl.Pubkey != p.Pubkey {
 			return false
 		}
 		for _, s := range p.Shares {
@@ -200,6 +242,14 @@ func (f *fakeChain) accept(sender keys.PublicKey, m msg.Message) bool {
 			return false
 		}
 		f.contracts[p.Contract] = p.Pubkey
+	case msg.TopicContractKeys:
+		var p msg.ContractKeys
+		if scale.Decode(m.Payload, &p) != nil {
+			return false
+		}
+		for _, k := range p.Keys {
+			f.contracts[k.Contract] = k.Pubkey
+		}
 	case msg.TopicClusterOutcome, msg.TopicClusterOutcomes:
 		os := msg.OutcomesOf(string(m.Topic), m.Payload)
 		if os == nil {
@@ -221,7 +271,51 @@ func containsKey(ks []keys.PublicKey, k keys.PublicKey) bool {
 	return false
 }
 
+// finishRotation ends the rotation once every gatekeeper holds its key.
+func (f *fakeChain) finishRotation() {
+	if f.rotation == nil || f.master == nil || f.master.Epoch != f.rotation.Epoch {
+		return
+	}
+	for _, g := range f.gks {
+		if !g.Active {
+			return
+		}
+	}
+	f.rotation = nil
+}
+
+// rotate starts a rotation as gatekeeper.rotate_master_key does.
+func (f *fakeChain) rotate() bool {
+	if f.rotation != nil || f.master == nil {
+		return false
+	}
+	for _, g := range f.gks {
+		if g.Active {
+			f.rotation = &Rotation{Epoch: f.master.Epoch + 1, Generator: g.Identity}
+			return true
+		}
+	}
+	return false
+}
+
 type fakeView struct{ f *fakeChain }
+
+func (v fakeView) Rotation() (Rotation, bool, error) {
+	if v.f.rotation == nil {
+		return Rotation{}, false, v.f.viewErr
+	}
+	return *v.f.rotation, true, v.f.viewErr
+}
+
+func (v fakeView) KeyGrace() (uint32, error) { return v.f.grace, v.f.viewErr }
+
+func (v fakeView) MasterEpochs() ([]MasterRecord, error) {
+	return append([]MasterRecord(nil), v.f.history...), v.f.viewErr
+}
+
+func (v fakeView) ClusterEpochs(id [32]byte) ([]ClusterEpoch, error) {
+	return append([]ClusterEpoch(nil), v.f.epochs[id]...), v.f.viewErr
+}
 
 func (v fakeView) Gatekeepers() ([]Gatekeeper, error) {
 	return append([]Gatekeeper(nil), v.f.gks...), v.f.viewErr
@@ -369,6 +463,9 @@ func (n *net) step() {
 			n.inbox = append(n.inbox, m)
 		}
 	}
+	// The chain's module messages come before the delivered ones.
+	n.inbox = append(n.f.rekeyed, n.inbox...)
+	n.f.rekeyed = nil
 }
 
 func (n *net) run(blocks int) {

@@ -63,6 +63,12 @@ func FuzzRestoreKeys(f *testing.F) {
 	c.clusterKeys[[32]byte{1}] = &clusterKey{epoch: 3, pair: cipher.ClusterKey(m, [32]byte{1})}
 	c.clusterKeys[[32]byte{2}] = &clusterKey{epoch: 3, pair: cipher.ClusterKey(m, [32]byte{2})}
 	f.Add(c.KeysSnapshot())
+	// Rotated: old master keys and old cluster keys (v2).
+	m0, m1 := keys.FromSeed([32]byte{0x40}), keys.FromSeed([32]byte{0x41})
+	c.oldMasters = []*masterKey{{epoch: 1, pair: m0, gen: cipher.NewIVGenerator(m0, 2)}, {epoch: 2, pair: m1, gen: cipher.NewIVGenerator(m1, 0)}}
+	c.oldClusterKeys[[32]byte{1}] = []*clusterKey{{epoch: 1, pair: cipher.ClusterKey(m0, [32]byte{1})}, {epoch: 2, pair: cipher.ClusterKey(m1, [32]byte{1})}}
+	c.oldClusterKeys[[32]byte{3}] = []*clusterKey{{epoch: 0, pair: cipher.ClusterKey(m0, [32]byte{3})}}
+	f.Add(c.KeysSnapshot())
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		r, err := RestoreWith(k, Options{}, snap, b)

@@ -98,7 +98,13 @@ func (c *Core) keysStep(x *Context) error {
 		return fmt.Errorf("master key: %w", err)
 	}
 	f := c.inflight()
-	if me != nil {
+	rotating := false
+	if me != nil && hasMaster {
+		if rotating, err = c.rotateMasterStep(x, mr, f); err != nil {
+			return err
+		}
+	}
+	if me != nil && !rotating {
 		switch {
 		case !hasMaster:
 			if c.master == nil {
@@ -158,6 +164,17 @@ func (c *Core) keysStep(x *Context) error {
 		if !ok {
 			continue
 		}
+		// The past master keys first, so that any gatekeeper can derive
+		// every epoch's cluster keys.
+		h, err := c.masterHistoryFor(x, rec, g.Identity, mr)
+		if err != nil {
+			return err
+		}
+		if h != nil {
+			if err := x.Emit(c.Origin(), msg.TopicMasterKeyHistory, scale.Encode(h)); err != nil {
+				return err
+			}
+		}
 		ek, err := c.encryptTo(x, cipher.MasterKeySharingSalt, rec, c.master.pair)
 		if err != nil {
 			c.refuse(x, g.Identity, [32]byte{}, err.Error())
@@ -207,9 +224,12 @@ func (c *Core) shareClusterKey(x *Context, id [32]byte, mr MasterRecord, flying 
 	for _, w := range cl.Keyed {
 		keyed[w] = true
 	}
+	// A cluster keyed at an older master-key epoch gets the new epoch's key
+	// for all its workers (the chain then re-keys it).
+	rekey := cl.HasPubkey && cl.Epoch < mr.Epoch
 	var todo []keys.PublicKey
 	for _, w := range cl.Workers {
-		if !keyed[w] && !flying[w] {
+		if (rekey || !keyed[w]) && !flying[w] {
 			todo = append(todo, w)
 		}
 	}
@@ -217,7 +237,7 @@ func (c *Core) shareClusterKey(x *Context, id [32]byte, mr MasterRecord, flying 
 		return nil
 	}
 	ck := cipher.ClusterKey(c.master.pair, id)
-	if cl.HasPubkey && cl.Pubkey != ck.Public() {
+	if cl.HasPubkey && !rekey && cl.Pubkey != ck.Public() {
 		c.refuse(x, keys.PublicKey{}, id, "the chain's cluster public key is not the one derived from the master key")
 		return nil
 	}
@@ -229,6 +249,18 @@ func (c *Core) shareClusterKey(x *Context, id [32]byte, mr MasterRecord, flying 
 		}
 		if !ok {
 			continue
+		}
+		if !keyed[w] {
+			// A worker new to the cluster gets its past keys first.
+			h, err := c.historyFor(x, cl, mr.Epoch, rec, w)
+			if err != nil {
+				return err
+			}
+			if h != nil {
+				if err := x.Emit(c.Origin(), msg.TopicClusterKeyHistory, scale.Encode(h)); err != nil {
+					return err
+				}
+			}
 		}
 		ek, err := c.encryptTo(x, cipher.ClusterKeySharingSalt, rec, ck)
 		if err != nil {
@@ -377,7 +409,9 @@ func handleMasterKeyShare(x *Context, m msg.Message) error {
 	if pair.Public() != mr.Pubkey {
 		return reject("key does not match the chain's master public key")
 	}
-	c.master = &masterKey{epoch: mr.Epoch, pair: pair, gen: cipher.NewIVGenerator(pair, 0)}
+	if err := c.setMaster(&masterKey{epoch: mr.Epoch, pair: pair, gen: cipher.NewIVGenerator(pair, 0)}); err != nil {
+		return err
+	}
 	x.recordChange(Change{Kind: ChangeKeys, Subject: c.Identity()})
 	return nil
 }
@@ -424,6 +458,12 @@ func handleClusterKeys(x *Context, m msg.Message) error {
 	}
 	if cl.HasPubkey && cl.Pubkey != pair.Public() {
 		return reject("key does not match the chain's cluster public key")
+	}
+	if k := c.clusterKeys[p.Cluster]; k != nil {
+		if k.epoch >= p.Epoch {
+			return reject(fmt.Sprintf("share of epoch %d, the key held is of epoch %d", p.Epoch, k.epoch))
+		}
+		c.retireClusterKey(p.Cluster)
 	}
 	c.clusterKeys[p.Cluster] = &clusterKey{epoch: p.Epoch, pair: pair}
 	c.ensureClusterStream(p.Cluster).signer = pair

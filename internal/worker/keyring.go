@@ -2,6 +2,7 @@ package worker
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"sort"
 	"sync"
@@ -54,15 +55,24 @@ func (k *clusterKey) contractEcdh(contract [32]byte) *cipher.EcdhKey {
 }
 
 // KeysDomain starts every keys snapshot (and names its format version).
-const KeysDomain = "cella/worker/keys/v1"
+// restoreKeys still reads KeysDomainV1 (no old epochs).
+const (
+	KeysDomain   = "cella/worker/keys/v2"
+	KeysDomainV1 = "cella/worker/keys/v1"
+)
 
 // KeysSnapshot returns the keys the core learned from the chain (the
 // master key with its epoch and IV sequence, the cluster keys with their
-// epochs) as deterministic SCALE bytes. They are secrets: the shell seals
-// them (checkpoint section 3) and never shows them.
+// epochs, and the keys of past epochs) as deterministic SCALE bytes. They
+// are secrets: the shell seals them (checkpoint section 3) and never shows
+// them.
 //
-//	String "cella/worker/keys/v1" ‖ Option<(u32 epoch, [u8;64] secret, u64 iv seq)> master ‖
-//	Vec<([u8;32] cluster, u32 epoch, [u8;64] secret)> by cluster id
+//	String "cella/worker/keys/v2" ‖ Option<(u32 epoch, [u8;64] secret, u64 iv seq)> master ‖
+//	Vec<([u8;32] cluster, u32 epoch, [u8;64] secret)> by cluster id ‖
+//	Vec<(u32 epoch, [u8;64] secret, u64 iv seq)> old master keys by epoch ‖
+//	Vec<([u8;32] cluster, u32 epoch, [u8;64] secret)> old cluster keys by (cluster id, epoch)
+//
+// v1 is v2 without the last two vectors.
 func (c *Core) KeysSnapshot() []byte {
 	var w scale.Writer
 	w.String(KeysDomain)
@@ -70,23 +80,47 @@ func (c *Core) KeysSnapshot() []byte {
 		w.U8(0)
 	} else {
 		w.U8(1)
-		w.U32(c.master.epoch)
-		sk := c.master.pair.SecretBytes()
-		w.Raw(sk[:])
-		clear(sk[:])
-		w.U64(c.master.gen.Seq())
+		writeMaster(&w, c.master)
 	}
 	ids := c.clusterKeyIDs()
 	w.Compact(uint64(len(ids)))
 	for _, id := range ids {
-		k := c.clusterKeys[id]
-		w.Raw(id[:])
-		w.U32(k.epoch)
-		sk := k.pair.SecretBytes()
-		w.Raw(sk[:])
-		clear(sk[:])
+		writeClusterKey(&w, id, c.clusterKeys[id])
+	}
+	w.Compact(uint64(len(c.oldMasters)))
+	for _, m := range c.oldMasters {
+		writeMaster(&w, m)
+	}
+	old := make([][32]byte, 0, len(c.oldClusterKeys))
+	n := 0
+	for id, ks := range c.oldClusterKeys {
+		old = append(old, id)
+		n += len(ks)
+	}
+	sort.Slice(old, func(i, j int) bool { return bytes.Compare(old[i][:], old[j][:]) < 0 })
+	w.Compact(uint64(n))
+	for _, id := range old {
+		for _, k := range c.oldClusterKeys[id] {
+			writeClusterKey(&w, id, k)
+		}
 	}
 	return w.Bytes()
+}
+
+func writeMaster(w *scale.Writer, m *masterKey) {
+	w.U32(m.epoch)
+	sk := m.pair.SecretBytes()
+	w.Raw(sk[:])
+	clear(sk[:])
+	w.U64(m.gen.Seq())
+}
+
+func writeClusterKey(w *scale.Writer, id [32]byte, k *clusterKey) {
+	w.Raw(id[:])
+	w.U32(k.epoch)
+	sk := k.pair.SecretBytes()
+	w.Raw(sk[:])
+	clear(sk[:])
 }
 
 func (c *Core) clusterKeyIDs() [][32]byte {
@@ -98,34 +132,27 @@ func (c *Core) clusterKeyIDs() [][32]byte {
 	return ids
 }
 
-// restoreKeys loads KeysSnapshot's bytes into c (which holds no key yet).
-// Errors never include key material.
-func (c *Core) restoreKeys(b []byte) error {
-	r := scale.NewReader(b)
-	if d := r.String(); r.Err() != nil || d != KeysDomain {
-		return fmt.Errorf("%w: not a %s snapshot", ErrCorruptSnapshot, KeysDomain)
-	}
+func readMaster(r *scale.Reader) (*masterKey, error) {
 	var sk [cipher.SecretKeySize]byte
 	defer clear(sk[:])
-	switch r.U8() {
-	case 0:
-	case 1:
-		epoch := r.U32()
-		r.Fixed(sk[:])
-		seq := r.U64()
-		if r.Err() != nil {
-			break
-		}
-		p, err := keys.FromSecretBytes(sk)
-		if err != nil {
-			return fmt.Errorf("%w: master key is not a valid secret key", ErrCorruptSnapshot)
-		}
-		c.master = &masterKey{epoch: epoch, pair: p, gen: cipher.NewIVGenerator(p, seq)}
-	default:
-		if r.Err() == nil {
-			return fmt.Errorf("%w: bad master key option", ErrCorruptSnapshot)
-		}
+	epoch := r.U32()
+	r.Fixed(sk[:])
+	seq := r.U64()
+	if r.Err() != nil {
+		return nil, nil
 	}
+	p, err := keys.FromSecretBytes(sk)
+	if err != nil {
+		return nil, fmt.Errorf("%w: master key is not a valid secret key", ErrCorruptSnapshot)
+	}
+	return &masterKey{epoch: epoch, pair: p, gen: cipher.NewIVGenerator(p, seq)}, nil
+}
+
+// readClusterKeys reads a vector of (cluster, epoch, secret) in strictly
+// increasing (cluster, epoch) order and gives each to put.
+func readClusterKeys(r *scale.Reader, put func(id [32]byte, k *clusterKey)) error {
+	var sk [cipher.SecretKeySize]byte
+	defer clear(sk[:])
 	n := r.Len(32 + 4 + 64)
 	var last []byte
 	for i := 0; i < n && r.Err() == nil; i++ {
@@ -136,15 +163,72 @@ func (c *Core) restoreKeys(b []byte) error {
 		if r.Err() != nil {
 			break
 		}
-		if last != nil && bytes.Compare(last, id[:]) >= 0 {
+		cur := binary.BigEndian.AppendUint32(bytes.Clone(id[:]), epoch)
+		if last != nil && bytes.Compare(last, cur) >= 0 {
 			return fmt.Errorf("%w: cluster keys not sorted", ErrCorruptSnapshot)
 		}
-		last = bytes.Clone(id[:])
+		last = cur
 		p, err := keys.FromSecretBytes(sk)
 		if err != nil {
 			return fmt.Errorf("%w: cluster %x key is not a valid secret key", ErrCorruptSnapshot, id)
 		}
-		c.clusterKeys[id] = &clusterKey{epoch: epoch, pair: p}
+		put(id, &clusterKey{epoch: epoch, pair: p})
+	}
+	return nil
+}
+
+// restoreKeys loads KeysSnapshot's bytes (v2, or v1) into c (which holds
+// no key yet). Errors never include key material.
+func (c *Core) restoreKeys(b []byte) error {
+	r := scale.NewReader(b)
+	d := r.String()
+	if r.Err() != nil || d != KeysDomain && d != KeysDomainV1 {
+		return fmt.Errorf("%w: not a %s snapshot", ErrCorruptSnapshot, KeysDomain)
+	}
+	switch r.U8() {
+	case 0:
+	case 1:
+		m, err := readMaster(r)
+		if err != nil {
+			return err
+		}
+		c.master = m
+	default:
+		if r.Err() == nil {
+			return fmt.Errorf("%w: bad master key option", ErrCorruptSnapshot)
+		}
+	}
+	if err := readClusterKeys(r, func(id [32]byte, k *clusterKey) { c.clusterKeys[id] = k }); err != nil {
+		return err
+	}
+	if d == KeysDomain {
+		n := r.Len(4 + 64 + 8)
+		for i := 0; i < n && r.Err() == nil; i++ {
+			m, err := readMaster(r)
+			if err != nil {
+				return err
+			}
+			if m == nil {
+				break
+			}
+			if k := len(c.oldMasters); k > 0 && c.oldMasters[k-1].epoch >= m.epoch || c.master != nil && m.epoch >= c.master.epoch {
+				return fmt.Errorf("%w: old master keys out of epoch order", ErrCorruptSnapshot)
+			}
+			c.oldMasters = append(c.oldMasters, m)
+		}
+		var bad error
+		if err := readClusterKeys(r, func(id [32]byte, k *clusterKey) {
+			if cur := c.clusterKeys[id]; cur != nil && k.epoch >= cur.epoch {
+				bad = fmt.Errorf("%w: old cluster key of cluster %x is not older than a held one", ErrCorruptSnapshot, id)
+				return
+			}
+			c.oldClusterKeys[id] = append(c.oldClusterKeys[id], k)
+		}); err != nil {
+			return err
+		}
+		if bad != nil {
+			return bad
+		}
 	}
 	if err := r.Finish(); err != nil {
 		return fmt.Errorf("%w: keys: %w", ErrCorruptSnapshot, err)
@@ -169,6 +253,8 @@ type ClusterKeyInfo struct {
 	ID     [32]byte
 	Epoch  uint32
 	Pubkey keys.PublicKey
+	// RetiredEpochs are the older epochs whose keys the worker keeps.
+	RetiredEpochs []uint32
 }
 
 // KeyInfo returns the public side of the core's keys; gatekeeper
@@ -195,7 +281,11 @@ func (c *Core) KeyInfo(st state.Store) KeyInfo {
 	}
 	for _, id := range c.clusterKeyIDs() {
 		k := c.clusterKeys[id]
-		in.Clusters = append(in.Clusters, ClusterKeyInfo{ID: id, Epoch: k.epoch, Pubkey: k.pair.Public()})
+		ki := ClusterKeyInfo{ID: id, Epoch: k.epoch, Pubkey: k.pair.Public()}
+		for _, o := range c.oldClusterKeys[id] {
+			ki.RetiredEpochs = append(ki.RetiredEpochs, o.epoch)
+		}
+		in.Clusters = append(in.Clusters, ki)
 	}
 	return in
 }

@@ -13,10 +13,13 @@ func (c *Core) registerBuiltins() {
 	// Shares come from a gatekeeper's Worker origin; the chain delivered
 	// them only after checking the sender is an active gatekeeper.
 	_ = c.Handle(msg.TopicMasterKeyShare, nil, handleMasterKeyShare)
+	_ = c.Handle(msg.TopicMasterKeyHistory, nil, handleMasterKeyHistory)
 	_ = c.Handle(msg.TopicClusterKeys, nil, handleClusterKeys)
+	_ = c.Handle(msg.TopicClusterKeyHistory, nil, handleClusterKeyHistory)
 	// Contract events come from the phat module only.
 	_ = c.Handle(msg.TopicPhatInstantiate, msg.OriginModule(msg.PhatModuleName), handleInstantiate)
 	_ = c.Handle(msg.TopicPhatCommand, msg.OriginModule(msg.PhatModuleName), handleCommand)
+	_ = c.Handle(msg.TopicClusterRekeyed, msg.OriginModule(msg.PhatModuleName), handleClusterRekeyed)
 }
 
 // handleRegistered announces the worker once the registry records it: one

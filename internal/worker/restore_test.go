@@ -124,11 +124,11 @@ func TestRestoreKeysRefused(t *testing.T) {
 	n, a := bootstrap(t)
 	good := a.c.KeysSnapshot()
 	snap := a.c.Snapshot()
+	off := len(KeysDomain) + 1 + 1 + 4 // compact string len, option, epoch
 	bad := bytes.Clone(good)
-	bad[len(bad)-2] ^= 0xff // the IV sequence: any value restores
+	bad[off+64+6] ^= 0xff // the IV sequence: any value restores
 	trunc := good[:len(good)-1]
 	wrongScalar := bytes.Clone(good)
-	off := len(KeysDomain) + 1 + 1 + 4 // compact string len, option, epoch
 	for i := 0; i < 32; i++ {
 		wrongScalar[off+i] = 0xff
 	}

@@ -152,7 +152,8 @@ func FromState(k Keys, st State) (*Core, error) { return FromStateWith(k, Option
 // KeysSnapshot's bytes (nil: none), checking it: streams sorted by origin,
 // the worker's own present, the others cluster streams; messages of the
 // stream's origin with consecutive sequences ending at Next-1, each signed
-// by the stream's key (a cluster stream whose key the core does not hold
+// by the stream's key or, for a rotated cluster, by one of its retired keys
+// (messages signed before the rotation, still in flight) (a cluster stream whose key the core does not hold
 // carries no message).
 func FromStateWith(k Keys, o Options, st State, keysSnap []byte) (*Core, error) {
 	bad := func(format string, a ...any) (*Core, error) {
@@ -198,7 +199,7 @@ func FromStateWith(k Keys, o Options, st State, keysSnap []byte) (*Core, error) 
 			if m.Sequence != first+uint64(j) || !bytes.Equal(m.Message.Origin, s.origin) {
 				return bad("stream %x: message %d (sequence %d) out of place", ss.Origin, j, m.Sequence)
 			}
-			if !m.Verify(s.signer.Public()) {
+			if !m.Verify(s.signer.Public()) && !c.signedByRetired(ss.Origin, m) {
 				return bad("stream %x: message %d not signed by the stream's key", ss.Origin, j)
 			}
 		}

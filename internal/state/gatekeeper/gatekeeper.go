@@ -1,14 +1,18 @@
 // Package gatekeeper is the gatekeeper module (index 6 of AppVersion1): the
 // set of gatekeepers (registered workers chosen by the admin, later by
 // governance, that hold the master key) and the master-key record. Its
-// privileged methods add and remove gatekeepers; its topic handlers judge
-// the gatekeepers' messages (msg.TopicMasterPubkey, msg.TopicMasterKeyShare,
-// msg.TopicGatekeeperReady) that arrive through mq.submit.
+// privileged methods add and remove gatekeepers, rotate the master key and
+// set the key grace period (rotation.go); its topic handlers judge the
+// gatekeepers' messages (msg.TopicMasterPubkey, msg.TopicMasterKeyShare,
+// msg.TopicGatekeeperReady, msg.TopicMasterKeyHistory) that arrive through
+// mq.submit.
 //
 // Storage:
 //
 //	"gatekeeper/set"    → SCALE(Vec<([u8; 32], bool)>) sorted by identity: each gatekeeper and whether it is active
 //	"gatekeeper/master" → SCALE(MasterKey) (absent: no master key yet)
+//	"gatekeeper/rotation" → SCALE(Rotation) while a master-key rotation is in progress
+//	"gatekeeper/key_grace" → u32 LE: blocks an old contract key stays usable after a rotation (absent: DefaultKeyGrace)
 //
 // A gatekeeper is active once it holds the master key: the first one by
 // announcing the master public key it generated, the others by saying
@@ -35,7 +39,15 @@ const (
 	MethodAdd uint8 = 0
 	// MethodRemove is gatekeeper.remove(worker [u8; 32]) (privileged).
 	MethodRemove uint8 = 1
+	// MethodRotateMasterKey is gatekeeper.rotate_master_key() (privileged,
+	// no arguments): start the next master-key epoch.
+	MethodRotateMasterKey uint8 = 2
+	// MethodSetKeyGrace is gatekeeper.set_key_grace(blocks u32) (privileged).
+	MethodSetKeyGrace uint8 = 3
 )
+
+// DefaultKeyGrace is the key grace period (blocks) when none was set.
+const DefaultKeyGrace uint32 = 100
 
 // MaxGatekeepers bounds the gatekeeper set.
 const MaxGatekeepers = 64
@@ -45,12 +57,18 @@ const MaxGatekeepers = 64
 const (
 	AddWeight    uint64 = 100_000
 	RemoveWeight uint64 = 60_000
+	RotateWeight uint64 = 80_000
+	GraceWeight  uint64 = 20_000
 )
 
 // Storage keys.
 var (
 	KeySet    = []byte("gatekeeper/set")
 	KeyMaster = []byte("gatekeeper/master")
+	// KeyRotation holds the rotation in progress.
+	KeyRotation = []byte("gatekeeper/rotation")
+	// KeyGraceKey holds the key grace period.
+	KeyGraceKey = []byte("gatekeeper/key_grace")
 )
 
 // Gatekeeper is one member of the gatekeeper set.
@@ -98,8 +116,10 @@ func (m *MasterKey) DecodeSCALE(r *scale.Reader) {
 // Module returns the gatekeeper module.
 func Module() *state.Module {
 	return &state.Module{Name: "gatekeeper", Methods: []*state.Method{
-		MethodAdd:    {Name: "add", Weight: AddWeight, Privileged: true, Check: checkWorkerArg, Exec: execAdd},
-		MethodRemove: {Name: "remove", Weight: RemoveWeight, Privileged: true, Check: checkWorkerArg, Exec: execRemove},
+		MethodAdd:             {Name: "add", Weight: AddWeight, Privileged: true, Check: checkWorkerArg, Exec: execAdd},
+		MethodRemove:          {Name: "remove", Weight: RemoveWeight, Privileged: true, Check: checkWorkerArg, Exec: execRemove},
+		MethodRotateMasterKey: {Name: "rotate_master_key", Weight: RotateWeight, Privileged: true, Check: checkNoArgs, Exec: execRotate},
+		MethodSetKeyGrace:     {Name: "set_key_grace", Weight: GraceWeight, Privileged: true, Check: checkGraceArg, Exec: execSetGrace},
 	}}
 }
 
@@ -248,8 +268,12 @@ func execRemove(c *state.CallCtx, args []byte) (uint32, string, error) {
 	if !ok {
 		return state.CodeNotGatekeeper, fmt.Sprintf("worker %s is not a gatekeeper", w.Hex()), nil
 	}
-	putSet(c.Overlay(), slices.Delete(set, i, i+1))
+	set = slices.Delete(set, i, i+1)
+	putSet(c.Overlay(), set)
 	emitChange(c, msg.GatekeeperRemoved, w)
+	if err := afterRemoval(c, set, w); err != nil {
+		return 0, "", err
+	}
 	return state.CodeOK, "", nil
 }
 
@@ -302,10 +326,10 @@ func HandleMasterPubkey(c *state.CallCtx, o msg.Origin, payload []byte) (uint32,
 	} else if !ok {
 		return state.CodeGkNotGatekeeper, fmt.Sprintf("%s is not a gatekeeper", from.Hex()), nil
 	}
-	if _, ok, err := GetMasterKey(c.Overlay()); err != nil {
+	if mk, ok, err := GetMasterKey(c.Overlay()); err != nil {
 		return 0, "", err
 	} else if ok {
-		return state.CodeGkMasterKeyExists, "a master key is already recorded", nil
+		return rotatedPubkey(c, from, mk, p)
 	}
 	if p.Epoch != 0 {
 		return state.CodeGkMasterKeyExists, fmt.Sprintf("the first master key must be of epoch 0, not %d", p.Epoch), nil
@@ -378,6 +402,9 @@ func HandleReady(c *state.CallCtx, o msg.Origin, payload []byte) (uint32, string
 		return state.CodeGkMasterKeyMismatch, fmt.Sprintf("ready with key %s of epoch %d, not the chain's master key", p.Pubkey.Hex(), p.Epoch), nil
 	}
 	if err := setActive(c.Overlay(), from); err != nil {
+		return 0, "", err
+	}
+	if err := maybeFinishRotation(c); err != nil {
 		return 0, "", err
 	}
 	c.AddEvent(state.Event{Type: "gatekeeper_ready", Attributes: []state.EventAttribute{{Key: "gatekeeper", Value: from.Hex(), Index: true}}})

@@ -24,17 +24,20 @@ import (
 // (see mq.Module); messages of other topics are delivered unjudged.
 func topicHandlersV1() map[string]state.TopicHandler {
 	return map[string]state.TopicHandler{
-		msg.TopicMasterPubkey:      gatekeeper.HandleMasterPubkey,   // Worker: a gatekeeper's new master key
-		msg.TopicMasterKeyShare:    gatekeeper.HandleMasterKeyShare, // Worker: an active gatekeeper's share to a new one
-		msg.TopicGatekeeperReady:   gatekeeper.HandleReady,          // Worker: a gatekeeper holds the master key
-		msg.TopicClusterKeys:       phat.HandleClusterKeys,          // Worker: an active gatekeeper's cluster key shares
-		msg.TopicContractKey:       phat.HandleContractKey,          // Cluster: a contract's ECDH public key
-		msg.TopicClusterOutcome:    phat.HandleOutcome,              // Cluster: gas used by an instantiate or command
-		msg.TopicClusterOutcomes:   phat.HandleOutcomes,             // Cluster: a block's outcomes, all or nothing
-		msg.TopicInstantiateFailed: phat.HandleInstantiateFailed,    // Cluster: a constructor failed
-		msg.TopicClusterStateRoot:  phat.HandleStateRoot,            // Worker: a cluster worker's state root report
-		msg.TopicWorkerEndpoint:    registry.HandleEndpoint,         // Worker: the URL of its public API
-		msg.TopicWorkerHeartbeat:   registry.HandleHeartbeat,        // Worker: its sign of life (last-seen height)
+		msg.TopicMasterPubkey:      gatekeeper.HandleMasterPubkey,     // Worker: a gatekeeper's new master key
+		msg.TopicMasterKeyShare:    gatekeeper.HandleMasterKeyShare,   // Worker: an active gatekeeper's share to a new one
+		msg.TopicGatekeeperReady:   gatekeeper.HandleReady,            // Worker: a gatekeeper holds the master key
+		msg.TopicMasterKeyHistory:  gatekeeper.HandleMasterKeyHistory, // Worker: an active gatekeeper's past master keys for a new one
+		msg.TopicClusterKeys:       phat.HandleClusterKeys,            // Worker: an active gatekeeper's cluster key shares
+		msg.TopicContractKey:       phat.HandleContractKey,            // Cluster: a contract's ECDH public key
+		msg.TopicContractKeys:      phat.HandleContractKeys,           // Cluster: its contracts' keys of a new epoch
+		msg.TopicClusterKeyHistory: phat.HandleClusterKeyHistory,      // Worker: an active gatekeeper's past cluster keys for a worker
+		msg.TopicClusterOutcome:    phat.HandleOutcome,                // Cluster: gas used by an instantiate or command
+		msg.TopicClusterOutcomes:   phat.HandleOutcomes,               // Cluster: a block's outcomes, all or nothing
+		msg.TopicInstantiateFailed: phat.HandleInstantiateFailed,      // Cluster: a constructor failed
+		msg.TopicClusterStateRoot:  phat.HandleStateRoot,              // Worker: a cluster worker's state root report
+		msg.TopicWorkerEndpoint:    registry.HandleEndpoint,           // Worker: the URL of its public API
+		msg.TopicWorkerHeartbeat:   registry.HandleHeartbeat,          // Worker: its sign of life (last-seen height)
 	}
 }
 

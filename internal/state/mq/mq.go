@@ -178,6 +178,16 @@ func originKey(st state.Store, o msg.Origin) (keys.PublicKey, bool, string, erro
 	return keys.PublicKey{}, false, fmt.Sprintf("origin %s cannot submit messages (only registered workers and keyed clusters can)", o), nil
 }
 
+// previousKey is a rotated cluster's key of the epoch before its current
+// one (phat.ClusterPreviousPubkey); false for workers and clusters never
+// rotated.
+func previousKey(st state.Store, o msg.Origin) (keys.PublicKey, bool, error) {
+	if o.Kind != msg.OriginKindCluster {
+		return keys.PublicKey{}, false, nil
+	}
+	return phat.ClusterPreviousPubkey(st, o.Cluster)
+}
+
 // admitSubmit runs mq.submit's admission checks (all rejections): the origin
 // is a registered worker (not deregistered) or a cluster with a recorded key, the sequence is
 // exactly the next one, and the signature is the origin's key's.
@@ -227,7 +237,21 @@ func admitSubmit(a *state.AdmitCtx, args []byte) (uint32, string, error) {
 	ck := SigCacheKey(&s, pub)
 	if a.Cache == nil || !a.Cache.Contains(ck) {
 		if !s.Verify(pub) {
-			return state.CodeMqBadSignature, fmt.Sprintf("message signature does not verify for %s", o), nil
+			// A rotated cluster's messages signed before its workers
+			// received the new key carry the previous key's signature —
+			// never its contract keys of the new epoch, which only the
+			// new key publishes (a leaked old key must not choose the keys
+			// clients encrypt to).
+			prev, ok, err := previousKey(a.Store, o)
+			if string(s.Message.Topic) == msg.TopicContractKeys {
+				ok = false
+			}
+			if err != nil {
+				return 0, "", err
+			}
+			if !ok || !s.Verify(prev) {
+				return state.CodeMqBadSignature, fmt.Sprintf("message signature does not verify for %s", o), nil
+			}
 		}
 		if a.Cache != nil {
 			a.Cache.Add(ck)

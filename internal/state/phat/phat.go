@@ -19,6 +19,8 @@
 //	"phat/cluster_contracts/" ‖ cluster → SCALE(Vec<[u8; 32]>) sorted: the cluster's contracts
 //	"phat/pending/" ‖ command_id  → SCALE(Pending): a reservation awaiting the cluster's outcome
 //	"phat/ledger/" ‖ cluster      → u128 LE: value credited to the cluster's ledger (transfers, deposits)
+//	"phat/cluster_epochs/" ‖ id   → SCALE(Vec<(u32 epoch, [u8;32] pubkey, u64 height, u32 grace)>): the cluster's keys by epoch, written from its first rotation on
+//	"phat/contract_key_epoch/" ‖ contract ‖ epoch (u32 BE) → [u8;32]: a contract's ECDH public key of an epoch, written from its first rotation on
 //	"phat/report_interval/", "phat/root_heights/", "phat/root/", "phat/alarms/" → state root agreement (roots.go)
 //
 // A cluster id is the H256 of the counter (big-endian u64 in the last 8
@@ -517,6 +519,9 @@ func HandleClusterKeys(c *state.CallCtx, o msg.Origin, payload []byte) (uint32, 
 		if _, in := slices.BinarySearchFunc(cl.Workers, s.Worker, cmpKey); !in {
 			return state.CodeClusterKeyOutsideCluster, fmt.Sprintf("share for %s, not a worker of cluster %x", s.Worker.Hex(), cl.ID), nil
 		}
+	}
+	if cl.HasPubkey && p.Epoch > cl.Epoch {
+		return rekey(c, &cl, &p)
 	}
 	if cl.HasPubkey && (cl.Pubkey != p.Pubkey || cl.Epoch != p.Epoch) {
 		return state.CodeClusterKeyMismatch, fmt.Sprintf("cluster %x has key %s of epoch %d, message says %s of epoch %d", cl.ID, cl.Pubkey.Hex(), cl.Epoch, p.Pubkey.Hex(), p.Epoch), nil

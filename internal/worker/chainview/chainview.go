@@ -170,3 +170,38 @@ func (v View) WorkerLiveness(id keys.PublicKey) (registry.WorkerLiveness, error)
 	}
 	return registry.GetWorkerLiveness(v.st, &rec)
 }
+
+// Rotation reads the rotation in progress (worker.RotationView).
+func (v View) Rotation() (worker.Rotation, bool, error) {
+	r, ok, err := gatekeeper.GetRotation(v.st)
+	return worker.Rotation{Epoch: r.Epoch, Generator: r.Generator}, ok, err
+}
+
+// KeyGrace reads the key grace period (worker.RotationView).
+func (v View) KeyGrace() (uint32, error) { return gatekeeper.KeyGrace(v.st) }
+
+// ClusterEpochs reads a cluster's key history (worker.RotationView).
+func (v View) ClusterEpochs(id [32]byte) ([]worker.ClusterEpoch, error) {
+	es, err := phat.ClusterEpochs(v.st, id)
+	if err != nil || es == nil {
+		return nil, err
+	}
+	out := make([]worker.ClusterEpoch, len(es))
+	for i, e := range es {
+		out[i] = worker.ClusterEpoch{Epoch: e.Epoch, Pubkey: e.Pubkey, Height: e.Height, Grace: e.Grace}
+	}
+	return out, nil
+}
+
+// MasterEpochs reads the master key's history (worker.RotationView).
+func (v View) MasterEpochs() ([]worker.MasterRecord, error) {
+	mk, ok, err := gatekeeper.GetMasterKey(v.st)
+	if err != nil || !ok {
+		return nil, err
+	}
+	out := make([]worker.MasterRecord, len(mk.History))
+	for i, e := range mk.History {
+		out[i] = worker.MasterRecord{Epoch: e.Epoch, Pubkey: e.Pubkey}
+	}
+	return out, nil
+}

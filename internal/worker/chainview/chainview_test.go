@@ -369,3 +369,62 @@ func TestWorkerLiveness(t *testing.T) {
 		t.Fatalf("corrupt last seen: %v", err)
 	}
 }
+
+// TestRotationView reads the rotation records, and refuses corrupt ones.
+func TestRotationView(t *testing.T) {
+	st := state.NewMemStore()
+	v := chainview.New(st).(worker.RotationView)
+	if _, ok, err := v.Rotation(); ok || err != nil {
+		t.Fatalf("rotation on an empty chain: %v %v", ok, err)
+	}
+	if g, err := v.KeyGrace(); g != gatekeeper.DefaultKeyGrace || err != nil {
+		t.Fatalf("grace %d %v", g, err)
+	}
+	if es, err := v.ClusterEpochs([32]byte{}); es != nil || err != nil {
+		t.Fatalf("epochs %v %v", es, err)
+	}
+	if es, err := v.MasterEpochs(); es != nil || err != nil {
+		t.Fatalf("master epochs %v %v", es, err)
+	}
+	mk := gatekeeper.MasterKey{Epoch: 1, Pubkey: keys.PublicKey{4}, History: []gatekeeper.MasterKeyEpoch{{Epoch: 0, Pubkey: keys.PublicKey{3}}, {Epoch: 1, Pubkey: keys.PublicKey{4}, Height: 8}}}
+	st.Apply(state.WriteSet{{Key: gatekeeper.KeyMaster, Value: scale.Encode(&mk)}})
+	if es, err := v.MasterEpochs(); err != nil || len(es) != 2 || es[1] != (worker.MasterRecord{Epoch: 1, Pubkey: keys.PublicKey{4}}) {
+		t.Fatalf("master epochs %+v %v", es, err)
+	}
+	epochs := scale.NewWriter(0)
+	scale.WriteVec(epochs, []phat.ClusterEpoch{{Epoch: 0, Pubkey: keys.PublicKey{1}}, {Epoch: 1, Pubkey: keys.PublicKey{2}, Height: 9, Grace: 3}},
+		func(w *scale.Writer, e phat.ClusterEpoch) {
+			w.U32(e.Epoch)
+			w.Raw(e.Pubkey[:])
+			w.U64(e.Height)
+			w.U32(e.Grace)
+		})
+	st.Apply(state.WriteSet{
+		{Key: gatekeeper.KeyRotation, Value: scale.Encode(&gatekeeper.Rotation{Epoch: 3, Generator: keys.PublicKey{7}, Height: 5})},
+		{Key: gatekeeper.KeyGraceKey, Value: []byte{12, 0, 0, 0}},
+		{Key: phat.ClusterEpochsKey([32]byte{}), Value: epochs.Bytes()},
+	})
+	if r, ok, err := v.Rotation(); !ok || err != nil || r != (worker.Rotation{Epoch: 3, Generator: keys.PublicKey{7}}) {
+		t.Fatalf("rotation %+v %v %v", r, ok, err)
+	}
+	if g, err := v.KeyGrace(); g != 12 || err != nil {
+		t.Fatalf("grace %d %v", g, err)
+	}
+	if es, err := v.ClusterEpochs([32]byte{}); err != nil || len(es) != 2 || es[1] != (worker.ClusterEpoch{Epoch: 1, Pubkey: keys.PublicKey{2}, Height: 9, Grace: 3}) {
+		t.Fatalf("epochs %+v %v", es, err)
+	}
+	st.Apply(state.WriteSet{
+		{Key: gatekeeper.KeyRotation, Value: []byte{1, 2}},
+		{Key: gatekeeper.KeyGraceKey, Value: []byte{1}},
+		{Key: phat.ClusterEpochsKey([32]byte{}), Value: []byte{4, 1}},
+	})
+	if _, _, err := v.Rotation(); !errors.Is(err, state.ErrCorruptState) {
+		t.Fatalf("corrupt rotation: %v", err)
+	}
+	if _, err := v.KeyGrace(); !errors.Is(err, state.ErrCorruptState) {
+		t.Fatalf("corrupt grace: %v", err)
+	}
+	if _, err := v.ClusterEpochs([32]byte{}); !errors.Is(err, state.ErrCorruptState) {
+		t.Fatalf("corrupt epochs: %v", err)
+	}
+}

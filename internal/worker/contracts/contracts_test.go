@@ -39,6 +39,11 @@ type chain struct {
 	owner keys.PublicKey
 	// system is the clusters' system contract (zero: none).
 	system [32]byte
+	// epoch and epochs are the clusters' master-key epochs and key
+	// histories (rotation); grace is the key grace period.
+	epoch  map[[32]byte]uint32
+	epochs map[[32]byte][]worker.ClusterEpoch
+	grace  uint32
 }
 
 type fakeCode struct {
@@ -55,7 +60,8 @@ var (
 
 func newChain(t testing.TB) *chain {
 	ch := &chain{t: t, master: keys.FromSeed([32]byte{0x99}), clusters: map[[32]byte]*keys.Pair{},
-		codes: map[[32]byte]fakeCode{}, st: state.NewMemStore()}
+		codes: map[[32]byte]fakeCode{}, st: state.NewMemStore(), epoch: map[[32]byte]uint32{},
+		epochs: map[[32]byte][]worker.ClusterEpoch{}, grace: 100}
 	for _, id := range [][32]byte{cid, cid2} {
 		ch.clusters[id] = cipher.ClusterKey(ch.master, id)
 	}
@@ -93,7 +99,7 @@ func (v view) Cluster(id [32]byte) (worker.Cluster, bool, error) {
 	if p == nil {
 		return worker.Cluster{}, false, nil
 	}
-	return worker.Cluster{ID: id, Pubkey: p.Public(), HasPubkey: true, Workers: v.ch.members, ReportInterval: v.ch.interval, Owner: v.ch.owner, SystemContract: v.ch.system}, true, nil
+	return worker.Cluster{ID: id, Pubkey: p.Public(), HasPubkey: true, Epoch: v.ch.epoch[id], Workers: v.ch.members, ReportInterval: v.ch.interval, Owner: v.ch.owner, SystemContract: v.ch.system}, true, nil
 }
 func (v view) Code(cluster, hash [32]byte) (uint8, []byte, bool, error) {
 	if v.ch.codeErr != nil {
@@ -101,6 +107,13 @@ func (v view) Code(cluster, hash [32]byte) (uint8, []byte, bool, error) {
 	}
 	c, ok := v.ch.codes[hash]
 	return c.kind, c.code, ok, nil
+}
+
+func (view) Rotation() (worker.Rotation, bool, error)     { return worker.Rotation{}, false, nil }
+func (v view) KeyGrace() (uint32, error)                  { return v.ch.grace, nil }
+func (view) MasterEpochs() ([]worker.MasterRecord, error) { return nil, nil }
+func (v view) ClusterEpochs(id [32]byte) ([]worker.ClusterEpoch, error) {
+	return append([]worker.ClusterEpoch(nil), v.ch.epochs[id]...), nil
 }
 
 var sharedRT worker.ContractRuntime
@@ -122,10 +135,10 @@ func workerKeys(seed byte) worker.Keys {
 }
 
 // keysSnapshot is a worker keys snapshot holding the given cluster keys
-// (the format KeysSnapshot documents).
+// (KeysSnapshot's v1 format, which restore still reads).
 func (ch *chain) keysSnapshot(ids ...[32]byte) []byte {
 	var w scale.Writer
-	w.String(worker.KeysDomain)
+	w.String(worker.KeysDomainV1)
 	w.U8(0)
 	w.Compact(uint64(len(ids)))
 	for _, id := range ids {
