@@ -8,8 +8,6 @@ import (
 	"time"
 
 	"github.com/cella-network/cella/internal/contract/testcontracts"
-	"github.com/cella-network/cella/internal/devnet"
-	"github.com/cella-network/cella/internal/node"
 	"github.com/cella-network/cella/internal/nodetest"
 	"github.com/cella-network/cella/sdk"
 )
@@ -21,24 +19,7 @@ func startDevnet(t *testing.T) (context.Context, *sdk.Client, string) {
 	if testing.Short() {
 		t.Skip("starts a node")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	t.Cleanup(cancel)
-	cfg := devnet.Config{
-		Home: t.TempDir(), ChainID: "cella-sdk-test",
-		Node: node.ConfigOptions{Moniker: "t", BlockTime: 30 * time.Millisecond, EmptyBlocks: true,
-			RPCAddr: nodetest.FreeURL(t), P2PAddr: nodetest.FreeURL(t), Loopback: true},
-		Worker: devnet.WorkerConfig{PublicAddr: nodetest.FreeAddr(t), PollInterval: 50 * time.Millisecond},
-	}
-	n, err := devnet.Start(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { n.Close() })
-	nodetest.WaitFor(ctx, t, "cluster 0's key", 50*time.Millisecond, func() bool { return len(n.Worker.Runtime.Info().Clusters) == 1 })
-	c, err := sdk.Connect(cfg.Node.RPCAddr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ctx, c, n := startPinkDevnet(t, nil)
 	return ctx, c, "http://" + n.Worker.PublicAddr
 }
 

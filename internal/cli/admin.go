@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"fmt"
 	"strconv"
 	"strings"
@@ -10,7 +9,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cella-network/cella/internal/chainapi"
-	"github.com/cella-network/cella/internal/client"
 	"github.com/cella-network/cella/internal/genesisfile"
 	"github.com/cella-network/cella/internal/keys"
 	"github.com/cella-network/cella/internal/state/admin"
@@ -207,21 +205,7 @@ func (s *privSender) cmd(use, short string, args cobra.PositionalArgs, example s
 			if err != nil {
 				return invalidArg(err)
 			}
-			suri, err := readSecretURI(cmd, "from", "from-file")
-			if err != nil {
-				return err
-			}
-			pair, err := keys.FromURI(suri)
-			if err != nil {
-				return fmt.Errorf("--from: %w", err)
-			}
-			c, err := client.New(cmd.Flag("node").Value.String())
-			if err != nil {
-				return err
-			}
-			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
-			defer cancel()
-			return sendAndReport(ctx, cmd, c, pair, s.wrap(cmd, inner), wait, output)
+			return sendSigned(cmd, timeout, wait, output, s.wrap(cmd, inner))
 		},
 	}
 	addSecretFlags(cmd, "from", s.signer)
@@ -400,21 +384,7 @@ hook any contract of the cluster. Only the cluster's owner may; --from is the ow
 			if err != nil {
 				return invalidArg(fmt.Errorf("contract %q: %w", args[1], err))
 			}
-			suri, err := readSecretURI(cmd, "from", "from-file")
-			if err != nil {
-				return err
-			}
-			pair, err := keys.FromURI(suri)
-			if err != nil {
-				return fmt.Errorf("--from: %w", err)
-			}
-			c, err := client.New(cmd.Flag("node").Value.String())
-			if err != nil {
-				return err
-			}
-			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
-			defer cancel()
-			return sendAndReport(ctx, cmd, c, pair, phat.SetSystemContractCall(id, ct), wait, output)
+			return sendSigned(cmd, timeout, wait, output, phat.SetSystemContractCall(id, ct))
 		},
 	}
 	addSecretFlags(cmd, "from", "the cluster's owner")

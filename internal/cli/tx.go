@@ -52,21 +52,7 @@ comes from --from, --from-file or the CELLA_SURI environment variable.`,
 			if err != nil {
 				return err
 			}
-			suri, err := readSecretURI(cmd, "from", "from-file")
-			if err != nil {
-				return err
-			}
-			pair, err := keys.FromURI(suri)
-			if err != nil {
-				return fmt.Errorf("--from: %w", err)
-			}
-			c, err := client.New(cmd.Flag("node").Value.String())
-			if err != nil {
-				return err
-			}
-			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
-			defer cancel()
-			return sendAndReport(ctx, cmd, c, pair, registry.DeregisterWorkerCall(w), wait, output)
+			return sendSigned(cmd, timeout, wait, output, registry.DeregisterWorkerCall(w))
 		},
 	}
 	addSecretFlags(cmd, "from", "the worker's operator")
@@ -149,6 +135,26 @@ With --wait the command returns once the transaction is in a committed block.`,
 // sendAndReport builds, signs and submits call from pair, then prints the
 // hash, or with wait the committed result. A call that failed in its block is
 // an error (non-zero exit).
+// sendSigned sends call signed by the key of --from (or --from-file, or
+// CELLA_SURI) to --node, within timeout, and reports it as output says.
+func sendSigned(cmd *cobra.Command, timeout time.Duration, wait bool, output string, call tx.Call) error {
+	suri, err := readSecretURI(cmd, "from", "from-file")
+	if err != nil {
+		return err
+	}
+	pair, err := keys.FromURI(suri)
+	if err != nil {
+		return fmt.Errorf("--from: %w", err)
+	}
+	c, err := client.New(cmd.Flag("node").Value.String())
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
+	defer cancel()
+	return sendAndReport(ctx, cmd, c, pair, call, wait, output)
+}
+
 func sendAndReport(ctx context.Context, cmd *cobra.Command, c *client.Client, pair *keys.Pair, call tx.Call, wait bool, output string) error {
 	var o client.TxOptions
 	if f := cmd.Flags().Lookup("nonce"); f != nil && f.Changed {
