@@ -3,8 +3,10 @@ package node
 import (
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -139,6 +141,14 @@ type TestnetOptions struct {
 	Dev        bool
 	BasePort   int // node i uses p2p BasePort+10i and rpc BasePort+10i+1
 	BlockTime  time.Duration
+	// Metrics serves node i's Prometheus metrics on BasePort+10i+2.
+	Metrics bool
+	// Host is the address the nodes listen on and peer at (default
+	// 127.0.0.1).
+	Host string
+	// Genesis, when set, may edit the genesis before it is validated and
+	// written (allocations, measurements, bootstrap settings).
+	Genesis func(*state.Genesis)
 }
 
 // TestnetNode is one node of a generated testnet.
@@ -146,6 +156,11 @@ type TestnetNode struct {
 	Home    string
 	RPCAddr string
 	P2PAddr string
+	// MetricsAddr is host:port of the Prometheus metrics (empty without
+	// TestnetOptions.Metrics).
+	MetricsAddr string
+	// PeerID is the node's id@host:port for persistent_peers.
+	PeerID string
 }
 
 // InitTestnet writes Validators home folders under dir (node0, node1, …)
@@ -156,6 +171,9 @@ func InitTestnet(dir string, o TestnetOptions) (*state.Genesis, []TestnetNode, e
 	}
 	if o.BasePort == 0 {
 		o.BasePort = defaults.NodeP2PPort
+	}
+	if o.Host == "" {
+		o.Host = "127.0.0.1"
 	}
 	nodes := make([]TestnetNode, o.Validators)
 	cfgs := make([]*cmtcfg.Config, o.Validators)
@@ -169,12 +187,16 @@ func InitTestnet(dir string, o TestnetOptions) (*state.Genesis, []TestnetNode, e
 		p2pPort, rpcPort := o.BasePort+10*i, o.BasePort+10*i+1
 		nodes[i] = TestnetNode{
 			Home:    home,
-			RPCAddr: fmt.Sprintf("tcp://127.0.0.1:%d", rpcPort),
-			P2PAddr: fmt.Sprintf("tcp://127.0.0.1:%d", p2pPort),
+			RPCAddr: "tcp://" + net.JoinHostPort(o.Host, strconv.Itoa(rpcPort)),
+			P2PAddr: "tcp://" + net.JoinHostPort(o.Host, strconv.Itoa(p2pPort)),
+		}
+		if o.Metrics {
+			nodes[i].MetricsAddr = net.JoinHostPort(o.Host, strconv.Itoa(o.BasePort+10*i+2))
 		}
 		cfgs[i] = NewConfig(home, ConfigOptions{
 			Moniker: fmt.Sprintf("node%d", i), BlockTime: o.BlockTime, EmptyBlocks: true,
 			RPCAddr: nodes[i].RPCAddr, P2PAddr: nodes[i].P2PAddr, Loopback: true,
+			Prometheus: nodes[i].MetricsAddr,
 		})
 		if err := writeKeysAndConfig(cfgs[i]); err != nil {
 			return nil, nil, err
@@ -183,7 +205,8 @@ func InitTestnet(dir string, o TestnetOptions) (*state.Genesis, []TestnetNode, e
 		if err != nil {
 			return nil, nil, err
 		}
-		ids[i] = fmt.Sprintf("%s@127.0.0.1:%d", nk.ID(), p2pPort)
+		ids[i] = fmt.Sprintf("%s@%s", nk.ID(), net.JoinHostPort(o.Host, strconv.Itoa(p2pPort)))
+		nodes[i].PeerID = ids[i]
 		pub, err := privval.LoadFilePV(cfgs[i].PrivValidatorKeyFile(), cfgs[i].PrivValidatorStateFile()).GetPubKey()
 		if err != nil {
 			return nil, nil, err
@@ -192,6 +215,9 @@ func InitTestnet(dir string, o TestnetOptions) (*state.Genesis, []TestnetNode, e
 		vals[i].Power = 10
 	}
 	g := newGenesis(InitOptions{ChainID: o.ChainID, Dev: o.Dev}, vals)
+	if o.Genesis != nil {
+		o.Genesis(g)
+	}
 	now := time.Now()
 	for i, c := range cfgs {
 		var peers []string
