@@ -180,9 +180,13 @@ metrics (+3). They must stay below 32768 (the ephemeral range).`,
 			w := cmd.OutOrStdout()
 			fmt.Fprintf(w, "Wrote a testnet under %s (chain id %s, genesis hash %s)\n", out, m.ChainID, m.GenesisHash)
 			for _, p := range m.Processes {
-				fmt.Fprintf(w, "  %-14s %-8s %s\n", p.Name, p.Kind, addrList(p.Addrs))
+				fmt.Fprintf(w, "  %-14s %-8s %-15s %s\n", p.Name, p.Kind, p.Host, addrList(p.Addrs))
 			}
-			fmt.Fprintf(w, "Run it with: cella testnet run %s\n", out)
+			if len(m.Hosts) > 1 {
+				fmt.Fprintf(w, "Copy it to each host and run there: cella testnet run %s --host HOST (see docs/operators.md)\n", out)
+			} else {
+				fmt.Fprintf(w, "Run it with: cella testnet run %s\n", out)
+			}
 			return nil
 		},
 	}
@@ -191,7 +195,7 @@ metrics (+3). They must stay below 32768 (the ephemeral range).`,
 	cmd.Flags().IntVar(&o.Workers, "workers", 3, "number of worker pRuntimes (cluster 0)")
 	cmd.Flags().StringVar(&out, "output", "", "folder to write the testnet into")
 	cmd.Flags().StringVar(&o.ChainID, "chain-id", "cella-testnet", "chain id")
-	cmd.Flags().StringVar(&o.Host, "host", "127.0.0.1", "address every process listens on and is reached at")
+	cmd.Flags().StringSliceVar(&o.Hosts, "hosts", []string{"127.0.0.1"}, "addresses of the hosts the processes run on, listen on and are reached at (node i on host i mod n, pRuntime slot s on host s mod n)")
 	cmd.Flags().IntVar(&o.BasePort, "base-port", defaults.NodeP2PPort, "first port; each process slot takes 10")
 	cmd.Flags().DurationVar(&o.BlockTime, "block-time", time.Second, "time between blocks")
 	cmd.Flags().Int64Var(&o.CheckpointInterval, "checkpoint-interval", 0, "the pRuntimes' blocks between sealed checkpoints (0: pRuntime's default)")
@@ -211,8 +215,9 @@ func addrList(a map[string]string) string {
 
 func newTestnetRunCmd() *cobra.Command {
 	var (
-		failFast bool
-		lf       logFlags
+		failFast, noBootstrap bool
+		host                  string
+		lf                    logFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "run DIR",
@@ -231,9 +236,14 @@ stops every process and the runner exits non-zero at once.
 
 Ctrl-C or SIGTERM stops every process group (pherries, then pRuntimes, then
 nodes; SIGKILL after a grace period); on Linux the processes also die with
-the runner if it is killed.`,
+the runner if it is killed.
+
+On a testnet spread over several hosts (cella testnet --hosts), run one
+runner per host with --host: it runs that host's processes only. The runner
+on node0's host bootstraps; the others never do.`,
 		Example: `  cella testnet run ./testnet
-  cella testnet run ./testnet --fail-fast`,
+  cella testnet run ./testnet --fail-fast
+  cella testnet run ./testnet --host 10.0.0.2`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			log, err := lf.logger(cmd.ErrOrStderr())
@@ -250,16 +260,26 @@ the runner if it is killed.`,
 				return fmt.Errorf("cannot find the cella binary to run: %w", err)
 			}
 			s := testnet.NewSupervisor(bin, dir, m, log)
+			s.Host = host
 			w := cmd.ErrOrStderr()
 			report := func(s string) { fmt.Fprintf(w, "testnet: %s\n", s) }
-			boot := func(ctx context.Context) error {
-				return testnet.Bootstrap(ctx, dir, m, testnet.BootstrapOptions{Log: log})
+			var boot func(ctx context.Context) error
+			if n0, ok := m.Get("node0"); ok && !noBootstrap && (host == "" || n0.Host == host) {
+				boot = func(ctx context.Context) error {
+					return testnet.Bootstrap(ctx, dir, m, testnet.BootstrapOptions{Log: log})
+				}
 			}
-			report(fmt.Sprintf("starting %d processes of %s (logs in %s)", len(m.Processes), m.ChainID, filepath.Join(dir, "logs")))
+			what := "every process"
+			if host != "" {
+				what = "the processes of host " + host
+			}
+			report(fmt.Sprintf("starting %s of %s (logs in %s)", what, m.ChainID, filepath.Join(dir, "logs")))
 			return s.Run(cmd.Context(), failFast, boot, report)
 		},
 	}
 	cmd.Flags().BoolVar(&failFast, "fail-fast", false, "stop everything and exit non-zero when a process exits")
+	cmd.Flags().BoolVar(&noBootstrap, "no-bootstrap", false, "do not make the gatekeepers and cluster 0")
+	cmd.Flags().StringVar(&host, "host", "", "run only the processes of this host (a multi-host testnet; default: all)")
 	lf.add(cmd)
 	return cmd
 }

@@ -143,9 +143,9 @@ type TestnetOptions struct {
 	BlockTime  time.Duration
 	// Metrics serves node i's Prometheus metrics on BasePort+10i+2.
 	Metrics bool
-	// Host is the address the nodes listen on and peer at (default
-	// 127.0.0.1).
-	Host string
+	// Hosts are the addresses the nodes listen on and peer at: node i on
+	// Hosts[i mod len(Hosts)] (default 127.0.0.1).
+	Hosts []string
 	// Genesis, when set, may edit the genesis before it is validated and
 	// written (allocations, measurements, bootstrap settings).
 	Genesis func(*state.Genesis)
@@ -172,8 +172,8 @@ func InitTestnet(dir string, o TestnetOptions) (*state.Genesis, []TestnetNode, e
 	if o.BasePort == 0 {
 		o.BasePort = defaults.NodeP2PPort
 	}
-	if o.Host == "" {
-		o.Host = "127.0.0.1"
+	if len(o.Hosts) == 0 {
+		o.Hosts = []string{"127.0.0.1"}
 	}
 	nodes := make([]TestnetNode, o.Validators)
 	cfgs := make([]*cmtcfg.Config, o.Validators)
@@ -185,13 +185,14 @@ func InitTestnet(dir string, o TestnetOptions) (*state.Genesis, []TestnetNode, e
 			return nil, nil, fmt.Errorf("%s already exists", home)
 		}
 		p2pPort, rpcPort := o.BasePort+10*i, o.BasePort+10*i+1
+		host := o.Hosts[i%len(o.Hosts)]
 		nodes[i] = TestnetNode{
 			Home:    home,
-			RPCAddr: "tcp://" + net.JoinHostPort(o.Host, strconv.Itoa(rpcPort)),
-			P2PAddr: "tcp://" + net.JoinHostPort(o.Host, strconv.Itoa(p2pPort)),
+			RPCAddr: "tcp://" + net.JoinHostPort(host, strconv.Itoa(rpcPort)),
+			P2PAddr: "tcp://" + net.JoinHostPort(host, strconv.Itoa(p2pPort)),
 		}
 		if o.Metrics {
-			nodes[i].MetricsAddr = net.JoinHostPort(o.Host, strconv.Itoa(o.BasePort+10*i+2))
+			nodes[i].MetricsAddr = net.JoinHostPort(host, strconv.Itoa(o.BasePort+10*i+2))
 		}
 		cfgs[i] = NewConfig(home, ConfigOptions{
 			Moniker: fmt.Sprintf("node%d", i), BlockTime: o.BlockTime, EmptyBlocks: true,
@@ -205,7 +206,7 @@ func InitTestnet(dir string, o TestnetOptions) (*state.Genesis, []TestnetNode, e
 		if err != nil {
 			return nil, nil, err
 		}
-		ids[i] = fmt.Sprintf("%s@%s", nk.ID(), net.JoinHostPort(o.Host, strconv.Itoa(p2pPort)))
+		ids[i] = fmt.Sprintf("%s@%s", nk.ID(), net.JoinHostPort(host, strconv.Itoa(p2pPort)))
 		nodes[i].PeerID = ids[i]
 		pub, err := privval.LoadFilePV(cfgs[i].PrivValidatorKeyFile(), cfgs[i].PrivValidatorStateFile()).GetPubKey()
 		if err != nil {

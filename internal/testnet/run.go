@@ -44,6 +44,9 @@ type Supervisor struct {
 	// (buffered; reports beyond its capacity are dropped, and logged).
 	Exits chan Exit
 	Log   *slog.Logger
+	// Host, when set, limits StartAll, StopAll and Run to the processes of
+	// that host (Process.Host): one runner per host of a multi-host testnet.
+	Host string
 
 	mu    sync.Mutex
 	procs map[string]*running
@@ -71,14 +74,25 @@ func (s *Supervisor) LogPath(name string) string { return filepath.Join(s.Dir, "
 // StartAll starts every process in manifest order; on an error it stops the
 // ones it started.
 func (s *Supervisor) StartAll() error {
+	n := 0
 	for _, p := range s.M.Processes {
+		if !s.mine(p) {
+			continue
+		}
+		n++
 		if err := s.Start(p.Name); err != nil {
 			s.StopAll()
 			return err
 		}
 	}
+	if n == 0 {
+		return fmt.Errorf("testnet: no process runs on host %q (the manifest's hosts: %v)", s.Host, s.M.Hosts)
+	}
 	return nil
 }
+
+// mine says whether p is the supervisor's to run.
+func (s *Supervisor) mine(p Process) bool { return s.Host == "" || p.Host == s.Host }
 
 // Start starts the process called name (again, after it ended).
 func (s *Supervisor) Start(name string) error {
@@ -206,6 +220,9 @@ func (s *Supervisor) StopAll() {
 	for _, kind := range []string{KindPherry, KindPRuntime, KindNode} {
 		var wg sync.WaitGroup
 		for _, p := range s.M.OfKind(kind, "") {
+			if !s.mine(p) {
+				continue
+			}
 			wg.Add(1)
 			go func() {
 				defer wg.Done()

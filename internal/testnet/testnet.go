@@ -64,9 +64,12 @@ type Options struct {
 	// gatekeepers' and workers' pRuntimes) takes BasePort+10i … +9.
 	BasePort  int
 	BlockTime time.Duration
-	// Host is the address every process listens on and is reached at
-	// (default 127.0.0.1).
-	Host string
+	// Hosts are the addresses the processes listen on and are reached at
+	// (default 127.0.0.1): node i runs on Hosts[i mod n], and the pRuntime
+	// of slot s (with its pherry) on Hosts[s mod n], slots numbered from
+	// the validators on. A pRuntime's internal API is on the loopback of
+	// its host always: only its pherry, beside it, calls it.
+	Hosts []string
 	// CheckpointInterval is the pRuntimes' (default pruntime's).
 	CheckpointInterval int64
 }
@@ -89,6 +92,8 @@ type Process struct {
 	// node it reads (pherry) or nothing.
 	PRuntime string `json:"pruntime,omitempty"`
 	Node     string `json:"node,omitempty"`
+	// Host is the host the process runs on (`cella testnet run --host`).
+	Host string `json:"host"`
 	// Operator is the account operating a pRuntime (SS58; its secret is in
 	// Dir/../operator.suri, mode 0600, read by its pherry).
 	Operator string `json:"operator,omitempty"`
@@ -99,7 +104,7 @@ type Manifest struct {
 	ChainID     string    `json:"chainId"`
 	GenesisHash string    `json:"genesisHash"`
 	BasePort    int       `json:"basePort"`
-	Host        string    `json:"host"`
+	Hosts       []string  `json:"hosts"`
 	Processes   []Process `json:"processes"`
 }
 
@@ -155,8 +160,16 @@ func Write(dir string, o Options) (*Manifest, error) {
 	if o.Validators > 50 || o.Gatekeepers+o.Workers > 50 {
 		return nil, errors.New("testnet: at most 50 validators and 50 pRuntimes")
 	}
-	if o.Host == "" {
-		o.Host = "127.0.0.1"
+	if o.ChainID == "" {
+		o.ChainID = "cella-testnet"
+	}
+	if len(o.Hosts) == 0 {
+		o.Hosts = []string{"127.0.0.1"}
+	}
+	for _, h := range o.Hosts {
+		if h == "" || net.ParseIP(h) == nil && !validHostname(h) {
+			return nil, fmt.Errorf("testnet: host %q is neither an IP address nor a host name", h)
+		}
 	}
 	if o.BasePort == 0 {
 		o.BasePort = defaults.NodeP2PPort
@@ -174,7 +187,8 @@ func Write(dir string, o Options) (*Manifest, error) {
 	if err := os.MkdirAll(filepath.Join(dir, "logs"), 0o700); err != nil {
 		return nil, err
 	}
-	hp := func(port int) string { return net.JoinHostPort(o.Host, strconv.Itoa(port)) }
+	hostOf := func(slot int) string { return o.Hosts[slot%len(o.Hosts)] }
+	hp := func(host string, port int) string { return net.JoinHostPort(host, strconv.Itoa(port)) }
 
 	// The pRuntimes' operators: fresh keys, funded at genesis.
 	type prt struct {
@@ -203,7 +217,7 @@ func Write(dir string, o Options) (*Manifest, error) {
 	measurement := devtee.MeasurementOf(pruntime.DevBuildID()).Hash()
 	g, nodes, err := node.InitTestnet(dir, node.TestnetOptions{
 		Validators: o.Validators, ChainID: o.ChainID, Dev: true, BasePort: o.BasePort,
-		BlockTime: o.BlockTime, Metrics: true, Host: o.Host,
+		BlockTime: o.BlockTime, Metrics: true, Hosts: o.Hosts,
 		Genesis: func(g *state.Genesis) {
 			g.App.DevBootstrap = false
 			g.App.Registry.AllowMeasurement(measurement)
@@ -216,11 +230,11 @@ func Write(dir string, o Options) (*Manifest, error) {
 		return nil, err
 	}
 	gh := g.Hash()
-	m := &Manifest{ChainID: g.ChainID, GenesisHash: "0x" + hex.EncodeToString(gh[:]), BasePort: o.BasePort, Host: o.Host}
+	m := &Manifest{ChainID: g.ChainID, GenesisHash: "0x" + hex.EncodeToString(gh[:]), BasePort: o.BasePort, Hosts: o.Hosts}
 	for i, n := range nodes {
 		home := fmt.Sprintf("node%d", i)
 		m.Processes = append(m.Processes, Process{
-			Name: home, Kind: KindNode, Role: "validator", Dir: home,
+			Name: home, Kind: KindNode, Role: "validator", Dir: home, Host: hostOf(i),
 			Args:  []string{"node", "--home", home},
 			Addrs: map[string]string{"p2p": trimTCP(n.P2PAddr), "rpc": trimTCP(n.RPCAddr), "metrics": n.MetricsAddr},
 		})
@@ -244,19 +258,31 @@ func Write(dir string, o Options) (*Manifest, error) {
 		if err := writeSecret(filepath.Join(dir, opFile), p.suri); err != nil {
 			return nil, err
 		}
-		pub, in, pm, prm := hp(base), hp(base+1), hp(base+2), hp(base+3)
+		host := hostOf(p.slot)
+		pub, in, pm, prm := hp(host, base), hp("127.0.0.1", base+1), hp(host, base+2), hp(host, base+3)
 		opSS58 := keys.EncodeSS58(p.op, 42)
 		m.Processes = append(m.Processes, Process{
-			Name: p.name + "-pruntime", Kind: KindPRuntime, Role: p.role, Dir: data, Operator: opSS58,
+			Name: p.name + "-pruntime", Kind: KindPRuntime, Role: p.role, Dir: data, Operator: opSS58, Host: host,
 			Args: []string{"pruntime", "run", "--data-dir", data, "--listen", pub, "--internal-listen", in,
 				"--operator", opSS58, "--genesis-hash", m.GenesisHash, "--public-url", "http://" + pub,
 				"--checkpoint-interval", strconv.FormatInt(o.CheckpointInterval, 10), "--metrics-addr", prm},
 			Addrs: map[string]string{"public": pub, "internal": in, "metrics": prm},
 		})
-		nd := nodes[i%len(nodes)]
+		// pherry reads a node on its own host when there is one.
+		ni := i % len(nodes)
+		for j := range nodes {
+			if hostOf(j) == host {
+				ni = j
+				break
+			}
+		}
+		if len(o.Hosts) == 1 {
+			ni = i % len(nodes)
+		}
+		nd := nodes[ni]
 		pherries = append(pherries, Process{
-			Name: p.name + "-pherry", Kind: KindPherry, Role: p.role, Dir: p.name, Operator: opSS58,
-			PRuntime: p.name + "-pruntime", Node: fmt.Sprintf("node%d", i%len(nodes)),
+			Name: p.name + "-pherry", Kind: KindPherry, Role: p.role, Dir: p.name, Operator: opSS58, Host: host,
+			PRuntime: p.name + "-pruntime", Node: fmt.Sprintf("node%d", ni),
 			Args: []string{"pherry", "--node", "http://" + trimTCP(nd.RPCAddr), "--pruntime-public", "http://" + pub,
 				"--pruntime-internal", "http://" + in, "--pruntime-token-file", pruntime.TokenPath(data),
 				"--operator-file", opFile, "--metrics-addr", pm, "--no-progress", "--poll-interval", "200ms"},
@@ -286,6 +312,19 @@ func writeSecret(path, secret string) error {
 		return err
 	}
 	return f.Close()
+}
+
+// validHostname reports whether h is a plausible DNS name.
+func validHostname(h string) bool {
+	if len(h) > 253 {
+		return false
+	}
+	for _, r := range h {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '.') {
+			return false
+		}
+	}
+	return true
 }
 
 func trimTCP(addr string) string {

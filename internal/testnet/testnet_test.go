@@ -225,3 +225,63 @@ func TestSupervisorStopsGroup(t *testing.T) {
 	default:
 	}
 }
+
+func TestWriteHosts(t *testing.T) {
+	hosts := []string{"10.0.0.1", "10.0.0.2", "10.0.0.3"}
+	m, err := Write(t.TempDir(), Options{Validators: 4, Gatekeepers: 2, Workers: 3, BasePort: 21000, Hosts: hosts})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range m.Processes {
+		for use, a := range p.Addrs {
+			want := p.Host
+			if use == "internal" {
+				want = "127.0.0.1" // only its pherry, on the same host, calls it
+			}
+			if !strings.HasPrefix(a, want+":") {
+				t.Errorf("%s %s at %s, want host %s", p.Name, use, a, want)
+			}
+		}
+		if p.Kind != KindPherry {
+			continue
+		}
+		rt, _ := m.Get(p.PRuntime)
+		nd, _ := m.Get(p.Node)
+		if rt.Host != p.Host || nd.Host != p.Host {
+			t.Errorf("%s on %s relays %s on %s from %s on %s", p.Name, p.Host, rt.Name, rt.Host, nd.Name, nd.Host)
+		}
+	}
+	if n0, _ := m.Get("node0"); n0.Host != hosts[0] {
+		t.Errorf("node0 on %s", n0.Host)
+	}
+	if g, _ := m.Get("gk0-pruntime"); g.Host != hosts[4%3] {
+		t.Errorf("gk0 (slot 4) on %s, want %s", g.Host, hosts[1])
+	}
+	if _, err := Write(t.TempDir(), Options{Validators: 1, Gatekeepers: 1, Workers: 1, BasePort: 21000, Hosts: []string{"10.0.0.1", "bad host;"}}); err == nil {
+		t.Error("a bad host name was accepted")
+	}
+}
+
+func TestSupervisorHostFilter(t *testing.T) {
+	if _, err := os.Stat("/bin/sh"); err != nil {
+		t.Skip("no /bin/sh")
+	}
+	m := shManifest(Process{Name: "here", Host: "a", Args: []string{"-c", "sleep 60"}},
+		Process{Name: "there", Host: "b", Args: []string{"-c", "sleep 60"}})
+	s := NewSupervisor("/bin/sh", t.TempDir(), m, nil)
+	s.Host = "a"
+	if err := s.StartAll(); err != nil {
+		t.Fatal(err)
+	}
+	if !s.Running("here") || s.Running("there") {
+		t.Fatal("the host filter was not applied")
+	}
+	s.StopAll()
+	if s.Running("here") {
+		t.Fatal("StopAll left a process")
+	}
+	s.Host = "c"
+	if err := s.StartAll(); err == nil {
+		t.Fatal("a host without processes started nothing and said nothing")
+	}
+}
