@@ -2,8 +2,10 @@ package testnet_test
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"net"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -20,6 +22,44 @@ import (
 	"github.com/cella-network/cella/internal/testnet"
 	"github.com/cella-network/cella/sdk"
 )
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	binErr    error
+)
+
+// cellaBinary builds cmd/cella once per test binary run, into a folder
+// TestMain removes.
+func cellaBinary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		var dir string
+		if dir, binErr = os.MkdirTemp("", "cella-testnet-bin-"); binErr != nil {
+			return
+		}
+		binDirs = append(binDirs, dir)
+		binPath = filepath.Join(dir, "cella")
+		out, err := exec.Command("go", "build", "-o", binPath, "github.com/cella-network/cella/cmd/cella").CombinedOutput()
+		if err != nil {
+			binErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if binErr != nil {
+		t.Fatal(binErr)
+	}
+	return binPath
+}
+
+var binDirs []string
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	for _, d := range binDirs {
+		os.RemoveAll(d)
+	}
+	os.Exit(code)
+}
 
 // freeBase picks a base port for slots slots of 10 ports, all free, below
 // the ephemeral range.
@@ -74,11 +114,7 @@ func TestFaultTolerance(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
 	defer cancel()
 	tmp := t.TempDir()
-	bin := filepath.Join(tmp, "cella")
-	build := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/cella-network/cella/cmd/cella")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := cellaBinary(t)
 	t.Logf("built cella in %s", time.Since(began).Round(time.Millisecond))
 
 	dir := filepath.Join(tmp, "net")
