@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -20,6 +21,7 @@ import (
 	"github.com/cella-network/cella/internal/nodetest"
 	"github.com/cella-network/cella/internal/state/phat"
 	"github.com/cella-network/cella/internal/testnet"
+	"github.com/cella-network/cella/internal/tx"
 	"github.com/cella-network/cella/sdk"
 )
 
@@ -99,7 +101,8 @@ type transfer struct {
 // loopback (4 validators, 2 gatekeepers, 3 workers in cluster 0) and, while
 // erc20 transfers (through the SDK, to any live node) and queries (to every
 // worker) flow, kills -9 a validator, then a gatekeeper (its pRuntime and
-// pherry), then a worker (likewise), each restarted after the chain made
+// pherry; the designated one, while a new cluster waits for its key),
+// then a worker (likewise), each restarted after the chain made
 // blocks and commands went through without it. It checks that the chain
 // keeps making blocks, a surviving worker keeps answering, the restarted
 // processes catch up, every answer shows the total supply unchanged, every
@@ -169,8 +172,10 @@ func TestFaultTolerance(t *testing.T) {
 		return h
 	}
 
-	// erc20, deployed by Alice (who holds the whole supply) through node0.
-	alice, _ := sdk.KeyFromURI("//Alice")
+	// erc20, deployed by Ferdie (who then holds the whole supply) through
+	// node0. Alice, the admin, sends the privileged calls.
+	alice, _ := sdk.KeyFromURI("//Ferdie")
+	admin, _ := keys.FromURI("//Alice")
 	bob, _ := sdk.KeyFromURI("//Bob")
 	var recips []*sdk.Key
 	for _, n := range []string{"//Bob", "//Charlie", "//Dave", "//Eve"} {
@@ -197,9 +202,9 @@ func TestFaultTolerance(t *testing.T) {
 	}
 	t.Logf("erc20 deployed at %s", time.Since(began).Round(time.Millisecond))
 
-	// The load: Alice's transfers, one at a time, each to the next live
+	// The load: Ferdie's transfers, one at a time, each to the next live
 	// node. A submission whose answer is lost (its node killed) is resolved
-	// by Alice's nonce on the live nodes: past it, one transaction of that
+	// by Ferdie's nonce on the live nodes: past it, one transaction of that
 	// nonce committed (every resubmission carries the same transfer);
 	// otherwise the transfer is resubmitted with the same nonce.
 	nextNonce := func() uint64 {
@@ -323,15 +328,30 @@ func TestFaultTolerance(t *testing.T) {
 			}
 		}
 	}
-	info := func(p testnet.Process) (h int64, gk bool, master string, roots []string) {
+	// info reads a pRuntime: its height, gatekeeper status, master key,
+	// and the clusters whose key it holds (by id) with their state roots.
+	info := func(p testnet.Process) (h int64, gk bool, master string, roots map[string]string) {
 		in, err := testnet.PRuntimeInfo(ctx, p)
 		if err != nil {
 			return -1, false, "", nil
 		}
+		roots = map[string]string{}
 		for _, c := range in.Clusters {
-			roots = append(roots, c.StateRoot)
+			roots[strings.ToLower(c.Id)] = c.StateRoot
 		}
 		return in.Height, in.Gatekeeper, in.MasterPublicKey, roots
+	}
+	c0, c1 := fmt.Sprintf("0x%x", phat.ClusterID(0)), fmt.Sprintf("0x%x", phat.ClusterID(1))
+	// sudo dispatches a privileged call as the admin through a live node.
+	sudo := func(what string, call tx.Call) {
+		t.Helper()
+		h, err := raw[0].Sudo(ctx, admin, call)
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		if r, err := raw[0].Wait(ctx, h); err != nil || !r.OK() {
+			t.Fatalf("%s: %+v %v", what, r, err)
+		}
 	}
 	progress("before any fault")
 
@@ -350,19 +370,51 @@ func TestFaultTolerance(t *testing.T) {
 	down.Delete(val.Name)
 	t.Logf("%s restarted and caught up to %d (%s)", val.Name, target, time.Since(began).Round(time.Millisecond))
 
-	// 2. A gatekeeper: the first (it made the master key), pRuntime and pherry.
-	gk, _ := m.Get("gk0-pruntime")
-	kill("gk0-pherry", gk.Name)
-	progress("gatekeeper gk0 down")
+	// 2. The designated gatekeeper (the active one with the lowest
+	// identity: it hands the keys out), pRuntime and pherry. While it is
+	// down the admin creates cluster 1 (w2): its key must come from the
+	// restarted gatekeeper (or the other, if it took over).
+	var gk testnet.Process
+	var gkID string
+	for _, p := range m.OfKind(testnet.KindPRuntime, testnet.RoleGatekeeper) {
+		in, err := testnet.PRuntimeInfo(ctx, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if id := strings.ToLower(in.IdentityPublicKey); gkID == "" || id < gkID {
+			gk, gkID = p, id
+		}
+	}
+	gkPherry := strings.TrimSuffix(gk.Name, "-pruntime") + "-pherry"
+	kill(gkPherry, gk.Name)
+	w2 := workers[2]
+	w2in, err := testnet.PRuntimeInfo(ctx, w2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w2id, err := keys.ParseAccount(w2in.IdentityPublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sudo("phat.create_cluster(w2)", phat.CreateClusterCall(phat.CreateArgs{Owner: admin.Public(), Permission: phat.PermissionPublic, Workers: []keys.PublicKey{w2id}}))
+	progress("designated gatekeeper " + gk.Name + " down")
+	_, _, _, w2roots := info(w2)
+	_, keyedWhileDown := w2roots[c1]
 	target = height()
-	restart(gk.Name, "gk0-pherry")
-	nodetest.WaitFor(ctx, t, "gk0 caught up, still a gatekeeper with the master key", every, func() bool {
+	restart(gk.Name, gkPherry)
+	nodetest.WaitFor(ctx, t, gk.Name+" caught up, still a gatekeeper with the master key", every, func() bool {
 		h, isGK, master, _ := info(gk)
 		return h >= target && isGK && master != ""
 	})
 	down.Delete(gk.Name)
-	down.Delete("gk0-pherry")
-	t.Logf("gk0 restarted and caught up to %d (%s)", target, time.Since(began).Round(time.Millisecond))
+	down.Delete(gkPherry)
+	t.Logf("%s restarted and caught up to %d (%s)", gk.Name, target, time.Since(began).Round(time.Millisecond))
+	nodetest.WaitFor(ctx, t, "cluster 1's key on w2", every, func() bool {
+		_, _, _, roots := info(w2)
+		_, ok := roots[c1]
+		return ok
+	})
+	t.Logf("cluster 1 keyed on w2 (already while the designated gatekeeper was down: %v) (%s)", keyedWhileDown, time.Since(began).Round(time.Millisecond))
 
 	// 3. A worker of cluster 0, pRuntime and pherry; the others answer.
 	w1 := workers[1]
@@ -376,7 +428,7 @@ func TestFaultTolerance(t *testing.T) {
 	restart(w1.Name, "w1-pherry")
 	nodetest.WaitFor(ctx, t, "w1 caught up", every, func() bool {
 		h, _, _, roots := info(w1)
-		return h >= target && len(roots) == 1
+		return h >= target && roots[c0] != ""
 	})
 	down.Delete(w1.Name)
 	down.Delete("w1-pherry")
@@ -400,13 +452,14 @@ func TestFaultTolerance(t *testing.T) {
 	})
 	for _, w := range workers {
 		_, _, _, roots := info(w)
-		if len(roots) != 1 {
-			t.Fatalf("%s holds %d clusters", w.Name, len(roots))
+		r, ok := roots[c0]
+		if !ok {
+			t.Fatalf("%s does not hold cluster 0's key: %v", w.Name, roots)
 		}
 		if root == "" {
-			root = roots[0]
-		} else if roots[0] != root {
-			t.Fatalf("%s's cluster state root %s, %s's %s", w.Name, roots[0], workers[0].Name, root)
+			root = r
+		} else if r != root {
+			t.Fatalf("%s's cluster 0 state root %s, %s's %s", w.Name, r, workers[0].Name, root)
 		}
 	}
 
@@ -453,7 +506,7 @@ func TestFaultTolerance(t *testing.T) {
 			t.Errorf("%s: total supply %s, want %d", w.Name, got, supply)
 		}
 		if got, want := ask(alice, "balance_of", alice.Address().String()), strconv.FormatUint(supply-sent, 10); got != want {
-			t.Errorf("%s: Alice holds %s, want %s", w.Name, got, want)
+			t.Errorf("%s: the deployer holds %s, want %s", w.Name, got, want)
 		}
 		for i, k := range recips {
 			if got, want := ask(k, "balance_of", k.Address().String()), strconv.FormatUint(want[i], 10); got != want {
