@@ -19,6 +19,7 @@ import (
 	"github.com/cella-network/cella/internal/contract/testcontracts"
 	"github.com/cella-network/cella/internal/keys"
 	"github.com/cella-network/cella/internal/nodetest"
+	"github.com/cella-network/cella/internal/state"
 	"github.com/cella-network/cella/internal/state/phat"
 	"github.com/cella-network/cella/internal/testnet"
 	"github.com/cella-network/cella/internal/tx"
@@ -227,6 +228,9 @@ func TestFaultTolerance(t *testing.T) {
 		committed atomic.Int64 // transfers committed so far
 		resubmits atomic.Int64
 	)
+	// sending says which node the next submission goes to (when the test
+	// listens), so that a node can be killed with a transfer in flight.
+	sending := make(chan int)
 	loadCtx, stopLoad := context.WithCancel(ctx)
 	loadDone := make(chan struct{})
 	go func() {
@@ -247,10 +251,17 @@ func TestFaultTolerance(t *testing.T) {
 						c = sdkc[rr%len(nodes)]
 					}
 				}
+				select {
+				case sending <- rr % len(nodes):
+				default:
+				}
 				nonce := n
 				cctx, cc := context.WithTimeout(ctx, 20*time.Second)
 				res, err := c.Call(cctx, alice, token, in, sdk.CallOptions{Plain: i%2 == 1, TxOptions: sdk.TxOptions{Wait: true, Nonce: &nonce}})
 				cc()
+				if err == nil && res.Committed && res.Code == state.CodeStaleNonce {
+					break // an earlier submission of this nonce, whose answer was lost, took it
+				}
 				if err == nil && res.Committed {
 					tr.known, tr.failed = res, !res.OK()
 					break
@@ -355,8 +366,16 @@ func TestFaultTolerance(t *testing.T) {
 	}
 	progress("before any fault")
 
-	// 1. A validator (the one w1's pherry reads).
+	// 1. A validator (the one w1's pherry reads), while a transfer it took
+	// waits for its block: the answer is lost, and the sender must find out
+	// from the other nodes whether it committed.
 	val := nodes[3]
+	for i := range sending {
+		if i == 3 {
+			break
+		}
+	}
+	time.Sleep(50 * time.Millisecond) // into the submission's wait for its block
 	kill(val.Name)
 	progress("validator " + val.Name + " down")
 	target := height()
