@@ -191,7 +191,7 @@ metrics (+3). They must stay below 32768 (the ephemeral range).`,
 		},
 	}
 	cmd.Flags().IntVar(&o.Validators, "validators", 4, "number of validators")
-	cmd.Flags().IntVar(&o.Gatekeepers, "gatekeepers", 2, "number of gatekeeper pRuntimes")
+	cmd.Flags().IntVar(&o.Gatekeepers, "gatekeepers", 2, "number of gatekeeper pRuntimes (0 with --workers 0: validators only)")
 	cmd.Flags().IntVar(&o.Workers, "workers", 3, "number of worker pRuntimes (cluster 0)")
 	cmd.Flags().StringVar(&out, "output", "", "folder to write the testnet into")
 	cmd.Flags().StringVar(&o.ChainID, "chain-id", "cella-testnet", "chain id")

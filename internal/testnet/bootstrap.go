@@ -101,6 +101,9 @@ func Bootstrap(ctx context.Context, dir string, m *Manifest, o BootstrapOptions)
 	for _, p := range m.OfKind(KindPRuntime, RoleWorker) {
 		workers = append(workers, ids[p.Name])
 	}
+	if len(workers) == 0 {
+		return nil
+	}
 	c0 := phat.ClusterID(0)
 	var exists bool
 	if err := bs.chain(ctx, func(c *client.Client) error {

@@ -3,6 +3,8 @@ package testnet_test
 import (
 	"bytes"
 	"context"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -59,8 +61,9 @@ func TestRunnerProcesses(t *testing.T) {
 	}
 	bin := cellaBinary(t)
 	dir := filepath.Join(t.TempDir(), "net")
-	if _, err := testnet.Write(dir, testnet.Options{Validators: 1, Gatekeepers: 1, Workers: 1, BasePort: freeBase(t, 3),
-		BlockTime: 200 * time.Millisecond}); err != nil {
+	m, err := testnet.Write(dir, testnet.Options{Validators: 1, Gatekeepers: 1, Workers: 1, BasePort: freeBase(t, 3),
+		BlockTime: 200 * time.Millisecond})
+	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
@@ -107,6 +110,23 @@ func TestRunnerProcesses(t *testing.T) {
 	if len(ps) != 5 {
 		t.Fatalf("%d processes started, want 5:\n%s", len(ps), out)
 	}
+	// Every process serves its metrics on its own port.
+	for _, p := range m.Processes {
+		for use, a := range p.Addrs {
+			if use != "metrics" {
+				continue
+			}
+			r, err := http.Get("http://" + a + "/metrics")
+			if err != nil {
+				t.Fatalf("%s's metrics: %v", p.Name, err)
+			}
+			b, _ := io.ReadAll(r.Body)
+			r.Body.Close()
+			if r.StatusCode != http.StatusOK || !bytes.Contains(b, []byte("# TYPE")) {
+				t.Fatalf("%s's metrics at %s: %s\n%.300s", p.Name, a, r.Status, b)
+			}
+		}
+	}
 	if err := syscall.Kill(ps["w0-pherry"], syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +140,7 @@ func TestRunnerProcesses(t *testing.T) {
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	err := cmd.Wait()
+	err = cmd.Wait()
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() == 0 {
 		t.Fatalf("the runner ended with %v after a process exited:\n%s", err, out)
 	}

@@ -148,14 +148,18 @@ func ReadManifest(dir string) (*Manifest, error) {
 
 // Write lays out a testnet in dir (which must not hold one): validator
 // homes node0…, a pRuntime data folder and operator key per gatekeeper
-// (gk0…) and worker (w0…), the admin's key, and testnet.json. The genesis
+// (gk0…) and worker (w0…), the admin's key, and testnet.json. Without
+// gatekeepers and workers it is a chain of validators only. The genesis
 // is a dev genesis that funds the operators, allow-lists the dev pRuntime's
 // measurement, and leaves the gatekeepers and cluster 0 to Bootstrap (the
 // dev chain's first-worker bootstrap is off: it would make whichever
 // pRuntime registers first the gatekeeper and cluster 0's only worker).
 func Write(dir string, o Options) (*Manifest, error) {
-	if o.Validators < 1 || o.Gatekeepers < 1 || o.Workers < 1 {
-		return nil, errors.New("testnet: need at least one validator, one gatekeeper and one worker")
+	if o.Validators < 1 || o.Gatekeepers < 0 || o.Workers < 0 {
+		return nil, errors.New("testnet: need at least one validator")
+	}
+	if o.Workers > 0 && o.Gatekeepers == 0 {
+		return nil, errors.New("testnet: workers need a gatekeeper (for cluster 0's key)")
 	}
 	if o.Validators > 50 || o.Gatekeepers+o.Workers > 50 {
 		return nil, errors.New("testnet: at most 50 validators and 50 pRuntimes")

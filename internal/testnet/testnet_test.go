@@ -126,8 +126,8 @@ func TestWriteRejects(t *testing.T) {
 		o    Options
 	}{
 		{"no validator", Options{Gatekeepers: 1, Workers: 1}},
-		{"no gatekeeper", Options{Validators: 1, Workers: 1}},
-		{"no worker", Options{Validators: 1, Gatekeepers: 1}},
+		{"workers without a gatekeeper", Options{Validators: 1, Workers: 1}},
+		{"negative", Options{Validators: 1, Gatekeepers: -1}},
 		{"ephemeral ports", Options{Validators: 4, Gatekeepers: 2, Workers: 3, BasePort: 32700}},
 		{"privileged ports", Options{Validators: 1, Gatekeepers: 1, Workers: 1, BasePort: 80}},
 		{"too many", Options{Validators: 51, Gatekeepers: 1, Workers: 1, BasePort: 2000}},
@@ -223,6 +223,18 @@ func TestSupervisorStopsGroup(t *testing.T) {
 	case e := <-s.Exits:
 		t.Fatalf("a killed process was reported: %s", e)
 	default:
+	}
+}
+
+// TestWriteValidatorsOnly: without pRuntimes, a chain of validators (as
+// `cella testnet` wrote before it knew pRuntimes).
+func TestWriteValidatorsOnly(t *testing.T) {
+	m, err := Write(t.TempDir(), Options{Validators: 3, BasePort: 21000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Processes) != 3 || len(m.OfKind(KindNode, "")) != 3 {
+		t.Fatalf("processes: %+v", m.Processes)
 	}
 }
 
