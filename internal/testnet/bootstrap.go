@@ -38,7 +38,8 @@ type BootstrapOptions struct {
 // to publish the master key, adds the others and waits until they hold it,
 // then creates cluster 0 with the workers and waits until each holds
 // cluster 0's key. Every step checks the chain first, so it may run again
-// (after a restart of the runner) and does only what is missing.
+// (after a restart of the runner) and does only what is missing; an
+// unreachable node or a failed call is retried until ctx ends.
 func Bootstrap(ctx context.Context, dir string, m *Manifest, o BootstrapOptions) error {
 	if o.Poll == 0 {
 		o.Poll = 250 * time.Millisecond
@@ -73,14 +74,14 @@ func Bootstrap(ctx context.Context, dir string, m *Manifest, o BootstrapOptions)
 	}
 	for i, p := range m.OfKind(KindPRuntime, RoleGatekeeper) {
 		id := ids[p.Name]
-		var g *chainapi.GatekeepersInfo
-		if err := bs.chain(ctx, func(c *client.Client) (err error) { g, err = c.Gatekeepers(ctx); return err }); err != nil {
-			return err
-		}
-		if !slices.ContainsFunc(g.Gatekeepers, func(x chainapi.GatekeeperInfo) bool { return x.Identity == id.Hex() }) {
-			if err := bs.sudo(ctx, "gatekeeper.add("+p.Name+")", gatekeeper.AddCall(id)); err != nil {
-				return err
+		if err := bs.ensure(ctx, "gatekeeper.add("+p.Name+")", func(c *client.Client) (bool, error) {
+			g, err := c.Gatekeepers(ctx)
+			if err != nil {
+				return false, err
 			}
+			return slices.ContainsFunc(g.Gatekeepers, func(x chainapi.GatekeeperInfo) bool { return x.Identity == id.Hex() }), nil
+		}, gatekeeper.AddCall(id)); err != nil {
+			return err
 		}
 		what := p.Name + " active (holding the master key)"
 		if i == 0 {
@@ -105,22 +106,17 @@ func Bootstrap(ctx context.Context, dir string, m *Manifest, o BootstrapOptions)
 		return nil
 	}
 	c0 := phat.ClusterID(0)
-	var exists bool
-	if err := bs.chain(ctx, func(c *client.Client) error {
+	if err := bs.ensure(ctx, "phat.create_cluster(workers)", func(c *client.Client) (bool, error) {
 		cs, err := c.Clusters(ctx)
-		exists = slices.ContainsFunc(cs, func(ci chainapi.ClusterInfo) bool { return ci.ID == fmt.Sprintf("0x%x", c0) })
+		return slices.ContainsFunc(cs, func(ci chainapi.ClusterInfo) bool { return ci.ID == fmt.Sprintf("0x%x", c0) }), err
+	}, phat.CreateClusterCall(phat.CreateArgs{Owner: admin.Public(), Permission: phat.PermissionPublic, Workers: workers})); err != nil {
 		return err
-	}); err != nil {
-		return err
-	}
-	if !exists {
-		if err := bs.sudo(ctx, "phat.create_cluster(workers)", phat.CreateClusterCall(phat.CreateArgs{
-			Owner: admin.Public(), Permission: phat.PermissionPublic, Workers: workers})); err != nil {
-			return err
-		}
 	}
 	if o.ReportInterval > 0 {
-		if err := bs.sudo(ctx, "phat.set_report_interval(0)", phat.SetReportIntervalCall(c0, o.ReportInterval)); err != nil {
+		if err := bs.ensure(ctx, "phat.set_report_interval(0)", func(c *client.Client) (bool, error) {
+			ci, err := c.Cluster(ctx, c0)
+			return err == nil && ci.ReportInterval == o.ReportInterval, err
+		}, phat.SetReportIntervalCall(c0, o.ReportInterval)); err != nil {
 			return err
 		}
 	}
@@ -168,23 +164,49 @@ func (b *bootstrapper) chain(ctx context.Context, f func(*client.Client) error) 
 	return errors.Join(errs...)
 }
 
-// sudo dispatches call as the admin and waits for its success.
-func (b *bootstrapper) sudo(ctx context.Context, what string, call tx.Call) error {
-	b.o.Log.Info("admin.sudo", "call", what)
-	return b.chain(ctx, func(c *client.Client) error {
-		h, err := c.Sudo(ctx, b.admin, call)
+// ensure makes done hold: while it does not (read on a node that
+// answers), it dispatches call as the admin and checks again. A node down,
+// a lost answer or a failed dispatch is logged and retried (the check
+// comes first, so a call whose answer was lost is not sent twice) until
+// ctx ends.
+func (b *bootstrapper) ensure(ctx context.Context, what string, done func(*client.Client) (bool, error), call tx.Call) error {
+	t := time.NewTicker(b.o.Poll)
+	defer t.Stop()
+	for {
+		var ok bool
+		err := b.chain(ctx, func(c *client.Client) (err error) { ok, err = done(c); return err })
+		if err == nil && ok {
+			return nil
+		}
+		if err == nil {
+			b.o.Log.Info("admin.sudo", "call", what)
+			err = b.chain(ctx, func(c *client.Client) error {
+				h, err := c.Sudo(ctx, b.admin, call)
+				if err != nil {
+					return err
+				}
+				r, err := c.Wait(ctx, h)
+				if err != nil {
+					return err
+				}
+				if !r.OK() {
+					return fmt.Errorf("failed: %s %s", r.Result, r.Log)
+				}
+				return nil
+			})
+		}
 		if err != nil {
-			return err
+			if ctx.Err() != nil {
+				return fmt.Errorf("bootstrap: %s: %w", what, ctx.Err())
+			}
+			b.o.Log.Warn("bootstrap: retrying", "call", what, "err", err)
 		}
-		r, err := c.Wait(ctx, h)
-		if err != nil {
-			return err
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("bootstrap: %s: %w", what, ctx.Err())
+		case <-t.C:
 		}
-		if !r.OK() {
-			return fmt.Errorf("bootstrap: %s failed: %+v", what, r)
-		}
-		return nil
-	})
+	}
 }
 
 // until polls cond until it holds, fails or ctx ends.
