@@ -3,6 +3,7 @@ package testnet_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -87,7 +88,12 @@ func TestRunnerProcesses(t *testing.T) {
 		t.Helper()
 		for !strings.Contains(out.String(), what) {
 			if ctx.Err() != nil {
-				t.Fatalf("no %q in the runner's output:\n%s", what, out)
+				logs := ""
+				for _, p := range m.Processes {
+					b, _ := os.ReadFile(filepath.Join(dir, "logs", p.Name+".log"))
+					logs += fmt.Sprintf("--- %s (last 1500 bytes):\n%s\n", p.Name, b[max(0, len(b)-1500):])
+				}
+				t.Fatalf("no %q in the runner's output:\n%s\n%s", what, out, logs)
 			}
 			time.Sleep(100 * time.Millisecond)
 		}
