@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -16,6 +17,7 @@ import (
 	"github.com/cella-network/cella/internal/scale"
 	"github.com/cella-network/cella/internal/state"
 	"github.com/cella-network/cella/internal/state/modules"
+	"github.com/cella-network/cella/internal/testnet"
 	"github.com/cella-network/cella/internal/web"
 )
 
@@ -168,39 +170,139 @@ and the chain from <home>/config/genesis.json. Stop with Ctrl-C.`,
 
 func newTestnetCmd() *cobra.Command {
 	var (
-		o   node.TestnetOptions
+		o   testnet.Options
 		out string
 	)
 	cmd := &cobra.Command{
 		Use:   "testnet",
-		Short: "Write configs for a network of N validators on this host",
-		Long: `Write home folders node0 … node{N-1} under --output, sharing one genesis in
-which every node is a validator, peered with each other on 127.0.0.1. Node i
-listens for P2P on --base-port+10i and for RPC on --base-port+10i+1.`,
-		Example: `  cella testnet --validators 4 --output ./testnet
-  cella node --home ./testnet/node0 &  # … and node1, node2, node3`,
+		Short: "Write configs for a network of validators, gatekeepers and workers on this host",
+		Long: `Write everything a multi-process network needs under --output: validator
+homes node0 … sharing one genesis (every node a validator, peered with the
+others), and per pRuntime (gatekeepers gk0 …, then workers w0 …) a data folder,
+its internal API token and its operator's secret URI (operator.suri, mode
+0600; the operator is funded at genesis). testnet.json lists every process
+(node, pRuntime, pherry) with its command line and addresses; admin.suri holds
+the dev admin's key, which 'cella testnet run' uses to make the gatekeepers
+and cluster 0 (the workers) once the pRuntimes registered.
+
+Ports: slot i (validators first, then the pRuntimes) takes --base-port+10i …
++9: a node its P2P (+0), RPC (+1) and metrics (+2) ports; a pRuntime its
+public API (+0), internal API (+1), pherry's metrics (+2) and the pRuntime's
+metrics (+3). They must stay below 32768 (the ephemeral range).`,
+		Example: `  cella testnet --validators 4 --gatekeepers 2 --workers 3 --output ./testnet
+  cella testnet run ./testnet`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if out == "" {
 				return fmt.Errorf("--output is required")
 			}
-			g, nodes, err := node.InitTestnet(out, o)
+			m, err := testnet.Write(out, o)
 			if err != nil {
 				return err
 			}
 			w := cmd.OutOrStdout()
-			fmt.Fprintf(w, "Wrote %d validators under %s (chain id %s, genesis hash 0x%x)\n", len(nodes), out, g.ChainID, g.Hash())
-			for _, n := range nodes {
-				fmt.Fprintf(w, "  cella node --home %s    # RPC %s\n", n.Home, httpURL(n.RPCAddr))
+			fmt.Fprintf(w, "Wrote a testnet under %s (chain id %s, genesis hash %s)\n", out, m.ChainID, m.GenesisHash)
+			for _, p := range m.Processes {
+				fmt.Fprintf(w, "  %-14s %-8s %-15s %s\n", p.Name, p.Kind, p.Host, addrList(p.Addrs))
+			}
+			if len(m.Hosts) > 1 {
+				fmt.Fprintf(w, "Copy it to each host and run there: cella testnet run %s --host HOST (see docs/operators.md)\n", out)
+			} else {
+				fmt.Fprintf(w, "Run it with: cella testnet run %s\n", out)
 			}
 			return nil
 		},
 	}
 	cmd.Flags().IntVar(&o.Validators, "validators", 4, "number of validators")
-	cmd.Flags().StringVar(&out, "output", "", "folder to write the node homes into")
+	cmd.Flags().IntVar(&o.Gatekeepers, "gatekeepers", 2, "number of gatekeeper pRuntimes (0 with --workers 0: validators only)")
+	cmd.Flags().IntVar(&o.Workers, "workers", 3, "number of worker pRuntimes (cluster 0)")
+	cmd.Flags().StringVar(&out, "output", "", "folder to write the testnet into")
 	cmd.Flags().StringVar(&o.ChainID, "chain-id", "cella-testnet", "chain id")
-	cmd.Flags().BoolVar(&o.Dev, "dev", true, "dev genesis (funded dev accounts, dev-only calls)")
-	cmd.Flags().IntVar(&o.BasePort, "base-port", defaults.NodeP2PPort, "first port; each node takes 10")
+	cmd.Flags().StringSliceVar(&o.Hosts, "hosts", []string{"127.0.0.1"}, "addresses of the hosts the processes run on, listen on and are reached at (node i on host i mod n, pRuntime slot s on host s mod n)")
+	cmd.Flags().IntVar(&o.BasePort, "base-port", defaults.NodeP2PPort, "first port; each process slot takes 10")
 	cmd.Flags().DurationVar(&o.BlockTime, "block-time", time.Second, "time between blocks")
+	cmd.Flags().Int64Var(&o.CheckpointInterval, "checkpoint-interval", 0, "the pRuntimes' blocks between sealed checkpoints (0: pRuntime's default)")
+	cmd.AddCommand(newTestnetRunCmd())
+	return cmd
+}
+
+func addrList(a map[string]string) string {
+	var parts []string
+	for _, k := range []string{"rpc", "p2p", "public", "internal", "metrics"} {
+		if v := a[k]; v != "" {
+			parts = append(parts, k+" "+v)
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+func newTestnetRunCmd() *cobra.Command {
+	var (
+		failFast, noBootstrap bool
+		host                  string
+		lf                    logFlags
+	)
+	cmd := &cobra.Command{
+		Use:   "run DIR",
+		Short: "Run every process of a testnet written by 'cella testnet'",
+		Long: `Start every node, pRuntime and pherry listed in DIR/testnet.json as a separate
+process (this cella binary), each in a process group of its own, logging to
+DIR/logs/NAME.log; then, as the admin, make the gatekeepers and cluster 0
+(skipping what the chain already has, so a second run continues).
+
+A process that exits is never restarted: the runner reports it (name, exit
+status, log file) and the other processes keep running, since the network
+tolerates a process down; restart it by hand with the command line in
+testnet.json. When the runner is stopped it exits non-zero if any process
+exited meanwhile. With --fail-fast the first exit (or a failed bootstrap)
+stops every process and the runner exits non-zero at once.
+
+Ctrl-C or SIGTERM stops every process group (pherries, then pRuntimes, then
+nodes; SIGKILL after a grace period); on Linux the processes also die with
+the runner if it is killed.
+
+On a testnet spread over several hosts (cella testnet --hosts), run one
+runner per host with --host: it runs that host's processes only. The runner
+on node0's host bootstraps; the others never do.`,
+		Example: `  cella testnet run ./testnet
+  cella testnet run ./testnet --fail-fast
+  cella testnet run ./testnet --host 10.0.0.2`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			log, err := lf.logger(cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			dir := args[0]
+			m, err := testnet.ReadManifest(dir)
+			if err != nil {
+				return err
+			}
+			bin, err := os.Executable()
+			if err != nil {
+				return fmt.Errorf("cannot find the cella binary to run: %w", err)
+			}
+			s := testnet.NewSupervisor(bin, dir, m, log)
+			s.Host = host
+			w := cmd.ErrOrStderr()
+			report := func(s string) { fmt.Fprintf(w, "testnet: %s\n", s) }
+			var boot func(ctx context.Context) error
+			if n0, ok := m.Get("node0"); ok && !noBootstrap && (host == "" || n0.Host == host) {
+				boot = func(ctx context.Context) error {
+					return testnet.Bootstrap(ctx, dir, m, testnet.BootstrapOptions{Log: log})
+				}
+			}
+			what := "every process"
+			if host != "" {
+				what = "the processes of host " + host
+			}
+			report(fmt.Sprintf("starting %s of %s (logs in %s)", what, m.ChainID, filepath.Join(dir, "logs")))
+			return s.Run(cmd.Context(), failFast, boot, report)
+		},
+	}
+	cmd.Flags().BoolVar(&failFast, "fail-fast", false, "stop everything and exit non-zero when a process exits")
+	cmd.Flags().BoolVar(&noBootstrap, "no-bootstrap", false, "do not make the gatekeepers and cluster 0")
+	cmd.Flags().StringVar(&host, "host", "", "run only the processes of this host (a multi-host testnet; default: all)")
+	lf.add(cmd)
 	return cmd
 }

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"connectrpc.com/connect"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/spf13/cobra"
 
 	"github.com/cella-network/cella/internal/defaults"
@@ -145,6 +147,7 @@ func newPRuntimeRunCmd() *cobra.Command {
 		dataDir, listen, internal, teeKind, buildID string
 		httpProxy, devRootCA                        string
 		operator, genesisHash, publicURL            string
+		metricsAddr                                 string
 		interval                                    int64
 		lf                                          logFlags
 	)
@@ -197,6 +200,17 @@ default.`,
 			if err != nil {
 				return err
 			}
+			if metricsAddr != "" {
+				reg := prometheus.NewRegistry()
+				reg.MustRegister(rt.Collector(), collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+				addr, stop, err := serveMetrics(metricsAddr, reg)
+				if err != nil {
+					rt.Close()
+					return err
+				}
+				defer stop()
+				log.Info("serving metrics", "url", "http://"+addr+"/metrics")
+			}
 			if err := pruntime.Serve(cmd.Context(), rt, pruntime.Listeners{PublicAddr: listen, InternalAddr: internal}, log, nil); err != nil {
 				return err
 			}
@@ -211,6 +225,7 @@ default.`,
 	f.StringVar(&genesisHash, "genesis-hash", "", "accept only the chain with this genesis hash (0x hex)")
 	f.StringVar(&publicURL, "public-url", "", "URL clients reach the public API at (http or https), recorded in the chain's registry once the worker is registered")
 	markEndpoint(cmd, "public-url", "http")
+	f.StringVar(&metricsAddr, "metrics-addr", "", "serve Prometheus metrics (cluster state roots, contracts' HTTP, Go runtime) at http://ADDR/metrics")
 	f.StringVar(&teeKind, "tee", "dev", "TEE provider (dev)")
 	f.StringVar(&buildID, "build-id", string(pruntime.DevBuildID()), "dev TEE build identifier (its hash is the measurement)")
 	f.Int64Var(&interval, "checkpoint-interval", pruntime.DefaultCheckpointInterval, "blocks between sealed checkpoints")

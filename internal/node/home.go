@@ -3,8 +3,10 @@ package node
 import (
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -140,6 +142,14 @@ type TestnetOptions struct {
 	Dev        bool
 	BasePort   int // node i uses p2p BasePort+10i and rpc BasePort+10i+1
 	BlockTime  time.Duration
+	// Metrics serves node i's Prometheus metrics on BasePort+10i+2.
+	Metrics bool
+	// Hosts are the addresses the nodes listen on and peer at: node i on
+	// Hosts[i mod len(Hosts)] (default 127.0.0.1).
+	Hosts []string
+	// Genesis, when set, may edit the genesis before it is validated and
+	// written (allocations, measurements, bootstrap settings).
+	Genesis func(*state.Genesis)
 }
 
 // TestnetNode is one node of a generated testnet.
@@ -147,6 +157,11 @@ type TestnetNode struct {
 	Home    string
 	RPCAddr string
 	P2PAddr string
+	// MetricsAddr is host:port of the Prometheus metrics (empty without
+	// TestnetOptions.Metrics).
+	MetricsAddr string
+	// PeerID is the node's id@host:port for persistent_peers.
+	PeerID string
 }
 
 // InitTestnet writes Validators home folders under dir (node0, node1, …)
@@ -158,6 +173,9 @@ func InitTestnet(dir string, o TestnetOptions) (*state.Genesis, []TestnetNode, e
 	if o.BasePort == 0 {
 		o.BasePort = defaults.NodeP2PPort
 	}
+	if len(o.Hosts) == 0 {
+		o.Hosts = []string{"127.0.0.1"}
+	}
 	nodes := make([]TestnetNode, o.Validators)
 	cfgs := make([]*cmtcfg.Config, o.Validators)
 	ids := make([]string, o.Validators)
@@ -168,14 +186,19 @@ func InitTestnet(dir string, o TestnetOptions) (*state.Genesis, []TestnetNode, e
 			return nil, nil, fmt.Errorf("%s already exists", home)
 		}
 		p2pPort, rpcPort := o.BasePort+10*i, o.BasePort+10*i+1
+		host := o.Hosts[i%len(o.Hosts)]
 		nodes[i] = TestnetNode{
 			Home:    home,
-			RPCAddr: fmt.Sprintf("tcp://127.0.0.1:%d", rpcPort),
-			P2PAddr: fmt.Sprintf("tcp://127.0.0.1:%d", p2pPort),
+			RPCAddr: "tcp://" + net.JoinHostPort(host, strconv.Itoa(rpcPort)),
+			P2PAddr: "tcp://" + net.JoinHostPort(host, strconv.Itoa(p2pPort)),
+		}
+		if o.Metrics {
+			nodes[i].MetricsAddr = net.JoinHostPort(host, strconv.Itoa(o.BasePort+10*i+2))
 		}
 		cfgs[i] = NewConfig(home, ConfigOptions{
 			Moniker: fmt.Sprintf("node%d", i), BlockTime: o.BlockTime, EmptyBlocks: true,
 			RPCAddr: nodes[i].RPCAddr, P2PAddr: nodes[i].P2PAddr, Loopback: true,
+			Prometheus: nodes[i].MetricsAddr,
 		})
 		if err := writeKeysAndConfig(cfgs[i]); err != nil {
 			return nil, nil, err
@@ -184,7 +207,8 @@ func InitTestnet(dir string, o TestnetOptions) (*state.Genesis, []TestnetNode, e
 		if err != nil {
 			return nil, nil, err
 		}
-		ids[i] = fmt.Sprintf("%s@127.0.0.1:%d", nk.ID(), p2pPort)
+		ids[i] = fmt.Sprintf("%s@%s", nk.ID(), net.JoinHostPort(host, strconv.Itoa(p2pPort)))
+		nodes[i].PeerID = ids[i]
 		pub, err := privval.LoadFilePV(cfgs[i].PrivValidatorKeyFile(), cfgs[i].PrivValidatorStateFile()).GetPubKey()
 		if err != nil {
 			return nil, nil, err
@@ -193,6 +217,9 @@ func InitTestnet(dir string, o TestnetOptions) (*state.Genesis, []TestnetNode, e
 		vals[i].Power = 10
 	}
 	g := newGenesis(InitOptions{ChainID: o.ChainID, Dev: o.Dev}, vals)
+	if o.Genesis != nil {
+		o.Genesis(g)
+	}
 	now := time.Now()
 	for i, c := range cfgs {
 		var peers []string
