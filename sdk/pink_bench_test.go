@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cella-network/cella/internal/devnet"
 	"github.com/cella-network/cella/internal/nodetest"
 	"github.com/cella-network/cella/internal/scale"
 	"github.com/cella-network/cella/sdk"
@@ -26,7 +27,7 @@ import (
 // its input is u32 function id ‖ extension input, its output u32 status ‖
 // extension output) on a dev network trusting srv, and returns a query
 // function for it.
-func pinkcallFixture(t testing.TB, srv *httptest.Server) (func(ctx context.Context, in []byte) ([]byte, error), context.Context) {
+func pinkcallFixture(t testing.TB, srv *httptest.Server) (func(ctx context.Context, in []byte) ([]byte, error), context.Context, *devnet.Network) {
 	t.Helper()
 	ca := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
 	ctx, c, n := startPinkDevnet(t, ca)
@@ -62,7 +63,7 @@ func pinkcallFixture(t testing.TB, srv *httptest.Server) (func(ctx context.Conte
 			return nil, fmt.Errorf("pinkcall answered %+v", r)
 		}
 		return r.Output[4:], nil
-	}, ctx
+	}, ctx, n
 }
 
 func isInTx() []byte { return []byte{12, 0, 0, 0} }
@@ -110,7 +111,7 @@ func priceServer() *httptest.Server {
 func BenchmarkPinkHTTPQuery(b *testing.B) {
 	srv := priceServer()
 	defer srv.Close()
-	query, ctx := pinkcallFixture(b, srv)
+	query, ctx, _ := pinkcallFixture(b, srv)
 	url := srv.URL + "/price"
 	b.Run("bare-go-https", func(b *testing.B) {
 		cl := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: srv.Client().Transport.(*http.Transport).TLSClientConfig.RootCAs}}}
@@ -155,7 +156,7 @@ func TestPinkHTTPConcurrentAndFlood(t *testing.T) {
 	}
 	srv := priceServer()
 	defer srv.Close()
-	query, ctx := pinkcallFixture(t, srv)
+	query, ctx, _ := pinkcallFixture(t, srv)
 	run := func(n int, in []byte, check func([]byte) error) {
 		t.Helper()
 		var wg sync.WaitGroup
@@ -231,4 +232,61 @@ func TestPinkHTTPConcurrentAndFlood(t *testing.T) {
 	close(stop)
 	<-done
 	t.Logf("peak heap in use during 50 concurrent 3 MiB responses: %d MiB (node, worker and test in one process)", peak>>20)
+}
+
+// TestPinkHTTPDoesNotHoldTheWorker: queries waiting on a slow server hold
+// neither the worker's query slots nor its query lock — blocks keep being
+// applied while the server sleeps, and more concurrent slow queries than
+// the worker has slots all finish. (Before, a query back from the network
+// waited for a slot while holding the lock: a pending block and the
+// queries holding the slots waited on it until the query's deadline.)
+func TestPinkHTTPDoesNotHoldTheWorker(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a node")
+	}
+	var n *devnet.Network
+	var advanced atomic.Int32
+	release := make(chan struct{})
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/slow" {
+			h := n.Worker.Runtime.Info().Height
+			// Hold the request until the worker has applied two more blocks
+			// (or the test gives up).
+			for i := 0; i < 400 && n.Worker.Runtime.Info().Height < h+2; i++ {
+				select {
+				case <-release:
+					i = 400
+				case <-time.After(10 * time.Millisecond):
+				}
+			}
+			if n.Worker.Runtime.Info().Height >= h+2 {
+				advanced.Add(1)
+			}
+		}
+		fmt.Fprint(w, "ok")
+	}))
+	defer srv.Close()
+	defer close(release)
+	query, ctx, net := pinkcallFixture(t, srv)
+	n = net
+	const queries = 12 // more than the worker's cores+2 slots
+	var wg sync.WaitGroup
+	for i := 0; i < queries; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out, err := query(ctx, httpGet(srv.URL+"/slow"))
+			if err != nil {
+				t.Errorf("slow query: %v", err)
+				return
+			}
+			if st, _, err := responseStatus(out); err != nil || st != 200 {
+				t.Errorf("slow query: status %d %v", st, err)
+			}
+		}()
+	}
+	wg.Wait()
+	if got := advanced.Load(); got != queries {
+		t.Fatalf("blocks were applied during %d of %d slow requests", got, queries)
+	}
 }

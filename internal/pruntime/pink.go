@@ -124,13 +124,13 @@ func newPink(cfg PinkConfig) (*pinkState, error) {
 	return p, nil
 }
 
-// slotYielding gives the query's admission slot up while a request is on
-// the network (see queryGate).
+// slotYielding gives the query's admission slot and its query lock up
+// while a request is on the network (awayForIO).
 type slotYielding struct{ c pink.HTTPClient }
 
 func (y slotYielding) Do(ctx context.Context, req pink.HTTPRequest) (pink.HTTPResponse, error) {
-	resume := yieldSlot(ctx)
-	defer resume()
+	back := awayForIO(ctx)
+	defer back()
 	return y.c.Do(ctx, req)
 }
 

@@ -41,7 +41,7 @@ const (
 // Query admission: at most cores+2 queries run at once (Phala's query
 // scheduler), at most queryBacklog more wait; beyond that a query is
 // refused at once (503 / UNAVAILABLE). A running query gives its slot up
-// while the pink extension waits on the network (yieldSlot), so that slow
+// when the pink extension goes to the network (awayForIO), so that slow
 // HTTP servers hold no CPU slot (outbound requests are capped by the
 // outbound client instead). Waiting queries hold their request (at most
 // 64 KiB decompressed each).
@@ -68,7 +68,7 @@ func (g *queryGate) enter(ctx context.Context) (func(), error) {
 }
 
 // admit is enter that also returns ctx carrying the slot, so that the
-// query can give it up while it waits on I/O (yieldSlot).
+// query can give it up when it waits on I/O (awayForIO).
 func (g *queryGate) admit(ctx context.Context) (context.Context, func(), error) {
 	s := &gateSlot{g: g, held: true}
 	select {
@@ -107,24 +107,40 @@ func (s *gateSlot) leave() {
 	}
 }
 
-// yieldSlot gives up the slot of the query running in ctx, if any, and
-// returns the function that takes one again (waiting, until ctx is done,
-// without counting against the backlog) before the query computes again.
-func yieldSlot(ctx context.Context) func() {
-	s, _ := ctx.Value(gateSlotKey{}).(*gateSlot)
-	if s == nil {
+// leaveSlot gives up the slot of the query running in ctx, if any, for
+// good: a query back from the network computes on without waiting for a
+// slot again. (Waiting for one while holding the query lock could
+// deadlock: queries holding slots wait for the lock behind a pending Sync,
+// which waits for this query.) What runs unslotted is bounded by the
+// outbound client's cap on requests in flight.
+func leaveSlot(ctx context.Context) {
+	if s, _ := ctx.Value(gateSlotKey{}).(*gateSlot); s != nil {
+		s.leave()
+	}
+}
+
+// queryLockKey marks a context whose query holds the runtime's query lock
+// for reading (coreQueries).
+type queryLockKey struct{}
+
+// withQueryLock records in ctx that the query holds mu for reading.
+func withQueryLock(ctx context.Context, mu *sync.RWMutex) context.Context {
+	return context.WithValue(ctx, queryLockKey{}, mu)
+}
+
+// awayForIO is what a query does around a wait on the network: it gives
+// up its admission slot and the query lock, so that neither other queries
+// nor the application of blocks (Sync) wait for a remote server; the
+// returned function takes the lock again. State read after the wait may
+// be of a later block than state read before it.
+func awayForIO(ctx context.Context) (back func()) {
+	leaveSlot(ctx)
+	mu, _ := ctx.Value(queryLockKey{}).(*sync.RWMutex)
+	if mu == nil {
 		return func() {}
 	}
-	s.leave()
-	return func() {
-		select {
-		case s.g.slots <- struct{}{}:
-			s.mu.Lock()
-			s.held = true
-			s.mu.Unlock()
-		case <-ctx.Done():
-		}
-	}
+	mu.RUnlock()
+	return mu.RLock
 }
 
 // prpcHandler serves /prpc/.

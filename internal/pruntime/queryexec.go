@@ -180,7 +180,7 @@ func (c *coreQueries) executor() (*EngineQueryExecutor, error) {
 		c.x = &EngineQueryExecutor{Engine: e, State: c.r.queryState}
 		if rt := c.r.ownRT; rt != nil {
 			c.x.Extension = func(ctx context.Context, target [32]byte, st engine.State, env engine.Environment) engine.ChainExtension {
-				return rt.QueryExtension(ctx, st, c.r.execEnv(target, env), target)
+				return rt.QueryExtension(withQueryLock(ctx, &c.r.qmu), st, c.r.execEnv(target, env), target)
 			}
 		}
 	})
@@ -217,6 +217,7 @@ func (c *coreQueries) QueryMessage(ctx context.Context, q *MessageQuery) (*phatw
 		return nil, fmt.Errorf("%w: 0x%x", ErrContractNotFound, q.Contract)
 	}
 	defer release()
+	ctx = withQueryLock(ctx, &c.r.qmu)
 	if _, ok := st.ContractCodeHash(q.Contract); !ok {
 		return nil, fmt.Errorf("%w: 0x%x", ErrContractNotFound, q.Contract)
 	}
