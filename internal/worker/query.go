@@ -93,7 +93,13 @@ func (c *Core) QueryStore(target [32]byte, view ChainView) (cluster [32]byte, st
 	if view == nil {
 		return [32]byte{}, nil, false
 	}
-	if cs := c.clusters[target]; cs != nil && c.clusterKeys[target] != nil {
+	if c.clusterKeys[target] != nil {
+		cs := c.clusters[target]
+		if cs == nil {
+			// A keyed cluster that has executed nothing yet: its state is
+			// empty (an instantiate dry run before the first contract).
+			cs = newClusterState()
+		}
 		return target, &queryStore{store: store{c: c, cluster: target, cs: cs}, view: view}, true
 	}
 	for id, cs := range c.clusters {

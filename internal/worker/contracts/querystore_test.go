@@ -55,4 +55,20 @@ func TestQueryStore(t *testing.T) {
 	if _, _, ok := c.QueryStore(flipper, nil); ok {
 		t.Fatal("no view, no store")
 	}
+	// A keyed cluster that has run nothing yet serves an empty state (an
+	// instantiate dry run before its first contract); it stays empty.
+	fresh := ch.core(3, cid2)
+	cl, st2, ok := fresh.QueryStore(cid2, view)
+	if !ok || cl != cid2 {
+		t.Fatalf("fresh cluster: %x %v", cl[:4], ok)
+	}
+	if _, ok := st2.ContractCodeHash(flipper); ok {
+		t.Fatal("the fresh cluster has a contract")
+	}
+	if _, ok := st2.Code(codeHash); !ok {
+		t.Fatal("the chain's code is not readable from the fresh cluster")
+	}
+	if len(fresh.ClusterStates()) != 0 {
+		t.Fatal("a query created cluster state")
+	}
 }
