@@ -107,10 +107,10 @@ type Process struct {
 
 // Manifest is testnet.json: the network and its processes, in start order.
 type Manifest struct {
-	ChainID     string    `json:"chainId"`
-	GenesisHash string    `json:"genesisHash"`
-	BasePort    int       `json:"basePort"`
-	Hosts       []string  `json:"hosts"`
+	ChainID     string   `json:"chainId"`
+	GenesisHash string   `json:"genesisHash"`
+	BasePort    int      `json:"basePort"`
+	Hosts       []string `json:"hosts"`
 	// Council lists the genesis council's members (SS58) and the files
 	// (relative to the testnet folder) holding their secret URIs;
 	// CouncilThreshold is how many ayes approve a proposal.
