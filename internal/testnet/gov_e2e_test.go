@@ -22,7 +22,6 @@ import (
 	"github.com/cella-network/cella/internal/msg"
 	"github.com/cella-network/cella/internal/nodetest"
 	"github.com/cella-network/cella/internal/phatwire"
-	"github.com/cella-network/cella/internal/state/gatekeeper"
 	"github.com/cella-network/cella/internal/state/phat"
 	devtee "github.com/cella-network/cella/internal/tee/dev"
 	"github.com/cella-network/cella/internal/testnet"
@@ -272,7 +271,7 @@ func TestGovernanceRotation(t *testing.T) {
 	v2 := devtee.MeasurementOf([]byte(v2BuildID)).Hash()
 	govern("registry.allow_measurement(v2)", sdk.AllowMeasurementCall(sdk.Hash(v2)), bob)
 	const grace = 10
-	govern("gatekeeper.set_key_grace(10)", sdk.Call(gatekeeper.SetKeyGraceCall(grace)), charlie)
+	govern("gatekeeper.set_key_grace(10)", sdk.SetKeyGraceCall(grace), charlie)
 	g, err := c.Gov(ctx)
 	if err != nil || !slices.Contains(g.Measurements, fmt.Sprintf("0x%x", v2)) {
 		t.Fatalf("the allow-list after governance: %+v %v", g, err)
@@ -305,7 +304,7 @@ func TestGovernanceRotation(t *testing.T) {
 		t.Fatalf("gk1 (%s) is not registered with the v2 build's measurement: %+v", gk1ID.Hex(), wk)
 	}
 	t.Logf("gk1 registered (%s)", since())
-	govern("gatekeeper.add(gk1)", sdk.Call(gatekeeper.AddCall(gk1ID)), charlie)
+	govern("gatekeeper.add(gk1)", sdk.AddGatekeeperCall(sdk.Address(gk1ID)), charlie)
 	var gi *chainapi.GatekeepersInfo
 	activeBoth := func() bool {
 		gi, err = raw.Gatekeepers(ctx)
@@ -325,7 +324,7 @@ func TestGovernanceRotation(t *testing.T) {
 
 	// 3. Governance rotates the master key while the load runs.
 	before := committed.Load()
-	p := govern("gatekeeper.rotate_master_key", sdk.Call(gatekeeper.RotateMasterKeyCall()), bob)
+	p := govern("gatekeeper.rotate_master_key", sdk.RotateMasterKeyCall(), bob)
 	enacted := int64(p.EnactAt)
 	var newKey sdk.Address
 	var seen int64
