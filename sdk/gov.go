@@ -8,6 +8,7 @@ import (
 	"github.com/cella-network/cella/internal/client"
 	"github.com/cella-network/cella/internal/keys"
 	"github.com/cella-network/cella/internal/state/admin"
+	"github.com/cella-network/cella/internal/state/gatekeeper"
 	"github.com/cella-network/cella/internal/state/gov"
 	"github.com/cella-network/cella/internal/state/registry"
 	"github.com/cella-network/cella/internal/state/validators"
@@ -92,3 +93,23 @@ func SetValidatorCall(pubKey [32]byte, power uint64, allowConcentration bool) Ca
 func ScheduleUpgradeCall(height, appVersion uint64) Call {
 	return fromTx(gov.ScheduleUpgradeCall(height, appVersion))
 }
+
+// AddGatekeeperCall makes a registered worker (its identity key) a
+// gatekeeper; the designated gatekeeper then shares the master key with it.
+func AddGatekeeperCall(worker Address) Call {
+	return fromTx(gatekeeper.AddCall(keys.PublicKey(worker)))
+}
+
+// RemoveGatekeeperCall removes a gatekeeper.
+func RemoveGatekeeperCall(worker Address) Call {
+	return fromTx(gatekeeper.RemoveCall(keys.PublicKey(worker)))
+}
+
+// RotateMasterKeyCall rotates the master key: the gatekeepers make the
+// next epoch's key and re-key every cluster; the contracts' new keys then
+// appear on chain (Client.Contract), which Call encrypts to.
+func RotateMasterKeyCall() Call { return fromTx(gatekeeper.RotateMasterKeyCall()) }
+
+// SetKeyGraceCall sets how many blocks after a re-keying a command
+// encrypted to a contract's previous key still runs (later re-keyings only).
+func SetKeyGraceCall(blocks uint32) Call { return fromTx(gatekeeper.SetKeyGraceCall(blocks)) }

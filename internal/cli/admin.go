@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -131,7 +132,25 @@ func privilegedCmds(s *privSender) []*cobra.Command {
 		// Owner-signed, not privileged: under `cella admin` only, not a proposal.
 		cl.AddCommand(newSetSystemContractCmd())
 	}
-	return append([]*cobra.Command{gk, cl, live}, morePrivilegedCmds(s)...)
+	rotate := newSudoCmd("rotate-master-key", "Rotate the master key: the gatekeepers make a new one (the next epoch) and re-key every cluster and contract", cobra.NoArgs,
+		"  cella admin rotate-master-key --from //Alice --wait",
+		func(*cobra.Command, []string) (tx.Call, error) { return gatekeeper.RotateMasterKeyCall(), nil }, nil)
+	grace := newSudoCmd("key-grace <blocks>", "Set how many blocks after a re-keying a command encrypted to a contract's previous key still runs (applies to later re-keyings)", cobra.ExactArgs(1),
+		"  cella admin key-grace 100 --from //Alice --wait",
+		func(_ *cobra.Command, args []string) (tx.Call, error) {
+			n, err := parseKeyGrace(args[0])
+			return gatekeeper.SetKeyGraceCall(n), err
+		}, nil)
+	return append([]*cobra.Command{gk, cl, live, rotate, grace}, morePrivilegedCmds(s)...)
+}
+
+// parseKeyGrace parses a key grace period: a decimal u32 of blocks.
+func parseKeyGrace(s string) (uint32, error) {
+	n, err := strconv.ParseUint(s, 10, 32)
+	if err != nil {
+		return 0, fmt.Errorf("key grace %q: want a number of blocks from 0 to %d", s, uint32(math.MaxUint32))
+	}
+	return uint32(n), nil
 }
 
 // parseWorker parses a worker's identity key (0x-hex or SS58).

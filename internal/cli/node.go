@@ -205,6 +205,14 @@ metrics (+3). They must stay below 32768 (the ephemeral range).`,
 			for _, p := range m.Processes {
 				fmt.Fprintf(w, "  %-14s %-8s %-15s %s\n", p.Name, p.Kind, p.Host, addrList(p.Addrs))
 			}
+			if len(m.Council) > 0 {
+				var files []string
+				for _, c := range m.Council {
+					files = append(files, c.SURIFile)
+				}
+				fmt.Fprintf(w, "Council: %d members, %d ayes approve (keys: %s; propose with cella gov propose … --from-file FILE)\n",
+					len(m.Council), m.CouncilThreshold, strings.Join(files, ", "))
+			}
 			if len(m.Hosts) > 1 {
 				fmt.Fprintf(w, "Copy it to each host and run there: cella testnet run %s --host HOST (see docs/operators.md)\n", out)
 			} else {

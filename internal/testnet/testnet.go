@@ -19,7 +19,9 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/cella-network/cella/internal/defaults"
@@ -36,6 +38,10 @@ const ManifestFile = "testnet.json"
 // AdminFile holds the admin's secret URI (mode 0600) inside a testnet
 // folder; Bootstrap signs with it.
 const AdminFile = "admin.suri"
+
+// CouncilDir holds one secret URI file (mode 0600) per member of the
+// genesis council, named after the member (alice.suri, …).
+const CouncilDir = "council"
 
 // MaxPort bounds every port a testnet uses: the ephemeral range (32768 and
 // up on Linux) is left to outgoing connections, which would collide.
@@ -101,11 +107,23 @@ type Process struct {
 
 // Manifest is testnet.json: the network and its processes, in start order.
 type Manifest struct {
-	ChainID     string    `json:"chainId"`
-	GenesisHash string    `json:"genesisHash"`
-	BasePort    int       `json:"basePort"`
-	Hosts       []string  `json:"hosts"`
-	Processes   []Process `json:"processes"`
+	ChainID     string   `json:"chainId"`
+	GenesisHash string   `json:"genesisHash"`
+	BasePort    int      `json:"basePort"`
+	Hosts       []string `json:"hosts"`
+	// Council lists the genesis council's members (SS58) and the files
+	// (relative to the testnet folder) holding their secret URIs;
+	// CouncilThreshold is how many ayes approve a proposal.
+	Council          []CouncilMember `json:"council,omitempty"`
+	CouncilThreshold uint32          `json:"councilThreshold,omitempty"`
+	Processes        []Process       `json:"processes"`
+}
+
+// CouncilMember is a member of a testnet's genesis council.
+type CouncilMember struct {
+	Address string `json:"address"`
+	// SURIFile is the file holding the member's secret URI (mode 0600).
+	SURIFile string `json:"suriFile"`
 }
 
 // Get returns the process called name.
@@ -224,6 +242,9 @@ func Write(dir string, o Options) (*Manifest, error) {
 		BlockTime: o.BlockTime, Metrics: true, Hosts: o.Hosts,
 		Genesis: func(g *state.Genesis) {
 			g.App.DevBootstrap = false
+			// The dev council: //Alice (the admin), //Bob and //Charlie,
+			// any 2 of them approving, enacted 2 blocks later.
+			g.App.Gov = state.DevGovGenesis()
 			g.App.Registry.AllowMeasurement(measurement)
 			for _, p := range prts {
 				g.App.Balances = append(g.App.Balances, state.Allocation{Account: p.op, Free: state.DevBalance})
@@ -245,6 +266,24 @@ func Write(dir string, o Options) (*Manifest, error) {
 	}
 	if err := writeSecret(filepath.Join(dir, AdminFile), "//Alice"); err != nil {
 		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Join(dir, CouncilDir), 0o700); err != nil {
+		return nil, err
+	}
+	m.CouncilThreshold = g.App.Gov.Threshold
+	for _, name := range state.DevAccountNames[:3] {
+		k, err := keys.FromURI("//" + name)
+		if err != nil {
+			return nil, err
+		}
+		if !slices.Contains(g.App.Gov.Council, k.Public()) {
+			return nil, fmt.Errorf("testnet: //%s is not on the genesis council", name)
+		}
+		f := filepath.Join(CouncilDir, strings.ToLower(name)+".suri")
+		if err := writeSecret(filepath.Join(dir, f), "//"+name); err != nil {
+			return nil, err
+		}
+		m.Council = append(m.Council, CouncilMember{Address: keys.EncodeSS58(k.Public(), 42), SURIFile: f})
 	}
 	var pherries []Process
 	for i, p := range prts {

@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/cella-network/cella/internal/genesisfile"
+	"github.com/cella-network/cella/internal/keys"
 	"github.com/cella-network/cella/internal/pruntime"
 	devtee "github.com/cella-network/cella/internal/tee/dev"
 )
@@ -95,6 +97,25 @@ func TestWriteLayout(t *testing.T) {
 	}
 	if !found {
 		t.Error("the dev pRuntime's measurement is not allow-listed")
+	}
+	// The council: //Alice, //Bob, //Charlie, threshold 2; each member's
+	// secret URI in its own 0600 file, listed by the manifest.
+	if g.App.Gov == nil || len(g.App.Gov.Council) != 3 || g.App.Gov.Threshold != 2 {
+		t.Fatalf("genesis council %+v", g.App.Gov)
+	}
+	if len(m.Council) != 3 || m.CouncilThreshold != 2 {
+		t.Fatalf("manifest council %+v (threshold %d)", m.Council, m.CouncilThreshold)
+	}
+	for _, c := range m.Council {
+		st, err := os.Stat(filepath.Join(dir, c.SURIFile))
+		if err != nil || st.Mode().Perm() != 0o600 {
+			t.Fatalf("%s: %v %v", c.SURIFile, st, err)
+		}
+		b, _ := os.ReadFile(filepath.Join(dir, c.SURIFile))
+		k, err := keys.FromURI(strings.TrimSpace(string(b)))
+		if err != nil || keys.EncodeSS58(k.Public(), 42) != c.Address || !slices.Contains(g.App.Gov.Council, k.Public()) {
+			t.Errorf("%s does not hold council member %s's key: %v", c.SURIFile, c.Address, err)
+		}
 	}
 	if len(g.App.Balances) != 6+5 {
 		t.Errorf("%d genesis balances, want the 6 dev accounts and 5 operators", len(g.App.Balances))
