@@ -345,6 +345,27 @@ func HandleMasterPubkey(c *state.CallCtx, o msg.Origin, payload []byte) (uint32,
 	return state.CodeOK, "", nil
 }
 
+// checkKeyRoute checks a master-key message from one gatekeeper to another
+// (a share, or past keys): from must be an active gatekeeper and receiver a
+// gatekeeper still waiting for the master key. It returns the chain's master
+// key, if any.
+func checkKeyRoute(c *state.CallCtx, from, receiver keys.PublicKey) (mk MasterKey, ok bool, code uint32, log string, err error) {
+	if active, err := IsActive(c.Overlay(), from); err != nil {
+		return mk, false, 0, "", err
+	} else if !active {
+		return mk, false, state.CodeGkNotGatekeeper, fmt.Sprintf("%s is not an active gatekeeper", from.Hex()), nil
+	}
+	g, found, err := Get(c.Overlay(), receiver)
+	if err != nil {
+		return mk, false, 0, "", err
+	}
+	if !found || g.Active {
+		return mk, false, state.CodeGkBadReceiver, fmt.Sprintf("receiver %s is not a gatekeeper waiting for the master key", receiver.Hex()), nil
+	}
+	mk, ok, err = GetMasterKey(c.Overlay())
+	return mk, ok, state.CodeOK, "", err
+}
+
 // HandleMasterKeyShare: the sender must be an active gatekeeper, the
 // receiver a gatekeeper not active yet, the epoch the current one.
 func HandleMasterKeyShare(c *state.CallCtx, o msg.Origin, payload []byte) (uint32, string, error) {
@@ -356,21 +377,9 @@ func HandleMasterKeyShare(c *state.CallCtx, o msg.Origin, payload []byte) (uint3
 	if code, log := decodePayload(payload, &p, msg.TopicMasterKeyShare); code != state.CodeOK {
 		return code, log, nil
 	}
-	if ok, err := IsActive(c.Overlay(), from); err != nil {
-		return 0, "", err
-	} else if !ok {
-		return state.CodeGkNotGatekeeper, fmt.Sprintf("%s is not an active gatekeeper", from.Hex()), nil
-	}
-	g, ok, err := Get(c.Overlay(), p.Receiver)
-	if err != nil {
-		return 0, "", err
-	}
-	if !ok || g.Active {
-		return state.CodeGkBadReceiver, fmt.Sprintf("receiver %s is not a gatekeeper waiting for the master key", p.Receiver.Hex()), nil
-	}
-	mk, ok, err := GetMasterKey(c.Overlay())
-	if err != nil {
-		return 0, "", err
+	mk, ok, code, log, err := checkKeyRoute(c, from, p.Receiver)
+	if code != state.CodeOK || err != nil {
+		return code, log, err
 	}
 	if !ok || p.Epoch != mk.Epoch {
 		return state.CodeGkMasterKeyMismatch, fmt.Sprintf("share of epoch %d, the chain's master key is not of that epoch", p.Epoch), nil

@@ -266,21 +266,9 @@ func HandleMasterKeyHistory(c *state.CallCtx, o msg.Origin, payload []byte) (uin
 	if code, log := decodePayload(payload, &p, msg.TopicMasterKeyHistory); code != state.CodeOK {
 		return code, log, nil
 	}
-	if ok, err := IsActive(c.Overlay(), from); err != nil {
-		return 0, "", err
-	} else if !ok {
-		return state.CodeGkNotGatekeeper, fmt.Sprintf("%s is not an active gatekeeper", from.Hex()), nil
-	}
-	g, ok, err := Get(c.Overlay(), p.Receiver)
-	if err != nil {
-		return 0, "", err
-	}
-	if !ok || g.Active {
-		return state.CodeGkBadReceiver, fmt.Sprintf("receiver %s is not a gatekeeper waiting for the master key", p.Receiver.Hex()), nil
-	}
-	mk, ok, err := GetMasterKey(c.Overlay())
-	if err != nil {
-		return 0, "", err
+	mk, ok, code, log, err := checkKeyRoute(c, from, p.Receiver)
+	if code != state.CodeOK || err != nil {
+		return code, log, err
 	}
 	for _, k := range p.Keys {
 		if !ok || k.Epoch >= mk.Epoch || !slices.ContainsFunc(mk.History, func(e MasterKeyEpoch) bool { return e.Epoch == k.Epoch }) {

@@ -484,29 +484,41 @@ func execRemoveWorker(c *state.CallCtx, args []byte) (uint32, string, error) {
 	return state.CodeOK, "", nil
 }
 
+// gatekeeperMessage checks a gatekeeper's message about a cluster: its
+// origin is a worker that is an active gatekeeper, payload decodes into p,
+// and the cluster that cluster(p) names exists, which it returns.
+func gatekeeperMessage(c *state.CallCtx, o msg.Origin, topic string, payload []byte, p scale.Decodable, cluster func() [32]byte) (Cluster, uint32, string, error) {
+	if o.Kind != msg.OriginKindWorker {
+		return Cluster{}, state.CodeMqWrongOrigin, fmt.Sprintf("%s takes messages of workers, not of %s", topic, o), nil
+	}
+	if err := scale.Decode(payload, p); err != nil {
+		return Cluster{}, state.CodeMqBadPayload, fmt.Sprintf("%s payload: %v", topic, err), nil
+	}
+	if ok, err := gatekeeper.IsActive(c.Overlay(), o.Worker); err != nil {
+		return Cluster{}, 0, "", err
+	} else if !ok {
+		return Cluster{}, state.CodeGkNotGatekeeper, fmt.Sprintf("%s is not an active gatekeeper", o.Worker.Hex()), nil
+	}
+	id := cluster()
+	cl, ok, err := GetCluster(c.Overlay(), id)
+	if err != nil {
+		return Cluster{}, 0, "", err
+	}
+	if !ok {
+		return Cluster{}, state.CodeUnknownCluster, fmt.Sprintf("no cluster %x", id), nil
+	}
+	return cl, state.CodeOK, "", nil
+}
+
 // HandleClusterKeys: the sender must be an active gatekeeper; the cluster
 // exists; the epoch is the master key's; every share's worker is in the
 // cluster; the public key equals the recorded one, or is recorded. The
 // shares' workers are recorded as keyed.
 func HandleClusterKeys(c *state.CallCtx, o msg.Origin, payload []byte) (uint32, string, error) {
-	if o.Kind != msg.OriginKindWorker {
-		return state.CodeMqWrongOrigin, fmt.Sprintf("%s takes messages of workers, not of %s", msg.TopicClusterKeys, o), nil
-	}
 	var p msg.ClusterKeyShares
-	if err := scale.Decode(payload, &p); err != nil {
-		return state.CodeMqBadPayload, fmt.Sprintf("%s payload: %v", msg.TopicClusterKeys, err), nil
-	}
-	if ok, err := gatekeeper.IsActive(c.Overlay(), o.Worker); err != nil {
-		return 0, "", err
-	} else if !ok {
-		return state.CodeGkNotGatekeeper, fmt.Sprintf("%s is not an active gatekeeper", o.Worker.Hex()), nil
-	}
-	cl, ok, err := GetCluster(c.Overlay(), p.Cluster)
-	if err != nil {
-		return 0, "", err
-	}
-	if !ok {
-		return state.CodeUnknownCluster, fmt.Sprintf("no cluster %x", p.Cluster), nil
+	cl, code, log, err := gatekeeperMessage(c, o, msg.TopicClusterKeys, payload, &p, func() [32]byte { return p.Cluster })
+	if code != state.CodeOK || err != nil {
+		return code, log, err
 	}
 	mk, ok, err := gatekeeper.GetMasterKey(c.Overlay())
 	if err != nil {

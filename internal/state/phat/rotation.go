@@ -244,24 +244,10 @@ func HandleContractKeys(c *state.CallCtx, o msg.Origin, payload []byte) (uint32,
 // message is delivered to the worker, which checks each key against the
 // history.
 func HandleClusterKeyHistory(c *state.CallCtx, o msg.Origin, payload []byte) (uint32, string, error) {
-	if o.Kind != msg.OriginKindWorker {
-		return state.CodeMqWrongOrigin, fmt.Sprintf("%s takes messages of workers, not of %s", msg.TopicClusterKeyHistory, o), nil
-	}
 	var p msg.ClusterKeyHistory
-	if err := scale.Decode(payload, &p); err != nil {
-		return state.CodeMqBadPayload, fmt.Sprintf("%s payload: %v", msg.TopicClusterKeyHistory, err), nil
-	}
-	if ok, err := gatekeeper.IsActive(c.Overlay(), o.Worker); err != nil {
-		return 0, "", err
-	} else if !ok {
-		return state.CodeGkNotGatekeeper, fmt.Sprintf("%s is not an active gatekeeper", o.Worker.Hex()), nil
-	}
-	cl, ok, err := GetCluster(c.Overlay(), p.Cluster)
-	if err != nil {
-		return 0, "", err
-	}
-	if !ok {
-		return state.CodeUnknownCluster, fmt.Sprintf("no cluster %x", p.Cluster), nil
+	cl, code, log, err := gatekeeperMessage(c, o, msg.TopicClusterKeyHistory, payload, &p, func() [32]byte { return p.Cluster })
+	if code != state.CodeOK || err != nil {
+		return code, log, err
 	}
 	if _, in := slices.BinarySearchFunc(cl.Workers, p.Worker, cmpKey); !in {
 		return state.CodeClusterKeyOutsideCluster, fmt.Sprintf("history for %s, not a worker of cluster %x", p.Worker.Hex(), cl.ID), nil
