@@ -21,6 +21,25 @@ import (
 // deployTestContract uploads (when needed) and instantiates one of the
 // repository's test contracts (testcontracts name) in cluster with a random
 // salt, and waits until the cluster has run the constructor.
+// benchContract is the test contract a bench runs against: the one at
+// address contract (its metadata the named test contract's), or, when
+// contract is empty, a new one deployed in cluster.
+func benchContract(ctx context.Context, w io.Writer, c *sdk.Client, key *sdk.Key, cluster, contract, name, ctor string, args ...string) (sdk.Address, *sdk.Metadata, error) {
+	cl, err := parseClusterID(cluster)
+	if err != nil {
+		return sdk.Address{}, nil, err
+	}
+	if contract == "" {
+		return deployTestContract(ctx, w, c, key, sdk.Hash(cl), name, ctor, args...)
+	}
+	addr, err := sdk.ParseAddress(contract)
+	if err != nil {
+		return sdk.Address{}, nil, fmt.Errorf("--contract: %w", err)
+	}
+	md, err := sdk.ParseMetadata(testcontracts.Metadata(name))
+	return addr, md, err
+}
+
 func deployTestContract(ctx context.Context, w io.Writer, c *sdk.Client, key *sdk.Key, cluster sdk.Hash, name, ctor string, args ...string) (sdk.Address, *sdk.Metadata, error) {
 	md, err := sdk.ParseMetadata(testcontracts.Metadata(name))
 	if err != nil {
@@ -134,20 +153,8 @@ Run it against a dev network in another process, e.g.:
 		ctx, cancel := context.WithTimeout(cmd.Context(), f.timeout+3*duration)
 		defer cancel()
 		log := cmd.ErrOrStderr()
-		cl, err := parseClusterID(*cluster)
+		addr, md, err := benchContract(ctx, log, c, key, *cluster, contract, "flipper", "new", "false")
 		if err != nil {
-			return err
-		}
-		var addr sdk.Address
-		var md *sdk.Metadata
-		if contract != "" {
-			if addr, err = sdk.ParseAddress(contract); err != nil {
-				return fmt.Errorf("--contract: %w", err)
-			}
-			if md, err = sdk.ParseMetadata(testcontracts.Metadata("flipper")); err != nil {
-				return err
-			}
-		} else if addr, md, err = deployTestContract(ctx, log, c, key, sdk.Hash(cl), "flipper", "new", "false"); err != nil {
 			return err
 		}
 		wk, err := workerOf(ctx, c, *worker, &addr, sdk.Hash{})
@@ -271,20 +278,8 @@ Run it against a dev network in another process, e.g.:
 		ctx, cancel := context.WithTimeout(cmd.Context(), f.timeout+2*cfg.Duration)
 		defer cancel()
 		log := cmd.ErrOrStderr()
-		cl, err := parseClusterID(*cluster)
+		addr, md, err := benchContract(ctx, log, c, key, *cluster, contract, "erc20", "new", "1000000000000000")
 		if err != nil {
-			return err
-		}
-		var addr sdk.Address
-		var md *sdk.Metadata
-		if contract != "" {
-			if addr, err = sdk.ParseAddress(contract); err != nil {
-				return fmt.Errorf("--contract: %w", err)
-			}
-			if md, err = sdk.ParseMetadata(testcontracts.Metadata("erc20")); err != nil {
-				return err
-			}
-		} else if addr, md, err = deployTestContract(ctx, log, c, key, sdk.Hash(cl), "erc20", "new", "1000000000000000"); err != nil {
 			return err
 		}
 		ci, err := c.Contract(ctx, addr)
