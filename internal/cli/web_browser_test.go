@@ -65,9 +65,11 @@ func TestWebAppInBrowser(t *testing.T) {
 		res.Body.Close()
 		return res.StatusCode == 200
 	})
-	if !strings.Contains(out.String(), "Web app (explorer and contract UI): "+url) {
-		t.Errorf("the banner does not show the web app's URL:\n%s", out.String())
-	}
+	// The app answers as soon as it listens; the banner naming it is
+	// printed right after the network is up.
+	waitFor(ctx, t, "the banner with the web app's URL", func() bool {
+		return strings.Contains(out.String(), "Web app (explorer and contract UI): "+url)
+	})
 
 	artifacts := os.Getenv("CELLA_WEB_ARTIFACTS")
 	if artifacts == "" {
