@@ -155,16 +155,18 @@ type dbTracker struct {
 
 func (t *dbTracker) provide(ctx *cmtcfg.DBContext) (dbm.DB, error) {
 	db, err := cmtcfg.DefaultDBProvider(ctx)
-	if err == nil {
-		t.mu.Lock()
-		t.dbs = append(t.dbs, db)
-		t.mu.Unlock()
+	if err != nil {
+		return nil, err
 	}
-	return db, err
+	sdb := &stoppableDB{DB: db}
+	t.mu.Lock()
+	t.dbs = append(t.dbs, sdb)
+	t.mu.Unlock()
+	return sdb, nil
 }
 
-// closeAll closes every database; ones CometBFT already closed report an
-// error that is of no interest here.
+// closeAll closes every database (ones CometBFT already closed are left as
+// they are).
 func (t *dbTracker) closeAll() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
