@@ -22,8 +22,10 @@ import (
 //     announcement, it sends the new key to every other gatekeeper (as a
 //     first key is sent) and each cluster's key of the new epoch to all
 //     the cluster's workers (shareNewEpoch). The chain judges them after
-//     the announcement, so they land with it; had one been refused, the
-//     designated gatekeeper sends it again later (gatekeeper.go).
+//     the announcement, so they land with it. A cluster key refused on
+//     the way (a worker left the cluster meanwhile) is sent again by the
+//     designated gatekeeper's level-triggered part (gatekeeper.go), which
+//     finds the rest served and sends nothing twice.
 //   - A worker that receives a cluster key of a newer epoch keeps the old
 //     one and signs the cluster's egress with the new one. When the chain
 //     tells the cluster it was re-keyed (msg.TopicClusterRekeyed), every
