@@ -464,3 +464,32 @@ func TestRotationBundleRestart(t *testing.T) {
 		t.Fatalf("cluster sequences %d and %d", s1.nextSeq, s2.nextSeq)
 	}
 }
+
+// TestRotationJustAfterAGatekeeperJoined: a gatekeeper whose share of
+// epoch 0 is still on its way when the rotation is enacted (its ready of
+// epoch 0 then lands after the announcement and is refused) gets the new
+// key from the generator's announcing step all the same; before, the
+// generator remembered the epoch-0 share as sent (masterSent) and never
+// sent the new one.
+func TestRotationJustAfterAGatekeeperJoined(t *testing.T) {
+	n, gen, _, _, _, _ := rotationNet(t)
+	g3 := n.join(t, 7, goodCode)
+	n.f.addGatekeeper(g3.id())
+	if n.f.gks[0].Identity != gen.id() {
+		t.Fatal("setup: the new gatekeeper would be the generator")
+	}
+	n.step() // the epoch-0 share for g3 is sent
+	if got := topics(gen.rd.Egress); len(got) != 1 || got[0] != msg.TopicMasterKeyShare {
+		t.Fatalf("generator sent %v", got)
+	}
+	if !n.f.rotate() {
+		t.Fatal("rotation refused")
+	}
+	n.run(6)
+	if n.f.master.Epoch != 1 || n.f.rotation != nil || !n.f.gk(g3.id()).Active || !g3.c.holdsMaster(*n.f.master) {
+		t.Fatalf("master %+v, rotation %+v, g3 active %v", n.f.master, n.f.rotation, n.f.gk(g3.id()).Active)
+	}
+	if m := g3.c.masterOf(0); m == nil || len(g3.c.oldMasters) != 1 {
+		t.Fatal("g3 lacks the epoch-0 master key")
+	}
+}
