@@ -169,8 +169,27 @@ func TestRotationE2E(t *testing.T) {
 	t.Logf("rotation enacted at block %d; blocks after it: master key %d, share to B %d, B ready %d, cluster re-keyed %d (phat/rekeyed %d), contract keys %d; seen by the SDK within %d",
 		enacted, announced, at[msg.TopicMasterKeyShare]-enacted, at[msg.TopicGatekeeperReady]-enacted, at[msg.TopicClusterKeys]-enacted,
 		at[msg.TopicClusterRekeyed]-enacted, at[msg.TopicContractKeys]-enacted, usable)
-	if at[msg.TopicContractKeys] == 0 || at[msg.TopicContractKeys] < at[msg.TopicClusterRekeyed] {
+	if at[msg.TopicContractKeys] == 0 || at[msg.TopicContractKeys] <= at[msg.TopicClusterRekeyed] {
 		t.Fatalf("contract keys not delivered after the re-keying: %v", at)
+	}
+	// The generator sends the share to B and the cluster keys in the step
+	// that announces the key, behind it: they land with it (one block
+	// later at most, should pherry's submissions straddle a proposal), the
+	// re-keying in the same transaction as the cluster keys, and the
+	// contract keys and B's ready one relay later — +4 where they were +6
+	// when the shares waited for the announcement to land.
+	if at[msg.TopicClusterRekeyed] != at[msg.TopicClusterKeys] {
+		t.Fatalf("phat/rekeyed at %d, the cluster keys at %d", at[msg.TopicClusterRekeyed], at[msg.TopicClusterKeys])
+	}
+	for _, tp := range []string{msg.TopicMasterKeyShare, msg.TopicClusterKeys} {
+		if d := at[tp] - enacted; d < announced || d > announced+1 {
+			t.Fatalf("%s at +%d, the master key at +%d: not sent with the announcement", tp, d, announced)
+		}
+	}
+	for _, tp := range []string{msg.TopicContractKeys, msg.TopicGatekeeperReady} {
+		if d := at[tp] - enacted; at[tp] <= at[msg.TopicClusterKeys] || d > 5 {
+			t.Fatalf("%s at +%d (cluster keys at +%d): want after the re-keying and at most +5", tp, d, at[msg.TopicClusterKeys]-enacted)
+		}
 	}
 	if newKey == oldKey {
 		t.Fatal("contract key unchanged")

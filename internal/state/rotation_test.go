@@ -262,3 +262,108 @@ func TestMasterKeyRotation(t *testing.T) {
 func contractKey(contract [32]byte, pub keys.PublicKey) msg.ContractKey {
 	return msg.ContractKey{Contract: contract, Pubkey: pub}
 }
+
+// TestRotationBundleInOneBlock: the generator's announcement of epoch 1,
+// the past master keys and the share for the other gatekeeper, and the
+// cluster's key of epoch 1 land in one block, in that order (as the
+// generator sends them in one step): each is judged after the ones before
+// it, so all are accepted, the cluster is re-keyed in that block
+// (phat/rekeyed before the cluster keys' delivery), and in the next block
+// the cluster's contract keys of epoch 1 and the other gatekeeper's ready
+// are accepted. The same messages in one block without the announcement
+// first are refused.
+func TestRotationBundleInOneBlock(t *testing.T) {
+	c, ws := keysChain(t)
+	alice, bob := dev(t, "Alice"), dev(t, "Bob")
+	g1, g2, w3 := ws[0], ws[1], ws[2]
+	if p1, p2 := g1.Public(), g2.Public(); bytes.Compare(p1[:], p2[:]) > 0 {
+		g1, g2 = g2, g1
+	}
+	seq := map[*keys.Pair]uint64{}
+	var pendingTxs [][]byte // the next block's
+	next := func(w *keys.Pair, topic string, p scale.Encodable) {
+		s := gkMsg(w, seq[w], topic, p)
+		seq[w]++
+		pendingTxs = append(pendingTxs, c.submit(bob, c.account(bob.Public()).Nonce+uint64(len(pendingTxs)), s))
+	}
+	blockOf := func() *state.BlockResult {
+		t.Helper()
+		res := c.block(pendingTxs...)
+		pendingTxs = nil
+		return res
+	}
+	allOK := func(res *state.BlockResult) {
+		t.Helper()
+		for i, r := range res.TxResults {
+			if r.Code != state.CodeOK {
+				t.Fatalf("tx %d: %s: %s", i, state.CodeName(r.Code), r.Log)
+			}
+		}
+	}
+	m0, m1 := keys.PublicKey{0x4d, 0}, keys.PublicKey{0x4d, 1}
+	c.sudo(state.CodeOK, alice, gatekeeper.AddCall(g1.Public()))
+	c.sudo(state.CodeOK, alice, gatekeeper.AddCall(g2.Public()))
+	next(g1, msg.TopicMasterPubkey, &msg.MasterPubkey{Pubkey: m0})
+	next(g1, msg.TopicMasterKeyShare, &msg.MasterKeyShare{Receiver: g2.Public(), Key: dummyKey()})
+	allOK(blockOf())
+	next(g2, msg.TopicGatekeeperReady, &msg.GatekeeperReady{Pubkey: m0})
+	allOK(blockOf())
+	c.sudo(state.CodeOK, alice, phat.CreateClusterCall(phat.CreateArgs{Owner: bob.Public(), Workers: []keys.PublicKey{w3.Public()}}))
+	id0 := phat.ClusterID(0)
+	ck0, ck1 := dev(t, "ClusterKey0"), dev(t, "ClusterKey1")
+	shares := func(epoch uint32, pub keys.PublicKey) *msg.ClusterKeyShares {
+		return &msg.ClusterKeyShares{Cluster: id0, Epoch: epoch, Pubkey: pub, Shares: []msg.ClusterKeyShare{{Worker: w3.Public(), Key: dummyKey()}}}
+	}
+	next(g1, msg.TopicClusterKeys, shares(0, ck0.Public()))
+	allOK(blockOf())
+	c.sudo(state.CodeOK, alice, gatekeeper.RotateMasterKeyCall())
+
+	// Without the announcement first: the share's receiver is still
+	// active and the cluster key's epoch is not the chain's.
+	next(g1, msg.TopicMasterKeyShare, &msg.MasterKeyShare{Receiver: g2.Public(), Epoch: 1, Key: dummyKey()})
+	next(g1, msg.TopicClusterKeys, shares(1, ck1.Public()))
+	res := blockOf()
+	if res.TxResults[0].Code != state.CodeGkBadReceiver || res.TxResults[1].Code != state.CodeGkMasterKeyMismatch {
+		t.Fatalf("before the announcement: %s, %s", state.CodeName(res.TxResults[0].Code), state.CodeName(res.TxResults[1].Code))
+	}
+
+	// The bundle, in one block.
+	next(g1, msg.TopicMasterPubkey, &msg.MasterPubkey{Epoch: 1, Pubkey: m1})
+	next(g1, msg.TopicMasterKeyHistory, &msg.MasterKeyHistory{Receiver: g2.Public(), Keys: []msg.EpochKey{{Epoch: 0, Key: dummyKey()}}})
+	next(g1, msg.TopicMasterKeyShare, &msg.MasterKeyShare{Receiver: g2.Public(), Epoch: 1, Key: dummyKey()})
+	next(g1, msg.TopicClusterKeys, shares(1, ck1.Public()))
+	res = blockOf()
+	allOK(res)
+	var got []string
+	for _, m := range res.Messages {
+		got = append(got, string(m.Topic))
+	}
+	want := []string{msg.TopicMasterPubkey, msg.TopicMasterKeyHistory, msg.TopicMasterKeyShare, msg.TopicClusterRekeyed, msg.TopicClusterKeys}
+	if len(got) != len(want) {
+		t.Fatalf("delivered %v, want %v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("delivered %v, want %v", got, want)
+		}
+	}
+	mk, _, _ := gatekeeper.GetMasterKey(c.st)
+	cl, _, _ := phat.GetCluster(c.st, id0)
+	if mk.Epoch != 1 || mk.Pubkey != m1 || cl.Epoch != 1 || cl.Pubkey != ck1.Public() || len(cl.Keyed) != 1 {
+		t.Fatalf("after the bundle: master %+v, cluster %+v", mk, cl)
+	}
+	if a, _ := gatekeeper.IsActive(c.st, g2.Public()); a {
+		t.Fatal("g2 active before its ready")
+	}
+
+	// Next block: the cluster's contract keys of epoch 1 (signed by the new
+	// key) and g2's ready; the rotation ends.
+	ck := msg.Sign(ck1, msg.Message{Origin: msg.OriginCluster(id0), Topic: []byte(msg.TopicContractKeys),
+		Payload: scale.Encode(&msg.ContractKeys{Epoch: 1, Keys: []msg.ContractKey{}})}, 0)
+	pendingTxs = append(pendingTxs, c.submit(bob, c.account(bob.Public()).Nonce, ck))
+	next(g2, msg.TopicGatekeeperReady, &msg.GatekeeperReady{Epoch: 1, Pubkey: m1})
+	allOK(blockOf())
+	if _, ok, _ := gatekeeper.GetRotation(c.st); ok {
+		t.Fatal("rotation still in progress")
+	}
+}

@@ -157,34 +157,9 @@ func (c *Core) keysStep(x *Context) error {
 				continue
 			}
 		}
-		rec, ok, err := c.qualify(x, g.Identity, [32]byte{})
-		if err != nil {
+		if err := c.shareMaster(x, g.Identity, mr); err != nil {
 			return err
 		}
-		if !ok {
-			continue
-		}
-		// The past master keys first, so that any gatekeeper can derive
-		// every epoch's cluster keys.
-		h, err := c.masterHistoryFor(x, rec, g.Identity, mr)
-		if err != nil {
-			return err
-		}
-		if h != nil {
-			if err := x.Emit(c.Origin(), msg.TopicMasterKeyHistory, scale.Encode(h)); err != nil {
-				return err
-			}
-		}
-		ek, err := c.encryptTo(x, cipher.MasterKeySharingSalt, rec, c.master.pair)
-		if err != nil {
-			c.refuse(x, g.Identity, [32]byte{}, err.Error())
-			continue
-		}
-		p := msg.MasterKeyShare{Receiver: g.Identity, Epoch: mr.Epoch, Key: *ek}
-		if err := x.Emit(c.Origin(), msg.TopicMasterKeyShare, scale.Encode(&p)); err != nil {
-			return err
-		}
-		c.masterSent[g.Identity] = rec.RegisteredAt
 	}
 	ids, err := v.ClusterIDs()
 	if err != nil {
@@ -195,6 +170,37 @@ func (c *Core) keysStep(x *Context) error {
 			return err
 		}
 	}
+	return nil
+}
+
+// shareMaster sends the master key of record mr (the core's current one)
+// to gatekeeper to, once it qualifies: its past master keys first (so that
+// any gatekeeper can derive every epoch's cluster keys), then the key. It
+// remembers the share in masterSent.
+func (c *Core) shareMaster(x *Context, to keys.PublicKey, mr MasterRecord) error {
+	rec, ok, err := c.qualify(x, to, [32]byte{})
+	if err != nil || !ok {
+		return err
+	}
+	h, err := c.masterHistoryFor(x, rec, to, mr)
+	if err != nil {
+		return err
+	}
+	if h != nil {
+		if err := x.Emit(c.Origin(), msg.TopicMasterKeyHistory, scale.Encode(h)); err != nil {
+			return err
+		}
+	}
+	ek, err := c.encryptTo(x, cipher.MasterKeySharingSalt, rec, c.master.pair)
+	if err != nil {
+		c.refuse(x, to, [32]byte{}, err.Error())
+		return nil
+	}
+	p := msg.MasterKeyShare{Receiver: to, Epoch: mr.Epoch, Key: *ek}
+	if err := x.Emit(c.Origin(), msg.TopicMasterKeyShare, scale.Encode(&p)); err != nil {
+		return err
+	}
+	c.masterSent[to] = rec.RegisteredAt
 	return nil
 }
 

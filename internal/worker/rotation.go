@@ -18,10 +18,14 @@ import (
 //
 //   - The rotation's generator (the chain's Rotation record names it)
 //     generates the next epoch's master key, keeps the old one and
-//     announces the new public key; every other gatekeeper then receives
-//     it from the designated gatekeeper as a first key is received.
-//   - The designated gatekeeper derives each cluster's key of the new
-//     epoch and sends it to all the cluster's workers (gatekeeper.go).
+//     announces the new public key; in the same step, right behind the
+//     announcement, it sends the new key to every other gatekeeper (as a
+//     first key is sent) and each cluster's key of the new epoch to all
+//     the cluster's workers (shareNewEpoch). The chain judges them after
+//     the announcement, so they land with it. A cluster key refused on
+//     the way (a worker left the cluster meanwhile) is sent again by the
+//     designated gatekeeper's level-triggered part (gatekeeper.go), which
+//     finds the rest served and sends nothing twice.
 //   - A worker that receives a cluster key of a newer epoch keeps the old
 //     one and signs the cluster's egress with the new one. When the chain
 //     tells the cluster it was re-keyed (msg.TopicClusterRekeyed), every
@@ -211,8 +215,52 @@ func (c *Core) rotateMasterStep(x *Context, mr MasterRecord, f inflight) (bool, 
 		if err := x.Emit(c.Origin(), msg.TopicMasterPubkey, scale.Encode(&p)); err != nil {
 			return false, err
 		}
+		if err := c.shareNewEpoch(x, MasterRecord{Epoch: p.Epoch, Pubkey: p.Pubkey}); err != nil {
+			return false, err
+		}
 	}
 	return true, nil
+}
+
+// shareNewEpoch sends, right behind the generator's announcement of the
+// new master key next (epoch e+1), what the designated gatekeeper would
+// send once the chain recorded it: the key to every other gatekeeper (the
+// announcement makes them all inactive; each gets the past master keys
+// first) and every cluster's key of epoch e+1 to the cluster's workers
+// (re-keying the clusters keyed at an older epoch). The chain judges each
+// message after the announcement, in the stream's order, so they land in
+// the same block at the earliest, and the new epoch is usable two blocks
+// sooner. It runs only with the announcement, so a gatekeeper restored
+// from a sealed checkpoint sends exactly what is in flight and nothing
+// twice; shares still in flight for epoch e are not counted (the new
+// epoch's replace them), and no key of epoch e is sent in this step (the
+// core no longer holds the chain's current key, so keysStep's designated
+// part is skipped). Later designated steps find the receivers served
+// (masterSent, the clusters' keyed workers) and send nothing again; the
+// cluster keys are derived from the same master key whoever sends them.
+func (c *Core) shareNewEpoch(x *Context, next MasterRecord) error {
+	gks, err := c.view.Gatekeepers()
+	if err != nil {
+		return fmt.Errorf("gatekeepers: %w", err)
+	}
+	for _, g := range gks {
+		if g.Identity == c.Identity() {
+			continue
+		}
+		if err := c.shareMaster(x, g.Identity, next); err != nil {
+			return err
+		}
+	}
+	ids, err := c.view.ClusterIDs()
+	if err != nil {
+		return fmt.Errorf("clusters: %w", err)
+	}
+	for _, id := range ids {
+		if err := c.shareClusterKey(x, id, next, nil); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // retireClusterKey keeps cluster id's current key among its old ones.
