@@ -330,7 +330,7 @@ func clusterAgreement(st state.Store, cl *phat.Cluster, ci *chainapi.ClusterInfo
 	for _, r := range recs {
 		ci.Roots = append(ci.Roots, info(r))
 	}
-	if la, ok := phat.LastAgreed(recs, len(cl.Keyed)); ok {
+	if la, ok := phat.LastAgreed(recs, cl.Keyed); ok {
 		li := info(la)
 		ci.LastAgreed = &li
 	}
