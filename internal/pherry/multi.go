@@ -49,6 +49,10 @@ type MultiConfig struct {
 	// CacheHeights bounds the shared block cache (default
 	// DefaultCacheHeights heights of each kind).
 	CacheHeights int
+	// CacheBytes bounds the bytes of the block records (and their
+	// encodings) the shared cache keeps (default DefaultCacheBytes); a
+	// record larger than that alone is served but not kept.
+	CacheBytes int64
 }
 
 var workerNameRE = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
@@ -91,7 +95,7 @@ func NewMulti(cfg MultiConfig) (*Multi, error) {
 	if base == nil {
 		base = NewNodeSource(node)
 	}
-	m := &Multi{cfg: cfg, log: cfg.Log.With("component", "pherry"), node: node, src: NewCachedSource(base, cfg.CacheHeights)}
+	m := &Multi{cfg: cfg, log: cfg.Log.With("component", "pherry"), node: node, src: NewCachedSource(base, cfg.CacheHeights, cfg.CacheBytes)}
 	if cfg.Metrics != nil {
 		if err := m.registerCacheMetrics(cfg.Metrics); err != nil {
 			return nil, err
@@ -160,7 +164,7 @@ func (m *Multi) CacheStats() CacheStats { return m.src.Stats() }
 
 // Run relays for every worker until ctx is cancelled, then returns nil.
 func (m *Multi) Run(ctx context.Context) error {
-	m.log.Info("pherry starting", "node", m.cfg.NodeURL, "workers", len(m.workers), "cache_heights", m.src.capacity)
+	m.log.Info("pherry starting", "node", m.cfg.NodeURL, "workers", len(m.workers), "cache_heights", m.src.capacity, "cache_bytes", m.src.maxBytes)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup

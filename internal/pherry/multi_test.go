@@ -299,7 +299,7 @@ func TestParseWorkersFile(t *testing.T) {
 // never answered with another item's bytes.
 func TestCachedEncodings(t *testing.T) {
 	c := buildChain(t, 6, 0, 0)
-	src := NewCachedSource(newFakeNode(c), 3)
+	src := NewCachedSource(newFakeNode(c), 3, 0)
 	hs, err := src.Headers(context.Background(), 1, 3)
 	if err != nil {
 		t.Fatal(err)
