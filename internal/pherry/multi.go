@@ -232,7 +232,8 @@ func (m *Multi) subscribe(ctx context.Context) error {
 
 // registerCacheMetrics exports the shared cache's counters:
 // cella_pherry_cache_fetched_total and cella_pherry_cache_served_total,
-// by kind (header, record, commit, validators).
+// by kind (header, record, commit, validators), and the gauge
+// cella_pherry_cache_record_bytes.
 func (m *Multi) registerCacheMetrics(reg prometheus.Registerer) error {
 	for kind, name := range []string{kindHeader: "header", kindRecord: "record", kindCommit: "commit", kindValidators: "validators"} {
 		for _, c := range []struct {
@@ -248,6 +249,15 @@ func (m *Multi) registerCacheMetrics(reg prometheus.Registerer) error {
 				return fmt.Errorf("pherry: metrics: %w", err)
 			}
 		}
+	}
+	recordBytes := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "cella", Subsystem: "pherry", Name: "cache_record_bytes",
+		Help: "Bytes of block records (and their encodings) the shared block cache holds; at most --cache-bytes."}, func() float64 {
+		m.src.mu.Lock()
+		defer m.src.mu.Unlock()
+		return float64(m.src.records.bytes)
+	})
+	if err := reg.Register(recordBytes); err != nil {
+		return fmt.Errorf("pherry: metrics: %w", err)
 	}
 	return nil
 }
