@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -19,6 +20,8 @@ import (
 	"github.com/cella-network/cella/internal/msg"
 	"github.com/cella-network/cella/internal/scale"
 	"github.com/cella-network/cella/internal/state"
+	"github.com/cella-network/cella/internal/state/admin"
+	"github.com/cella-network/cella/internal/state/gatekeeper"
 	"github.com/cella-network/cella/internal/state/mq"
 	"github.com/cella-network/cella/internal/state/phat"
 	"github.com/cella-network/cella/internal/state/registry"
@@ -198,7 +201,8 @@ func TestRegistrationAndEgressThroughABCI(t *testing.T) {
 		return r
 	}
 	var ws []chainapi.WorkerInfo
-	if r := q(chainapi.PathWorkers, nil); r.Code != 0 || json.Unmarshal(r.Value, &ws) != nil || len(ws) != 1 || ws[0].IdentityPublicKey != worker.Public().Hex() {
+	if r := q(chainapi.PathWorkers, nil); r.Code != 0 || json.Unmarshal(r.Value, &ws) != nil || len(ws) != 1 || ws[0].IdentityPublicKey != worker.Public().Hex() ||
+		!slices.Equal(ws[0].Clusters, []string{"0x" + strings.Repeat("0", 64)}) {
 		t.Fatalf("workers %d %s", r.Code, r.Value)
 	}
 	if r := q(chainapi.PathWorkers, []byte{1, 2}); r.Code != chainapi.QueryBadInput {
@@ -243,7 +247,32 @@ func TestRegistrationAndEgressThroughABCI(t *testing.T) {
 	}
 
 	contractQueries(t, ta, alice, q, cs[0].ID)
+
+	// Deregistration: refused while the worker is a gatekeeper; once the
+	// admin removed it, it takes the worker out of cluster 0, and the
+	// queries show it.
+	for i, x := range []struct {
+		call tx.Call
+		want uint32
+	}{
+		{registry.DeregisterWorkerCall(worker.Public()), state.CodeDeregisterGatekeeper},
+		{admin.SudoCall(gatekeeper.RemoveCall(worker.Public())), state.CodeOK},
+		{registry.DeregisterWorkerCall(worker.Public()), state.CodeOK},
+	} {
+		if r := ta.block(ta.sign(alice, uint64(4+i), x.call)).TxResults[0]; r.Code != x.want {
+			t.Fatalf("step %d: %s (%s), want %s", i, state.CodeName(r.Code), r.Log, state.CodeName(x.want))
+		}
+	}
+	ws, c0 = nil, chainapi.ClusterInfo{}
+	if r := q(chainapi.PathWorkers, pubBytes(worker.Public())); r.Code != 0 || json.Unmarshal(r.Value, &ws) != nil || len(ws) != 1 || !ws[0].Deregistered || len(ws[0].Clusters) != 0 {
+		t.Fatalf("deregistered worker %d %s", r.Code, r.Value)
+	}
+	if r := q(chainapi.PathCluster, make([]byte, 32)); r.Code != 0 || json.Unmarshal(r.Value, &c0) != nil || len(c0.Workers) != 0 || len(c0.Keyed) != 0 {
+		t.Fatalf("cluster 0 after the deregistration %d %s", r.Code, r.Value)
+	}
 }
+
+func pubBytes(k keys.PublicKey) []byte { return k[:] }
 
 // contractQueries: Alice uploads flipper to cluster 0 (id clusterHex) and
 // instantiates it; the contract and code queries show them.

@@ -131,6 +131,10 @@ func (a *App) Query(_ context.Context, req *abci.RequestQuery) (*abci.ResponseQu
 		if err != nil {
 			return fail(chainapi.QueryInternal, "%v", err)
 		}
+		member, err := clusterMembership(a.db)
+		if err != nil {
+			return fail(chainapi.QueryInternal, "%v", err)
+		}
 		out := make([]chainapi.WorkerInfo, len(recs))
 		for i := range recs {
 			out[i] = chainapi.WorkerInfoFrom(&recs[i], a.genesis.App.Params.SS58Prefix)
@@ -146,6 +150,7 @@ func (a *App) Query(_ context.Context, req *abci.RequestQuery) (*abci.ResponseQu
 			out[i].LastSeenHeight, out[i].LastHeartbeatHeight = lv.LastSeen, lv.LastHeartbeat
 			out[i].Deregistered, out[i].DeregisteredHeight = lv.Deregistered, lv.DeregisteredAt
 			out[i].StaleAfterBlocks = live.StaleAfter()
+			out[i].Clusters = member[recs[i].Info.IdentityPublicKey]
 			out[i].Stale = live.Stale(lv.LastSeen, uint64(max(last.Height, 0)))
 		}
 		res.Value = mustJSON(out)
@@ -311,6 +316,29 @@ func mustJSON(v any) []byte {
 
 // clusterAgreement fills ci's state root records, last agreed root and
 // divergence alarms.
+// clusterMembership maps each worker of a cluster to the ids (0x-hex) of
+// its clusters, in cluster id order.
+func clusterMembership(st state.Store) (map[keys.PublicKey][]string, error) {
+	ids, err := phat.ClusterIDs(st)
+	if err != nil {
+		return nil, err
+	}
+	out := map[keys.PublicKey][]string{}
+	for _, id := range ids {
+		cl, ok, err := phat.GetCluster(st, id)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, fmt.Errorf("%w: cluster %x is listed but has no record", state.ErrCorruptState, id)
+		}
+		for _, w := range cl.Workers {
+			out[w] = append(out[w], "0x"+hex.EncodeToString(id[:]))
+		}
+	}
+	return out, nil
+}
+
 func clusterAgreement(st state.Store, cl *phat.Cluster, ci *chainapi.ClusterInfo) error {
 	recs, err := phat.RootRecords(st, cl.ID)
 	if err != nil {
@@ -330,7 +358,7 @@ func clusterAgreement(st state.Store, cl *phat.Cluster, ci *chainapi.ClusterInfo
 	for _, r := range recs {
 		ci.Roots = append(ci.Roots, info(r))
 	}
-	if la, ok := phat.LastAgreed(recs, len(cl.Keyed)); ok {
+	if la, ok := phat.LastAgreed(recs, cl.Keyed); ok {
 		li := info(la)
 		ci.LastAgreed = &li
 	}

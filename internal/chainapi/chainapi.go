@@ -157,6 +157,10 @@ type WorkerInfo struct {
 	// its egress is refused and gatekeepers send it no key.
 	Deregistered       bool   `json:"deregistered"`
 	DeregisteredHeight uint64 `json:"deregisteredHeight,omitempty"`
+	// Clusters are the ids (0x-hex, sorted) of the clusters the worker is
+	// a worker of; none once it is deregistered (deregistration takes it
+	// out of every cluster).
+	Clusters []string `json:"clusters,omitempty"`
 }
 
 // WorkerInfoFrom renders a registry record for PathWorkers.

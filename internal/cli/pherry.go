@@ -42,6 +42,7 @@ func newPherryCmd() *cobra.Command {
 		pcsURL       string
 		workersFile  string
 		cacheHeights int
+		cacheBytes   int64
 		logs         logFlags
 	)
 	cmd := &cobra.Command{
@@ -77,7 +78,8 @@ runtime-bridge). FILE is JSON:
 
 Each worker gets its own loop, errors and backoff, so a slow or dead pRuntime
 holds back no other; the chain is read once for all of them through a shared
-block cache (--cache-heights). Metrics carry the label worker=<name>. An
+block cache (--cache-heights heights, block records of at most --cache-bytes
+bytes; a worker further behind fetches its blocks from the node again). Metrics carry the label worker=<name>. An
 entry without operator_file uses the operator given to pherry itself.`,
 		Example: `  CELLA_OPERATOR=//Alice cella pherry
   cella pherry --node http://10.0.0.5:26657 --pruntime-public http://127.0.0.1:8000 \
@@ -106,6 +108,9 @@ entry without operator_file uses the operator given to pherry itself.`,
 						return invalidArg(fmt.Errorf("--%s and --workers: give the pRuntimes in the workers file only", single))
 					}
 				}
+				if cacheBytes < 0 {
+					return invalidArg(fmt.Errorf("--cache-bytes %d: want a positive number of bytes (0: the default, %d)", cacheBytes, pherry.DefaultCacheBytes))
+				}
 				specs, err := loadWorkers(workersFile, op)
 				if err != nil {
 					return err
@@ -113,7 +118,7 @@ entry without operator_file uses the operator given to pherry itself.`,
 				reg := prometheus.NewRegistry()
 				m, err := pherry.NewMulti(pherry.MultiConfig{Config: pherry.Config{
 					NodeURL: *nodeURL, BatchSize: batchSize, PollInterval: pollInterval, Log: log, Metrics: reg, PCSURL: pcsURL,
-				}, Workers: specs, CacheHeights: cacheHeights})
+				}, Workers: specs, CacheHeights: cacheHeights, CacheBytes: cacheBytes})
 				if err != nil {
 					return err
 				}
@@ -189,6 +194,7 @@ entry without operator_file uses the operator given to pherry itself.`,
 	f.BoolVar(&noProgress, "no-progress", false, "do not draw the catch-up progress bar")
 	f.StringVar(&workersFile, "workers", "", "serve several pRuntimes listed in this JSON file (see above) instead of --pruntime-public/--pruntime-internal/--pruntime-token-file")
 	f.IntVar(&cacheHeights, "cache-heights", pherry.DefaultCacheHeights, "with --workers: heights of headers, records, commits and validator sets the shared block cache keeps")
+	f.Int64Var(&cacheBytes, "cache-bytes", pherry.DefaultCacheBytes, "with --workers: most bytes of block records the shared block cache keeps, oldest out first (a larger record is relayed, not kept)")
 	logs.add(cmd)
 	return cmd
 }

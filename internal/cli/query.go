@@ -3,6 +3,7 @@ package cli
 import (
 	"encoding/hex"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -108,7 +109,7 @@ func newValidatorsQueryCmd() *cobra.Command {
 func newWorkersQueryCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:     "workers",
-		Short:   "List the registered workers (pRuntimes) with their TEE, measurement, registration height, public API endpoint and liveness (last seen, stale, deregistered)",
+		Short:   "List the registered workers (pRuntimes) with their TEE, measurement, registration height, public API endpoint, clusters and liveness (last seen, stale, deregistered)",
 		Example: "  cella query workers\n  cella query workers --output json",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -136,6 +137,11 @@ func newWorkersQueryCmd() *cobra.Command {
 					ep = "(none recorded)"
 				}
 				fmt.Fprintf(w, "  endpoint      %s\n", ep)
+				cls := "(none)"
+				if len(x.Clusters) > 0 {
+					cls = strings.Join(x.Clusters, ", ")
+				}
+				fmt.Fprintf(w, "  clusters      %s\n", cls)
 				fmt.Fprintf(w, "  last seen     %s\n", livenessText(x))
 			}
 			return nil

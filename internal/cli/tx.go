@@ -39,8 +39,11 @@ func newDeregisterWorkerCmd() *cobra.Command {
 		Long: `Deregister the worker with this identity key (registry.deregister_worker). Only the
 operator named in the worker's registration may do it. From the next block the
 chain refuses the worker's egress (result mq_worker_deregistered) and gatekeepers
-send it no key; its identity cannot register again. The operator's secret URI
-comes from --from, --from-file or the CELLA_SURI environment variable.`,
+send it no key; its identity cannot register again. In the same transaction it
+leaves every cluster it was a worker of (the worker_deregistered event names
+them). A gatekeeper is refused (result deregister_gatekeeper): governance must
+remove it from the gatekeeper set first. The operator's secret URI comes from
+--from, --from-file or the CELLA_SURI environment variable.`,
 		Example: "  cella tx deregister-worker 0x8eaf04151687736326c9fea17e25fc5287613693c912909cb226aa4794f26a48 --from //Alice --wait",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {

@@ -3,6 +3,7 @@ package devnet
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -60,9 +61,9 @@ func (k *keyNet) send(from *keys.Pair, call tx.Call) *client.TxResult {
 
 // TestLivenessE2E: on a real node, workers send heartbeats that the
 // registry records; the operator of B deregisters it (another account
-// cannot); B's egress is refused from then on with
-// mq_worker_deregistered, and the gatekeeper sends no cluster key to B
-// while it keys C, a live worker of the same cluster.
+// cannot), which takes B out of cluster 1 (its workers and keyed workers)
+// in the same transaction; B's egress is refused from then on with
+// mq_worker_deregistered, and B cannot join a cluster again.
 func TestLivenessE2E(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a node and three workers")
@@ -100,6 +101,12 @@ func TestLivenessE2E(t *testing.T) {
 		t.Fatalf("no heartbeat of B in block %d", hb.LastHeartbeatHeight)
 	}
 
+	// Cluster 1 of B and C: the gatekeeper keys C (and B, live).
+	k.sudo("phat.create_cluster(B, C)", phat.CreateClusterCall(phat.CreateArgs{
+		Owner: k.admin.Public(), Workers: []keys.PublicKey{id(b), id(c)}}))
+	cluster1 := phat.ClusterID(1)
+	k.waitClusterKey("C", c, cluster1)
+
 	// B crashes and misses heartbeats; it is deregistered while down.
 	// Restarted, it replays the blocks before its deregistration and makes
 	// the heartbeats it missed: the chain refuses them, and B's pherry
@@ -122,6 +129,11 @@ func TestLivenessE2E(t *testing.T) {
 	if wi := info(b); !wi.Deregistered || wi.DeregisteredHeight != uint64(r.Height) {
 		t.Fatalf("B after deregistration: %+v", wi)
 	}
+	// B left cluster 1 in the same transaction: C alone is its worker and
+	// keyed worker.
+	if ci := k.cluster(cluster1); len(ci.Workers) != 1 || ci.Workers[0] != id(c).Hex() || slices.Contains(ci.Keyed, id(b).Hex()) || !slices.Contains(ci.Keyed, id(c).Hex()) {
+		t.Fatalf("cluster 1 after B's deregistration: workers %v, keyed %v", ci.Workers, ci.Keyed)
+	}
 	if err := b.Restart(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -142,16 +154,12 @@ func TestLivenessE2E(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The gatekeeper keys cluster 1 for C, never for B.
-	created := k.sudo("phat.create_cluster(B, C)", phat.CreateClusterCall(phat.CreateArgs{
-		Owner: k.admin.Public(), Workers: []keys.PublicKey{id(b), id(c)}}))
-	cluster1 := phat.ClusterID(1)
-	k.waitClusterKey("C", c, cluster1)
-	k.waitHeight(created+10, a, b, c)
-	ci := k.cluster(cluster1)
-	if len(ci.Keyed) != 1 || ci.Keyed[0] != id(c).Hex() || clusterKey(b.Runtime.Info(), cluster1) != "" {
-		t.Fatalf("cluster 1 keyed %v; B holds %q", ci.Keyed, clusterKey(b.Runtime.Info(), cluster1))
+	// B cannot join a cluster again (refused already at CheckTx).
+	if _, err := k.c.Sudo(ctx, k.admin, phat.AddWorkerCall(cluster1, id(b))); !isTxCode(err, state.CodeWorkerDeregistered) {
+		t.Fatalf("phat.add_worker of B after its deregistration: %v", err)
 	}
+	created := a.Runtime.Info().Height
+	k.waitHeight(created+10, a, b, c)
 	// B kept following the chain, but nothing more of its stream landed
 	// and its last heartbeat stayed where it was.
 	if seq2, err := k.c.NextSequence(ctx, msg.OriginWorker(id(b))); err != nil || seq2 != seq {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -142,7 +143,7 @@ func TestWorkerRegistrationAndEgress(t *testing.T) {
 		ws[0].MeasurementHash != fmt.Sprintf("0x%x", meas.Hash()) {
 		t.Fatalf("workers %+v", ws)
 	}
-	if one, err := c.Worker(ctx, worker.Public()); err != nil || *one != ws[0] {
+	if one, err := c.Worker(ctx, worker.Public()); err != nil || !reflect.DeepEqual(*one, ws[0]) {
 		t.Fatalf("worker %+v %v", one, err)
 	}
 	var qe *client.QueryError

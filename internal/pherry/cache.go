@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -18,6 +19,12 @@ import (
 // batches, so that workers a batch apart still share their fetches.
 const DefaultCacheHeights = 2 * DefaultBatchSize
 
+// DefaultCacheBytes bounds, by default, the bytes of the block records (and
+// their shared encodings) a CachedSource keeps: a record may be as large
+// as a block's write-set and messages, so a bound in heights alone does
+// not bound memory.
+const DefaultCacheBytes int64 = 64 << 20
+
 // CachedSource is a Source shared by the pherries of several workers (see
 // Multi). It asks the inner source for each height's header, record,
 // commit and validator set once, however many workers need it, also when
@@ -25,11 +32,15 @@ const DefaultCacheHeights = 2 * DefaultBatchSize
 // waited for by the others, not fetched again. The genesis document is
 // read once; concurrent Height calls share one request.
 //
-// It keeps at most Capacity heights of each kind, evicting the oldest
-// inserted first; a worker that falls further behind than that fetches
-// its own heights again (and shares them with any worker as far behind).
-// What it returns is shared between workers and must not be modified
-// (pherry only encodes it).
+// It keeps at most capacity heights of each kind, and block records (with
+// their encodings) of at most maxBytes bytes in all, evicting the oldest
+// inserted first; a record larger than maxBytes on its own is served but
+// not kept. A worker that falls further behind than what is kept fetches
+// its own heights again from the node (and shares them with any worker as
+// far behind). Headers, commits and validator sets are small (a commit
+// grows with the validator set, not with the block) and are bounded by
+// heights only. What it returns is shared between workers and must not be
+// modified (pherry only encodes it).
 type CachedSource struct {
 	inner Source
 
@@ -47,6 +58,7 @@ type CachedSource struct {
 	fetched  [4]atomic.Int64
 	served   [4]atomic.Int64
 	capacity int
+	maxBytes int64
 }
 
 // Kinds of cached items, for CacheStats.
@@ -70,14 +82,35 @@ type CacheStats struct {
 }
 
 // NewCachedSource returns a CachedSource over inner keeping capacity
-// heights of each kind (DefaultCacheHeights when capacity ≤ 0).
-func NewCachedSource(inner Source, capacity int) *CachedSource {
+// heights of each kind (DefaultCacheHeights when capacity ≤ 0) and block
+// records of at most maxBytes bytes (DefaultCacheBytes when maxBytes ≤ 0).
+func NewCachedSource(inner Source, capacity int, maxBytes int64) *CachedSource {
 	if capacity <= 0 {
 		capacity = DefaultCacheHeights
 	}
-	return &CachedSource{inner: inner, capacity: capacity,
-		headers: newHeightCache[*cmttypes.Header](capacity), records: newHeightCache[*state.BlockRecord](capacity),
+	if maxBytes <= 0 {
+		maxBytes = DefaultCacheBytes
+	}
+	records := newHeightCache[*state.BlockRecord](capacity)
+	records.maxBytes, records.size = maxBytes, recordBytes
+	return &CachedSource{inner: inner, capacity: capacity, maxBytes: maxBytes,
+		headers: newHeightCache[*cmttypes.Header](capacity), records: records,
 		commits: newHeightCache[*cmttypes.Commit](capacity), vals: newHeightCache[[]*cmttypes.Validator](capacity)}
+}
+
+// recordBytes is about the memory a block record holds: its keys, values,
+// messages and their slice headers.
+func recordBytes(r *state.BlockRecord) int64 {
+	n := int64(96) // the record: height, AppHash, two slice headers
+	for i := range r.WriteSet {
+		w := &r.WriteSet[i]
+		n += int64(len(w.Key)+len(w.Value)) + 56
+	}
+	for i := range r.Messages {
+		m := &r.Messages[i]
+		n += int64(len(m.Origin)+len(m.Topic)+len(m.Payload)) + 72
+	}
+	return n
 }
 
 // Stats returns the cache's counters.
@@ -92,7 +125,9 @@ func (c *CachedSource) Stats() CacheStats {
 }
 
 // heightCache is a bounded map from height to item with the heights being
-// fetched. Its owner's mutex guards it.
+// fetched. Its owner's mutex guards it. It keeps at most capacity heights
+// and, when size is set, items and encodings of at most maxBytes bytes,
+// evicting the oldest inserted first.
 type heightCache[T any] struct {
 	items map[int64]T
 	// enc holds items' encodings, made once for all workers (encodedOf).
@@ -100,28 +135,94 @@ type heightCache[T any] struct {
 	order    []int64 // insertion order, for eviction
 	inflight map[int64]chan struct{}
 	capacity int
+
+	// size, when set, is an item's size in bytes; maxBytes then bounds
+	// bytes, the sum of the cached items' sizes and encodings' lengths
+	// (sizes holds each height's share).
+	size     func(T) int64
+	maxBytes int64
+	bytes    int64
+	sizes    map[int64]int64
 }
 
 func newHeightCache[T any](capacity int) *heightCache[T] {
-	return &heightCache[T]{items: map[int64]T{}, enc: map[int64][]byte{}, inflight: map[int64]chan struct{}{}, capacity: capacity}
+	return &heightCache[T]{items: map[int64]T{}, enc: map[int64][]byte{}, inflight: map[int64]chan struct{}{}, capacity: capacity,
+		sizes: map[int64]int64{}}
 }
 
-func (h *heightCache[T]) put(height int64, v T) {
+// put caches v at height, evicting the oldest heights beyond the bounds.
+// An item larger than maxBytes on its own is not cached (and an older item
+// at its height is dropped); put reports whether v was cached.
+func (h *heightCache[T]) put(height int64, v T) bool {
+	var n int64
+	if h.size != nil {
+		n = h.size(v)
+		if n > h.maxBytes {
+			h.drop(height)
+			return false
+		}
+	}
 	if _, ok := h.items[height]; ok {
 		h.items[height] = v
 		delete(h.enc, height)
-		return
+		h.bytes += n - h.sizes[height]
+		h.sizes[height] = n
+	} else {
+		h.items[height] = v
+		h.sizes[height] = n
+		h.bytes += n
+		h.order = append(h.order, height)
 	}
-	h.items[height] = v
-	h.order = append(h.order, height)
-	for len(h.order) > h.capacity {
-		delete(h.items, h.order[0])
-		delete(h.enc, h.order[0])
+	h.evict()
+	return true
+}
+
+// evict drops the oldest heights while the cache is beyond its bounds.
+func (h *heightCache[T]) evict() {
+	for len(h.order) > 0 && (len(h.order) > h.capacity || (h.size != nil && h.bytes > h.maxBytes)) {
+		old := h.order[0]
 		h.order = h.order[1:]
+		h.forget(old)
 	}
 	if cap(h.order) > 4*h.capacity { // let the dropped front go
 		h.order = append([]int64(nil), h.order...)
 	}
+}
+
+// forget removes height's item and encoding (not its place in order).
+func (h *heightCache[T]) forget(height int64) {
+	delete(h.items, height)
+	delete(h.enc, height)
+	h.bytes -= h.sizes[height]
+	delete(h.sizes, height)
+}
+
+// drop removes height from the cache, if it is there.
+func (h *heightCache[T]) drop(height int64) {
+	if _, ok := h.items[height]; !ok {
+		return
+	}
+	h.forget(height)
+	if i := slices.Index(h.order, height); i >= 0 {
+		h.order = slices.Delete(h.order, i, i+1)
+	}
+}
+
+// putEnc keeps b as the encoding of the item cached at height, counting
+// it against maxBytes (evicting older heights); an encoding that would not
+// fit beside its item is not kept.
+func (h *heightCache[T]) putEnc(height int64, b []byte) {
+	if h.size == nil {
+		h.enc[height] = b
+		return
+	}
+	if _, had := h.enc[height]; had || h.sizes[height]+int64(len(b)) > h.maxBytes {
+		return
+	}
+	h.enc[height] = b
+	h.sizes[height] += int64(len(b))
+	h.bytes += int64(len(b))
+	h.evict()
 }
 
 // claim marks height as being fetched by the caller; false when it is
@@ -446,7 +547,7 @@ func encodedOf[T comparable](c *CachedSource, hc *heightCache[T], height int64, 
 	}
 	c.mu.Lock()
 	if cur, ok := hc.items[height]; ok && cur == v {
-		hc.enc[height] = b
+		hc.putEnc(height, b)
 	}
 	c.mu.Unlock()
 	return b, nil

@@ -49,6 +49,10 @@ type MultiConfig struct {
 	// CacheHeights bounds the shared block cache (default
 	// DefaultCacheHeights heights of each kind).
 	CacheHeights int
+	// CacheBytes bounds the bytes of the block records (and their
+	// encodings) the shared cache keeps (default DefaultCacheBytes); a
+	// record larger than that alone is served but not kept.
+	CacheBytes int64
 }
 
 var workerNameRE = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
@@ -91,7 +95,7 @@ func NewMulti(cfg MultiConfig) (*Multi, error) {
 	if base == nil {
 		base = NewNodeSource(node)
 	}
-	m := &Multi{cfg: cfg, log: cfg.Log.With("component", "pherry"), node: node, src: NewCachedSource(base, cfg.CacheHeights)}
+	m := &Multi{cfg: cfg, log: cfg.Log.With("component", "pherry"), node: node, src: NewCachedSource(base, cfg.CacheHeights, cfg.CacheBytes)}
 	if cfg.Metrics != nil {
 		if err := m.registerCacheMetrics(cfg.Metrics); err != nil {
 			return nil, err
@@ -160,7 +164,7 @@ func (m *Multi) CacheStats() CacheStats { return m.src.Stats() }
 
 // Run relays for every worker until ctx is cancelled, then returns nil.
 func (m *Multi) Run(ctx context.Context) error {
-	m.log.Info("pherry starting", "node", m.cfg.NodeURL, "workers", len(m.workers), "cache_heights", m.src.capacity)
+	m.log.Info("pherry starting", "node", m.cfg.NodeURL, "workers", len(m.workers), "cache_heights", m.src.capacity, "cache_bytes", m.src.maxBytes)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
@@ -228,7 +232,8 @@ func (m *Multi) subscribe(ctx context.Context) error {
 
 // registerCacheMetrics exports the shared cache's counters:
 // cella_pherry_cache_fetched_total and cella_pherry_cache_served_total,
-// by kind (header, record, commit, validators).
+// by kind (header, record, commit, validators), and the gauge
+// cella_pherry_cache_record_bytes.
 func (m *Multi) registerCacheMetrics(reg prometheus.Registerer) error {
 	for kind, name := range []string{kindHeader: "header", kindRecord: "record", kindCommit: "commit", kindValidators: "validators"} {
 		for _, c := range []struct {
@@ -244,6 +249,15 @@ func (m *Multi) registerCacheMetrics(reg prometheus.Registerer) error {
 				return fmt.Errorf("pherry: metrics: %w", err)
 			}
 		}
+	}
+	recordBytes := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "cella", Subsystem: "pherry", Name: "cache_record_bytes",
+		Help: "Bytes of block records (and their encodings) the shared block cache holds; at most --cache-bytes."}, func() float64 {
+		m.src.mu.Lock()
+		defer m.src.mu.Unlock()
+		return float64(m.src.records.bytes)
+	})
+	if err := reg.Register(recordBytes); err != nil {
+		return fmt.Errorf("pherry: metrics: %w", err)
 	}
 	return nil
 }

@@ -189,7 +189,11 @@ func TestMultiFetchesEachBlockOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	perWorker := map[string]float64{}
+	recordBytes := -1.0
 	for _, mf := range mfs {
+		if mf.GetName() == "cella_pherry_cache_record_bytes" {
+			recordBytes = mf.GetMetric()[0].GetGauge().GetValue()
+		}
 		if mf.GetName() != "cella_pherry_pruntime_header_height" {
 			continue
 		}
@@ -200,6 +204,9 @@ func TestMultiFetchesEachBlockOnce(t *testing.T) {
 				}
 			}
 		}
+	}
+	if recordBytes <= 0 || recordBytes > float64(DefaultCacheBytes) {
+		t.Fatalf("cache_record_bytes %v", recordBytes)
 	}
 	for i := range rts {
 		if got := perWorker[fmt.Sprintf("w%d", i)]; int64(got) != c.Height() {
@@ -299,7 +306,7 @@ func TestParseWorkersFile(t *testing.T) {
 // never answered with another item's bytes.
 func TestCachedEncodings(t *testing.T) {
 	c := buildChain(t, 6, 0, 0)
-	src := NewCachedSource(newFakeNode(c), 3)
+	src := NewCachedSource(newFakeNode(c), 3, 0)
 	hs, err := src.Headers(context.Background(), 1, 3)
 	if err != nil {
 		t.Fatal(err)

@@ -151,6 +151,10 @@ const (
 	CodeMeasurementNotAllowed uint32 = 114 // registry.disallow_measurement: not on the allow-list
 	CodeGovNoCouncil          uint32 = 115 // gov.propose: a council proposal on a chain whose council is empty
 
+	// Failure of registry.deregister_worker (numbered after governance's).
+
+	CodeDeregisterGatekeeper uint32 = 116 // deregister_worker of a gatekeeper: governance must remove it (gatekeeper.remove) first
+
 	// Failures of master-key rotation (gatekeeper.rotate_master_key).
 
 	CodeGkRotationInProgress uint32 = 90 // rotate_master_key while a rotation is still in progress
@@ -257,6 +261,7 @@ var codeNames = map[uint32]string{
 	CodeMeasurementAllowed:       "measurement_already_allowed",
 	CodeMeasurementNotAllowed:    "measurement_not_allowed",
 	CodeGovNoCouncil:             "gov_no_council",
+	CodeDeregisterGatekeeper:     "deregister_gatekeeper",
 	CodeGkRotationInProgress:     "gk_rotation_in_progress",
 	CodeGkNoMasterKey:            "gk_no_master_key",
 }

@@ -1,7 +1,9 @@
 package state_test
 
 import (
+	"bytes"
 	"fmt"
+	"slices"
 	"testing"
 
 	"github.com/cella-network/cella/internal/keys"
@@ -47,6 +49,12 @@ func (rc *rootChain) report(want uint32, w int, height uint64, root [32]byte) *s
 		refused(rc.t.(*testing.T), rc.chain, res, msg.OriginWorker(k.Public()), rc.seq[k.Public()])
 	}
 	return res
+}
+
+// sortedKeys returns ks sorted, as a cluster keeps its keyed workers.
+func sortedKeys(ks ...keys.PublicKey) []keys.PublicKey {
+	slices.SortFunc(ks, func(a, b keys.PublicKey) int { return bytes.Compare(a[:], b[:]) })
+	return ks
 }
 
 func (rc *rootChain) records() []phat.RootRecord {
@@ -104,7 +112,8 @@ func TestClusterStateRootAgreement(t *testing.T) {
 	if len(recs) != 1 || recs[0].Height != h || recs[0].Root != good || len(recs[0].Agreeing) != 1 || recs[0].Agreeing[0] != rc.ws[0].Public() {
 		t.Fatalf("records %+v", recs)
 	}
-	if _, ok := phat.LastAgreed(recs, 2); ok {
+	keyed := sortedKeys(rc.ws[0].Public(), rc.ws[1].Public())
+	if _, ok := phat.LastAgreed(recs, keyed); ok {
 		t.Fatal("one of two workers is not a majority")
 	}
 	// Agreeing report: counted; a repeat does not count twice.
@@ -114,8 +123,17 @@ func TestClusterStateRootAgreement(t *testing.T) {
 	if len(recs) != 1 || len(recs[0].Agreeing) != 2 || recs[0].Agreeing[1] != rc.ws[1].Public() {
 		t.Fatalf("records %+v", recs)
 	}
-	if la, ok := phat.LastAgreed(recs, 2); !ok || la.Height != h || la.Root != good {
+	if la, ok := phat.LastAgreed(recs, keyed); !ok || la.Height != h || la.Root != good {
 		t.Fatalf("last agreed %+v %v", la, ok)
+	}
+	// Agreeing workers that are no longer keyed (removed from the cluster,
+	// or deregistered) do not count: Worker2 and Worker3 keyed, only Worker2
+	// of them agreeing, is not a majority.
+	if la, ok := phat.LastAgreed(recs, sortedKeys(rc.ws[1].Public(), rc.ws[2].Public())); ok {
+		t.Fatalf("a removed worker counted: last agreed %+v", la)
+	}
+	if la, ok := phat.LastAgreed(recs, sortedKeys(rc.ws[1].Public())); !ok || la.Height != h {
+		t.Fatalf("last agreed %+v %v with Worker2 the only keyed worker", la, ok)
 	}
 	if len(rc.alarms()) != 0 {
 		t.Fatal("alarm without divergence")

@@ -104,6 +104,7 @@ export const CODE_NAMES: Readonly<Record<number, string>> = {
   113: 'measurement_already_allowed',
   114: 'measurement_not_allowed',
   115: 'gov_no_council',
+  116: 'deregister_gatekeeper',
 };
 
 /** The name of a result code ("code_N" when unknown). */

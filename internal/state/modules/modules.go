@@ -6,6 +6,8 @@
 package modules
 
 import (
+	"fmt"
+
 	"github.com/cella-network/cella/internal/keys"
 	"github.com/cella-network/cella/internal/msg"
 	"github.com/cella-network/cella/internal/state"
@@ -45,14 +47,14 @@ func topicHandlersV1() map[string]state.TopicHandler {
 // future "system" module.
 func runtimeV1() *state.Runtime {
 	rt := &state.Runtime{}
-	rt.Modules[balances.Index] = balances.Module()             // 1: transfer
-	rt.Modules[validators.Index] = validators.Module()         // 2: set_power (dev chains only)
-	rt.Modules[mq.Index] = mq.Module(topicHandlersV1())        // 3: submit
-	rt.Modules[registry.Index] = registry.Module(devBootstrap) // 4: register_worker, deregister_worker; set_liveness (privileged)
-	rt.Modules[gatekeeper.Index] = gatekeeper.Module()         // 6: add, remove (privileged)
-	rt.Modules[phat.Index] = phat.Module()                     // 7: create_cluster, add_worker, remove_worker (privileged); upload_code, instantiate, push_command
-	rt.Modules[gov.Index] = gov.Module(rt)                     // 8: propose, vote; set_council, set_params, schedule_upgrade (privileged); enacts at EndBlock
-	rt.Modules[admin.Index] = admin.Module(rt)                 // 5: sudo, remove (built last: its weight covers the privileged methods)
+	rt.Modules[balances.Index] = balances.Module()                        // 1: transfer
+	rt.Modules[validators.Index] = validators.Module()                    // 2: set_power (dev chains only)
+	rt.Modules[mq.Index] = mq.Module(topicHandlersV1())                   // 3: submit
+	rt.Modules[registry.Index] = registry.Module(devBootstrap, leaveSets) // 4: register_worker, deregister_worker; set_liveness (privileged)
+	rt.Modules[gatekeeper.Index] = gatekeeper.Module()                    // 6: add, remove (privileged)
+	rt.Modules[phat.Index] = phat.Module()                                // 7: create_cluster, add_worker, remove_worker (privileged); upload_code, instantiate, push_command
+	rt.Modules[gov.Index] = gov.Module(rt)                                // 8: propose, vote; set_council, set_params, schedule_upgrade (privileged); enacts at EndBlock
+	rt.Modules[admin.Index] = admin.Module(rt)                            // 5: sudo, remove (built last: its weight covers the privileged methods)
 	return rt
 }
 
@@ -75,6 +77,33 @@ func devBootstrap(c *state.CallCtx, worker keys.PublicKey) (uint32, string, erro
 	}
 	c.Merge(root)
 	return state.CodeOK, "", nil
+}
+
+// leaveSets is registry.deregister_worker's hook: a deregistered worker
+// leaves every set it belongs to, in the same transaction.
+//
+// A gatekeeper (active or not yet) is refused with
+// CodeDeregisterGatekeeper: the gatekeeper set is governance's to change
+// (gatekeeper.remove), and removing a member has consequences the
+// operator's transaction should not trigger on its own — it may be the
+// last active holder of the master key, and its removal changes or
+// cancels a master-key rotation in progress. The operator asks
+// governance to remove it, then deregisters it.
+//
+// Any other worker is taken out of every cluster (phat.RemoveFromClusters:
+// in cluster id order, the same on every node), so that clusters no longer
+// expect its state-root reports or count it among their keyed workers.
+func leaveSets(c *state.CallCtx, worker keys.PublicKey) ([][32]byte, uint32, string, error) {
+	if _, ok, err := gatekeeper.Get(c.Overlay(), worker); err != nil {
+		return nil, 0, "", err
+	} else if ok {
+		return nil, state.CodeDeregisterGatekeeper, fmt.Sprintf("worker %s is a gatekeeper: governance must remove it (gatekeeper.remove) before its operator deregisters it", worker.Hex()), nil
+	}
+	clusters, err := phat.RemoveFromClusters(c, worker)
+	if err != nil {
+		return nil, 0, "", err
+	}
+	return clusters, state.CodeOK, "", nil
 }
 
 // runtimes is built once; nobody modifies it.

@@ -376,13 +376,60 @@ func emitChange(c *state.CallCtx, id [32]byte, kind uint8, worker keys.PublicKey
 	c.AddEvent(state.Event{Type: names[kind], Attributes: attrs})
 }
 
+// requireRegistered refuses a worker that is not registered, or that its
+// operator deregistered (a deregistered worker is in no cluster).
 func requireRegistered(c *state.CallCtx, w keys.PublicKey) (uint32, string, error) {
 	if _, ok, err := registry.GetWorker(c.Overlay(), w); err != nil {
 		return 0, "", err
 	} else if !ok {
 		return state.CodeWorkerNotRegistered, fmt.Sprintf("worker %s is not registered", w.Hex()), nil
 	}
+	if at, dereg, err := registry.DeregisteredAt(c.Overlay(), w); err != nil {
+		return 0, "", err
+	} else if dereg {
+		return state.CodeWorkerDeregistered, fmt.Sprintf("worker %s was deregistered at height %d", w.Hex(), at), nil
+	}
 	return state.CodeOK, "", nil
+}
+
+// RemoveFromClusters takes worker out of every cluster it is in, as
+// phat.remove_worker would (out of the cluster's workers and keyed
+// workers, with a msg.TopicClusterChanged message and a
+// cluster_worker_removed event each), visiting the clusters in their
+// sorted id order. It returns the clusters it changed, sorted. It is run
+// by registry.deregister_worker (through the registry's DeregisterHook),
+// with the operator's origin: it checks no origin itself.
+func RemoveFromClusters(c *state.CallCtx, worker keys.PublicKey) ([][32]byte, error) {
+	ids, err := ClusterIDs(c.Overlay())
+	if err != nil {
+		return nil, err
+	}
+	var changed [][32]byte
+	for _, id := range ids {
+		v, err := c.Overlay().Get(ClusterKey(id))
+		if err != nil {
+			return nil, fmt.Errorf("state: reading cluster: %w", err)
+		}
+		if v == nil {
+			return nil, fmt.Errorf("%w: cluster %x is listed but has no record", state.ErrCorruptState, id)
+		}
+		cl := Cluster{ID: id}
+		if err := scale.Decode(v, &cl); err != nil {
+			return nil, fmt.Errorf("%w: cluster %x: %w", state.ErrCorruptState, id, err)
+		}
+		i, found := slices.BinarySearchFunc(cl.Workers, worker, cmpKey)
+		if !found {
+			continue
+		}
+		cl.Workers = slices.Delete(cl.Workers, i, i+1)
+		if j, ok := slices.BinarySearchFunc(cl.Keyed, worker, cmpKey); ok {
+			cl.Keyed = slices.Delete(cl.Keyed, j, j+1)
+		}
+		putCluster(c.Overlay(), &cl)
+		emitChange(c, id, msg.ClusterWorkerRemoved, worker)
+		changed = append(changed, id)
+	}
+	return changed, nil
 }
 
 // CreateCluster creates a cluster with the next id from the counter and

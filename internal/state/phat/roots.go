@@ -235,10 +235,19 @@ func Alarms(st state.Store, id [32]byte) ([]Alarm, error) {
 }
 
 // LastAgreed returns the highest kept record that a majority of the
-// cluster's keyed workers agree on; false when none.
-func LastAgreed(recs []RootRecord, keyed int) (RootRecord, bool) {
+// cluster's keyed workers (keyed, sorted, as Cluster.Keyed) agree on;
+// false when none. Only the agreeing workers that are keyed now count: a
+// worker removed from the cluster, or deregistered (which removes it from
+// every cluster), no longer counts, though its reports stay in the record.
+func LastAgreed(recs []RootRecord, keyed []keys.PublicKey) (RootRecord, bool) {
 	for i := len(recs) - 1; i >= 0; i-- {
-		if 2*len(recs[i].Agreeing) > keyed {
+		n := 0
+		for _, w := range recs[i].Agreeing {
+			if _, in := slices.BinarySearchFunc(keyed, w, cmpKey); in {
+				n++
+			}
+		}
+		if 2*n > len(keyed) {
 			return recs[i], true
 		}
 	}

@@ -2,8 +2,10 @@ package registry
 
 import (
 	"encoding/binary"
+	"encoding/hex"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/cella-network/cella/internal/keys"
 	"github.com/cella-network/cella/internal/msg"
@@ -18,8 +20,12 @@ import (
 // of the block that carried it. A worker is stale when it has not been
 // seen (registered or heard from) for StaleFactor·HeartbeatInterval
 // blocks. An operator may deregister its worker for good: its egress is
-// refused from then on (state.CodeMqWorkerDeregistered) and gatekeepers
-// send it no key.
+// refused from then on (state.CodeMqWorkerDeregistered), gatekeepers send
+// it no key, its identity cannot register again, and (through the
+// module's DeregisterHook) it leaves every cluster in the same
+// transaction. A gatekeeper cannot be deregistered
+// (state.CodeDeregisterGatekeeper) until governance removed it from the
+// gatekeeper set.
 //
 // Storage (besides registry.go's):
 //
@@ -231,11 +237,12 @@ func decodeLiveness(args []byte) (Liveness, error) {
 
 func checkSetLiveness(args []byte) error { _, err := decodeLiveness(args); return err }
 
-// execDeregister deregisters a worker: the transaction's signer must be the
+// deregister deregisters a worker: the transaction's signer must be the
 // operator named in the worker's registration. The record stays (for
-// history and the clusters that list it); a marker refuses its egress and
-// its keys from then on.
-func execDeregister(c *state.CallCtx, args []byte) (uint32, string, error) {
+// history); a marker refuses its egress, its keys and a new registration
+// of its identity from then on. The onDeregister hook (if any) runs first:
+// it may refuse (a gatekeeper) and takes the worker out of its clusters.
+func (r registrar) deregister(c *state.CallCtx, args []byte) (uint32, string, error) {
 	id, err := decodeIdentity(args)
 	if err != nil {
 		return state.CodeBadArgs, err.Error(), nil
@@ -257,12 +264,25 @@ func execDeregister(c *state.CallCtx, args []byte) (uint32, string, error) {
 		}
 		return state.CodeWorkerDeregistered, fmt.Sprintf("worker %s was deregistered at height %d", id.Hex(), at), nil
 	}
+	var clusters [][32]byte
+	if r.onDeregister != nil {
+		var code uint32
+		var log string
+		if clusters, code, log, err = r.onDeregister(c, id); err != nil || code != state.CodeOK {
+			return code, log, err
+		}
+	}
 	height := uint64(max(c.Header().Height, 0))
 	putHeight(ov, DeregisteredKey(id), height)
+	names := make([]string, len(clusters))
+	for i, cl := range clusters {
+		names[i] = "0x" + hex.EncodeToString(cl[:])
+	}
 	c.AddEvent(state.Event{Type: "worker_deregistered", Attributes: []state.EventAttribute{
 		{Key: "identity", Value: id.Hex(), Index: true},
 		{Key: "operator", Value: rec.Info.Operator.Hex(), Index: true},
 		{Key: "height", Value: strconv.FormatUint(height, 10)},
+		{Key: "clusters", Value: strings.Join(names, ",")},
 	}})
 	return state.CodeOK, "", nil
 }

@@ -70,19 +70,32 @@ var (
 // uses it for the dev bootstrap.
 type FirstWorkerHook func(c *state.CallCtx, worker keys.PublicKey) (code uint32, log string, err error)
 
-// Module returns the registry module; onFirst may be nil.
-func Module(onFirst FirstWorkerHook) *state.Module {
-	r := registrar{onFirst: onFirst}
+// DeregisterHook runs in deregister_worker's call once its own checks
+// passed (the worker is registered, the signer is its operator, it is not
+// deregistered yet) and before the deregistration is recorded. A non-zero
+// code fails the deregistration (the call's writes are discarded). It
+// returns the clusters it took the worker out of, sorted, for the
+// worker_deregistered event. The table in internal/state/modules uses it
+// to refuse deregistering a gatekeeper and to take the worker out of every
+// cluster, in the same transaction.
+type DeregisterHook func(c *state.CallCtx, worker keys.PublicKey) (clusters [][32]byte, code uint32, log string, err error)
+
+// Module returns the registry module; onFirst and onDeregister may be nil.
+func Module(onFirst FirstWorkerHook, onDeregister DeregisterHook) *state.Module {
+	r := registrar{onFirst: onFirst, onDeregister: onDeregister}
 	return &state.Module{Name: "registry", Methods: []*state.Method{
 		MethodRegisterWorker:      {Name: "register_worker", Weight: RegisterWorkerWeight, Check: checkRegisterWorker, Exec: r.exec},
 		MethodAllowMeasurement:    {Name: "allow_measurement", Weight: MeasurementWeight, Privileged: true, Check: checkMeasurementArg, Exec: execAllowMeasurement},
 		MethodDisallowMeasurement: {Name: "disallow_measurement", Weight: MeasurementWeight, Privileged: true, Check: checkMeasurementArg, Exec: execDisallowMeasurement},
-		MethodDeregisterWorker:    {Name: "deregister_worker", Weight: DeregisterWorkerWeight, Check: checkDeregister, Exec: execDeregister},
+		MethodDeregisterWorker:    {Name: "deregister_worker", Weight: DeregisterWorkerWeight, Check: checkDeregister, Exec: r.deregister},
 		MethodSetLiveness:         {Name: "set_liveness", Weight: SetLivenessWeight, Privileged: true, Check: checkSetLiveness, Exec: execSetLiveness},
 	}, InitChain: initChain}
 }
 
-type registrar struct{ onFirst FirstWorkerHook }
+type registrar struct {
+	onFirst      FirstWorkerHook
+	onDeregister DeregisterHook
+}
 
 func (r registrar) exec(c *state.CallCtx, args []byte) (uint32, string, error) {
 	first, code, log, err := execRegisterWorker(c, args)
