@@ -147,10 +147,11 @@ func runDeregistrations(t *testing.T) []string {
 			t.Fatalf("cluster %d after the deregistration: %+v", i, cl)
 		}
 	}
-	// Deregistration is final: the worker cannot join a cluster again, nor
-	// register its identity again; its reports are refused by the mq.
+	// Deregistration is final: the worker cannot join a cluster again, become
+	// a gatekeeper, nor register its identity again; its reports are refused by the mq.
 	feeOnly(t, c.sudo(state.CodeWorkerDeregistered, alice, phat.AddWorkerCall(phat.ClusterID(1), w2.Public())))
 	feeOnly(t, c.sudo(state.CodeWorkerDeregistered, alice, phat.CreateClusterCall(phat.CreateArgs{Owner: alice.Public(), Workers: []keys.PublicKey{w3.Public(), w2.Public()}})))
+	feeOnly(t, c.sudo(state.CodeWorkerDeregistered, alice, gatekeeper.AddCall(w2.Public())))
 	info := c.regInfo(w2, alice.Public())
 	feeOnly(t, c.do(state.CodeWorkerDeregistered, c.register(alice, c.account(alice.Public()).Nonce, info, devAtt(t, info))))
 	raw := c.submit(dev(t, "Bob"), c.account(dev(t, "Bob").Public()).Nonce,

@@ -228,6 +228,11 @@ func Add(c *state.CallCtx, worker keys.PublicKey) (uint32, string, error) {
 	} else if !ok {
 		return state.CodeWorkerNotRegistered, fmt.Sprintf("worker %s is not registered", worker.Hex()), nil
 	}
+	if at, dereg, err := registry.DeregisteredAt(c.Overlay(), worker); err != nil {
+		return 0, "", err
+	} else if dereg {
+		return state.CodeWorkerDeregistered, fmt.Sprintf("worker %s was deregistered at height %d", worker.Hex(), at), nil
+	}
 	set, err := List(c.Overlay())
 	if err != nil {
 		return 0, "", err
