@@ -150,6 +150,7 @@ const (
 	CodeMeasurementAllowed    uint32 = 113 // registry.allow_measurement: already on the allow-list
 	CodeMeasurementNotAllowed uint32 = 114 // registry.disallow_measurement: not on the allow-list
 	CodeGovNoCouncil          uint32 = 115 // gov.propose: a council proposal on a chain whose council is empty
+	CodeNoUpgradeScheduled    uint32 = 116 // gov.cancel_upgrade (AppVersion2): no upgrade is scheduled
 
 	// Failures of master-key rotation (gatekeeper.rotate_master_key).
 
@@ -257,6 +258,7 @@ var codeNames = map[uint32]string{
 	CodeMeasurementAllowed:       "measurement_already_allowed",
 	CodeMeasurementNotAllowed:    "measurement_not_allowed",
 	CodeGovNoCouncil:             "gov_no_council",
+	CodeNoUpgradeScheduled:       "no_upgrade_scheduled",
 	CodeGkRotationInProgress:     "gk_rotation_in_progress",
 	CodeGkNoMasterKey:            "gk_no_master_key",
 }
