@@ -437,11 +437,14 @@ func execCancelUpgrade(c *state.CallCtx, _ []byte) (uint32, string, error) {
 // hooks ran (or stops the block when this code does not support it; see
 // state.UpgradeError). A schedule that is not above the current version by
 // now (it cannot be: scheduling checks it and only an upgrade raises the
-// version) is dropped with an event.
+// version) is dropped with an event. Only the block at exactly the
+// scheduled height switches: a schedule whose height passed unswitched
+// (recorded by code that did not switch yet) stays inert, so that such a
+// chain does not switch late on some nodes.
 func dueUpgrade(c *state.CallCtx) error {
 	ov := c.Overlay()
 	u, err := GetUpgrade(ov)
-	if err != nil || u == nil || u.Height > height(c) {
+	if err != nil || u == nil || u.Height != height(c) {
 		return err
 	}
 	ov.Delete(KeyUpgrade)
