@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"slices"
 
 	"github.com/cella-network/cella/internal/keys"
 	"github.com/cella-network/cella/internal/msg"
@@ -154,19 +153,6 @@ func (m *Machine) Runtimes() Runtimes { return m.rs }
 // st runs: the last switch's (KeyAppVersion), or the genesis's.
 func (m *Machine) AppVersion(st Store) (uint64, error) {
 	return GetAppVersion(st, m.genesis.AppVersion)
-}
-
-// Supported returns the app versions the Machine has module tables for,
-// ascending.
-func (rs Runtimes) Supported() []uint64 {
-	out := make([]uint64, 0, len(rs))
-	for v, rt := range rs {
-		if rt != nil {
-			out = append(out, v)
-		}
-	}
-	slices.Sort(out)
-	return out
 }
 
 type emptyStore struct{}
@@ -511,8 +497,11 @@ func (m *Machine) newExecutor(st Store, h Header) (*executor, error) {
 // applies each transaction on an overlay: rejected transactions (codes 1–31)
 // have no effect, accepted ones pay their fee and advance the nonce, and a
 // failing call's writes are discarded; then the modules' EndBlock hooks run
-// in module index order (Module.EndBlock). It writes nothing to st. An
-// error means the store failed or the header's app version is unsupported.
+// in module index order (Module.EndBlock), and, when one of them switched
+// the chain's app version, the new version's migration
+// (BlockResult.AppVersionUpdate). It writes nothing to st. An error means
+// the store failed, the header's app version is unsupported, or the block
+// switches to an unsupported version (*UpgradeError).
 func (m *Machine) ExecuteBlock(st Store, prevAppHash [32]byte, h Header, txs [][]byte) (*BlockResult, error) {
 	e, err := m.newExecutor(st, h)
 	if err != nil {

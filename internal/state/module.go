@@ -2,6 +2,7 @@ package state
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/cella-network/cella/internal/keys"
 	"github.com/cella-network/cella/internal/msg"
@@ -286,6 +287,18 @@ type Runtimes map[uint64]*Runtime
 
 // Supports reports whether appVersion has a module table.
 func (rs Runtimes) Supports(appVersion uint64) bool { return rs[appVersion] != nil }
+
+// Supported returns the app versions that have a module table, ascending.
+func (rs Runtimes) Supported() []uint64 {
+	out := make([]uint64, 0, len(rs))
+	for v, rt := range rs {
+		if rt != nil {
+			out = append(out, v)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
 
 // Lookup finds a call's method at an app version.
 func (rs Runtimes) Lookup(appVersion uint64, c *tx.Call) (*Method, bool) {
