@@ -4,6 +4,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/cella-network/cella/internal/scale"
 	"github.com/cella-network/cella/internal/state"
 	"github.com/cella-network/cella/internal/state/admin"
 	"github.com/cella-network/cella/internal/state/gov"
@@ -239,5 +240,23 @@ func TestUpgradeRescheduleAndCancel(t *testing.T) {
 	// Scheduling a version that is not above the current one is refused.
 	if r := c.block(c.sudoAlice(4, gov.ScheduleUpgradeCall(20, state.AppVersion2))).TxResults[0]; r.Code != state.CodeUpgradeUnsupported {
 		t.Fatalf("schedule v2 on v2: %s %s", state.CodeName(r.Code), r.Log)
+	}
+}
+
+// TestUpgradeStaleScheduleInert: a schedule whose height passed without a
+// switch (recorded by code that did not switch yet) never fires late.
+func TestUpgradeStaleScheduleInert(t *testing.T) {
+	c := newDevChain(t)
+	for c.height < 5 {
+		c.block()
+	}
+	c.st.Apply(state.WriteSet{{Key: gov.KeyUpgrade, Value: scale.Encode(&gov.Upgrade{Height: 3, AppVersion: state.AppVersion2})}})
+	for c.height < 10 {
+		if res := c.block(); res.AppVersionUpdate != 0 {
+			t.Fatalf("block %d switched on a stale schedule", c.height)
+		}
+	}
+	if v, err := c.m.AppVersion(c.st); err != nil || v != state.AppVersion1 {
+		t.Fatal(v, err)
 	}
 }
