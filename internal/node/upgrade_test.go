@@ -168,3 +168,97 @@ func TestUpgradeUnsupportedNodeStops(t *testing.T) {
 		t.Fatalf("headers %d and %d carry app versions %d and %d", h, h+1, v1, v2)
 	}
 }
+
+// TestUpgradeFourValidatorsOneBehind: in a 4-validator network whose
+// fourth validator runs a binary without app version 2, that validator
+// stops at the upgrade height while the other three (3/4 of the power)
+// carry the chain on with version 2; restarted on a binary with version 2,
+// the fourth replays the upgrade block, catches up and agrees on the
+// AppHash — nobody forks.
+func TestUpgradeFourValidatorsOneBehind(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts four nodes")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	dir := t.TempDir()
+	_, nodes, err := node.InitTestnet(dir, node.TestnetOptions{
+		Validators: 4, ChainID: "cella-testnet", Dev: true, BasePort: freeBase(t, 4), BlockTime: 50 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v1only := abciapp.WithRuntimes(state.Runtimes{state.AppVersion1: modules.Runtimes()[state.AppVersion1]})
+	start := func(i int, opts ...abciapp.Option) *node.Node {
+		t.Helper()
+		cfg, err := node.LoadConfig(nodes[i].Home)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.Consensus.TimeoutPropose = 400 * time.Millisecond
+		cfg.Consensus.TimeoutPrevote = 100 * time.Millisecond
+		cfg.Consensus.TimeoutPrecommit = 100 * time.Millisecond
+		n, err := node.Start(cfg, nodetest.Log(), opts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			if n.Comet.IsRunning() {
+				n.Close()
+			}
+		})
+		return n
+	}
+	running := make([]*node.Node, len(nodes))
+	for i := range nodes {
+		if i == 3 {
+			running[i] = start(i, v1only)
+		} else {
+			running[i] = start(i)
+		}
+	}
+	c0, err := client.New(nodes[0].RPCAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitHeight(ctx, t, c0, 2)
+	h := scheduleUpgrade(ctx, t, c0, state.AppVersion2)
+	select {
+	case <-running[3].App.Halted():
+	case <-ctx.Done():
+		t.Fatal("the v1 validator did not stop")
+	}
+	var ue *state.UpgradeError
+	if err := running[3].App.HaltErr(); !errors.As(err, &ue) || ue.Height != h {
+		t.Fatalf("halt: %v", err)
+	}
+	waitHeight(ctx, t, c0, h+3)
+	if v := headerVersion(t, running[0], h+1); v != state.AppVersion2 {
+		t.Fatalf("header %d carries app version %d", h+1, v)
+	}
+	running[3].Close()
+
+	running[3] = start(3)
+	c3, err := client.New(nodes[3].RPCAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	target := h + 5
+	waitHeight(ctx, t, c0, target)
+	waitHeight(ctx, t, c3, target)
+	var hashes []string
+	for _, c := range []*client.Client{c0, c3} {
+		x := target
+		res, err := c.RPC().Commit(ctx, &x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		hashes = append(hashes, res.Header.AppHash.String())
+	}
+	if hashes[0] != hashes[1] {
+		t.Fatalf("app hashes at %d differ: %v", target, hashes)
+	}
+	if v := headerVersion(t, running[3], h+2); v != state.AppVersion2 {
+		t.Fatalf("the restarted validator's header %d carries app version %d", h+2, v)
+	}
+}
