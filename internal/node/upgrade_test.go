@@ -198,6 +198,13 @@ func TestUpgradeFourValidatorsOneBehind(t *testing.T) {
 		cfg.Consensus.TimeoutPropose = 400 * time.Millisecond
 		cfg.Consensus.TimeoutPrevote = 100 * time.Millisecond
 		cfg.Consensus.TimeoutPrecommit = 100 * time.Millisecond
+		// CometBFT v0.38's queryMaj23Routine sleeps this long between its
+		// steps without checking that the node still runs, then may read
+		// a commit from the block store: a node closed meanwhile panics
+		// ("leveldb: closed"). The stopped validator leaves its peers
+		// answering its catch-up commit, which makes that path likely at
+		// close; short sleeps make the routine see the stop first.
+		cfg.Consensus.PeerQueryMaj23SleepDuration = 10 * time.Millisecond
 		n, err := node.Start(cfg, nodetest.Log(), opts...)
 		if err != nil {
 			t.Fatal(err)
