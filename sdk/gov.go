@@ -89,10 +89,15 @@ func SetValidatorCall(pubKey [32]byte, power uint64, allowConcentration bool) Ca
 	return fromTx(validators.SetCall(pubKey, power, allowConcentration))
 }
 
-// ScheduleUpgradeCall schedules an app-version upgrade at a height.
+// ScheduleUpgradeCall schedules an app-version upgrade at a height: that
+// block is the last of the current version, the next one runs appVersion
+// (nodes whose binary lacks it stop at the height).
 func ScheduleUpgradeCall(height, appVersion uint64) Call {
 	return fromTx(gov.ScheduleUpgradeCall(height, appVersion))
 }
+
+// CancelUpgradeCall cancels the scheduled upgrade (app version 2 on).
+func CancelUpgradeCall() Call { return fromTx(gov.CancelUpgradeCall()) }
 
 // AddGatekeeperCall makes a registered worker (its identity key) a
 // gatekeeper; the designated gatekeeper then shares the master key with it.

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	abci "github.com/cometbft/cometbft/abci/types"
+	cmtproto "github.com/cometbft/cometbft/proto/tendermint/types"
 
 	"github.com/cella-network/cella/internal/appdb"
 	"github.com/cella-network/cella/internal/keys"
@@ -38,7 +39,19 @@ type App struct {
 	log     *slog.Logger
 	metrics *metrics
 
-	last    appdb.Meta
+	last appdb.Meta
+	// version is the app version of the block after the last committed one
+	// (state.KeyAppVersion, or the genesis's); pendingVersion the one the
+	// pending block switches to (0: none), adopted at Commit.
+	version, pendingVersion uint64
+	// rs are the module tables this binary runs (modules.Runtimes unless
+	// WithRuntimes).
+	rs state.Runtimes
+	// halted is closed when a block needs an app version this binary does
+	// not support (haltErr says which); the node must stop.
+	halted  chan struct{}
+	haltErr error
+
 	pending *appdb.BlockRecord // FinalizeBlock's result, persisted by Commit
 	// pendingHash is the pending block's hash, persisted with it.
 	pendingHash [32]byte
@@ -68,7 +81,14 @@ func WithAttestationVerifier(v state.AttestationVerifier) Option {
 	return func(a *App) { a.verifier.set(v) }
 }
 
-// New returns an App over db for the chain that g describes.
+// WithRuntimes makes the app run the module tables rs instead of
+// modules.Runtimes (tests: a binary that lacks a newer app version).
+func WithRuntimes(rs state.Runtimes) Option {
+	return func(a *App) { a.rs = rs }
+}
+
+// New returns an App over db for the chain that g describes. It fails when
+// the chain already runs an app version this binary does not support.
 func New(g *state.Genesis, db *appdb.DB, log *slog.Logger, opts ...Option) (*App, error) {
 	last, err := db.Meta()
 	if err != nil {
@@ -87,6 +107,8 @@ func New(g *state.Genesis, db *appdb.DB, log *slog.Logger, opts ...Option) (*App
 		verifier: &verifierSlot{},
 		nonces:   make(map[keys.PublicKey]uint64),
 		seqs:     make(map[string]uint64),
+		rs:       modules.Runtimes(),
+		halted:   make(chan struct{}),
 	}
 	if a.hashes, err = newBlockHashes(db, last.Height, a.log); err != nil {
 		return nil, err
@@ -94,11 +116,36 @@ func New(g *state.Genesis, db *appdb.DB, log *slog.Logger, opts ...Option) (*App
 	for _, o := range opts {
 		o(a)
 	}
-	a.m, err = modules.NewMachine(g, state.WithSigCache(state.NewSigCache(1<<17)), state.WithAttestationVerifier(a.verifier))
+	a.m, err = state.New(g, a.rs, state.WithSigCache(state.NewSigCache(1<<17)), state.WithAttestationVerifier(a.verifier))
 	if err != nil {
 		return nil, err
 	}
+	if a.version, err = a.m.AppVersion(db); err != nil {
+		return nil, err
+	}
+	if !a.rs.Supports(a.version) {
+		return nil, fmt.Errorf("the chain runs app version %d since an upgrade, this binary supports app versions %v: install a binary that supports app version %d", a.version, a.rs.Supported(), a.version)
+	}
 	return a, nil
+}
+
+// AppVersion returns the app version that the next block runs.
+func (a *App) AppVersion() uint64 {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.version
+}
+
+// Halted is closed when a block switches the chain to an app version this
+// binary does not support: the app refused to finalize it (CometBFT's
+// consensus stops there) and the node should shut down; HaltErr says why.
+func (a *App) Halted() <-chan struct{} { return a.halted }
+
+// HaltErr returns why the app halted (a *state.UpgradeError), or nil.
+func (a *App) HaltErr() error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.haltErr
 }
 
 // SetAttestationVerifier replaces the attestation verifier. It is for
@@ -111,14 +158,15 @@ func (a *App) SetAttestationVerifier(v state.AttestationVerifier) { a.verifier.s
 func (a *App) Machine() *state.Machine { return a.m }
 
 // Info reports the last committed height and AppHash, so that CometBFT
-// replays exactly the blocks the app has not committed.
+// replays exactly the blocks the app has not committed, and the app version
+// of the next block (the one an upgrade switched to, once it happened).
 func (a *App) Info(_ context.Context, _ *abci.RequestInfo) (*abci.ResponseInfo, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	res := &abci.ResponseInfo{
 		Data:            "cella",
 		Version:         Version,
-		AppVersion:      a.genesis.AppVersion,
+		AppVersion:      a.version,
 		LastBlockHeight: a.last.Height,
 	}
 	if a.last.Height > 0 {
@@ -190,7 +238,7 @@ func (a *App) CheckTx(_ context.Context, req *abci.RequestCheckTx) (*abci.Respon
 }
 
 func (a *App) header(height int64, t time.Time, proposer []byte) state.Header {
-	return state.Header{Height: height, TimeUnixNano: t.UnixNano(), AppVersion: a.genesis.AppVersion, ProposerAddress: proposer, BlockHashes: a.hashes}
+	return state.Header{Height: height, TimeUnixNano: t.UnixNano(), AppVersion: a.version, ProposerAddress: proposer, BlockHashes: a.hashes}
 }
 
 // PrepareProposal drops transactions that are invalid by now or do not fit
@@ -218,7 +266,13 @@ func (a *App) ProcessProposal(_ context.Context, req *abci.RequestProcessProposa
 }
 
 // FinalizeBlock executes the decided block on top of committed state. It
-// writes nothing to disk: the result waits in memory for Commit.
+// writes nothing to disk: the result waits in memory for Commit. A block
+// that switches app versions returns the consensus-param update
+// Version.App, so that CometBFT gives the next header the new version. A
+// block that needs an app version this binary does not support is refused
+// with an error (CometBFT's consensus stops at it, nothing is committed) and
+// Halted is closed; a binary that supports it executes the block again
+// after a restart.
 func (a *App) FinalizeBlock(_ context.Context, req *abci.RequestFinalizeBlock) (*abci.ResponseFinalizeBlock, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -231,6 +285,15 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.RequestFinalizeBlock) (
 	start := time.Now()
 	h := a.header(req.Height, req.Time, req.ProposerAddress)
 	res, err := a.m.ExecuteBlock(a.db, a.last.AppHash, h, req.Txs)
+	var ue *state.UpgradeError
+	if errors.As(err, &ue) {
+		a.log.Error("UPGRADE NEEDED: this node stops here", "height", ue.Height, "app_version", ue.To, "running", ue.From, "supported", fmt.Sprint(ue.Supported),
+			"action", fmt.Sprintf("install a binary that supports app version %d and restart the node", ue.To))
+		if a.haltErr == nil {
+			a.haltErr = err
+			close(a.halted)
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("finalize block %d: %w", req.Height, err)
 	}
@@ -248,6 +311,11 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.RequestFinalizeBlock) (
 		out.ValidatorUpdates = append(out.ValidatorUpdates, abci.Ed25519ValidatorUpdate(v.PubKey[:], v.Power))
 	}
 	out.Events = execResult(state.TxResult{Events: res.Events}).Events // EndBlock's (governance)
+	a.pendingVersion = res.AppVersionUpdate
+	if v := res.AppVersionUpdate; v != 0 {
+		out.ConsensusParamUpdates = &cmtproto.ConsensusParams{Version: &cmtproto.VersionParams{App: v}}
+		a.log.Info("app version upgrade", "height", req.Height, "from", h.AppVersion, "to", v, "first_block_of_new_version", req.Height+1)
+	}
 	return out, nil
 }
 
@@ -291,6 +359,9 @@ func (a *App) Commit(_ context.Context, _ *abci.RequestCommit) (*abci.ResponseCo
 	}
 	a.hashes.committed(a.pending.Height, a.pendingHash)
 	a.last = appdb.Meta{Height: a.pending.Height, AppHash: a.pending.AppHash}
+	if a.pendingVersion != 0 {
+		a.version, a.pendingVersion = a.pendingVersion, 0
+	}
 	if a.pendingTxs > 0 || a.last.Height%1000 == 0 {
 		a.log.Info("block committed", "height", a.last.Height, "txs", a.pendingTxs, "writes", len(a.pending.WriteSet), "app_hash", fmt.Sprintf("%X", a.last.AppHash[:8]))
 	}

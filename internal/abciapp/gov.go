@@ -12,14 +12,14 @@ import (
 	"github.com/cella-network/cella/internal/state/registry"
 )
 
-// queryGov answers PathGov and PathGovProposal: a JSON value, or a query
-// code and log.
-func (a *App) queryGov(path string, data []byte) (any, uint32, string) {
+// queryGov answers PathGov and PathGovProposal at app version version: a
+// JSON value, or a query code and log.
+func (a *App) queryGov(path string, data []byte, version uint64) (any, uint32, string) {
 	prefix := a.genesis.App.Params.SS58Prefix
 	info := func(p *gov.Proposal) chainapi.ProposalInfo {
 		out := chainapi.ProposalInfo{
 			ID: p.ID, Kind: p.Kind.String(), Proposer: keys.EncodeSS58(p.Proposer, prefix),
-			Call: a.m.Runtimes().CallName(a.genesis.AppVersion, p.Call), Module: p.Call.Module, Method: p.Call.Method,
+			Call: a.m.Runtimes().CallName(version, p.Call), Module: p.Call.Module, Method: p.Call.Method,
 			Args: fmt.Sprintf("0x%x", p.Call.Args), Status: p.Status.String(), Created: p.Created, VotingEnds: p.VotingEnds,
 			EnactAt: p.EnactAt, Ayes: p.Ayes.String(), Nays: p.Nays.String(), Result: p.Result, Closed: p.Closed,
 		}
@@ -84,6 +84,15 @@ func (a *App) queryGov(path string, data []byte) (any, uint32, string) {
 		return nil, chainapi.QueryInternal, err.Error()
 	} else if u != nil {
 		out.Upgrade = &chainapi.UpgradeInfo{Height: u.Height, AppVersion: u.AppVersion}
+	}
+	out.AppVersion = version
+	past, err := gov.UpgradeHistory(a.db)
+	if err != nil {
+		return nil, chainapi.QueryInternal, err.Error()
+	}
+	out.PastUpgrades = make([]chainapi.PastUpgradeInfo, len(past))
+	for i, u := range past {
+		out.PastUpgrades[i] = chainapi.PastUpgradeInfo{Height: u.Height, From: u.From, AppVersion: u.To}
 	}
 	if out.NextID, err = gov.NextID(a.db); err != nil {
 		return nil, chainapi.QueryInternal, err.Error()

@@ -23,7 +23,7 @@ import (
 // Query answers the paths above against committed state.
 func (a *App) Query(_ context.Context, req *abci.RequestQuery) (*abci.ResponseQuery, error) {
 	a.mu.Lock()
-	last := a.last
+	last, version := a.last, a.version
 	a.mu.Unlock()
 	res := &abci.ResponseQuery{Height: last.Height}
 	fail := func(code uint32, format string, args ...any) (*abci.ResponseQuery, error) {
@@ -55,7 +55,7 @@ func (a *App) Query(_ context.Context, req *abci.RequestQuery) (*abci.ResponseQu
 		res.Value = mustJSON(chainapi.ChainInfo{
 			ChainID:     a.genesis.ChainID,
 			GenesisHash: fmt.Sprintf("0x%x", gh),
-			AppVersion:  a.genesis.AppVersion,
+			AppVersion:  version,
 			Height:      last.Height,
 			AppHash:     fmt.Sprintf("0x%x", last.AppHash),
 			SS58Prefix:  a.genesis.App.Params.SS58Prefix,
@@ -285,7 +285,7 @@ func (a *App) Query(_ context.Context, req *abci.RequestQuery) (*abci.ResponseQu
 		}
 		res.Value = mustJSON(chainapi.CodeInfo{Hash: fmt.Sprintf("0x%x", req.Data), Kind: chainapi.CodeKindName(code.Kind), Size: len(code.Code)})
 	case chainapi.PathGov, chainapi.PathGovProposal:
-		v, code, log := a.queryGov(req.Path, req.Data)
+		v, code, log := a.queryGov(req.Path, req.Data, version)
 		if code != chainapi.QueryOK {
 			return fail(code, "%s", log)
 		}

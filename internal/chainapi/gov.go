@@ -31,8 +31,14 @@ type GovInfo struct {
 	// Measurements is the registry's measurement allow-list (0x hashes,
 	// sorted), which governance changes.
 	Measurements []string `json:"measurements"`
+	// AppVersion is the app version the chain's next block runs.
+	AppVersion uint64 `json:"appVersion"`
 	// Upgrade is the scheduled app-version upgrade, if any.
 	Upgrade *UpgradeInfo `json:"upgrade,omitempty"`
+	// PastUpgrades are the upgrades done, oldest first (kept from
+	// AppVersion2 on, whose migration records the upgrade to it; empty on
+	// a chain that never upgraded).
+	PastUpgrades []PastUpgradeInfo `json:"pastUpgrades"`
 	// NextID is the id the next proposal gets (the number of proposals so far).
 	NextID uint64 `json:"nextId"`
 	// Open are the ids of the proposals voting or awaiting enactment.
@@ -44,6 +50,14 @@ type GovInfo struct {
 // UpgradeInfo is a scheduled app-version upgrade.
 type UpgradeInfo struct {
 	Height     uint64 `json:"height"`
+	AppVersion uint64 `json:"appVersion"`
+}
+
+// PastUpgradeInfo is an upgrade done: block Height was the last block of
+// app version From; the blocks after it run AppVersion.
+type PastUpgradeInfo struct {
+	Height     uint64 `json:"height"`
+	From       uint64 `json:"from"`
 	AppVersion uint64 `json:"appVersion"`
 }
 

@@ -99,8 +99,8 @@ func morePrivilegedCmds(s *privSender) []*cobra.Command {
 			}
 			return gov.SetParamsCall(sp), nil
 		}, nil))
-	u := &cobra.Command{Use: "upgrade", Short: "Schedule an app-version upgrade"}
-	u.AddCommand(s.cmd("schedule <height> <app-version>", "Schedule the switch to an app version at a height", cobra.ExactArgs(2),
+	u := &cobra.Command{Use: "upgrade", Short: "Schedule or cancel an app-version upgrade"}
+	u.AddCommand(s.cmd("schedule <height> <app-version>", "Schedule the switch to an app version at the end of a height (install a binary that supports it before then)", cobra.ExactArgs(2),
 		"  cella admin upgrade schedule 100000 2 --from //Alice --wait",
 		func(_ *cobra.Command, args []string) (tx.Call, error) {
 			h, err := strconv.ParseUint(args[0], 10, 63)
@@ -112,7 +112,10 @@ func morePrivilegedCmds(s *privSender) []*cobra.Command {
 				return tx.Call{}, fmt.Errorf("app version %q: %w", args[1], err)
 			}
 			return gov.ScheduleUpgradeCall(h, v), nil
-		}, nil))
+		}, nil),
+		s.cmd("cancel", "Cancel the scheduled upgrade (gov.cancel_upgrade, from app version 2)", cobra.NoArgs,
+			"  cella admin upgrade cancel --from //Alice --wait",
+			func(*cobra.Command, []string) (tx.Call, error) { return gov.CancelUpgradeCall(), nil }, nil))
 	return []*cobra.Command{m, v, c, p, u,
 		s.cmd("remove-admin", "Remove the chain's admin account for good (admin.remove): admin.sudo fails after it", cobra.NoArgs,
 			"  cella admin remove-admin --from //Alice --wait",
@@ -146,9 +149,10 @@ func parseAccountOrURI(s string) (keys.PublicKey, error) {
 }
 
 // privilegedCallByName finds "module.method" among the privileged methods
-// of the current app version and checks its arguments.
+// of the newest app version this binary knows and checks its arguments
+// (the chain judges the call against the version it runs).
 func privilegedCallByName(name string, args []byte) (tx.Call, error) {
-	rt := modules.Runtimes()[state.AppVersion1]
+	rt := modules.Runtimes()[modules.MaxAppVersion]
 	var known []string
 	for mi, mod := range rt.Modules {
 		if mod == nil {
@@ -293,8 +297,12 @@ func newGovListCmd() *cobra.Command {
 			} else {
 				fmt.Fprintln(w, "admin         none")
 			}
+			fmt.Fprintf(w, "app version   %d\n", g.AppVersion)
 			if g.Upgrade != nil {
-				fmt.Fprintf(w, "upgrade       app version %d at height %d\n", g.Upgrade.AppVersion, g.Upgrade.Height)
+				fmt.Fprintf(w, "upgrade       app version %d at the end of height %d (blocks from %d run it)\n", g.Upgrade.AppVersion, g.Upgrade.Height, g.Upgrade.Height+1)
+			}
+			for _, u := range g.PastUpgrades {
+				fmt.Fprintf(w, "upgraded      app version %d to %d after height %d\n", u.From, u.AppVersion, u.Height)
 			}
 			if len(g.Proposals) == 0 {
 				fmt.Fprintln(w, "no proposals")

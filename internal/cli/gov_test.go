@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -106,5 +107,54 @@ func TestGovOnNode(t *testing.T) {
 	_, err := runCmdErr(t, append([]string{"gov", "vote", "1", "aye", "--from", "//Dave", "--wait"}, node...)...)
 	if err == nil || !strings.Contains(err.Error(), "code 107") {
 		t.Fatalf("stake-less referendum vote: %v", err)
+	}
+}
+
+// TestUpgradeThroughCLI: the council schedules app version 2 through
+// `gov propose upgrade schedule`; once the chain passed the height, `gov
+// list` shows app version 2 and the past upgrade, `status` the version, and `admin upgrade cancel` (a v2 call) reaches the chain's
+// gov.cancel_upgrade, which finds nothing scheduled.
+func TestUpgradeThroughCLI(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a node")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	o := nodetest.Options(t)
+	nodetest.Start(t, t.TempDir(), o)
+	node := []string{"--node", o.RPCAddr, "--output", "json"}
+	var st struct {
+		Height     int64  `json:"height"`
+		AppVersion uint64 `json:"appVersion"`
+	}
+	if err := json.Unmarshal([]byte(runCmd(t, append([]string{"status"}, node...)...)), &st); err != nil || st.AppVersion != 1 {
+		t.Fatalf("status: %+v %v", st, err)
+	}
+	// Proposal, vote and the enactment delay take a few blocks; the
+	// height leaves room for many more.
+	h := st.Height + 80
+	runCmd(t, append([]string{"gov", "propose", "upgrade", "schedule", strconv.FormatInt(h, 10), "2", "--from", "//Alice", "--wait"}, node...)...)
+	runCmd(t, append([]string{"gov", "vote", "0", "aye", "--from", "//Bob", "--wait"}, node...)...)
+	var g chainapi.GovInfo
+	waitFor(ctx, t, "the upgrade", func() bool {
+		g = chainapi.GovInfo{} // absent fields must not keep an earlier poll's values
+		if err := json.Unmarshal([]byte(runCmd(t, append([]string{"gov", "list"}, node...)...)), &g); err != nil {
+			t.Fatal(err)
+		}
+		return g.AppVersion == 2
+	})
+	if g.Upgrade != nil || len(g.PastUpgrades) != 1 || g.PastUpgrades[0] != (chainapi.PastUpgradeInfo{Height: uint64(h), From: 1, AppVersion: 2}) || g.Proposals[0].ResultName != "ok" {
+		t.Fatalf("gov list: %+v", g)
+	}
+	if err := json.Unmarshal([]byte(runCmd(t, append([]string{"status"}, node...)...)), &st); err != nil || st.AppVersion != 2 {
+		t.Fatalf("status: %+v %v", st, err)
+	}
+	text := runCmd(t, "gov", "list", "--node", o.RPCAddr)
+	if !strings.Contains(text, "app version   2") || !strings.Contains(text, "upgraded      app version 1 to 2 after height "+strconv.FormatInt(h, 10)) {
+		t.Fatalf("gov list:\n%s", text)
+	}
+	_, err := runCmdErr(t, append([]string{"admin", "upgrade", "cancel", "--from", "//Alice", "--wait"}, node...)...)
+	if err == nil || !strings.Contains(err.Error(), "code 117") {
+		t.Fatalf("cancel with nothing scheduled: %v", err)
 	}
 }

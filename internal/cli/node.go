@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -156,9 +157,17 @@ and the chain from <home>/config/genesis.json. Stop with Ctrl-C.`,
 					return err
 				}
 			}
-			<-cmd.Context().Done()
-			log.Info("shutting down")
-			return n.Close()
+			select {
+			case <-cmd.Context().Done():
+				log.Info("shutting down")
+				return n.Close()
+			case <-n.App.Halted():
+				// A block needs an app version this binary lacks: the
+				// app refused it and consensus stopped there.
+				herr := n.App.HaltErr()
+				log.Error("node stopped for an upgrade", "err", herr)
+				return errors.Join(herr, n.Close())
+			}
 		},
 	}
 	cmd.Flags().StringVar(&home, "home", defaultHome, "node home folder")

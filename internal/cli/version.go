@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cella-network/cella/internal/abciapp"
+	"github.com/cella-network/cella/internal/state/modules"
 )
 
 // buildVersion describes this binary: Cella's release, the module version
@@ -22,11 +23,14 @@ type buildVersion struct {
 	Modified      bool   `json:"modified,omitempty"`
 	GoVersion     string `json:"goVersion"`
 	CometBFT      string `json:"cometbft"`
+	// AppVersions are the state-machine versions this binary runs: a
+	// scheduled upgrade to a version outside them stops its node.
+	AppVersions []uint64 `json:"appVersions"`
 }
 
 // readBuildVersion reads the build's version from runtime/debug.
 func readBuildVersion() buildVersion {
-	v := buildVersion{Version: abciapp.Version, GoVersion: runtime.Version(), CometBFT: cmtversion.TMCoreSemVer}
+	v := buildVersion{Version: abciapp.Version, GoVersion: runtime.Version(), CometBFT: cmtversion.TMCoreSemVer, AppVersions: modules.Runtimes().Supported()}
 	bi, ok := debug.ReadBuildInfo()
 	if !ok {
 		return v
@@ -72,10 +76,11 @@ func (v buildVersion) String() string {
 func newVersionCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "version",
-		Short: "Show this binary's Cella version, build revision, Go and CometBFT versions",
+		Short: "Show this binary's Cella version, build revision, Go and CometBFT versions and app versions",
 		Long: `Show this binary's Cella version with the module version and VCS revision the
-build recorded, and the Go and CometBFT versions it was built with. 'cella status'
-shows the versions a running node reports.`,
+build recorded, the Go and CometBFT versions it was built with, and the
+state-machine (app) versions it runs. 'cella status' shows the versions a
+running node reports.`,
 		Example: "  cella version\n  cella version --output json",
 		Args:    cobra.NoArgs,
 	}
@@ -95,6 +100,7 @@ shows the versions a running node reports.`,
 		}
 		fmt.Fprintf(w, "go        %s\n", v.GoVersion)
 		fmt.Fprintf(w, "cometbft  %s\n", v.CometBFT)
+		fmt.Fprintf(w, "app       versions %s\n", strings.Trim(fmt.Sprint(v.AppVersions), "[]"))
 		return nil
 	}
 	return cmd

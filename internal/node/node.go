@@ -59,8 +59,15 @@ func (n *Node) MetricsAddr() string {
 }
 
 // Start opens the home folder that cfg points at and starts CometBFT with the
-// Cella app. The home folder must have been initialised (InitHome).
-func Start(cfg *cmtcfg.Config, log *slog.Logger) (*Node, error) {
+// Cella app, built with opts after the node's own options (tests give a
+// binary's module tables, abciapp.WithRuntimes). The home folder must have
+// been initialised (InitHome).
+//
+// When a block switches the chain to an app version this binary does not
+// support, the app refuses it: CometBFT's consensus stops at that block
+// and App.Halted is closed; the caller should then Close the node and
+// report App.HaltErr (cella node exits with it).
+func Start(cfg *cmtcfg.Config, log *slog.Logger, opts ...abciapp.Option) (*Node, error) {
 	if err := validateConfig(cfg); err != nil {
 		return nil, err
 	}
@@ -75,7 +82,7 @@ func Start(cfg *cmtcfg.Config, log *slog.Logger) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	app, err := abciapp.New(g, db, log, abciapp.WithAttestationVerifier(AttestationVerifier(g)))
+	app, err := abciapp.New(g, db, log, append([]abciapp.Option{abciapp.WithAttestationVerifier(AttestationVerifier(g))}, opts...)...)
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -116,7 +123,11 @@ func Start(cfg *cmtcfg.Config, log *slog.Logger) (*Node, error) {
 		NewCometLogger(log),
 	)
 	if err != nil {
+		// CometBFT's handshake fails here too (the app refusing a block it
+		// replays, e.g. an upgrade this binary lacks): release the
+		// databases it opened so that the home can be started again.
 		closeMetrics(metrics)
+		dbs.closeAll()
 		db.Close()
 		return nil, fmt.Errorf("create node: %w", err)
 	}

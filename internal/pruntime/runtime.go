@@ -32,8 +32,13 @@ import (
 var Version = [3]uint32{0, 1, 0}
 
 // MaxAppVersion is the highest state-machine version this pRuntime
-// understands; it stops cleanly at a header with a newer one.
-const MaxAppVersion = state.AppVersion1
+// understands; it stops cleanly at a header with a newer one. pRuntime
+// replays no transactions: it reads the verified state (registry,
+// gatekeepers, clusters, message queue) and the blocks' messages, whose
+// layout AppVersion2 keeps from AppVersion1 (it adds gov.cancel_upgrade
+// and gov's upgrade history, which the worker does not read), and hashes
+// each block under the app version its header carries.
+const MaxAppVersion = state.AppVersion2
 
 // DefaultCheckpointInterval is how many blocks pass between sealed checkpoints.
 const DefaultCheckpointInterval = 1000

@@ -150,6 +150,7 @@ const (
 	CodeMeasurementAllowed    uint32 = 113 // registry.allow_measurement: already on the allow-list
 	CodeMeasurementNotAllowed uint32 = 114 // registry.disallow_measurement: not on the allow-list
 	CodeGovNoCouncil          uint32 = 115 // gov.propose: a council proposal on a chain whose council is empty
+	CodeNoUpgradeScheduled    uint32 = 117 // gov.cancel_upgrade (AppVersion2): no upgrade is scheduled
 
 	// Failure of registry.deregister_worker (numbered after governance's).
 
@@ -262,6 +263,7 @@ var codeNames = map[uint32]string{
 	CodeMeasurementNotAllowed:    "measurement_not_allowed",
 	CodeGovNoCouncil:             "gov_no_council",
 	CodeDeregisterGatekeeper:     "deregister_gatekeeper",
+	CodeNoUpgradeScheduled:       "no_upgrade_scheduled",
 	CodeGkRotationInProgress:     "gk_rotation_in_progress",
 	CodeGkNoMasterKey:            "gk_no_master_key",
 }

@@ -17,6 +17,10 @@ import (
 // ConsensusParams.Version.App).
 const AppVersion1 uint64 = 1
 
+// AppVersion2 is AppVersion1 plus gov.cancel_upgrade and the on-chain
+// upgrade history, which its migration starts (internal/state/modules).
+const AppVersion2 uint64 = 2
+
 // Token denomination: 12 decimals.
 const (
 	Decimals = 12

@@ -103,8 +103,14 @@ func newDevChain(t testing.TB, opts ...state.Option) *chain {
 	return newChain(t, state.DevGenesis("cella-test", testValidators()), opts...)
 }
 
+// header is the next block's header; its app version is the one committed
+// state says (as the node's), AppVersion1 until an upgrade.
 func (c *chain) header() state.Header {
-	h := state.Header{Height: c.height + 1, AppVersion: state.AppVersion1, TimeUnixNano: c.timeNano}
+	v, err := c.m.AppVersion(c.st)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	h := state.Header{Height: c.height + 1, AppVersion: v, TimeUnixNano: c.timeNano}
 	if !c.noHashes {
 		h.BlockHashes = chainHashes{upTo: c.height}
 	}

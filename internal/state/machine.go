@@ -21,6 +21,28 @@ var (
 	ErrInvalidProposal = errors.New("state: invalid proposal")
 )
 
+// UpgradeError is ExecuteBlock's error when the block must switch the chain
+// to an app version this code has no module table for (an upgrade that
+// governance scheduled for a newer binary). It wraps
+// ErrUnsupportedAppVersion. The node must stop before committing the block;
+// a binary that supports To executes it again after a restart.
+type UpgradeError struct {
+	// Height is the block that switches the chain (the last block of From).
+	Height int64
+	// From is the app version the block runs; To the one it switches to.
+	From, To uint64
+	// Supported are the app versions this code runs, ascending.
+	Supported []uint64
+}
+
+func (e *UpgradeError) Error() string {
+	return fmt.Sprintf("state: block %d switches the chain from app version %d to app version %d, which this binary does not support (it runs app versions %v): install a binary that supports app version %d and restart the node",
+		e.Height, e.From, e.To, e.Supported, e.To)
+}
+
+// Unwrap returns ErrUnsupportedAppVersion.
+func (e *UpgradeError) Unwrap() error { return ErrUnsupportedAppVersion }
+
 // Header is what the state machine needs from a block header, plus the
 // oracle of committed block hashes its caller provides.
 type Header struct {
@@ -75,6 +97,12 @@ type BlockResult struct {
 	// Events are the display-only events of the modules' EndBlock hooks
 	// (governance's tallies and enactments), in hook order.
 	Events []Event
+	// AppVersionUpdate, when non-zero, is the app version the chain runs
+	// from the next block on: this block switched it (see
+	// CallCtx.SwitchAppVersion), ran its migration and wrote
+	// KeyAppVersion. The node hands it to CometBFT as the consensus-param
+	// update Version.App, so that the next header carries it.
+	AppVersionUpdate uint64
 }
 
 // Machine is Cella's state machine: pure and deterministic, with no I/O. All
@@ -83,7 +111,6 @@ type BlockResult struct {
 type Machine struct {
 	genesis     *Genesis
 	genesisHash [32]byte
-	appVersion  uint64
 	rs          Runtimes
 	cache       SigCache
 	verifier    AttestationVerifier
@@ -106,7 +133,7 @@ func New(g *Genesis, rs Runtimes, opts ...Option) (*Machine, error) {
 	if err := g.Validate(rs); err != nil {
 		return nil, err
 	}
-	m := &Machine{genesis: g, genesisHash: g.Hash(), appVersion: g.AppVersion, rs: rs, cache: NewSigCache(DefaultSigCacheSize)}
+	m := &Machine{genesis: g, genesisHash: g.Hash(), rs: rs, cache: NewSigCache(DefaultSigCacheSize)}
 	for _, o := range opts {
 		o(m)
 	}
@@ -122,9 +149,11 @@ func (m *Machine) Genesis() *Genesis { return m.genesis }
 // Runtimes returns the module tables the Machine runs.
 func (m *Machine) Runtimes() Runtimes { return m.rs }
 
-// AppVersion returns the app version the Machine applies to CheckTx (the
-// genesis version until upgrades exist).
-func (m *Machine) AppVersion() uint64 { return m.appVersion }
+// AppVersion returns the app version that the block after committed state
+// st runs: the last switch's (KeyAppVersion), or the genesis's.
+func (m *Machine) AppVersion(st Store) (uint64, error) {
+	return GetAppVersion(st, m.genesis.AppVersion)
+}
 
 type emptyStore struct{}
 
@@ -269,6 +298,7 @@ type executor struct {
 	valDirty    bool
 	msgs        []msg.Message
 	events      []Event // of the EndBlock hooks
+	switchTo    uint64  // asked by an EndBlock hook (CallCtx.SwitchAppVersion)
 }
 
 // nonceRule replaces the block rule (nonce == account nonce) in CheckTx.
@@ -414,9 +444,42 @@ func (e *executor) endBlock() error {
 		e.valDirty = e.valDirty || c.valDirty
 		e.msgs = append(e.msgs, c.msgs...)
 		e.events = append(e.events, c.events...)
+		if c.switchTo != 0 {
+			e.switchTo = c.switchTo
+		}
 	}
+	if e.switchTo == 0 {
+		return nil
+	}
+	return e.switchVersion()
+}
+
+// switchVersion ends a block that switches the chain to e.switchTo: the
+// target's migration runs (with the root origin), then KeyAppVersion is
+// written. A target without a module table stops the block (UpgradeError).
+func (e *executor) switchVersion() error {
+	from, to := e.h.AppVersion, e.switchTo
+	rt := e.m.rs[to]
+	if rt == nil {
+		return &UpgradeError{Height: e.h.Height, From: from, To: to, Supported: e.m.rs.Supported()}
+	}
+	if rt.Migrate != nil {
+		c := &CallCtx{ov: e.ov.Child(), origin: OriginRoot, params: &e.params, signerKey: AccountKey(keys.PublicKey{}), m: e.m, h: &e.h, msgBase: len(e.msgs)}
+		if err := rt.Migrate(c, from); err != nil {
+			return fmt.Errorf("migration to app version %d: %w", to, err)
+		}
+		c.ov.Commit()
+		e.valDirty = e.valDirty || c.valDirty
+		e.msgs = append(e.msgs, c.msgs...)
+		e.events = append(e.events, c.events...)
+	}
+	e.ov.SetOwned(KeyAppVersion, scale.Encode(u64le(to)))
 	return nil
 }
+
+type u64le uint64
+
+func (v u64le) EncodeSCALE(w *scale.Writer) { w.U64(uint64(v)) }
 
 func (m *Machine) newExecutor(st Store, h Header) (*executor, error) {
 	if !m.rs.Supports(h.AppVersion) {
@@ -434,8 +497,11 @@ func (m *Machine) newExecutor(st Store, h Header) (*executor, error) {
 // applies each transaction on an overlay: rejected transactions (codes 1–31)
 // have no effect, accepted ones pay their fee and advance the nonce, and a
 // failing call's writes are discarded; then the modules' EndBlock hooks run
-// in module index order (Module.EndBlock). It writes nothing to st. An
-// error means the store failed or the header's app version is unsupported.
+// in module index order (Module.EndBlock), and, when one of them switched
+// the chain's app version, the new version's migration
+// (BlockResult.AppVersionUpdate). It writes nothing to st. An error means
+// the store failed, the header's app version is unsupported, or the block
+// switches to an unsupported version (*UpgradeError).
 func (m *Machine) ExecuteBlock(st Store, prevAppHash [32]byte, h Header, txs [][]byte) (*BlockResult, error) {
 	e, err := m.newExecutor(st, h)
 	if err != nil {
@@ -460,6 +526,7 @@ func (m *Machine) ExecuteBlock(st Store, prevAppHash [32]byte, h Header, txs [][
 		}
 	}
 	res.AppHash = AppHash(h.AppVersion, prevAppHash, res.WriteSet, res.Messages)
+	res.AppVersionUpdate = e.switchTo
 	return res, nil
 }
 
@@ -544,8 +611,13 @@ type CheckResult struct {
 // check is left to block time (it needs the block time and is expensive).
 // hashes answers committed block hashes (below nextHeight); nil is allowed.
 func (m *Machine) CheckTx(st Store, nextHeight int64, raw []byte, pending PendingNonces, hashes BlockHashes) CheckResult {
-	p := m.static(raw, m.appVersion)
 	var cr CheckResult
+	appVersion, err := m.AppVersion(st)
+	if err != nil {
+		cr.Code, cr.Log = CodeInternal, err.Error()
+		return cr
+	}
+	p := m.static(raw, appVersion)
 	if p.tx != nil {
 		cr.Sender, cr.Nonce = p.tx.Body.Signer, p.tx.Body.Nonce
 	}
@@ -558,7 +630,7 @@ func (m *Machine) CheckTx(st Store, nextHeight int64, raw []byte, pending Pendin
 	} else if p.sigOK = p.tx.Verify(); p.sigOK && m.cache != nil {
 		m.cache.Add(p.hash)
 	}
-	e, err := m.newExecutor(st, Header{Height: nextHeight, AppVersion: m.appVersion, BlockHashes: hashes})
+	e, err := m.newExecutor(st, Header{Height: nextHeight, AppVersion: appVersion, BlockHashes: hashes})
 	if err != nil {
 		cr.Code, cr.Log = CodeInternal, err.Error()
 		return cr

@@ -463,7 +463,7 @@ func TestValidatorChanges(t *testing.T) {
 func TestExecuteBlockErrors(t *testing.T) {
 	c := newDevChain(t)
 	h := c.header()
-	h.AppVersion = 2
+	h.AppVersion = 99
 	if _, err := c.m.ExecuteBlock(c.st, c.appHash, h, nil); !errors.Is(err, state.ErrUnsupportedAppVersion) {
 		t.Fatal(err)
 	}

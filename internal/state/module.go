@@ -2,6 +2,7 @@ package state
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/cella-network/cella/internal/keys"
 	"github.com/cella-network/cella/internal/msg"
@@ -61,6 +62,7 @@ type CallCtx struct {
 	msgs     []msg.Message // messages the call emits, kept only if it succeeds
 	msgBase  int           // the block's messages before this context's first
 	valDirty bool          // the validator set was written
+	switchTo uint64        // the app version the block switches to (SwitchAppVersion); 0: none
 }
 
 // Overlay returns the call's nested overlay: its writes survive only if the
@@ -98,6 +100,9 @@ func (c *CallCtx) Merge(sub *CallCtx) {
 	c.msgs = append(c.msgs, sub.msgs...)
 	c.events = append(c.events, sub.events...)
 	c.valDirty = c.valDirty || sub.valDirty
+	if sub.switchTo != 0 {
+		c.switchTo = sub.switchTo
+	}
 }
 
 // Dispatch runs meth(args) in a Sub context acting as origin and merges it
@@ -167,6 +172,16 @@ func (c *CallCtx) AddEvent(e Event) { c.events = append(c.events, e) }
 // ValidatorsChanged tells the kernel that the call wrote the validator set,
 // so that the block's ValidatorUpdates are computed.
 func (c *CallCtx) ValidatorsChanged() { c.valDirty = true }
+
+// SwitchAppVersion asks the kernel to switch the chain to appVersion at the
+// end of this block: once every EndBlock hook ran, the kernel runs
+// appVersion's Runtime.Migrate, records appVersion under KeyAppVersion and
+// returns it as BlockResult.AppVersionUpdate, so that the next block (whose
+// header CometBFT gives the new version) runs appVersion's module table.
+// When this code has no table for appVersion, ExecuteBlock fails with an
+// *UpgradeError instead: the node stops at this block. Only EndBlock hooks
+// may call it (governance's scheduled upgrade); elsewhere it is ignored.
+func (c *CallCtx) SwitchAppVersion(appVersion uint64) { c.switchTo = appVersion }
 
 // AdmitCtx is what a call's admission checks see: the block's state so far
 // (read only), the signature cache (nil when disabled) and, in CheckTx, the
@@ -257,6 +272,13 @@ type Module struct {
 // Index 0 is reserved for a future "system" module.
 type Runtime struct {
 	Modules [256]*Module
+	// Migrate, when set, runs once, at the end of the block that switches
+	// the chain to this version from version from (see
+	// CallCtx.SwitchAppVersion), after the EndBlock hooks, with the root
+	// origin. Its writes and messages are part of that block (and of its
+	// AppHash); it must be deterministic and bound its own work. An error
+	// is a store failure.
+	Migrate func(c *CallCtx, from uint64) error
 }
 
 // Runtimes maps every supported app version to its module table.
@@ -265,6 +287,18 @@ type Runtimes map[uint64]*Runtime
 
 // Supports reports whether appVersion has a module table.
 func (rs Runtimes) Supports(appVersion uint64) bool { return rs[appVersion] != nil }
+
+// Supported returns the app versions that have a module table, ascending.
+func (rs Runtimes) Supported() []uint64 {
+	out := make([]uint64, 0, len(rs))
+	for v, rt := range rs {
+		if rt != nil {
+			out = append(out, v)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
 
 // Lookup finds a call's method at an app version.
 func (rs Runtimes) Lookup(appVersion uint64, c *tx.Call) (*Method, bool) {

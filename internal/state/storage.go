@@ -15,6 +15,7 @@ import (
 //	"balances/account/" ‖ blake2_128(account) ‖ account  → SCALE(Account)
 //	"validators/set"                                    → SCALE(Vec<Validator>) sorted by public key
 //	"system/params"                                     → SCALE(Params)
+//	"system/app_version"                                → u64 LE app version of the next block (absent: the genesis's)
 //	"mq/ingress/" ‖ origin                              → u64 LE next sequence (package mq)
 //	"registry/…"                                        → config, allow-list, index, records (package registry)
 //
@@ -28,6 +29,11 @@ var (
 	KeyValidators = []byte("validators/set")
 	// KeyParams holds the Params.
 	KeyParams = []byte("system/params")
+	// KeyAppVersion holds the app version that the blocks after the last
+	// committed one run: written by the block that switches app versions
+	// (see BlockResult.AppVersionUpdate), absent until the first switch
+	// (the genesis's version).
+	KeyAppVersion = []byte("system/app_version")
 )
 
 // TreasuryDomain is hashed to make TreasuryAccount.
@@ -151,4 +157,23 @@ func GetParams(st Store) (Params, error) {
 		return Params{}, fmt.Errorf("%w: params: %w", ErrCorruptState, err)
 	}
 	return p, nil
+}
+
+// GetAppVersion reads the app version that the next block runs: the one
+// the last app-version switch wrote (KeyAppVersion), or genesisVersion when
+// the chain never switched.
+func GetAppVersion(st Store, genesisVersion uint64) (uint64, error) {
+	v, err := st.Get(KeyAppVersion)
+	if err != nil {
+		return 0, fmt.Errorf("state: reading the app version: %w", err)
+	}
+	if v == nil {
+		return genesisVersion, nil
+	}
+	r := scale.NewReader(v)
+	ver := r.U64()
+	if err := r.Finish(); err != nil {
+		return 0, fmt.Errorf("%w: app version: %w", ErrCorruptState, err)
+	}
+	return ver, nil
 }

@@ -114,7 +114,11 @@ type Chain struct {
 	lastRes  []*abci.ExecTxResult
 	lastID   types.BlockID
 	consHash []byte
-	nonces   map[keys.PublicKey]uint64
+	// params are the consensus parameters of the next block (an app
+	// version upgrade changes Version.App) and appVersion their app version.
+	params     types.ConsensusParams
+	appVersion uint64
+	nonces     map[keys.PublicKey]uint64
 }
 
 // New makes the chain's genesis (height 0).
@@ -154,8 +158,10 @@ func New(cfg Config) (*Chain, error) {
 		keyring:  make(map[string]*Validator),
 		appHash:  appHash,
 		consHash: doc.ConsensusParams.Hash(),
+		params:   *doc.ConsensusParams,
 		nonces:   make(map[keys.PublicKey]uint64),
 	}
+	c.appVersion = c.params.Version.App
 	for _, v := range append(slices.Clone(cfg.Validators), cfg.Extra...) {
 		c.AddKey(v)
 	}
@@ -235,7 +241,7 @@ func (c *Chain) AddBlock(txs ...[]byte) (*Block, error) {
 	h := c.Height() + 1
 	t := c.cfg.GenesisTime.Add(time.Duration(h-1) * c.cfg.BlockInterval)
 	hdr := &types.Header{
-		Version:            cmtversion.Consensus{Block: version.BlockProtocol, App: c.gen.AppVersion},
+		Version:            cmtversion.Consensus{Block: version.BlockProtocol, App: c.appVersion},
 		ChainID:            c.gen.ChainID,
 		Height:             h,
 		Time:               t,
@@ -259,7 +265,7 @@ func (c *Chain) AddBlock(txs ...[]byte) (*Block, error) {
 	}
 	blockID := makeBlockID(hash)
 
-	sh := state.Header{Height: h, TimeUnixNano: t.UnixNano(), AppVersion: c.gen.AppVersion, ProposerAddress: hdr.ProposerAddress}
+	sh := state.Header{Height: h, TimeUnixNano: t.UnixNano(), AppVersion: c.appVersion, ProposerAddress: hdr.ProposerAddress}
 	res, err := c.m.ExecuteBlock(c.st, c.appHash, sh, txs)
 	if err != nil {
 		return nil, fmt.Errorf("synth: block %d: %w", h, err)
@@ -267,7 +273,7 @@ func (c *Chain) AddBlock(txs ...[]byte) (*Block, error) {
 	if c.cfg.Messages != nil {
 		if msgs := c.cfg.Messages(h); len(msgs) > 0 {
 			res.Messages = append(res.Messages, msgs...)
-			res.AppHash = state.AppHash(c.gen.AppVersion, c.appHash, res.WriteSet, res.Messages)
+			res.AppHash = state.AppHash(c.appVersion, c.appHash, res.WriteSet, res.Messages)
 		}
 	}
 	changes := make([]*types.Validator, len(res.ValidatorUpdates))
@@ -295,6 +301,13 @@ func (c *Chain) AddBlock(txs ...[]byte) (*Block, error) {
 	c.lastRes = execResults(res.TxResults)
 	c.vals = c.nextVals
 	c.nextVals = nv
+	if v := res.AppVersionUpdate; v != 0 {
+		// As CometBFT's updateState: the next header carries the new
+		// app version and the new parameters' hash.
+		c.params.Version.App = v
+		c.appVersion = v
+		c.consHash = c.params.Hash()
+	}
 	return b, nil
 }
 

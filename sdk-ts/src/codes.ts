@@ -105,6 +105,7 @@ export const CODE_NAMES: Readonly<Record<number, string>> = {
   114: 'measurement_not_allowed',
   115: 'gov_no_council',
   116: 'deregister_gatekeeper',
+  117: 'no_upgrade_scheduled',
 };
 
 /** The name of a result code ("code_N" when unknown). */

@@ -25,6 +25,7 @@ func FuzzGov(f *testing.F) {
 	f.Add([]byte{0, 3, 0, 3, 1, 4, 0, 7, 1, 5, 0, 4, 2, 0, 24, 0})
 	f.Add([]byte{0, 0, 2, 1, 1, 2, 0, 1, 2, 0, 3, 0, 0, 0, 1, 0, 1, 1, 1, 1})
 	f.Add([]byte{0, 0, 3, 0, 0, 3, 0, 1, 1, 0, 1, 2, 1, 1, 0, 1, 2, 9, 20, 0})
+	f.Add(upgradeScript)
 	f.Fuzz(func(t *testing.T, script []byte) {
 		if len(script) > 4*48 {
 			script = script[:4*48]
@@ -36,9 +37,19 @@ func FuzzGov(f *testing.F) {
 	})
 }
 
+// upgradeScript: //Alice proposes schedule_upgrade(18, 2) to the
+// council, //Bob approves, 22 blocks pass (the chain switches to version 2
+// after block 18); then //Alice proposes gov.cancel_upgrade (module 8,
+// method 5, which version 2 knows) by referendum, //Bob votes aye with
+// 17/16 tokens, and 11 blocks pass (tally and enactment).
+var upgradeScript = []byte{0, 0, 4, 18, 1, 1, 0, 1, 2, 0, 11, 0, 2, 0, 11, 0, 0, 0, 5, 8, 1, 1, 1, 17, 2, 0, 11, 0}
+
 var fuzzNames = []string{"Alice", "Bob", "Charlie", "Dave", "Eve", "Ferdie"}
 
-func runScript(t *testing.T, script []byte) [32]byte {
+func runScript(t *testing.T, script []byte) [32]byte { return scriptChain(t, script).appHash }
+
+// scriptChain runs script on a new chain and returns the chain.
+func scriptChain(t *testing.T, script []byte) *chain {
 	c := newChain(t, func(g *state.Genesis) { g.App.Gov.VotingPeriod = 6 })
 	pairs := make([]*keys.Pair, len(fuzzNames))
 	for i, n := range fuzzNames {
@@ -79,7 +90,7 @@ func runScript(t *testing.T, script []byte) [32]byte {
 		}
 		checkInvariants(t, c, supply)
 	}
-	return c.appHash
+	return c
 }
 
 func issuance(t *testing.T, st *state.MemStore) scale.U128 {
@@ -124,5 +135,18 @@ func checkInvariants(t *testing.T, c *chain, supply scale.U128) {
 	}
 	if pot := c.free(gov.PotAccount); pot != locked {
 		t.Fatalf("block %d: pot %s, open referendums lock %s", c.height, pot, locked)
+	}
+	// An upgrade (the scripts schedule only version 2) happens at most
+	// once, and the history records exactly the switches.
+	v, err := c.m.AppVersion(c.st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	past, err := gov.UpgradeHistory(c.st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := int(v - state.AppVersion1); len(past) != want || want == 1 && (past[0].From != 1 || past[0].To != 2 || past[0].Height > uint64(c.height)) {
+		t.Fatalf("block %d: app version %d, history %v", c.height, v, past)
 	}
 }

@@ -14,6 +14,7 @@
 //	2 set_council(members: Vec<[u8; 32]>, threshold: u32)   privileged
 //	3 set_params(state.Params)                              privileged
 //	4 schedule_upgrade(height: u64, app_version: u64)       privileged
+//	5 cancel_upgrade()                                      privileged, from AppVersion2
 //
 // Storage:
 //
@@ -24,6 +25,13 @@
 //	"gov/voters/" ‖ u64 BE id         → SCALE(Vec<[u8; 32]>): the voters, in vote order
 //	"gov/vote/" ‖ u64 BE id ‖ voter   → SCALE(Vote)
 //	"gov/upgrade"                     → SCALE(Upgrade): the scheduled app-version upgrade
+//	"gov/upgrade_history"             → SCALE(Vec<PastUpgrade>), oldest first: the upgrades done
+//	                                    (from AppVersion2: its migration writes the first entry)
+//
+// At the end of the block at a scheduled upgrade's height, EndBlock removes
+// the schedule and asks the kernel to switch the chain to its app version
+// (state.CallCtx.SwitchAppVersion): that block is the last of the old
+// version; the next one runs the new version's module table.
 //
 // Referendum stakes and deposits are moved from the voter's free balance to
 // PotAccount (blake2-256("cella/gov/v1"), which nobody holds a key for)
@@ -55,6 +63,7 @@ const (
 	MethodSetCouncil      uint8 = 2 // set_council(members, threshold), privileged
 	MethodSetParams       uint8 = 3 // set_params(params), privileged
 	MethodScheduleUpgrade uint8 = 4 // schedule_upgrade(height, app_version), privileged
+	MethodCancelUpgrade   uint8 = 5 // cancel_upgrade(), privileged, from AppVersion2
 )
 
 // Limits. EndBlock's work is bounded by MaxOpenProposals proposals, each
@@ -80,6 +89,11 @@ const (
 	UpgradeWeight    uint64 = 10_000
 )
 
+// MaxUpgradeHistory bounds the upgrade history that the key
+// "gov/upgrade_history" holds: the oldest entries go first. Upgrades are
+// rare (one per app version); the bound only keeps the value small.
+const MaxUpgradeHistory = 64
+
 // PotDomain is the preimage of PotAccount.
 const PotDomain = "cella/gov/v1"
 
@@ -89,13 +103,15 @@ var PotAccount = keys.PublicKey(hashing.Blake2b256([]byte(PotDomain)))
 
 // Storage keys.
 var (
-	KeyConfig      = []byte("gov/config")
-	KeyNext        = []byte("gov/next")
-	KeyOpen        = []byte("gov/open")
-	KeyUpgrade     = []byte("gov/upgrade")
-	PrefixProposal = []byte("gov/proposal/")
-	PrefixVoters   = []byte("gov/voters/")
-	PrefixVote     = []byte("gov/vote/")
+	KeyConfig  = []byte("gov/config")
+	KeyNext    = []byte("gov/next")
+	KeyOpen    = []byte("gov/open")
+	KeyUpgrade = []byte("gov/upgrade")
+	// KeyUpgradeHistory holds the past upgrades (AppVersion2 on).
+	KeyUpgradeHistory = []byte("gov/upgrade_history")
+	PrefixProposal    = []byte("gov/proposal/")
+	PrefixVoters      = []byte("gov/voters/")
+	PrefixVote        = []byte("gov/vote/")
 )
 
 // Kind is who decides a proposal.
@@ -228,6 +244,23 @@ func (u *Upgrade) EncodeSCALE(w *scale.Writer) { w.U64(u.Height); w.U64(u.AppVer
 // DecodeSCALE reads an upgrade.
 func (u *Upgrade) DecodeSCALE(r *scale.Reader) { u.Height = r.U64(); u.AppVersion = r.U64() }
 
+// PastUpgrade is an app-version upgrade that happened: block Height was the
+// last block of app version From; the blocks after it run To.
+type PastUpgrade struct {
+	Height   uint64
+	From, To uint64
+}
+
+// EncodeSCALE writes (u64, u64, u64).
+func (u *PastUpgrade) EncodeSCALE(w *scale.Writer) { w.U64(u.Height); w.U64(u.From); w.U64(u.To) }
+
+// DecodeSCALE reads a past upgrade.
+func (u *PastUpgrade) DecodeSCALE(r *scale.Reader) {
+	u.Height = r.U64()
+	u.From = r.U64()
+	u.To = r.U64()
+}
+
 // --- calls ---
 
 // ProposeCall builds gov.propose(inner, referendum).
@@ -320,6 +353,11 @@ func DecodeSetParamsArgs(args []byte) (state.Params, error) {
 // ScheduleUpgradeCall builds gov.schedule_upgrade(height, appVersion) (privileged).
 func ScheduleUpgradeCall(height, appVersion uint64) tx.Call {
 	return tx.Call{Module: Index, Method: MethodScheduleUpgrade, Args: scale.Encode(&Upgrade{Height: height, AppVersion: appVersion})}
+}
+
+// CancelUpgradeCall builds gov.cancel_upgrade() (privileged, AppVersion2).
+func CancelUpgradeCall() tx.Call {
+	return tx.Call{Module: Index, Method: MethodCancelUpgrade}
 }
 
 // DecodeScheduleUpgradeArgs decodes gov.schedule_upgrade's arguments.
@@ -472,6 +510,42 @@ func putVoters(ov *state.Overlay, id uint64, voters []keys.PublicKey) {
 
 // GetUpgrade reads the scheduled upgrade; nil when none is.
 func GetUpgrade(st state.Store) (*Upgrade, error) { return get[Upgrade](st, KeyUpgrade) }
+
+// UpgradeHistory reads the past upgrades, oldest first (none on a chain
+// that never left AppVersion1).
+func UpgradeHistory(st state.Store) ([]PastUpgrade, error) {
+	v, err := st.Get(KeyUpgradeHistory)
+	if err != nil {
+		return nil, fmt.Errorf("state: reading the upgrade history: %w", err)
+	}
+	if v == nil {
+		return nil, nil
+	}
+	r := scale.NewReader(v)
+	out := scale.ReadVec(r, 24, func(r *scale.Reader) (u PastUpgrade) { u.DecodeSCALE(r); return u })
+	if err := r.Finish(); err != nil {
+		return nil, fmt.Errorf("%w: upgrade history: %w", state.ErrCorruptState, err)
+	}
+	return out, nil
+}
+
+// RecordUpgrade appends u to the upgrade history, dropping the oldest
+// entries beyond MaxUpgradeHistory. Every app version's migration from
+// AppVersion2 on calls it.
+func RecordUpgrade(ov *state.Overlay, u PastUpgrade) error {
+	h, err := UpgradeHistory(ov)
+	if err != nil {
+		return err
+	}
+	h = append(h, u)
+	if len(h) > MaxUpgradeHistory {
+		h = h[len(h)-MaxUpgradeHistory:]
+	}
+	w := scale.NewWriter(1 + 24*len(h))
+	scale.WriteVec(w, h, func(w *scale.Writer, u PastUpgrade) { u.EncodeSCALE(w) })
+	ov.SetOwned(KeyUpgradeHistory, w.Bytes())
+	return nil
+}
 
 // --- balances ---
 

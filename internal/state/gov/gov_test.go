@@ -70,7 +70,11 @@ func (c *chain) sign(p *keys.Pair, call tx.Call) []byte {
 
 func (c *chain) block(txs ...[]byte) *state.BlockResult {
 	c.t.Helper()
-	res, err := c.m.ExecuteBlock(c.st, c.appHash, state.Header{Height: c.height + 1, AppVersion: state.AppVersion1}, txs)
+	v, err := c.m.AppVersion(c.st) // as the node: an enacted upgrade switches the next block
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	res, err := c.m.ExecuteBlock(c.st, c.appHash, state.Header{Height: c.height + 1, AppVersion: v}, txs)
 	if err != nil {
 		c.t.Fatal(err)
 	}
@@ -609,5 +613,21 @@ func TestQuietBlocks(t *testing.T) {
 	before := c.appHash
 	if res := c.block(); len(res.WriteSet) != 0 || res.AppHash != before {
 		t.Fatalf("block after the last enactment wrote %d keys", len(res.WriteSet))
+	}
+}
+
+// TestScriptUpgrade: the fuzz seed upgradeScript upgrades the chain through
+// a council proposal, and the cancel_upgrade proposed after it is enacted
+// under version 2 (it finds nothing scheduled: failed with 116).
+func TestScriptUpgrade(t *testing.T) {
+	c := scriptChain(t, upgradeScript)
+	if v, err := c.m.AppVersion(c.st); err != nil || v != state.AppVersion2 {
+		t.Fatalf("app version %d %v", v, err)
+	}
+	if past, err := gov.UpgradeHistory(c.st); err != nil || len(past) != 1 || past[0] != (gov.PastUpgrade{Height: 18, From: 1, To: 2}) {
+		t.Fatalf("history %v %v", past, err)
+	}
+	if p := c.proposal(1); p.Status != gov.StatusFailed || p.Result != state.CodeNoUpgradeScheduled {
+		t.Fatalf("cancel proposal %+v", p)
 	}
 }

@@ -14,8 +14,9 @@ import (
 	"github.com/cella-network/cella/internal/tx"
 )
 
-// Module returns the gov module for the module table rt, whose privileged
-// methods it enacts (looked up per call, as admin.sudo does).
+// Module returns the gov module of AppVersion1 for the module table rt,
+// whose privileged methods it enacts (looked up per call, as admin.sudo
+// does).
 func Module(rt *state.Runtime) *state.Module {
 	g := &gov{rt: rt}
 	return &state.Module{Name: "gov", Methods: []*state.Method{
@@ -25,6 +26,14 @@ func Module(rt *state.Runtime) *state.Module {
 		MethodSetParams:       {Name: "set_params", Weight: SetParamsWeight, Privileged: true, Check: checkSetParams, Exec: g.execSetParams},
 		MethodScheduleUpgrade: {Name: "schedule_upgrade", Weight: UpgradeWeight, Privileged: true, Check: checkUpgrade, Exec: execUpgrade},
 	}, InitChain: initChain, EndBlock: g.endBlock}
+}
+
+// ModuleV2 returns the gov module of AppVersion2: Module's methods plus
+// cancel_upgrade.
+func ModuleV2(rt *state.Runtime) *state.Module {
+	m := Module(rt)
+	m.Methods = append(m.Methods, &state.Method{Name: "cancel_upgrade", Weight: UpgradeWeight, Privileged: true, Check: checkCancelUpgrade, Exec: execCancelUpgrade})
+	return m
 }
 
 type gov struct{ rt *state.Runtime }
@@ -394,14 +403,80 @@ func execUpgrade(c *state.CallCtx, args []byte) (uint32, string, error) {
 	return state.CodeOK, "", nil
 }
 
+func checkCancelUpgrade(args []byte) error {
+	if len(args) != 0 {
+		return fmt.Errorf("gov.cancel_upgrade takes no arguments, got %d bytes", len(args))
+	}
+	return nil
+}
+
+// execCancelUpgrade removes the scheduled upgrade (AppVersion2).
+func execCancelUpgrade(c *state.CallCtx, _ []byte) (uint32, string, error) {
+	if !c.IsRoot() {
+		return state.CodeNotRoot, "gov.cancel_upgrade needs the root origin", nil
+	}
+	u, err := GetUpgrade(c.Overlay())
+	if err != nil {
+		return 0, "", err
+	}
+	if u == nil {
+		return state.CodeNoUpgradeScheduled, "no upgrade is scheduled", nil
+	}
+	c.Overlay().Delete(KeyUpgrade)
+	c.AddEvent(state.Event{Type: "gov_upgrade_cancelled", Attributes: []state.EventAttribute{
+		{Key: "height", Value: strconv.FormatUint(u.Height, 10)},
+		{Key: "app_version", Value: strconv.FormatUint(u.AppVersion, 10)},
+	}})
+	return state.CodeOK, "", nil
+}
+
 // --- end of block ---
+
+// dueUpgrade ends the block at the scheduled upgrade's height: the schedule
+// is removed and the kernel switches the chain to its app version once the
+// hooks ran (or stops the block when this code does not support it; see
+// state.UpgradeError). A schedule that is not above the current version by
+// now (it cannot be: scheduling checks it and only an upgrade raises the
+// version) is dropped with an event. Only the block at exactly the
+// scheduled height switches: a schedule whose height passed unswitched
+// (recorded by code that did not switch yet) stays inert, so that such a
+// chain does not switch late on some nodes.
+func dueUpgrade(c *state.CallCtx) error {
+	ov := c.Overlay()
+	u, err := GetUpgrade(ov)
+	if err != nil || u == nil || u.Height != height(c) {
+		return err
+	}
+	ov.Delete(KeyUpgrade)
+	attrs := []state.EventAttribute{
+		{Key: "height", Value: strconv.FormatUint(u.Height, 10)},
+		{Key: "from", Value: strconv.FormatUint(c.Header().AppVersion, 10)},
+		{Key: "app_version", Value: strconv.FormatUint(u.AppVersion, 10)},
+	}
+	if u.AppVersion <= c.Header().AppVersion {
+		c.AddEvent(state.Event{Type: "gov_upgrade_dropped", Attributes: attrs})
+		return nil
+	}
+	c.SwitchAppVersion(u.AppVersion)
+	c.AddEvent(state.Event{Type: "gov_upgrade_enacted", Attributes: attrs})
+	return nil
+}
 
 // endBlock closes what is due, in ascending proposal id order: a proposal
 // whose voting period ended (a referendum is tallied and its locks
 // returned; a council proposal expires), then an approved proposal whose
 // enactment height came (its call dispatched with the root origin, the
-// result recorded).
+// result recorded); then the scheduled upgrade, when its height came (see
+// dueUpgrade): a schedule that a proposal enacted in this block replaced
+// is the one judged.
 func (g *gov) endBlock(c *state.CallCtx) error {
+	if err := g.closeDue(c); err != nil {
+		return err
+	}
+	return dueUpgrade(c)
+}
+
+func (g *gov) closeDue(c *state.CallCtx) error {
 	ov := c.Overlay()
 	open, err := OpenIDs(ov)
 	if err != nil || len(open) == 0 {

@@ -58,6 +58,24 @@ func runtimeV1() *state.Runtime {
 	return rt
 }
 
+// runtimeV2 is the module table of AppVersion2: AppVersion1's modules, with
+// gov.cancel_upgrade added, and a migration that starts the chain's
+// upgrade history (gov.UpgradeHistory) with the upgrade to version 2.
+func runtimeV2() *state.Runtime {
+	rt := runtimeV1()
+	rt.Modules[gov.Index] = gov.ModuleV2(rt)
+	rt.Modules[admin.Index] = admin.Module(rt) // rebuilt: its weight covers gov.cancel_upgrade
+	rt.Migrate = migrateToV2
+	return rt
+}
+
+// migrateToV2 runs once, at the end of the last block of the chain's
+// previous app version: it records that upgrade in gov's upgrade history,
+// which v1 has no room for.
+func migrateToV2(c *state.CallCtx, from uint64) error {
+	return gov.RecordUpgrade(c.Overlay(), gov.PastUpgrade{Height: uint64(max(c.Header().Height, 0)), From: from, To: state.AppVersion2})
+}
+
 // devBootstrap runs when the chain's first worker registers: on a chain
 // whose genesis sets DevBootstrap, that worker becomes a gatekeeper and the
 // only worker of cluster 0, owned by the admin, through the same code (and
@@ -109,7 +127,11 @@ func leaveSets(c *state.CallCtx, worker keys.PublicKey) ([][32]byte, uint32, str
 // runtimes is built once; nobody modifies it.
 var runtimes = state.Runtimes{
 	state.AppVersion1: runtimeV1(),
+	state.AppVersion2: runtimeV2(),
 }
+
+// MaxAppVersion is the highest app version this code runs.
+const MaxAppVersion = state.AppVersion2
 
 // Runtimes returns the module table of every supported app version. Callers
 // must not modify it.

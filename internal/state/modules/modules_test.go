@@ -10,6 +10,7 @@ import (
 	"github.com/cella-network/cella/internal/state/admin"
 	"github.com/cella-network/cella/internal/state/balances"
 	"github.com/cella-network/cella/internal/state/gatekeeper"
+	"github.com/cella-network/cella/internal/state/gov"
 	"github.com/cella-network/cella/internal/state/modules"
 	"github.com/cella-network/cella/internal/state/mq"
 	"github.com/cella-network/cella/internal/state/phat"
@@ -61,12 +62,59 @@ func TestTableV1(t *testing.T) {
 		got <= state.TxBaseWeight+phat.UploadCodeWeight+phat.UploadCodeWeightPerByte*tx.MaxTxBytes || got > state.DefaultParams().MaxBlockWeight {
 		t.Errorf("max tx weight %d", got)
 	}
-	if rs.Supports(state.AppVersion1+1) || rs.Supports(0) {
+	if rs.Supports(modules.MaxAppVersion+1) || rs.Supports(0) {
 		t.Error("supports an app version it has no table for")
 	}
 	unknown := tx.Call{Module: 0, Method: 0}
 	if _, ok := rs.Lookup(state.AppVersion1, &unknown); ok || rs.CallName(state.AppVersion1, unknown) != "module(0).method(0)" {
 		t.Error("module 0 is reserved")
+	}
+}
+
+// TestTableV2 pins what AppVersion2 changes: every call of AppVersion1
+// lands on a method of the same name and weight, gov.cancel_upgrade is
+// added (and with it admin.sudo's weight stays that of the heaviest
+// privileged method), and only AppVersion2 has a migration.
+func TestTableV2(t *testing.T) {
+	rs := modules.Runtimes()
+	if modules.MaxAppVersion != state.AppVersion2 || !rs.Supports(state.AppVersion2) {
+		t.Fatalf("max app version %d", modules.MaxAppVersion)
+	}
+	v1, v2 := rs[state.AppVersion1], rs[state.AppVersion2]
+	for i := range v1.Modules {
+		m1, m2 := v1.Modules[i], v2.Modules[i]
+		if (m1 == nil) != (m2 == nil) {
+			t.Fatalf("module %d in one version only", i)
+		}
+		if m1 == nil {
+			continue
+		}
+		if m1.Name != m2.Name || len(m2.Methods) < len(m1.Methods) {
+			t.Fatalf("module %d: %s with %d methods, then %s with %d", i, m1.Name, len(m1.Methods), m2.Name, len(m2.Methods))
+		}
+		for j, a := range m1.Methods {
+			b := m2.Methods[j]
+			if (a == nil) != (b == nil) || a != nil && (a.Name != b.Name || a.Weight != b.Weight || a.Privileged != b.Privileged || a.DevOnly != b.DevOnly) {
+				t.Errorf("%s method %d differs", m1.Name, j)
+			}
+		}
+		if len(m2.Methods) > len(m1.Methods) && i != int(gov.Index) {
+			t.Errorf("module %s grew", m1.Name)
+		}
+	}
+	cancel := gov.CancelUpgradeCall()
+	if _, ok := rs.Lookup(state.AppVersion1, &cancel); ok {
+		t.Error("gov.cancel_upgrade in AppVersion1")
+	}
+	meth, ok := rs.Lookup(state.AppVersion2, &cancel)
+	if !ok || !meth.Privileged || rs.CallName(state.AppVersion2, cancel) != "gov.cancel_upgrade" {
+		t.Fatalf("gov.cancel_upgrade: %v %+v", ok, meth)
+	}
+	if v1.Migrate != nil || v2.Migrate == nil {
+		t.Error("only AppVersion2 migrates")
+	}
+	if state.MaxTxWeight(rs, state.AppVersion2) != state.MaxTxWeight(rs, state.AppVersion1) {
+		t.Error("AppVersion2's heaviest call differs")
 	}
 }
 
