@@ -18,7 +18,11 @@ import (
 // freeBase finds a base port such that the testnet's ports are all free.
 func freeBase(t *testing.T, n int) int {
 	t.Helper()
-	for base := 30000 + (time.Now().Nanosecond()/1000)%20000; base < 60000; base += 97 {
+	// Below Linux's ephemeral range (32768+), where outgoing connections
+	// of other processes would take ports between the probe and the bind.
+	start := 20000 + (time.Now().Nanosecond()/1000)%12000
+	for k := 0; k < 400; k++ {
+		base := 20000 + (start-20000+k*97)%12000
 		ok := true
 		for i := 0; i < n && ok; i++ {
 			for _, p := range []int{base + 10*i, base + 10*i + 1} {

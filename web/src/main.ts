@@ -28,7 +28,11 @@ export interface App {
   chain?: ChainInfo;
 }
 
-const view = document.getElementById('view') as HTMLElement;
+const viewRoot = document.getElementById('view') as HTMLElement;
+// view is the current page's container: each route renders into a fresh
+// one, so a slow render of a page the user already left (its fetches
+// answering late) writes into a detached element, never over the new page.
+let view: HTMLElement = viewRoot;
 const statusEl = document.getElementById('chain-status') as HTMLElement;
 
 function abs(u: string): string {
@@ -255,6 +259,8 @@ async function route(app: App): Promise<void> {
   const hash = location.hash.replace(/^#/, '') || '/';
   const [path, query] = hash.split('?');
   const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
+  view = h('div', {});
+  viewRoot.replaceChildren(view);
   view.replaceChildren(h('p', { class: 'muted' }, 'Loading…'));
   try {
     switch (parts[0] ?? '') {
