@@ -68,6 +68,9 @@ type pinkState struct {
 	bytesOut uint64
 }
 
+// statusClasses are the metric labels of status codes 100–599.
+var statusClasses = [...]string{"1xx", "2xx", "3xx", "4xx", "5xx"}
+
 // observe counts one outbound request (never its URL or contents).
 func (p *pinkState) observe(o outbound.Observation) {
 	result := "error"
@@ -77,7 +80,7 @@ func (p *pinkState) observe(o outbound.Observation) {
 			result = e.Name()
 		}
 	case o.Status >= 100 && o.Status < 600:
-		result = fmt.Sprintf("%dxx", o.Status/100)
+		result = statusClasses[o.Status/100-1]
 	}
 	p.mu.Lock()
 	p.requests[result]++

@@ -103,6 +103,9 @@ func TestPinkMetrics(t *testing.T) {
 	p.observe(outbound.Observation{Host: "secret.example", Status: 200, RequestBytes: 3, ResponseBytes: 10})
 	p.observe(outbound.Observation{Host: "x", Status: 404, ResponseBytes: 5})
 	p.observe(outbound.Observation{Host: "x", Err: pink.ErrTimeout})
+	for _, st := range []uint16{100, 599, 600, 99} {
+		p.observe(outbound.Observation{Host: "x", Status: st})
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(pinkCollector{r})
 	mfs, err := reg.Gather()
@@ -126,8 +129,9 @@ func TestPinkMetrics(t *testing.T) {
 	}
 	want := map[string]float64{
 		"cella_pruntime_pink_http_requests_total/2xx": 1, "cella_pruntime_pink_http_requests_total/4xx": 1,
-		"cella_pruntime_pink_http_requests_total/Timeout": 1,
-		"cella_pruntime_pink_http_body_bytes_total/in":    15, "cella_pruntime_pink_http_body_bytes_total/out": 3,
+		"cella_pruntime_pink_http_requests_total/Timeout": 1, "cella_pruntime_pink_http_requests_total/1xx": 1,
+		"cella_pruntime_pink_http_requests_total/5xx": 1, "cella_pruntime_pink_http_requests_total/error": 2,
+		"cella_pruntime_pink_http_body_bytes_total/in": 15, "cella_pruntime_pink_http_body_bytes_total/out": 3,
 	}
 	for k, v := range want {
 		if got[k] != v {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 
 	"connectrpc.com/connect"
@@ -44,10 +45,29 @@ func InternalHandler(r *Runtime, token string) http.Handler {
 // both kinds of query share one admission gate.
 func PublicHandler(r *Runtime) http.Handler {
 	gate := defaultQueryGate()
+	api := &publicAPI{r: r, gate: gate}
 	mux := http.NewServeMux()
-	mux.Handle(pruntimev1connect.NewPublicHandler(&publicAPI{r: r, gate: gate}, connect.WithReadMaxBytes(connectQueryBody)))
+	mux.Handle(pruntimev1connect.NewPublicHandler(api, connect.WithReadMaxBytes(connectQueryBody)))
+	// Sealed answers are sent uncompressed (compressed requests are still
+	// read): see sealedProcedures.
+	_, sealed := pruntimev1connect.NewPublicHandler(api, connect.WithReadMaxBytes(connectQueryBody),
+		connect.WithCompressMinBytes(math.MaxInt32))
+	for _, p := range sealedProcedures {
+		mux.Handle(p, sealed)
+	}
 	mux.Handle(PrpcPrefix, &prpcHandler{r: r, gate: gate})
 	return guardPublic(mux)
+}
+
+// sealedProcedures answer with a ContractQueryResponse, whose payload is
+// ciphertext: it does not compress, so gzip (which Connect applies to every
+// answer of a client that accepts it) would only cost the worker a deflate
+// pass and a compressor reset per answer — tens of µs for the answer of a
+// query carrying an HTTP response, milliseconds for one carrying 2 MiB.
+var sealedProcedures = []string{
+	pruntimev1connect.PublicQueryProcedure,
+	pruntimev1connect.PublicContractLogsProcedure,
+	pruntimev1connect.PublicCommandOutcomeProcedure,
 }
 
 type internalAPI struct{ r *Runtime }

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -306,9 +307,17 @@ const bodyChunk = 32 << 10
 // errBodyTooLarge unwraps to pink.ErrResponseTooLarge.
 var errBodyTooLarge = &kindError{kind: pink.ErrResponseTooLarge, msg: "response body too large"}
 
+// chunkPool holds the first chunk of bodies of unknown length, so that a
+// small chunked response costs a copy of its bytes, not a new 32 KiB
+// buffer. At most one pooled chunk is in use per request in flight. A
+// pooled chunk still holds an earlier response's bytes (maybe another
+// contract's): only the bytes read into it for this response are used, and
+// they are copied out before it goes back.
+var chunkPool = sync.Pool{New: func() any { return new([bodyChunk]byte) }}
+
 // readBody reads at most pink.MaxResponseBody+1 bytes of r, counting them
 // in *got. With a known length it reads into one buffer of that size; else
-// into chunks that are joined once the end is seen.
+// into chunks (the first one pooled) that are joined once the end is seen.
 func readBody(r io.Reader, length int64, got *int) ([]byte, error) {
 	const limit = pink.MaxResponseBody
 	if length > limit {
@@ -328,10 +337,17 @@ func readBody(r io.Reader, length int64, got *int) ([]byte, error) {
 		}
 		return buf, nil
 	}
+	first := chunkPool.Get().(*[bodyChunk]byte)
+	defer chunkPool.Put(first) // the result never aliases it: see the join
 	var chunks [][]byte
 	total := 0
 	for done := false; !done; {
-		chunk := make([]byte, bodyChunk)
+		var chunk []byte
+		if chunks == nil {
+			chunk = first[:]
+		} else {
+			chunk = make([]byte, bodyChunk)
+		}
 		n := 0
 		for n < len(chunk) {
 			m, err := r.Read(chunk[n:])
@@ -352,9 +368,7 @@ func readBody(r io.Reader, length int64, got *int) ([]byte, error) {
 		if total > limit {
 			return nil, errBodyTooLarge
 		}
-		if n > 0 {
-			chunks = append(chunks, chunk[:n])
-		}
+		chunks = append(chunks, chunk[:n])
 	}
 	out := make([]byte, 0, total)
 	for _, ch := range chunks {

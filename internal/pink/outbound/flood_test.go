@@ -105,3 +105,34 @@ func TestReadBodyAllocation(t *testing.T) {
 		}
 	}
 }
+
+// TestReadBodySmallUnknownLength: a small body of unknown length (a chunked
+// response) costs about its own size, not a fresh 32 KiB chunk per
+// response; and a pooled chunk's earlier bytes never show in a later body.
+func TestReadBodySmallUnknownLength(t *testing.T) {
+	secret := bytes.Repeat([]byte("s"), bodyChunk)
+	var got int
+	if b, err := readBody(bytes.NewReader(secret), -1, &got); err != nil || len(b) != bodyChunk {
+		t.Fatalf("full chunk: %d bytes, %v", len(b), err)
+	}
+	const runs = 200
+	body := []byte(`{"symbol":"BTC","price":"64123.45"}`)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for i := 0; i < runs; i++ {
+		b, err := readBody(bytes.NewReader(body), -1, &got)
+		if err != nil || !bytes.Equal(b, body) || cap(b) != len(body) {
+			t.Fatalf("read %q (cap %d), %v", b, cap(b), err)
+		}
+	}
+	runtime.ReadMemStats(&after)
+	if per := (after.TotalAlloc - before.TotalAlloc) / runs; per > 4<<10 {
+		t.Fatalf("readBody allocated %d bytes per %d-byte body of unknown length", per, len(body))
+	}
+	for _, n := range []int{0, 1, 100} {
+		b, err := readBody(bytes.NewReader(bytes.Repeat([]byte("p"), n)), -1, &got)
+		if err != nil || len(b) != n || bytes.Contains(b, []byte("s")) {
+			t.Fatalf("%d-byte body: %q, %v", n, b, err)
+		}
+	}
+}
