@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"os"
 	"os/exec"
@@ -27,7 +28,9 @@ func chromiumPath() string {
 // web/node_modules): the explorer shows a new block, the contract UI
 // deploys flipper from its .wasm and .json as //Alice, flips it with an
 // encrypted command and a signed, encrypted query sees the value change;
-// the command's block shows the decoded call. Screenshots land in
+// the command's block shows the decoded call; the governance page shows the
+// dev council and a council proposal made here beforehand (//Alice proposes,
+// //Bob approves) with its decoded call and outcome. Screenshots land in
 // web/test-results (or CELLA_WEB_ARTIFACTS). It skips, saying why, where
 // node, Chromium or web/node_modules is missing.
 func TestWebAppInBrowser(t *testing.T) {
@@ -71,6 +74,21 @@ func TestWebAppInBrowser(t *testing.T) {
 		return strings.Contains(out.String(), "Web app (explorer and contract UI): "+url)
 	})
 
+	// A council proposal for the governance page: //Alice proposes to
+	// allow-list a measurement and //Bob's aye approves it (within the
+	// 20-block voting period: the commands run in this process).
+	measurement := "0x" + strings.Repeat("77", 32)
+	var proposed struct {
+		Code int    `json:"code"`
+		Log  string `json:"log"`
+	}
+	out1 := runCmd(t, "gov", "propose", "measurement", "allow", measurement, "--from", "//Alice", "--wait", "--node", rpc, "-o", "json")
+	if err := json.Unmarshal([]byte(out1), &proposed); err != nil || proposed.Code != 0 || !strings.HasPrefix(proposed.Log, "proposal ") {
+		t.Fatalf("gov propose: %v\n%s", err, out1)
+	}
+	proposalID := strings.TrimPrefix(proposed.Log, "proposal ")
+	runCmd(t, "gov", "vote", proposalID, "aye", "--from", "//Bob", "--wait", "--node", rpc)
+
 	artifacts := os.Getenv("CELLA_WEB_ARTIFACTS")
 	if artifacts == "" {
 		artifacts = filepath.Join(webDir, "test-results")
@@ -78,6 +96,7 @@ func TestWebAppInBrowser(t *testing.T) {
 	cmd := exec.CommandContext(ctx, nodeBin, filepath.Join(webDir, "test", "browser.mjs"))
 	cmd.Dir = webDir
 	cmd.Env = append(os.Environ(), "CELLA_WEB_URL="+url, "CELLA_CHROMIUM="+chromium, "CELLA_WEB_ARTIFACTS="+artifacts,
+		"CELLA_GOV_PROPOSAL="+proposalID, "CELLA_GOV_MEASUREMENT="+measurement,
 		"CELLA_TESTCONTRACTS="+filepath.Join("..", "internal", "contract", "testcontracts"))
 	b, err := cmd.CombinedOutput()
 	t.Logf("browser run:\n%s", b)

@@ -1,7 +1,9 @@
 // Drives Cella's web app in a real Chromium (Debian's, never a downloaded
 // one) against a running `cella dev`: the explorer shows a new block, the
 // contract UI deploys flipper, flips it with an encrypted command and the
-// query's answer changes. Screenshots go to CELLA_WEB_ARTIFACTS.
+// query's answer changes; the governance page shows the dev council and
+// the proposal CELLA_GOV_PROPOSAL (allow-listing CELLA_GOV_MEASUREMENT,
+// made and approved by the Go test). Screenshots go to CELLA_WEB_ARTIFACTS.
 //
 //   CELLA_WEB_URL=http://127.0.0.1:26680/ node test/browser.mjs
 //
@@ -19,6 +21,8 @@ const url = process.env.CELLA_WEB_URL ?? 'http://127.0.0.1:26680/';
 const contracts = process.env.CELLA_TESTCONTRACTS ?? join(here, '..', '..', 'internal', 'contract', 'testcontracts');
 const out = process.env.CELLA_WEB_ARTIFACTS ?? join(here, '..', 'test-results');
 const executablePath = process.env.CELLA_CHROMIUM ?? '/usr/bin/chromium';
+const govProposal = process.env.CELLA_GOV_PROPOSAL ?? '';
+const govMeasurement = process.env.CELLA_GOV_MEASUREMENT ?? '';
 mkdirSync(out, { recursive: true });
 
 const step = (s) => console.log(`[browser] ${new Date().toISOString().slice(11, 19)} ${s}`);
@@ -39,7 +43,10 @@ try {
   // extensions inject it, whose signRaw signs <Bytes>data</Bytes> here in
   // Node, as the real extension does.
   await cryptoWaitReady();
-  const bob = new Keyring({ type: 'sr25519', ss58Format: 42 }).addFromUri('//Bob');
+  const keyring = new Keyring({ type: 'sr25519', ss58Format: 42 });
+  const bob = keyring.addFromUri('//Bob');
+  const alice = keyring.addFromUri('//Alice');
+  const charlie = keyring.addFromUri('//Charlie');
   let extensionSignatures = 0;
   await page.exposeFunction('cellaTestSignRaw', (address, data) => {
     if (address !== bob.address) {
@@ -88,6 +95,46 @@ try {
   await page.goto(url + '#/clusters');
   await page.waitForSelector('#clusters tbody tr');
   await page.screenshot({ path: join(out, '2-clusters.png'), fullPage: true });
+
+  // Governance: the dev council (//Alice, //Bob, //Charlie, threshold 2),
+  // app version 1, and the Go test's proposal, decoded, enacted.
+  step('governance');
+  await page.click('nav a[href="#/gov"]');
+  await page.waitForSelector('#gov-council div');
+  const council = await page.textContent('#gov-council');
+  for (const [name, k] of [['Alice', alice], ['Bob', bob], ['Charlie', charlie]]) {
+    if (!council.includes(k.address)) {
+      throw new Error(`the governance page's council lacks ${name}: ${council}`);
+    }
+  }
+  if ((await page.textContent('#gov-app-version')) !== '1' || !(await page.textContent('#gov-threshold')).includes('2 of 3')) {
+    throw new Error(`app version ${await page.textContent('#gov-app-version')}, threshold ${await page.textContent('#gov-threshold')}`);
+  }
+  if (govProposal) {
+    const row = `tr:has(a[href="#/gov/${govProposal}"])`;
+    await page.waitForSelector(row);
+    const rowText = await page.textContent(row);
+    if (!rowText.includes('registry.allow_measurement') || !rowText.includes(govMeasurement.slice(0, 20)) || !rowText.includes('council')) {
+      throw new Error(`proposal ${govProposal}'s row: ${rowText}`);
+    }
+    await page.screenshot({ path: join(out, '2b-governance.png'), fullPage: true });
+    await page.click(`${row} a[href="#/gov/${govProposal}"]`);
+    await page.waitForFunction(() => /enacted at height \d+: ok/.test(document.querySelector('#proposal-status')?.textContent ?? ''));
+    const votes = await page.textContent('#votes');
+    if (!votes.includes(alice.address) || !votes.includes(bob.address) || (await page.textContent('#proposal-tally')) !== '2 aye / 0 nay') {
+      throw new Error(`proposal ${govProposal}'s votes: ${votes}`);
+    }
+    await page.screenshot({ path: join(out, '2c-proposal.png'), fullPage: true });
+    // The proposing transaction's block shows gov.propose with its inner call.
+    await page.click('#proposal-created a');
+    await page.waitForSelector('#txs');
+    const ptx = await page.textContent('#txs');
+    if (!ptx.includes('gov.propose') || !ptx.includes('registry.allow_measurement')) {
+      throw new Error(`the proposal's block: ${ptx}`);
+    }
+  } else {
+    await page.screenshot({ path: join(out, '2b-governance.png'), fullPage: true });
+  }
 
   // The contract UI: deploy flipper from its .wasm and .json as //Alice.
   step('deploy flipper');
