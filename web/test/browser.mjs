@@ -1,9 +1,12 @@
 // Drives Cella's web app in a real Chromium (Debian's, never a downloaded
 // one) against a running `cella dev`: the explorer shows a new block, the
 // contract UI deploys flipper, flips it with an encrypted command and the
-// query's answer changes; the governance page shows the dev council and
-// the proposal CELLA_GOV_PROPOSAL (allow-listing CELLA_GOV_MEASUREMENT,
-// made and approved by the Go test). Screenshots go to CELLA_WEB_ARTIFACTS.
+// query's answer changes; the governance page shows the dev council and,
+// with CELLA_GOV_ON_REQUEST=1, asks the Go test for a council proposal
+// (allow-listing CELLA_GOV_MEASUREMENT, approved) by printing
+// "[browser] gov: propose now" and reading "proposal ID" from stdin, which
+// the open page must then show without a reload. Screenshots go to
+// CELLA_WEB_ARTIFACTS.
 //
 //   CELLA_WEB_URL=http://127.0.0.1:26680/ node test/browser.mjs
 //
@@ -13,6 +16,7 @@ import { Keyring } from '@polkadot/keyring';
 import { hexToU8a, u8aToHex, u8aWrapBytes } from '@polkadot/util';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -21,7 +25,7 @@ const url = process.env.CELLA_WEB_URL ?? 'http://127.0.0.1:26680/';
 const contracts = process.env.CELLA_TESTCONTRACTS ?? join(here, '..', '..', 'internal', 'contract', 'testcontracts');
 const out = process.env.CELLA_WEB_ARTIFACTS ?? join(here, '..', 'test-results');
 const executablePath = process.env.CELLA_CHROMIUM ?? '/usr/bin/chromium';
-const govProposal = process.env.CELLA_GOV_PROPOSAL ?? '';
+const govOnRequest = process.env.CELLA_GOV_ON_REQUEST === '1';
 const govMeasurement = process.env.CELLA_GOV_MEASUREMENT ?? '';
 mkdirSync(out, { recursive: true });
 
@@ -97,7 +101,8 @@ try {
   await page.screenshot({ path: join(out, '2-clusters.png'), fullPage: true });
 
   // Governance: the dev council (//Alice, //Bob, //Charlie, threshold 2),
-  // app version 1, and the Go test's proposal, decoded, enacted.
+  // app version 1, and the Go test's proposal appearing on the open page,
+  // decoded, enacted.
   step('governance');
   await page.click('nav a[href="#/gov"]');
   await page.waitForSelector('#gov-council div');
@@ -110,12 +115,28 @@ try {
   if ((await page.textContent('#gov-app-version')) !== '1' || !(await page.textContent('#gov-threshold')).includes('2 of 3')) {
     throw new Error(`app version ${await page.textContent('#gov-app-version')}, threshold ${await page.textContent('#gov-threshold')}`);
   }
-  if (govProposal) {
+  if (govOnRequest) {
+    // The Go test proposes and approves now; this page, already open, must show it.
+    console.log('[browser] gov: propose now');
+    const rl = createInterface({ input: process.stdin });
+    const answer = (await rl[Symbol.asyncIterator]().next()).value ?? '';
+    rl.close();
+    const m = /^proposal (\d+)$/.exec(answer);
+    if (!m) {
+      throw new Error(`no proposal from the Go test: ${answer}`);
+    }
+    const govProposal = m[1];
+    step(`proposal ${govProposal} made; waiting for the open page to show it enacted`);
+    await page.waitForFunction((id) => /enacted at height \d+: ok/.test(
+      document.querySelector(`a[href="#/gov/${id}"]`)?.closest('tr')?.textContent ?? ''), govProposal);
     const row = `tr:has(a[href="#/gov/${govProposal}"])`;
-    await page.waitForSelector(row);
     const rowText = await page.textContent(row);
-    if (!rowText.includes('registry.allow_measurement') || !rowText.includes(govMeasurement.slice(0, 20)) || !rowText.includes('council')) {
+    if (!rowText.includes('registry.allow_measurement') || !rowText.includes(govMeasurement.slice(0, 20)) || !rowText.includes('council') ||
+      !rowText.includes('2 aye / 0 nay')) {
       throw new Error(`proposal ${govProposal}'s row: ${rowText}`);
+    }
+    if (!(await page.textContent('main')).includes(govMeasurement)) {
+      throw new Error('the allow-list does not show the enacted measurement');
     }
     await page.screenshot({ path: join(out, '2b-governance.png'), fullPage: true });
     await page.click(`${row} a[href="#/gov/${govProposal}"]`);
