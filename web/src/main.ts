@@ -263,8 +263,30 @@ function sameKey(v: unknown): string {
   return JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x));
 }
 
-function accountLink(addr: string, keep = 8): HTMLElement {
-  return link(`/account/${addr}`, mono(addr, keep));
+/** The public keys of the dev accounts (//Alice … //Ferdie), whose secrets are public. */
+const DEV_KEYS: [string, string][] = [
+  ['//Alice', '0xd43593c715fdd31c61141abd04a99fd6822c8558854ccde39a5684e7a56da27d'],
+  ['//Bob', '0x8eaf04151687736326c9fea17e25fc5287613693c912909cb226aa4794f26a48'],
+  ['//Charlie', '0x90b5ab205c6974c9ea841be688864633dc9ca8a357843eeacf2314649965fe22'],
+  ['//Dave', '0x306721211d5404bd9da88e0204360a1a9ab8b87c66c1bc2fcdd37f3c2222cc20'],
+  ['//Eve', '0xe659a7a1628cdd93febc04a4e0646ea20e9f5f0ce097d9a05290d4a9e054df4e'],
+  ['//Ferdie', '0x1cbd2d43530a44705ad088af313e18f80b53ef16b36177cd4b77b846f2a5f07c'],
+];
+
+let devNames: Map<string, string> | undefined;
+
+/** A dev account's name ("//Alice") on a dev chain; empty otherwise. */
+function devName(app: App, addr: string): string {
+  if (!app.chain?.dev) {
+    return '';
+  }
+  devNames ??= new Map(DEV_KEYS.map(([n, k]) => [ss58(k, app.chain?.ss58Prefix ?? 42), n]));
+  return devNames.get(addr) ?? '';
+}
+
+function accountLink(addr: string, keep = 8, app?: App): HTMLElement {
+  const name = app ? devName(app, addr) : '';
+  return h('span', {}, link(`/account/${addr}`, mono(addr, keep)), name ? h('span', { class: 'muted' }, ` ${name}`) : '');
 }
 
 function decodedCall(app: App, p: Proposal): HTMLElement {
@@ -300,7 +322,7 @@ function statusCell(p: Proposal): HTMLElement {
 
 function proposalsTable(app: App, ps: Proposal[], g: GovInfo, id: string): HTMLElement {
   return table(['#', 'kind', 'call', 'proposer', 'votes', 'status', 'created'], ps.map((p) => [
-    link(`/gov/${p.id}`, `#${p.id}`), p.kind, decodedCall(app, p), accountLink(p.proposer, 6), tally(app, p, g), statusCell(p), `height ${p.created}`,
+    link(`/gov/${p.id}`, `#${p.id}`), p.kind, decodedCall(app, p), accountLink(p.proposer, 6, app), tally(app, p, g), statusCell(p), `height ${p.created}`,
   ]), id);
 }
 
@@ -343,14 +365,14 @@ async function renderGov(app: App, gen: number): Promise<void> {
       kv([
         ['app version', h('span', { id: 'gov-app-version' }, String(g.appVersion))],
         ['council', g.council.length
-          ? h('div', { id: 'gov-council' }, ...g.council.map((m) => h('div', {}, accountLink(m, 0))))
+          ? h('div', { id: 'gov-council' }, ...g.council.map((m) => h('div', {}, accountLink(m, 0, app))))
           : h('span', { id: 'gov-council', class: 'muted' }, 'none: referendums only')],
         ['threshold', h('span', { id: 'gov-threshold' }, g.council.length ? `${g.threshold} of ${g.council.length} members` : '—')],
         ['enactment delay', `${g.enactmentDelay} blocks after approval`],
         ['voting period', `${g.votingPeriod} blocks`],
         ['referendum deposit', `${formatAmount(g.referendumDeposit, dec)} CELL`],
         ['minimum turnout', `${formatAmount(g.minTurnout, dec)} CELL`],
-        ['admin', g.admin ? accountLink(g.admin, 0) : h('span', { class: 'muted' }, 'none')],
+        ['admin', g.admin ? accountLink(g.admin, 0, app) : h('span', { class: 'muted' }, 'none')],
         ['allowed measurements', h('div', {}, ...g.measurements.map((m) => h('div', {}, mono(m))))],
         ['proposals so far', String(g.nextId)],
       ]),
@@ -393,7 +415,7 @@ async function renderProposal(app: App, idText: string, gen: number): Promise<vo
       closed ? '' : live,
       kv([
         ['kind', p.kind === 'council' ? `council (threshold ${g.threshold} of ${g.council.length})` : 'referendum'],
-        ['proposer', accountLink(p.proposer, 0)],
+        ['proposer', accountLink(p.proposer, 0, app)],
         ['call', h('div', { id: 'proposal-call' }, decodedCall(app, p))],
         ['call indices', `module ${p.module}, method ${p.method}`],
         ['arguments (SCALE)', mono(p.args, 40)],
@@ -408,7 +430,7 @@ async function renderProposal(app: App, idText: string, gen: number): Promise<vo
       ]),
       h('h2', {}, `Votes (${votes.length})`),
       votes.length
-        ? table(['voter', 'vote', 'stake'], votes.map((v) => [accountLink(v.voter, 0), h('span', { class: v.aye ? 'ok' : 'bad' }, v.aye ? 'aye' : 'nay'),
+        ? table(['voter', 'vote', 'stake'], votes.map((v) => [accountLink(v.voter, 0, app), h('span', { class: v.aye ? 'ok' : 'bad' }, v.aye ? 'aye' : 'nay'),
           p.kind === 'referendum' ? `${formatAmount(v.stake, dec)} CELL` : String(v.stake)]), 'votes')
         : h('p', { class: 'muted', id: 'votes' }, 'No votes.'),
     );

@@ -108,7 +108,7 @@ try {
   await page.waitForSelector('#gov-council div');
   const council = await page.textContent('#gov-council');
   for (const [name, k] of [['Alice', alice], ['Bob', bob], ['Charlie', charlie]]) {
-    if (!council.includes(k.address)) {
+    if (!council.includes(k.address) || !council.includes(`//${name}`)) {
       throw new Error(`the governance page's council lacks ${name}: ${council}`);
     }
   }
