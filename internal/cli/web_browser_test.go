@@ -1,7 +1,10 @@
 package cli
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
@@ -27,7 +30,9 @@ func chromiumPath() string {
 // web/node_modules): the explorer shows a new block, the contract UI
 // deploys flipper from its .wasm and .json as //Alice, flips it with an
 // encrypted command and a signed, encrypted query sees the value change;
-// the command's block shows the decoded call. Screenshots land in
+// the command's block shows the decoded call; the governance page shows the
+// dev council and, live, a council proposal made here when the browser asks
+// (//Alice proposes, //Bob approves) with its decoded call and outcome. Screenshots land in
 // web/test-results (or CELLA_WEB_ARTIFACTS). It skips, saying why, where
 // node, Chromium or web/node_modules is missing.
 func TestWebAppInBrowser(t *testing.T) {
@@ -77,14 +82,62 @@ func TestWebAppInBrowser(t *testing.T) {
 	}
 	cmd := exec.CommandContext(ctx, nodeBin, filepath.Join(webDir, "test", "browser.mjs"))
 	cmd.Dir = webDir
+	measurement := "0x" + strings.Repeat("77", 32)
 	cmd.Env = append(os.Environ(), "CELLA_WEB_URL="+url, "CELLA_CHROMIUM="+chromium, "CELLA_WEB_ARTIFACTS="+artifacts,
+		"CELLA_GOV_ON_REQUEST=1", "CELLA_GOV_MEASUREMENT="+measurement,
 		"CELLA_TESTCONTRACTS="+filepath.Join("..", "internal", "contract", "testcontracts"))
-	b, err := cmd.CombinedOutput()
-	t.Logf("browser run:\n%s", b)
+	var b safeBuffer
+	cmd.Stderr = &b
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// The browser asks for a council proposal once the governance page is
+	// open, and then waits for the live page to show it enacted: //Alice
+	// proposes to allow-list a measurement, //Bob's aye approves it (within
+	// the 20-block voting period: both commands run in this process).
+	sc := bufio.NewScanner(stdout)
+	for sc.Scan() {
+		line := sc.Text()
+		b.Write([]byte(line + "\n"))
+		if !strings.Contains(line, "[browser] gov: propose now") {
+			continue
+		}
+		var proposed struct {
+			Code int    `json:"code"`
+			Log  string `json:"log"`
+		}
+		out1, err := runCmdErr(t, "gov", "propose", "measurement", "allow", measurement, "--from", "//Alice", "--wait", "--node", rpc, "-o", "json")
+		if err == nil {
+			err = json.Unmarshal([]byte(out1), &proposed)
+		}
+		if err == nil && (proposed.Code != 0 || !strings.HasPrefix(proposed.Log, "proposal ")) {
+			err = fmt.Errorf("no proposal: %s", out1)
+		}
+		if err == nil {
+			_, err = runCmdErr(t, "gov", "vote", strings.TrimPrefix(proposed.Log, "proposal "), "aye", "--from", "//Bob", "--wait", "--node", rpc)
+		}
+		if err != nil {
+			t.Errorf("the proposal for the browser: %v", err)
+			fmt.Fprintf(stdin, "error %v\n", err)
+		} else {
+			fmt.Fprintf(stdin, "%s\n", proposed.Log)
+		}
+		stdin.Close()
+	}
+	err = cmd.Wait()
+	t.Logf("browser run:\n%s", b.String())
 	if err != nil {
 		t.Fatalf("the browser test failed (%v); screenshots in %s", err, artifacts)
 	}
-	if !strings.Contains(string(b), "all steps passed") {
+	if !strings.Contains(b.String(), "all steps passed") {
 		t.Fatalf("the browser test did not finish its steps")
 	}
 	t.Logf("screenshots in %s", artifacts)

@@ -9,6 +9,8 @@ import type { Signer } from './keys.js';
 import { parseHash, toAccount } from './keys.js';
 import { encode } from './types.js';
 import { codeName } from './codes.js';
+import { decodeGovInfo, decodeProposal, proposalKey } from './gov.js';
+import type { GovInfo, Proposal } from './gov.js';
 
 /** The RPC URL of a node on this machine (and of `cella dev`). */
 export const DEFAULT_NODE_URL = 'http://127.0.0.1:26657';
@@ -409,6 +411,16 @@ export class Chain {
   /** Uploaded code's kind and size; QueryFailed (notFound) when unknown. */
   async code(hash: Uint8Array | string): Promise<{ hash: string; kind: string; size: number }> {
     return this.queryJSON('/code', parseHash(hash));
+  }
+
+  /** Governance: council and settings, app version and upgrades, open and latest proposals (app query /gov). */
+  async gov(): Promise<GovInfo> {
+    return decodeGovInfo(await this.queryJSON('/gov'));
+  }
+
+  /** One proposal with its votes; QueryFailed (notFound) when there is none with this id. */
+  async proposal(id: number | bigint): Promise<Proposal> {
+    return decodeProposal(await this.queryJSON('/gov/proposal', proposalKey(id)));
   }
 
   /** The chain's genesis hash (asked once). */

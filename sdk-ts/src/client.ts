@@ -11,6 +11,7 @@ import {
   CODE_KIND_INDETERMINISTIC, CODE_KIND_INK,
 } from './chain.js';
 import type { Signer } from './keys.js';
+import { proposalIdOf, proposeCall, voteCall } from './gov.js';
 import { codeHash as hashCode, contractAddress, parseHash, toAccount } from './keys.js';
 import type { CertifiedKey, QueryData, SealedQuery } from './phatwire.js';
 import { encryptedCommandPayload, openAnswer, plainCommandPayload, QueryError, sealQuery } from './phatwire.js';
@@ -292,6 +293,23 @@ export class Client extends Chain {
   /** balances.transfer: amount base units (10^12 = one token) to dest. */
   async transfer(signer: Signer, dest: Uint8Array | string, amount: bigint, o: TxOptions = {}): Promise<Sent> {
     return this.send(signer, transferCall(dest, amount), o);
+  }
+
+  /**
+   * gov.propose: proposes a privileged call (e.g. allowMeasurementCall(h)),
+   * as a council member, or with referendum as any account (locking the
+   * referendum deposit). When waited for and committed, id is the new
+   * proposal's id (undefined when the chain refused it: check result.code).
+   */
+  async propose(signer: Signer, call: Call, o: TxOptions & { referendum?: boolean } = {}): Promise<Sent & { id?: number }> {
+    const { referendum, ...txo } = o;
+    const sent = await this.send(signer, proposeCall(call, !!referendum), txo);
+    return sent.result ? { ...sent, id: proposalIdOf(sent.result) } : sent;
+  }
+
+  /** gov.vote: aye or nay on proposal id; a council member votes with stake 0, a referendum voter locks stake. */
+  async vote(signer: Signer, id: number | bigint, aye: boolean, stake = 0n, o: TxOptions = {}): Promise<Sent> {
+    return this.send(signer, voteCall(id, aye, stake), o);
   }
 
   private async withFee(call: Call, o: TxOptions, base: bigint, perByte: bigint): Promise<TxOptions> {

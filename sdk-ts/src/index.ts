@@ -1,6 +1,7 @@
 // @cella-network/sdk: the TypeScript client of a Cella network.
 export * from './keys.js';
 export * from './chain.js';
+export * from './gov.js';
 export * from './codes.js';
 export * from './phatwire.js';
 export * from './metadata.js';

@@ -21,6 +21,12 @@ export const cellaTypes = {
     transfer: 'u128', gasLimit: 'u64', storageDepositLimit: 'Option<u128>',
   },
   CellaPushArgs: { contract: '[u8; 32]', payload: 'Bytes', gasLimit: 'u64', deposit: 'u128' },
+  // governance (internal/state/gov)
+  CellaProposeArgs: { call: 'CellaCall', referendum: 'bool' },
+  CellaVoteArgs: { id: 'u64', aye: 'bool', stake: 'Compact<u128>' },
+  CellaSetCouncilArgs: { members: 'Vec<[u8; 32]>', threshold: 'u32' },
+  CellaUpgradeArgs: { height: 'u64', appVersion: 'u64' },
+  CellaHashArg: '[u8; 32]',
 
   // --- Phala's secure channel and commands (phatwire, @phala/sdk coders)
   PhatEncryptedData: { iv: '[u8; 12]', pubkey: '[u8; 32]', data: 'Bytes' },

@@ -9,6 +9,7 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -16,7 +17,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { hexToU8a, u8aToHex, u8aWrapBytes } from '@polkadot/util';
 import {
-  certify, Client, ContractMetadata, checkResult, CLUSTER0, NO_LOGS, pairFromUri, QueryError, ready, signerFromExtension, signerFromUri, setPollInterval,
+  allowMeasurementCall, certify, Client, ContractMetadata, checkResult, CLUSTER0, NO_LOGS, pairFromUri, QueryError, ready, signerFromExtension, signerFromUri, setPollInterval, ss58,
 } from '../src/index.js';
 import type { Worker } from '../src/index.js';
 import { repoFile, repoRoot } from './helpers.js';
@@ -120,6 +121,47 @@ describe('dev network', { skip, timeout: 240_000 }, () => {
     assert.equal(await client.balance(bob), before + 1_000_000_000_000n);
     // A stale nonce is refused by the node.
     await assert.rejects(client.transfer(alice(), bob, 1n, { nonce: sent.nonce }), /stale_nonce|nonce/);
+  });
+
+  test('governance: the dev council, app version, a council proposal approved and enacted', async () => {
+    const g = await client.gov();
+    const ss = (uri: string) => ss58(signerFromUri(uri).publicKey);
+    assert.deepEqual([...g.council].sort(), [ss('//Alice'), ss('//Bob'), ss('//Charlie')].sort());
+    assert.equal(g.threshold, 2);
+    assert.equal(g.enactmentDelay, 2);
+    assert.equal(g.votingPeriod, 20);
+    assert.equal(g.appVersion, (await client.chainInfo()).appVersion);
+    if (!external) { // a fresh dev chain
+      assert.equal(g.appVersion, 1);
+      assert.equal(g.upgrade, undefined);
+      assert.deepEqual(g.pastUpgrades, []);
+    }
+
+    // //Alice proposes to allow-list a measurement, //Bob's aye approves it.
+    const hash = u8aToHex(randomBytes(32));
+    const p = await client.propose(alice(), allowMeasurementCall(hash));
+    assert.equal(checkResult(p).result, 'ok');
+    assert.equal(typeof p.id, 'number');
+    const id = p.id!;
+    assert.equal((await client.proposal(id)).status, 'voting');
+    assert.ok((await client.gov()).open.includes(id));
+    assert.equal(checkResult(await client.vote(signerFromUri('//Bob'), id, true)).result, 'ok');
+    const approved = await client.proposal(id);
+    assert.ok(['approved', 'enacted'].includes(approved.status), approved.status);
+    assert.equal(approved.ayes, 2n);
+    assert.deepEqual(approved.votes?.map((v) => [v.voter, v.aye, v.stake]), [[ss('//Alice'), true, 1n], [ss('//Bob'), true, 1n]]);
+    // Enacted at the end of block enactAt.
+    let done = approved;
+    for (let i = 0; done.status === 'approved' && i < 300; i++) {
+      await sleep(100);
+      done = await client.proposal(id);
+    }
+    assert.equal(done.status, 'enacted', show(done));
+    assert.equal(done.resultName, 'ok');
+    assert.equal(done.closed, approved.enactAt);
+    assert.ok((await client.gov()).measurements.includes(hash));
+    // A proposal id that does not exist: notFound.
+    await assert.rejects(client.proposal(id + 1000), (e: any) => e.notFound === true);
   });
 
   test('flipper: upload, instantiate, encrypted flip, outcome, query get', async () => {

@@ -1,12 +1,13 @@
 // Cella's web app: an explorer of the chain (blocks, transactions,
-// accounts, workers, gatekeepers, clusters, contracts) and a contract UI
+// accounts, workers, gatekeepers, clusters, contracts, governance) and a contract UI
 // (contract.ts). It talks to the node's CometBFT RPC and to a worker's
 // public API through the serving process (see /api/config), with the
 // TypeScript SDK (sdk-ts) doing every read, signature and encryption.
 import { Client, codeName, ss58, QueryFailed } from '@cella-network/sdk';
-import type { ChainInfo } from '@cella-network/sdk';
+import type { ChainInfo, GovInfo, Proposal } from '@cella-network/sdk';
+import { hexToU8a, isHex } from '@polkadot/util';
 import { h, append, link, kv, table, mono } from './dom.js';
-import { decodeTx, fromBase64, formatAmount } from './txdecode.js';
+import { decodeCallArgs, decodeTx, fromBase64, formatAmount } from './txdecode.js';
 import { renderContractUI } from './contract.js';
 
 /** What the serving process tells the app (internal/web's /api/config). */
@@ -252,6 +253,191 @@ async function renderContract(app: App, id: string): Promise<void> {
   );
 }
 
+// --------------------------------------------------------------- governance
+
+/** How often the governance pages ask the node again, ms. */
+const GOV_REFRESH_MS = 1500;
+
+/** A stable text of a value with bigints, to tell whether an answer changed. */
+function sameKey(v: unknown): string {
+  return JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x));
+}
+
+/** The public keys of the dev accounts (//Alice … //Ferdie), whose secrets are public. */
+const DEV_KEYS: [string, string][] = [
+  ['//Alice', '0xd43593c715fdd31c61141abd04a99fd6822c8558854ccde39a5684e7a56da27d'],
+  ['//Bob', '0x8eaf04151687736326c9fea17e25fc5287613693c912909cb226aa4794f26a48'],
+  ['//Charlie', '0x90b5ab205c6974c9ea841be688864633dc9ca8a357843eeacf2314649965fe22'],
+  ['//Dave', '0x306721211d5404bd9da88e0204360a1a9ab8b87c66c1bc2fcdd37f3c2222cc20'],
+  ['//Eve', '0xe659a7a1628cdd93febc04a4e0646ea20e9f5f0ce097d9a05290d4a9e054df4e'],
+  ['//Ferdie', '0x1cbd2d43530a44705ad088af313e18f80b53ef16b36177cd4b77b846f2a5f07c'],
+];
+
+let devNames: Map<string, string> | undefined;
+
+/** A dev account's name ("//Alice") on a dev chain; empty otherwise. */
+function devName(app: App, addr: string): string {
+  if (!app.chain?.dev) {
+    return '';
+  }
+  devNames ??= new Map(DEV_KEYS.map(([n, k]) => [ss58(k, app.chain?.ss58Prefix ?? 42), n]));
+  return devNames.get(addr) ?? '';
+}
+
+function accountLink(addr: string, keep = 8, app?: App): HTMLElement {
+  const name = app ? devName(app, addr) : '';
+  return h('span', {}, link(`/account/${addr}`, mono(addr, keep)), name ? h('span', { class: 'muted' }, ` ${name}`) : '');
+}
+
+function decodedCall(app: App, p: Proposal): HTMLElement {
+  const args = isHex(p.args) ? decodeCallArgs(p.call, hexToU8a(p.args), app.cfg.calls, app.chain?.ss58Prefix ?? 42) : { args: p.args };
+  return h('div', {}, h('b', { class: 'call' }, p.call),
+    ...Object.entries(args).map(([k, v]) => h('div', {}, h('span', { class: 'muted' }, k + ': '), mono(v, 40))));
+}
+
+function tally(app: App, p: Proposal, g?: GovInfo): string {
+  if (p.kind === 'referendum') {
+    const dec = app.chain?.decimals ?? 12;
+    return `aye ${formatAmount(p.ayes, dec)} / nay ${formatAmount(p.nays, dec)} CELL`;
+  }
+  return `${p.ayes} aye / ${p.nays} nay${g ? ` (threshold ${g.threshold})` : ''}`;
+}
+
+function statusCell(p: Proposal): HTMLElement {
+  switch (p.status) {
+    case 'voting':
+      return h('span', { class: 'status' }, `voting until height ${p.votingEnds}`);
+    case 'approved':
+      return h('span', { class: 'ok status' }, `approved, enacted at the end of height ${p.enactAt ?? '?'}`);
+    case 'enacted':
+      return h('span', { class: 'ok status' }, `enacted at height ${p.closed ?? p.enactAt ?? '?'}: ${p.resultName ?? 'ok'}`);
+    case 'failed':
+      return h('span', { class: 'bad status' }, `failed at height ${p.closed ?? p.enactAt ?? '?'}: ${p.resultName ?? codeName(p.result)} (${p.result})`);
+    case 'rejected':
+      return h('span', { class: 'bad status' }, `rejected at height ${p.closed ?? '?'}`);
+    default:
+      return h('span', { class: 'status' }, String(p.status));
+  }
+}
+
+function proposalsTable(app: App, ps: Proposal[], g: GovInfo, id: string): HTMLElement {
+  return table(['#', 'kind', 'call', 'proposer', 'votes', 'status', 'created'], ps.map((p) => [
+    link(`/gov/${p.id}`, `#${p.id}`), p.kind, decodedCall(app, p), accountLink(p.proposer, 6, app), tally(app, p, g), statusCell(p), `height ${p.created}`,
+  ]), id);
+}
+
+/** The live-update loop of a governance page: load, render when the answer changed, again every GOV_REFRESH_MS. */
+async function liveGov<T>(gen: number, load: () => Promise<T>, render: (v: T, live: HTMLElement) => boolean): Promise<void> {
+  const live = h('p', { class: 'muted', id: 'gov-live' }, 'live');
+  let v = await load(); // a first failure is the page's error
+  let last = '';
+  while (gen === routeGen) {
+    const key = sameKey(v);
+    if (key !== last) {
+      last = key;
+      if (!render(v, live)) {
+        return; // nothing more will change
+      }
+    }
+    await new Promise((r) => setTimeout(r, GOV_REFRESH_MS));
+    if (gen !== routeGen) {
+      return;
+    }
+    try {
+      v = await load();
+      live.textContent = `live · updated ${new Date().toLocaleTimeString()}`;
+      live.className = 'muted';
+    } catch (e) {
+      live.textContent = `not updated: ${(e as Error).message}`;
+      live.className = 'bad';
+    }
+  }
+}
+
+async function renderGov(app: App, gen: number): Promise<void> {
+  await liveGov(gen, () => app.client.gov(), (g, live) => {
+    const dec = app.chain?.decimals ?? 12;
+    const open = g.proposals.filter((p) => g.open.includes(p.id));
+    const past = g.proposals.filter((p) => !g.open.includes(p.id));
+    view.replaceChildren(
+      h('h1', {}, 'Governance'),
+      live,
+      kv([
+        ['app version', h('span', { id: 'gov-app-version' }, String(g.appVersion))],
+        ['council', g.council.length
+          ? h('div', { id: 'gov-council' }, ...g.council.map((m) => h('div', {}, accountLink(m, 0, app))))
+          : h('span', { id: 'gov-council', class: 'muted' }, 'none: referendums only')],
+        ['threshold', h('span', { id: 'gov-threshold' }, g.council.length ? `${g.threshold} of ${g.council.length} members` : '—')],
+        ['enactment delay', `${g.enactmentDelay} blocks after approval`],
+        ['voting period', `${g.votingPeriod} blocks`],
+        ['referendum deposit', `${formatAmount(g.referendumDeposit, dec)} CELL`],
+        ['minimum turnout', `${formatAmount(g.minTurnout, dec)} CELL`],
+        ['admin', g.admin ? accountLink(g.admin, 0, app) : h('span', { class: 'muted' }, 'none')],
+        ['allowed measurements', h('div', {}, ...g.measurements.map((m) => h('div', {}, mono(m))))],
+        ['proposals so far', String(g.nextId)],
+      ]),
+      h('h2', {}, 'Upgrades'),
+      kv([['scheduled', g.upgrade
+        ? h('span', { id: 'gov-upgrade' }, `to app version ${g.upgrade.appVersion} at the end of height ${g.upgrade.height} (blocks from ${g.upgrade.height + 1} run it)`,
+          app.chain ? h('span', { class: 'muted' }, ` · ${Math.max(0, g.upgrade.height - app.chain.height)} blocks from now`) : '')
+        : h('span', { id: 'gov-upgrade', class: 'muted' }, 'none')]]),
+      g.pastUpgrades.length
+        ? table(['last block of the old version', 'from', 'to'], g.pastUpgrades.map((u) => [link(`/block/${u.height}`, u.height), `app version ${u.from}`, `app version ${u.appVersion}`]), 'past-upgrades')
+        : h('p', { class: 'muted', id: 'past-upgrades' }, 'No upgrades yet.'),
+      h('h2', {}, `Open proposals (${open.length})`),
+      open.length ? proposalsTable(app, open, g, 'open-proposals') : h('p', { class: 'muted', id: 'open-proposals' }, 'None.'),
+      h('h2', {}, `Past proposals (${past.length}${g.nextId > g.proposals.length ? `, the latest ${g.proposals.length} shown` : ''})`),
+      past.length ? proposalsTable(app, past, g, 'past-proposals') : h('p', { class: 'muted', id: 'past-proposals' }, 'None.'),
+    );
+    return true;
+  });
+}
+
+async function renderProposal(app: App, idText: string, gen: number): Promise<void> {
+  if (!/^\d{1,19}$/.test(idText ?? '')) {
+    throw new Error('a proposal id is a non-negative integer');
+  }
+  const id = BigInt(idText);
+  const load = async () => {
+    try {
+      return { p: await app.client.proposal(id), g: await app.client.gov() };
+    } catch (e) {
+      throw e instanceof QueryFailed && e.notFound ? new Error(`no proposal ${id}`) : e;
+    }
+  };
+  await liveGov(gen, load, ({ p, g }, live) => {
+    const dec = app.chain?.decimals ?? 12;
+    const closed = p.status === 'rejected' || p.status === 'enacted' || p.status === 'failed';
+    const votes = p.votes ?? [];
+    view.replaceChildren(
+      h('h1', {}, `Proposal #${p.id}`),
+      h('div', { class: 'row' }, link('/gov', '← governance'), p.id > 0 ? link(`/gov/${p.id - 1}`, '← previous') : '', p.id + 1 < g.nextId ? link(`/gov/${p.id + 1}`, 'next →') : ''),
+      closed ? '' : live,
+      kv([
+        ['kind', p.kind === 'council' ? `council (threshold ${g.threshold} of ${g.council.length})` : 'referendum'],
+        ['proposer', accountLink(p.proposer, 0, app)],
+        ['call', h('div', { id: 'proposal-call' }, decodedCall(app, p))],
+        ['call indices', `module ${p.module}, method ${p.method}`],
+        ['arguments (SCALE)', mono(p.args, 40)],
+        ['status', h('span', { id: 'proposal-status' }, statusCell(p))],
+        ['ayes / nays', h('span', { id: 'proposal-tally' }, tally(app, p))],
+        ['created', h('span', { id: 'proposal-created' }, link(`/block/${p.created}`, `height ${p.created}`))],
+        ['voting ends', `height ${p.votingEnds}`],
+        ['enactment', p.enactAt !== undefined ? `at the end of height ${p.enactAt}` : h('span', { class: 'muted' }, 'not approved')],
+        ['deposit', p.deposit !== undefined ? `${formatAmount(p.deposit, dec)} CELL` : '—'],
+        ['result', p.resultName !== undefined ? h('span', { class: p.result === 0 ? 'ok' : 'bad' }, `${p.resultName} (${p.result})`) : '—'],
+        ['closed', p.closed !== undefined ? link(`/block/${p.closed}`, `height ${p.closed}`) : '—'],
+      ]),
+      h('h2', {}, `Votes (${votes.length})`),
+      votes.length
+        ? table(['voter', 'vote', 'stake'], votes.map((v) => [accountLink(v.voter, 0, app), h('span', { class: v.aye ? 'ok' : 'bad' }, v.aye ? 'aye' : 'nay'),
+          p.kind === 'referendum' ? `${formatAmount(v.stake, dec)} CELL` : String(v.stake)]), 'votes')
+        : h('p', { class: 'muted', id: 'votes' }, 'No votes.'),
+    );
+    return !closed;
+  });
+}
+
 // ------------------------------------------------------------------ routing
 
 async function route(app: App): Promise<void> {
@@ -282,6 +468,8 @@ async function route(app: App): Promise<void> {
         return await renderContracts(app);
       case 'contract':
         return await renderContract(app, parts[1]);
+      case 'gov':
+        return parts[1] === undefined ? await renderGov(app, gen) : await renderProposal(app, parts[1], gen);
       case 'deploy':
         return renderContractUI(app, view, new URLSearchParams(query ?? ''));
       default:

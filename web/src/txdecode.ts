@@ -35,7 +35,7 @@ export function decodeTx(raw: Uint8Array, calls: Record<string, string>, ss58Pre
     out.module = b.call.module.toNumber();
     out.method = b.call.method.toNumber();
     out.call = calls[`${out.module}.${out.method}`] ?? `module(${out.module}).method(${out.method})`;
-    out.args = decodeArgs(out.call, b.call.args.toU8a(true), ss58Prefix);
+    out.args = decodeArgs(out.call, b.call.args.toU8a(true), ss58Prefix, calls);
   } catch (e) {
     out.error = (e as Error).message;
   }
@@ -47,16 +47,64 @@ const ARG_TYPES: Record<string, string> = {
   'phat.upload_code': 'CellaUploadArgs',
   'phat.instantiate': 'CellaInstantiateArgs',
   'phat.push_command': 'CellaPushArgs',
+  'gov.propose': 'CellaProposeArgs',
+  'gov.vote': 'CellaVoteArgs',
+  'gov.set_council': 'CellaSetCouncilArgs',
+  'gov.schedule_upgrade': 'CellaUpgradeArgs',
+  'registry.allow_measurement': 'CellaHashArg',
+  'registry.disallow_measurement': 'CellaHashArg',
+  'gatekeeper.add': 'CellaHashArg',
+  'gatekeeper.remove': 'CellaHashArg',
 };
 
-function decodeArgs(call: string, args: Uint8Array, prefix: number): Record<string, string> {
+/** Calls that take no arguments. */
+const NO_ARGS = new Set(['admin.remove', 'gov.cancel_upgrade']);
+
+/**
+ * Decodes the arguments of the call named call ("module.method") for
+ * display; calls maps "module.method" indices to names. A proposal's inner call (gov.propose) is named and
+ * decoded too.
+ */
+export function decodeCallArgs(call: string, args: Uint8Array, calls: Record<string, string>, prefix: number): Record<string, string> {
+  return decodeArgs(call, args, prefix, calls);
+}
+
+function rawArgs(args: Uint8Array): Record<string, string> {
+  return { args: args.length > 96 ? `${u8aToHex(args.subarray(0, 96))}… (${args.length} bytes)` : u8aToHex(args) };
+}
+
+function decodeArgs(call: string, args: Uint8Array, prefix: number, calls: Record<string, string>, depth = 0): Record<string, string> {
+  if (NO_ARGS.has(call) && args.length === 0) {
+    return {};
+  }
   const type = ARG_TYPES[call];
-  if (!type) {
-    return { args: args.length > 96 ? `${u8aToHex(args.subarray(0, 96))}… (${args.length} bytes)` : u8aToHex(args) };
+  if (!type || (call === 'gov.propose' && depth > 0)) {
+    return rawArgs(args);
   }
   try {
     const a = decodeStrict<any>(type as any, args, MAX_TX_BYTES);
     switch (call) {
+      case 'gov.propose': {
+        const m = a.call.module.toNumber();
+        const me = a.call.method.toNumber();
+        const inner = calls[`${m}.${me}`] ?? `module(${m}).method(${me})`;
+        const ia = decodeArgs(inner, a.call.args.toU8a(true), prefix, calls, depth + 1);
+        return {
+          call: inner, ...ia, referendum: a.referendum.isTrue ? 'yes' : 'no',
+        };
+      }
+      case 'gov.vote':
+        return { id: a.id.toString(), vote: a.aye.isTrue ? 'aye' : 'nay', stake: a.stake.unwrap().toString() };
+      case 'gov.set_council':
+        return { members: a.members.map((m: any) => ss58(m.toU8a(), prefix)).join(', '), threshold: a.threshold.toString() };
+      case 'gov.schedule_upgrade':
+        return { height: a.height.toString(), appVersion: a.appVersion.toString() };
+      case 'registry.allow_measurement':
+      case 'registry.disallow_measurement':
+        return { measurement: a.toHex() };
+      case 'gatekeeper.add':
+      case 'gatekeeper.remove':
+        return { worker: a.toHex() };
       case 'balances.transfer':
         return { dest: ss58(a.dest.toU8a(), prefix), amount: a.amount.unwrap().toString() };
       case 'phat.upload_code':
@@ -73,7 +121,7 @@ function decodeArgs(call: string, args: Uint8Array, prefix: number): Record<stri
       }
     }
   } catch (e) {
-    return { error: (e as Error).message };
+    return { error: (e as Error).message, ...rawArgs(args) };
   }
   return {};
 }

@@ -1,7 +1,12 @@
 // Drives Cella's web app in a real Chromium (Debian's, never a downloaded
 // one) against a running `cella dev`: the explorer shows a new block, the
 // contract UI deploys flipper, flips it with an encrypted command and the
-// query's answer changes. Screenshots go to CELLA_WEB_ARTIFACTS.
+// query's answer changes; the governance page shows the dev council and,
+// with CELLA_GOV_ON_REQUEST=1, asks the Go test for a council proposal
+// (allow-listing CELLA_GOV_MEASUREMENT, approved) by printing
+// "[browser] gov: propose now" and reading "proposal ID" from stdin, which
+// the open page must then show without a reload. Screenshots go to
+// CELLA_WEB_ARTIFACTS.
 //
 //   CELLA_WEB_URL=http://127.0.0.1:26680/ node test/browser.mjs
 //
@@ -11,6 +16,7 @@ import { Keyring } from '@polkadot/keyring';
 import { hexToU8a, u8aToHex, u8aWrapBytes } from '@polkadot/util';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -19,6 +25,8 @@ const url = process.env.CELLA_WEB_URL ?? 'http://127.0.0.1:26680/';
 const contracts = process.env.CELLA_TESTCONTRACTS ?? join(here, '..', '..', 'internal', 'contract', 'testcontracts');
 const out = process.env.CELLA_WEB_ARTIFACTS ?? join(here, '..', 'test-results');
 const executablePath = process.env.CELLA_CHROMIUM ?? '/usr/bin/chromium';
+const govOnRequest = process.env.CELLA_GOV_ON_REQUEST === '1';
+const govMeasurement = process.env.CELLA_GOV_MEASUREMENT ?? '';
 mkdirSync(out, { recursive: true });
 
 const step = (s) => console.log(`[browser] ${new Date().toISOString().slice(11, 19)} ${s}`);
@@ -39,7 +47,10 @@ try {
   // extensions inject it, whose signRaw signs <Bytes>data</Bytes> here in
   // Node, as the real extension does.
   await cryptoWaitReady();
-  const bob = new Keyring({ type: 'sr25519', ss58Format: 42 }).addFromUri('//Bob');
+  const keyring = new Keyring({ type: 'sr25519', ss58Format: 42 });
+  const bob = keyring.addFromUri('//Bob');
+  const alice = keyring.addFromUri('//Alice');
+  const charlie = keyring.addFromUri('//Charlie');
   let extensionSignatures = 0;
   await page.exposeFunction('cellaTestSignRaw', (address, data) => {
     if (address !== bob.address) {
@@ -88,6 +99,63 @@ try {
   await page.goto(url + '#/clusters');
   await page.waitForSelector('#clusters tbody tr');
   await page.screenshot({ path: join(out, '2-clusters.png'), fullPage: true });
+
+  // Governance: the dev council (//Alice, //Bob, //Charlie, threshold 2),
+  // app version 1, and the Go test's proposal appearing on the open page,
+  // decoded, enacted.
+  step('governance');
+  await page.click('nav a[href="#/gov"]');
+  await page.waitForSelector('#gov-council div');
+  const council = await page.textContent('#gov-council');
+  for (const [name, k] of [['Alice', alice], ['Bob', bob], ['Charlie', charlie]]) {
+    if (!council.includes(k.address) || !council.includes(`//${name}`)) {
+      throw new Error(`the governance page's council lacks ${name}: ${council}`);
+    }
+  }
+  if ((await page.textContent('#gov-app-version')) !== '1' || !(await page.textContent('#gov-threshold')).includes('2 of 3')) {
+    throw new Error(`app version ${await page.textContent('#gov-app-version')}, threshold ${await page.textContent('#gov-threshold')}`);
+  }
+  if (govOnRequest) {
+    // The Go test proposes and approves now; this page, already open, must show it.
+    console.log('[browser] gov: propose now');
+    const rl = createInterface({ input: process.stdin });
+    const answer = (await rl[Symbol.asyncIterator]().next()).value ?? '';
+    rl.close();
+    const m = /^proposal (\d+)$/.exec(answer);
+    if (!m) {
+      throw new Error(`no proposal from the Go test: ${answer}`);
+    }
+    const govProposal = m[1];
+    step(`proposal ${govProposal} made; waiting for the open page to show it enacted`);
+    await page.waitForFunction((id) => /enacted at height \d+: ok/.test(
+      document.querySelector(`a[href="#/gov/${id}"]`)?.closest('tr')?.textContent ?? ''), govProposal);
+    const row = `tr:has(a[href="#/gov/${govProposal}"])`;
+    const rowText = await page.textContent(row);
+    if (!rowText.includes('registry.allow_measurement') || !rowText.includes(govMeasurement.slice(0, 20)) || !rowText.includes('council') ||
+      !rowText.includes('2 aye / 0 nay')) {
+      throw new Error(`proposal ${govProposal}'s row: ${rowText}`);
+    }
+    if (!(await page.textContent('main')).includes(govMeasurement)) {
+      throw new Error('the allow-list does not show the enacted measurement');
+    }
+    await page.screenshot({ path: join(out, '2b-governance.png'), fullPage: true });
+    await page.click(`${row} a[href="#/gov/${govProposal}"]`);
+    await page.waitForFunction(() => /enacted at height \d+: ok/.test(document.querySelector('#proposal-status')?.textContent ?? ''));
+    const votes = await page.textContent('#votes');
+    if (!votes.includes(alice.address) || !votes.includes(bob.address) || (await page.textContent('#proposal-tally')) !== '2 aye / 0 nay') {
+      throw new Error(`proposal ${govProposal}'s votes: ${votes}`);
+    }
+    await page.screenshot({ path: join(out, '2c-proposal.png'), fullPage: true });
+    // The proposing transaction's block shows gov.propose with its inner call.
+    await page.click('#proposal-created a');
+    await page.waitForSelector('#txs');
+    const ptx = await page.textContent('#txs');
+    if (!ptx.includes('gov.propose') || !ptx.includes('registry.allow_measurement')) {
+      throw new Error(`the proposal's block: ${ptx}`);
+    }
+  } else {
+    await page.screenshot({ path: join(out, '2b-governance.png'), fullPage: true });
+  }
 
   // The contract UI: deploy flipper from its .wasm and .json as //Alice.
   step('deploy flipper');

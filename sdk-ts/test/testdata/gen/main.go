@@ -19,8 +19,12 @@ import (
 	"github.com/cella-network/cella/internal/pruntime"
 	"github.com/cella-network/cella/internal/scale"
 	"github.com/cella-network/cella/internal/state"
+	"github.com/cella-network/cella/internal/state/admin"
 	"github.com/cella-network/cella/internal/state/balances"
+	"github.com/cella-network/cella/internal/state/gatekeeper"
+	"github.com/cella-network/cella/internal/state/gov"
 	"github.com/cella-network/cella/internal/state/phat"
+	"github.com/cella-network/cella/internal/state/registry"
 	"github.com/cella-network/cella/internal/tx"
 	"github.com/cella-network/cella/sdk"
 )
@@ -71,6 +75,18 @@ func main() {
 	copy(contract[:], rep(0xcc, 32))
 	push := phat.PushCommandCall(phat.PushArgs{Contract: contract, Payload: []byte{0, 1, 2}, GasLimit: 100_000_000_000, Deposit: scale.U128From(9)})
 
+	charlie := must(keys.FromURI("//Charlie"))
+	allow := registry.AllowMeasurementCall([32]byte(rep(0x5f, 32)))
+	propose := gov.ProposeCall(allow, false)
+	proposeRef := gov.ProposeCall(admin.RemoveCall(), true)
+	voteCouncil := gov.VoteCall(3, true, scale.U128{})
+	voteStake := gov.VoteCall(1<<40, false, scale.U128From(5_000_000_000_000))
+	council := gov.SetCouncilCall([]keys.PublicKey{alice.Public(), bob.Public(), charlie.Public()}, 2)
+	upgrade := gov.ScheduleUpgradeCall(5_000_000, 3)
+	call := func(c tx.Call) map[string]any {
+		return map[string]any{"module": c.Module, "method": c.Method, "args": h(c.Args)}
+	}
+
 	outcome := phatwire.CommandOutcome{Height: 42, Contract: contract, Flags: 1, Output: []byte{0, 1}, GasUsed: 123456,
 		Events: []phatwire.OutcomeEvent{{Contract: contract, Topics: [][32]byte{[32]byte(rep(0xee, 32))}, Data: []byte{7, 8}}}}
 	refused := phatwire.CommandOutcome{Height: 43, Contract: contract, Refused: "nonce seen before", Error: "x"}
@@ -103,6 +119,22 @@ func main() {
 			"instantiate":     map[string]any{"module": inst.Module, "method": inst.Method, "args": h(inst.Args)},
 			"instantiateNone": h(instNone.Args),
 			"push":            map[string]any{"module": push.Module, "method": push.Method, "args": h(push.Args)},
+		},
+		"gov": map[string]any{
+			"charlie":             charlie.Public().Hex(),
+			"measurement":         h(rep(0x5f, 32)),
+			"allowMeasurement":    call(allow),
+			"disallowMeasurement": call(registry.DisallowMeasurementCall([32]byte(rep(0x5f, 32)))),
+			"removeAdmin":         call(admin.RemoveCall()),
+			"propose":             call(propose),
+			"proposeReferendum":   call(proposeRef),
+			"voteCouncil":         call(voteCouncil),
+			"voteStake":           call(voteStake),
+			"setCouncil":          call(council),
+			"scheduleUpgrade":     call(upgrade),
+			"cancelUpgrade":       call(gov.CancelUpgradeCall()),
+			"addGatekeeper":       call(gatekeeper.AddCall(charlie.Public())),
+			"removeGatekeeper":    call(gatekeeper.RemoveCall(charlie.Public())),
 		},
 		"ids": map[string]any{
 			"cluster0": h(cluster0[:]), "cluster1": h(func() []byte { c := phat.ClusterID(1); return c[:] }()),
