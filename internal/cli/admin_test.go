@@ -1,16 +1,13 @@
 package cli
 
 import (
-	"context"
 	"encoding/json"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/cella-network/cella/internal/chainapi"
-	"github.com/cella-network/cella/internal/nodetest"
 	"github.com/cella-network/cella/internal/state/phat"
 )
 
@@ -89,14 +86,7 @@ func TestRotationArgs(t *testing.T) {
 // (code 91), and both can be proposed to governance, where the council
 // approves them and their enactment dispatches them.
 func TestRotationOnNode(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a node")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	o := nodetest.Options(t)
-	nodetest.Start(t, t.TempDir(), o)
-	node := []string{"--node", o.RPCAddr, "--output", "json"}
+	ctx, node := startJSONNode(t)
 	out := runCmd(t, append([]string{"admin", "key-grace", "40", "--from", "//Alice", "--wait"}, node...)...)
 	if !strings.Contains(out, `"key_grace"`) || !strings.Contains(out, `"40"`) {
 		t.Fatalf("key-grace: %s", out)

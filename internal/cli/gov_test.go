@@ -63,14 +63,7 @@ func TestPrivilegedCallByName(t *testing.T) {
 // proposes a measurement, //Bob approves, show and list report it enacted
 // and the allow-list holds it; a referendum is proposed and voted on.
 func TestGovOnNode(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a node")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	o := nodetest.Options(t)
-	nodetest.Start(t, t.TempDir(), o)
-	node := []string{"--node", o.RPCAddr, "--output", "json"}
+	ctx, node := startJSONNode(t)
 	h := "0x" + strings.Repeat("ab", 32)
 	out := runCmd(t, append([]string{"gov", "propose", "measurement", "allow", h, "--from", "//Alice", "--wait"}, node...)...)
 	if !strings.Contains(out, `"gov_proposed"`) {
@@ -115,14 +108,7 @@ func TestGovOnNode(t *testing.T) {
 // list` shows app version 2 and the past upgrade, `status` the version, and `admin upgrade cancel` (a v2 call) reaches the chain's
 // gov.cancel_upgrade, which finds nothing scheduled.
 func TestUpgradeThroughCLI(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a node")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	o := nodetest.Options(t)
-	nodetest.Start(t, t.TempDir(), o)
-	node := []string{"--node", o.RPCAddr, "--output", "json"}
+	ctx, node := startJSONNode(t)
 	var st struct {
 		Height     int64  `json:"height"`
 		AppVersion uint64 `json:"appVersion"`
@@ -149,7 +135,7 @@ func TestUpgradeThroughCLI(t *testing.T) {
 	if err := json.Unmarshal([]byte(runCmd(t, append([]string{"status"}, node...)...)), &st); err != nil || st.AppVersion != 2 {
 		t.Fatalf("status: %+v %v", st, err)
 	}
-	text := runCmd(t, "gov", "list", "--node", o.RPCAddr)
+	text := runCmd(t, "gov", "list", node[0], node[1])
 	if !strings.Contains(text, "app version   2") || !strings.Contains(text, "upgraded      app version 1 to 2 after height "+strconv.FormatInt(h, 10)) {
 		t.Fatalf("gov list:\n%s", text)
 	}
@@ -157,4 +143,19 @@ func TestUpgradeThroughCLI(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "code 117") {
 		t.Fatalf("cancel with nothing scheduled: %v", err)
 	}
+}
+
+// startJSONNode starts a dev node for a test (skipped with -short) and
+// returns a context that ends with the test (at most 2 minutes) and the
+// flags pointing a command at the node with JSON output.
+func startJSONNode(t *testing.T) (context.Context, []string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("starts a node")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	t.Cleanup(cancel)
+	o := nodetest.Options(t)
+	nodetest.Start(t, t.TempDir(), o)
+	return ctx, []string{"--node", o.RPCAddr, "--output", "json"}
 }
