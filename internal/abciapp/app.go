@@ -22,6 +22,7 @@ import (
 	"github.com/cella-network/cella/internal/keys"
 	"github.com/cella-network/cella/internal/state"
 	"github.com/cella-network/cella/internal/state/modules"
+	"github.com/cella-network/cella/internal/tx"
 )
 
 // Version is the application's software version, reported by Info.
@@ -44,6 +45,10 @@ type App struct {
 	pendingHash [32]byte
 	// pendingTxs counts the pending block's transactions, for the log.
 	pendingTxs int
+	// ran is the last block executed by PrepareProposal or ProcessProposal,
+	// which the next call on the same block reuses instead of running it
+	// again (see executed).
+	ran *executed
 
 	// hashes serves committed block hashes to the state machine.
 	hashes *blockHashes
@@ -193,27 +198,85 @@ func (a *App) header(height int64, t time.Time, proposer []byte) state.Header {
 	return state.Header{Height: height, TimeUnixNano: t.UnixNano(), AppVersion: a.genesis.AppVersion, ProposerAddress: proposer, BlockHashes: a.hashes}
 }
 
+// executed is a block the app ran before deciding on it: PrepareProposal
+// runs the proposal it builds, ProcessProposal the block it judges. The
+// state machine is a pure function of the committed state, the header
+// fields below and the transactions, so while all of them are equal the
+// result stands, and ProcessProposal and FinalizeBlock take it instead of
+// running the block a second and third time (on a proposing node the three
+// calls see the same block).
+type executed struct {
+	base     appdb.Meta // the committed state it ran on
+	height   int64
+	timeNano int64
+	proposer []byte
+	txs      [][]byte
+	// hash is the block's hash once ProcessProposal has seen the block;
+	// FinalizeBlock takes only a result with the hash of its block.
+	hash []byte
+	res  *state.BlockResult
+}
+
+// matches reports whether x ran exactly this block on the current committed
+// state.
+func (x *executed) matches(base appdb.Meta, height int64, t time.Time, proposer []byte, txs [][]byte) bool {
+	if x == nil || x.base != base || x.height != height || x.timeNano != t.UnixNano() || !bytes.Equal(x.proposer, proposer) || len(x.txs) != len(txs) {
+		return false
+	}
+	for i := range txs {
+		if !bytes.Equal(x.txs[i], txs[i]) {
+			return false
+		}
+	}
+	return true
+}
+
 // PrepareProposal drops transactions that are invalid by now or do not fit
-// the block's byte and weight limits.
+// the block's byte and weight limits. It runs the proposal to its end
+// (state.Machine.ProposeBlock) and keeps the result for ProcessProposal.
 func (a *App) PrepareProposal(_ context.Context, req *abci.RequestPrepareProposal) (*abci.ResponsePrepareProposal, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	h := a.header(req.Height, req.Time, req.ProposerAddress)
-	txs := a.m.ProposalTxs(a.db, h, req.Txs, req.MaxTxBytes)
+	txs, res, err := a.m.ProposeBlock(a.db, a.last.AppHash, h, req.Txs, req.MaxTxBytes)
+	a.ran = nil
+	if err == nil {
+		a.ran = &executed{base: a.last, height: req.Height, timeNano: req.Time.UnixNano(), proposer: bytes.Clone(req.ProposerAddress), txs: txs, res: res}
+	}
 	return &abci.ResponsePrepareProposal{Txs: txs}, nil
 }
 
 // ProcessProposal rejects a block that contains any invalid or over-limit
-// transaction; an honest proposer never builds one.
+// transaction; an honest proposer never builds one. It keeps the block's
+// result for FinalizeBlock, and takes PrepareProposal's when this node
+// built the block.
 func (a *App) ProcessProposal(_ context.Context, req *abci.RequestProcessProposal) (*abci.ResponseProcessProposal, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	if a.ran.matches(a.last, req.Height, req.Time, req.ProposerAddress, req.Txs) && (a.ran.hash == nil || bytes.Equal(a.ran.hash, req.Hash)) {
+		// PrepareProposal kept only accepted transactions.
+		a.ran.hash = bytes.Clone(req.Hash)
+		a.metrics.blocksReused.Inc()
+		return &abci.ResponseProcessProposal{Status: abci.ResponseProcessProposal_ACCEPT}, nil
+	}
+	a.ran = nil
 	h := a.header(req.Height, req.Time, req.ProposerAddress)
-	if err := a.m.CheckProposal(a.db, h, req.Txs); err != nil {
+	res, err := a.m.ExecuteBlock(a.db, a.last.AppHash, h, req.Txs)
+	if err == nil {
+		for i, r := range res.TxResults {
+			if !state.Accepted(r.Code) {
+				err = fmt.Errorf("%w: tx %d (%x): %s: %s", state.ErrInvalidProposal, i, tx.Hash(req.Txs[i]), state.CodeName(r.Code), r.Log)
+				break
+			}
+		}
+	}
+	if err != nil {
 		a.log.Warn("rejecting proposal", "height", req.Height, "err", err)
 		a.metrics.proposalsRejected.Inc()
 		return &abci.ResponseProcessProposal{Status: abci.ResponseProcessProposal_REJECT}, nil
 	}
+	a.ran = &executed{base: a.last, height: req.Height, timeNano: req.Time.UnixNano(), proposer: bytes.Clone(req.ProposerAddress),
+		txs: req.Txs, hash: bytes.Clone(req.Hash), res: res}
 	return &abci.ResponseProcessProposal{Status: abci.ResponseProcessProposal_ACCEPT}, nil
 }
 
@@ -229,11 +292,18 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.RequestFinalizeBlock) (
 		return nil, fmt.Errorf("finalize block %d: block hash of %d bytes, want 32", req.Height, len(req.Hash))
 	}
 	start := time.Now()
-	h := a.header(req.Height, req.Time, req.ProposerAddress)
-	res, err := a.m.ExecuteBlock(a.db, a.last.AppHash, h, req.Txs)
-	if err != nil {
-		return nil, fmt.Errorf("finalize block %d: %w", req.Height, err)
+	var res *state.BlockResult
+	if a.ran.matches(a.last, req.Height, req.Time, req.ProposerAddress, req.Txs) && a.ran.hash != nil && bytes.Equal(a.ran.hash, req.Hash) {
+		res = a.ran.res
+		a.metrics.blocksReused.Inc()
+	} else {
+		h := a.header(req.Height, req.Time, req.ProposerAddress)
+		var err error
+		if res, err = a.m.ExecuteBlock(a.db, a.last.AppHash, h, req.Txs); err != nil {
+			return nil, fmt.Errorf("finalize block %d: %w", req.Height, err)
+		}
 	}
+	a.ran = nil
 	a.metrics.blockSeconds.Observe(time.Since(start).Seconds())
 	a.pending = &appdb.BlockRecord{Height: req.Height, WriteSet: res.WriteSet, Messages: res.Messages, AppHash: res.AppHash}
 	a.pendingHash = [32]byte(req.Hash)
@@ -256,7 +326,9 @@ func execResult(r state.TxResult) *abci.ExecTxResult {
 	for _, e := range r.Events {
 		attrs := make([]abci.EventAttribute, len(e.Attributes))
 		for j, at := range e.Attributes {
-			attrs[j] = abci.EventAttribute{Key: at.Key, Value: at.Value, Index: true}
+			// Only the attributes a module marks for indexing go into
+			// CometBFT's tx index (one key each per transaction there).
+			attrs[j] = abci.EventAttribute{Key: at.Key, Value: at.Value, Index: at.Index}
 		}
 		ev = append(ev, abci.Event{Type: e.Type, Attributes: attrs})
 	}
