@@ -33,7 +33,7 @@ func TestProposalResultReuse(t *testing.T) {
 		name string
 		// run takes the block's candidate transactions through ta and
 		// returns the decided block's transactions, hash and time.
-		run        func(h int64, txs [][]byte) ([][]byte, []byte, time.Time)
+		run     func(h int64, txs [][]byte) ([][]byte, []byte, time.Time)
 		wantRan bool // a result for the block is kept before FinalizeBlock
 		// wantReuses counts the calls that take the result of the call
 		// before (ProcessProposal's from PrepareProposal, FinalizeBlock's).
