@@ -36,6 +36,9 @@ type App struct {
 	m       *state.Machine
 	genesis *state.Genesis
 	db      *appdb.DB
+	// st reads committed state for CheckTx and block execution through a
+	// cache (queries read db).
+	st      *readCache
 	log     *slog.Logger
 	metrics *metrics
 
@@ -86,6 +89,7 @@ func New(g *state.Genesis, db *appdb.DB, log *slog.Logger, opts ...Option) (*App
 	a := &App{
 		genesis:  g,
 		db:       db,
+		st:       newReadCache(db),
 		log:      log.With("component", "app"),
 		metrics:  m,
 		last:     last,
@@ -151,6 +155,7 @@ func (a *App) InitChain(_ context.Context, req *abci.RequestInitChain) (*abci.Re
 	if err := a.db.Commit(rec); err != nil {
 		return nil, err
 	}
+	a.st.committed(ws)
 	a.last = appdb.Meta{Height: 0, AppHash: appHash}
 	a.log.Info("genesis state written", "chain_id", req.ChainId, "genesis_hash", fmt.Sprintf("%x", a.m.GenesisHash()), "app_hash", fmt.Sprintf("%x", appHash), "writes", len(ws))
 	return &abci.ResponseInitChain{AppHash: appHash[:]}, nil
@@ -179,7 +184,7 @@ func (v mempoolView) NextSequence(origin []byte) (uint64, bool) {
 func (a *App) CheckTx(_ context.Context, req *abci.RequestCheckTx) (*abci.ResponseCheckTx, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	r := a.m.CheckTx(a.db, a.last.Height+1, req.Tx, mempoolView{a.nonces, a.seqs}, a.hashes)
+	r := a.m.CheckTx(a.st, a.last.Height+1, req.Tx, mempoolView{a.nonces, a.seqs}, a.hashes)
 	if r.Code != state.CodeOK {
 		a.metrics.checkRejected.WithLabelValues(state.CodeName(r.Code)).Inc()
 		return &abci.ResponseCheckTx{Code: r.Code, Codespace: "cella", Log: r.Log}, nil
@@ -238,7 +243,7 @@ func (a *App) PrepareProposal(_ context.Context, req *abci.RequestPrepareProposa
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	h := a.header(req.Height, req.Time, req.ProposerAddress)
-	txs, res, err := a.m.ProposeBlock(a.db, a.last.AppHash, h, req.Txs, req.MaxTxBytes)
+	txs, res, err := a.m.ProposeBlock(a.st, a.last.AppHash, h, req.Txs, req.MaxTxBytes)
 	a.ran = nil
 	if err == nil {
 		a.ran = &executed{base: a.last, height: req.Height, timeNano: req.Time.UnixNano(), proposer: bytes.Clone(req.ProposerAddress), txs: txs, res: res}
@@ -261,7 +266,7 @@ func (a *App) ProcessProposal(_ context.Context, req *abci.RequestProcessProposa
 	}
 	a.ran = nil
 	h := a.header(req.Height, req.Time, req.ProposerAddress)
-	res, err := a.m.ExecuteBlock(a.db, a.last.AppHash, h, req.Txs)
+	res, err := a.m.ExecuteBlock(a.st, a.last.AppHash, h, req.Txs)
 	if err == nil {
 		for i, r := range res.TxResults {
 			if !state.Accepted(r.Code) {
@@ -299,7 +304,7 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.RequestFinalizeBlock) (
 	} else {
 		h := a.header(req.Height, req.Time, req.ProposerAddress)
 		var err error
-		if res, err = a.m.ExecuteBlock(a.db, a.last.AppHash, h, req.Txs); err != nil {
+		if res, err = a.m.ExecuteBlock(a.st, a.last.AppHash, h, req.Txs); err != nil {
 			return nil, fmt.Errorf("finalize block %d: %w", req.Height, err)
 		}
 	}
@@ -361,6 +366,7 @@ func (a *App) Commit(_ context.Context, _ *abci.RequestCommit) (*abci.ResponseCo
 	if err := a.db.CommitBlock(a.pending, a.pendingHash); err != nil {
 		return nil, err
 	}
+	a.st.committed(a.pending.WriteSet)
 	a.hashes.committed(a.pending.Height, a.pendingHash)
 	a.last = appdb.Meta{Height: a.pending.Height, AppHash: a.pending.AppHash}
 	if a.pendingTxs > 0 || a.last.Height%1000 == 0 {
