@@ -23,6 +23,7 @@ import (
 	"github.com/cella-network/cella/internal/keys"
 	"github.com/cella-network/cella/internal/state"
 	"github.com/cella-network/cella/internal/state/modules"
+	"github.com/cella-network/cella/internal/tx"
 )
 
 // Version is the application's software version, reported by Info.
@@ -36,6 +37,9 @@ type App struct {
 	m       *state.Machine
 	genesis *state.Genesis
 	db      *appdb.DB
+	// st reads committed state for CheckTx and block execution through a
+	// cache (queries read db).
+	st      *readCache
 	log     *slog.Logger
 	metrics *metrics
 
@@ -57,6 +61,10 @@ type App struct {
 	pendingHash [32]byte
 	// pendingTxs counts the pending block's transactions, for the log.
 	pendingTxs int
+	// ran is the last block executed by PrepareProposal or ProcessProposal,
+	// which the next call on the same block reuses instead of running it
+	// again (see executed).
+	ran *executed
 
 	// hashes serves committed block hashes to the state machine.
 	hashes *blockHashes
@@ -101,6 +109,7 @@ func New(g *state.Genesis, db *appdb.DB, log *slog.Logger, opts ...Option) (*App
 	a := &App{
 		genesis:  g,
 		db:       db,
+		st:       newReadCache(db),
 		log:      log.With("component", "app"),
 		metrics:  m,
 		last:     last,
@@ -194,6 +203,7 @@ func (a *App) InitChain(_ context.Context, req *abci.RequestInitChain) (*abci.Re
 	if err := a.db.Commit(rec); err != nil {
 		return nil, err
 	}
+	a.st.committed(ws)
 	a.last = appdb.Meta{Height: 0, AppHash: appHash}
 	a.log.Info("genesis state written", "chain_id", req.ChainId, "genesis_hash", fmt.Sprintf("%x", a.m.GenesisHash()), "app_hash", fmt.Sprintf("%x", appHash), "writes", len(ws))
 	return &abci.ResponseInitChain{AppHash: appHash[:]}, nil
@@ -222,7 +232,7 @@ func (v mempoolView) NextSequence(origin []byte) (uint64, bool) {
 func (a *App) CheckTx(_ context.Context, req *abci.RequestCheckTx) (*abci.ResponseCheckTx, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	r := a.m.CheckTx(a.db, a.last.Height+1, req.Tx, mempoolView{a.nonces, a.seqs}, a.hashes)
+	r := a.m.CheckTx(a.st, a.last.Height+1, req.Tx, mempoolView{a.nonces, a.seqs}, a.hashes)
 	if r.Code != state.CodeOK {
 		a.metrics.checkRejected.WithLabelValues(state.CodeName(r.Code)).Inc()
 		return &abci.ResponseCheckTx{Code: r.Code, Codespace: "cella", Log: r.Log}, nil
@@ -241,27 +251,85 @@ func (a *App) header(height int64, t time.Time, proposer []byte) state.Header {
 	return state.Header{Height: height, TimeUnixNano: t.UnixNano(), AppVersion: a.version, ProposerAddress: proposer, BlockHashes: a.hashes}
 }
 
+// executed is a block the app ran before deciding on it: PrepareProposal
+// runs the proposal it builds, ProcessProposal the block it judges. The
+// state machine is a pure function of the committed state, the header
+// fields below and the transactions, so while all of them are equal the
+// result stands, and ProcessProposal and FinalizeBlock take it instead of
+// running the block a second and third time (on a proposing node the three
+// calls see the same block).
+type executed struct {
+	base     appdb.Meta // the committed state it ran on
+	height   int64
+	timeNano int64
+	proposer []byte
+	txs      [][]byte
+	// hash is the block's hash once ProcessProposal has seen the block;
+	// FinalizeBlock takes only a result with the hash of its block.
+	hash []byte
+	res  *state.BlockResult
+}
+
+// matches reports whether x ran exactly this block on the current committed
+// state.
+func (x *executed) matches(base appdb.Meta, height int64, t time.Time, proposer []byte, txs [][]byte) bool {
+	if x == nil || x.base != base || x.height != height || x.timeNano != t.UnixNano() || !bytes.Equal(x.proposer, proposer) || len(x.txs) != len(txs) {
+		return false
+	}
+	for i := range txs {
+		if !bytes.Equal(x.txs[i], txs[i]) {
+			return false
+		}
+	}
+	return true
+}
+
 // PrepareProposal drops transactions that are invalid by now or do not fit
-// the block's byte and weight limits.
+// the block's byte and weight limits. It runs the proposal to its end
+// (state.Machine.ProposeBlock) and keeps the result for ProcessProposal.
 func (a *App) PrepareProposal(_ context.Context, req *abci.RequestPrepareProposal) (*abci.ResponsePrepareProposal, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	h := a.header(req.Height, req.Time, req.ProposerAddress)
-	txs := a.m.ProposalTxs(a.db, h, req.Txs, req.MaxTxBytes)
+	txs, res, err := a.m.ProposeBlock(a.st, a.last.AppHash, h, req.Txs, req.MaxTxBytes)
+	a.ran = nil
+	if err == nil {
+		a.ran = &executed{base: a.last, height: req.Height, timeNano: req.Time.UnixNano(), proposer: bytes.Clone(req.ProposerAddress), txs: txs, res: res}
+	}
 	return &abci.ResponsePrepareProposal{Txs: txs}, nil
 }
 
 // ProcessProposal rejects a block that contains any invalid or over-limit
-// transaction; an honest proposer never builds one.
+// transaction; an honest proposer never builds one. It keeps the block's
+// result for FinalizeBlock, and takes PrepareProposal's when this node
+// built the block.
 func (a *App) ProcessProposal(_ context.Context, req *abci.RequestProcessProposal) (*abci.ResponseProcessProposal, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	if a.ran.matches(a.last, req.Height, req.Time, req.ProposerAddress, req.Txs) && (a.ran.hash == nil || bytes.Equal(a.ran.hash, req.Hash)) {
+		// PrepareProposal kept only accepted transactions.
+		a.ran.hash = bytes.Clone(req.Hash)
+		a.metrics.blocksReused.Inc()
+		return &abci.ResponseProcessProposal{Status: abci.ResponseProcessProposal_ACCEPT}, nil
+	}
+	a.ran = nil
 	h := a.header(req.Height, req.Time, req.ProposerAddress)
-	if err := a.m.CheckProposal(a.db, h, req.Txs); err != nil {
+	res, err := a.m.ExecuteBlock(a.st, a.last.AppHash, h, req.Txs)
+	if err == nil {
+		for i, r := range res.TxResults {
+			if !state.Accepted(r.Code) {
+				err = fmt.Errorf("%w: tx %d (%x): %s: %s", state.ErrInvalidProposal, i, tx.Hash(req.Txs[i]), state.CodeName(r.Code), r.Log)
+				break
+			}
+		}
+	}
+	if err != nil {
 		a.log.Warn("rejecting proposal", "height", req.Height, "err", err)
 		a.metrics.proposalsRejected.Inc()
 		return &abci.ResponseProcessProposal{Status: abci.ResponseProcessProposal_REJECT}, nil
 	}
+	a.ran = &executed{base: a.last, height: req.Height, timeNano: req.Time.UnixNano(), proposer: bytes.Clone(req.ProposerAddress),
+		txs: req.Txs, hash: bytes.Clone(req.Hash), res: res}
 	return &abci.ResponseProcessProposal{Status: abci.ResponseProcessProposal_ACCEPT}, nil
 }
 
@@ -283,20 +351,28 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.RequestFinalizeBlock) (
 		return nil, fmt.Errorf("finalize block %d: block hash of %d bytes, want 32", req.Height, len(req.Hash))
 	}
 	start := time.Now()
-	h := a.header(req.Height, req.Time, req.ProposerAddress)
-	res, err := a.m.ExecuteBlock(a.db, a.last.AppHash, h, req.Txs)
-	var ue *state.UpgradeError
-	if errors.As(err, &ue) {
-		a.log.Error("UPGRADE NEEDED: this node stops here", "height", ue.Height, "app_version", ue.To, "running", ue.From, "supported", fmt.Sprint(ue.Supported),
-			"action", fmt.Sprintf("install a binary that supports app version %d and restart the node", ue.To))
-		if a.haltErr == nil {
-			a.haltErr = err
-			close(a.halted)
+	var res *state.BlockResult
+	if a.ran.matches(a.last, req.Height, req.Time, req.ProposerAddress, req.Txs) && a.ran.hash != nil && bytes.Equal(a.ran.hash, req.Hash) {
+		res = a.ran.res
+		a.metrics.blocksReused.Inc()
+	} else {
+		h := a.header(req.Height, req.Time, req.ProposerAddress)
+		var err error
+		res, err = a.m.ExecuteBlock(a.st, a.last.AppHash, h, req.Txs)
+		var ue *state.UpgradeError
+		if errors.As(err, &ue) {
+			a.log.Error("UPGRADE NEEDED: this node stops here", "height", ue.Height, "app_version", ue.To, "running", ue.From, "supported", fmt.Sprint(ue.Supported),
+				"action", fmt.Sprintf("install a binary that supports app version %d and restart the node", ue.To))
+			if a.haltErr == nil {
+				a.haltErr = err
+				close(a.halted)
+			}
+		}
+		if err != nil {
+			return nil, fmt.Errorf("finalize block %d: %w", req.Height, err)
 		}
 	}
-	if err != nil {
-		return nil, fmt.Errorf("finalize block %d: %w", req.Height, err)
-	}
+	a.ran = nil
 	a.metrics.blockSeconds.Observe(time.Since(start).Seconds())
 	a.pending = &appdb.BlockRecord{Height: req.Height, WriteSet: res.WriteSet, Messages: res.Messages, AppHash: res.AppHash}
 	a.pendingHash = [32]byte(req.Hash)
@@ -314,7 +390,7 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.RequestFinalizeBlock) (
 	a.pendingVersion = res.AppVersionUpdate
 	if v := res.AppVersionUpdate; v != 0 {
 		out.ConsensusParamUpdates = &cmtproto.ConsensusParams{Version: &cmtproto.VersionParams{App: v}}
-		a.log.Info("app version upgrade", "height", req.Height, "from", h.AppVersion, "to", v, "first_block_of_new_version", req.Height+1)
+		a.log.Info("app version upgrade", "height", req.Height, "from", a.version, "to", v, "first_block_of_new_version", req.Height+1)
 	}
 	return out, nil
 }
@@ -324,7 +400,9 @@ func execResult(r state.TxResult) *abci.ExecTxResult {
 	for _, e := range r.Events {
 		attrs := make([]abci.EventAttribute, len(e.Attributes))
 		for j, at := range e.Attributes {
-			attrs[j] = abci.EventAttribute{Key: at.Key, Value: at.Value, Index: true}
+			// Only the attributes a module marks for indexing go into
+			// CometBFT's tx index (one key each per transaction there).
+			attrs[j] = abci.EventAttribute{Key: at.Key, Value: at.Value, Index: at.Index}
 		}
 		ev = append(ev, abci.Event{Type: e.Type, Attributes: attrs})
 	}
@@ -357,6 +435,7 @@ func (a *App) Commit(_ context.Context, _ *abci.RequestCommit) (*abci.ResponseCo
 	if err := a.db.CommitBlock(a.pending, a.pendingHash); err != nil {
 		return nil, err
 	}
+	a.st.committed(a.pending.WriteSet)
 	a.hashes.committed(a.pending.Height, a.pendingHash)
 	a.last = appdb.Meta{Height: a.pending.Height, AppHash: a.pending.AppHash}
 	if a.pendingVersion != 0 {

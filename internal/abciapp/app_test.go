@@ -42,7 +42,7 @@ func (anyDev) Verify(kind string, quote, _ []byte, rd [64]byte, _ int64) ([]byte
 }
 
 type testApp struct {
-	t   *testing.T
+	t   testing.TB
 	a   *App
 	g   *state.Genesis
 	dir string
@@ -51,7 +51,7 @@ type testApp struct {
 
 func blockHash(h int64) []byte { return []byte{0xb1, byte(h), 30: 0, 31: byte(h >> 8)} }
 
-func newTestApp(t *testing.T) *testApp {
+func newTestApp(t testing.TB) *testApp {
 	g := state.DevGenesis("cella-app-test", []state.Validator{{PubKey: [32]byte{1}, Power: 1}})
 	g.App.Registry.AllowMeasurement(registry.MeasurementHash(measurement))
 	ta := &testApp{t: t, g: g, dir: t.TempDir()}
@@ -106,7 +106,7 @@ func (ta *testApp) check(raw []byte) uint32 {
 	return r.Code
 }
 
-func pairOf(t *testing.T, uri string) *keys.Pair {
+func pairOf(t testing.TB, uri string) *keys.Pair {
 	p, err := keys.FromURI(uri)
 	if err != nil {
 		t.Fatal(err)

@@ -10,6 +10,7 @@ type metrics struct {
 	txs               *prometheus.CounterVec
 	checkRejected     *prometheus.CounterVec
 	proposalsRejected prometheus.Counter
+	blocksReused      prometheus.Counter
 	blockSeconds      prometheus.Histogram
 	height            prometheus.Gauge
 }
@@ -31,6 +32,10 @@ func newMetrics() (*metrics, error) {
 			Namespace: "cella", Subsystem: "app", Name: "proposals_rejected_total",
 			Help: "Block proposals rejected by ProcessProposal.",
 		}),
+		blocksReused: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: "cella", Subsystem: "app", Name: "block_results_reused_total",
+			Help: "ProcessProposal and FinalizeBlock calls that took the result of the same block run by the call before instead of running it again.",
+		}),
 		blockSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Namespace: "cella", Subsystem: "app", Name: "finalize_block_seconds",
 			Help:    "Time to execute a block in FinalizeBlock.",
@@ -50,6 +55,9 @@ func newMetrics() (*metrics, error) {
 		return nil, err
 	}
 	if m.proposalsRejected, err = promreg.Register(reg, m.proposalsRejected); err != nil {
+		return nil, err
+	}
+	if m.blocksReused, err = promreg.Register(reg, m.blocksReused); err != nil {
 		return nil, err
 	}
 	if m.blockSeconds, err = promreg.Register(reg, m.blockSeconds); err != nil {

@@ -43,6 +43,7 @@ func newDevCmd() *cobra.Command {
 		httpProxy         string
 		devRootCA         string
 		webAddr           string
+		pprofAddr         string
 		lf                logFlags
 	)
 	cmd := &cobra.Command{
@@ -80,6 +81,14 @@ by 'cella pruntime info'), which --allow-measurement adds to a new chain.`,
 					return invalidArg(fmt.Errorf("--allow-measurement %q: want the 0x measurement hash `cella pruntime info` prints: %w", s, err))
 				}
 				allowed = append(allowed, h)
+			}
+			if pprofAddr != "" {
+				stop, err := startPprof(pprofAddr)
+				if err != nil {
+					return err
+				}
+				defer stop()
+				fmt.Fprintf(cmd.ErrOrStderr(), "pprof: http://%s/debug/pprof/\n", pprofAddr)
 			}
 			lock, err := lockHome(home)
 			if err != nil {
@@ -156,6 +165,7 @@ by 'cella pruntime info'), which --allow-measurement adds to a new chain.`,
 	f.StringVar(&devRootCA, "dev-extra-root-ca", "", "PEM file of extra root CAs the dev worker trusts for contracts' HTTPS requests (a local test server's certificate)")
 	f.StringArrayVar(&allowMeasurements, "allow-measurement", nil, "also allow-list this pRuntime measurement hash (0x…, as `cella pruntime info` prints it) in a new chain's genesis, so that a standalone pruntime can register (repeatable)")
 	f.StringVar(&webAddr, "web-addr", web.DefaultAddr, "listen address of the web app, which proxies the node's RPC and the dev worker's API (empty disables)")
+	f.StringVar(&pprofAddr, "pprof-addr", "", "serve Go's profiler (net/http/pprof) at http://ADDR/debug/pprof/ for profiling the whole process; loopback addresses only (empty disables)")
 	lf.add(cmd)
 	return cmd
 }

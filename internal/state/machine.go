@@ -508,24 +508,32 @@ func (m *Machine) ExecuteBlock(st Store, prevAppHash [32]byte, h Header, txs [][
 		return nil, err
 	}
 	ps := m.prepare(txs, h.AppVersion)
-	res := &BlockResult{TxResults: make([]TxResult, len(txs))}
+	results := make([]TxResult, len(txs))
 	for i := range ps {
-		if res.TxResults[i], err = e.apply(&ps[i], nil); err != nil {
+		if results[i], err = e.apply(&ps[i], nil); err != nil {
 			return nil, err
 		}
 	}
+	return e.finish(st, prevAppHash, results)
+}
+
+// finish runs the EndBlock hooks after the block's transactions (whose
+// results are txResults) and assembles the block's result.
+func (e *executor) finish(st Store, prevAppHash [32]byte, txResults []TxResult) (*BlockResult, error) {
 	if err := e.endBlock(); err != nil {
 		return nil, err
 	}
+	res := &BlockResult{TxResults: txResults}
 	res.WriteSet = e.ov.WriteSet()
 	res.Messages = e.msgs
 	res.Events = e.events
 	if e.valDirty {
+		var err error
 		if res.ValidatorUpdates, err = validatorDiff(st, e.ov); err != nil {
 			return nil, err
 		}
 	}
-	res.AppHash = AppHash(h.AppVersion, prevAppHash, res.WriteSet, res.Messages)
+	res.AppHash = AppHash(e.h.AppVersion, prevAppHash, res.WriteSet, res.Messages)
 	res.AppVersionUpdate = e.switchTo
 	return res, nil
 }
@@ -670,12 +678,39 @@ func protoTxSize(n int) int64 {
 // the rest. A store failure or an unsupported app version ends the list
 // early (the kept prefix is still valid).
 func (m *Machine) ProposalTxs(st Store, h Header, txs [][]byte, maxBytes int64) [][]byte {
+	out, _, _, _ := m.propose(st, h, txs, maxBytes)
+	return out
+}
+
+// ProposeBlock is ProposalTxs that also finishes the block: it returns the
+// kept transactions and what ExecuteBlock(st, prevAppHash, h, kept) returns,
+// computed in the same pass. A transaction dropped from a proposal left no
+// effect (rejected transactions leave the block's state untouched), so the
+// kept ones ran on exactly the states ExecuteBlock would give them. An error
+// means the store failed or the app version is unsupported; the kept list is
+// then still valid but there is no result.
+func (m *Machine) ProposeBlock(st Store, prevAppHash [32]byte, h Header, txs [][]byte, maxBytes int64) ([][]byte, *BlockResult, error) {
+	out, results, e, err := m.propose(st, h, txs, maxBytes)
+	if err != nil {
+		return out, nil, err
+	}
+	res, err := e.finish(st, prevAppHash, results)
+	if err != nil {
+		return out, nil, err
+	}
+	return out, res, nil
+}
+
+// propose runs ProposalTxs and returns the kept transactions, their results
+// and the executor after them (nil with an error).
+func (m *Machine) propose(st Store, h Header, txs [][]byte, maxBytes int64) ([][]byte, []TxResult, *executor, error) {
 	e, err := m.newExecutor(st, h)
 	if err != nil {
-		return nil
+		return nil, nil, nil, err
 	}
 	ps := m.prepare(txs, h.AppVersion)
 	out := make([][]byte, 0, len(txs))
+	results := make([]TxResult, 0, len(txs))
 	var size int64
 	for i := range ps {
 		sz := protoTxSize(len(ps[i].raw))
@@ -684,14 +719,15 @@ func (m *Machine) ProposalTxs(st Store, h Header, txs [][]byte, maxBytes int64) 
 		}
 		res, err := e.apply(&ps[i], nil)
 		if err != nil {
-			break
+			return out, nil, nil, err
 		}
 		if Accepted(res.Code) {
 			out = append(out, ps[i].raw)
+			results = append(results, res)
 			size += sz
 		}
 	}
-	return out
+	return out, results, e, nil
 }
 
 // CheckProposal decides ProcessProposal: it returns an error wrapping

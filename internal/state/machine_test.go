@@ -3,6 +3,7 @@ package state_test
 import (
 	"errors"
 	"math"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -608,5 +609,57 @@ func TestNonceSpaceEnd(t *testing.T) {
 				t.Fatalf("account nonce %d after %s (started at %d)", got, state.CodeName(r.Code), want)
 			}
 		})
+	}
+}
+
+// ProposeBlock's result is exactly ExecuteBlock's on the transactions it
+// kept: dropped ones (bad bytes, nonce gaps, over the byte limit) left no
+// trace, and failed calls, validator changes and EndBlock hooks come out
+// the same.
+func TestProposeBlockMatchesExecuteBlock(t *testing.T) {
+	alice, bob := dev(t, "Alice"), dev(t, "Bob")
+	c := newDevChain(t)
+	c.block(c.transfer(alice, 0, bob.Public(), u(state.Unit)))
+	huge, _ := scale.U128From(state.Unit).Mul64(1 << 40)
+	sp := func(n uint64, k [32]byte, p uint64) []byte {
+		return tx.Sign(c.body(alice, n, validators.SetPowerCall(k, p)), alice).Encode()
+	}
+	cases := map[string][][]byte{
+		"empty": nil,
+		"mixed": {
+			[]byte("not a transaction"),
+			c.transfer(alice, 1, bob.Public(), u(state.Unit)),
+			c.transfer(alice, 9, bob.Public(), u(1)), // nonce gap: dropped
+			c.transfer(bob, 0, alice.Public(), huge), // call fails, fee paid
+			sp(2, [32]byte{0x07}, 3),
+			c.transfer(alice, 1, bob.Public(), u(2)), // nonce reused: dropped
+			c.transfer(alice, 3, bob.Public(), u(5)),
+		},
+	}
+	for name, txs := range cases {
+		for _, maxBytes := range []int64{-1, 1 << 30, 3 * state.ProtoTxSize(len(c.transfer(alice, 1, bob.Public(), u(1))))} {
+			kept, got, err := c.m.ProposeBlock(c.st, c.appHash, c.header(), txs, maxBytes)
+			if err != nil {
+				t.Fatalf("%s/%d: %v", name, maxBytes, err)
+			}
+			if want := c.m.ProposalTxs(c.st, c.header(), txs, maxBytes); !reflect.DeepEqual(kept, want) {
+				t.Fatalf("%s/%d: kept %d, ProposalTxs keeps %d", name, maxBytes, len(kept), len(want))
+			}
+			want, err := c.m.ExecuteBlock(c.st, c.appHash, c.header(), kept)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Fatalf("%s/%d: ProposeBlock\n%+v\nExecuteBlock\n%+v", name, maxBytes, got, want)
+			}
+			if name == "mixed" && maxBytes == 1<<30 && (len(kept) != 4 || len(got.ValidatorUpdates) != 1 || got.TxResults[1].Code == state.CodeOK) {
+				t.Fatalf("case does not cover what it should: kept %d, updates %v, results %+v", len(kept), got.ValidatorUpdates, got.TxResults)
+			}
+		}
+	}
+	h := c.header()
+	h.AppVersion = 99
+	if _, res, err := c.m.ProposeBlock(c.st, c.appHash, h, nil, -1); !errors.Is(err, state.ErrUnsupportedAppVersion) || res != nil {
+		t.Fatal(err)
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/tetratelabs/wazero"
+
 	"github.com/cella-network/cella/internal/contract/testcontracts"
 	"github.com/cella-network/cella/internal/scale"
 )
@@ -334,6 +336,23 @@ func BenchmarkFlipperFlipUnmetered(b *testing.B) {
 
 func BenchmarkERC20Transfer(b *testing.B) {
 	benchCall(b, Config{}, "erc20", cat(sel("9bae9d5e"), u128le(1<<40)), cat(sel("84a15da1"), bob[:], u128le(1)))
+}
+
+// BenchmarkInstanceConfig is an erc20 transfer with wazero's default random
+// source ("before": a math/rand source seeded per instance) and with the
+// engine's instanceConfig ("after"), in the same run.
+func BenchmarkInstanceConfig(b *testing.B) {
+	after := instanceConfig
+	defer func() { instanceConfig = after }()
+	for _, c := range []struct {
+		name string
+		cfg  wazero.ModuleConfig
+	}{{"before", wazero.NewModuleConfig().WithName("").WithStartFunctions()}, {"after", after}} {
+		b.Run(c.name, func(b *testing.B) {
+			instanceConfig = c.cfg
+			benchCall(b, Config{}, "erc20", cat(sel("9bae9d5e"), u128le(1<<40)), cat(sel("84a15da1"), bob[:], u128le(1)))
+		})
+	}
 }
 
 var computeIn = cat(sel("b95b5eb3"), binary.LittleEndian.AppendUint32(nil, 1_000_000))
