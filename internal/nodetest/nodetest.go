@@ -8,10 +8,12 @@ package nodetest
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"os"
+	"sync"
 	"testing"
 	"time"
 
@@ -25,17 +27,49 @@ import (
 // caller's node.InitOptions leave it empty.
 const ChainID = "cella-test"
 
+// Ports FreeAddr hands out: below Linux's ephemeral range (32768–60999),
+// from which every outgoing connection of every process on the machine
+// takes its local port. A port probed free there can be taken by a client
+// socket of another test before the node binds it ("address already in
+// use"); below it only listeners compete, and they probe too.
+const (
+	freeLo = 20000
+	freeN  = 12000
+)
+
+var (
+	freeMu   sync.Mutex
+	freeNext = -1
+	freeUsed = map[int]bool{}
+)
+
 // FreeAddr returns a loopback TCP address ("127.0.0.1:port") that was free
-// when asked. Another process may take it before the caller listens; on a
-// test machine that is rare enough.
+// when asked and that this process has not handed out before. Another
+// process may take it before the caller listens; below the ephemeral range
+// that is rare.
 func FreeAddr(t testing.TB) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	freeMu.Lock()
+	defer freeMu.Unlock()
+	if freeNext < 0 {
+		freeNext = int(time.Now().UnixNano()/1000) % freeN
 	}
-	defer l.Close()
-	return l.Addr().String()
+	for i := 0; i < freeN; i++ {
+		p := freeLo + freeNext
+		freeNext = (freeNext + 7919) % freeN // a prime step: every port once
+		if freeUsed[p] {
+			continue
+		}
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
+		if err != nil {
+			continue
+		}
+		l.Close()
+		freeUsed[p] = true
+		return l.Addr().String()
+	}
+	t.Fatal("no free loopback port below the ephemeral range")
+	return ""
 }
 
 // FreeURL returns "tcp://" + FreeAddr(t), the form CometBFT's listen
