@@ -315,6 +315,19 @@ func (a *App) ProcessProposal(_ context.Context, req *abci.RequestProcessProposa
 	a.ran = nil
 	h := a.header(req.Height, req.Time, req.ProposerAddress)
 	res, err := a.m.ExecuteBlock(a.st, a.last.AppHash, h, req.Txs)
+	var ue *state.UpgradeError
+	if errors.As(err, &ue) {
+		// The block switches the chain to an app version this binary
+		// lacks: judge its transactions alone and let FinalizeBlock stop
+		// the node, rather than vote against every block at this height
+		// (a lone validator would never reach FinalizeBlock).
+		if err = a.m.CheckProposal(a.st, h, req.Txs); err != nil {
+			a.log.Warn("rejecting proposal", "height", req.Height, "err", err)
+			a.metrics.proposalsRejected.Inc()
+			return &abci.ResponseProcessProposal{Status: abci.ResponseProcessProposal_REJECT}, nil
+		}
+		return &abci.ResponseProcessProposal{Status: abci.ResponseProcessProposal_ACCEPT}, nil
+	}
 	if err == nil {
 		for i, r := range res.TxResults {
 			if !state.Accepted(r.Code) {
