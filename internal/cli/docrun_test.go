@@ -33,7 +33,10 @@ import (
 //     for it (the binary is the in-process root, and the working directory
 //     is a temporary one holding the files of internal/contract/testcontracts
 //     both at its top and under that path). A `cella dev` in a run block is
-//     refused: the test starts the chain. Pipes, redirections, `$(…)` and
+//     refused: the test starts the chain. `<!-- doc-run dev -->` marks the
+//     block that starts it: the test's own `cella dev` (fresh home, free
+//     ports, 50 ms blocks) stands for that block, and its output (the
+//     banner) is the block's output for an expect block. Pipes, redirections, `$(…)` and
 //     `VAR=value cmd` are refused: a run block holds plain commands.
 //   - What differs in a test comes from the environment, as for any user
 //     whose default ports are taken: CELLA_NODE and CELLA_ENDPOINT point at
@@ -59,6 +62,10 @@ type docRunBlock struct {
 	captures [][2]string // NAME, label
 	expect   []string
 	expectAt string
+	// dev marks the block that starts the chain (`<!-- doc-run dev -->`):
+	// the test's own `cella dev` stands for it and its output is the
+	// block's.
+	dev bool
 	// expectOnly, when set, names the first words of the expected lines
 	// that are checked (`<!-- doc-run expect contract state -->`).
 	expectOnly []string
@@ -113,6 +120,9 @@ func docRunBlocks(path string, r io.Reader) ([]*docRunBlock, error) {
 				exp = out[len(out)-1]
 				exp.expect, exp.expectAt = []string{}, where
 				exp.expectOnly = strings.Fields(strings.TrimPrefix(directive, "expect"))
+			case lang == "sh" && directive == "dev":
+				cur = &docRunBlock{where: where, dev: true}
+				out = append(out, cur)
 			case lang == "sh":
 				cur = &docRunBlock{where: where}
 				for _, f := range strings.Fields(directive) {
@@ -207,6 +217,28 @@ func docRunArgs(text string, vars map[string]string) ([]string, error) {
 	return args, nil
 }
 
+// checkDevBlock checks that a `doc-run dev` block starts cella dev (after
+// any non-cella setup lines such as `git clone`) and does nothing else.
+func checkDevBlock(b *docRunBlock) error {
+	devs := 0
+	for _, l := range b.lines {
+		cmds, err := cellaCommands(l.text)
+		if err != nil {
+			return fmt.Errorf("%s: %w", l.where, err)
+		}
+		for _, c := range cmds {
+			if len(c) == 0 || c[0] != "dev" {
+				return fmt.Errorf("%s: a doc-run dev block runs only cella dev, not %q", l.where, l.text)
+			}
+			devs++
+		}
+	}
+	if devs != 1 {
+		return fmt.Errorf("%s: a doc-run dev block starts cella dev once (%d found)", b.where, devs)
+	}
+	return nil
+}
+
 // docCapture returns the first word after label at the start of a line of
 // out.
 func docCapture(out, label string) (string, bool) {
@@ -268,6 +300,19 @@ func TestDocRunParser(t *testing.T) {
 	for _, bad := range []string{"./cella query tx $HASH", "./cella status | jq .", "go run ./cmd/cella dev", "CELLA_SURI=x ./cella keys inspect", "./cella status > s.json"} {
 		if _, err := docRunArgs(bad, nil); err == nil {
 			t.Errorf("%q accepted", bad)
+		}
+	}
+	dev, err := docRunBlocks("d.md", strings.NewReader("<!-- doc-run dev -->\n```sh\ngit clone x\ngo run ./cmd/cella dev --home $(mktemp -d)  # new\n```\n"))
+	if err != nil || len(dev) != 1 || !dev[0].dev || checkDevBlock(dev[0]) != nil {
+		t.Fatalf("dev block: %v %+v", err, dev)
+	}
+	for _, bad := range []string{"cella dev\ncella status", "go build", "cella dev\ncella dev --reset"} {
+		b := &docRunBlock{where: "d.md:1"}
+		for _, l := range strings.Split(bad, "\n") {
+			b.lines = append(b.lines, docRunLine{where: "d.md:2", text: l})
+		}
+		if checkDevBlock(b) == nil {
+			t.Errorf("dev block %q accepted", bad)
 		}
 	}
 	for _, bad := range []string{"<!-- doc-run -->\n```go\nx\n```\n", "<!-- doc-run expect -->\n```\nx\n```\n", "<!-- doc-run lower=x -->\n```sh\n```\n", "<!-- doc-run -->\n```sh\ncella \\\n```\n"} {
@@ -392,7 +437,17 @@ func runDocBlocks(t *testing.T, repo string, blocks []*docRunBlock) {
 	ran := 0
 	for _, b := range blocks {
 		var blockOut strings.Builder
+		if b.dev {
+			if err := checkDevBlock(b); err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("%s: the test's cella dev stands for this block", b.where)
+			blockOut.WriteString(devOut.String())
+		}
 		for _, l := range b.lines {
+			if b.dev {
+				break
+			}
 			args, err := docRunArgs(l.text, vars)
 			if err != nil {
 				t.Fatalf("%s: %v", l.where, err)
