@@ -46,6 +46,9 @@ import (
 //     after `label` at the start of an output line of the block's commands
 //     (the CLI's "label   value" text), as NAME; later commands may use
 //     $NAME or ${NAME}. A variable that was never captured fails the test.
+//     In a label `_` stands for a space, and a label ending in `:` takes
+//     the rest of the line ("Secret phrase:  word1 … word12"):
+//     `<!-- doc-run MNEMONIC=Secret_phrase: -->`.
 //   - `<!-- doc-run expect -->` before an output block (``` or ```json)
 //     checks the output of the run block before it: every non-blank line
 //     of the expected block must match one line of that output, where `…`
@@ -240,12 +243,16 @@ func checkDevBlock(b *docRunBlock) error {
 }
 
 // docCapture returns the first word after label at the start of a line of
-// out.
+// out, or the rest of the line when label ends in a colon; `_` in label is
+// a space.
 func docCapture(out, label string) (string, bool) {
+	lf := strings.Fields(strings.ReplaceAll(label, "_", " "))
 	for _, l := range strings.Split(out, "\n") {
 		f := strings.Fields(l)
-		lf := strings.Fields(label)
 		if len(f) > len(lf) && strings.Join(f[:len(lf)], " ") == strings.Join(lf, " ") {
+			if strings.HasSuffix(label, ":") {
+				return strings.Join(f[len(lf):], " "), true
+			}
 			return f[len(lf)], true
 		}
 	}
@@ -324,8 +331,14 @@ func TestDocRunParser(t *testing.T) {
 	if v, ok := docCapture(out, "contract"); !ok || v != "5Ee96b1v" {
 		t.Fatalf("capture %q %v", v, ok)
 	}
-	if _, ok := docCapture(out, "code hash"); ok {
+	if _, ok := docCapture(out, "code_hash"); ok {
 		t.Fatal("captured a missing label")
+	}
+	if v, ok := docCapture("Secret phrase:   a b  c\n  Secret seed: 0x1\n", "Secret_phrase:"); !ok || v != "a b c" {
+		t.Fatalf("capture %q %v", v, ok)
+	}
+	if v, ok := docCapture("Secret phrase:   a b  c\n", "Secret_phrase"); ok {
+		t.Fatalf("captured %q without the colon", v)
 	}
 	for want, ok := range map[string]bool{"call … ok": true, "tx 0x…": true, "call included in block 34: ok": false, "contract 5Ee96b1v": false, "…(0x71f8)": true} {
 		if docExpectLine(out, want) != ok {
