@@ -422,8 +422,9 @@ func runDocBlocks(t *testing.T, repo string, blocks []*docRunBlock) {
 		}
 	}()
 	node, worker := "http://"+rpc, "http://"+pr
-	// Ready when the worker holds cluster 0's key and its endpoint is in
-	// the registry: what a newcomer's chain reaches within a few blocks.
+	// Ready when the worker holds cluster 0's key (the chain says so and
+	// the worker has applied it) and its endpoint is in the registry: what
+	// a newcomer's chain reaches within a few blocks.
 	ready := false
 	for !ready {
 		select {
@@ -437,6 +438,11 @@ func runDocBlocks(t *testing.T, repo string, blocks []*docRunBlock) {
 		var c0 chainapi.ClusterInfo
 		out, err := runCmdErr(t, "query", "cluster", "0", "--node", node, "--output", "json")
 		if err != nil || json.Unmarshal([]byte(out), &c0) != nil || len(c0.Keyed) == 0 {
+			continue
+		}
+		var info pruntimeInfo
+		out, err = runCmdErr(t, "pruntime", "info", "--endpoint", worker, "--output", "json")
+		if err != nil || json.Unmarshal([]byte(out), &info) != nil || len(info.Clusters) == 0 {
 			continue
 		}
 		out, err = runCmdErr(t, "query", "workers", "--node", node)
