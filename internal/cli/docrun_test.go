@@ -36,8 +36,11 @@ import (
 //     refused: the test starts the chain. `<!-- doc-run dev -->` marks the
 //     block that starts it: the test's own `cella dev` (fresh home, free
 //     ports, 50 ms blocks) stands for that block, and its output (the
-//     banner) is the block's output for an expect block. Pipes, redirections, `$(…)` and
-//     `VAR=value cmd` are refused: a run block holds plain commands.
+//     banner) is the block's output for an expect block. The steps start
+//     once the dev worker holds cluster 0's key and its endpoint is on
+//     chain, as on a newcomer's chain a few blocks in. Pipes,
+//     redirections, `$(…)` and `VAR=value cmd` are refused: a run block
+//     holds plain commands.
 //   - What differs in a test comes from the environment, as for any user
 //     whose default ports are taken: CELLA_NODE and CELLA_ENDPOINT point at
 //     the test's node and worker (every flag reads CELLA_<FLAG>), so the
