@@ -408,8 +408,27 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.RequestFinalizeBlock) (
 	return out, nil
 }
 
+// TxEventType and TxSignerKey name the event every accepted transaction
+// carries in its ExecTxResult: tx.signer = the signer's public key as
+// lowercase 0x hex (64 digits), indexed, so that CometBFT's tx_search finds
+// an account's transactions with the query tx.signer='0x…'. Hex rather than
+// SS58, because it does not depend on the chain's address prefix. Events are
+// not part of CometBFT's LastResultsHash (code, data, gas_wanted, gas_used),
+// so this changes nothing in consensus.
+const (
+	TxEventType = "tx"
+	TxSignerKey = "signer"
+)
+
 func execResult(r state.TxResult) *abci.ExecTxResult {
-	ev := make([]abci.Event, 0, len(r.Events))
+	n := len(r.Events)
+	if r.Signer != nil {
+		n++
+	}
+	ev := make([]abci.Event, 0, n)
+	if r.Signer != nil {
+		ev = append(ev, abci.Event{Type: TxEventType, Attributes: []abci.EventAttribute{{Key: TxSignerKey, Value: r.Signer.Hex(), Index: true}}})
+	}
 	for _, e := range r.Events {
 		attrs := make([]abci.EventAttribute, len(e.Attributes))
 		for j, at := range e.Attributes {

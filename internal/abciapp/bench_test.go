@@ -112,12 +112,19 @@ func BenchmarkProposerBlock(b *testing.B) {
 // BenchmarkTxIndexOutcomes is CometBFT's kv tx indexer (goleveldb, as a
 // node runs it) storing blocks of one push_command each plus one
 // cluster/outcomes transaction reporting them, with every attribute
-// indexed ("before": what the app asked for) and with the attributes the
-// modules mark ("after").
+// indexed ("before": what the app asked for), with the attributes the
+// modules mark ("after"), and with those plus each transaction's indexed
+// tx.signer ("signer", what the app asks for now: the commands' signers
+// distinct, the outcomes' signer a worker's).
 func BenchmarkTxIndexOutcomes(b *testing.B) {
 	const perBlock = 128
 	hex := func(i int, tag byte) string { return fmt.Sprintf("0x%02x%062x", tag, i) }
-	for _, mode := range []string{"before", "after"} {
+	signer := func(i int) *keys.PublicKey {
+		var k keys.PublicKey
+		k[0], k[1], k[2] = 5, byte(i>>8), byte(i)
+		return &k
+	}
+	for _, mode := range []string{"before", "after", "signer"} {
 		b.Run(mode, func(b *testing.B) {
 			db, err := dbm.NewGoLevelDB("txindex", b.TempDir())
 			if err != nil {
@@ -136,9 +143,16 @@ func BenchmarkTxIndexOutcomes(b *testing.B) {
 					outcomes = append(outcomes, state.Event{Type: "contract_outcome", Attributes: []state.EventAttribute{
 						{Key: "command_id", Value: id, Index: true}, {Key: "contract", Value: hex(0, 2), Index: true},
 						{Key: "gas_used", Value: "123456789"}, {Key: "refund", Value: "98765432100"}, {Key: "charge", Value: "1234567890"}}})
+					if mode == "signer" {
+						cmd.Signer = signer(i)
+					}
 					addTx(b, batch, mode, int64(n+1), uint32(i), []byte(id), cmd)
 				}
-				addTx(b, batch, mode, int64(n+1), perBlock, []byte(hex(n, 4)), state.TxResult{Events: outcomes})
+				out := state.TxResult{Events: outcomes}
+				if mode == "signer" {
+					out.Signer = signer(perBlock)
+				}
+				addTx(b, batch, mode, int64(n+1), perBlock, []byte(hex(n, 4)), out)
 				if err := idx.AddBatch(batch); err != nil {
 					b.Fatal(err)
 				}

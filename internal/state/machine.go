@@ -78,6 +78,10 @@ type TxResult struct {
 	Weight uint64
 	Fee    scale.U128
 	Events []Event
+	// Signer is the signer of an accepted transaction (one that paid its
+	// fee, whatever its call's outcome); nil for a rejected one. It is for
+	// display and indexing (the app layer's tx.signer event), not consensus.
+	Signer *keys.PublicKey
 }
 
 // BlockResult is the outcome of a block.
@@ -414,7 +418,8 @@ func (e *executor) apply(p *prepared, check *nonceRule) (TxResult, error) {
 	if err != nil {
 		return TxResult{}, err
 	}
-	res := TxResult{Code: code, Log: log, Weight: weight, Fee: fee, Data: scale.Encode(&Receipt{Fee: fee, Weight: weight})}
+	signer := b.Signer
+	res := TxResult{Code: code, Log: log, Weight: weight, Fee: fee, Data: scale.Encode(&Receipt{Fee: fee, Weight: weight}), Signer: &signer}
 	if code == CodeOK {
 		c.ov.Commit()
 		e.valDirty = e.valDirty || c.valDirty
