@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -137,6 +138,7 @@ func TestDevnetFlipper(t *testing.T) {
 		}
 	}
 	// A command's output: get as a command.
+	inst := res
 	in, _ := md.EncodeMessage("get")
 	res, err = c.Call(ctx, alice, addr, in, sdk.CallOptions{TxOptions: wait})
 	if err != nil || !res.OK() {
@@ -158,6 +160,22 @@ func TestDevnetFlipper(t *testing.T) {
 	}
 	if v, err := md.DecodeReturn("get", cr.Output); err != nil || string(v) != "false" {
 		t.Fatalf("get command output %x: %s %v", cr.Output, v, err)
+	}
+	// Alice's history: newest first, the get command on top; the
+	// instantiate further down (upload, instantiate, 2 flips, get: 5 in all,
+	// and whatever the devnet's setup had her sign).
+	hist, err := c.AccountTxs(ctx, alice.Address(), 1, 10)
+	if err != nil || hist.Total < 5 || len(hist.Txs) < 5 {
+		t.Fatalf("alice's transactions %+v %v", hist, err)
+	}
+	if top := hist.Txs[0]; top.Hash != res.Hash || top.Nonce != res.Nonce || !top.OK() || top.Call.Args == nil {
+		t.Fatalf("alice's newest transaction %+v, want %+v", top, res)
+	}
+	if i := slices.IndexFunc(hist.Txs, func(a sdk.AccountTx) bool { return a.Hash == inst.Hash }); i < 3 || hist.Txs[i].Height != inst.Height {
+		t.Fatalf("alice's instantiate %s at %d in %+v", inst.Hash, i, hist.Txs)
+	}
+	if bh, err := c.AccountTxs(ctx, bob.Address(), 1, sdk.MaxTxsPerPage); err != nil || bh.Total != 0 {
+		t.Fatalf("bob's transactions %+v %v", bh, err)
 	}
 	// The contract's worker, from the chain.
 	if cw, err := c.ContractWorker(ctx, addr); err != nil || cw.Identity != w.Identity {

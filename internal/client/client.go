@@ -16,6 +16,7 @@ import (
 	"github.com/cella-network/cella/internal/defaults"
 	"github.com/cella-network/cella/internal/genesisfile"
 
+	abci "github.com/cometbft/cometbft/abci/types"
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
 	coretypes "github.com/cometbft/cometbft/rpc/core/types"
 	cmttypes "github.com/cometbft/cometbft/types"
@@ -423,6 +424,9 @@ type TxResult struct {
 	// transaction's receipt; empty when the block holds no receipt.
 	Fee    string        `json:"fee,omitempty"`
 	Events []state.Event `json:"events,omitempty"`
+	// Raw is the transaction as signed, when the answer carried it
+	// (AccountTxs).
+	Raw []byte `json:"-"`
 }
 
 // OK reports whether the transaction's call succeeded.
@@ -442,26 +446,73 @@ func (c *Client) Tx(ctx context.Context, hash [32]byte) (*TxResult, error) {
 		}
 		return nil, c.wrapNet(err)
 	}
+	return txResultOf(hash[:], res.Height, &res.TxResult), nil
+}
+
+func txResultOf(hash []byte, height int64, r *abci.ExecTxResult) *TxResult {
 	out := &TxResult{
-		Hash:   "0x" + hex.EncodeToString(hash[:]),
-		Height: res.Height,
-		Code:   res.TxResult.Code,
-		Result: state.CodeName(res.TxResult.Code),
-		Log:    res.TxResult.Log,
-		Weight: res.TxResult.GasUsed,
+		Hash:   "0x" + hex.EncodeToString(hash),
+		Height: height,
+		Code:   r.Code,
+		Result: state.CodeName(r.Code),
+		Log:    r.Log,
+		Weight: r.GasUsed,
 	}
 	var rc state.Receipt
-	if len(res.TxResult.Data) > 0 && scale.Decode(res.TxResult.Data, &rc) == nil {
+	if len(r.Data) > 0 && scale.Decode(r.Data, &rc) == nil {
 		out.Fee = rc.Fee.String()
 	}
-	for _, e := range res.TxResult.Events {
+	for _, e := range r.Events {
 		ev := state.Event{Type: e.Type}
 		for _, a := range e.Attributes {
 			ev.Attributes = append(ev.Attributes, state.EventAttribute{Key: a.Key, Value: a.Value})
 		}
 		out.Events = append(out.Events, ev)
 	}
+	return out
+}
+
+// MaxTxsPerPage is the most transactions AccountTxs returns per page
+// (CometBFT's tx_search caps per_page at 100).
+const MaxTxsPerPage = 100
+
+// TxPage is one page of an account's transactions, newest first.
+type TxPage struct {
+	// Total is how many transactions the account signed in all.
+	Total int         `json:"total"`
+	Txs   []*TxResult `json:"txs"`
+}
+
+// AccountTxs returns page (from 1) of the committed transactions account
+// signed (every one the chain accepted: it paid its fee, whatever its call's
+// outcome), newest first, perPage (1..MaxTxsPerPage) per page. It asks the
+// node's tx index for tx.signer='0x…' (the app's tx event); a node that
+// indexes no transactions answers with an error. A page past the last is an
+// error from the node.
+func (c *Client) AccountTxs(ctx context.Context, account keys.PublicKey, page, perPage int) (*TxPage, error) {
+	if page < 1 {
+		return nil, fmt.Errorf("account transactions: page %d, want 1 or more", page)
+	}
+	if perPage < 1 || perPage > MaxTxsPerPage {
+		return nil, fmt.Errorf("account transactions: %d per page, want 1..%d", perPage, MaxTxsPerPage)
+	}
+	res, err := c.rpc.TxSearch(ctx, AccountTxsQuery(account), false, &page, &perPage, "desc")
+	if err != nil {
+		return nil, c.wrapNet(err)
+	}
+	out := &TxPage{Total: res.TotalCount, Txs: make([]*TxResult, 0, len(res.Txs))}
+	for _, t := range res.Txs {
+		r := txResultOf(t.Hash, t.Height, &t.TxResult)
+		r.Raw = t.Tx
+		out.Txs = append(out.Txs, r)
+	}
 	return out, nil
+}
+
+// AccountTxsQuery is the tx_search query for the transactions account
+// signed: tx.signer='0x…' (lowercase hex of the public key).
+func AccountTxsQuery(account keys.PublicKey) string {
+	return "tx.signer='" + account.Hex() + "'"
 }
 
 // Pending reports whether the transaction with hash is in the node's

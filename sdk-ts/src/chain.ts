@@ -208,6 +208,23 @@ export interface TxResult {
   log: string;
   weight: number;
   events: TxEvent[];
+  /** The transaction as signed, when the node's answer carried it (accountTxs). */
+  tx?: Uint8Array;
+}
+
+/** The most transactions accountTxs returns per page (CometBFT's tx_search cap). */
+export const MAX_TXS_PER_PAGE = 100;
+
+/** One page of an account's transactions, newest first. */
+export interface TxPage {
+  /** How many transactions the account signed in all. */
+  total: number;
+  txs: TxResult[];
+}
+
+/** The tx_search query for the transactions an account signed: tx.signer='0x…' (its public key, lowercase hex). */
+export function accountTxsQuery(account: Uint8Array | string): string {
+  return `tx.signer='${u8aToHex(toAccount(account))}'`;
 }
 
 /** Options of sending a transaction. */
@@ -489,6 +506,28 @@ export class Chain {
   async searchTxs(query: string): Promise<TxResult[]> {
     const r = await this.rpc('tx_search', { query, prove: false, order_by: 'asc' });
     return (r.txs ?? []).map((t: any) => txResultOf(t, u8aToHex(hexToU8a('0x' + t.hash))));
+  }
+
+  /**
+   * Page `page` (from 1) of the committed transactions `account` signed,
+   * newest first, `perPage` (1..MAX_TXS_PER_PAGE) per page: every transaction
+   * the chain accepted from it (it paid its fee), whether its call succeeded
+   * or not, each with its raw bytes (`tx`). The node finds them in its tx
+   * index by the app's event tx.signer='0x…'. A page past the last is the
+   * node's error.
+   */
+  async accountTxs(account: Uint8Array | string, page = 1, perPage = 50): Promise<TxPage> {
+    if (!Number.isSafeInteger(page) || page < 1) {
+      throw new Error(`account transactions: page ${page}, want 1 or more`);
+    }
+    if (!Number.isSafeInteger(perPage) || perPage < 1 || perPage > MAX_TXS_PER_PAGE) {
+      throw new Error(`account transactions: ${perPage} per page, want 1..${MAX_TXS_PER_PAGE}`);
+    }
+    const r = await this.rpc('tx_search', {
+      query: accountTxsQuery(account), prove: false, page: String(page), per_page: String(perPage), order_by: 'desc',
+    });
+    const txs = (r.txs ?? []).slice(0, perPage).map((t: any) => ({ ...txResultOf(t, u8aToHex(hexToU8a('0x' + t.hash))), tx: unb64(t.tx) }));
+    return { total: Number(r.total_count ?? txs.length), txs };
   }
 
   /**

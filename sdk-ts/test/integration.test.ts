@@ -215,6 +215,15 @@ describe('dev network', { skip, timeout: 240_000 }, () => {
     const q3 = await client.query(signer, worker, inst.address, md.encodeMessage('get'));
     assert.deepEqual(md.decodeReturn('get', q3.output).toJSON(), { ok: false });
 
+    // Alice's history, newest first: the plain flip on top, the instantiate below.
+    const hist = await client.accountTxs(signer.publicKey, 1, 10);
+    assert.ok(hist.total >= 4, `alice's total ${hist.total}`);
+    assert.equal(hist.txs[0].hash, plain.hash);
+    assert.equal(hist.txs[0].tx?.length ? true : false, true, 'raw tx included');
+    const i = hist.txs.findIndex((t) => t.hash === inst.hash);
+    assert.ok(i >= 2, `instantiate at ${i} in ${hist.txs.map((t) => t.hash).join(' ')}`);
+    assert.ok(hist.txs.every((t, k) => k === 0 || hist.txs[k - 1].height >= t.height), 'newest first');
+
     // Logs: the deployer reads them (flipper logs nothing; a worker without
     // a log ring answers NO_LOGS to everyone); another account is refused.
     try {

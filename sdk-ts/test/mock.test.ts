@@ -152,4 +152,31 @@ describe('node and worker answers (mock server)', () => {
       }
     }
   });
+
+  test('accountTxs: the tx.signer query, newest first, bounded pages', async () => {
+    const who = '0x' + 'ab'.repeat(32);
+    const seen: any[] = [];
+    handler = (_req, b, res) => {
+      seen.push(b);
+      assert.equal(b.method, 'tx_search');
+      rpcResult(res, b.id, {
+        total_count: '3',
+        txs: [
+          { hash: 'AA'.repeat(32), height: '9', index: 0, tx: base64Encode(new Uint8Array([1, 2, 3])), tx_result: { code: 0, gas_used: '5', events: [{ type: 'tx', attributes: [{ key: 'signer', value: who, index: true }] }] } },
+          { hash: 'BB'.repeat(32), height: '7', index: 1, tx: base64Encode(new Uint8Array([4])), tx_result: { code: 40, log: 'reverted' } },
+        ],
+      });
+    };
+    const c = new Client(url);
+    const p = await c.accountTxs(who, 1, 2);
+    assert.deepEqual(seen[0].params, { query: `tx.signer='${who}'`, prove: false, page: '1', per_page: '2', order_by: 'desc' });
+    assert.equal(p.total, 3);
+    assert.deepEqual(p.txs.map((t) => [t.hash, t.height, t.code]), [['0x' + 'aa'.repeat(32), 9, 0], ['0x' + 'bb'.repeat(32), 7, 40]]);
+    assert.deepEqual(Array.from(p.txs[0].tx ?? []), [1, 2, 3]);
+    assert.equal(p.txs[0].events[0].attributes.signer, who);
+    for (const [page, per] of [[0, 10], [1, 0], [1, 101], [1.5, 10]]) {
+      await assert.rejects(c.accountTxs(who, page, per), /account transactions/);
+    }
+    assert.equal(seen.length, 1, 'bad pages never reach the node');
+  });
 });
