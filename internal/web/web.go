@@ -26,6 +26,7 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"regexp"
 	"strings"
 	"time"
 
@@ -274,7 +275,8 @@ func onlyRPCMethods(next http.Handler) http.Handler {
 			return
 		}
 		var call struct {
-			Method string `json:"method"`
+			Method string          `json:"method"`
+			Params json.RawMessage `json:"params"`
 		}
 		if err := json.Unmarshal(body, &call); err != nil {
 			http.Error(w, "web: want one JSON-RPC call object", http.StatusBadRequest)
@@ -284,10 +286,52 @@ func onlyRPCMethods(next http.Handler) http.Handler {
 			http.Error(w, fmt.Sprintf("web: RPC method %.64q is not proxied", call.Method), http.StatusForbidden)
 			return
 		}
+		if call.Method == "tx_search" {
+			if err := checkTxSearch(call.Params); err != nil {
+				http.Error(w, "web: tx_search: "+err.Error(), http.StatusForbidden)
+				return
+			}
+		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		r.ContentLength = int64(len(body))
 		next.ServeHTTP(w, r)
 	})
+}
+
+// MaxTxSearchPerPage is the largest per_page a proxied tx_search may ask
+// for (CometBFT's own cap).
+const MaxTxSearchPerPage = 100
+
+// txSearchQuery is the one form of tx_search query the proxy passes on: a
+// single equality on an event attribute (tx.signer='0x…',
+// contract_outcome.command_id='0x…'). CometBFT's kv indexer loads every
+// match of a query before it pages, so a range (tx.height>0) or a negation
+// would make one request read the whole index; an equality reads that
+// value's transactions only.
+var txSearchQuery = regexp.MustCompile(`^[A-Za-z0-9_]{1,64}\.[A-Za-z0-9_]{1,64}\s*=\s*'[A-Za-z0-9_:.-]{1,200}'$`)
+
+// checkTxSearch admits tx_search parameters (named, as the app and the
+// SDK send them) whose query is a single equality and whose per_page is at
+// most MaxTxSearchPerPage.
+func checkTxSearch(raw json.RawMessage) error {
+	var p map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &p); err != nil {
+		return errors.New("want named parameters")
+	}
+	var q string
+	if err := json.Unmarshal(p["query"], &q); err != nil || !txSearchQuery.MatchString(strings.TrimSpace(q)) {
+		return fmt.Errorf("query %.100q is not one attribute='value' equality", q)
+	}
+	if pp, ok := p["per_page"]; ok {
+		var n json.Number
+		s := strings.Trim(string(pp), `"`)
+		n = json.Number(s)
+		v, err := n.Int64()
+		if err != nil || v < 1 || v > MaxTxSearchPerPage {
+			return fmt.Errorf("per_page %.20s, want 1..%d", s, MaxTxSearchPerPage)
+		}
+	}
+	return nil
 }
 
 var errResponseTooLarge = errors.New("web: upstream response too large")

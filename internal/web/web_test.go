@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -136,6 +137,7 @@ func TestRPCProxy(t *testing.T) {
 	if res, _ := do(t, "POST", s.URL+"/rpc/", req, nil); res.StatusCode != 200 {
 		t.Errorf("POST /rpc/: %d", res.StatusCode)
 	}
+	const txSearch = `{"jsonrpc":"2.0","id":1,"method":"tx_search","params":%s}`
 	for _, c := range []struct {
 		name, method, path, body string
 		want                     int
@@ -149,6 +151,14 @@ func TestRPCProxy(t *testing.T) {
 		{"subscribe", "POST", "/rpc", `{"jsonrpc":"2.0","id":1,"method":"subscribe","params":{}}`, http.StatusForbidden},
 		{"batch", "POST", "/rpc", `[` + string(req) + `]`, http.StatusBadRequest},
 		{"not JSON", "POST", "/rpc", "status", http.StatusBadRequest},
+		{"tx_search: a range", "POST", "/rpc", fmt.Sprintf(txSearch, `{"query":"tx.height>0"}`), http.StatusForbidden},
+		{"tx_search: two conditions", "POST", "/rpc", fmt.Sprintf(txSearch, `{"query":"tx.signer='0x01' AND tx.height>1"}`), http.StatusForbidden},
+		{"tx_search: EXISTS", "POST", "/rpc", fmt.Sprintf(txSearch, `{"query":"tx.signer EXISTS"}`), http.StatusForbidden},
+		{"tx_search: CONTAINS", "POST", "/rpc", fmt.Sprintf(txSearch, `{"query":"tx.signer CONTAINS '0x'"}`), http.StatusForbidden},
+		{"tx_search: no query", "POST", "/rpc", fmt.Sprintf(txSearch, `{}`), http.StatusForbidden},
+		{"tx_search: positional", "POST", "/rpc", fmt.Sprintf(txSearch, `["tx.signer='0x01'"]`), http.StatusForbidden},
+		{"tx_search: per_page 101", "POST", "/rpc", fmt.Sprintf(txSearch, `{"query":"tx.signer='0x01'","per_page":"101"}`), http.StatusForbidden},
+		{"tx_search: per_page 0", "POST", "/rpc", fmt.Sprintf(txSearch, `{"query":"tx.signer='0x01'","per_page":0}`), http.StatusForbidden},
 	} {
 		node.got = nil
 		res, _ := do(t, c.method, s.URL+c.path, []byte(c.body), nil)
@@ -156,9 +166,25 @@ func TestRPCProxy(t *testing.T) {
 			t.Errorf("%s: %d (want %d), node got %q", c.name, res.StatusCode, c.want, node.got)
 		}
 	}
+	// The queries the app and the SDKs send pass.
+	for _, params := range []string{
+		`{"query":"tx.signer='0x` + strings.Repeat("ab", 32) + `'","prove":false,"page":"2","per_page":"50","order_by":"desc"}`,
+		`{"query":"contract_outcome.command_id='0x01'","prove":false,"order_by":"asc"}`,
+		`{"query":"tx.signer='0x01'","per_page":100}`,
+	} {
+		node.got = nil
+		body := []byte(fmt.Sprintf(txSearch, params))
+		if res, _ := do(t, "POST", s.URL+"/rpc", body, nil); res.StatusCode != 200 || !bytes.Equal(node.got, body) {
+			t.Errorf("tx_search %s: %d, node got %q", params, res.StatusCode, node.got)
+		}
+	}
 	for m := range RPCMethods {
 		node.got = nil
-		body := []byte(`{"jsonrpc":"2.0","id":1,"method":"` + m + `","params":{}}`)
+		params := `{}`
+		if m == "tx_search" {
+			params = `{"query":"tx.signer='0x01'"}`
+		}
+		body := []byte(`{"jsonrpc":"2.0","id":1,"method":"` + m + `","params":` + params + `}`)
 		if res, _ := do(t, "POST", s.URL+"/rpc", body, nil); res.StatusCode != 200 || !bytes.Equal(node.got, body) {
 			t.Errorf("%s: %d, node got %q", m, res.StatusCode, node.got)
 		}
