@@ -145,16 +145,59 @@ async function renderBlock(app: App, height: number): Promise<void> {
 
 // ----------------------------------------------------------------- accounts
 
-async function renderAccount(app: App, addr: string): Promise<void> {
-  const a = await app.client.account(addr);
+/** Transactions per page of an account's history. */
+const ACCOUNT_TXS_PER_PAGE = 50;
+
+async function renderAccount(app: App, addr: string, query: URLSearchParams): Promise<void> {
+  const page = Math.max(1, Math.min(1_000_000, Math.floor(Number(query.get('page') ?? '1')) || 1));
+  const [a, deployed, hist] = await Promise.all([
+    app.client.account(addr),
+    app.client.contracts().catch(() => []),
+    accountHistory(app, addr, page),
+  ]);
+  const mine = deployed.filter((c) => c.deployer === a.address);
   const dec = app.chain?.decimals ?? 12;
-  const deployed = (await app.client.contracts().catch(() => [])).filter((c) => c.deployer === a.address);
   view.replaceChildren(
     h('h1', {}, 'Account'),
     kv([['address', h('span', { id: 'account-address' }, mono(a.address))], ['free balance', h('span', { id: 'account-balance' }, `${formatAmount(a.free, dec)} (${a.free} base units)`)], ['nonce', h('span', { id: 'account-nonce' }, String(a.nonce))]]),
-    h('h2', {}, `Contracts deployed (${deployed.length})`),
-    deployed.length ? contractsTable(deployed) : h('p', { class: 'muted' }, 'None.'),
+    h('h2', {}, `Contracts deployed (${mine.length})`),
+    mine.length ? contractsTable(mine) : h('p', { class: 'muted' }, 'None.'),
+    ...hist,
   );
+}
+
+/**
+ * An account's transactions, newest first, a page of
+ * ACCOUNT_TXS_PER_PAGE: every one the chain accepted from it (it paid its
+ * fee), found through the node's tx index (tx.signer).
+ */
+async function accountHistory(app: App, addr: string, page: number): Promise<(HTMLElement | string)[]> {
+  let p;
+  try {
+    p = await app.client.accountTxs(addr, page, ACCOUNT_TXS_PER_PAGE);
+  } catch (e) {
+    return [h('h2', {}, 'Transactions'), h('p', { class: 'muted', id: 'account-txs-error' }, `Not available from this node: ${(e as Error).message}`)];
+  }
+  const prefix = app.chain?.ss58Prefix ?? 42;
+  const pages = Math.max(1, Math.ceil(p.total / ACCOUNT_TXS_PER_PAGE));
+  const rows = p.txs.map((t) => {
+    const d = t.tx ? decodeTx(t.tx, app.cfg.calls, prefix) : undefined;
+    const args = d?.args ? h('div', {}, ...Object.entries(d.args).map(([k, v]) => h('div', {}, h('span', { class: 'muted' }, k + ': '), mono(v, 20)))) : null;
+    return [
+      link(`/block/${t.height}`, String(t.height)),
+      h('span', { class: 'tx-hash' }, mono(t.hash, 6)),
+      !d || d.error ? h('span', { class: 'bad' }, `undecodable${d?.error ? ': ' + d.error : ''}`) : h('div', {}, h('b', { class: 'call' }, d.call ?? ''), args),
+      d?.nonce ?? '',
+      h('div', {}, h('span', { class: t.code === 0 ? 'ok result' : 'bad result' }, `${codeName(t.code)} (${t.code})`), t.log ? h('div', { class: 'muted' }, t.log) : null),
+    ];
+  });
+  const at = (n: number, text: string) => link(`/account/${encodeURIComponent(addr)}?page=${n}`, text);
+  return [
+    h('h2', {}, `Transactions (${p.total})`),
+    rows.length ? table(['block', 'hash', 'call', 'nonce', 'result'], rows, 'account-txs') : h('p', { class: 'muted' }, page > 1 ? 'No transactions on this page.' : 'None.'),
+    pages > 1 ? h('div', { class: 'row', id: 'account-txs-pages' },
+      page > 1 ? at(page - 1, '← newer') : '', ` page ${page} of ${pages} `, page < pages ? at(page + 1, 'older →') : '') : '',
+  ];
 }
 
 // ------------------------------------------------------------------ workers
@@ -455,7 +498,7 @@ async function route(app: App): Promise<void> {
       case 'block':
         return await renderBlock(app, Number(parts[1]));
       case 'account':
-        return await renderAccount(app, parts[1]);
+        return await renderAccount(app, parts[1], new URLSearchParams(query ?? ''));
       case 'workers':
         return await renderWorkers(app);
       case 'gatekeepers':

@@ -339,6 +339,27 @@ try {
   if (Number(await page.textContent('#account-nonce')) < 1) {
     throw new Error('Bob\'s nonce did not move after his command');
   }
+  // His history lists the command he signed through the extension, in its block.
+  await page.waitForSelector('#account-txs');
+  const bobTxs = await page.textContent('#account-txs');
+  if (!bobTxs.includes('phat.push_command') || !bobTxs.includes('ok (0)') ||
+    !(await page.$(`#account-txs a[href="#/block/${Number(byExt.block)}"]`))) {
+    throw new Error(`Bob's account page does not list his command in block ${byExt.block}: ${bobTxs}`);
+  }
+  // //Alice's lists her deploy (phat.instantiate) and her encrypted flip (phat.push_command), newest first.
+  step('//Alice\'s transactions on her account page');
+  await page.goto(url + `#/account/${alice.address}`);
+  await page.waitForSelector('#account-txs');
+  const aliceTxs = await page.textContent('#account-txs');
+  if (!aliceTxs.includes('phat.instantiate') || !aliceTxs.includes('phat.push_command') ||
+    !(await page.$(`#account-txs a[href="#/block/${block}"]`))) {
+    throw new Error(`Alice's account page does not list her instantiate and flip (block ${block}): ${aliceTxs}`);
+  }
+  const heights = await page.$$eval('#account-txs tbody tr td:first-child', (tds) => tds.map((td) => Number(td.textContent)));
+  if (heights.some((x, i) => i > 0 && heights[i - 1] < x)) {
+    throw new Error(`Alice's transactions are not newest first: ${heights}`);
+  }
+  await page.screenshot({ path: join(out, '10b-account-history.png'), fullPage: true });
   await page.goto(url + '#/cluster/0x' + '00'.repeat(32));
   await page.waitForSelector('#last-agreed');
   await page.screenshot({ path: join(out, '11-cluster0.png'), fullPage: true });
