@@ -49,7 +49,7 @@ type attrView struct {
 // Event attributes that hold accounts (written as 0x public keys by the
 // state machine) and amounts of base units.
 var (
-	accountAttrs = map[string]bool{"from": true, "to": true, "account": true, "deployer": true, "operator": true, "owner": true, "origin": true}
+	accountAttrs = map[string]bool{"from": true, "to": true, "account": true, "deployer": true, "operator": true, "owner": true, "origin": true, "signer": true}
 	amountAttrs  = map[string]bool{"amount": true, "charge": true, "refund": true, "fee": true}
 )
 
