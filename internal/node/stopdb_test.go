@@ -12,14 +12,7 @@ import (
 // of leveldb's "closed" error (on which CometBFT's block store panics) and
 // writes fail; Close is idempotent.
 func TestStoppableDBAfterClose(t *testing.T) {
-	raw, err := dbm.NewGoLevelDB("t", t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := &stoppableDB{DB: raw}
-	if err := d.Set([]byte("k"), []byte("v")); err != nil {
-		t.Fatal(err)
-	}
+	d, raw := openStoppable(t)
 	if v, err := d.Get([]byte("k")); err != nil || string(v) != "v" {
 		t.Fatalf("Get before close = %q, %v", v, err)
 	}
@@ -56,14 +49,7 @@ func TestStoppableDBAfterClose(t *testing.T) {
 // CometBFT's reactor goroutines do on stop: no read may see an error (run
 // with -race to check the locking too).
 func TestStoppableDBCloseDuringReads(t *testing.T) {
-	raw, err := dbm.NewGoLevelDB("t", t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := &stoppableDB{DB: raw}
-	if err := d.Set([]byte("k"), []byte("v")); err != nil {
-		t.Fatal(err)
-	}
+	d, _ := openStoppable(t)
 	var wg sync.WaitGroup
 	errs := make(chan error, 4)
 	for i := 0; i < 4; i++ {
@@ -86,4 +72,18 @@ func TestStoppableDBCloseDuringReads(t *testing.T) {
 	for err := range errs {
 		t.Errorf("read during close: %v", err)
 	}
+}
+
+// openStoppable opens a stoppableDB over a new leveldb holding k = v.
+func openStoppable(t *testing.T) (*stoppableDB, dbm.DB) {
+	t.Helper()
+	raw, err := dbm.NewGoLevelDB("t", t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &stoppableDB{DB: raw}
+	if err := d.Set([]byte("k"), []byte("v")); err != nil {
+		t.Fatal(err)
+	}
+	return d, raw
 }

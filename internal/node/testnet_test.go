@@ -45,18 +45,7 @@ func freeBase(t *testing.T, n int) int {
 // TestFourValidatorsOneDown runs a 4-validator network in-process, stops one
 // validator, and checks that the other three keep making blocks.
 func TestFourValidatorsOneDown(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts four nodes")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	dir := t.TempDir()
-	_, nodes, err := node.InitTestnet(dir, node.TestnetOptions{
-		Validators: 4, ChainID: "cella-testnet", Dev: true, BasePort: freeBase(t, 4), BlockTime: 50 * time.Millisecond,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ctx, nodes := fourValidators(t)
 	running := make([]*node.Node, len(nodes))
 	for i, tn := range nodes {
 		cfg, err := node.LoadConfig(tn.Home)
@@ -147,4 +136,23 @@ func TestDevValidatorChange(t *testing.T) {
 	if len(appVals) != 2 {
 		t.Fatalf("app state validators %v, want 2", appVals)
 	}
+}
+
+// fourValidators writes a 4-validator dev testnet (50 ms blocks, free
+// ports) for a test, skipped with -short, and returns a context that ends
+// with the test (at most 3 minutes) and the nodes' homes and keys.
+func fourValidators(t *testing.T) (context.Context, []node.TestnetNode) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("starts four nodes")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	t.Cleanup(cancel)
+	_, nodes, err := node.InitTestnet(t.TempDir(), node.TestnetOptions{
+		Validators: 4, ChainID: "cella-testnet", Dev: true, BasePort: freeBase(t, 4), BlockTime: 50 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ctx, nodes
 }

@@ -176,18 +176,7 @@ func TestUpgradeUnsupportedNodeStops(t *testing.T) {
 // the fourth replays the upgrade block, catches up and agrees on the
 // AppHash — nobody forks.
 func TestUpgradeFourValidatorsOneBehind(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts four nodes")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	dir := t.TempDir()
-	_, nodes, err := node.InitTestnet(dir, node.TestnetOptions{
-		Validators: 4, ChainID: "cella-testnet", Dev: true, BasePort: freeBase(t, 4), BlockTime: 50 * time.Millisecond,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ctx, nodes := fourValidators(t)
 	v1only := abciapp.WithRuntimes(state.Runtimes{state.AppVersion1: modules.Runtimes()[state.AppVersion1]})
 	start := func(i int, opts ...abciapp.Option) *node.Node {
 		t.Helper()
