@@ -409,7 +409,7 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.RequestFinalizeBlock) (
 }
 
 // TxEventType and TxSignerKey name the event every accepted transaction
-// carries in its ExecTxResult: tx.signer = the signer's public key as
+// carries last in its ExecTxResult: tx.signer = the signer's public key as
 // lowercase 0x hex (64 digits), indexed, so that CometBFT's tx_search finds
 // an account's transactions with the query tx.signer='0x…'. Hex rather than
 // SS58, because it does not depend on the chain's address prefix. Events are
@@ -426,9 +426,6 @@ func execResult(r state.TxResult) *abci.ExecTxResult {
 		n++
 	}
 	ev := make([]abci.Event, 0, n)
-	if r.Signer != nil {
-		ev = append(ev, abci.Event{Type: TxEventType, Attributes: []abci.EventAttribute{{Key: TxSignerKey, Value: r.Signer.Hex(), Index: true}}})
-	}
 	for _, e := range r.Events {
 		attrs := make([]abci.EventAttribute, len(e.Attributes))
 		for j, at := range e.Attributes {
@@ -437,6 +434,11 @@ func execResult(r state.TxResult) *abci.ExecTxResult {
 			attrs[j] = abci.EventAttribute{Key: at.Key, Value: at.Value, Index: at.Index}
 		}
 		ev = append(ev, abci.Event{Type: e.Type, Attributes: attrs})
+	}
+	if r.Signer != nil {
+		// Last, after the call's own events, so that readers that take
+		// the first event as the call's keep doing so.
+		ev = append(ev, abci.Event{Type: TxEventType, Attributes: []abci.EventAttribute{{Key: TxSignerKey, Value: r.Signer.Hex(), Index: true}}})
 	}
 	return &abci.ExecTxResult{
 		Code:      r.Code,

@@ -112,11 +112,11 @@ func TestTxSignerEvent(t *testing.T) {
 	}
 }
 
-// execResult adds the signer event first, before the modules' events.
+// execResult adds the signer event last, after the modules' events.
 func TestExecResultSignerEvent(t *testing.T) {
 	k := pairOf(t, "//Alice").Public()
 	r := execResult(state.TxResult{Signer: &k, Events: []state.Event{{Type: "x", Attributes: []state.EventAttribute{{Key: "y", Value: "z"}}}}})
-	if len(r.Events) != 2 || r.Events[0].Type != "tx" || r.Events[0].Attributes[0].Key != "signer" || r.Events[0].Attributes[0].Value != k.Hex() || r.Events[1].Type != "x" {
+	if len(r.Events) != 2 || r.Events[1].Type != "tx" || r.Events[1].Attributes[0].Key != "signer" || r.Events[1].Attributes[0].Value != k.Hex() || r.Events[0].Type != "x" {
 		t.Fatalf("events %v", r.Events)
 	}
 	if r := execResult(state.TxResult{}); len(r.Events) != 0 {
