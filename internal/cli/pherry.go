@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"strings"
@@ -122,18 +123,7 @@ entry without operator_file uses the operator given to pherry itself.`,
 				if err != nil {
 					return err
 				}
-				ctx, cancel := context.WithCancel(cmd.Context())
-				defer cancel()
-				if metricsAddr != "" {
-					reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-					addr, stop, err := serveMetrics(metricsAddr, reg)
-					if err != nil {
-						return err
-					}
-					defer stop()
-					log.Info("serving metrics", "url", "http://"+addr+"/metrics")
-				}
-				return m.Run(ctx)
+				return runServingMetrics(cmd.Context(), log, metricsAddr, reg, m.Run)
 			}
 			tf, err := expandHome(tokenFile)
 			if err != nil {
@@ -163,18 +153,7 @@ entry without operator_file uses the operator given to pherry itself.`,
 			if err != nil {
 				return err
 			}
-			ctx, cancel := context.WithCancel(cmd.Context())
-			defer cancel()
-			if metricsAddr != "" {
-				reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-				addr, stop, err := serveMetrics(metricsAddr, reg)
-				if err != nil {
-					return err
-				}
-				defer stop()
-				log.Info("serving metrics", "url", "http://"+addr+"/metrics")
-			}
-			return p.Run(ctx)
+			return runServingMetrics(cmd.Context(), log, metricsAddr, reg, p.Run)
 		},
 	}
 	nodeURL = nodeFlag(cmd)
@@ -322,4 +301,22 @@ func serveMetrics(addr string, reg *prometheus.Registry) (bound string, stop fun
 		defer cancel()
 		srv.Shutdown(ctx)
 	}, nil
+}
+
+// runServingMetrics runs run until it returns, serving reg (with Go's and
+// the process's collectors added) on metricsAddr meanwhile; an empty
+// address serves nothing.
+func runServingMetrics(ctx context.Context, log *slog.Logger, metricsAddr string, reg *prometheus.Registry, run func(context.Context) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	if metricsAddr != "" {
+		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		addr, stop, err := serveMetrics(metricsAddr, reg)
+		if err != nil {
+			return err
+		}
+		defer stop()
+		log.Info("serving metrics", "url", "http://"+addr+"/metrics")
+	}
+	return run(ctx)
 }
