@@ -177,3 +177,24 @@ func GetAppVersion(st Store, genesisVersion uint64) (uint64, error) {
 	}
 	return ver, nil
 }
+
+// Load reads the SCALE record at key into a T; false when there is none.
+// what names the record in errors: a store failure reads "state: reading
+// <what>", an undecodable record wraps ErrCorruptState.
+func Load[T any, P interface {
+	*T
+	scale.Decodable
+}](st Store, key []byte, what string) (T, bool, error) {
+	var out T
+	v, err := st.Get(key)
+	if err != nil {
+		return out, false, fmt.Errorf("state: reading %s: %w", what, err)
+	}
+	if v == nil {
+		return out, false, nil
+	}
+	if err := scale.Decode(v, P(&out)); err != nil {
+		return out, false, fmt.Errorf("%w: %s: %w", ErrCorruptState, what, err)
+	}
+	return out, true, nil
+}

@@ -192,18 +192,7 @@ func putSet(ov *state.Overlay, set []Gatekeeper) {
 
 // GetMasterKey reads the master-key record; false when there is none yet.
 func GetMasterKey(st state.Store) (MasterKey, bool, error) {
-	v, err := st.Get(KeyMaster)
-	if err != nil {
-		return MasterKey{}, false, fmt.Errorf("state: reading master key: %w", err)
-	}
-	if v == nil {
-		return MasterKey{}, false, nil
-	}
-	var m MasterKey
-	if err := scale.Decode(v, &m); err != nil {
-		return MasterKey{}, false, fmt.Errorf("%w: master key: %w", state.ErrCorruptState, err)
-	}
-	return m, true, nil
+	return state.Load[MasterKey](st, KeyMaster, "master key")
 }
 
 func emitChange(c *state.CallCtx, kind uint8, worker keys.PublicKey) {

@@ -79,18 +79,7 @@ func checkGraceArg(args []byte) error {
 
 // GetRotation reads the rotation in progress; false when there is none.
 func GetRotation(st state.Store) (Rotation, bool, error) {
-	v, err := st.Get(KeyRotation)
-	if err != nil {
-		return Rotation{}, false, fmt.Errorf("state: reading rotation: %w", err)
-	}
-	if v == nil {
-		return Rotation{}, false, nil
-	}
-	var r Rotation
-	if err := scale.Decode(v, &r); err != nil {
-		return Rotation{}, false, fmt.Errorf("%w: rotation: %w", state.ErrCorruptState, err)
-	}
-	return r, true, nil
+	return state.Load[Rotation](st, KeyRotation, "rotation")
 }
 
 // KeyGrace returns the key grace period in blocks: how long after a

@@ -389,18 +389,11 @@ func get[T any, P interface {
 	*T
 	scale.Decodable
 }](st state.Store, key []byte) (*T, error) {
-	v, err := st.Get(key)
-	if err != nil {
-		return nil, fmt.Errorf("state: reading %s: %w", key, err)
+	v, ok, err := state.Load[T, P](st, key, string(key))
+	if !ok {
+		return nil, err
 	}
-	if v == nil {
-		return nil, nil
-	}
-	out := new(T)
-	if err := scale.Decode(v, P(out)); err != nil {
-		return nil, fmt.Errorf("%w: %s: %w", state.ErrCorruptState, key, err)
-	}
-	return out, nil
+	return &v, nil
 }
 
 // GetConfig reads governance's configuration (the genesis's, or

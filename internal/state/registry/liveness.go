@@ -117,18 +117,11 @@ func (l Liveness) Stale(lastSeen, height uint64) bool {
 // GetLiveness reads the liveness configuration (DefaultLiveness when the
 // chain never set one).
 func GetLiveness(st state.Store) (Liveness, error) {
-	v, err := st.Get(KeyLiveness)
-	if err != nil {
-		return Liveness{}, fmt.Errorf("state: reading liveness config: %w", err)
-	}
-	if v == nil {
+	l, ok, err := state.Load[Liveness](st, KeyLiveness, "liveness config")
+	if !ok && err == nil {
 		return DefaultLiveness, nil
 	}
-	var l Liveness
-	if err := scale.Decode(v, &l); err != nil {
-		return Liveness{}, fmt.Errorf("%w: liveness config: %w", state.ErrCorruptState, err)
-	}
-	return l, nil
+	return l, err
 }
 
 func heightKey(prefix []byte, identity keys.PublicKey) []byte {
