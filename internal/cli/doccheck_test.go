@@ -274,16 +274,8 @@ func checkCommandLine(args []string) error {
 // names a command and flags that exist, with a valid number of arguments;
 // the --help ones run and exit 0.
 func TestDocsCommandsExist(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join("..", "..", "docs", "*.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	files = append(files, filepath.Join("..", "..", "README.md"))
 	total := 0
-	for _, f := range files {
-		if filepath.Base(f) == "cli.md" {
-			continue // generated from the commands; TestExamplesParse checks its examples
-		}
+	for _, f := range docFiles(t) {
 		b, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
@@ -444,16 +436,8 @@ func proseMentions(path string, text string) []docCommand {
 // TestDocsMentionsExist: commands and flags named in the prose of README.md
 // and docs/*.md exist.
 func TestDocsMentionsExist(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join("..", "..", "docs", "*.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	files = append(files, filepath.Join("..", "..", "README.md"))
 	total := 0
-	for _, f := range files {
-		if filepath.Base(f) == "cli.md" {
-			continue
-		}
+	for _, f := range docFiles(t) {
 		b, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
@@ -478,4 +462,16 @@ func TestDocsMentionsExist(t *testing.T) {
 	if err := checkMention([]string{"tx", "frobnicate"}); err == nil {
 		t.Error("tx frobnicate passed")
 	}
+}
+
+// docFiles lists README.md and docs/*.md except docs/cli.md, which is
+// generated from the commands (TestExamplesParse checks its examples).
+func docFiles(t *testing.T) []string {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join("..", "..", "docs", "*.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	files = slices.DeleteFunc(files, func(f string) bool { return filepath.Base(f) == "cli.md" })
+	return append(files, filepath.Join("..", "..", "README.md"))
 }
