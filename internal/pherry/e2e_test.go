@@ -173,18 +173,7 @@ func TestEndToEnd(t *testing.T) {
 	defer cancel()
 
 	// The node: a dev chain that allow-lists the in-process pRuntime.
-	home := t.TempDir()
-	o := nodetest.Options(t)
-	meas := devtee.MeasurementOf(pruntime.DevBuildID()).Hash()
-	n := nodetest.Start(t, home, o, node.InitOptions{ChainID: "cella-pherry", Measurements: [][32]byte{meas}})
-	c, err := client.New(o.RPCAddr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	waitFor(ctx, t, "the node at height 50", func() bool {
-		st, err := c.Status(ctx)
-		return err == nil && st.SyncInfo.LatestBlockHeight >= 50
-	})
+	home, o, n, c := startPRuntimeChain(ctx, t, "cella-pherry", 50)
 
 	// The pRuntime, behind a switch that can take it down.
 	alice, err := keys.FromURI("//Alice")
@@ -400,4 +389,24 @@ func TestEndToEnd(t *testing.T) {
 	if seq() != settled {
 		t.Fatalf("next sequence %d after the restarts, want %d", seq(), settled)
 	}
+}
+
+// startPRuntimeChain starts a dev node of chainID whose allow-list holds
+// the in-process pRuntime's dev measurement, in a new home, and waits for
+// height; it returns the home, the node's options, the node and a client.
+func startPRuntimeChain(ctx context.Context, t *testing.T, chainID string, height int64) (string, node.ConfigOptions, *node.Node, *client.Client) {
+	t.Helper()
+	home := t.TempDir()
+	o := nodetest.Options(t)
+	meas := devtee.MeasurementOf(pruntime.DevBuildID()).Hash()
+	n := nodetest.Start(t, home, o, node.InitOptions{ChainID: chainID, Measurements: [][32]byte{meas}})
+	c, err := client.New(o.RPCAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(ctx, t, fmt.Sprintf("the node at height %d", height), func() bool {
+		st, err := c.Status(ctx)
+		return err == nil && st.SyncInfo.LatestBlockHeight >= height
+	})
+	return home, o, n, c
 }

@@ -7,15 +7,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cella-network/cella/internal/client"
 	"github.com/cella-network/cella/internal/keys"
 	"github.com/cella-network/cella/internal/msg"
-	"github.com/cella-network/cella/internal/node"
 	"github.com/cella-network/cella/internal/nodetest"
-	"github.com/cella-network/cella/internal/pruntime"
 	"github.com/cella-network/cella/internal/pruntime/api/pruntimev1"
 	"github.com/cella-network/cella/internal/pruntime/api/pruntimev1/pruntimev1connect"
-	devtee "github.com/cella-network/cella/internal/tee/dev"
 )
 
 // TestMultiEndToEnd runs a dev node and three pRuntimes (dev TEE, over
@@ -29,18 +25,7 @@ func TestMultiEndToEnd(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	home := t.TempDir()
-	o := nodetest.Options(t)
-	meas := devtee.MeasurementOf(pruntime.DevBuildID()).Hash()
-	nodetest.Start(t, home, o, node.InitOptions{ChainID: "cella-pherry-multi", Measurements: [][32]byte{meas}})
-	c, err := client.New(o.RPCAddr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	waitFor(ctx, t, "the node at height 20", func() bool {
-		st, err := c.Status(ctx)
-		return err == nil && st.SyncInfo.LatestBlockHeight >= 20
-	})
+	_, o, _, c := startPRuntimeChain(ctx, t, "cella-pherry-multi", 20)
 	alice, _ := keys.FromURI("//Alice")
 	cfg := MultiConfig{Config: Config{NodeURL: o.RPCAddr, BatchSize: 16, PollInterval: 100 * time.Millisecond, Log: nodetest.Log(), PCSURL: PCSOff}}
 	var pubs []pruntimev1connect.PublicClient
